@@ -1,0 +1,200 @@
+"""Load plans from YAML or JSON text, with errors that name the file, the line and the path.
+
+    events."Order Completed".properties.total.minimum: must be a number (plans/shop.yaml:12)
+
+YAML is composed to nodes first so every error can be placed on a line, and so a document that
+would expand exponentially through anchors and aliases (a "YAML bomb") or nest too deep is refused
+before any object is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from pydantic import ValidationError
+
+from governance.errors import PlanInvalid
+from governance.plan.model import Plan
+
+MAX_EXPANDED_NODES = 200_000
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    line: int | None = None
+    file: str | None = None
+
+    def __str__(self) -> str:
+        where = f" ({self.file or '<input>'}:{self.line})" if self.line else ""
+        return f"{self.path or '<root>'}: {self.message}{where}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "message": self.message, "line": self.line, "file": self.file}
+
+
+def format_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``('events', 'Order Completed', 'properties')`` -> ``events."Order Completed".properties``."""
+    parts = []
+    for item in loc:
+        text = str(item)
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            continue
+        plain = text.replace("_", "").isalnum()
+        parts.append(("." if parts else "") + (text if plain else '"' + text.replace('"', '\\"') + '"'))
+    return "".join(parts)
+
+
+def _friendly(error: dict[str, Any]) -> str:
+    kind, msg = error.get("type", ""), error.get("msg", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in {"float_parsing", "float_type"}:
+        return "must be a number"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return "must be an integer"
+    if kind in {"bool_parsing", "bool_type"}:
+        return "must be true or false"
+    if kind == "string_type":
+        return "must be a string"
+    if kind in {"dict_type", "model_type"}:
+        return "must be a mapping"
+    if kind == "list_type":
+        return "must be a list"
+    if kind == "missing":
+        return "is required"
+    return str(msg).removeprefix("Value error, ")
+
+
+class _NodeIndex:
+    """Finds the line of a path in a composed YAML node tree."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self.root = root
+
+    def line(self, loc: tuple[Any, ...]) -> int | None:
+        node = self.root
+        best = node.start_mark.line + 1 if node is not None else None
+        for key in loc:
+            if isinstance(node, yaml.MappingNode):
+                found = None
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(key):
+                        found = (k, v)
+                        break
+                if found is None:
+                    return best
+                best = found[0].start_mark.line + 1
+                node = found[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+                node = node.value[key]
+                best = node.start_mark.line + 1
+            else:
+                return best
+        return best
+
+
+def _check_size(root: yaml.Node | None, file: str | None) -> None:
+    """Refuse alias bombs and deep nesting by counting nodes as they would expand."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise PlanInvalid(
+                f"document nests deeper than {MAX_DEPTH} levels",
+                details=[Problem("", "too deep", node.start_mark.line + 1, file).to_dict()],
+            )
+        if id(node) in sizes:
+            return sizes[id(node)]
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k, depth + 1) + size(v, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                total += size(v, depth + 1)
+        if total > MAX_EXPANDED_NODES:
+            raise PlanInvalid(
+                f"document expands to more than {MAX_EXPANDED_NODES} nodes (anchors and aliases)",
+                details=[Problem("", "too large once expanded", node.start_mark.line + 1, file).to_dict()],
+            )
+        sizes[id(node)] = total
+        return total
+
+    if root is not None:
+        size(root, 0)
+
+
+def parse_document(text: str | bytes, *, file: str | None = None) -> tuple[Any, _NodeIndex]:
+    """Parse YAML (a superset of JSON) safely; return the data and a line index."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PlanInvalid("document is not UTF-8", details=[Problem("", str(exc), None, file).to_dict()])
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = Problem("", f"malformed YAML/JSON: {getattr(exc, 'problem', None) or exc}", line, file)
+        raise PlanInvalid(str(problem), details=[problem.to_dict()]) from None
+    except RecursionError:
+        raise PlanInvalid(
+            "document nests too deep", details=[Problem("", "too deep", None, file).to_dict()]
+        ) from None
+    _check_size(root, file)
+    if root is None:
+        return None, _NodeIndex(None)
+    loader = yaml.SafeLoader("")
+    try:
+        data = loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        problem = Problem("", f"malformed YAML: {exc}", None, file)
+        raise PlanInvalid(str(problem), details=[problem.to_dict()]) from None
+    finally:
+        loader.dispose()
+    return data, _NodeIndex(root)
+
+
+def plan_from_data(data: Any, *, index: _NodeIndex | None = None, file: str | None = None) -> Plan:
+    """Validate parsed data as a plan; every error becomes a ``Problem`` with path and line."""
+    if not isinstance(data, dict):
+        problem = Problem("", "a plan must be a mapping with at least a 'name'", 1 if index else None, file)
+        raise PlanInvalid(str(problem), details=[problem.to_dict()])
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = index.line(loc) if index is not None else None
+            problems.append(Problem(format_path(loc), _friendly(dict(err)), line, file))
+        first = str(problems[0]) + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        raise PlanInvalid(first, details=[p.to_dict() for p in problems]) from None
+
+
+def load_plan_text(text: str | bytes, *, file: str | None = None) -> Plan:
+    data, index = parse_document(text, file=file)
+    return plan_from_data(data, index=index, file=file)
+
+
+def load_plan_file(path: str | Path) -> Plan:
+    path = Path(path)
+    return load_plan_text(path.read_bytes(), file=str(path))
+
+
+def dump_plan_yaml(plan: Plan) -> str:
+    """A plan as readable YAML (block style, keys in authored order)."""
+    return yaml.safe_dump(plan.body(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def dump_plan_json(plan: Plan) -> bytes:
+    return orjson.dumps(plan.body(), option=orjson.OPT_INDENT_2)

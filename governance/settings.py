@@ -1,0 +1,94 @@
+"""All configuration, read once from the environment (prefix ``GOVERNANCE_``) or passed in tests.
+
+Every field is documented in ``docs/reference/settings.md``; a test fails when one is not.
+Contradictions fail fast at start-up; secrets are ``SecretStr`` and never printed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVERNANCE_", extra="ignore")
+
+    # storage
+    database_url: str = Field(
+        "sqlite:///./data/governance.db",
+        description="SQLAlchemy URL: sqlite:///path (embedded, WAL) or postgresql://user@host/db",
+    )
+    # web process
+    host: str = Field("127.0.0.1", description="Address `governance serve` binds to")
+    port: int = Field(8000, ge=1, le=65535, description="Port `governance serve` binds to")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL of the console, used in links in alerts"
+    )
+    bootstrap_admin_token: SecretStr | None = Field(
+        None, description="When set, registered as an admin API token at start-up (for automation)"
+    )
+    run_worker: bool = Field(True, description="`governance serve` also starts the worker process")
+    plans_dir: str | None = Field(
+        None, description="Directory of plan YAML files published at start-up (used by `make run`)"
+    )
+    # plan distribution
+    plan_refresh_s: float = Field(
+        0.5, gt=0, le=1.0, description="How often web processes poll for plan and source changes"
+    )
+    # proxy limits (DESIGN: Segment HTTP API anchors)
+    max_event_bytes: int = Field(32 * 1024, ge=1024, description="Largest single event, in bytes")
+    max_batch_bytes: int = Field(500 * 1024, ge=1024, description="Largest request body after gzip")
+    max_batch_events: int = Field(2500, ge=1, description="Most events in one batch")
+    max_json_depth: int = Field(32, ge=2, le=256, description="Deepest nesting accepted in a JSON body")
+    max_api_body_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest REST API request body (plans, imports)"
+    )
+    dedupe_window_s: int = Field(86400, ge=0, description="messageId dedupe window per source, seconds")
+    # forwarding
+    upstream_timeout_s: float = Field(15.0, gt=0, description="Timeout of one upstream request")
+    retry_base_s: float = Field(10.0, gt=0, description="First retry delay; doubles each try")
+    retry_max_s: float = Field(300.0, gt=0, description="Longest retry delay (and Retry-After cap)")
+    dead_letter_min_tries: int = Field(3, ge=1, description="Tries before an event may be dead-lettered")
+    dead_letter_after_s: float = Field(
+        3 * 3600.0, gt=0, description="Age after which a retried event is dead-lettered"
+    )
+    forward_batch_size: int = Field(100, ge=1, le=2500, description="Events per upstream /v1/batch")
+    # transformations
+    hash_salt: SecretStr = Field(
+        SecretStr("change-me-hash-salt"),
+        description="Secret salt of the hash transformation (SHA-256 of salt + value)",
+    )
+    # alerts
+    smtp_host: str | None = Field(None, description="SMTP server for email alerts")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
+    smtp_starttls: bool = Field(True, description="Upgrade SMTP connections with STARTTLS")
+    smtp_username: str | None = Field(None, description="SMTP user")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_from: str = Field("governance@localhost", description="From address of alert emails")
+    webhook_timeout_s: float = Field(15.0, gt=0, description="Timeout of one webhook delivery")
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs webhooks may reach although not public (e.g. 10.0.0.0/8); empty by default",
+    )
+    # logging
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.max_event_bytes > self.max_batch_bytes:
+            raise ValueError("max_event_bytes must not exceed max_batch_bytes")
+        if self.retry_base_s > self.retry_max_s:
+            raise ValueError("retry_base_s must not exceed retry_max_s")
+        if self.smtp_password is not None and not self.smtp_username:
+            raise ValueError("smtp_password is set but smtp_username is not")
+        if not self.database_url.startswith(("sqlite", "postgresql")):
+            raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
