@@ -22,6 +22,7 @@ from governance.plan.model import Plan
 
 MAX_EXPANDED_NODES = 200_000
 MAX_DEPTH = 64
+_UNION_TAGS = frozenset({"int", "float", "str", "bool", "list[str]", "dict[str,any]"})
 
 
 @dataclass(frozen=True)
@@ -172,11 +173,18 @@ def plan_from_data(data: Any, *, index: _NodeIndex | None = None, file: str | No
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems: list[Problem] = []
+        seen: set[str] = set()
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            # "x.minimum.int" and "x.minimum.float" (union members) are one error at "x.minimum"
+            loc = tuple(part for part in err["loc"] if part not in _UNION_TAGS)
+            path = format_path(loc)
+            if path in seen:
+                continue
+            seen.add(path)
+            message = "must be a number" if err["type"].startswith(("int_", "float_")) else _friendly(dict(err))
             line = index.line(loc) if index is not None else None
-            problems.append(Problem(format_path(loc), _friendly(dict(err)), line, file))
+            problems.append(Problem(path, message, line, file))
         first = str(problems[0]) + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
         raise PlanInvalid(first, details=[p.to_dict() for p in problems]) from None
 
