@@ -1,0 +1,80 @@
+"""Dependencies as ``Annotated`` aliases: the engine, the settings, and the authenticated actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import Engine
+
+from governance.db import read_session
+from governance.errors import Forbidden, Unauthorized
+from governance.registry.tokens import authenticate, role_rank
+from governance.settings import Settings
+
+
+@dataclass(frozen=True)
+class Actor:
+    token_id: str
+    role: str
+
+    @property
+    def name(self) -> str:
+        return f"token:{self.token_id}"
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def current_actor(request: Request, engine: EngineDep) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("missing API token: send 'Authorization: Bearer <token>'")
+    with read_session(engine) as session:
+        row = authenticate(session, secret.strip())
+    if row is None:
+        raise Unauthorized("invalid or revoked API token")
+    return Actor(token_id=row.id, role=row.role)
+
+
+def require(role: str):  # type: ignore[no-untyped-def]
+    """A dependency that admits ``role`` and above (viewer < editor < admin)."""
+
+    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if role_rank(actor.role) < role_rank(role):
+            raise Forbidden(f"this needs the {role} role; the token has {actor.role}")
+        return actor
+
+    return check
+
+
+Viewer = Annotated[Actor, Depends(require("viewer"))]
+Editor = Annotated[Actor, Depends(require("editor"))]
+Admin = Annotated[Actor, Depends(require("admin"))]
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=500, description="Items per page")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Page, Depends(page_params)]

@@ -1,0 +1,54 @@
+"""One table from exception class to response; one handler walks ``type(exc).__mro__``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from governance.api.responses import FastJSON
+from governance.errors import GovernanceError
+
+log = logging.getLogger("governance.api")
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 412: "etag_mismatch", 413: "payload_too_large", 415: "unsupported_media_type",
+    422: "validation_failed", 428: "if_match_required", 503: "unavailable",
+}  # fmt: skip
+
+
+def error_response(status: int, code: str, message: str, details: object = None,
+                   headers: dict[str, str] | None = None) -> FastJSON:  # fmt: skip
+    body: dict[str, object] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return FastJSON(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GovernanceError)
+    async def _governance(_request: Request, exc: GovernanceError) -> FastJSON:
+        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> FastJSON:
+        details = [
+            {"path": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = details[0] if details else {"path": "", "message": "invalid request"}
+        return error_response(422, "validation_failed", f"{first['path']}: {first['message']}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> FastJSON:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> FastJSON:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal_error", "internal error; see the server log")

@@ -1,0 +1,94 @@
+"""REST: sources, their schema controls and write keys (``/api/v1/sources``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
+from governance.api.schemas import (
+    ListOf,
+    SourceCreate,
+    SourceCreated,
+    SourcePublic,
+    SourceUpdate,
+    WriteKeyCreated,
+    WriteKeyPublic,
+)
+from governance.db import read_session, write_session
+from governance.registry import sources as registry
+from governance.registry.source_settings import SourceSettings
+
+router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
+
+
+@router.get("", response_model=ListOf[SourcePublic], summary="List sources")
+def list_sources(engine: EngineDep, _actor: Viewer, page: PageDep) -> ListOf[SourcePublic]:
+    with read_session(engine) as session:
+        rows, count = registry.list_sources(session, limit=page.limit, offset=page.offset)
+        return ListOf[SourcePublic](data=[SourcePublic.of(r) for r in rows], count=count)
+
+
+@router.post("", status_code=201, response_model=SourceCreated, summary="Create a source (returns its write key once)")
+def create_source(body: SourceCreate, engine: EngineDep, actor: Editor) -> SourceCreated:
+    fields = body.model_dump()
+    fields["settings"] = body.settings.model_dump()
+    with write_session(engine) as session:
+        row, key = registry.create_source(session, fields=fields, actor=actor.name)
+        return SourceCreated(**SourcePublic.of(row).model_dump(), write_key=key)
+
+
+@router.get("/{source}", response_model=SourcePublic, summary="Get a source by id or name")
+def get_source(source: str, engine: EngineDep, _actor: Viewer) -> SourcePublic:
+    with read_session(engine) as session:
+        return SourcePublic.of(registry.get_source(session, source))
+
+
+@router.patch("/{source}", response_model=SourcePublic, summary="Update a source (plan, pin, upstream, mode)")
+def update_source(source: str, body: SourceUpdate, engine: EngineDep, actor: Editor) -> SourcePublic:
+    with write_session(engine) as session:
+        row = registry.update_source(session, ref=source, fields=body.model_dump(exclude_unset=True),
+                                     actor=actor.name)  # fmt: skip
+        return SourcePublic.of(row)
+
+
+@router.delete("/{source}", status_code=204, summary="Delete a source and its write keys")
+def delete_source(source: str, engine: EngineDep, actor: Admin) -> Response:
+    with write_session(engine) as session:
+        registry.delete_source(session, ref=source, actor=actor.name)
+    return Response(status_code=204)
+
+
+@router.get("/{source}/settings", response_model=SourceSettings, summary="The source's schema controls")
+def get_settings(source: str, engine: EngineDep, _actor: Viewer) -> SourceSettings:
+    with read_session(engine) as session:
+        return registry.settings_of(registry.get_source(session, source))
+
+
+@router.patch("/{source}/settings", response_model=SourceSettings,
+              summary="Change schema controls (Segment Public API body: {track, identify, group})")  # fmt: skip
+def patch_settings(source: str, body: dict[str, Any], engine: EngineDep, actor: Editor) -> SourceSettings:
+    with write_session(engine) as session:
+        return registry.settings_of(registry.patch_settings(session, ref=source, patch=body, actor=actor.name))
+
+
+@router.get("/{source}/write-keys", response_model=list[WriteKeyPublic], summary="List write keys (prefixes only)")
+def list_keys(source: str, engine: EngineDep, _actor: Viewer) -> list[WriteKeyPublic]:
+    with read_session(engine) as session:
+        return [WriteKeyPublic.of(k) for k in registry.list_keys(session, ref=source)]
+
+
+@router.post("/{source}/write-keys", status_code=201, response_model=WriteKeyCreated,
+             summary="Rotate: add a write key (old keys stay valid until revoked)")  # fmt: skip
+def rotate_key(source: str, engine: EngineDep, actor: Editor) -> WriteKeyCreated:
+    with write_session(engine) as session:
+        row, secret = registry.rotate_key(session, ref=source, actor=actor.name)
+        return WriteKeyCreated(**WriteKeyPublic.of(row).model_dump(), write_key=secret)
+
+
+@router.delete("/{source}/write-keys/{key_id}", status_code=204, summary="Revoke a write key")
+def revoke_key(source: str, key_id: str, engine: EngineDep, actor: Editor) -> Response:
+    with write_session(engine) as session:
+        registry.revoke_key(session, ref=source, key_id=key_id, actor=actor.name)
+    return Response(status_code=204)

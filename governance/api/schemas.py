@@ -1,0 +1,179 @@
+"""API model families: ``XCreate / XUpdate / XPublic / XsPublic{data, count}``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+import orjson
+from pydantic import BaseModel, Field
+
+from governance.plan.model import CompatibilityMode
+from governance.registry.source_settings import SourceSettings
+from governance.registry.tables import (
+    ApiTokenRow,
+    AuditRow,
+    PlanRow,
+    PlanVersionRow,
+    SourceRow,
+    WriteKeyRow,
+)
+
+T = TypeVar("T")
+
+
+class ListOf(BaseModel, Generic[T]):
+    data: list[T]
+    count: int = Field(description="Total number of items (all pages)")
+
+
+class PlanPublic(BaseModel):
+    id: str
+    name: str
+    display_name: str | None
+    description: str | None
+    compatibility: str
+    latest_version: int
+    draft_revision: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, row: PlanRow) -> PlanPublic:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class PlanUpdate(BaseModel):
+    display_name: str | None = None
+    description: str | None = None
+    compatibility: CompatibilityMode | None = None
+
+
+class VersionPublic(BaseModel):
+    plan_id: str
+    version: int
+    content_hash: str
+    schema_hash: str
+    category: str
+    changes: list[dict[str, Any]]
+    message: str | None
+    rollback_of: int | None
+    created_by: str | None
+    created_at: datetime
+    body: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, row: PlanVersionRow, *, with_body: bool = False) -> VersionPublic:
+        return cls(
+            plan_id=row.plan_id, version=row.version, content_hash=row.content_hash,
+            schema_hash=row.schema_hash, category=row.category, changes=orjson.loads(row.changes),
+            message=row.message, rollback_of=row.rollback_of, created_by=row.created_by,
+            created_at=row.created_at, body=orjson.loads(row.body) if with_body else None,
+        )  # fmt: skip
+
+
+class PublishRequest(BaseModel):
+    message: str | None = None
+    allow_breaking: bool = Field(False, description="Publish even when the plan's compatibility mode forbids it")
+
+
+class RollbackRequest(BaseModel):
+    version: int = Field(ge=1, description="The version whose body is published again as a new version")
+
+
+class SourceCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    plan: str | None = Field(None, description="Plan id or name")
+    plan_version: int | None = Field(None, ge=1, description="Pin a version; null follows the latest")
+    upstream_url: str | None = Field(None, pattern=r"^https?://")
+    upstream_write_key: str | None = Field(None, description="Write key sent to the upstream (never returned)")
+    mode: Literal["enforce", "shadow"] = "enforce"
+    settings: SourceSettings = Field(default_factory=SourceSettings)
+
+
+class SourceUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    plan: str | None = None
+    plan_version: int | None = Field(None, ge=1)
+    upstream_url: str | None = Field(None, pattern=r"^https?://")
+    upstream_write_key: str | None = None
+    mode: Literal["enforce", "shadow"] | None = None
+
+
+class SourcePublic(BaseModel):
+    id: str
+    name: str
+    plan_id: str | None
+    plan_version: int | None
+    upstream_url: str | None
+    has_upstream_write_key: bool
+    mode: str
+    settings: SourceSettings
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: SourceRow) -> SourcePublic:
+        return cls(
+            id=row.id, name=row.name, plan_id=row.plan_id, plan_version=row.plan_version,
+            upstream_url=row.upstream_url, has_upstream_write_key=bool(row.upstream_write_key),
+            mode=row.mode, settings=SourceSettings.model_validate(orjson.loads(row.settings)),
+            created_at=row.created_at, updated_at=row.updated_at,
+        )  # fmt: skip
+
+
+class SourceCreated(SourcePublic):
+    write_key: str = Field(description="Shown once: store it now")
+
+
+class WriteKeyPublic(BaseModel):
+    id: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: WriteKeyRow) -> WriteKeyPublic:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class WriteKeyCreated(WriteKeyPublic):
+    write_key: str = Field(description="Shown once: store it now")
+
+
+class TokenCreate(BaseModel):
+    role: Literal["viewer", "editor", "admin"]
+    name: str = Field("api", min_length=1, max_length=100)
+
+
+class TokenPublic(BaseModel):
+    id: str
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiTokenRow) -> TokenPublic:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="Shown once: store it now")
+
+
+class AuditPublic(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    details: Any
+
+    @classmethod
+    def of(cls, row: AuditRow) -> AuditPublic:
+        return cls(id=row.id or 0, at=row.at, actor=row.actor, action=row.action, entity=row.entity,
+                   entity_id=row.entity_id, details=orjson.loads(row.details))  # fmt: skip

@@ -1,0 +1,92 @@
+"""``create_app(settings)``: the web process — REST API, ingestion proxy and console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+from governance import __version__
+from governance.api.errors import error_response, install_error_handlers
+from governance.api.responses import FastJSON
+from governance.api.routes import admin, plans, sources
+from governance.db import create_schema, make_engine, write_session
+from governance.proxy import routes as ingest
+from governance.proxy.observe import outbox_gauges
+from governance.proxy.service import Proxy
+from governance.registry.tokens import create_token
+from governance.settings import Settings
+
+log = logging.getLogger("governance")
+
+
+class BodyLimit:
+    """Refuse REST bodies larger than the limit with 413 before they are read whole."""
+
+    def __init__(self, app: Any, *, limit: int, prefix: str = "/api/") -> None:
+        self.app, self.limit, self.prefix = app, limit, prefix
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            response = error_response(413, "payload_too_large", f"request body is larger than {self.limit} bytes")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def bootstrap(settings: Settings, engine: Any) -> None:
+    """Create missing tables and register the bootstrap admin token, if configured."""
+    create_schema(engine)
+    if settings.bootstrap_admin_token is not None:
+        with write_session(engine) as session:
+            create_token(session, role="admin", name="bootstrap", actor="bootstrap",
+                         secret=settings.bootstrap_admin_token.get_secret_value())  # fmt: skip
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.proxy = Proxy.start(app.state.engine, settings)
+        try:
+            yield
+        finally:
+            app.state.proxy.stop()
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="governance",
+        version=__version__,
+        description="Tracking-plan governance and data quality for Segment-spec event streams.",
+        default_response_class=FastJSON,
+        lifespan=lifespan,
+    )
+    engine = make_engine(settings.database_url)
+    bootstrap(settings, engine)
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    for router in (plans.router, sources.router, admin.router, ingest.router):
+        app.include_router(router)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        gauges = outbox_gauges(engine)
+        return PlainTextResponse(app.state.proxy.metrics.render(gauges), media_type="text/plain; version=0.0.4")
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
+    return app

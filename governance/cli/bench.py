@@ -1,0 +1,36 @@
+"""``governance bench ...``: benchmarks that report (ratios against a baseline where it applies)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from governance.cli import app, console
+
+bench_app = typer.Typer(help="Benchmarks: they report figures, they never fail.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+def _report(result: dict[str, object], as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@bench_app.command("registry")
+def bench_registry(
+    events: int = typer.Option(3000, help="Events in the generated plan"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Compile + meta-validate a generated plan, its memory, and a diff of two versions."""
+    from governance.bench.registry import run
+
+    _report(run(events), as_json, "registry")

@@ -1,0 +1,61 @@
+"""Observability queries: events seen, violations, outbox depth (REST and /metrics read these)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from governance.proxy.tables import DeadLetterRow, EventCountRow, OutboxRow, QuarantineRow, ViolationCountRow
+from governance.registry.tables import utcnow
+
+WINDOWS = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
+
+
+def outbox_gauges(engine: Engine) -> dict[str, tuple[str, float]]:
+    with engine.connect() as conn:
+        depth = conn.execute(select(func.count()).select_from(OutboxRow)).scalar_one()
+        oldest = conn.execute(select(func.min(OutboxRow.created_at))).scalar_one()
+        quarantined = conn.execute(select(func.count()).select_from(QuarantineRow)).scalar_one()
+        dead = conn.execute(select(func.count()).select_from(DeadLetterRow)).scalar_one()
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    return {
+        "governance_outbox_depth": ("Events waiting to be forwarded", float(depth)),
+        "governance_outbox_oldest_seconds": ("Age of the oldest event waiting to be forwarded", age),
+        "governance_quarantine_size": ("Events in the quarantine", float(quarantined)),
+        "governance_dead_letter_size": ("Events in the dead letter", float(dead)),
+    }
+
+
+def events_seen(engine: Engine, source_id: str, window: str) -> list[dict[str, Any]]:
+    """Per (kind, event): counts by outcome and whether the event is planned, over the window."""
+    since = int(time.time() // 60) - WINDOWS[window]
+    table = EventCountRow
+    query = (
+        select(table.kind, table.event, table.planned, table.outcome, func.sum(table.count))
+        .where(table.source_id == source_id, table.minute > since)
+        .group_by(table.kind, table.event, table.planned, table.outcome)
+    )
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for kind, event, planned, outcome, count in conn.execute(query):
+            entry = rows.setdefault((kind, event), {"kind": kind, "event": event, "planned": bool(planned),
+                                                    "total": 0, "outcomes": {}})  # fmt: skip
+            entry["planned"] = entry["planned"] and bool(planned)
+            entry["outcomes"][outcome] = entry["outcomes"].get(outcome, 0) + int(count)
+            entry["total"] += int(count)
+    return sorted(rows.values(), key=lambda r: (-r["total"], r["kind"], r["event"]))
+
+
+def violations_grouped(engine: Engine, source_id: str, window: str) -> list[dict[str, Any]]:
+    since = int(time.time() // 60) - WINDOWS[window]
+    table = ViolationCountRow
+    query = (
+        select(table.event, table.field, table.type, func.sum(table.count))
+        .where(table.source_id == source_id, table.minute > since)
+        .group_by(table.event, table.field, table.type)
+    )
+    with engine.connect() as conn:
+        rows = [{"event": e, "field": f, "type": t, "count": int(n)} for e, f, t, n in conn.execute(query)]
+    return sorted(rows, key=lambda r: (-r["count"], r["event"], r["field"]))

@@ -1,0 +1,260 @@
+"""The judgement of one message: each step a small function, the result a tagged ``Verdict``.
+
+    normalise -> transform -> resolve schema -> validate -> decide (settings) -> annotate
+
+Dedupe and commit happen for the whole request in ``store`` (one transaction), so a verdict of
+``forward``/``quarantine`` may still become ``deduplicated`` there.
+
+Outcomes (the counters' vocabulary): ``forwarded``, ``omitted`` (forwarded with properties
+removed), ``blocked`` (quarantined), ``rejected`` (not a valid Segment message; quarantined),
+``dropped`` (a transformation dropped it; quarantined), ``deduplicated``; and in shadow mode
+``shadow_blocked`` / ``shadow_omitted`` for events forwarded unchanged that enforce would have
+blocked or trimmed.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
+from governance.plan.model import VersionFallback
+from governance.proxy.spec import DATA_FIELD, MessageError, event_name, normalise, requested_version
+from governance.proxy.transforms import TransformationSpec, apply
+from governance.proxy.violations import Violation, violations_of
+from governance.registry.source_settings import SourceSettings
+
+
+@dataclass
+class SourceState:
+    """What the proxy needs of one source, compiled once per change (see ``runtime``)."""
+
+    id: str
+    name: str
+    mode: str
+    settings: SourceSettings
+    compiled: CompiledPlan | None = None
+    plan_id: str | None = None
+    plan_name: str | None = None
+    plan_version: int | None = None
+    names: Any = None  # lint.NameIndex of planned track events, for "did you mean"
+    transformations: list[TransformationSpec] = field(default_factory=list)
+    upstream_url: str | None = None
+    upstream_write_key: str | None = None
+
+
+@dataclass(slots=True)
+class Verdict:
+    outcome: str
+    kind: str = ""
+    event: str = ""
+    message_id: str = ""
+    planned: bool = True
+    forward: dict[str, Any] | None = None  # the message to forward, when forwarded
+    original: Any = None  # what arrived (normalised when possible), kept in the quarantine
+    reason: str | None = None  # why quarantined
+    violations: list[Violation] = field(default_factory=list)
+    omitted: list[str] = field(default_factory=list)
+    omitted_on_violation: list[str] = field(default_factory=list)
+    transformed: list[str] = field(default_factory=list)
+    error: MessageError | None = None
+    plan_version: int | None = None
+
+    @property
+    def forwarded(self) -> bool:
+        return self.forward is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"outcome": self.outcome, "type": self.kind, "event": self.event,
+                               "messageId": self.message_id, "planned": self.planned,
+                               "violations": [v.to_dict() for v in self.violations]}  # fmt: skip
+        if self.reason:
+            out["reason"] = self.reason
+        if self.omitted or self.omitted_on_violation:
+            out.update(omitted=self.omitted, omitted_on_violation=self.omitted_on_violation)
+        if self.transformed:
+            out["transformed"] = self.transformed
+        if self.error:
+            out["error"] = self.error.to_dict()
+        if self.plan_version is not None:
+            out["plan_version"] = self.plan_version
+        return out
+
+
+def resolve_key(compiled: CompiledPlan, message: dict[str, Any], name: str,
+                violations: list[Violation]) -> SchemaKey | None:  # fmt: skip
+    """The schema a message is judged by, or None when nothing in the plan governs it."""
+    kind = message["type"]
+    if kind == "track":
+        versions = compiled.track_versions.get(name)
+        if not versions:
+            return None
+        wanted = requested_version(message)
+        if wanted is not None:
+            if wanted in versions:
+                return (kind, name, wanted)
+            violations.append(Violation("unknown_version", "context.protocols.event_version",
+                                        f"event version {wanted} is not in the plan (live: {versions})"))  # fmt: skip
+        fallback = compiled.plan.event_version_fallback
+        if fallback == VersionFallback.oldest:
+            return (kind, name, versions[0])
+        if fallback == VersionFallback.any:
+            for version in reversed(versions):
+                if compiled.validators[(kind, name, version)].is_valid(message):
+                    return (kind, name, version)
+        return (kind, name, versions[-1])
+    if kind in {"page", "screen"} and (kind, name, 1) in compiled.validators:
+        return (kind, name, 1)
+    key = (kind, "", 1)
+    return key if key in compiled.validators else None
+
+
+def validate(state: SourceState, message: dict[str, Any], name: str) -> tuple[bool, list[Violation]]:
+    """(planned, violations) of a message under the source's compiled plan."""
+    compiled = state.compiled
+    if compiled is None:
+        return True, []
+    violations: list[Violation] = []
+    planned = True
+    key = resolve_key(compiled, message, name, violations)
+    if message["type"] == "track" and key is None:
+        planned = False
+        suggestion = state.names.closest(name) if state.names is not None else None
+        hint = f'; did you mean "{suggestion}"?' if suggestion else ""
+        violations.append(Violation("unplanned_event", "event", f'"{name}" is not in the plan{hint}'))
+    elif key is not None:
+        validator = compiled.validators[key]
+        if not validator.is_valid(message):
+            violations.extend(violations_of(validator, message))
+    if compiled.plan.common.properties:
+        common = compiled.validators[COMMON_KEY]
+        if not common.is_valid(message):
+            violations.extend(violations_of(common, message, common=True))
+    return planned, violations
+
+
+def _remove(message: dict[str, Any], field_path: str) -> bool:
+    parts = field_path.split(".")
+    node: Any = message
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return False
+    if isinstance(node, dict) and parts[-1] in node:
+        del node[parts[-1]]
+        return True
+    return False
+
+
+def _top_level(field_path: str, data_field: str | None) -> str | None:
+    """``properties.total.x`` -> ``properties.total`` (the property a violation belongs to)."""
+    if data_field is None or not field_path.startswith(data_field + "."):
+        return None
+    return ".".join(field_path.split(".")[:2])
+
+
+def decide(state: SourceState, message: dict[str, Any], violations: list[Violation],
+           planned: bool) -> tuple[str | None, list[str], list[str]]:  # fmt: skip
+    """Segment's order: unplanned checks, then schema violations, then the common schema.
+
+    Returns (block reason or None, omitted, omitted_on_violation) and trims ``message`` in place.
+    """
+    kind = message["type"]
+    data_field = DATA_FIELD[kind]
+    if kind in {"identify", "group"}:
+        traits = getattr(state.settings, kind)
+        allow_unplanned, allow_fields = traits.allowUnplannedTraits, traits.allowTraitsOnViolations
+        allow_event, common_mode = traits.allowEventOnViolations, traits.commonEventOnViolations
+        allow_unplanned_event = True
+    else:
+        track = state.settings.track
+        allow_unplanned, allow_fields = track.allowUnplannedEventProperties, track.allowPropertiesOnViolations
+        allow_event, common_mode = track.allowEventOnViolations, track.commonEventOnViolations
+        allow_unplanned_event = track.allowUnplannedEvents
+    if not planned and not allow_unplanned_event:
+        return "unplanned_event", [], []
+    unplanned = [v for v in violations if v.type == "unplanned_property" and _top_level(v.field, data_field)
+                 and v.field.count(".") == 1]  # fmt: skip
+    schema = [v for v in violations if v.type not in {"unplanned_event", "common_schema"} and v not in unplanned]
+    common = [v for v in violations if v.type == "common_schema"]
+    omitted: list[str] = []
+    on_violation: list[str] = []
+    if unplanned and not allow_unplanned:
+        omitted = [v.field for v in unplanned if _remove(message, v.field)]
+    if schema:
+        if not allow_event:
+            return "violations", [], []
+        if not allow_fields:
+            for v in schema:
+                top = _top_level(v.field, data_field)
+                if top and top not in on_violation and _remove(message, top):
+                    on_violation.append(top)
+    if common:
+        if common_mode == "BLOCK":
+            return "common_schema", [], []
+        if common_mode != "ALLOW":
+            for v in common:
+                if v.field and v.field not in on_violation and _remove(message, v.field):
+                    on_violation.append(v.field)
+    return None, omitted, on_violation
+
+
+def annotate(message: dict[str, Any], state: SourceState, verdict: Verdict) -> None:
+    """``context.protocols`` on a forwarded event, as Segment does (plus our plan_version)."""
+    if not (verdict.violations or verdict.omitted or verdict.omitted_on_violation or verdict.transformed):
+        return
+    context = message.setdefault("context", {})
+    protocols = dict(context.get("protocols") or {}) if isinstance(context.get("protocols"), dict) else {}
+    protocols.update(
+        omitted=verdict.omitted,
+        omitted_on_violation=verdict.omitted_on_violation,
+        violations=[v.segment_form() for v in verdict.violations],
+        plan_version=verdict.plan_version,
+        sourceId=state.id,
+    )
+    if verdict.transformed:
+        protocols["transformed"] = verdict.transformed
+    context["protocols"] = protocols
+
+
+def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, max_depth: int,
+          salt: bytes) -> Verdict:  # fmt: skip
+    """The whole verdict of one message under the source's plan, settings and mode."""
+    message = normalise(raw, kind=kind, received_at=received_at, max_depth=max_depth)
+    if isinstance(message, MessageError):
+        kind_ = raw.get("type", kind or "") if isinstance(raw, dict) else (kind or "")
+        msg_id = raw.get("messageId", "") if isinstance(raw, dict) else ""
+        return Verdict("rejected", kind=str(kind_)[:20], message_id=str(msg_id)[:200], original=raw,
+                       reason="invalid_message", error=message)  # fmt: skip
+    original = message
+    work = copy.deepcopy(message) if state.transformations or state.mode == "shadow" else message
+    applied = apply(work, state.transformations, salt) if state.transformations else None
+    verdict = Verdict("forwarded", kind=work["type"], message_id=work["messageId"], original=original,
+                      plan_version=state.plan_version)  # fmt: skip
+    if applied is not None:
+        verdict.transformed = applied.applied
+        if applied.dropped:
+            verdict.event = event_name(work)
+            if state.mode != "shadow":
+                verdict.outcome, verdict.reason = "dropped", "transformation_drop"
+                return verdict
+    verdict.event = event_name(work)
+    verdict.planned, verdict.violations = validate(state, work, verdict.event)
+    if verdict.violations and work is original:
+        work = copy.deepcopy(original)  # the quarantine keeps what arrived; only the copy is trimmed
+    reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
+                                                                   verdict.planned)  # fmt: skip
+    if state.mode == "shadow":
+        verdict.outcome = "shadow_blocked" if reason or (applied and applied.dropped) else \
+            "shadow_omitted" if verdict.omitted or verdict.omitted_on_violation else "forwarded"  # fmt: skip
+        verdict.reason = reason
+        verdict.forward = original
+        return verdict
+    if reason is not None:
+        verdict.outcome, verdict.reason = "blocked", reason
+        return verdict
+    verdict.outcome = "omitted" if verdict.omitted or verdict.omitted_on_violation else "forwarded"
+    annotate(work, state, verdict)
+    verdict.forward = work
+    return verdict

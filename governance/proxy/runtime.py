@@ -1,0 +1,109 @@
+"""The proxy's view of the registry: sources by write key, each with its compiled plan.
+
+Loaded at start-up and reloaded whenever ``config_state.seq`` changes (polled every
+``plan_refresh_s``, so a publish or a settings change reaches every web process within 1 s).
+When the database cannot be read, the last loaded state stays in force: never fail open.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from governance.db import read_session
+from governance.plan.compile import ValidatorCache
+from governance.plan.model import Plan
+from governance.proxy.pipeline import SourceState
+from governance.proxy.tables import TransformationRow
+from governance.proxy.transforms import TransformationSpec
+from governance.registry.audit import config_seq
+from governance.registry.secrets import hash_secret
+from governance.registry.source_settings import SourceSettings
+from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, WriteKeyRow
+
+log = logging.getLogger("governance.proxy.runtime")
+
+
+def _name_index(names: list[str]) -> Any:
+    from governance.plan.lint import NameIndex
+
+    return NameIndex(names)
+
+
+class Runtime:
+    def __init__(self, engine: Engine, *, refresh_s: float = 0.5) -> None:
+        self.engine = engine
+        self.refresh_s = refresh_s
+        self.cache = ValidatorCache()
+        self.seq = -1
+        self.by_key: dict[str, SourceState] = {}
+        self.by_id: dict[str, SourceState] = {}
+        self.healthy = True
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reload()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._poll, name="plan-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def source_for_key(self, write_key: str) -> SourceState | None:
+        return self.by_key.get(hash_secret(write_key))
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.refresh_s):
+            try:
+                with read_session(self.engine) as session:
+                    seq = config_seq(session)
+                if seq != self.seq:
+                    self.reload()
+                self.healthy = True
+            except Exception as exc:
+                if self.healthy:
+                    log.warning("cannot refresh plans (keeping the last ones): %s", exc)
+                self.healthy = False
+
+    def reload(self) -> None:
+        """Read every source, key, bound plan version and transformation; swap atomically."""
+        with read_session(self.engine) as session:
+            seq = config_seq(session)
+            sources = session.exec(select(SourceRow)).all()
+            keys = session.exec(select(WriteKeyRow).where(col(WriteKeyRow.revoked_at).is_(None))).all()
+            transformations = session.exec(
+                select(TransformationRow).order_by(col(TransformationRow.position), col(TransformationRow.id))
+            ).all()
+            plans = {p.id: p for p in session.exec(select(PlanRow)).all()}
+            states: dict[str, SourceState] = {}
+            for row in sources:
+                state = SourceState(
+                    id=row.id, name=row.name, mode=row.mode,
+                    settings=SourceSettings.model_validate(orjson.loads(row.settings)),
+                    upstream_url=row.upstream_url, upstream_write_key=row.upstream_write_key,
+                )  # fmt: skip
+                plan_row = plans.get(row.plan_id) if row.plan_id else None
+                if plan_row is not None and plan_row.deleted_at is None:
+                    number = row.plan_version or plan_row.latest_version
+                    version = session.exec(select(PlanVersionRow).where(
+                        PlanVersionRow.plan_id == plan_row.id, PlanVersionRow.version == number)).first()  # fmt: skip
+                    if version is not None:
+                        plan = Plan.model_validate(orjson.loads(version.body))
+                        state.compiled = self.cache.get(version.content_hash, plan)
+                        state.plan_id, state.plan_name, state.plan_version = plan_row.id, plan_row.name, number
+                        state.names = _name_index(sorted(plan.events))
+                states[row.id] = state
+            for t in transformations:
+                if t.source_id in states and t.enabled:
+                    spec = TransformationSpec.model_validate({**orjson.loads(t.spec), "name": t.name})
+                    states[t.source_id].transformations.append(spec)
+            by_key = {k.key_hash: states[k.source_id] for k in keys if k.source_id in states}
+        self.by_id, self.by_key, self.seq = states, by_key, seq

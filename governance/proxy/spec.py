@@ -1,0 +1,132 @@
+"""The Segment spec: message kinds, required fields, normalisation and the request vocabulary.
+
+Error messages keep Segment's words (``Invalid JSON``, ``Invalid writeKey``, ``Missing event key
+for track call``, ``Missing userId or anonymousId``) so SDK users recognise them; ``code`` is our
+stable machine-readable form.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+KINDS = frozenset({"track", "identify", "page", "screen", "group", "alias"})
+# Where each kind keeps the data its plan schema constrains.
+DATA_FIELD = {"track": "properties", "page": "properties", "screen": "properties", "identify": "traits",
+              "group": "traits", "alias": None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MessageError:
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+INVALID_JSON = MessageError("invalid_json", "Invalid JSON")
+MISSING_WRITE_KEY = MessageError("missing_write_key", "Missing writeKey")
+INVALID_WRITE_KEY = MessageError("invalid_write_key", "Invalid writeKey")
+MISSING_EVENT = MessageError("missing_event", "Missing event key for track call")
+EVENT_NOT_STRING = MessageError("event_not_string", "Event must be a string")
+MISSING_ID = MessageError("missing_user_id", "Missing userId or anonymousId")
+MISSING_ALIAS_IDS = MessageError("missing_alias_ids", "Missing previousId or userId for alias call")
+UNKNOWN_TYPE = MessageError("invalid_type", "Invalid or missing type")
+NOT_AN_OBJECT = MessageError("invalid_message", "Message must be a JSON object")
+BAD_FIELD = MessageError("invalid_field", "properties, traits and context must be objects")
+TOO_DEEP = MessageError("too_deep", "Message nests too deep")
+EVENT_TOO_LARGE = MessageError("event_too_large", "Event is larger than the limit")
+BATCH_TOO_LARGE = MessageError("batch_too_large", "Batch is larger than the limit")
+TOO_MANY_EVENTS = MessageError("too_many_events", "Batch has too many events")
+EMPTY_BATCH = MessageError("invalid_batch", "batch must be a non-empty array of messages")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+def depth_exceeds(value: Any, limit: int) -> bool:
+    """True when ``value`` nests deeper than ``limit`` (iterative; containers only)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
+def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: int,
+              context_defaults: dict[str, Any] | None = None) -> dict[str, Any] | MessageError:  # fmt: skip
+    """A Segment message made complete (messageId, receivedAt, empty objects), or why it is invalid.
+
+    ``kind`` is the endpoint's kind (``/v1/track``) or None for batch items, which name their own.
+    """
+    if not isinstance(message, dict):
+        return NOT_AN_OBJECT
+    kind = kind or message.get("type")
+    if kind not in KINDS:
+        return UNKNOWN_TYPE
+    if depth_exceeds(message, max_depth):
+        return TOO_DEEP
+    out = dict(message)
+    out["type"] = kind
+    if kind == "track":
+        if "event" not in out or out["event"] is None or out["event"] == "":
+            return MISSING_EVENT
+        if not isinstance(out["event"], str):
+            return EVENT_NOT_STRING
+    if kind == "alias":
+        if not _present(out.get("previousId")) or not _present(out.get("userId")):
+            return MISSING_ALIAS_IDS
+    elif not _present(out.get("userId")) and not _present(out.get("anonymousId")):
+        return MISSING_ID
+    data_field = DATA_FIELD[kind]
+    for key in ("context", data_field):
+        if key is None:
+            continue
+        value = out.get(key)
+        if value is None:
+            out[key] = {}
+        elif not isinstance(value, dict):
+            return BAD_FIELD
+    if context_defaults:
+        out["context"] = {**context_defaults, **out["context"]}
+    if not isinstance(out.get("messageId"), str) or not out["messageId"]:
+        out["messageId"] = f"gov-{uuid.uuid4()}"
+    out["receivedAt"] = received_at
+    out.pop("writeKey", None)
+    return out
+
+
+def event_name(message: dict[str, Any]) -> str:
+    """The name a message is counted and planned under: the track event or page/screen name."""
+    kind = message["type"]
+    if kind == "track":
+        return str(message["event"])
+    if kind in {"page", "screen"}:
+        name = message.get("name")
+        return name if isinstance(name, str) else ""
+    return ""
+
+
+def requested_version(message: dict[str, Any]) -> int | None:
+    """``context.protocols.event_version``, when the message names one."""
+    protocols = message.get("context", {}).get("protocols")
+    if isinstance(protocols, dict):
+        version = protocols.get("event_version")
+        if isinstance(version, int) and not isinstance(version, bool):
+            return version
+        if isinstance(version, str) and version.isdigit():
+            return int(version)
+    return None

@@ -1,0 +1,147 @@
+"""Proxy tables: where every accepted event ends, and the counters that count them.
+
+    outbox       accepted, waiting for the forwarder (deleted once the upstream took it)
+    forwarded    message ids the upstream acknowledged (replay forwards at most once)
+    quarantine   blocked by the plan and settings (raw payload, reason, violations), replayable
+    dead_letter  the upstream refused or stayed down past the retry budget, replayable
+    dedupe       (source, messageId) seen within the window
+    event_counts / violation_counts / violation_samples   per-minute observability
+    transformations   per-source, ordered
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from governance.registry.tables import utcnow
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "source_id", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40)
+    message_id: str = Field(max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_until: datetime | None = None
+    last_error: str | None = None
+
+
+class ForwardedRow(SQLModel, table=True):
+    __tablename__ = "forwarded"
+    __table_args__ = (UniqueConstraint("source_id", "message_id", name="uq_forwarded"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40)
+    message_id: str = Field(max_length=200)
+    forwarded_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class QuarantineRow(SQLModel, table=True):
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_source", "source_id", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40)
+    message_id: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    event: str | None = Field(default=None, max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(max_length=40)
+    violations: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    plan_version: int | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    replayed_at: datetime | None = None
+    replay_outcome: str | None = Field(default=None, max_length=40)
+
+
+class DeadLetterRow(SQLModel, table=True):
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40, index=True)
+    message_id: str = Field(max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = 0
+    first_attempt_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    replayed_at: datetime | None = None
+
+
+class DedupeRow(SQLModel, table=True):
+    __tablename__ = "dedupe"
+
+    source_id: str = Field(primary_key=True, max_length=40)
+    message_id: str = Field(primary_key=True, max_length=200)
+    seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class EventCountRow(SQLModel, table=True):
+    """Events per minute by (source, kind, event, outcome, planned)."""
+
+    __tablename__ = "event_counts"
+    __table_args__ = (
+        UniqueConstraint("minute", "source_id", "kind", "event", "outcome", "planned", name="uq_event_counts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    minute: int = Field(index=True)  # minutes since the epoch (UTC)
+    source_id: str = Field(max_length=40)
+    kind: str = Field(max_length=20)
+    event: str = Field(default="", max_length=200)
+    outcome: str = Field(max_length=30)
+    planned: bool = True
+    count: int = 0
+
+
+class ViolationCountRow(SQLModel, table=True):
+    __tablename__ = "violation_counts"
+    __table_args__ = (
+        UniqueConstraint("minute", "source_id", "event", "field", "type", name="uq_violation_counts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    minute: int = Field(index=True)
+    source_id: str = Field(max_length=40)
+    event: str = Field(default="", max_length=200)
+    field: str = Field(default="", max_length=300)
+    type: str = Field(max_length=40)
+    count: int = 0
+
+
+class ViolationSampleRow(SQLModel, table=True):
+    """The first few whole events per violation fingerprint (source, event, field, type)."""
+
+    __tablename__ = "violation_samples"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64, index=True)
+    source_id: str = Field(max_length=40)
+    event: str = Field(default="", max_length=200)
+    field: str = Field(default="", max_length=300)
+    type: str = Field(max_length=40)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    plan_version: int | None = None
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class TransformationRow(SQLModel, table=True):
+    __tablename__ = "transformations"
+
+    id: str = Field(primary_key=True, max_length=40)
+    source_id: str = Field(foreign_key="sources.id", index=True, max_length=40)
+    position: int = 0
+    name: str = Field(max_length=100)
+    enabled: bool = True
+    spec: str = Field(sa_column=Column(Text, nullable=False))  # JSON: condition + action
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

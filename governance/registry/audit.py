@@ -1,0 +1,55 @@
+"""Audit rows, written in the same transaction as the mutation they describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlmodel import Session, col, func, select
+
+from governance.registry.tables import AuditRow, ConfigStateRow, utcnow
+
+
+def record(
+    session: Session, *, actor: str, action: str, entity: str, entity_id: str, details: Any = None
+) -> None:
+    session.add(
+        AuditRow(
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            details=orjson.dumps(details or {}).decode(),
+        )
+    )
+
+
+def list_audit(
+    session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int, offset: int
+) -> tuple[list[AuditRow], int]:
+    query = select(AuditRow)
+    count = select(func.count()).select_from(AuditRow)
+    if entity:
+        query = query.where(AuditRow.entity == entity)
+        count = count.where(AuditRow.entity == entity)
+    if entity_id:
+        query = query.where(AuditRow.entity_id == entity_id)
+        count = count.where(AuditRow.entity_id == entity_id)
+    rows = session.exec(query.order_by(col(AuditRow.id).desc()).offset(offset).limit(limit)).all()
+    return list(rows), session.exec(count).one()
+
+
+def bump_config(session: Session) -> None:
+    """Tell every web process that plans or sources changed (they poll ``config_seq``)."""
+    row = session.get(ConfigStateRow, 1)
+    if row is None:
+        session.add(ConfigStateRow(id=1, seq=1))
+    else:
+        row.seq += 1
+        row.changed_at = utcnow()
+        session.add(row)
+
+
+def config_seq(session: Session) -> int:
+    row = session.get(ConfigStateRow, 1)
+    return row.seq if row else 0

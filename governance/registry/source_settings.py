@@ -1,0 +1,75 @@
+"""Per-source schema controls, named and shaped as Segment's Public API source settings.
+
+``PATCH /api/v1/sources/{id}/settings`` takes ``{"track": {...}, "identify": {...}, "group": {...}}``
+exactly as Segment does, so existing automation carries over. Page and screen calls follow the
+``track`` controls (except unplanned events: page/screen names fall back to the default schema).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CommonTrack = Literal["ALLOW", "BLOCK", "OMIT_PROPERTIES"]
+CommonTraits = Literal["ALLOW", "BLOCK", "OMIT_TRAITS"]
+
+
+class _Controls(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TrackControls(_Controls):
+    allowUnplannedEvents: bool = True
+    allowUnplannedEventProperties: bool = True
+    allowEventOnViolations: bool = True
+    allowPropertiesOnViolations: bool = True
+    commonEventOnViolations: CommonTrack = "ALLOW"
+
+
+class TraitsControls(_Controls):
+    allowUnplannedTraits: bool = True
+    allowTraitsOnViolations: bool = True
+    allowEventOnViolations: bool = True
+    commonEventOnViolations: CommonTraits = "ALLOW"
+
+
+class SourceSettings(_Controls):
+    track: TrackControls = Field(default_factory=TrackControls)
+    identify: TraitsControls = Field(default_factory=TraitsControls)
+    group: TraitsControls = Field(default_factory=TraitsControls)
+    forwardingViolationsTo: str | None = None
+    forwardingBlockedEventsTo: str | None = None
+
+    def merged(self, patch: dict[str, Any]) -> SourceSettings:
+        """Apply a partial settings body (Segment's PATCH semantics: only the given keys change)."""
+        current = self.model_dump()
+        for section, values in patch.items():
+            if isinstance(values, dict) and isinstance(current.get(section), dict):
+                current[section] = {**current[section], **values}
+            else:
+                current[section] = values
+        return SourceSettings.model_validate(current)
+
+
+STRICT = SourceSettings(
+    track=TrackControls(
+        allowUnplannedEvents=False,
+        allowUnplannedEventProperties=False,
+        allowEventOnViolations=False,
+        allowPropertiesOnViolations=False,
+        commonEventOnViolations="BLOCK",
+    ),
+    identify=TraitsControls(
+        allowUnplannedTraits=False,
+        allowTraitsOnViolations=False,
+        allowEventOnViolations=False,
+        commonEventOnViolations="BLOCK",
+    ),
+    group=TraitsControls(
+        allowUnplannedTraits=False,
+        allowTraitsOnViolations=False,
+        allowEventOnViolations=False,
+        commonEventOnViolations="BLOCK",
+    ),
+)
