@@ -96,6 +96,8 @@ def _message_schema(
         "type": "object",
         "properties": {field_name: object_schema(properties, closed=True)},
     }
+    if any(spec.required for spec in properties.values()):
+        schema["required"] = [field_name]  # a message without the object misses its required keys
     if description:
         schema["description"] = description
     return schema

@@ -21,9 +21,10 @@ from typing import Any
 from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
 from governance.plan.model import VersionFallback
 from governance.proxy.spec import DATA_FIELD, MessageError, event_name, normalise, requested_version
-from governance.proxy.transforms import TransformationSpec, apply
+from governance.proxy.transforms import apply
 from governance.proxy.violations import Violation, violations_of
 from governance.registry.source_settings import SourceSettings
+from governance.registry.transformation_spec import TransformationSpec
 
 
 @dataclass

@@ -19,12 +19,11 @@ from governance.db import read_session
 from governance.plan.compile import ValidatorCache
 from governance.plan.model import Plan
 from governance.proxy.pipeline import SourceState
-from governance.proxy.tables import TransformationRow
-from governance.proxy.transforms import TransformationSpec
 from governance.registry.audit import config_seq
 from governance.registry.secrets import hash_secret
 from governance.registry.source_settings import SourceSettings
-from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, WriteKeyRow
+from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, TransformationRow, WriteKeyRow
+from governance.registry.transformation_spec import TransformationSpec
 
 log = logging.getLogger("governance.proxy.runtime")
 

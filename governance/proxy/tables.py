@@ -6,7 +6,6 @@
     dead_letter  the upstream refused or stayed down past the retry budget, replayable
     dedupe       (source, messageId) seen within the window
     event_counts / violation_counts / violation_samples   per-minute observability
-    transformations   per-source, ordered
 """
 
 from __future__ import annotations
@@ -132,16 +131,3 @@ class ViolationSampleRow(SQLModel, table=True):
     plan_version: int | None = None
     payload: str = Field(sa_column=Column(Text, nullable=False))
     seen_at: datetime = Field(default_factory=utcnow)
-
-
-class TransformationRow(SQLModel, table=True):
-    __tablename__ = "transformations"
-
-    id: str = Field(primary_key=True, max_length=40)
-    source_id: str = Field(foreign_key="sources.id", index=True, max_length=40)
-    position: int = 0
-    name: str = Field(max_length=100)
-    enabled: bool = True
-    spec: str = Field(sa_column=Column(Text, nullable=False))  # JSON: condition + action
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)

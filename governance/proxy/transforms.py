@@ -17,43 +17,9 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-Casing = Literal["lower", "upper", "snake", "title", "kebab"]
-
-
-class Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: str | list[str] | None = None  # None: every kind
-    event: str | list[str] | None = None  # None: every event / name
-
-    def matches(self, kind: str, event: str) -> bool:
-        if self.kind is not None and kind not in ([self.kind] if isinstance(self.kind, str) else self.kind):
-            return False
-        return self.event is None or event in ([self.event] if isinstance(self.event, str) else self.event)
-
-
-class TransformationSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    name: str = Field(min_length=1, max_length=100)
-    enabled: bool = True
-    condition: Condition = Field(default_factory=Condition, alias="if")
-    action: str
-    params: dict[str, Any] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _known_action(self) -> TransformationSpec:
-        if self.action not in ACTIONS:
-            raise ValueError(f"unknown action {self.action!r}; expected one of {sorted(ACTIONS)}")
-        required = REQUIRED_PARAMS.get(self.action, ())
-        missing = [p for p in required if p not in self.params]
-        if missing:
-            raise ValueError(f"action {self.action!r} needs params {missing}")
-        if self.action == "casing" and self.params.get("to") not in {"lower", "upper", "snake", "title", "kebab"}:
-            raise ValueError("casing.to must be one of lower, upper, snake, title, kebab")
-        return self
+from governance.registry.transformation_spec import ACTION_PARAMS, TransformationSpec
 
 
 @dataclass
@@ -157,11 +123,7 @@ ACTIONS: dict[str, Action] = {
     "set_value": _set_value, "map_value": _map_value, "casing": _casing, "hash": _hash,
     "drop_event": _drop_event,
 }  # fmt: skip
-REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
-    "rename_event": ("to",), "rename_property": ("from", "to"), "drop_property": ("path",),
-    "set_value": ("path", "value"), "map_value": ("path", "mapping"), "casing": ("path", "to"),
-    "hash": ("path",),
-}  # fmt: skip
+assert set(ACTIONS) == set(ACTION_PARAMS), "every declared action has an implementation"
 
 
 def apply(message: dict[str, Any], specs: list[TransformationSpec], salt: bytes) -> Context:

@@ -18,7 +18,7 @@ from governance.registry.audit import bump_config, record
 from governance.registry.plans import get_plan
 from governance.registry.secrets import display_prefix, hash_secret, new_id, new_secret
 from governance.registry.source_settings import SourceSettings
-from governance.registry.tables import SourceRow, WriteKeyRow, utcnow
+from governance.registry.tables import SourceRow, TransformationRow, WriteKeyRow, utcnow
 
 MODES = ("enforce", "shadow")
 
@@ -114,6 +114,8 @@ def delete_source(session: Session, *, ref: str, actor: str) -> None:
     row = get_source(session, ref, lock=True)
     for key in session.exec(select(WriteKeyRow).where(WriteKeyRow.source_id == row.id)):
         session.delete(key)
+    for transformation in session.exec(select(TransformationRow).where(TransformationRow.source_id == row.id)):
+        session.delete(transformation)
     session.flush()
     session.delete(row)
     record(session, actor=actor, action="source.delete", entity="source", entity_id=row.id)

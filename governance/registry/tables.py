@@ -110,3 +110,16 @@ class ConfigStateRow(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class TransformationRow(SQLModel, table=True):
+    __tablename__ = "transformations"
+
+    id: str = Field(primary_key=True, max_length=40)
+    source_id: str = Field(foreign_key="sources.id", index=True, max_length=40)
+    position: int = 0
+    name: str = Field(max_length=100)
+    enabled: bool = True
+    spec: str = Field(sa_column=Column(Text, nullable=False))  # JSON: condition + action
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

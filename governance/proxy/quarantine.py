@@ -1,0 +1,143 @@
+"""Browsing and replaying the quarantine and the dead letter.
+
+Replay re-judges each quarantined event through the source's *current* plan and transformations.
+Events that now pass go to the outbox in the same transaction that marks them replayed; a
+messageId already forwarded or waiting in the outbox is not forwarded again (at most once).
+Events still blocked stay in the quarantine with ``replay_outcome`` noting why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from governance.db import writer
+from governance.proxy.pipeline import SourceState, judge
+from governance.proxy.spec import now_iso
+from governance.proxy.tables import DeadLetterRow, ForwardedRow, OutboxRow, QuarantineRow
+from governance.registry.tables import utcnow
+
+
+@dataclass
+class QuarantineFilter:
+    source_id: str | None = None
+    reason: str | None = None
+    event: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ids: list[int] | None = None
+    include_replayed: bool = False
+
+    def apply(self, query: Any, table: Any) -> Any:
+        if self.source_id:
+            query = query.where(table.c.source_id == self.source_id)
+        if self.reason:
+            query = query.where(table.c.reason == self.reason)
+        if self.event:
+            query = query.where(table.c.event == self.event)
+        if self.since:
+            query = query.where(table.c.received_at >= self.since)
+        if self.until:
+            query = query.where(table.c.received_at < self.until)
+        if self.ids:
+            query = query.where(table.c.id.in_(self.ids))
+        if not self.include_replayed:
+            query = query.where(table.c.replayed_at.is_(None))
+        return query
+
+
+def list_quarantine(engine: Engine, flt: QuarantineFilter, *, limit: int, offset: int) -> tuple[list[dict], int]:
+    table = QuarantineRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(flt.apply(select(table), table).order_by(table.c.id.desc()).offset(offset).limit(limit))
+        total = conn.execute(flt.apply(select(func.count()).select_from(table), table)).scalar_one()
+        return [_quarantine_public(r) for r in rows], int(total)
+
+
+def _quarantine_public(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "source_id": row.source_id, "message_id": row.message_id, "type": row.kind,
+        "event": row.event, "reason": row.reason, "violations": orjson.loads(row.violations),
+        "plan_version": row.plan_version, "received_at": row.received_at, "payload": orjson.loads(row.payload),
+        "replayed_at": row.replayed_at, "replay_outcome": row.replay_outcome,
+    }  # fmt: skip
+
+
+def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: QuarantineFilter, *, limit: int,
+                      salt: bytes, max_depth: int) -> dict[str, Any]:  # fmt: skip
+    """Re-judge matching quarantined events; forward those that now pass (once)."""
+    table = QuarantineRow.__table__  # type: ignore[attr-defined]
+    outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+    forwarded = ForwardedRow.__table__  # type: ignore[attr-defined]
+    summary = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0, "no_source": 0}
+    now = utcnow()
+    with writer(engine).begin() as conn:
+        rows = list(conn.execute(flt.apply(select(table), table).order_by(table.c.id).limit(limit)))
+        summary["matched"] = len(rows)
+        for row in rows:
+            state = states.get(row.source_id)
+            if state is None:
+                summary["no_source"] += 1
+                continue
+            if state.mode == "shadow":  # replay acts: judge as enforce would
+                state = SourceState(**{**state.__dict__, "mode": "enforce"})
+            payload = orjson.loads(row.payload)
+            verdict = judge(payload, state, kind=None, received_at=now_iso(), max_depth=max_depth, salt=salt)
+            outcome = verdict.outcome
+            if verdict.forward is not None:
+                message_id = verdict.message_id
+                seen = conn.execute(select(func.count()).select_from(forwarded).where(
+                    forwarded.c.source_id == row.source_id, forwarded.c.message_id == message_id)).scalar_one() + \
+                    conn.execute(select(func.count()).select_from(outbox).where(
+                        outbox.c.source_id == row.source_id, outbox.c.message_id == message_id)).scalar_one()  # fmt: skip
+                if seen:
+                    outcome = "already_forwarded"
+                    summary["already_forwarded"] += 1
+                else:
+                    conn.execute(insert(outbox).values(
+                        source_id=row.source_id, message_id=message_id, payload=orjson.dumps(verdict.forward).decode(),
+                        created_at=now, next_attempt_at=now, attempts=0))  # fmt: skip
+                    summary["forwarded"] += 1
+                conn.execute(update(table).where(table.c.id == row.id).values(replayed_at=now, replay_outcome=outcome))
+            else:
+                summary["still_blocked"] += 1
+                conn.execute(update(table).where(table.c.id == row.id).values(
+                    replay_outcome=f"still_{outcome}:{verdict.reason or ''}"[:40]))  # fmt: skip
+    return summary
+
+
+def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
+    table = DeadLetterRow.__table__  # type: ignore[attr-defined]
+    query = select(table).where(table.c.replayed_at.is_(None))
+    count = select(func.count()).select_from(table).where(table.c.replayed_at.is_(None))
+    if source_id:
+        query, count = query.where(table.c.source_id == source_id), count.where(table.c.source_id == source_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(table.c.id.desc()).offset(offset).limit(limit))
+        data = [{"id": r.id, "source_id": r.source_id, "message_id": r.message_id, "reason": r.reason,
+                 "attempts": r.attempts, "first_attempt_at": r.first_attempt_at, "created_at": r.created_at,
+                 "payload": orjson.loads(r.payload)} for r in rows]  # fmt: skip
+        return data, int(conn.execute(count).scalar_one())
+
+
+def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int) -> int:
+    """Move dead-lettered events back to the outbox for another round of tries."""
+    table = DeadLetterRow.__table__  # type: ignore[attr-defined]
+    outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+    query = select(table).where(table.c.replayed_at.is_(None))
+    if source_id:
+        query = query.where(table.c.source_id == source_id)
+    if ids:
+        query = query.where(table.c.id.in_(ids))
+    now = utcnow()
+    with writer(engine).begin() as conn:
+        rows = list(conn.execute(query.order_by(table.c.id).limit(limit)))
+        if rows:
+            conn.execute(insert(outbox), [{"source_id": r.source_id, "message_id": r.message_id, "payload": r.payload,
+                                           "created_at": now, "next_attempt_at": now, "attempts": 0} for r in rows])
+            conn.execute(delete(table).where(table.c.id.in_([r.id for r in rows])))
+    return len(rows)

@@ -1,0 +1,71 @@
+"""The worker process: the forwarder, housekeeping and (when configured) the quality scheduler.
+
+``governance serve`` starts one beside the web process; more can run against PostgreSQL (rows
+are claimed with SKIP LOCKED). It stops cleanly on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete
+
+from governance.app import bootstrap
+from governance.db import make_engine, writer
+from governance.proxy.forwarder import Forwarder
+from governance.proxy.tables import DedupeRow, ForwardedRow
+from governance.settings import Settings
+
+log = logging.getLogger("governance.worker")
+HOUSEKEEPING_S = 60.0
+FORWARDED_KEPT = timedelta(days=7)
+
+
+def housekeeping(engine: Engine, settings: Settings) -> None:
+    """Forget messageIds older than the dedupe window, and forwarded ids older than a week."""
+    now = datetime.now(UTC)
+    with writer(engine).begin() as conn:
+        dedupe = DedupeRow.__table__  # type: ignore[attr-defined]
+        conn.execute(delete(dedupe).where(dedupe.c.seen_at < now - timedelta(seconds=settings.dedupe_window_s)))
+        forwarded = ForwardedRow.__table__  # type: ignore[attr-defined]
+        conn.execute(delete(forwarded).where(forwarded.c.forwarded_at < now - FORWARDED_KEPT))
+
+
+def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> None:
+    forwarder = Forwarder(engine, settings)
+    last_housekeeping = 0.0
+    try:
+        while not stop.is_set():
+            try:
+                handled = forwarder.run_once()
+                if time.monotonic() - last_housekeeping > HOUSEKEEPING_S:
+                    housekeeping(engine, settings)
+                    last_housekeeping = time.monotonic()
+            except Exception as exc:  # noqa: BLE001 - the database may be away for a while; keep trying
+                log.warning("forwarder cycle failed: %s", exc)
+                handled = 0
+            if not handled:
+                stop.wait(0.2)
+    finally:
+        forwarder.close()
+
+
+def run_worker(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
+    settings = settings or Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    engine = make_engine(settings.database_url)
+    bootstrap(settings, engine)
+    log.info("worker started")
+    try:
+        run_forwarder(engine, settings, stop)
+    finally:
+        engine.dispose()
+        log.info("worker stopped")
