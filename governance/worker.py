@@ -17,22 +17,19 @@ from sqlalchemy import Engine, delete
 from governance.app import bootstrap
 from governance.db import make_engine, writer
 from governance.proxy.forwarder import Forwarder
-from governance.proxy.tables import DedupeRow, ForwardedRow
+from governance.proxy.tables import DedupeRow
 from governance.settings import Settings
 
 log = logging.getLogger("governance.worker")
 HOUSEKEEPING_S = 60.0
-FORWARDED_KEPT = timedelta(days=7)
 
 
 def housekeeping(engine: Engine, settings: Settings) -> None:
-    """Forget messageIds older than the dedupe window, and forwarded ids older than a week."""
+    """Forget messageIds older than the dedupe window."""
     now = datetime.now(UTC)
     with writer(engine).begin() as conn:
         dedupe = DedupeRow.__table__  # type: ignore[attr-defined]
         conn.execute(delete(dedupe).where(dedupe.c.seen_at < now - timedelta(seconds=settings.dedupe_window_s)))
-        forwarded = ForwardedRow.__table__  # type: ignore[attr-defined]
-        conn.execute(delete(forwarded).where(forwarded.c.forwarded_at < now - FORWARDED_KEPT))
 
 
 def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> None:
@@ -45,7 +42,7 @@ def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> 
                 if time.monotonic() - last_housekeeping > HOUSEKEEPING_S:
                     housekeeping(engine, settings)
                     last_housekeeping = time.monotonic()
-            except Exception as exc:  # noqa: BLE001 - the database may be away for a while; keep trying
+            except Exception as exc:
                 log.warning("forwarder cycle failed: %s", exc)
                 handled = 0
             if not handled:

@@ -34,3 +34,15 @@ def bench_registry(
     from governance.bench.registry import run
 
     _report(run(events), as_json, "registry")
+
+
+@bench_app.command("proxy")
+def bench_proxy(
+    seconds: float = typer.Option(5.0, help="Load duration per server"),
+    concurrency: int = typer.Option(8, help="Concurrent keep-alive connections"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The proxy (e-commerce plan, 10 % invalid, durable SQLite, forwarding) vs a bare parse-and-200 endpoint."""
+    from governance.bench.proxy import run
+
+    _report(run(seconds=seconds, concurrency=concurrency), as_json, "proxy vs bare endpoint")

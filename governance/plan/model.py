@@ -72,17 +72,17 @@ class PropertySpec(StrictModel):
     format: str | None = None
     minimum: int | float | None = None
     maximum: int | float | None = None
-    exclusiveMinimum: int | float | None = None  # noqa: N815 - JSON Schema spelling
-    exclusiveMaximum: int | float | None = None  # noqa: N815
-    multipleOf: int | float | None = Field(None, gt=0)  # noqa: N815
-    minLength: int | None = Field(None, ge=0)  # noqa: N815
-    maxLength: int | None = Field(None, ge=0)  # noqa: N815
-    minItems: int | None = Field(None, ge=0)  # noqa: N815
-    maxItems: int | None = Field(None, ge=0)  # noqa: N815
-    uniqueItems: bool | None = None  # noqa: N815
+    exclusiveMinimum: int | float | None = None
+    exclusiveMaximum: int | float | None = None
+    multipleOf: int | float | None = Field(None, gt=0)
+    minLength: int | None = Field(None, ge=0)
+    maxLength: int | None = Field(None, ge=0)
+    minItems: int | None = Field(None, ge=0)
+    maxItems: int | None = Field(None, ge=0)
+    uniqueItems: bool | None = None
     items: PropertySpec | None = None
     properties: dict[str, PropertySpec] | None = None
-    additionalProperties: bool | None = None  # noqa: N815 - nested objects are open unless false
+    additionalProperties: bool | None = None
     deprecated: bool = False
     raw_schema: dict[str, Any] | None = Field(None, alias="schema")
 

@@ -5,7 +5,7 @@ the work; one ``BEGIN IMMEDIATE`` transaction on SQLite). Retries follow DESIGN:
 (but 501/505) and network errors back off from ``retry_base_s`` doubling to ``retry_max_s`` with
 jitter, honouring ``Retry-After``; an event goes to the dead letter after ``dead_letter_min_tries``
 tries and ``dead_letter_after_s``, or at once on any other 4xx. A delivered event is deleted from
-the outbox and its messageId recorded in ``forwarded`` (so a replay forwards it at most once).
+the outbox.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from typing import Any
 import httpx
 import orjson
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from governance.db import writer
-from governance.proxy.tables import DeadLetterRow, ForwardedRow, OutboxRow
+from governance.proxy.tables import DeadLetterRow, OutboxRow
 from governance.registry.tables import SourceRow
 from governance.settings import Settings
 
@@ -96,7 +95,7 @@ class Forwarder:
                              .values(claimed_until=now + LEASE))  # fmt: skip
         return rows
 
-    def run_once(self, limit: int = 1000) -> int:
+    def run_once(self, limit: int = 2000) -> int:
         """Claim due rows, deliver them per source; returns how many rows were handled."""
         rows = self.claim(limit)
         if not rows:
@@ -146,11 +145,6 @@ class Forwarder:
         ids = [r.id for r in rows]
         with self.engine.begin() as conn:
             if result.ok:
-                forwarded = ForwardedRow.__table__  # type: ignore[attr-defined]
-                build = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-                conn.execute(build(forwarded).values([
-                    {"source_id": source_id, "message_id": r.message_id, "forwarded_at": now} for r in rows
-                ]).on_conflict_do_nothing())  # fmt: skip
                 conn.execute(delete(table).where(table.c.id.in_(ids)))
                 return
             attempts = rows[0].attempts + 1

@@ -135,24 +135,28 @@ def validate(state: SourceState, message: dict[str, Any], name: str) -> tuple[bo
     return planned, violations
 
 
-def _remove(message: dict[str, Any], field_path: str) -> bool:
-    parts = field_path.split(".")
+def _parts(v: Violation) -> list[str]:
+    """A violation's field as path segments (a property name may itself contain a dot)."""
+    return [str(p) for p in v.path] if v.path else v.field.split(".")
+
+
+def _remove(message: dict[str, Any], parts: list[str]) -> bool:
     node: Any = message
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, dict) else None
         if node is None:
             return False
-    if isinstance(node, dict) and parts[-1] in node:
+    if isinstance(node, dict) and parts and parts[-1] in node:
         del node[parts[-1]]
         return True
     return False
 
 
-def _top_level(field_path: str, data_field: str | None) -> str | None:
+def _top_level(parts: list[str], data_field: str | None) -> list[str] | None:
     """``properties.total.x`` -> ``properties.total`` (the property a violation belongs to)."""
-    if data_field is None or not field_path.startswith(data_field + "."):
+    if data_field is None or len(parts) < 2 or parts[0] != data_field:
         return None
-    return ".".join(field_path.split(".")[:2])
+    return parts[:2]
 
 
 def decide(state: SourceState, message: dict[str, Any], violations: list[Violation],
@@ -175,28 +179,28 @@ def decide(state: SourceState, message: dict[str, Any], violations: list[Violati
         allow_unplanned_event = track.allowUnplannedEvents
     if not planned and not allow_unplanned_event:
         return "unplanned_event", [], []
-    unplanned = [v for v in violations if v.type == "unplanned_property" and _top_level(v.field, data_field)
-                 and v.field.count(".") == 1]  # fmt: skip
+    unplanned = [v for v in violations if v.type == "unplanned_property" and len(_parts(v)) == 2
+                 and _top_level(_parts(v), data_field)]  # fmt: skip
     schema = [v for v in violations if v.type not in {"unplanned_event", "common_schema"} and v not in unplanned]
     common = [v for v in violations if v.type == "common_schema"]
     omitted: list[str] = []
     on_violation: list[str] = []
     if unplanned and not allow_unplanned:
-        omitted = [v.field for v in unplanned if _remove(message, v.field)]
+        omitted = [v.field for v in unplanned if _remove(message, _parts(v))]
     if schema:
         if not allow_event:
             return "violations", [], []
         if not allow_fields:
             for v in schema:
-                top = _top_level(v.field, data_field)
-                if top and top not in on_violation and _remove(message, top):
-                    on_violation.append(top)
+                top = _top_level(_parts(v), data_field)
+                if top and ".".join(top) not in on_violation and _remove(message, top):
+                    on_violation.append(".".join(top))
     if common:
         if common_mode == "BLOCK":
             return "common_schema", [], []
         if common_mode != "ALLOW":
             for v in common:
-                if v.field and v.field not in on_violation and _remove(message, v.field):
+                if v.field and v.field not in on_violation and _remove(message, _parts(v)):
                     on_violation.append(v.field)
     return None, omitted, on_violation
 

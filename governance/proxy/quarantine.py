@@ -1,8 +1,9 @@
 """Browsing and replaying the quarantine and the dead letter.
 
 Replay re-judges each quarantined event through the source's *current* plan and transformations.
-Events that now pass go to the outbox in the same transaction that marks them replayed; a
-messageId already forwarded or waiting in the outbox is not forwarded again (at most once).
+Events that now pass go to the outbox in the same transaction that marks them replayed, so a
+quarantined event is forwarded at most once (a messageId already waiting in the outbox is not
+queued again; a copy that was forwarded the first time was deduplicated, never quarantined).
 Events still blocked stay in the quarantine with ``replay_outcome`` noting why.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from governance.db import writer
 from governance.proxy.pipeline import SourceState, judge
 from governance.proxy.spec import now_iso
-from governance.proxy.tables import DeadLetterRow, ForwardedRow, OutboxRow, QuarantineRow
+from governance.proxy.tables import DeadLetterRow, OutboxRow, QuarantineRow
 from governance.registry.tables import utcnow
 
 
@@ -72,7 +73,6 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
     """Re-judge matching quarantined events; forward those that now pass (once)."""
     table = QuarantineRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
-    forwarded = ForwardedRow.__table__  # type: ignore[attr-defined]
     summary = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0, "no_source": 0}
     now = utcnow()
     with writer(engine).begin() as conn:
@@ -90,10 +90,8 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
             outcome = verdict.outcome
             if verdict.forward is not None:
                 message_id = verdict.message_id
-                seen = conn.execute(select(func.count()).select_from(forwarded).where(
-                    forwarded.c.source_id == row.source_id, forwarded.c.message_id == message_id)).scalar_one() + \
-                    conn.execute(select(func.count()).select_from(outbox).where(
-                        outbox.c.source_id == row.source_id, outbox.c.message_id == message_id)).scalar_one()  # fmt: skip
+                seen = conn.execute(select(func.count()).select_from(outbox).where(
+                    outbox.c.source_id == row.source_id, outbox.c.message_id == message_id)).scalar_one()
                 if seen:
                     outcome = "already_forwarded"
                     summary["already_forwarded"] += 1

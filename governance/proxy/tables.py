@@ -1,7 +1,6 @@
 """Proxy tables: where every accepted event ends, and the counters that count them.
 
     outbox       accepted, waiting for the forwarder (deleted once the upstream took it)
-    forwarded    message ids the upstream acknowledged (replay forwards at most once)
     quarantine   blocked by the plan and settings (raw payload, reason, violations), replayable
     dead_letter  the upstream refused or stayed down past the retry budget, replayable
     dedupe       (source, messageId) seen within the window
@@ -31,16 +30,6 @@ class OutboxRow(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     claimed_until: datetime | None = None
     last_error: str | None = None
-
-
-class ForwardedRow(SQLModel, table=True):
-    __tablename__ = "forwarded"
-    __table_args__ = (UniqueConstraint("source_id", "message_id", name="uq_forwarded"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    source_id: str = Field(max_length=40)
-    message_id: str = Field(max_length=200)
-    forwarded_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class QuarantineRow(SQLModel, table=True):

@@ -36,6 +36,8 @@ class Violation:
     field: str  # dotted path in the message, e.g. "properties.total"
     message: str
     keyword: str = ""
+    # the field as path segments, when known: a property name may itself contain a dot
+    path: tuple[str | int, ...] = ()
 
     def to_dict(self) -> dict[str, str]:
         return {"type": self.type, "field": self.field, "message": self.message}
@@ -64,17 +66,19 @@ def violations_of(validator: jsonschema_rs.Validator, instance: Any, *, common: 
         if name == "AdditionalProperties":
             for key in getattr(kind, "unexpected", None) or []:
                 field = _path([*base, key])
-                found.append(Violation(vtype, field, f"{field} is not in the plan", name))
+                found.append(Violation(vtype, field, f"{field} is not in the plan", name, (*base, key)))
         elif name == "Required":
-            field = _path([*base, getattr(kind, "property", "")])
-            found.append(Violation(vtype, field, f"{field} is required", name))
+            prop = getattr(kind, "property", "")
+            field = _path([*base, prop])
+            found.append(Violation(vtype, field, f"{field} is required", name, (*base, prop)))
         elif name == "Type":
             field = _path(base)
             expected = "/".join(getattr(kind, "types", None) or [])
             given = _json_type(error.instance)
-            found.append(Violation(vtype, field, f"Invalid type. Expected: {expected}, given: {given}", name))
+            found.append(Violation(vtype, field, f"Invalid type. Expected: {expected}, given: {given}", name,
+                                   tuple(base)))  # fmt: skip
         else:
-            found.append(Violation(vtype, _path(base), error.message, name))
+            found.append(Violation(vtype, _path(base), error.message, name, tuple(base)))
     return found
 
 
