@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         5 * 1024 * 1024, ge=1024, description="Largest REST API request body (plans, imports)"
     )
     dedupe_window_s: int = Field(86400, ge=0, description="messageId dedupe window per source, seconds")
+    sample_per_minute: int = Field(
+        10, ge=0, description="Accepted events kept per (source, event) and minute for quality checks"
+    )
+    sample_retention_days: int = Field(7, ge=1, description="Days event samples are kept")
     # forwarding
     upstream_timeout_s: float = Field(15.0, gt=0, description="Timeout of one upstream request")
     retry_base_s: float = Field(10.0, gt=0, description="First retry delay; doubles each try")

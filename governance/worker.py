@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete
 from governance.app import bootstrap
 from governance.db import make_engine, writer
 from governance.proxy.forwarder import Forwarder
-from governance.proxy.tables import DedupeRow
+from governance.proxy.tables import DedupeRow, EventSampleRow
 from governance.settings import Settings
 
 log = logging.getLogger("governance.worker")
@@ -25,11 +25,13 @@ HOUSEKEEPING_S = 60.0
 
 
 def housekeeping(engine: Engine, settings: Settings) -> None:
-    """Forget messageIds older than the dedupe window."""
+    """Forget messageIds older than the dedupe window and event samples past their retention."""
     now = datetime.now(UTC)
     with writer(engine).begin() as conn:
         dedupe = DedupeRow.__table__  # type: ignore[attr-defined]
         conn.execute(delete(dedupe).where(dedupe.c.seen_at < now - timedelta(seconds=settings.dedupe_window_s)))
+        samples = EventSampleRow.__table__  # type: ignore[attr-defined]
+        conn.execute(delete(samples).where(samples.c.received_at < now - timedelta(days=settings.sample_retention_days)))
 
 
 def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> None:

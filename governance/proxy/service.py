@@ -22,7 +22,8 @@ class Proxy:
     def start(cls, engine: Engine, settings: Settings) -> Proxy:
         runtime = Runtime(engine, refresh_s=settings.plan_refresh_s)
         runtime.start()
-        return cls(runtime=runtime, store=Store(engine, dedupe_window_s=settings.dedupe_window_s), metrics=Metrics())
+        store = Store(engine, dedupe_window_s=settings.dedupe_window_s, sample_per_minute=settings.sample_per_minute)
+        return cls(runtime=runtime, store=store, metrics=Metrics())
 
     def stop(self) -> None:
         self.runtime.stop()

@@ -51,12 +51,15 @@ def _upsert(engine: Engine) -> Any:
 
 
 class Store:
-    def __init__(self, engine: Engine, *, dedupe_window_s: int, max_group: int = 256) -> None:
+    def __init__(self, engine: Engine, *, dedupe_window_s: int, sample_per_minute: int = 10,
+                 max_group: int = 256) -> None:  # fmt: skip
         self.engine = writer(engine)
         self.dedupe_window = timedelta(seconds=dedupe_window_s)
         self.max_group = max_group
         self._queue: queue.Queue[Batch | None] = queue.Queue()
         self._full_fingerprints: set[str] = set()
+        self.sample_per_minute = sample_per_minute
+        self._sampled: Counter[tuple[str, str, int]] = Counter()
         self.sql = HotSQL(engine.dialect.name)
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
@@ -109,6 +112,9 @@ class Store:
             counts: Counter[tuple[str, str, str, str, bool]] = Counter()
             violation_counts: Counter[tuple[str, str, str, str]] = Counter()
             samples: dict[str, dict[str, Any]] = {}
+            samples_out: list[tuple[Any, ...]] = []
+            if len(self._sampled) > 100_000:  # forget old minutes
+                self._sampled = Counter({k: v for k, v in self._sampled.items() if k[2] >= minute - 1})
             for batch in group:
                 for verdict in batch.verdicts:
                     key = (batch.source_id, verdict.message_id[:200])
@@ -121,7 +127,13 @@ class Store:
                     if verdict.outcome == "deduplicated":
                         continue
                     if verdict.forward is not None:
-                        outbox.append((batch.source_id, key[1], orjson.dumps(verdict.forward).decode(), stamp, stamp))
+                        payload = orjson.dumps(verdict.forward).decode()
+                        outbox.append((batch.source_id, key[1], payload, stamp, stamp))
+                        slot = (batch.source_id, verdict.event, minute)
+                        if self._sampled[slot] < self.sample_per_minute:
+                            self._sampled[slot] += 1
+                            samples_out.append((batch.source_id, verdict.kind, verdict.event[:200], verdict.planned,
+                                                stamp, payload))  # fmt: skip
                     elif verdict.outcome in QUARANTINED:
                         quarantine.append(_quarantine_row(batch.source_id, verdict, now))
                     for v in verdict.violations:
@@ -137,6 +149,8 @@ class Store:
             try:
                 if outbox:
                     cursor.executemany(sql.outbox, outbox)
+                if samples_out:
+                    cursor.executemany(sql.event_sample, samples_out)
                 for (source, kind, event, outcome, planned), n in counts.items():
                     cursor.execute(sql.event_count, (minute, source, kind, event[:200], outcome, planned, n))
                 for (source, event, field_path, vtype), n in violation_counts.items():
@@ -197,6 +211,8 @@ class HotSQL:
         self.p = p
         self.outbox = ("INSERT INTO outbox (source_id, message_id, payload, created_at, attempts, next_attempt_at) "
                        f"VALUES ({p}, {p}, {p}, {p}, 0, {p})")  # fmt: skip
+        self.event_sample = ("INSERT INTO event_samples (source_id, kind, event, planned, received_at, payload) "
+                             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})")  # fmt: skip
         self.event_count = (
             "INSERT INTO event_counts (minute, source_id, kind, event, outcome, planned, count) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (minute, source_id, kind, event, outcome, planned) "

@@ -5,6 +5,7 @@
     dead_letter  the upstream refused or stayed down past the retry budget, replayable
     dedupe       (source, messageId) seen within the window
     event_counts / violation_counts / violation_samples   per-minute observability
+    event_samples   a bounded sample of accepted events, for the quality checks
 """
 
 from __future__ import annotations
@@ -120,3 +121,19 @@ class ViolationSampleRow(SQLModel, table=True):
     plan_version: int | None = None
     payload: str = Field(sa_column=Column(Text, nullable=False))
     seen_at: datetime = Field(default_factory=utcnow)
+
+
+class EventSampleRow(SQLModel, table=True):
+    """A bounded sample of accepted events per (source, event) and minute, for quality checks
+    (drift, expectations, inferred plans). At most ``sample_per_minute`` rows per key and minute."""
+
+    __tablename__ = "event_samples"
+    __table_args__ = (Index("ix_event_samples_key", "source_id", "event", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40)
+    kind: str = Field(max_length=20)
+    event: str = Field(default="", max_length=200)
+    planned: bool = True
+    received_at: datetime = Field(default_factory=utcnow)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
