@@ -22,6 +22,7 @@ from governance.api.responses import FastJSON
 from governance.proxy import spec
 from governance.proxy.pipeline import SourceState, Verdict, judge
 from governance.proxy.spec import MessageError
+from governance.proxy.violation_events import violation_events
 from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
@@ -135,8 +136,14 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         status = 413 if verdicts[0].error is spec.EVENT_TOO_LARGE else 400
         proxy.metrics.request(kind, status)
         return _error(status, verdicts[0].error)
+    extra = []
+    target = proxy.runtime.violations_target(state)
+    if target is not None:
+        received_at = spec.now_iso()
+        extra = [(target, v) for verdict in verdicts if verdict.violations
+                 for v in violation_events(state, verdict, received_at)]  # fmt: skip
     try:
-        await asyncio.wrap_future(proxy.store.submit(state.id, verdicts))
+        await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
         return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},

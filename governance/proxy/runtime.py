@@ -59,6 +59,15 @@ class Runtime:
     def source_for_key(self, write_key: str) -> SourceState | None:
         return self.by_key.get(hash_secret(write_key))
 
+    def violations_target(self, state: SourceState) -> str | None:
+        """The id of the source that receives this source's Violation Generated events, if any."""
+        ref = state.settings.forwardingViolationsTo
+        if not ref:
+            return None
+        if ref in self.by_id:
+            return ref
+        return next((s.id for s in self.by_id.values() if s.name == ref), None)
+
     def _poll(self) -> None:
         while not self._stop.wait(self.refresh_s):
             try:

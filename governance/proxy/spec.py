@@ -127,6 +127,7 @@ def requested_version(message: dict[str, Any]) -> int | None:
         version = protocols.get("event_version")
         if isinstance(version, int) and not isinstance(version, bool):
             return version
-        if isinstance(version, str) and version.isdigit():
+        # ASCII only and short: "²".isdigit() is True but int("²") raises; so does a 5,000-digit string
+        if isinstance(version, str) and version.isascii() and version.isdigit() and len(version) <= 9:
             return int(version)
     return None

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,10 @@ class Batch:
     source_id: str
     verdicts: list[Verdict]
     future: Future[list[Verdict]]
+    extra: list[tuple[str, Verdict]] = field(default_factory=list)  # rows for other sources (Violation Generated)
+
+    def rows(self) -> list[tuple[str, Verdict]]:
+        return [(self.source_id, v) for v in self.verdicts] + self.extra
 
 
 def _upsert(engine: Engine) -> Any:
@@ -65,9 +69,11 @@ class Store:
         self._thread.start()
         self.commits = 0
 
-    def submit(self, source_id: str, verdicts: list[Verdict]) -> Future[list[Verdict]]:
+    def submit(self, source_id: str, verdicts: list[Verdict],
+               extra: list[tuple[str, Verdict]] | None = None) -> Future[list[Verdict]]:  # fmt: skip
+        """Queue one request's verdicts (and rows it generates for other sources) for the next commit."""
         future: Future[list[Verdict]] = Future()
-        self._queue.put(Batch(source_id, verdicts, future))
+        self._queue.put(Batch(source_id, verdicts, future, extra or []))
         return future
 
     def close(self) -> None:
@@ -116,31 +122,31 @@ class Store:
             if len(self._sampled) > 100_000:  # forget old minutes
                 self._sampled = Counter({k: v for k, v in self._sampled.items() if k[2] >= minute - 1})
             for batch in group:
-                for verdict in batch.verdicts:
-                    key = (batch.source_id, verdict.message_id[:200])
+                for source_id, verdict in batch.rows():
+                    key = (source_id, verdict.message_id[:200])
                     if verdict.message_id and verdict.outcome != "rejected":
                         if key in fresh:
                             fresh.discard(key)  # a second copy in the same group is a duplicate too
                         else:
                             verdict.outcome, verdict.forward = "deduplicated", None
-                    counts[(batch.source_id, verdict.kind, verdict.event, verdict.outcome, verdict.planned)] += 1
+                    counts[(source_id, verdict.kind, verdict.event, verdict.outcome, verdict.planned)] += 1
                     if verdict.outcome == "deduplicated":
                         continue
                     if verdict.forward is not None:
                         payload = orjson.dumps(verdict.forward).decode()
-                        outbox.append((batch.source_id, key[1], payload, stamp, stamp))
-                        slot = (batch.source_id, verdict.event, minute)
+                        outbox.append((source_id, key[1], payload, stamp, stamp))
+                        slot = (source_id, verdict.event, minute)
                         if self._sampled[slot] < self.sample_per_minute:
                             self._sampled[slot] += 1
-                            samples_out.append((batch.source_id, verdict.kind, verdict.event[:200], verdict.planned,
+                            samples_out.append((source_id, verdict.kind, verdict.event[:200], verdict.planned,
                                                 stamp, payload))  # fmt: skip
                     elif verdict.outcome in QUARANTINED:
-                        quarantine.append(_quarantine_row(batch.source_id, verdict, now))
+                        quarantine.append(_quarantine_row(source_id, verdict, now))
                     for v in verdict.violations:
-                        violation_counts[(batch.source_id, verdict.event, v.field, v.type)] += 1
-                        fp = fingerprint(batch.source_id, verdict.event, v)
+                        violation_counts[(source_id, verdict.event, v.field, v.type)] += 1
+                        fp = fingerprint(source_id, verdict.event, v)
                         if fp not in self._full_fingerprints and fp not in samples:
-                            samples[fp] = {"fingerprint": fp, "source_id": batch.source_id, "event": verdict.event,
+                            samples[fp] = {"fingerprint": fp, "source_id": source_id, "event": verdict.event,
                                            "field": v.field[:300], "type": v.type, "message": v.message,
                                            "plan_version": verdict.plan_version, "seen_at": now,
                                            "payload": orjson.dumps(verdict.original).decode()}  # fmt: skip
@@ -167,9 +173,9 @@ class Store:
         """Record every (source, messageId); return those not seen within the window."""
         keys: dict[tuple[str, str], None] = {}
         for batch in group:
-            for verdict in batch.verdicts:
+            for source_id, verdict in batch.rows():
                 if verdict.message_id and verdict.outcome != "rejected":
-                    keys[(batch.source_id, verdict.message_id[:200])] = None
+                    keys[(source_id, verdict.message_id[:200])] = None
         if not keys:
             return set()
         stamp, cutoff = self.sql.stamp(now), self.sql.stamp(now - self.dedupe_window)

@@ -278,3 +278,19 @@ def test_database_away_keeps_the_last_plan(app_client, upstream) -> None:
     finally:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE config_state_away RENAME TO config_state"))
+
+
+def test_violation_generated_events_go_to_the_configured_source(app_client, upstream) -> None:
+    key = setup_source(app_client, upstream.url)
+    assert app_client.post("/api/v1/sources", json={"name": "violations", "upstream_url": upstream.url}).status_code == 201
+    app_client.patch("/api/v1/sources/web/settings", json={"forwardingViolationsTo": "violations"})
+    app_client.app.state.proxy.runtime.reload()
+    batch = [track("Order Completed", "v1", order_id="o1", total="12"), track("Product Viewed", "ok")]
+    assert app_client.post("/v1/batch", json={"batch": batch}, auth=(key, "")).status_code == 200
+    drain(app_client)
+    generated = [e for e in upstream.events if e["event"] == "Violation Generated"]
+    assert len(generated) == 1 and generated[0]["userId"] == "schema-violations"
+    props = generated[0]["properties"]
+    assert props["eventMessageID"] == "v1" and props["violationType"] == "Invalid Type"
+    assert props["violationField"] == "properties.total" and props["trackingPlanName"] == "shop"
+    assert sorted(e["messageId"] for e in upstream.events if e["event"] != "Violation Generated") == ["ok", "v1"]
