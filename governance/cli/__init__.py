@@ -154,4 +154,4 @@ def main() -> None:
     app()
 
 
-from governance.cli import bench, plan  # noqa: E402, F401 - sub-command registration
+from governance.cli import bench, plan, validate  # noqa: E402, F401 - sub-command registration

@@ -46,3 +46,14 @@ def bench_proxy(
     from governance.bench.proxy import run
 
     _report(run(seconds=seconds, concurrency=concurrency), as_json, "proxy vs bare endpoint")
+
+
+@bench_app.command("validate")
+def bench_validate(
+    events: int = typer.Option(1_000_000, help="Generated events"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """`governance validate` on generated ~1 KB events: throughput and peak memory."""
+    from governance.bench.validate import run
+
+    _report(run(events), as_json, "offline validation")

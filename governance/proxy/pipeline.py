@@ -14,9 +14,10 @@ blocked or trimmed.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
 from governance.plan.model import VersionFallback
@@ -81,6 +82,11 @@ class Verdict:
         if self.plan_version is not None:
             out["plan_version"] = self.plan_version
         return out
+
+
+def _copy(message: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON document (an orjson round trip is ~50x faster than ``copy.deepcopy``)."""
+    return orjson.loads(orjson.dumps(message))  # type: ignore[no-any-return]
 
 
 def resolve_key(compiled: CompiledPlan, message: dict[str, Any], name: str,
@@ -233,7 +239,7 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
         return Verdict("rejected", kind=str(kind_)[:20], message_id=str(msg_id)[:200], original=raw,
                        reason="invalid_message", error=message)  # fmt: skip
     original = message
-    work = copy.deepcopy(message) if state.transformations or state.mode == "shadow" else message
+    work = _copy(message) if state.transformations or state.mode == "shadow" else message
     applied = apply(work, state.transformations, salt) if state.transformations else None
     verdict = Verdict("forwarded", kind=work["type"], message_id=work["messageId"], original=original,
                       plan_version=state.plan_version)  # fmt: skip
@@ -247,7 +253,7 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
     verdict.event = event_name(work)
     verdict.planned, verdict.violations = validate(state, work, verdict.event)
     if verdict.violations and work is original:
-        work = copy.deepcopy(original)  # the quarantine keeps what arrived; only the copy is trimmed
+        work = _copy(original)  # the quarantine keeps what arrived; only the copy is trimmed
     reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
                                                                    verdict.planned)  # fmt: skip
     if state.mode == "shadow":

@@ -116,8 +116,10 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
     for message in messages:
         if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
-            verdicts.append(Verdict("rejected", kind=str(message.get("type", kind or ""))[:20] if isinstance(
-                message, dict) else "", original=message, reason="invalid_message", error=spec.EVENT_TOO_LARGE))
+            fields = message if isinstance(message, dict) else {}
+            verdicts.append(Verdict("rejected", kind=str(fields.get("type", kind or ""))[:20],
+                                    message_id=str(fields.get("messageId") or "")[:200], original=message,
+                                    reason="invalid_message", error=spec.EVENT_TOO_LARGE))  # fmt: skip
             continue
         verdicts.append(judge(message, state, kind=kind, received_at=received_at,
                               max_depth=settings.max_json_depth, salt=salt))  # fmt: skip

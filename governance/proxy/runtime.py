@@ -29,7 +29,7 @@ log = logging.getLogger("governance.proxy.runtime")
 
 
 def _name_index(names: list[str]) -> Any:
-    from governance.plan.lint import NameIndex
+    from governance.plan.names import NameIndex
 
     return NameIndex(names)
 

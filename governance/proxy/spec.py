@@ -53,17 +53,25 @@ def _present(value: Any) -> bool:
 
 
 def depth_exceeds(value: Any, limit: int) -> bool:
-    """True when ``value`` nests deeper than ``limit`` (iterative; containers only)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
-    return False
+    """True when ``value`` nests containers deeper than ``limit``."""
+    return not _depth_ok(value, limit)
+
+
+def _depth_ok(value: Any, remaining: int) -> bool:
+    if remaining <= 0:
+        return False
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return True
+    for item in items:
+        sub = type(item)
+        if (sub is dict or sub is list) and not _depth_ok(item, remaining - 1):
+            return False
+    return True
 
 
 def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: int,

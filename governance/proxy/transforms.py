@@ -92,8 +92,10 @@ def _map_value(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
     if parent is not None and key in parent:
         value = parent[key]
         mapping = p["mapping"]
-        if isinstance(value, str | int | float | bool) and str(value) in mapping:
-            parent[key] = mapping[str(value)]
+        # keys are the value's JSON text: true/false, not Python's True/False
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if isinstance(value, str | int | float | bool) and text in mapping:
+            parent[key] = mapping[text]
 
 
 def _casing(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
