@@ -32,6 +32,8 @@ from typing import Any, ClassVar
 
 
 class GovernanceError(Exception):
+    """Any error the service raises on purpose."""
+
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
 
@@ -48,11 +50,15 @@ class GovernanceError(Exception):
 
 
 class BadRequest(GovernanceError):
+    """The request is malformed."""
+
     status = 400
     code = "bad_request"
 
 
 class InvalidBody(BadRequest):
+    """The body is not valid JSON/YAML, is empty, or nests too deep."""
+
     code = "invalid_body"
 
 
@@ -64,73 +70,105 @@ class PlanInvalid(BadRequest):
 
 
 class ValidationFailed(BadRequest):
+    """A field has a value the route does not accept; ``details`` lists paths."""
+
     status = 422
     code = "validation_failed"
 
 
 class PayloadTooLarge(GovernanceError):
+    """The body is larger than the limit."""
+
     status = 413
     code = "payload_too_large"
 
 
 class Unauthorized(GovernanceError):
+    """No valid API token (or write key)."""
+
     status = 401
     code = "unauthorized"
 
 
 class Forbidden(GovernanceError):
+    """The token's role is too low for this route."""
+
     status = 403
     code = "forbidden"
 
 
 class NotFound(GovernanceError):
+    """No such route or entity."""
+
     status = 404
     code = "not_found"
 
 
 class PlanNotFound(NotFound):
+    """No plan with that id or name (or it was deleted)."""
+
     code = "plan_not_found"
 
 
 class VersionNotFound(NotFound):
+    """The plan has no such version."""
+
     code = "version_not_found"
 
 
 class SourceNotFound(NotFound):
+    """No source with that id or name."""
+
     code = "source_not_found"
 
 
 class Conflict(GovernanceError):
+    """The request conflicts with the current state."""
+
     status = 409
     code = "conflict"
 
 
 class AlreadyExists(Conflict):
+    """An entity with that name exists."""
+
     code = "already_exists"
 
 
 class IncompatiblePlan(Conflict):
+    """Publishing would break the plan's compatibility mode; ``details.changes`` lists why."""
+
     code = "incompatible_plan"
 
 
 class PlanInUse(Conflict):
+    """The plan is bound to a source, or must be soft-deleted first."""
+
     code = "plan_in_use"
 
 
 class NothingToPublish(Conflict):
+    """The draft is identical to the latest version."""
+
     code = "nothing_to_publish"
 
 
 class PreconditionFailed(GovernanceError):
+    """The draft changed since it was read (stale ``If-Match``)."""
+
     status = 412
     code = "etag_mismatch"
 
 
 class PreconditionRequired(GovernanceError):
+    """A draft edit without ``If-Match``."""
+
     status = 428
     code = "if_match_required"
 
 
 class Unavailable(GovernanceError):
+    """Storage cannot commit right now; retry after ``Retry-After`` seconds."""
+
     status = 503
     code = "unavailable"

@@ -28,7 +28,7 @@ def _report(result: dict[str, object], as_json: bool, title: str) -> None:
 @bench_app.command("registry")
 def bench_registry(
     events: int = typer.Option(3000, help="Events in the generated plan"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Compile + meta-validate a generated plan, its memory, and a diff of two versions."""
     from governance.bench.registry import run
@@ -40,7 +40,7 @@ def bench_registry(
 def bench_proxy(
     seconds: float = typer.Option(5.0, help="Load duration per server"),
     concurrency: int = typer.Option(8, help="Concurrent keep-alive connections"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """The proxy (e-commerce plan, 10 % invalid, durable SQLite, forwarding) vs a bare parse-and-200 endpoint."""
     from governance.bench.proxy import run
@@ -51,7 +51,7 @@ def bench_proxy(
 @bench_app.command("validate")
 def bench_validate(
     events: int = typer.Option(1_000_000, help="Generated events"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """`governance validate` on generated ~1 KB events: throughput and peak memory."""
     from governance.bench.validate import run

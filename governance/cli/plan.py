@@ -67,7 +67,7 @@ def _plan_at(ref: str, client: Client | None) -> Plan:
 def diff(
     old: str = typer.Argument(..., help="A plan file, or NAME@VERSION / NAME@draft on the server"),
     new: str = typer.Argument(..., help="A plan file, or NAME@VERSION / NAME@draft on the server"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:
@@ -94,7 +94,7 @@ def push(
     publish: bool = typer.Option(False, help="Publish the draft as a new version"),
     allow_breaking: bool = typer.Option(False, help="Publish even if the compatibility mode forbids it"),
     message: str = typer.Option(None, help="Version message"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:

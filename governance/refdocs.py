@@ -1,0 +1,194 @@
+"""Reference pages generated from the code: settings, CLI commands and REST routes.
+
+``python -m governance.refdocs`` rewrites ``docs/reference/{settings,cli,rest-api}.md``;
+``tests/test_docs.py`` fails when a page is stale or an entry has no description, so nothing
+ships undocumented. The prose around each table lives here, next to what it describes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import typer.main
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "reference"
+
+SETTINGS_INTRO = """# Settings
+
+Every setting is read from the environment with the prefix `GOVERNANCE_` (for example
+`GOVERNANCE_DATABASE_URL`), once, at start-up; contradictions (an event limit larger than the
+batch limit, an SMTP password without a user, ...) stop the process with a message. Secrets are
+never printed or logged. The limits and their anchors are explained in [limits](limits.md).
+
+| variable | default | description |
+|---|---|---|
+"""
+
+CLI_INTRO = """# Command line
+
+`governance` is installed with the package (`.venv/bin/governance` after `make run` or `make test`).
+Commands that talk to a running server take `--url` and `--token`, defaulting to the
+`GOVERNANCE_URL` and `GOVERNANCE_TOKEN` environment variables; commands that work on files or on
+the local database need neither. `--json` prints machine-readable output where a program reads it.
+
+Exit codes a CI job can use: `0` success; `1` lint errors, or events that would be blocked
+(`validate`); `2` an invalid plan, file or request; `3` an incompatible change refused by
+`plan push --publish`.
+
+"""
+
+REST_INTRO = """# REST API
+
+All routes answer JSON. The OpenAPI document is served at `/openapi.json` and browsable at
+`/docs` on a running server. Admin routes under `/api/v1` need `Authorization: Bearer <token>`
+(roles viewer < editor < admin: 401 without a valid token, 403 for a role too low). Ingestion
+routes under `/v1` take a source's write key as HTTP Basic `writeKey:` or `writeKey` in the body
+(see [the proxy](../proxy/ingestion.md)).
+
+Errors always have the shape `{"code": "...", "message": "...", "details": ...}`; `code` is
+stable (see `governance/errors.py`). Lists are paginated with `limit` (1-500, default 50) and
+`offset`, and answer `{"data": [...], "count": total}`. Draft edits need `If-Match` with the
+draft's `ETag` (412 when stale, 428 when missing).
+
+| method | path | role | summary |
+|---|---|---|---|
+"""
+
+
+def settings_page() -> str:
+    from governance.settings import Settings
+
+    rows = []
+    for name, info in Settings.model_fields.items():
+        default = info.default if info.default_factory is None else info.default_factory()  # type: ignore[call-arg]
+        if hasattr(default, "get_secret_value"):
+            default = "(secret)"
+        shown = "—" if default is None else f"`{default}`"
+        rows.append(f"| `GOVERNANCE_{name.upper()}` | {shown} | {info.description or ''} |")
+    return SETTINGS_INTRO + "\n".join(rows) + "\n"
+
+
+def _commands(group: click.Command, prefix: str) -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = []
+    if hasattr(group, "commands"):  # a group (typer vendors its own click classes)
+        for name, command in sorted(group.commands.items()):
+            out += _commands(command, f"{prefix} {name}")
+    else:
+        out.append((prefix, group))
+    return out
+
+
+def cli_commands() -> list[tuple[str, click.Command]]:
+    from governance.cli import app
+
+    return _commands(typer.main.get_command(app), "governance")
+
+
+def cli_page() -> str:
+    parts = [CLI_INTRO]
+    for path, command in cli_commands():
+        parts.append(f"## `{path}`\n\n{(command.help or '').strip()}\n")
+        options = []
+        for param in command.params:
+            if param.name == "help":
+                continue
+            if param.param_type_name == "argument":
+                options.append(f"- `{(param.name or '').upper()}` (argument){_help(param)}")
+            else:
+                names = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
+                options.append(f"- {names}{_help(param)}")
+        if options:
+            parts.append("\n".join(options) + "\n")
+    return "\n".join(parts)
+
+
+def _help(param: click.Parameter) -> str:
+    text = getattr(param, "help", None)
+    return f": {text}" if text else ""
+
+
+def rest_routes() -> list[dict[str, Any]]:
+    from governance.app import create_app
+    from governance.settings import Settings
+
+    app = create_app(Settings(database_url="sqlite:///:memory:"))
+    schema = app.openapi()
+    routes = []
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            routes.append({"method": method.upper(), "path": path, "summary": op.get("summary", "")})
+    return sorted(routes, key=lambda r: (r["path"], r["method"]))
+
+
+def rest_page() -> str:
+    roles = route_roles()
+    rows = []
+    for route in rest_routes():
+        role = roles.get((route["method"], route["path"]), "")
+        rows.append(f"| {route['method']} | `{route['path']}` | {role} | {route['summary']} |")
+    return REST_INTRO + "\n".join(rows) + "\n\n" + error_table()
+
+
+def error_codes() -> list[tuple[str, int, str]]:
+    """(code, status, description) of every error class, from governance/errors.py."""
+    from governance.errors import GovernanceError
+
+    seen: dict[str, tuple[str, int, str]] = {}
+    stack = list(GovernanceError.__subclasses__())
+    while stack:
+        cls = stack.pop(0)
+        stack.extend(cls.__subclasses__())
+        if cls.__module__ != "governance.errors":
+            continue
+        doc = (cls.__doc__ or cls.__name__).strip().splitlines()[0].replace("``", "`")
+        seen.setdefault(cls.code, (cls.code, cls.status, doc))
+    return sorted(seen.values(), key=lambda item: (item[1], item[0]))
+
+
+def error_table() -> str:
+    rows = "\n".join(f"| `{code}` | {status} | {doc} |" for code, status, doc in error_codes())
+    return ("## Error codes\n\nIngestion routes keep Segment's messages (see the proxy page); the admin API answers:"
+            "\n\n| code | status | meaning |\n|---|---|---|\n" + rows + "\n")
+
+
+def route_roles() -> dict[tuple[str, str], str]:
+    """The lowest role each route admits, read from its dependencies (every router module)."""
+    import importlib
+    import pkgutil
+
+    from fastapi.routing import APIRoute
+
+    import governance.api.routes as package
+
+    modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+    modules.append(importlib.import_module("governance.proxy.routes"))
+    out: dict[tuple[str, str], str] = {}
+    for module in modules:
+        for route in getattr(module, "router").routes:  # noqa: B009
+            if not isinstance(route, APIRoute):
+                continue
+            role = "write key" if route.path.startswith("/v1/") else "none"
+            for dep in route.dependant.dependencies:
+                if getattr(dep.call, "__qualname__", "").startswith("require.<locals>"):
+                    role = dep.call.__closure__[0].cell_contents  # type: ignore[union-attr]
+            for method in route.methods:
+                out[(method, route.path)] = role
+    return out
+
+
+PAGES = {"settings.md": settings_page, "cli.md": cli_page, "rest-api.md": rest_page}
+
+
+def main() -> None:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for name, render in PAGES.items():
+        (DOCS / name).write_text(render())
+        print(f"wrote {DOCS / name}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
