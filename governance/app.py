@@ -13,7 +13,10 @@ from fastapi.responses import PlainTextResponse
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
 from governance.api.responses import FastJSON
-from governance.api.routes import admin, events, plans, sources, transformations
+from governance.api.routes import admin, events, formats, plans, sources, transformations
+from governance.api.routes import alerts as alert_routes
+from governance.api.routes import channels as channel_routes
+from governance.api.routes import checks as check_routes
 from governance.db import create_schema, make_engine, write_session
 from governance.proxy import routes as ingest
 from governance.proxy.observe import outbox_gauges
@@ -76,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    for router in (plans.router, sources.router, transformations.router, events.router, admin.router, ingest.router):
+    routers = (formats.router, plans.router, sources.router, transformations.router, events.router, admin.router,
+               check_routes.router, alert_routes.router, channel_routes.router, ingest.router)
+    for router in routers:
         app.include_router(router)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)

@@ -72,7 +72,9 @@ def writer(engine: Engine) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create every table that is missing (the migrations entry point of this version)."""
+    import governance.alerts.tables
     import governance.proxy.tables
+    import governance.quality.tables
     import governance.registry.tables  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

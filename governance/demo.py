@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +35,8 @@ def publish_directory(engine: Engine, directory: Path, *, actor: str) -> list[st
                     plans.replace_draft(session, ref=row.id, body=plan.body(), if_match="*", actor=actor)
             except PlanNotFound:
                 row = plans.create_plan(session, plan=plan, actor=actor)
-        with write_session(engine) as session:
-            try:
-                plans.publish(session, ref=plan.name, actor=actor, message=f"from {path.name}")
-            except NothingToPublish:
-                pass
+        with write_session(engine) as session, contextlib.suppress(NothingToPublish):  # unchanged: fine
+            plans.publish(session, ref=plan.name, actor=actor, message=f"from {path.name}")
         published.append(plan.name)
     return published
 
@@ -51,7 +49,7 @@ def set_up_demo(engine: Engine, directory: Path, *, upstream_url: str | None = N
             source = sources.get_source(session, "demo")
             _key, write_key = sources.rotate_key(session, ref=source.id, actor="make-run")
         except SourceNotFound:
-            fields = {"name": "demo", "plan": "ecommerce" if "ecommerce" in names else (names[0] if names else None),
+            fields: dict[str, object] = {"name": "demo", "plan": "ecommerce" if "ecommerce" in names else (names[0] if names else None),
                       "mode": "enforce", "upstream_url": upstream_url, "settings": {}}  # fmt: skip
             source, write_key = sources.create_source(session, fields=fields, actor="make-run")
     return DemoCredentials(admin_token=admin, source_name="demo", write_key=write_key, plans=names)

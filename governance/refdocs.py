@@ -72,8 +72,8 @@ def settings_page() -> str:
     return SETTINGS_INTRO + "\n".join(rows) + "\n"
 
 
-def _commands(group: click.Command, prefix: str) -> list[tuple[str, click.Command]]:
-    out: list[tuple[str, click.Command]] = []
+def _commands(group: Any, prefix: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
     if hasattr(group, "commands"):  # a group (typer vendors its own click classes)
         for name, command in sorted(group.commands.items()):
             out += _commands(command, f"{prefix} {name}")
@@ -82,7 +82,7 @@ def _commands(group: click.Command, prefix: str) -> list[tuple[str, click.Comman
     return out
 
 
-def cli_commands() -> list[tuple[str, click.Command]]:
+def cli_commands() -> list[tuple[str, Any]]:
     from governance.cli import app
 
     return _commands(typer.main.get_command(app), "governance")
@@ -174,8 +174,8 @@ def route_roles() -> dict[tuple[str, str], str]:
             role = "write key" if route.path.startswith("/v1/") else "none"
             for dep in route.dependant.dependencies:
                 if getattr(dep.call, "__qualname__", "").startswith("require.<locals>"):
-                    role = dep.call.__closure__[0].cell_contents  # type: ignore[union-attr]
-            for method in route.methods:
+                    role = dep.call.__closure__[0].cell_contents  # type: ignore[index,union-attr]
+            for method in route.methods or ():
                 out[(method, route.path)] = role
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -25,11 +26,11 @@ class Actor:
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -48,7 +49,7 @@ def current_actor(request: Request, engine: EngineDep) -> Actor:
     return Actor(token_id=row.id, role=row.role)
 
 
-def require(role: str):  # type: ignore[no-untyped-def]
+def require(role: str) -> Callable[..., Actor]:
     """A dependency that admits ``role`` and above (viewer < editor < admin)."""
 
     def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:

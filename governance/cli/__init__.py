@@ -62,7 +62,8 @@ def serve(
     from governance.db import make_engine
     from governance.settings import Settings
 
-    overrides = {k: v for k, v in {"host": host, "port": port, "database_url": database_url}.items() if v}
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port, "database_url": database_url}.items()
+                                 if v}  # fmt: skip
     settings = Settings(**overrides)
     env = {**os.environ, **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in overrides.items()}}
     if demo:
@@ -129,7 +130,7 @@ def token_create(
 @source_app.command("create")
 def source_create(
     name: str = typer.Option(..., help="Source name"),
-    plan: str = typer.Option(None, help="Plan name or id to bind"),
+    plan_ref: str = typer.Option(None, "--plan", help="Plan name or id to bind"),
     upstream: str = typer.Option(None, help="Upstream URL (e.g. https://api.segment.io)"),
     upstream_write_key: str = typer.Option(None, help="Write key sent to the upstream"),
     mode: str = typer.Option("enforce", help="enforce or shadow"),
@@ -138,7 +139,7 @@ def source_create(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Create a source on a running server and print its write key (shown once)."""
-    body = {"name": name, "plan": plan, "upstream_url": upstream, "upstream_write_key": upstream_write_key,
+    body = {"name": name, "plan": plan_ref, "upstream_url": upstream, "upstream_write_key": upstream_write_key,
             "mode": mode}  # fmt: skip
     try:
         created = Client(url, token).json("POST", "/api/v1/sources", json=body)
@@ -154,4 +155,4 @@ def main() -> None:
     app()
 
 
-from governance.cli import bench, plan, validate  # noqa: E402, F401 - sub-command registration
+from governance.cli import bench, formats, plan, validate  # noqa: E402, F401 - sub-command registration

@@ -31,7 +31,7 @@ class Client:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise ApiError(0, {"code": "unreachable", "message": f"cannot reach {self.http.base_url}: {exc}"})
+            raise ApiError(0, {"code": "unreachable", "message": f"cannot reach {self.http.base_url}: {exc}"}) from None
         if response.status_code >= 400:
             try:
                 body = response.json()

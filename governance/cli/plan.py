@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -32,7 +33,7 @@ def lint(
     strict: bool = typer.Option(False, help="Warnings also fail"),
 ) -> None:
     """Check plans: unknown keys, regexes, naming, descriptions, near-duplicate event names."""
-    results = []
+    results: list[dict[str, Any]] = []
     failed = False
     for path in paths:
         issues = lint_text(path.read_bytes(), file=str(path))

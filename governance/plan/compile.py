@@ -38,10 +38,10 @@ _SIMPLE_KEYWORDS = (
 def property_schema(spec: PropertySpec) -> dict[str, Any]:
     """One friendly property to JSON Schema."""
     if spec.raw_schema is not None:
-        schema = dict(spec.raw_schema)
-        if spec.description and "description" not in schema:
-            schema["description"] = spec.description
-        return schema
+        raw: dict[str, Any] = dict(spec.raw_schema)
+        if spec.description and "description" not in raw:
+            raw["description"] = spec.description
+        return raw
     schema: dict[str, Any] = {}
     if spec.description:
         schema["description"] = spec.description
@@ -147,8 +147,14 @@ def key_to_str(key: SchemaKey) -> str:
     return f"{kind}/{name}/{version}" if name else f"{kind}//{version}"
 
 
+def _refuse_remote(uri: str) -> Any:
+    raise ValueError(f"remote $ref {uri} is never fetched; inline the schema under 'schema:'")
+
+
 def build_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
-    return jsonschema_rs.validator_for(schema, validate_formats=True, pattern_options=LINEAR)
+    """A linear-time, format-checking validator that never fetches a remote ``$ref``."""
+    return jsonschema_rs.validator_for(schema, validate_formats=True, pattern_options=LINEAR,
+                                       retriever=_refuse_remote)  # fmt: skip
 
 
 @dataclass

@@ -139,7 +139,7 @@ def parse_document(text: str | bytes, *, file: str | None = None) -> tuple[Any, 
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise PlanInvalid("document is not UTF-8", details=[Problem("", str(exc), None, file).to_dict()])
+            raise PlanInvalid("document is not UTF-8", details=[Problem("", str(exc), None, file).to_dict()]) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:

@@ -80,7 +80,7 @@ class Forwarder:
         table = OutboxRow.__table__  # type: ignore[attr-defined]
         due = (
             select(table.c.id, table.c.source_id, table.c.message_id, table.c.payload, table.c.attempts,
-                   table.c.created_at)  # fmt: skip
+                   table.c.created_at)
             .where(table.c.next_attempt_at <= now)
             .where((table.c.claimed_until.is_(None)) | (table.c.claimed_until < now))
             .order_by(table.c.id)
@@ -148,10 +148,11 @@ class Forwarder:
                 conn.execute(delete(table).where(table.c.id.in_(ids)))
                 return
             attempts = rows[0].attempts + 1
+            oldest = _aware(min(r.created_at for r in rows))
             dead = not retryable(result.status) or (
                 attempts >= self.settings.dead_letter_min_tries
-                and now - _aware(min(r.created_at for r in rows)) >= timedelta(seconds=self.settings.dead_letter_after_s)
-            )  # fmt: skip
+                and now - oldest >= timedelta(seconds=self.settings.dead_letter_after_s)
+            )
             if dead:
                 reason = result.error or "upstream refused"
                 conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]

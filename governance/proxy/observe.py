@@ -31,7 +31,7 @@ def outbox_gauges(engine: Engine) -> dict[str, tuple[str, float]]:
 def events_seen(engine: Engine, source_id: str, window: str) -> list[dict[str, Any]]:
     """Per (kind, event): counts by outcome and whether the event is planned, over the window."""
     since = int(time.time() // 60) - WINDOWS[window]
-    table = EventCountRow
+    table = EventCountRow.__table__.c  # type: ignore[attr-defined]
     query = (
         select(table.kind, table.event, table.planned, table.outcome, func.sum(table.count))
         .where(table.source_id == source_id, table.minute > since)
@@ -50,7 +50,7 @@ def events_seen(engine: Engine, source_id: str, window: str) -> list[dict[str, A
 
 def violations_grouped(engine: Engine, source_id: str, window: str) -> list[dict[str, Any]]:
     since = int(time.time() // 60) - WINDOWS[window]
-    table = ViolationCountRow
+    table = ViolationCountRow.__table__.c  # type: ignore[attr-defined]
     query = (
         select(table.event, table.field, table.type, func.sum(table.count))
         .where(table.source_id == source_id, table.minute > since)

@@ -150,8 +150,7 @@ class Store:
                                            "field": v.field[:300], "type": v.type, "message": v.message,
                                            "plan_version": verdict.plan_version, "seen_at": now,
                                            "payload": orjson.dumps(verdict.original).decode()}  # fmt: skip
-            raw = conn.connection.driver_connection
-            cursor = raw.cursor()
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 if outbox:
                     cursor.executemany(sql.outbox, outbox)
@@ -221,7 +220,8 @@ class HotSQL:
                              f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})")  # fmt: skip
         self.event_count = (
             "INSERT INTO event_counts (minute, source_id, kind, event, outcome, planned, count) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (minute, source_id, kind, event, outcome, planned) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+            "ON CONFLICT (minute, source_id, kind, event, outcome, planned) "
             "DO UPDATE SET count = event_counts.count + excluded.count")  # fmt: skip
         self.violation_count = (
             "INSERT INTO violation_counts (minute, source_id, event, field, type, count) "

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from governance.registry.transformation_spec import ACTION_PARAMS, TransformationSpec
 
 
@@ -111,7 +113,8 @@ def _casing(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
 def _hash(msg: dict[str, Any], p: dict[str, Any], c: Context) -> None:
     parent, key = _parent(msg, p["path"], create=False)
     if parent is not None and parent.get(key) is not None:
-        raw = parent[key] if isinstance(parent[key], str) else repr(parent[key])
+        # a non-string is hashed by its JSON text (42, true), so a warehouse can compute the same hash
+        raw = parent[key] if isinstance(parent[key], str) else orjson.dumps(parent[key]).decode()
         parent[key] = hashlib.sha256(c.salt + raw.encode("utf-8")).hexdigest()
 
 

@@ -35,7 +35,7 @@ def violation_events(state: SourceState, verdict: Verdict, received_at: str) -> 
                 "trackingPlanName": state.plan_name, "trackingPlanVersion": state.plan_version,
                 "violationType": SEGMENT_NAMES.get(violation.type, violation.type),
                 "violationField": violation.field, "violationDescription": violation.message,
-            },  # fmt: skip
+            },
         }
         out.append(Verdict("forwarded", kind="track", event="Violation Generated", message_id=message["messageId"],
                            forward=message, original=message))  # fmt: skip

@@ -80,9 +80,9 @@ def create_source(session: Session, *, fields: dict[str, Any], actor: str) -> tu
 def update_source(session: Session, *, ref: str, fields: dict[str, Any], actor: str) -> SourceRow:
     row = get_source(session, ref, lock=True)
     values = _validate_fields(session, fields)
-    if "name" in values and values["name"] != row.name:
-        if session.exec(select(SourceRow).where(SourceRow.name == values["name"])).first() is not None:
-            raise AlreadyExists(f"a source named {values['name']!r} already exists")
+    renamed = "name" in values and values["name"] != row.name
+    if renamed and session.exec(select(SourceRow).where(SourceRow.name == values["name"])).first() is not None:
+        raise AlreadyExists(f"a source named {values['name']!r} already exists")
     for key, value in values.items():
         setattr(row, key, value)
     row.updated_at = utcnow()

@@ -17,7 +17,7 @@ PLAN = {
     "name": "shop",
     "events": {
         "Order Completed": {"properties": {"order_id": {"type": "string", "required": True},
-                                           "total": {"type": "number", "minimum": 0}}},  # fmt: skip
+                                           "total": {"type": "number", "minimum": 0}}},
         "Product Viewed": {"properties": {"product_id": {"type": "string"}}},
     },
 }
@@ -282,7 +282,8 @@ def test_database_away_keeps_the_last_plan(app_client, upstream) -> None:
 
 def test_violation_generated_events_go_to_the_configured_source(app_client, upstream) -> None:
     key = setup_source(app_client, upstream.url)
-    assert app_client.post("/api/v1/sources", json={"name": "violations", "upstream_url": upstream.url}).status_code == 201
+    created = app_client.post("/api/v1/sources", json={"name": "violations", "upstream_url": upstream.url})
+    assert created.status_code == 201
     app_client.patch("/api/v1/sources/web/settings", json={"forwardingViolationsTo": "violations"})
     app_client.app.state.proxy.runtime.reload()
     batch = [track("Order Completed", "v1", order_id="o1", total="12"), track("Product Viewed", "ok")]

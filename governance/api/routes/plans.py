@@ -90,7 +90,7 @@ def get_draft(plan: str, response: Response, engine: EngineDep, _actor: Viewer) 
     with read_session(engine) as session:
         row = registry.get_plan(session, plan)
     _with_etag(response, row)
-    return orjson.loads(row.draft_body)  # type: ignore[no-any-return]
+    return orjson.loads(row.draft_body)
 
 
 @router.put("/{plan}/draft", summary="Replace the draft (If-Match required)", openapi_extra=DOCUMENT_BODY)
@@ -100,7 +100,7 @@ async def replace_draft(plan: str, request: Request, response: Response, engine:
     with write_session(engine) as session:
         row = registry.replace_draft(session, ref=plan, body=document, if_match=if_match, actor=actor.name)
     _with_etag(response, row)
-    return orjson.loads(row.draft_body)  # type: ignore[no-any-return]
+    return orjson.loads(row.draft_body)
 
 
 @router.put("/{plan}/draft/events/{event}", summary="Add or replace one event in the draft (If-Match)",
@@ -112,7 +112,7 @@ async def upsert_event(plan: str, event: str, request: Request, response: Respon
         row = registry.upsert_event(session, ref=plan, event=event, spec=spec, if_match=if_match,
                                     actor=actor.name)  # fmt: skip
     _with_etag(response, row)
-    return orjson.loads(row.draft_body)["events"][event]  # type: ignore[no-any-return]
+    return orjson.loads(row.draft_body)["events"][event]
 
 
 @router.delete("/{plan}/draft/events/{event}", status_code=204, summary="Remove one event from the draft")
