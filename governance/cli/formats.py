@@ -96,7 +96,7 @@ def infer(
     except GovernanceError as exc:
         fail(exc, as_json=as_json, code=EXIT_INVALID)
     if as_json:
-        emit({"plan": plan.body(), "report": report.to_dict() if hasattr(report, "to_dict") else str(report)}, True)
+        emit({"plan": plan.body(), "report": report.to_dict()}, True)
         return
     text = dump_plan_yaml(plan)
     if output:

@@ -1,0 +1,80 @@
+"""Import and export tracking plans in other tools' formats; infer a plan from observed events.
+
+Formats are registered like extensions (datasette's ``DEFAULT_PLUGINS``): the built-ins are
+entries of ``IMPORTERS`` and ``EXPORTERS``, and another format is one more entry::
+
+    IMPORTERS["myformat"] = MyImporter()      # .name, .description, .load(source, *, name=None)
+    EXPORTERS["myformat"] = MyExporter()      # .name, .description, .dump(plan) -> ExportResult
+
+============  ======================================================  ======  ======
+format        what                                                    import  export
+============  ======================================================  ======  ======
+segment       Segment Config API v1, Public API rules, Typewriter     yes     yes
+rudderstack   rudder-cli YAML project (events, properties, tp, …)     yes     no
+iglu          Snowplow self-describing schemas (vendor/name/…/M-R-A)  yes     no
+jsonschema    JSON Schema 2020-12 bundle with index.json              yes     yes
+============  ======================================================  ======  ======
+
+``path_or_data`` is a path (file or directory), ``bytes`` (one document), ``{file name: bytes}``
+(a directory in memory, e.g. what ``export_plan`` returns) or an already-parsed document. Inputs
+over ``MAX_IMPORT_BYTES`` are refused before they are read whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from governance.errors import InvalidBody
+from governance.formats.base import Exporter, ExportResult, Importer, ImportResult, ReportItem
+from governance.formats.iglu import IgluImporter
+from governance.formats.infer import InferReport, infer_plan
+from governance.formats.jsonschema_bundle import JsonSchemaBundleExporter, JsonSchemaBundleImporter
+from governance.formats.rudderstack import RudderStackImporter
+from governance.formats.segment import SegmentExporter, SegmentImporter
+from governance.formats.source import MAX_IMPORT_BYTES
+from governance.plan.model import Plan
+
+__all__ = [
+    "EXPORTERS", "IMPORTERS", "MAX_IMPORT_BYTES", "ExportResult", "Exporter", "ImportResult", "Importer",
+    "InferReport", "ReportItem", "export_plan", "export_plan_with_report", "import_plan", "infer_plan",
+]  # fmt: skip
+
+IMPORTERS: dict[str, Importer] = {
+    "segment": SegmentImporter(),
+    "rudderstack": RudderStackImporter(),
+    "iglu": IgluImporter(),
+    "jsonschema": JsonSchemaBundleImporter(),
+}
+EXPORTERS: dict[str, Exporter] = {
+    "segment": SegmentExporter(),
+    "jsonschema": JsonSchemaBundleExporter(),
+}
+
+
+def _unknown(kind: str, format: str, known: dict[str, Any]) -> InvalidBody:
+    message = f"unknown {kind} format {format!r}; expected one of {sorted(known)}"
+    return InvalidBody(message, details=[{"path": "format", "message": message}])
+
+
+def import_plan(format: str, path_or_data: Any, *, name: str | None = None) -> ImportResult:
+    """Read a plan written for another tool; ``report`` names everything not carried over exactly.
+
+    Raises ``InvalidBody`` for unreadable input (malformed, too large, too deep) and
+    ``PlanInvalid`` for readable input that is not a plan of that format.
+    """
+    importer = IMPORTERS.get(format)
+    if importer is None:
+        raise _unknown("import", format, IMPORTERS)
+    return importer.load(path_or_data, name=name)
+
+
+def export_plan_with_report(format: str, plan: Plan) -> ExportResult:
+    exporter = EXPORTERS.get(format)
+    if exporter is None:
+        raise _unknown("export", format, EXPORTERS)
+    return exporter.dump(plan)
+
+
+def export_plan(format: str, plan: Plan) -> dict[str, bytes]:
+    """The plan in another tool's format: relative file name -> content."""
+    return export_plan_with_report(format, plan).files

@@ -62,7 +62,10 @@ def property_schema(spec: PropertySpec) -> dict[str, Any]:
     if spec.items is not None:
         schema["items"] = property_schema(spec.items)
     if spec.properties is not None:
-        schema.update(object_schema(spec.properties, closed=spec.additionalProperties is False))
+        nested = object_schema(spec.properties, closed=spec.additionalProperties is False)
+        if "type" in schema:  # keep a declared type list such as ["object", "null"]
+            nested.pop("type")
+        schema.update(nested)
         if spec.additionalProperties is True:
             schema["additionalProperties"] = True
     elif spec.additionalProperties is False:
