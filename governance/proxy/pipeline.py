@@ -86,7 +86,7 @@ class Verdict:
 
 def _copy(message: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of a JSON document (an orjson round trip is ~50x faster than ``copy.deepcopy``)."""
-    return orjson.loads(orjson.dumps(message))  # type: ignore[no-any-return]
+    return orjson.loads(orjson.dumps(message))
 
 
 def resolve_key(compiled: CompiledPlan, message: dict[str, Any], name: str,
@@ -234,9 +234,11 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
     """The whole verdict of one message under the source's plan, settings and mode."""
     message = normalise(raw, kind=kind, received_at=received_at, max_depth=max_depth)
     if isinstance(message, MessageError):
-        kind_ = raw.get("type", kind or "") if isinstance(raw, dict) else (kind or "")
-        msg_id = raw.get("messageId", "") if isinstance(raw, dict) else ""
-        return Verdict("rejected", kind=str(kind_)[:20], message_id=str(msg_id)[:200], original=raw,
+        fields = raw if isinstance(raw, dict) else {}
+        kind_ = kind or fields.get("type")  # the endpoint's kind wins, as in normalise
+        msg_id = fields.get("messageId")  # never "None": a missing or null type/messageId is ""
+        return Verdict("rejected", kind=kind_[:20] if isinstance(kind_, str) else "",
+                       message_id=msg_id[:200] if isinstance(msg_id, str) else "", original=raw,
                        reason="invalid_message", error=message)  # fmt: skip
     original = message
     work = _copy(message) if state.transformations or state.mode == "shadow" else message
@@ -259,7 +261,8 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
     if state.mode == "shadow":
         verdict.outcome = "shadow_blocked" if reason or (applied and applied.dropped) else \
             "shadow_omitted" if verdict.omitted or verdict.omitted_on_violation else "forwarded"  # fmt: skip
-        verdict.reason = reason
+        # enforce drops before judging, so a drop is the reason even when the plan would block too
+        verdict.reason = "transformation_drop" if applied and applied.dropped else reason
         verdict.forward = original
         return verdict
     if reason is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
+import re
 import time
 import zlib
 from typing import Any
@@ -59,9 +61,34 @@ async def read_payload(request: Request, settings: Settings) -> Any:
         if len(raw) > limit or inflater.unconsumed_tail:
             raise BodyError(413, spec.BATCH_TOO_LARGE)
     try:
-        return orjson.loads(raw), len(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BodyError(400, spec.INVALID_JSON) from None
+    if LONG_DIGITS.search(raw) and has_big_int(raw):
+        raise BodyError(400, spec.INVALID_JSON)
+    return body, len(raw)
+
+
+LONG_DIGITS = re.compile(rb"\d{20,}")
+
+
+def _refuse_big(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**64:
+        raise OverflowError(text)
+    return value
+
+
+def has_big_int(raw: bytes) -> bool:
+    """orjson reads integers beyond 64 bits as floats, silently changing them: refuse them instead
+    (checked only when the body holds a run of 20+ digits, so the common path pays one regex scan)."""
+    try:
+        json.loads(raw, parse_int=_refuse_big)
+    except OverflowError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def write_key_of(request: Request, body: Any) -> str | None:

@@ -88,7 +88,7 @@ class Runtime:
             sources = session.exec(select(SourceRow)).all()
             keys = session.exec(select(WriteKeyRow).where(col(WriteKeyRow.revoked_at).is_(None))).all()
             transformations = session.exec(
-                select(TransformationRow).order_by(col(TransformationRow.position), col(TransformationRow.id))
+                select(TransformationRow).order_by(col(TransformationRow.position), col(TransformationRow.created_at))
             ).all()
             plans = {p.id: p for p in session.exec(select(PlanRow)).all()}
             states: dict[str, SourceState] = {}

@@ -33,6 +33,7 @@ INVALID_WRITE_KEY = MessageError("invalid_write_key", "Invalid writeKey")
 MISSING_EVENT = MessageError("missing_event", "Missing event key for track call")
 EVENT_NOT_STRING = MessageError("event_not_string", "Event must be a string")
 MISSING_ID = MessageError("missing_user_id", "Missing userId or anonymousId")
+MISSING_GROUP_ID = MessageError("missing_group_id", "Missing groupId for group call")
 MISSING_ALIAS_IDS = MessageError("missing_alias_ids", "Missing previousId or userId for alias call")
 UNKNOWN_TYPE = MessageError("invalid_type", "Invalid or missing type")
 NOT_AN_OBJECT = MessageError("invalid_message", "Message must be a JSON object")
@@ -99,7 +100,13 @@ def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: in
             return MISSING_ALIAS_IDS
     elif not _present(out.get("userId")) and not _present(out.get("anonymousId")):
         return MISSING_ID
+    if kind == "group" and not _present(out.get("groupId")):
+        return MISSING_GROUP_ID
     data_field = DATA_FIELD[kind]
+    context = out.get("context")
+    if data_field == "traits" and out.get("traits") is None and isinstance(context, dict) \
+            and isinstance(context.get("traits"), dict):  # fmt: skip
+        out["traits"] = dict(context["traits"])  # rudder-sdk-python sends identify traits only there
     for key in ("context", data_field):
         if key is None:
             continue

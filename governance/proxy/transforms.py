@@ -64,7 +64,7 @@ def case(value: str, to: str) -> str:
 def _rename_event(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
     if msg.get("type") == "track":
         msg["event"] = str(p["to"])
-    else:
+    elif msg.get("type") in ("page", "screen"):  # identify, group and alias have no name to rename
         msg["name"] = str(p["to"])
 
 

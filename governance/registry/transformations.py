@@ -45,10 +45,11 @@ def _store(spec: TransformationSpec) -> str:
 
 def create_transformation(session: Session, *, source: str, body: dict[str, Any], actor: str) -> TransformationRow:
     src = get_source(session, source)
-    spec = parse_spec(body)
+    spec = parse_spec({k: v for k, v in body.items() if k != "position"})
+    existing = list_transformations(session, source=src.id)
     position = body.get("position")
     if not isinstance(position, int):
-        position = len(list_transformations(session, source=src.id))
+        position = max((t.position for t in existing), default=-1) + 1  # after the last, even after deletes
     row = TransformationRow(id=new_id("tr"), source_id=src.id, position=position, name=spec.name,
                             enabled=spec.enabled, spec=_store(spec))  # fmt: skip
     session.add(row)
