@@ -77,6 +77,30 @@ class Settings(BaseSettings):
         default_factory=list,
         description="CIDRs webhooks may reach although not public (e.g. 10.0.0.0/8); empty by default",
     )
+    # quality scheduler (worker process; see docs/quality/checks.md)
+    scheduler_enabled: bool = Field(True, description="The worker runs the quality scheduler (checks, alerts, digest)")
+    scheduler_interval_s: int = Field(
+        300, ge=1, description="Seconds between check cycles; `for`/`keep_firing_for` count these evaluations"
+    )
+    scheduler_poll_s: float = Field(
+        2.0, gt=0, description="Seconds between alert dispatch rounds and pickups of 'run now' requests"
+    )
+    leader_retry_s: float = Field(
+        1.0, gt=0, description="How often a standby scheduler tries to take the leadership lock"
+    )
+    default_checks: bool = Field(
+        True, description="Planned events get volume, silence and violation_rate checks, sources new_unplanned"
+    )
+    check_run_retention_days: int = Field(7, ge=1, description="Days check runs and scheduler runs are kept")
+    # alert grouping (Alertmanager defaults; see docs/alerts/routing.md)
+    group_wait_s: float = Field(30.0, ge=0, description="Wait before the first notification of a new alert group")
+    group_interval_s: float = Field(
+        300.0, ge=0, description="Wait before notifying changes (new or resolved alerts) of a notified group"
+    )
+    repeat_interval_s: float = Field(
+        14400.0, gt=0, description="Re-send a notification while its alerts keep firing, this often"
+    )
+    digest_hour: int = Field(8, ge=0, le=23, description="UTC hour of the daily digest until set over REST")
     # logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
 

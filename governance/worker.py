@@ -1,4 +1,4 @@
-"""The worker process: the forwarder, housekeeping and (when configured) the quality scheduler.
+"""The worker process: the forwarder and housekeeping (main thread), the quality scheduler (a thread).
 
 ``governance serve`` starts one beside the web process; more can run against PostgreSQL (rows
 are claimed with SKIP LOCKED). It stops cleanly on SIGTERM/SIGINT.
@@ -31,7 +31,8 @@ def housekeeping(engine: Engine, settings: Settings) -> None:
         dedupe = DedupeRow.__table__  # type: ignore[attr-defined]
         conn.execute(delete(dedupe).where(dedupe.c.seen_at < now - timedelta(seconds=settings.dedupe_window_s)))
         samples = EventSampleRow.__table__  # type: ignore[attr-defined]
-        conn.execute(delete(samples).where(samples.c.received_at < now - timedelta(days=settings.sample_retention_days)))
+        cutoff = now - timedelta(days=settings.sample_retention_days)
+        conn.execute(delete(samples).where(samples.c.received_at < cutoff))
 
 
 def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> None:
@@ -63,8 +64,20 @@ def run_worker(settings: Settings | None = None, stop: threading.Event | None = 
     engine = make_engine(settings.database_url)
     bootstrap(settings, engine)
     log.info("worker started")
+    scheduler: threading.Thread | None = None
+    if settings.scheduler_enabled:
+        # the quality scheduler leads or stands by in its own thread; Great Expectations is imported
+        # there on the first expectations run, never in the web process
+        from governance.quality.scheduler import run_scheduler
+
+        scheduler = threading.Thread(target=run_scheduler, args=(engine, settings, stop), name="scheduler",
+                                     daemon=True)  # fmt: skip
+        scheduler.start()
     try:
         run_forwarder(engine, settings, stop)
     finally:
+        stop.set()
+        if scheduler is not None:
+            scheduler.join(timeout=60)
         engine.dispose()
         log.info("worker stopped")

@@ -38,7 +38,7 @@ def upstream() -> Iterator[Upstream]:
     state = Upstream()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             status = state.status
