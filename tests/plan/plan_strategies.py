@@ -264,7 +264,7 @@ MUTATIONS = (_mutate_property, _mutate_property, _mutate_property, _add_property
 @st.composite
 def mutated_bodies(draw: st.DrawFn, body: dict[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(body)
-    for _ in range(draw(st.sampled_from([1, 1, 1, 2, 3]))):
+    for _ in range(draw(st.sampled_from([1, 1, 1, 1, 2, 3]))):
         draw(st.sampled_from(MUTATIONS))(draw, body)
     return body
 

@@ -120,6 +120,21 @@ def test_property_change_kinds(old: dict[str, Any], new: dict[str, Any], expecte
         assert change.to_dict()["kind"] == change.kind
 
 
+@pytest.mark.parametrize(("old", "new", "expected"), CASES)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_case_verdicts_hold_on_messages(
+    old: dict[str, Any], new: dict[str, Any], expected: list[str], data: st.DataObject
+) -> None:
+    """Each kind's claims, on its own case: backward -> old messages pass the new schema, and so on."""
+    before, after = event_plan({"p": old}), event_plan({"p": new})
+    changes = diff_plans(before, after)
+    if all(c.backward for c in changes):
+        _check_instances(data, before, after)
+    if all(c.forward for c in changes) and not any(_policy(c) for c in changes):
+        _check_instances(data, after, before)
+
+
 def test_paths_name_the_keyword() -> None:
     changes = diff_plans(event_plan({"total": {**N, "maximum": 100}}), event_plan({"total": {**N, "maximum": 50}}))
     assert [(c.kind, c.path, c.old, c.new) for c in changes] == [

@@ -223,14 +223,15 @@ def update_check(check_id: str, body: CheckUpdate, engine: EngineDep, actor: Edi
         if row.origin != "api" and set(fields) - {"enabled"}:
             raise ManagedByPlan(f"check {check_id!r} comes from the {row.origin} checks: change the plan, or only "
                                 "switch it on and off here")  # fmt: skip
-        event = fields.get("event", row.event)
-        params = fields.get("params", orjson.loads(row.params))
-        row.params, row.event = _validate(row.kind, event, params), event
+        if "event" in fields or "params" in fields:
+            event = row.event if fields.get("event") is None else fields["event"]
+            params = orjson.loads(row.params) if fields.get("params") is None else fields["params"]
+            row.params, row.event = _validate(row.kind, event, params), event
         for name, column in (("severity", "severity"), ("for_", "for_evaluations"),
                              ("keep_firing_for", "keep_firing_for"), ("enabled", "enabled"),
                              ("description", "description")):  # fmt: skip
-            if name in fields:
-                setattr(row, column, fields[name])
+            if name in fields and (fields[name] is not None or name in ("for_", "keep_firing_for", "description")):
+                setattr(row, column, fields[name])  # for/keep_firing_for null: back to the kind's default
         row.updated_at = _now()
         session.add(row)
         record(session, actor=actor.name, action="check.update", entity="check", entity_id=row.id, details=fields)

@@ -1,0 +1,84 @@
+"""``new_unplanned``: an event or a property the plan does not know is arriving.
+
+One observation per unplanned event name (field ``""``) and per unplanned property
+(event, ``properties.x``), each with the closest planned name: "did you mean ...?". It keeps
+firing while the name keeps arriving and resolves ``keep_firing_for`` evaluations after it
+stops (the plan learned it, or the app was fixed).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from pydantic import Field
+
+from governance.plan.names import NameIndex
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, Params
+from governance.quality.detect import Finding
+
+
+class NewUnplannedParams(Params):
+    window: int = Field(60, ge=1, le=1440, description="Trailing window, minutes")
+    min_count: int = Field(1, ge=1, description="Arrivals within the window before it fires")
+    events: bool = Field(True, description="Watch unplanned event names")
+    properties: bool = Field(True, description="Watch unplanned properties of planned events")
+    ignore: list[str] = Field(default_factory=list, description="Names or glob patterns never reported")
+
+
+def _ignored(name: str, patterns: list[str]) -> bool:
+    return any(fnmatchcase(name, p) for p in patterns)
+
+
+def _hint(suggestion: str | None) -> str:
+    return f'; did you mean "{suggestion}"?' if suggestion else ""
+
+
+def evaluate(ctx: CheckContext) -> list[Observation]:
+    p: NewUnplannedParams = ctx.params
+    source = ctx.source
+    found: list[Observation] = []
+    if p.events:
+        for name, count in sorted(ctx.data.unplanned_events(p.window).items()):
+            if count < p.min_count or _ignored(name, p.ignore):
+                continue
+            suggestion = source.closest_event(name)
+            message = (f'unplanned event "{name}" arrived {count} times in the last {p.window} min on '
+                       f"{source.name}{_hint(suggestion)}")  # fmt: skip
+            finding = Finding("unplanned_event", message, float(count), 0.0, float(count),
+                              {"name": name, "count": count, "suggestion": suggestion})  # fmt: skip
+            found.append(Observation(name, "", finding))
+    if p.properties:
+        for (event, field), count in sorted(ctx.data.unplanned_properties(p.window).items()):
+            if count < p.min_count or _ignored(field, p.ignore) or _ignored(f"{event}.{field}", p.ignore):
+                continue
+            suggestion = _closest_property(ctx, event, field)
+            message = (f'unplanned property "{field}" on "{event}" arrived {count} times in the last {p.window} '
+                       f"min on {source.name}{_hint(suggestion)}")  # fmt: skip
+            finding = Finding("unplanned_property", message, float(count), 0.0, float(count),
+                              {"name": field, "count": count, "suggestion": suggestion})  # fmt: skip
+            found.append(Observation(event, field, finding))
+    return found
+
+
+def _closest_property(ctx: CheckContext, event: str, field: str) -> str | None:
+    """The planned property of ``event`` the unplanned ``field`` most likely meant."""
+    spec = ctx.source.event_spec(event)
+    if spec is None:
+        return None
+    prefix, _, name = field.rpartition(".")
+    planned = {prop for props in spec.all_versions().values() for prop in props}
+    match = NameIndex(sorted(planned)).closest(name) if planned else None
+    if match is None or match == name:
+        return None
+    return f"{prefix}.{match}" if prefix else match
+
+
+KIND = CheckKind(
+    name="new_unplanned",
+    summary='An unplanned event or property arrives; the alert says "did you mean ...?"',
+    params=NewUnplannedParams,
+    evaluate=evaluate,
+    default_for=1,
+    default_keep_firing_for=2,
+    scope="source",
+)

@@ -1,0 +1,236 @@
+"""One check cycle: ``run_cycle(engine, settings, now)`` — a plain function of an injected time.
+
+The APScheduler job calls it with the real clock; tests call it with synthetic times over
+synthetic counters. A cycle (1) syncs the plan and default checks, (2) evaluates every enabled
+check, reading only, (3) in one write transaction updates each fingerprint's ``Hysteresis``
+(``for`` / ``keep_firing_for`` in evaluations, as Prometheus), fires and resolves alerts and
+records one run per check. A manual run ("run now") evaluates and records, and leaves the
+hysteresis and the alerts alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from governance.alerts import lifecycle
+from governance.db import read_session, write_session
+from governance.quality.checks import CHECK_KINDS, CheckContext, Observation, SourceInfo, fingerprint
+from governance.quality.clock import as_utc
+from governance.quality.detect import Hysteresis, State
+from governance.quality.queries import SourceData
+from governance.quality.sync import load_sources, sync_checks
+from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
+from governance.settings import Settings
+
+log = logging.getLogger("governance.quality")
+TITLES = {"volume_drop": "Volume drop", "volume_spike": "Volume spike", "silence": "Silence",
+          "violation_rate": "High violation rate", "drift": "Drift", "expectations": "Expectations failed"}  # fmt: skip
+
+
+@dataclass
+class CheckResult:
+    check: CheckRow
+    observations: list[Observation]
+    duration_ms: float
+    error: str | None = None
+
+
+@dataclass
+class CycleReport:
+    now: datetime
+    checks: int = 0
+    errors: int = 0
+    fired: list[str] = field(default_factory=list)  # fingerprints that started firing
+    resolved: list[str] = field(default_factory=list)
+    firing: int = 0
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: list[str] | None = None,
+              trigger: str = "schedule") -> CycleReport:  # fmt: skip
+    """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``) and apply the results."""
+    now = as_utc(now)
+    if trigger == "schedule":
+        with write_session(engine) as session:
+            gone = sync_checks(session, defaults=settings.default_checks, now=now)
+            disabled = list(session.exec(select(CheckRow.id).where(col(CheckRow.enabled).is_(False))).all())
+            if gone or disabled:
+                lifecycle.resolve_checks(session, gone + disabled, now, "check removed or disabled")
+    with read_session(engine) as session:
+        sources = load_sources(session)
+        query = select(CheckRow)
+        query = query.where(col(CheckRow.id).in_(check_ids)) if check_ids is not None else \
+            query.where(col(CheckRow.enabled).is_(True))  # fmt: skip
+        checks = list(session.exec(query.order_by(col(CheckRow.source_id), col(CheckRow.id))).all())
+        ids = [c.id for c in checks]
+        states = list(session.exec(select(CheckStateRow).where(col(CheckStateRow.check_id).in_(ids))).all())
+    data: dict[str, SourceData] = {}
+    results = [evaluate(engine, check, sources.get(check.source_id), data, now) for check in checks]
+    report = CycleReport(now, checks=len(results))
+    by_check: dict[str, dict[str, CheckStateRow]] = {}
+    for state in states:
+        by_check.setdefault(state.check_id, {})[state.fingerprint] = state
+    with write_session(engine) as session:
+        for result in results:
+            source = sources.get(result.check.source_id) or SourceInfo(result.check.source_id, "?")
+            apply(session, result, source, by_check.get(result.check.id, {}), now, trigger, report)
+    return report
+
+
+def evaluate(engine: Engine, check: CheckRow, source: SourceInfo | None, data: dict[str, SourceData],
+             now: datetime) -> CheckResult:  # fmt: skip
+    """Run one check's ``evaluate``; an exception becomes the run's error, never the cycle's."""
+    started = time.perf_counter()
+    try:
+        kind = CHECK_KINDS.get(check.kind)
+        if kind is None:
+            raise ValueError(f"unknown check kind {check.kind!r}; known kinds: {sorted(CHECK_KINDS)}")
+        if source is None:
+            raise ValueError(f"source {check.source_id!r} no longer exists")
+        if kind.needs_event and not check.event:
+            raise ValueError(f"a {kind.name} check needs an event")
+        params = kind.parse(orjson.loads(check.params))
+        source_data = data.setdefault(source.id, SourceData(engine, source.id, now))
+        observations = kind.evaluate(CheckContext(now, check, params, source, source_data))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return CheckResult(check, [], _ms(started), f"invalid params: {problems}")
+    except Exception as exc:
+        log.warning("check %s (%s) failed: %s", check.id, check.kind, exc)
+        return CheckResult(check, [], _ms(started), f"{type(exc).__name__}: {exc}")
+    return CheckResult(check, observations, _ms(started))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def apply(session: Session, result: CheckResult, source: SourceInfo, states: dict[str, CheckStateRow],
+          now: datetime, trigger: str, report: CycleReport) -> CheckRunRow:  # fmt: skip
+    """Update hysteresis and alerts (scheduled runs only) and record the run."""
+    check = result.check
+    kind = CHECK_KINDS.get(check.kind)
+    judged: dict[str, Observation] = {}
+    for obs in result.observations:
+        judged[fingerprint(check.id, check.source_id, obs.event, obs.field)] = obs
+    entries: list[dict[str, Any]] = []
+    seen_states: set[State] = set()
+    if trigger == "schedule" and result.error is None and kind is not None:
+        for fp, state in states.items():
+            judged.setdefault(fp, Observation(state.event, state.field))
+        for_ = check.for_evaluations if check.for_evaluations is not None else kind.default_for
+        keep = check.keep_firing_for if check.keep_firing_for is not None else kind.default_keep_firing_for
+        for fp, obs in judged.items():
+            after = _step(session, check, source, obs, fp, states.get(fp), for_, keep, now, report)
+            seen_states.add(after)
+            report.firing += after is State.FIRING
+            if obs.finding is not None or after is not State.INACTIVE:
+                entries.append(_entry(obs, after.value))
+    else:
+        entries = [_entry(obs, None) for obs in result.observations if obs.finding is not None]
+    outcome = _outcome(result, seen_states, trigger)
+    report.errors += outcome == "error"
+    results = [obs.result for obs in result.observations if obs.result is not None]
+    run = CheckRunRow(check_id=check.id, trigger=trigger, started_at=now,
+                      finished_at=now + timedelta(milliseconds=result.duration_ms), duration_ms=result.duration_ms,
+                      outcome=outcome, observations=_dumps(entries), error=result.error,
+                      result=_dumps(results[0] if len(results) == 1 else results) if results else None)  # fmt: skip
+    session.add(run)
+    row = session.get(CheckRow, check.id)
+    if row is not None:
+        row.last_run_at, row.last_outcome = now, outcome
+        if trigger == "manual":
+            row.run_requested_at = None
+        session.add(row)
+    return run
+
+
+def _entry(obs: Observation, state: str | None) -> dict[str, Any]:
+    return {"event": obs.event, "field": obs.field, "condition": obs.finding is not None, "state": state,
+            "finding": obs.finding.to_dict() if obs.finding is not None else None}  # fmt: skip
+
+
+def _outcome(result: CheckResult, states: set[State], trigger: str) -> str:
+    if result.error is not None:
+        return "error"
+    if any(obs.result and "skipped" in obs.result for obs in result.observations):
+        return "skipped"
+    if trigger != "schedule":
+        return "holds" if any(obs.finding is not None for obs in result.observations) else "ok"
+    for state, outcome in ((State.FIRING, "firing"), (State.RESOLVED, "resolved"), (State.PENDING, "pending")):
+        if state in states:
+            return outcome
+    return "ok"
+
+
+def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observation, fp: str,
+          state: CheckStateRow | None, for_: int, keep: int, now: datetime, report: CycleReport) -> State:  # fmt: skip
+    """One hysteresis step of one fingerprint, with its alert consequences."""
+    h = Hysteresis.from_dict(orjson.loads(state.state)) if state is not None else Hysteresis(for_, keep)
+    h.for_, h.keep_firing_for = for_, keep
+    before = h.state
+    after = h.update(obs.finding is not None)
+    if after is State.FIRING:
+        if obs.finding is not None:
+            lifecycle.fire(session, alert_input(check, source, obs, fp), now)
+        else:
+            lifecycle.keep_firing(session, fp, now)
+        if before is not State.FIRING:
+            report.fired.append(fp)
+    elif after is State.RESOLVED:
+        lifecycle.resolve(session, fp, now)
+        report.resolved.append(fp)
+    if after is State.INACTIVE:
+        if state is not None:
+            session.delete(state)
+        return after
+    row = state or CheckStateRow(fingerprint=fp, check_id=check.id, event=obs.event, field=obs.field, state="{}")
+    row.state, row.updated_at = _dumps(h.to_dict()), now
+    if obs.finding is not None:
+        row.finding = _dumps(obs.finding.to_dict())
+    session.add(row)
+    return after
+
+
+def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) -> lifecycle.AlertInput:
+    """The alert a firing observation raises: title, owner and labels from the bound plan."""
+    assert obs.finding is not None
+    finding = obs.finding
+    suggestion = finding.details.get("suggestion")
+    if finding.kind == "unplanned_event":
+        title = f"Unplanned event '{obs.event}' on {source.name}"
+        about = suggestion or ""
+    elif finding.kind == "unplanned_property":
+        title = f"Unplanned property '{obs.field}' of '{obs.event}' on {source.name}"
+        about = obs.event
+    else:
+        subject = obs.event or "all events"
+        title = f"{TITLES.get(finding.kind, finding.kind)}: {subject}{' ' + obs.field if obs.field else ''} " \
+                f"on {source.name}"  # fmt: skip
+        about = obs.event
+    details = {"observed": finding.observed, "expected": finding.expected, "score": round(finding.score, 3),
+               **finding.details}  # fmt: skip
+    return lifecycle.AlertInput(
+        fingerprint=fp, check_id=check.id, check_kind=check.kind, source_id=source.id, source_name=source.name,
+        event=obs.event, field=obs.field, severity=check.severity, title=title, summary=finding.message,
+        details=details, owner=source.owner_of(about), labels=source.labels_of(about),
+    )  # fmt: skip
+
+
+def run_requested(engine: Engine, settings: Settings, now: datetime) -> CycleReport | None:
+    """Run the checks someone asked to run now (``POST /checks/{id}/run``), if any."""
+    with read_session(engine) as session:
+        ids = list(session.exec(select(CheckRow.id).where(col(CheckRow.run_requested_at).is_not(None))).all())
+    return run_cycle(engine, settings, now, check_ids=ids, trigger="manual") if ids else None

@@ -1,0 +1,111 @@
+"""Quality tables: checks, their runs and hysteresis states, and the scheduler's job slots.
+
+    quality_checks        one row per concrete check: (kind, source, event) with its params;
+                          ``origin`` says where it comes from: ``api`` (REST), ``plan`` (plan YAML)
+                          or ``default`` (the built-in defaults); plan and default rows are
+                          materialised by the scheduler each cycle
+    quality_check_runs    one row per evaluation (start, end, outcome, findings, GX result)
+    quality_check_states  the ``Hysteresis`` of each fingerprint (check, source, event, field)
+    scheduler_runs        one row per (job, slot_time): the unique constraint is the backstop
+                          that keeps two schedulers from running the same slot twice
+
+Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from governance.quality.clock import as_utc
+from governance.registry.tables import utcnow
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and returned aware (SQLite returns naive datetimes otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        moment = as_utc(value)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
+    """A fresh ``UTCDateTime`` column (SQLAlchemy columns cannot be shared between fields)."""
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class CheckRow(SQLModel, table=True):
+    __tablename__ = "quality_checks"
+    __table_args__ = (Index("ix_quality_checks_scope", "source_id", "event"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=40)
+    source_id: str = Field(max_length=40)
+    event: str = Field(default="", max_length=200)  # "" = the whole source
+    params: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    severity: str = Field(default="warning", max_length=10)
+    for_evaluations: int | None = None  # None: the kind's default
+    keep_firing_for: int | None = None
+    enabled: bool = True
+    origin: str = Field(default="api", max_length=10)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    run_requested_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    last_run_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    last_outcome: str | None = Field(default=None, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class CheckRunRow(SQLModel, table=True):
+    __tablename__ = "quality_check_runs"
+    __table_args__ = (Index("ix_quality_check_runs_check", "check_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: str = Field(max_length=40)
+    trigger: str = Field(default="schedule", max_length=10)  # schedule | manual
+    started_at: datetime = Field(sa_column=utc_column(index=True))
+    finished_at: datetime = Field(sa_column=utc_column())
+    duration_ms: float = 0.0
+    outcome: str = Field(max_length=20)  # ok | pending | firing | resolved | error | skipped
+    observations: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    result: str | None = Field(default=None, sa_column=Column(Text))  # e.g. the GX suite result
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class CheckStateRow(SQLModel, table=True):
+    __tablename__ = "quality_check_states"
+
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    check_id: str = Field(max_length=40, index=True)
+    event: str = Field(default="", max_length=200)
+    field: str = Field(default="", max_length=300)
+    state: str = Field(sa_column=Column(Text, nullable=False))  # Hysteresis.to_dict()
+    finding: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class JobRunRow(SQLModel, table=True):
+    __tablename__ = "scheduler_runs"
+    __table_args__ = (UniqueConstraint("job", "slot_time", name="uq_scheduler_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    slot_time: datetime = Field(sa_column=utc_column(index=True))
+    worker: str = Field(max_length=120)
+    started_at: datetime = Field(sa_column=utc_column())
+    finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    outcome: str = Field(default="running", max_length=10)  # running | ok | error
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
