@@ -57,3 +57,19 @@ def bench_validate(
     from governance.bench.validate import run
 
     _report(run(events), as_json, "offline validation")
+
+
+@bench_app.command("checks")
+def bench_checks(
+    events: int = typer.Option(200, help="Synthetic events (volumes from 10/h to 10,000/h)"),
+    days: int = typer.Option(14, help="Days of minute counters"),
+    seed: int = typer.Option(0, help="Random seed of the synthetic traffic"),
+    cycle_events: int = typer.Option(3000, help="Events in the timed full check cycle"),
+    gx_events: int = typer.Option(100_000, help="Sampled events in the timed Great Expectations suite"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Detection accuracy on synthetic traffic with injected anomalies, and the cost of a check cycle and a GX suite."""
+    from governance.quality.bench import run_checks_bench
+
+    result = run_checks_bench(events=events, days=days, seed=seed, cycle_events=cycle_events, gx_events=gx_events)
+    _report(result, as_json, "checks")
