@@ -85,7 +85,8 @@ def serve(
     if worker and settings.run_worker:
         child = subprocess.Popen([sys.executable, "-m", "governance", "worker"], env=env)
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                    access_log=settings.access_log)  # fmt: skip
     finally:
         if child is not None:
             child.terminate()

@@ -103,6 +103,8 @@ def resolve_key(compiled: CompiledPlan, message: dict[str, Any], name: str,
                 return (kind, name, wanted)
             violations.append(Violation("unknown_version", "context.protocols.event_version",
                                         f"event version {wanted} is not in the plan (live: {versions})"))  # fmt: skip
+        if len(versions) == 1:
+            return (kind, name, versions[0])
         fallback = compiled.plan.event_version_fallback
         if fallback == VersionFallback.oldest:
             return (kind, name, versions[0])
@@ -256,8 +258,10 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
     verdict.planned, verdict.violations = validate(state, work, verdict.event)
     if verdict.violations and work is original:
         work = _copy(original)  # the quarantine keeps what arrived; only the copy is trimmed
-    reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
-                                                                   verdict.planned)  # fmt: skip
+    reason: str | None = None
+    if verdict.violations or not verdict.planned:  # a clean planned event has nothing to decide
+        reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
+                                                                       verdict.planned)  # fmt: skip
     if state.mode == "shadow":
         verdict.outcome = "shadow_blocked" if reason or (applied and applied.dropped) else \
             "shadow_omitted" if verdict.omitted or verdict.omitted_on_violation else "forwarded"  # fmt: skip
