@@ -12,7 +12,6 @@ import asyncio
 import base64
 import binascii
 import json
-import re
 import time
 import zlib
 from typing import Any
