@@ -73,7 +73,7 @@ class Page:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=500, description="Items per page")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31, description="Items to skip")] = 0,
 ) -> Page:
     return Page(limit=limit, offset=offset)
 

@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from governance.api.responses import FastJSON
@@ -47,6 +48,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> FastJSON:
         code = HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, exc: Exception) -> FastJSON:
+        # a number the database cannot hold (an id or offset beyond 64 bits) is bad input, not a crash
+        return error_response(422, "validation_failed", "a number in the request is out of range")
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> FastJSON:
+        if isinstance(exc.orig, OverflowError | ValueError):
+            return error_response(422, "validation_failed", "a value in the request cannot be stored or compared")
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> FastJSON:

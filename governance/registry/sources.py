@@ -44,6 +44,9 @@ def list_sources(session: Session, *, limit: int, offset: int) -> tuple[list[Sou
 
 def _validate_fields(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
     out = dict(fields)
+    for required in ("name", "mode"):
+        if required in out and out[required] is None:
+            raise ValidationFailed(f"{required}: must not be null", details=[{"path": required}])
     if "mode" in out and out["mode"] not in MODES:
         raise ValidationFailed(f"mode: must be one of {list(MODES)}", details=[{"path": "mode"}])
     if out.get("plan") is not None:

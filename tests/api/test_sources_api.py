@@ -76,3 +76,12 @@ def test_source_errors(app_client) -> None:
     assert app_client.post("/api/v1/sources", json={"name": ""}).status_code == 422
     assert app_client.get("/api/v1/sources/nope").json()["code"] == "source_not_found"
     assert app_client.post("/api/v1/sources", json={"name": "x", "upstream_url": "ftp://x"}).status_code == 422
+
+
+def test_out_of_range_numbers_and_nulls_are_4xx(app_client) -> None:
+    assert app_client.post("/api/v1/sources", json={"name": "web"}).status_code == 201
+    assert app_client.patch("/api/v1/sources/web", json={"name": None}).status_code == 422
+    assert app_client.get("/api/v1/sources/web").json()["name"] == "web"
+    assert app_client.get("/api/v1/plans", params={"offset": 2**70}).status_code == 422
+    huge = app_client.get(f"/api/v1/alerts/{2**70}")
+    assert huge.status_code in (404, 422) and huge.json()["code"] in {"validation_failed", "not_found"}
