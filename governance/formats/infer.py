@@ -30,6 +30,7 @@ import jsonschema_rs
 
 from governance.formats.base import ReportItem, build_plan
 from governance.plan.compile import property_schema
+from governance.plan.jsontype import json_type
 from governance.plan.loader import format_path
 from governance.plan.model import Plan, PropertySpec
 
@@ -73,22 +74,7 @@ class _Stats:
         self.items: _Stats | None = None
 
 
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return "string"  # anything else would not have come from JSON
+_type_of = json_type  # values come from JSON, so every one has a JSON type
 
 
 def _observe(stats: _Stats, value: Any, opts: InferOptions, depth: int) -> None:

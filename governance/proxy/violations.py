@@ -13,6 +13,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from governance.plan.jsontype import json_type
+
 # jsonschema_rs error kinds -> our violation types
 KIND_TYPES = {
     "Required": "required_missing", "Type": "type_mismatch", "Enum": "enum", "Constant": "enum",
@@ -74,25 +76,9 @@ def violations_of(validator: jsonschema_rs.Validator, instance: Any, *, common: 
         elif name == "Type":
             field = _path(base)
             expected = "/".join(getattr(kind, "types", None) or [])
-            given = _json_type(error.instance)
+            given = json_type(error.instance)
             found.append(Violation(vtype, field, f"Invalid type. Expected: {expected}, given: {given}", name,
                                    tuple(base)))  # fmt: skip
         else:
             found.append(Violation(vtype, _path(base), error.message, name, tuple(base)))
     return found
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
