@@ -30,6 +30,7 @@ from governance.quality.baseline import (
     weekday_consistent,
     window_baseline,
 )
+from governance.quality.checks.base import DEFAULTS
 from governance.quality.detect import (
     BoolArray,
     Finding,
@@ -64,27 +65,27 @@ GX_SUITE: list[dict[str, Any]] = [
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """The check settings under test (the scheduler's defaults) and the scoring rules."""
+    """The check settings under test and the scoring rules: the scheduler's own defaults
+    (``checks.base.DEFAULTS``), so what the bench measures is what the worker runs."""
 
     cadence: int = 5  # minutes between evaluations
     eval_days: int = 7  # evaluate the last days only: the baseline needs history
-    level_hours: int = 12
-    min_error: float = 0.1  # floor of the relative error of the level-adjusted baseline
+    level_hours: int = DEFAULTS.level_hours
+    min_error: float = DEFAULTS.min_error
     volume: VolumeParams = field(default_factory=VolumeParams)
-    silence_after: float = 15.0
-    silence_min_expected: float = 20.0
-    violation_window: int = 30
-    violation_threshold: float = 0.05
-    violation_min_events: int = 50
-    violation_z: float = 3.0
-    drift_window: int = 60
-    drift_reference: int = 1440  # minutes before the drift window the reference profile covers
-    drift_min_count: int = 100
-    drift_shift: float = 0.1
+    silence_after: float = DEFAULTS.silence_after
+    silence_min_expected: float = DEFAULTS.silence_min_expected
+    violation_window: int = DEFAULTS.violation_window
+    violation_threshold: float = DEFAULTS.violation_threshold
+    violation_min_events: int = DEFAULTS.violation_min_events
+    violation_z: float = DEFAULTS.violation_z
+    drift_window: int = DEFAULTS.drift_window
+    drift_reference: int = DEFAULTS.drift_reference
+    drift_min_count: int = DEFAULTS.drift_min_count
+    drift_shift: float = DEFAULTS.drift_shift
     drift_sensitivity: float = 4.0
-    for_: dict[str, int] = field(default_factory=lambda: {"drop": 3, "spike": 3, "silence": 1,
-                                                          "violations": 3, "drift": 3})
-    keep_firing_for: int = 2
+    for_: dict[str, int] = field(default_factory=lambda: dict(DEFAULTS.for_))
+    keep_firing_for: int = DEFAULTS.keep_firing_for
     eligible_per_hour: float = 100.0  # anomalies on slower events are not scored for recall
     grace: int = 60  # an alert this long after an anomaly ended is still caused by it
 

@@ -30,9 +30,8 @@ Scope = Literal["event", "source"]
 class Defaults:
     """Defaults of the built-in kinds, named as the bench's ``BenchConfig`` names them.
 
-    The bench (``governance/quality/bench.py``) measures recall and false alerts of exactly these
-    settings; a test fails when the two disagree. They are copied, not imported, so the web
-    process does not depend on the bench module.
+    The bench (``governance/quality/bench.py``) takes its ``BenchConfig`` defaults from here, so
+    it measures recall and false alerts of exactly these settings.
     """
 
     level_hours: int = 12
