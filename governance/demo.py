@@ -49,7 +49,8 @@ def set_up_demo(engine: Engine, directory: Path, *, upstream_url: str | None = N
             source = sources.get_source(session, "demo")
             _key, write_key = sources.rotate_key(session, ref=source.id, actor="make-run")
         except SourceNotFound:
-            fields: dict[str, object] = {"name": "demo", "plan": "ecommerce" if "ecommerce" in names else (names[0] if names else None),
-                      "mode": "enforce", "upstream_url": upstream_url, "settings": {}}  # fmt: skip
+            plan = "ecommerce" if "ecommerce" in names else (names[0] if names else None)
+            fields: dict[str, object] = {"name": "demo", "plan": plan, "mode": "enforce",
+                                         "upstream_url": upstream_url, "settings": {}}  # fmt: skip
             source, write_key = sources.create_source(session, fields=fields, actor="make-run")
     return DemoCredentials(admin_token=admin, source_name="demo", write_key=write_key, plans=names)

@@ -183,17 +183,17 @@ def rule_near_duplicate_properties(plan: Plan) -> Iterator[Finding]:
     for loc, _name, _spec, siblings in all_properties(plan):
         groups.setdefault(id(siblings), (loc[:-1], siblings))
     for loc, siblings in groups.values():
-        seen: dict[str, str] = {}
+        first: dict[tuple[str, str], str] = {}  # (reason, normalised key) -> first name with it
         for name in siblings:
             parts = words(name)
-            for reason, key in (("same_key", "".join(parts)), ("word_order", " ".join(sorted(parts)))):
-                earlier = seen.get(reason + ":" + key)
-                if earlier is not None and key:
-                    why = f"near-duplicate of property {earlier!r}: {REASONS[reason]}"
-                    yield Finding("warning", "near_duplicate_property", (*loc, name), why)
-                    break
-            for reason, key in (("same_key", "".join(parts)), ("word_order", " ".join(sorted(parts)))):
-                seen.setdefault(reason + ":" + key, name)
+            keys = [("same_key", "".join(parts)), ("word_order", " ".join(sorted(parts)))] if parts else []
+            earlier = next((first[key] for key in keys if key in first), None)
+            if earlier is not None:
+                reason = next(key[0] for key in keys if first.get(key) == earlier)
+                why = f"near-duplicate of property {earlier!r}: {REASONS[reason]}"
+                yield Finding("warning", "near_duplicate_property", (*loc, name), why)
+            for key in keys:
+                first.setdefault(key, name)
 
 
 def rule_required_deprecated(plan: Plan) -> Iterator[Finding]:

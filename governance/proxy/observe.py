@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from governance.proxy.store import EVENTS_WITH_VIOLATIONS
 from governance.proxy.tables import DeadLetterRow, EventCountRow, OutboxRow, QuarantineRow, ViolationCountRow
 from governance.registry.tables import utcnow
 
@@ -53,7 +54,7 @@ def violations_grouped(engine: Engine, source_id: str, window: str) -> list[dict
     table = ViolationCountRow.__table__.c  # type: ignore[attr-defined]
     query = (
         select(table.event, table.field, table.type, func.sum(table.count))
-        .where(table.source_id == source_id, table.minute > since)
+        .where(table.source_id == source_id, table.minute > since, table.type != EVENTS_WITH_VIOLATIONS)
         .group_by(table.event, table.field, table.type)
     )
     with engine.connect() as conn:

@@ -34,6 +34,7 @@ from governance.registry.tables import utcnow
 
 log = logging.getLogger("governance.proxy.store")
 SAMPLES_PER_FINGERPRINT = 3
+EVENTS_WITH_VIOLATIONS = "*"  # the violation_counts type that counts events with at least one violation
 QUARANTINED = frozenset({"blocked", "rejected", "dropped"})
 
 
@@ -142,6 +143,8 @@ class Store:
                                                 stamp, payload))  # fmt: skip
                     elif verdict.outcome in QUARANTINED:
                         quarantine.append(_quarantine_row(source_id, verdict, now))
+                    if verdict.violations:  # events with any violation, for exact violation rates
+                        violation_counts[(source_id, verdict.event, "", EVENTS_WITH_VIOLATIONS)] += 1
                     for v in verdict.violations:
                         violation_counts[(source_id, verdict.event, v.field, v.type)] += 1
                         fp = fingerprint(source_id, verdict.event, v)

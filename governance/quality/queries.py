@@ -18,6 +18,7 @@ import orjson
 from numpy.typing import NDArray
 from sqlalchemy import Engine, false, func, select
 
+from governance.proxy.store import EVENTS_WITH_VIOLATIONS
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
 from governance.quality.clock import as_utc, epoch_minute
 
@@ -127,14 +128,14 @@ class SourceData:
         return self._cache[key]
 
     def violation_totals(self, window: int, types: Sequence[str] | None = None) -> dict[str, int]:
-        """Violations per event name over the last ``window`` complete minutes (``""``: all)."""
+        """Per event name over the last ``window`` complete minutes (``""``: all): events with any
+        violation, or — when ``types`` is given — violations of those types."""
         key = ("violations", window, tuple(types or ()))
         if key not in self._cache:
             t = ViolationCountRow.__table__  # type: ignore[attr-defined]
             query = select(t.c.event, func.sum(t.c.count)).where(
                 t.c.source_id == self.source_id, t.c.minute >= self.minute - window, t.c.minute < self.minute)
-            if types:
-                query = query.where(t.c.type.in_(list(types)))
+            query = query.where(t.c.type.in_(list(types)) if types else t.c.type == EVENTS_WITH_VIOLATIONS)
             with self.engine.connect() as conn:
                 totals = {event: int(n) for event, n in conn.execute(query.group_by(t.c.event))}
             totals[TOTAL] = sum(totals.values())

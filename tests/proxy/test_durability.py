@@ -295,3 +295,19 @@ def test_violation_generated_events_go_to_the_configured_source(app_client, upst
     assert props["eventMessageID"] == "v1" and props["violationType"] == "Invalid Type"
     assert props["violationField"] == "properties.total" and props["trackingPlanName"] == "shop"
     assert sorted(e["messageId"] for e in upstream.events if e["event"] != "Violation Generated") == ["ok", "v1"]
+
+
+def test_events_with_violations_are_counted_once_each(app_client, upstream) -> None:
+    key = setup_source(app_client, upstream.url)
+    batch = [track("Order Completed", "two", total="x", extra=1), track("Order Completed", "clean", order_id="o")]
+    assert app_client.post("/v1/batch", json={"batch": batch}, auth=(key, "")).status_code == 200
+    from governance.proxy.tables import ViolationCountRow
+
+    with app_client.app.state.engine.connect() as conn:
+        rows = {(r.field, r.type): r.count for r in conn.execute(select(ViolationCountRow.__table__))}  # type: ignore[attr-defined]
+    assert rows[("", "*")] == 1  # one event with violations, although it has three
+    assert {k for k in rows if k[1] != "*"} == {("properties.order_id", "required_missing"),
+                                                 ("properties.total", "type_mismatch"),
+                                                 ("properties.extra", "unplanned_property")}
+    grouped = app_client.get("/api/v1/sources/web/violations", params={"window": "1h"}).json()["data"]
+    assert all(g["type"] != "*" for g in grouped) and len(grouped) == 3

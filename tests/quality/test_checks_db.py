@@ -245,7 +245,8 @@ def test_errors_are_recorded_per_check_and_manual_runs_leave_state_alone(engine:
     with writer(engine).begin() as conn:
         conn.execute(insert(ViolationCountRow.__table__), [  # type: ignore[attr-defined]
             {"minute": epoch_minute(now) - 1 - m, "source_id": ids["web"], "event": "Order Completed",
-             "field": "properties.total", "type": "type_mismatch", "count": 5} for m in range(30)])  # fmt: skip
+             "field": field, "type": vtype, "count": 5} for m in range(30)
+            for field, vtype in (("properties.total", "type_mismatch"), ("", "*"))])  # as the proxy counts them
     settings = make_settings(database_url, default_checks=False)
     report = run_cycle(engine, settings, now)
     assert report.errors == 1

@@ -1,8 +1,9 @@
-"""``violation_rate``: violations per event over a trailing window, above a threshold.
+"""``violation_rate``: the share of events with violations over a trailing window, above a threshold.
 
-Violations are counted from ``violation_counts`` (one per violated field), events from
-``event_counts``; the rate is capped at 1 and judged by the Wilson lower bound, so a handful of
-events never fires. Event ``""`` judges the whole source.
+Events with at least one violation are counted by the proxy per minute (``violation_counts`` rows
+of type ``*``); with ``types`` given, violations of those types are counted instead (one per
+violated field, capped at the event count). Events come from ``event_counts``. The rate is judged
+by the Wilson lower bound, so a handful of events never fires. Event ``""`` judges the whole source.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from governance.quality.detect import violation_rate
 class ViolationRateParams(Params):
     window: int = Field(DEFAULTS.violation_window, ge=1, le=1440, description="Trailing window, minutes")
     threshold: float = Field(DEFAULTS.violation_threshold, gt=0, le=1,
-                             description="Violations per event above which it fires")  # fmt: skip
+                             description="Share of events with violations above which it fires")  # fmt: skip
     min_events: int = Field(DEFAULTS.violation_min_events, ge=1, description="Events the window must hold to be judged")
     confidence_z: float = Field(DEFAULTS.violation_z, ge=0, description="z of the Wilson lower bound (0: the raw rate)")
     types: list[str] | None = Field(None, description="Violation types counted (default: all)")
