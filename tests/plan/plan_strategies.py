@@ -319,24 +319,29 @@ def _typed(kind: str, spec: PropertySpec) -> st.SearchStrategy[Any]:
     if kind == "array":
         low = spec.minItems or 0
         high = max(low, spec.maxItems if spec.maxItems is not None else low + 3)
-        items = value_for(spec.items) if spec.items is not None else JSON
-        return st.lists(items, min_size=low, max_size=high)
+        items = value_for(spec.items) if spec.items is not None else st.one_of(st.sampled_from([0, "a"]), JSON)
+        arrays = st.lists(items, min_size=low, max_size=high)
+        return st.one_of(arrays, arrays.map(lambda xs: xs + xs[:1]))  # the latter repeats an item
     return object_for(spec.properties or {})
 
 
 def value_for(spec: PropertySpec) -> st.SearchStrategy[Any]:
-    """Values that probably satisfy ``spec``, and some that probably do not."""
-    options: list[st.SearchStrategy[Any]] = [JSON]
+    """Values that probably satisfy ``spec`` (3 draws in 4), and near misses that probably do not.
+
+    An explicit draw picks between the two: left to ``one_of``, the near misses' larger space of
+    values would crowd out a two-value enum."""
     if spec.raw_schema is not None:
-        return st.one_of(JSON, st.sampled_from(["ab", "abcdef", 1, -1, True, "x"]))
+        return st.one_of(st.sampled_from(["ab", "abcdef", 1, -1, True, "x"]), JSON)
+    typed = [_typed(kind, spec) for kind in (spec.types() or _ALL_TYPES)]
     if spec.enum:
-        options.append(st.sampled_from(spec.enum))
-    if spec.const is not None:
-        options.append(st.just(spec.const))
+        likely, near = [st.sampled_from(spec.enum)], [*typed, JSON]
+    elif spec.const is not None:
+        likely, near = [st.just(spec.const)], [*typed, JSON]
+    else:
+        likely, near = typed, [JSON]
     if spec.nullable:
-        options.append(st.none())
-    options += [_typed(kind, spec) for kind in (spec.types() or _ALL_TYPES)]
-    return st.one_of(options)
+        likely.append(st.none())
+    return st.sampled_from([0, 0, 0, 1]).flatmap(lambda pick: st.one_of(near if pick else likely))
 
 
 def object_for(properties: Properties) -> st.SearchStrategy[dict[str, Any]]:

@@ -131,7 +131,7 @@ def test_killing_the_leader_lets_the_standby_take_over(engine: Any, database_url
         killed_at = datetime.now(UTC)
         assert wait_until(lambda: bool(rows_of(standby)), timeout=10), "the standby never took over"  # type: ignore[arg-type]
         first = min(r.started_at for r in rows_of(standby))
-        assert (first - killed_at).total_seconds() < 3
+        assert (first - killed_at).total_seconds() < 5  # "within a few seconds"
     finally:
         for proc in (leader, standby):
             if proc is not None and proc.poll() is None:
