@@ -92,7 +92,7 @@ def test_two_schedulers_one_leader_then_handover(engine: Any, database_url: str,
         threads["A"].join(20)
         handed_over = time.monotonic()
         assert wait_until(lambda: any(r.worker == "B" for r in cycle_rows(engine)), timeout=10)
-        assert time.monotonic() - handed_over < 3
+        assert time.monotonic() - handed_over < 5  # "within a few seconds"
         time.sleep(1.5)
     finally:
         for stop in stops.values():
