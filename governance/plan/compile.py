@@ -170,6 +170,7 @@ class CompiledPlan:
     schema_hash: str
     # event name -> sorted live versions; used to resolve context.protocols.event_version
     track_versions: dict[str, list[int]] = field(default_factory=dict)
+    names: Any = None  # a names.NameIndex of the track events, for "did you mean" (set by the proxy)
 
     def lookup(self, key: SchemaKey) -> jsonschema_rs.Validator | None:
         return self.validators.get(key)

@@ -107,7 +107,9 @@ class Runtime:
                         plan = Plan.model_validate(orjson.loads(version.body))
                         state.compiled = self.cache.get(version.content_hash, plan)
                         state.plan_id, state.plan_name, state.plan_version = plan_row.id, plan_row.name, number
-                        state.names = _name_index(sorted(plan.events))
+                        if state.compiled.names is None:  # built once per compiled plan, not per reload
+                            state.compiled.names = _name_index(sorted(plan.events))
+                        state.names = state.compiled.names
                 states[row.id] = state
             for t in transformations:
                 if t.source_id in states and t.enabled:
