@@ -161,12 +161,15 @@ def validation_speedup(events: list[dict[str, Any]]) -> dict[str, float]:
     classified = (time.perf_counter() - started) / len(events)
     python = {key: jsonschema.Draft202012Validator(compiled.schemas[key]) for key in set(keys)}
     subset = events[: max(200, len(events) // 10)]
-    started = time.perf_counter()
-    for event in subset:
-        validator = python[("track", event["event"], 1)]
-        if not validator.is_valid(event):
-            list(validator.iter_errors(event))
-    slow = (time.perf_counter() - started) / len(subset)
+    best = float("inf")
+    for _ in range(3):  # best of three on both sides: shared machines are noisy
+        started = time.perf_counter()
+        for event in subset:
+            validator = python[("track", event["event"], 1)]
+            if not validator.is_valid(event):
+                list(validator.iter_errors(event))
+        best = min(best, time.perf_counter() - started)
+    slow = best / len(subset)
     return {"compiled_us_per_event": round(fast * 1e6, 2), "jsonschema_us_per_event": round(slow * 1e6, 2),
             "validation_speedup": round(slow / fast, 1),
             "compiled_with_violations_us_per_event": round(classified * 1e6, 2)}  # fmt: skip
