@@ -66,13 +66,12 @@ def serve(
                                  if v}  # fmt: skip
     settings = Settings(**overrides)
     env = {**os.environ, **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in overrides.items()}}
+    engine = make_engine(settings.database_url)
+    bootstrap(settings, engine)  # tables exist before the worker and the web process both start
     if demo:
         from governance.demo import set_up_demo
 
-        engine = make_engine(settings.database_url)
-        bootstrap(settings, engine)
         creds = set_up_demo(engine, plans_dir)
-        engine.dispose()
         base = f"http://{settings.host}:{settings.port}"
         console.print(f"[bold]governance[/bold] on {base}  (API docs: {base}/docs)")
         console.print(f"  plans published: {', '.join(creds.plans)}")
@@ -81,6 +80,7 @@ def serve(
         console.print(f"  try: curl -u '{creds.write_key}:' {base}/v1/validate -H 'content-type: application/json' "
                       "-d '{\"type\":\"track\",\"event\":\"Completed Order\",\"userId\":\"u1\"}'",
                       highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    engine.dispose()
     child = None
     if worker and settings.run_worker:
         child = subprocess.Popen([sys.executable, "-m", "governance", "worker"], env=env)
