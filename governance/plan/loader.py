@@ -142,6 +142,9 @@ def parse_document(text: str | bytes, *, file: str | None = None) -> tuple[Any, 
             raise PlanInvalid("document is not UTF-8", details=[Problem("", str(exc), None, file).to_dict()]) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError:
+        # YAML refuses some characters JSON allows (e.g. U+007F); valid JSON is still a plan document
+        return _parse_json(text, file), _NodeIndex(None)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -163,6 +166,23 @@ def parse_document(text: str | bytes, *, file: str | None = None) -> tuple[Any, 
     finally:
         loader.dispose()
     return data, _NodeIndex(root)
+
+
+def _parse_json(text: str, file: str | None) -> Any:
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        problem = Problem("", f"malformed YAML/JSON: {exc}", None, file)
+        raise PlanInvalid(str(problem), details=[problem.to_dict()]) from None
+    depth_probe: list[tuple[Any, int]] = [(data, 1)]
+    while depth_probe:  # the same nesting limit as YAML documents
+        item, depth = depth_probe.pop()
+        if depth > MAX_DEPTH:
+            raise PlanInvalid(f"document nests deeper than {MAX_DEPTH} levels",
+                              details=[Problem("", "too deep", None, file).to_dict()])  # fmt: skip
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        depth_probe.extend((child, depth + 1) for child in children)
+    return data
 
 
 def plan_from_data(data: Any, *, index: _NodeIndex | None = None, file: str | None = None) -> Plan:

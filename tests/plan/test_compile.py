@@ -80,3 +80,8 @@ def _properties_of(plan: Plan, key: tuple[str, str, int]) -> Any:
         return getattr(plan, kind).traits
     view = getattr(plan, kind)
     return view.names[name].properties if name else view.properties
+
+
+def test_json_documents_with_characters_yaml_refuses_still_load() -> None:
+    plan = load_plan_text('{"name": "a", "description": "del \u007f char"}')
+    assert plan.description == "del \x7f char"
