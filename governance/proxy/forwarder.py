@@ -22,10 +22,11 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from governance.db import writer
-from governance.proxy.tables import DeadLetterRow, OutboxRow
+from governance.proxy.tables import DeadLetterRow, ForwardStatRow, OutboxRow
 from governance.registry.tables import SourceRow
 from governance.settings import Settings
 
@@ -139,6 +140,20 @@ class Forwarder:
             conn.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
                          .values(claimed_until=None, next_attempt_at=self.clock() + timedelta(seconds=delay_s)))
 
+    def _record_latency(self, conn: Any, source_id: str, waits: list[timedelta], now: datetime) -> None:
+        seconds = [max(0.0, w.total_seconds()) for w in waits]
+        stats = ForwardStatRow.__table__  # type: ignore[attr-defined]
+        build = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = build(stats).values(minute=int(now.timestamp() // 60), source_id=source_id, delivered=len(seconds),
+                                   latency_sum_s=sum(seconds), latency_max_s=max(seconds))  # fmt: skip
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["minute", "source_id"],
+            set_={"delivered": stats.c.delivered + stmt.excluded.delivered,
+                  "latency_sum_s": stats.c.latency_sum_s + stmt.excluded.latency_sum_s,
+                  "latency_max_s": func.max(stats.c.latency_max_s, stmt.excluded.latency_max_s)
+                  if self.engine.dialect.name == "sqlite" else
+                  func.greatest(stats.c.latency_max_s, stmt.excluded.latency_max_s)}))  # fmt: skip
+
     def _settle(self, source_id: str, rows: list[Any], result: Delivery) -> None:
         now = self.clock()
         table = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -146,6 +161,7 @@ class Forwarder:
         with self.engine.begin() as conn:
             if result.ok:
                 conn.execute(delete(table).where(table.c.id.in_(ids)))
+                self._record_latency(conn, source_id, [now - _aware(r.created_at) for r in rows], now)
                 return
             attempts = rows[0].attempts + 1
             oldest = _aware(min(r.created_at for r in rows))

@@ -8,9 +8,17 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from governance.proxy.store import EVENTS_WITH_VIOLATIONS
-from governance.proxy.tables import DeadLetterRow, EventCountRow, OutboxRow, QuarantineRow, ViolationCountRow
+from governance.proxy.tables import (
+    DeadLetterRow,
+    EventCountRow,
+    ForwardStatRow,
+    OutboxRow,
+    QuarantineRow,
+    ViolationCountRow,
+)
 from governance.registry.tables import utcnow
 
+LATENCY_WINDOW_MIN = 5
 WINDOWS = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
 
 
@@ -20,12 +28,22 @@ def outbox_gauges(engine: Engine) -> dict[str, tuple[str, float]]:
         oldest = conn.execute(select(func.min(OutboxRow.created_at))).scalar_one()
         quarantined = conn.execute(select(func.count()).select_from(QuarantineRow)).scalar_one()
         dead = conn.execute(select(func.count()).select_from(DeadLetterRow)).scalar_one()
+        stats = ForwardStatRow.__table__.c  # type: ignore[attr-defined]
+        delivered, latency_sum, latency_max = conn.execute(
+            select(func.sum(stats.delivered), func.sum(stats.latency_sum_s), func.max(stats.latency_max_s))
+            .where(stats.minute >= int(time.time() // 60) - LATENCY_WINDOW_MIN)).one()  # fmt: skip
     age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
     return {
         "governance_outbox_depth": ("Events waiting to be forwarded", float(depth)),
         "governance_outbox_oldest_seconds": ("Age of the oldest event waiting to be forwarded", age),
         "governance_quarantine_size": ("Events in the quarantine", float(quarantined)),
         "governance_dead_letter_size": ("Events in the dead letter", float(dead)),
+        "governance_forwarded_events_5m": ("Events upstreams accepted in the last 5 minutes", float(delivered or 0)),
+        "governance_forward_latency_seconds_avg_5m": (
+            "Mean time from commit to upstream acceptance over the last 5 minutes",
+            float(latency_sum or 0) / delivered if delivered else 0.0),
+        "governance_forward_latency_seconds_max_5m": (
+            "Longest time from commit to upstream acceptance over the last 5 minutes", float(latency_max or 0)),
     }
 
 

@@ -6,6 +6,7 @@
     dedupe       (source, messageId) seen within the window
     event_counts / violation_counts / violation_samples   per-minute observability
     event_samples   a bounded sample of accepted events, for the quality checks
+    forward_stats   delivered events and their latency per minute (read by /metrics)
 """
 
 from __future__ import annotations
@@ -137,3 +138,17 @@ class EventSampleRow(SQLModel, table=True):
     planned: bool = True
     received_at: datetime = Field(default_factory=utcnow)
     payload: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ForwardStatRow(SQLModel, table=True):
+    """Per minute and source: events the upstream accepted and how long they waited (for /metrics)."""
+
+    __tablename__ = "forward_stats"
+    __table_args__ = (UniqueConstraint("minute", "source_id", name="uq_forward_stats"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    minute: int = Field(index=True)
+    source_id: str = Field(max_length=40)
+    delivered: int = 0
+    latency_sum_s: float = 0.0
+    latency_max_s: float = 0.0

@@ -73,6 +73,12 @@ def test_accepted_events_are_forwarded_once_with_the_upstream_key(app_client, up
     assert count(app_client, OutboxRow) == 0
     seen = app_client.get("/api/v1/sources/web/events", params={"window": "1h"}).json()
     assert seen["total"] == 30 == len(upstream.events)
+    metrics = app_client.get("/metrics").text
+    assert "governance_forwarded_events_5m 30.0" in metrics and "governance_outbox_depth 0.0" in metrics
+    assert 'governance_events_total{outcome="forwarded"} 30' in metrics
+    values = dict(line.rsplit(" ", 1) for line in metrics.splitlines() if line and not line.startswith("#"))
+    latency = float(values["governance_forward_latency_seconds_max_5m"])
+    assert 0 <= latency < 60
     assert seen["data"][0]["outcomes"] == {"forwarded": 30} and seen["data"][0]["planned"] is True
 
 
