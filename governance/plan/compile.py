@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -226,13 +227,14 @@ class ValidatorCache:
         self._capacity = capacity
         self._lock = Lock()
 
-    def get(self, body_hash: str, plan: Plan) -> CompiledPlan:
+    def get(self, body_hash: str, load: Callable[[], Plan]) -> CompiledPlan:
+        """The compiled plan of ``body_hash``; ``load`` parses the body only on a miss."""
         with self._lock:
             found = self._items.get(body_hash)
             if found is not None:
                 self._items.move_to_end(body_hash)
                 return found
-        compiled = compile_validators(plan, meta_validate=False)
+        compiled = compile_validators(load(), meta_validate=False)
         with self._lock:
             self._items[body_hash] = compiled
             while len(self._items) > self._capacity:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from typing import Any
 
 import orjson
@@ -26,6 +27,10 @@ from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, Trans
 from governance.registry.transformation_spec import TransformationSpec
 
 log = logging.getLogger("governance.proxy.runtime")
+
+
+def _parse(body: str) -> Plan:
+    return Plan.model_validate(orjson.loads(body))
 
 
 def _name_index(names: list[str]) -> Any:
@@ -104,11 +109,11 @@ class Runtime:
                     version = session.exec(select(PlanVersionRow).where(
                         PlanVersionRow.plan_id == plan_row.id, PlanVersionRow.version == number)).first()  # fmt: skip
                     if version is not None:
-                        plan = Plan.model_validate(orjson.loads(version.body))
-                        state.compiled = self.cache.get(version.content_hash, plan)
+                        # the body is parsed only when this version is not compiled yet
+                        state.compiled = self.cache.get(version.content_hash, partial(_parse, version.body))
                         state.plan_id, state.plan_name, state.plan_version = plan_row.id, plan_row.name, number
                         if state.compiled.names is None:  # built once per compiled plan, not per reload
-                            state.compiled.names = _name_index(sorted(plan.events))
+                            state.compiled.names = _name_index(sorted(state.compiled.plan.events))
                         state.names = state.compiled.names
                 states[row.id] = state
             for t in transformations:

@@ -26,7 +26,7 @@ from governance.errors import (
     PreconditionRequired,
     VersionNotFound,
 )
-from governance.plan.compatibility import check_publish, classify
+from governance.plan.compatibility import MODES, Refusal, check_publish, classify, offending, resolve_mode
 from governance.plan.compile import compile_validators, content_hash
 from governance.plan.diff import diff_plans
 from governance.plan.loader import plan_from_data
@@ -241,17 +241,21 @@ def publish(
     if if_match is not None:
         _check_if_match(row, if_match)
     data = orjson.loads(row.draft_body) if body is None else body
-    plan = parse_plan_body(data)
+    plan = plan_from_data(data)
     compiled = compile_validators(plan)
     canonical = plan.body()
     digest = content_hash(canonical)
-    history = _history(session, row.id)
-    previous = history[-1] if history else None
-    if previous is not None and content_hash(previous.body()) == digest:
+    latest = get_version(session, ref=row.id, version=row.latest_version) if row.latest_version else None
+    if latest is not None and latest.content_hash == digest:
         raise NothingToPublish(f"plan {row.name!r}: the draft is identical to version {row.latest_version}")
+    previous = version_plan(latest) if latest is not None else None
     changes = diff_plans(previous, plan) if previous is not None else []
     mode = "NONE" if allow_breaking else row.compatibility
-    refusal = check_publish(plan, history, mode)
+    if MODES[resolve_mode(mode)][2]:  # transitive: judged against every earlier version
+        refusal = check_publish(plan, _history(session, row.id), mode)
+    else:  # against the latest version only: the diff above already says it
+        bad = offending(changes, mode)
+        refusal = Refusal(mode=mode, against_version=row.latest_version, changes=tuple(bad)) if bad else None
     if refusal is not None:
         raise IncompatiblePlan(
             f"plan {row.name!r}: the change is not {row.compatibility}-compatible "
