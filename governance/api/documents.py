@@ -26,7 +26,7 @@ def check_depth(value: Any, max_depth: int) -> None:
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -42,7 +42,7 @@ def retryable(status: int | None) -> bool:
 def retry_after_s(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
-    if value.strip().isdigit():
+    if value.strip().isascii() and value.strip().isdigit():
         return float(value.strip())
     try:
         when = parsedate_to_datetime(value)

@@ -42,7 +42,7 @@ async def read_payload(request: Request, settings: Settings) -> Any:
     """The body, gunzipped and parsed, within the batch size limit."""
     limit = settings.max_batch_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyError(413, spec.BATCH_TOO_LARGE)
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -281,4 +280,10 @@ def test_unknown_routes_and_methods_use_the_error_shape(app_client) -> None:
     missing = app_client.get("/api/v1/plans/nope")
     assert missing.status_code == 404 and missing.json()["code"] == "plan_not_found"
     assert app_client.get("/api/v1/nothing-here").json()["code"] == "not_found"
-    assert isinstance(httpx.Response, type)
+
+
+def test_unicode_digits_in_version_references_are_a_4xx(app_client) -> None:
+    create(app_client)
+    response = app_client.get("/api/v1/plans/shop/diff", params={"from": "\u00b9"})  # "¹".isdigit() is True
+    assert response.status_code == 404 and response.json()["code"] == "version_not_found"
+    assert app_client.get("/api/v1/plans/shop/versions/\u00b2").status_code == 404

@@ -117,6 +117,14 @@ def test_upstream_down_then_back_delivers_everything_once(app_client, upstream) 
     assert count(app_client, OutboxRow) == 0
 
 
+def test_retry_after_values_that_are_not_ascii_numbers_are_ignored() -> None:
+    from governance.proxy.forwarder import retry_after_s
+
+    now = datetime.now(UTC)
+    assert retry_after_s("\u00b2", now) is None and retry_after_s("soon", now) is None
+    assert retry_after_s("12", now) == 12.0
+
+
 def test_retry_after_is_honoured_and_terminal_errors_dead_letter(app_client, upstream) -> None:
     key = setup_source(app_client, upstream.url)
     assert app_client.post("/v1/track", json=track("Product Viewed", "r1"), auth=(key, "")).status_code == 200

@@ -199,7 +199,7 @@ def rollback(plan: str, body: RollbackRequest, engine: EngineDep, actor: Editor)
 
 
 def _version(value: str) -> int | str:
-    return value if value == "latest" else int(value) if value.isdigit() else -1
+    return value if value == "latest" else int(value) if value.isascii() and value.isdigit() else -1
 
 
 def _side(session: Any, plan: str, which: str) -> Any:
