@@ -25,7 +25,7 @@ def check_depth(value: Any, max_depth: int) -> None:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+    declared = request.headers.get("content-length", "")  # absent for chunked bodies
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     chunks, size = [], 0
