@@ -70,11 +70,11 @@ def bench_checks(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Detection accuracy on synthetic traffic with injected anomalies, and the cost of a check cycle and a GX suite."""
-    from governance.quality.bench import run_checks_bench
+    from governance.bench.checks import run_checks_bench
 
     result = run_checks_bench(events=events, days=days, seed=seed, cycle_events=cycle_events, gx_events=gx_events)
     if seeds > 1:  # pool the accuracy over more event-days; the single-seed figures stay under "first_seed"
-        from governance.quality.bench import accuracy_over_seeds
+        from governance.bench.checks import accuracy_over_seeds
 
         pooled = accuracy_over_seeds(list(range(seed, seed + seeds)), events=events, days=days)
         result["first_seed"] = {k: result[k] for k in ("recall", "false_alerts", "false_alerts_per_1000_event_days")}

@@ -25,7 +25,7 @@ from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCoun
 from governance.quality.clock import epoch_minute
 from governance.quality.cycle import run_cycle, run_requested
 from governance.quality.sync import sync_checks
-from governance.quality.synthetic import generate_traffic
+from governance.bench.synthetic import generate_traffic
 from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
 from governance.registry.plans import create_plan, publish
 from governance.registry.sources import create_source
@@ -322,7 +322,7 @@ def test_every_parameter_of_every_kind_is_documented_with_its_default() -> None:
 def test_default_params_are_the_ones_the_bench_measures() -> None:
     from dataclasses import fields
 
-    from governance.quality.bench import BenchConfig
+    from governance.bench.checks import BenchConfig
     from governance.quality.checks.base import DEFAULTS
     from governance.quality.detect import VolumeParams
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from governance.quality.baseline import recent_level, weekday_factor
-from governance.quality.bench import hourly_counts
+from governance.bench.checks import hourly_counts
 from governance.quality.detect import (
     Baseline,
     Hysteresis,
@@ -28,7 +28,7 @@ from governance.quality.detect import (
     volume_check,
     window_baseline,
 )
-from governance.quality.synthetic import generate_traffic
+from governance.bench.synthetic import generate_traffic
 
 
 def scan(counts: np.ndarray, start: int, stop: int, params: VolumeParams, *, for_: int = 3) -> list[int]:

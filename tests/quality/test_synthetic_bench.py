@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from governance.quality.bench import (
+from governance.bench.checks import (
     BenchConfig,
     baselines_at,
     check_cycle,
@@ -13,7 +13,7 @@ from governance.quality.bench import (
     run_checks_bench,
 )
 from governance.quality.detect import Hysteresis, level_baselines
-from governance.quality.synthetic import Traffic, generate_traffic, sample_events
+from governance.bench.synthetic import Traffic, generate_traffic, sample_events
 
 
 @pytest.fixture(scope="module")

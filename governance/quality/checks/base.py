@@ -30,7 +30,7 @@ Scope = Literal["event", "source"]
 class Defaults:
     """Defaults of the built-in kinds, named as the bench's ``BenchConfig`` names them.
 
-    The bench (``governance/quality/bench.py``) takes its ``BenchConfig`` defaults from here, so
+    The bench (``governance/bench/checks.py``) takes its ``BenchConfig`` defaults from here, so
     it measures recall and false alerts of exactly these settings.
     """
 

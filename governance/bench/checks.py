@@ -1,4 +1,4 @@
-"""Accuracy and speed bench of the checks on synthetic traffic: ``python -m governance.quality.bench``.
+"""Accuracy and speed bench of the checks on synthetic traffic: ``python -m governance.bench.checks``.
 
 The detectors of ``detect.py`` run as the scheduler would run them: every ``cadence`` minutes over
 the last ``eval_days`` days, each condition through its own ``Hysteresis``. Alerts are then
@@ -45,7 +45,7 @@ from governance.quality.detect import (
     volume_check,
     volume_flags,
 )
-from governance.quality.synthetic import Anomaly, Traffic, generate_traffic, sample_events
+from governance.bench.synthetic import Anomaly, Traffic, generate_traffic, sample_events
 
 IntArray = NDArray[np.int64]
 Span = tuple[int, int, int]  # event, first and last evaluation minute of a firing period
