@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from governance.bench.synthetic import Anomaly, Traffic, generate_traffic, sample_events
 from governance.quality.baseline import (
     WEEKDAY_HISTORY,
     WEEKDAY_WARMUP_ERROR,
@@ -45,7 +46,6 @@ from governance.quality.detect import (
     volume_check,
     volume_flags,
 )
-from governance.bench.synthetic import Anomaly, Traffic, generate_traffic, sample_events
 
 IntArray = NDArray[np.int64]
 Span = tuple[int, int, int]  # event, first and last evaluation minute of a firing period

@@ -19,13 +19,13 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from governance.alerts.tables import AlertRow
+from governance.bench.synthetic import generate_traffic
 from governance.db import create_schema, make_engine, write_session, writer
 from governance.plan.model import Plan
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
 from governance.quality.clock import epoch_minute
 from governance.quality.cycle import run_cycle, run_requested
 from governance.quality.sync import sync_checks
-from governance.bench.synthetic import generate_traffic
 from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
 from governance.registry.plans import create_plan, publish
 from governance.registry.sources import create_source

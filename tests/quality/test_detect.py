@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.quality.baseline import recent_level, weekday_factor
 from governance.bench.checks import hourly_counts
+from governance.bench.synthetic import generate_traffic
+from governance.quality.baseline import recent_level, weekday_factor
 from governance.quality.detect import (
     Baseline,
     Hysteresis,
@@ -28,7 +29,6 @@ from governance.quality.detect import (
     volume_check,
     window_baseline,
 )
-from governance.bench.synthetic import generate_traffic
 
 
 def scan(counts: np.ndarray, start: int, stop: int, params: VolumeParams, *, for_: int = 3) -> list[int]:

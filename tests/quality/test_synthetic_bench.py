@@ -12,8 +12,8 @@ from governance.bench.checks import (
     hourly_counts,
     run_checks_bench,
 )
-from governance.quality.detect import Hysteresis, level_baselines
 from governance.bench.synthetic import Traffic, generate_traffic, sample_events
+from governance.quality.detect import Hysteresis, level_baselines
 
 
 @pytest.fixture(scope="module")
