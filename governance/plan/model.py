@@ -148,11 +148,11 @@ class EventVersion(StrictModel):
 
 
 class CheckSpec(StrictModel):
-    """A data-quality check declared in the plan (kinds are registered in ``quality``)."""
+    """A data-quality check declared in the plan; kinds and their params: ``plan/check_spec.py``."""
 
     kind: str
     params: dict[str, Any] = Field(default_factory=dict)
-    severity: Literal["info", "warning", "critical"] = "warning"
+    severity: Literal["info", "warning", "critical"] | None = None  # None: the kind's default
     for_: int | None = Field(None, alias="for", ge=1)
     keep_firing_for: int | None = Field(None, ge=0)
 

@@ -16,13 +16,17 @@ from typing import Any
 import numpy as np
 import orjson
 from numpy.typing import NDArray
-from sqlalchemy import Engine, false, func, select
+from sqlalchemy import Engine, false, func, or_, select
 
 from governance.proxy.store import EVENTS_WITH_VIOLATIONS
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
+from governance.quality.baseline import first_arrival_mask
+from governance.quality.baseline.shape import DAYS, learned_shape, sample_hours
 from governance.quality.clock import as_utc, epoch_minute
 
-HISTORY_HOURS = 24 * 29  # four weeks of same-hour-of-week history, plus the level lookback
+# the checks read at most 31 days back (four weeks behind a 48 h gap or three days of decline); one
+# more week makes "unknown before the event's first arrival" mean "absent for over a week"
+HISTORY_HOURS = 24 * 38
 LAST_SEEN_MINUTES = 7 * 24 * 60
 NOT_TRAFFIC = ("deduplicated", "rejected")
 TOTAL = ""
@@ -65,14 +69,49 @@ class SourceData:
         return self._cache["hourly"]
 
     def hourly(self, event: str) -> IntArray:
-        """Complete hours of ``event`` up to the current hour, from its first hour with traffic.
+        """The last ``HISTORY_HOURS`` complete hours of ``event`` (zeros where nothing arrived)."""
+        return self._hourly_all().get(event, np.zeros(HISTORY_HOURS, np.int64))
 
-        Hours before the event existed are left out: zeros there would drag its baseline down.
-        """
-        series = self._hourly_all().get(event)
-        if series is None or not series.any():
-            return np.zeros(0, np.int64)
-        return series[int(np.argmax(series > 0)) :]
+    @property
+    def first_hour(self) -> int:
+        """The epoch hour of index 0 of ``hourly`` and ``history``."""
+        return self.hour - HISTORY_HOURS
+
+    def history(self, event: str) -> NDArray[np.float64]:
+        """``hourly`` as floats, ``NaN`` before the event's first arrival (unknown, not zero)."""
+        return first_arrival_mask(self.hourly(event))
+
+    def _shape_minutes(self) -> dict[str, IntArray]:
+        """Minute counts ``(2, DAYS, 60)`` of the hours that shape the previous and the current hour."""
+        if "shape" not in self._cache:
+            t, where = self._counts()
+            hours = [sample_hours(h) for h in (self.hour - 1, self.hour)]  # [previous, current] x DAYS
+            starts = sorted({h * 60 for row in hours for h in row})
+            ranges = or_(*[(t.c.minute >= m) & (t.c.minute < m + 60) for m in starts])
+            query = (select(t.c.event, t.c.minute, func.sum(t.c.count)).where(where, ranges)
+                     .group_by(t.c.event, t.c.minute))  # fmt: skip
+            slot = {h * 60: (i, j) for i, row in enumerate(hours) for j, h in enumerate(row)}
+            out: dict[str, IntArray] = {TOTAL: np.zeros((2, DAYS, 60), np.int64)}
+            with self.engine.connect() as conn:
+                for event, minute, n in conn.execute(query):
+                    i, j = slot[int(minute) - int(minute) % 60]
+                    out.setdefault(event, np.zeros((2, DAYS, 60), np.int64))[i, j, int(minute) % 60] += int(n)
+                    if event != TOTAL:
+                        out[TOTAL][i, j, int(minute) % 60] += int(n)
+            self._cache["shape"] = out
+        return self._cache["shape"]
+
+    def shapes(self, event: str) -> NDArray[np.float64]:
+        """Learned cumulative shares ``(2, SUB + 1)`` of the previous and the current hour of ``event``
+        (days before the event's first arrival are left out)."""
+        minutes = self._shape_minutes().get(event, np.zeros((2, DAYS, 60), np.int64)).astype(np.float64)
+        history = self.history(event)
+        for i, hour in enumerate((self.hour - 1, self.hour)):
+            for j, sample in enumerate(sample_hours(hour)):
+                k = sample - self.first_hour
+                if not (0 <= k < history.size and np.isfinite(history[k])):
+                    minutes[i, j] = np.nan
+        return learned_shape(minutes)
 
     def _recent_all(self) -> dict[str, IntArray]:
         if "recent" not in self._cache:
