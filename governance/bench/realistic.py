@@ -4,7 +4,8 @@ Events belong to sources; a source has a time zone (UTC-8 to UTC+9) and, usually
 holiday in its third or fourth week. Each event is one of four archetypes, with local-time shapes:
 
 - ``consumer``: two peaks (lunch and evening), a night floor of 5-15 % of the mean, weekends at
-  50-100 % of a weekday and later in the day;
+  50-100 % of a weekday and later in the day (one day turns into the next over three hours around
+  local midnight);
 - ``business``: business hours with a morning and an afternoon peak and a lunch dip, a night floor
   of 2-6 %, weekends at 0-50 % (a quarter of them exactly 0: weekdays only);
 - ``batch``: flat from 09:00 (give or take two minutes) to 17:00 local on weekdays, nothing else;
@@ -63,6 +64,13 @@ def _shapes(kind: str, rng: np.random.Generator, hour: Float) -> tuple[Float, Fl
     mean = weekday.mean()
     weekend = weekend / max(weekend.mean(), 1e-9) * share if share else np.zeros_like(hour)
     return weekday / mean, weekend
+
+
+def _smooth(step: Float, width: int) -> Float:
+    """A 0/1 series with its steps turned into linear ramps ``width`` minutes wide."""
+    kernel = np.ones(width) / width
+    padded = np.concatenate([np.full(width // 2, step[0]), step, np.full(width - width // 2 - 1, step[-1])])
+    return np.asarray(np.convolve(padded, kernel, mode="valid"))
 
 
 def _place(rng: np.random.Generator, event: int, minutes: int, weeks: float) -> list[Anomaly]:
@@ -136,8 +144,9 @@ def _event(rng: np.random.Generator, kind: str, days: int, offset: int, holiday:
     weekend = (weekday_local >= 5) | ((day_local == holiday) if holiday is not None else False)
     if kind == "batch":
         shape = np.where(weekend, 0.0, _batch_rate(rng, days, local, weekday_local))
-    else:
-        shape = np.where(weekend, weekend_shape, weekday_shape)
+    else:  # a day turns into the next over the three hours around local midnight, as people go to bed
+        share = _smooth(weekend.astype(np.float64), 180)
+        shape = share * weekend_shape + (1.0 - share) * weekday_shape
     per_hour = float(np.exp(rng.uniform(np.log(2), np.log(40)) if kind == "low"
                             else rng.uniform(np.log(30), np.log(15_000))))  # fmt: skip
     return per_hour / 60.0 * shape * _level(rng, days, minutes, local), per_hour

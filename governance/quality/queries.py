@@ -21,7 +21,7 @@ from sqlalchemy import Engine, false, func, or_, select
 from governance.proxy.store import EVENTS_WITH_VIOLATIONS
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
 from governance.quality.baseline import first_arrival_mask
-from governance.quality.baseline.shape import DAYS, learned_shape, sample_hours
+from governance.quality.baseline.shape import SAMPLES, learned_shape, sample_hours
 from governance.quality.clock import as_utc, epoch_minute
 
 # the checks read at most 31 days back (four weeks behind a 48 h gap or three days of decline); one
@@ -82,29 +82,32 @@ class SourceData:
         return first_arrival_mask(self.hourly(event))
 
     def _shape_minutes(self) -> dict[str, IntArray]:
-        """Minute counts ``(2, DAYS, 60)`` of the hours that shape the previous and the current hour."""
+        """Minute counts ``(2, SAMPLES, 60)`` of the hours that shape the previous and the current hour."""
         if "shape" not in self._cache:
             t, where = self._counts()
-            hours = [sample_hours(h) for h in (self.hour - 1, self.hour)]  # [previous, current] x DAYS
-            starts = sorted({h * 60 for row in hours for h in row})
-            ranges = or_(*[(t.c.minute >= m) & (t.c.minute < m + 60) for m in starts])
+            hours = [sample_hours(h) for h in (self.hour - 1, self.hour)]  # [previous, current] x SAMPLES
+            slots: dict[int, list[tuple[int, int]]] = {}
+            for i, row in enumerate(hours):
+                for j, h in enumerate(row):
+                    slots.setdefault(h * 60, []).append((i, j))
+            ranges = or_(*[(t.c.minute >= m) & (t.c.minute < m + 60) for m in sorted(slots)])
             query = (select(t.c.event, t.c.minute, func.sum(t.c.count)).where(where, ranges)
                      .group_by(t.c.event, t.c.minute))  # fmt: skip
-            slot = {h * 60: (i, j) for i, row in enumerate(hours) for j, h in enumerate(row)}
-            out: dict[str, IntArray] = {TOTAL: np.zeros((2, DAYS, 60), np.int64)}
+            empty = (2, SAMPLES, 60)
+            out: dict[str, IntArray] = {TOTAL: np.zeros(empty, np.int64)}
             with self.engine.connect() as conn:
                 for event, minute, n in conn.execute(query):
-                    i, j = slot[int(minute) - int(minute) % 60]
-                    out.setdefault(event, np.zeros((2, DAYS, 60), np.int64))[i, j, int(minute) % 60] += int(n)
-                    if event != TOTAL:
-                        out[TOTAL][i, j, int(minute) % 60] += int(n)
+                    for i, j in slots[int(minute) - int(minute) % 60]:
+                        out.setdefault(event, np.zeros(empty, np.int64))[i, j, int(minute) % 60] += int(n)
+                        if event != TOTAL:
+                            out[TOTAL][i, j, int(minute) % 60] += int(n)
             self._cache["shape"] = out
         return self._cache["shape"]
 
     def shapes(self, event: str) -> NDArray[np.float64]:
         """Learned cumulative shares ``(2, SUB + 1)`` of the previous and the current hour of ``event``
         (days before the event's first arrival are left out)."""
-        minutes = self._shape_minutes().get(event, np.zeros((2, DAYS, 60), np.int64)).astype(np.float64)
+        minutes = self._shape_minutes().get(event, np.zeros((2, SAMPLES, 60), np.int64)).astype(np.float64)
         history = self.history(event)
         for i, hour in enumerate((self.hour - 1, self.hour)):
             for j, sample in enumerate(sample_hours(hour)):

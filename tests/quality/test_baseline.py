@@ -17,7 +17,7 @@ from governance.quality.baseline.seasonal import (
     hour_of_week,
     in_core,
 )
-from governance.quality.baseline.shape import SUB, ShapeLookup, learned_shape, share_until
+from governance.quality.baseline.shape import SAMPLES, SUB, ShapeLookup, learned_shape, share_until
 
 FIRST = MONDAY // 60  # epoch hour of a Monday 00:00 UTC
 
@@ -78,14 +78,16 @@ def test_the_level_is_a_weighted_median_that_shrugs_off_an_outlier_hour() -> Non
 
 
 def test_a_learned_shape_puts_a_batch_where_it_runs() -> None:
-    minutes = np.zeros((7, 60))
-    minutes[:, 30:] = 100.0  # 09:00 local at UTC+5:30 is half past the hour
+    minutes = np.full((SAMPLES, 60), np.nan)  # seven days, no week yet
+    minutes[:7] = 0.0
+    minutes[:7, 30:] = 100.0  # 09:00 local at UTC+5:30 is half past the hour
     minutes[2, 28:30] = 100.0  # one day it started two minutes early
+    minutes[4, :] *= 0.1  # a quiet day (a holiday): a level, not a shape
     cum = learned_shape(minutes)
     assert cum.shape == (SUB + 1,) and cum[-1] == pytest.approx(1.0)
     assert share_until(cum[None], np.array([[0.49]]))[0, 0] < 0.01  # the early day's minutes are not expected
     assert float(ShapeLookup(cum[None, None], 0).until(np.array([0.75]))[0]) == pytest.approx(0.5, abs=0.01)
-    even = learned_shape(np.full((7, 60), np.nan))  # no day known: an even spread
+    even = learned_shape(np.full((SAMPLES, 60), np.nan))  # no day known: an even spread
     assert np.allclose(np.diff(even), 1 / SUB)
 
 
@@ -98,7 +100,7 @@ def test_a_steep_morning_ramp_is_not_a_drop_when_the_shape_is_learned() -> None:
     hourly = per_minute.reshape(24, 60).sum(1)
     history = _series(29, hourly)[: 28 * 24 + 8]
     minute = MONDAY + 28 * 1440 + 8 * 60 + 20  # 08:20, twenty minutes into the ramp
-    samples = np.stack([np.tile(per_minute[h * 60 : h * 60 + 60], (7, 1)) for h in (7, 8)])
+    samples = np.stack([np.tile(per_minute[h * 60 : h * 60 + 60], (SAMPLES, 1)) for h in (7, 8)])
     now = expect_now(history, FIRST, minute, shapes=learned_shape(samples)[None])
     even = expect_now(history, FIRST, minute)
     truth = per_minute[8 * 60 : 8 * 60 + 20].sum()
@@ -135,3 +137,12 @@ def test_expect_now_checks_its_arguments() -> None:
         expect_now(np.ones((1, 48)), FIRST, MONDAY)
     with pytest.raises(ValueError, match="shapes"):
         expect_now(np.ones((1, 48)), FIRST, MONDAY + 48 * 60, shapes=np.zeros((1, 3)))
+
+
+def test_weekly_samples_shape_an_hour_once_three_weeks_exist() -> None:
+    minutes = np.full((SAMPLES, 60), 10.0)  # every day: flat
+    minutes[7:, 30:] = 1.0  # the same hour a week earlier (three weeks): Saturday begins at half past
+    cum = learned_shape(minutes)
+    assert share_until(cum[None], np.array([[0.5]]))[0, 0] == pytest.approx(10 / 11, abs=0.02)
+    minutes[9:] = np.nan  # two weeks only: the days decide
+    assert share_until(learned_shape(minutes)[None], np.array([[0.5]]))[0, 0] == pytest.approx(0.5, abs=0.02)
