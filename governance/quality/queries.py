@@ -4,7 +4,9 @@
 one evaluation time, one grouped query per question (cached for the cycle). Minutes are epoch
 minutes; minute ``m`` is complete when ``m < epoch_minute(now)``. Counted events exclude the
 ``deduplicated`` and ``rejected`` outcomes (retries and unparseable messages are not traffic).
-Event ``""`` stands for the whole source (every event of every kind).
+Event ``""`` stands for the whole source (every event of every kind). Hours before the proxy
+counted anything for the source come from imported counts (``history.py``, ``governance quality
+backfill``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCoun
 from governance.quality.baseline import first_arrival_mask
 from governance.quality.baseline.shape import SAMPLES, learned_shape, sample_hours
 from governance.quality.clock import as_utc, epoch_minute
+from governance.quality.history import merge_backfill
 
 # the checks read at most 31 days back (four weeks behind a 48 h gap or three days of decline); one
 # more week makes "unknown before the event's first arrival" mean "absent for over a week"
@@ -59,12 +62,16 @@ class SourceData:
                      .where(where, t.c.minute >= start * 60, t.c.minute < self.hour * 60)
                      .group_by(t.c.event, hour))  # fmt: skip
             series: dict[str, IntArray] = {TOTAL: np.zeros(HISTORY_HOURS, np.int64)}
+            live_start: int | None = None
             with self.engine.connect() as conn:
                 for event, h, n in conn.execute(query):
                     row = series.setdefault(event, np.zeros(HISTORY_HOURS, np.int64))
                     row[int(h) - start] += int(n)
+                    live_start = int(h) if live_start is None else min(live_start, int(h))
                     if event != TOTAL:
                         series[TOTAL][int(h) - start] += int(n)
+            self._cache["coarse"], self._cache["known"] = merge_backfill(
+                self.engine, self.source_id, series, start=start, end=self.hour, live_start=live_start, total=TOTAL)
             self._cache["hourly"] = series
         return self._cache["hourly"]
 
@@ -77,9 +84,19 @@ class SourceData:
         """The epoch hour of index 0 of ``hourly`` and ``history``."""
         return self.hour - HISTORY_HOURS
 
-    def history(self, event: str) -> NDArray[np.float64]:
-        """``hourly`` as floats, ``NaN`` before the event's first arrival (unknown, not zero)."""
-        return first_arrival_mask(self.hourly(event))
+    def history(self, event: str, *, coarse: bool = False) -> NDArray[np.float64]:
+        """``hourly`` as floats, ``NaN`` (unknown, not zero) before the event's first arrival, in hours
+        the source has no data for, and, unless ``coarse``, in hours whose backfilled daily count had
+        to be spread evenly."""
+        counted = np.where(self._known(), self.hourly(event), np.nan)
+        masked = first_arrival_mask(counted)
+        even = self._cache["coarse"].get(event)
+        return masked if coarse or even is None else np.where(even, np.nan, masked)
+
+    def _known(self) -> NDArray[np.bool_]:
+        self._hourly_all()
+        known: NDArray[np.bool_] = self._cache["known"]
+        return known
 
     def _shape_minutes(self) -> dict[str, IntArray]:
         """Minute counts ``(2, SAMPLES, 60)`` of the hours that shape the previous and the current hour."""

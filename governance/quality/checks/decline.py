@@ -22,7 +22,7 @@ def detector(p: DeclineCheckParams) -> DeclineParams:
 def evaluate(ctx: CheckContext) -> list[Observation]:
     params = detector(ctx.params)
     event = ctx.check.event
-    history = ctx.data.history(event)
+    history = ctx.data.history(event, coarse=True)  # whole days: a backfilled daily count is as good
     state = decline_state(history[None, :], [history.size], params)
     if state.learning[0, 0]:
         days = float(np.isfinite(history).sum()) / 24
