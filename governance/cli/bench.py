@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
-from rich.table import Table
 
-from governance.cli import app, console
+from governance.cli import app
+from governance.cli.output import new_typer, out, print_json, table
 
-bench_app = typer.Typer(help="Benchmarks: they report figures, they never fail.", no_args_is_help=True)
+bench_app = new_typer("Benchmarks: they report figures, they never fail.")
 app.add_typer(bench_app, name="bench")
 
 
 def _report(result: dict[str, object], as_json: bool, title: str) -> None:
+    """JSON: the benchmark's figures, {metric: value}."""
     if as_json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
         return
-    table = Table(title=title)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        table.add_row(key, str(value))
-    console.print(table)
+    out(title)
+    table(["metric", "value"], list(result.items()))
 
 
 @bench_app.command("registry")
