@@ -32,14 +32,52 @@ CLI_INTRO = """# Command line
 
 `governance` is installed with the package (`.venv/bin/governance` after `make run` or `make test`).
 Commands that talk to a running server take `--url` and `--token`, defaulting to the
-`GOVERNANCE_URL` and `GOVERNANCE_TOKEN` environment variables; commands that work on files or on
-the local database need neither. `--json` prints machine-readable output where a program reads it.
+`GOVERNANCE_URL` and `GOVERNANCE_TOKEN` environment variables; commands that work on files need
+neither.
 
-Exit codes a CI job can use: `0` success; `1` lint errors, or events that would be blocked
-(`validate`); `2` an invalid plan, file or request; `3` an incompatible change refused by
-`plan push --publish`.
+## Output
+
+- **stdout carries the result** (the plan YAML, the changes, the table, the token), **stderr
+  the diagnostics** (errors, import reports, progress, hints), so `governance ... | grep` and
+  `x=$(governance ...)` see only the result.
+- Human output is plain lines. The CLI never wraps a line: a terminal soft-wraps it, a pipe or a
+  CI log gets it whole (`events."Completed Order".properties.total: ...` stays on one line).
+  Colour only on a terminal, and never with `NO_COLOR` set. Tables are aligned columns with
+  capitalised headers, nothing cut.
+- **`--json`** (every command takes it) prints one JSON document on stdout, in the shape given
+  under the command below; keys are only ever added. With `--json` an error (exit 2 or 3) is one
+  line on stderr, `{"error": {"code", "message", "status", "details"}}`, where `code` is the
+  server's stable error code (see [the REST API](rest-api.md#error-codes)) or one of the CLI's
+  (`file_error`, `no_database`, `no_target`, `database_unreachable`, `unreachable`,
+  `not_the_api`, `http_error`) and `status` the HTTP status (`0`: no answer; `null`: not from
+  the server). Usage errors (an unknown option, a missing argument) are found before a command
+  runs and are plain text, exit 2. A `change` in a shape below is one entry of the REST diff:
+  `{"kind", "path", "event", "category", "backward", "forward", "message", "old", "new"}`.
+
+## Exit codes
+
+| code | meaning | for example |
+|---|---|---|
+| `0` | done; the answer is yes | lint clean, `plan diff`/`plan check` compatible, published (or nothing to publish), no event blocked |
+| `1` | the command ran and the answer is no | lint errors (warnings too with `--strict`); `plan diff` with a change the compatibility mode does not allow; `plan check` incompatible; `plan push --publish` or `plan rollback` refused as incompatible (the changes are listed); `validate` with events that would be blocked; `plan import` that imported nothing |
+| `2` | the command could not run as asked | a usage error; a missing or unreadable file; an invalid plan or value; a request the server refused as wrong (400, 404 not found, 409 conflict, 412, 413, 422); `token create` with neither a database nor a token |
+| `3` | no usable answer from the server or the database | unreachable or timed out; credentials refused (401, 403); a server error (5xx, 503 busy); an answer that is not the governance API |
+
+A CI job gates on these: `plan lint` and `plan check` (or `plan diff NAME@latest FILE`) on a pull
+request, `plan push --publish` on the main branch ([plans in CI](../how-to/plans-in-ci.md)).
+
+## Two commands with a choice to know
+
+- `token create` writes to a database only when one is named, with `--database-url` or
+  `GOVERNANCE_DATABASE_URL`, and only if it already exists (SQLite: the file; PostgreSQL: the
+  tables): that is how the first admin token is made. Otherwise it asks the server at `--url`,
+  which needs an admin `--token`. With neither it refuses with exit 2 and creates nothing.
+- `serve --demo` mints a fresh admin token and demo write key at every start and **revokes**
+  the ones earlier `--demo` starts minted (they are stored hashed, so they cannot be shown
+  again); the banner says how many it revoked.
 
 """
+
 
 REST_INTRO = """# REST API
 

@@ -50,7 +50,7 @@ def import_(
     The plan YAML goes to stdout (or -o), the report to stderr. Exit 1 when nothing was imported
     (no event, no identify, group, page or screen).
 
-    JSON: {"plan": plan document, "events": int, "report": [{"path", "message", "severity"}]}
+    JSON: `{"plan": plan document, "events": int, "report": [{"path", "message", "severity"}]}`
     (with -o the file still gets YAML).
     """
     with handled(as_json):
@@ -83,7 +83,7 @@ def export(
 
     Without -o: one file is printed as is, several as one JSON object {file name: content}.
 
-    JSON: {"format", "files": {file name: parsed JSON content}, "report": [{"path", "message", "severity"}]}
+    JSON: `{"format", "files": {file name: parsed JSON content}, "report": [{"path", "message", "severity"}]}`
     (with -o the files are written too).
     """
     with handled(as_json):
@@ -128,8 +128,8 @@ def infer(
 
     The plan YAML goes to stdout (or -o), near-duplicate names to stderr.
 
-    JSON: {"plan": plan document, "report": {"messages", "skipped", "events", "properties",
-    "near_duplicates", ...}} (with -o the file still gets YAML).
+    JSON: `{"plan": plan document, "report": {"messages", "skipped", "events", "properties",
+    "near_duplicates", ...}}` (with -o the file still gets YAML).
     """
     with handled(as_json):
         plan, report = infer_plan(_jsonl(events), name=name)

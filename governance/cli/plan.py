@@ -32,7 +32,7 @@ def lint(
     One line per issue on stdout (FILE:LINE: SEVERITY CODE: PATH: MESSAGE), then a count.
     Exit 1 when there is an error (or, with --strict, a warning).
 
-    JSON: [{"file", "issues": [{"severity", "code", "path", "message", "line"}]}].
+    JSON: `[{"file", "issues": [{"severity", "code", "path", "message", "line"}]}]`.
     """
     results: list[dict[str, Any]] = []
     with handled(as_json):
@@ -87,7 +87,7 @@ def diff(
     does not allow a change (a CI job gates on it), 0 otherwise. Transitive modes compare these two
     plans only; `plan check` judges a file against every published version.
 
-    JSON: {"old", "new", "mode", "is_compatible", "category", "changes": [change], "messages": [str]}.
+    JSON: `{"old", "new", "mode", "is_compatible", "category", "changes": [change], "messages": [str]}`.
     """
     with handled(as_json):
         client = Client(url, token) if "@" in old + new else None

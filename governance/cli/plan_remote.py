@@ -62,9 +62,9 @@ def push(
     Exit 0 when the draft is stored (and published, or identical to the latest version); 1 when
     the publish is refused as incompatible, listing the changes that broke it.
 
-    JSON: {"plan", "draft": "created" | "updated", "outcome": "draft_only" | "published" |
+    JSON: `{"plan", "draft": "created" | "updated", "outcome": "draft_only" | "published" |
     "nothing_to_publish" | "refused", "version": int | null, "category": str | null,
-    "refused": null | {"message", "mode", "against_version", "changes": [change]}}.
+    "refused": null | {"message", "mode", "against_version", "changes": [change]}}`.
     """
     with handled(as_json):
         plan = load_plan_file(path)
@@ -109,7 +109,7 @@ def pull(
 ) -> None:
     """Download a plan version (or the draft) as YAML.
 
-    JSON: {"plan", "version": int | "draft", "body": plan document} (with -o the file still gets YAML).
+    JSON: `{"plan", "version": int | "draft", "body": plan document}` (with -o the file still gets YAML).
     """
     with handled(as_json):
         client = Client(url, token)
@@ -142,8 +142,8 @@ def check(
     Exit 0 when it would be published (a plan not yet on the server is new: 0), 1 when it would
     be refused, listing the changes not allowed.
 
-    JSON: {"plan", "file", "exists": bool, "is_compatible", "mode", "category", "against_version":
-    int | null, "changes": [change], "messages": [str]}.
+    JSON: `{"plan", "file", "exists": bool, "is_compatible", "mode", "category", "against_version":
+    int | null, "changes": [change], "messages": [str]}`.
     """
     with handled(as_json):
         plan = load_plan_file(path)

@@ -27,8 +27,8 @@ def versions(
 ) -> None:
     """List a plan's published versions, newest first: category, changes, author, time, message.
 
-    JSON: {"plan", "versions": [{"version", "category", "changes": [change], "content_hash",
-    "schema_hash", "message", "rollback_of", "created_by", "created_at"}]}.
+    JSON: `{"plan", "versions": [{"version", "category", "changes": [change], "content_hash",
+    "schema_hash", "message", "rollback_of", "created_by", "created_at"}]}`.
     """
     with handled(as_json):
         found = _versions(Client(url, token), name)
@@ -79,8 +79,8 @@ def history(
 
     Read from the audit log with an admin token; with a lower role, from the published versions.
 
-    JSON: {"plan", "source": "audit" | "versions", "entries": [{"at", "actor", "action", "version",
-    "category", "message", "details"}]}.
+    JSON: `{"plan", "source": "audit" | "versions", "entries": [{"at", "actor", "action", "version",
+    "category", "message", "details"}]}`.
     """
     with handled(as_json):
         source, entries = _history(Client(url, token), name)
@@ -105,8 +105,8 @@ def rollback(
 
     Exit 0 when published, 1 when refused as incompatible (the changes are listed).
 
-    JSON: {"plan", "outcome": "published" | "refused", "version": int | null, "rollback_of",
-    "category": str | null, "refused": null | {"message", "mode", "against_version", "changes"}}.
+    JSON: `{"plan", "outcome": "published" | "refused", "version": int | null, "rollback_of",
+    "category": str | null, "refused": null | {"message", "mode", "against_version", "changes"}}`.
     """
     body = {"version": version, "message": message, "allow_breaking": allow_breaking}
     result: dict[str, Any] = {"plan": name, "outcome": "published", "version": None, "rollback_of": version,

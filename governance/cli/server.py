@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,10 +12,10 @@ from typing import Any
 import typer
 
 from governance.cli import app
-from governance.cli.output import handled, note, out, print_json
+from governance.cli.output import handled, note, out
 from governance.errors import IncompatiblePlan
 
-SERVE_JSON = "Start-up summary as one JSON object on stdout, log records as JSON lines on stderr"
+SERVE_JSON = "Start-up summary as one JSON line on stdout, log records as JSON lines on stderr"
 
 
 @app.command()
@@ -32,8 +33,8 @@ def serve(
     With --demo every start mints a fresh admin token and demo write key and revokes the ones
     the previous --demo start printed (secrets are stored hashed and cannot be shown twice).
 
-    JSON: {"url", "docs", "demo": null | {"plans", "admin_token", "source", "write_key",
-    "revoked_tokens", "revoked_keys"}}.
+    JSON: `{"url", "docs", "demo": null | {"plans", "admin_token", "source", "write_key",
+    "revoked_tokens", "revoked_keys"}}`.
     """
     import uvicorn
 
@@ -67,7 +68,7 @@ def serve(
                                "revoked_keys": creds.revoked_keys}  # fmt: skip
     engine.dispose()
     if as_json:
-        print_json(summary)
+        out(json.dumps(summary))  # one line: a supervisor reads it before the logs follow
     else:
         _banner(summary)
     child = None

@@ -37,7 +37,7 @@ def source_create(
 ) -> None:
     """Create a source and print its write key (shown once; stdout: the key alone).
 
-    JSON: {"id", "name", "write_key"}.
+    JSON: `{"id", "name", "write_key"}`.
     """
     body = {"name": name, "plan": plan_ref, "upstream_url": upstream, "upstream_write_key": upstream_write_key,
             "mode": mode}  # fmt: skip
@@ -57,7 +57,8 @@ def source_list(
 ) -> None:
     """List sources: name, id, bound plan (and pinned version), mode, upstream.
 
-    JSON: {"sources": [source]}, each as `GET /api/v1/sources/{source}` answers, plus "plan" (its name).
+    JSON: `{"sources": [source]}`, each source as `GET /api/v1/sources/{source}` answers it, plus
+    `"plan"` (the bound plan's name).
     """
     with handled(as_json):
         client = Client(url, token)
@@ -80,8 +81,8 @@ def source_show(
 ) -> None:
     """One source: its plan, upstream, mode, schema controls and write keys (prefixes only).
 
-    JSON: the source as `GET /api/v1/sources/{source}` answers, plus "plan" (its name) and
-    "write_keys": [{"id", "prefix", "created_at", "revoked_at"}].
+    JSON: the source as `GET /api/v1/sources/{source}` answers it, plus `"plan"` (the bound plan's
+    name) and `"write_keys": [{"id", "prefix", "created_at", "revoked_at"}]`.
     """
     with handled(as_json):
         client = Client(url, token)

@@ -103,7 +103,7 @@ def token_create(
     already exist: this is how the first admin token is made. Otherwise the server at --url
     creates it, which needs an admin --token. With neither, it refuses (exit 2) and creates nothing.
 
-    JSON: {"id", "name", "role", "prefix", "token", "created_in": "database" | "server"}.
+    JSON: `{"id", "name", "role", "prefix", "token", "created_in": "database" | "server"}`.
     """
     with handled(as_json):
         if database_url:
@@ -131,7 +131,7 @@ def token_list(
 ) -> None:
     """List API tokens (prefixes only, never the secrets), revoked ones included; needs an admin token.
 
-    JSON: {"tokens": [{"id", "name", "role", "prefix", "created_at", "revoked_at"}]}.
+    JSON: `{"tokens": [{"id", "name", "role", "prefix", "created_at", "revoked_at"}]}`.
     """
     with handled(as_json):
         tokens = list(Client(url, token).pages("/api/v1/tokens"))
@@ -152,7 +152,7 @@ def token_revoke(
 ) -> None:
     """Revoke an API token: it stops working at once. Revoking a revoked token is not an error.
 
-    JSON: {"id", "revoked": true}.
+    JSON: `{"id", "revoked": true}`.
     """
     with handled(as_json):
         Client(url, token).request("DELETE", f"/api/v1/tokens/{quote(token_id, safe='')}")

@@ -42,8 +42,8 @@ def validate(
     One line per violation on stdout (line N: EVENT: TYPE FIELD MESSAGE), then a count per event
     and outcome. A progress bar shows on stderr when it is a terminal.
 
-    JSON: {"events", "blocked", "invalid_lines", "violation_count", "violations": [{"line", "event",
-    "type", "field", "message"}], "violations_truncated", "by_event": {event: {outcome: count}}, ...}.
+    JSON: `{"events", "blocked", "invalid_lines", "violation_count", "violations": [{"line", "event",
+    "type", "field", "message"}], "violations_truncated", "by_event": {event: {outcome: count}}, ...}`.
     """
     with handled(as_json):
         state = state_for(load_plan_file(plan), _settings(settings))
