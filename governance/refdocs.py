@@ -56,13 +56,7 @@ neither.
 
 ## Exit codes
 
-| code | meaning | for example |
-|---|---|---|
-| `0` | done; the answer is yes | lint clean, `plan diff`/`plan check` compatible, published (or nothing to publish), no event blocked |
-| `1` | the command ran and the answer is no | lint errors (warnings too with `--strict`); `plan diff` with a change the compatibility mode does not allow; `plan check` incompatible; `plan push --publish` or `plan rollback` refused as incompatible (the changes are listed); `validate` with events that would be blocked; `plan import` that imported nothing |
-| `2` | the command could not run as asked | a usage error; a missing or unreadable file; an invalid plan or value; a request the server refused as wrong (400, 404 not found, 409 conflict, 412, 413, 422); `token create` with neither a database nor a token |
-| `3` | no usable answer from the server or the database | unreachable or timed out; credentials refused (401, 403); a server error (5xx, 503 busy); an answer that is not the governance API |
-
+{exit_codes}
 A CI job gates on these: `plan lint` and `plan check` (or `plan diff NAME@latest FILE`) on a pull
 request, `plan push --publish` on the main branch ([plans in CI](../how-to/plans-in-ci.md)).
 
@@ -126,8 +120,15 @@ def cli_commands() -> list[tuple[str, Any]]:
     return _commands(typer.main.get_command(app), "governance")
 
 
+def exit_code_table() -> str:
+    from governance.cli.output import EXIT_CODES
+
+    rows = [f"| `{code}` | {meaning} | {example} |" for code, meaning, example in EXIT_CODES]
+    return "\n".join(["| code | meaning | for example |", "|---|---|---|", *rows]) + "\n"
+
+
 def cli_page() -> str:
-    parts = [CLI_INTRO]
+    parts = [CLI_INTRO.replace("{exit_codes}", exit_code_table())]
     for path, command in cli_commands():
         parts.append(f"## `{path}`\n\n{(command.help or '').strip()}\n")
         options = []

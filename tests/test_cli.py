@@ -87,7 +87,8 @@ def test_diff_exit_code_gates_on_the_compatibility_mode(tmp_path: Path) -> None:
     result = cli("plan", "diff", str(ECOMMERCE), str(breaking))
     assert result.code == 1 and result.err == ""
     lines = result.out.splitlines()
-    assert 'breaking  events."Order Completed".properties.total.type: type changed from ["number"] to ["string"]' in lines
+    changed = 'events."Order Completed".properties.total.type: type changed from ["number"] to ["string"]'
+    assert f"breaking  {changed}" in lines
     assert lines[-1] == "1 change(s), overall breaking; under BACKWARD: not compatible (1 change(s) not allowed)"
     report = cli("plan", "diff", str(ECOMMERCE), str(breaking), "--json")
     assert report.code == 1 and report.err == ""
@@ -151,7 +152,8 @@ def test_offline_validate_exit_codes_json_and_readable_output(tmp_path: Path) ->
     assert (2, "type_mismatch", "properties.total") in found
     human = cli("validate", "--plan", plan, str(events))
     assert human.code == 1 and human.err == ""
-    assert any(line.startswith("line 2: Order Completed: type_mismatch properties.total") for line in human.out.splitlines())
+    violation = "line 2: Order Completed: type_mismatch properties.total"
+    assert any(line.startswith(violation) for line in human.out.splitlines())
     assert human.out.splitlines()[-1] == "3 events, 2 would be blocked"
     events.write_text(json.dumps(good) + "\n")
     assert cli("validate", "--plan", plan, str(events)).code == 0
@@ -205,3 +207,21 @@ def test_bench_registry_reports_the_required_keys() -> None:
     assert {"events", "compile_s", "rss_mb", "diff_s"} <= set(report) and report["events"] == 300
     human = cli("bench", "registry", "--events", "300")
     assert human.code == 0 and human.out.splitlines()[1].split() == ["METRIC", "VALUE"]
+
+
+def test_exit_codes_follow_the_documented_table() -> None:
+    from governance.cli.client import ApiError
+    from governance.cli.output import EXIT_CODES, exit_code_for
+    from governance.errors import PlanInvalid
+
+    assert [row[0] for row in EXIT_CODES] == [0, 1, 2, 3]
+    table = (ROOT / "docs" / "reference" / "cli.md").read_text()
+    assert all(f"| `{code}` | {meaning} |" in table for code, meaning, _ in EXIT_CODES)
+
+    def answer(status: int, code: str = "error") -> int:
+        return exit_code_for(ApiError(status, {"code": code, "message": "m"}))
+
+    assert answer(409, "incompatible_plan") == 1
+    assert [answer(s) for s in (400, 404, 409, 412, 413, 422)] == [2] * 6
+    assert [answer(s) for s in (0, 401, 403, 500, 502, 503)] == [3] * 6
+    assert exit_code_for(PlanInvalid("bad")) == 2  # raised locally: the input is wrong

@@ -1,13 +1,10 @@
 """How every command speaks: results on stdout, diagnostics on stderr, one table of exit codes.
 
-    exit  meaning
-    0     done; the answer is yes (no lint errors, compatible, nothing blocked, published)
-    1     the command ran and the answer is no: lint errors, a breaking diff, an incompatible
-          check, a refused publish or rollback, events that would be blocked, 0 events imported
-    2     the command could not run as asked: a usage error, a missing or unreadable file, an
-          invalid plan or value, a request the server refused as wrong (4xx: not found, conflict)
-    3     no usable answer from the server or database: unreachable, credentials refused
-          (401/403), a server error (5xx), an answer that is not the governance API
+    exit  meaning (``EXIT_CODES`` below is the table docs/reference/cli.md shows)
+    0     done; the answer is yes
+    1     the command ran and the answer is no
+    2     the command could not run as asked (usage, file, invalid input, a 4xx from the server)
+    3     no usable answer from the server or the database (unreachable, 401/403, 5xx)
 
 Human output is plain lines, never wrapped by us (a terminal soft-wraps; a pipe gets whole
 lines) and coloured only on a terminal without ``NO_COLOR``. With ``--json`` stdout carries one
@@ -30,6 +27,20 @@ import typer
 from governance.errors import GovernanceError
 
 OK, NO, INPUT, SERVER = 0, 1, 2, 3
+EXIT_CODES = (
+    (OK, "done; the answer is yes",
+     "lint clean, `plan diff`/`plan check` compatible, published (or nothing to publish), no event blocked"),
+    (NO, "the command ran and the answer is no",
+     "lint errors (warnings too with `--strict`); `plan diff` with a change the compatibility mode does not "
+     "allow; `plan check` incompatible; `plan push --publish` or `plan rollback` refused as incompatible (the "
+     "changes are listed); `validate` with events that would be blocked; `plan import` that imported nothing"),
+    (INPUT, "the command could not run as asked",
+     "a usage error; a missing or unreadable file; an invalid plan or value; a request the server refused as "
+     "wrong (400, 404 not found, 409 conflict, 412, 413, 422); `token create` with neither a database nor a token"),
+    (SERVER, "no usable answer from the server or the database",
+     "unreachable or timed out; credentials refused (401, 403); a server error (5xx, 503 busy); an answer that is "
+     "not the governance API"),
+)  # fmt: skip
 JSON_HELP = "Print one JSON document on stdout (shape in the command's help)"
 COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 
