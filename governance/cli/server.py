@@ -54,18 +54,7 @@ def serve(
         bootstrap(settings, engine)  # tables exist before the worker and the web process both start
         summary: dict[str, Any] = {"url": base, "docs": f"{base}/docs", "demo": None}
         if demo:
-            from governance.demo import set_up_demo
-
-            try:
-                creds = set_up_demo(engine, plans_dir)
-            except IncompatiblePlan:
-                note(f"--demo publishes {plans_dir}/*.yaml; a file that breaks the plan's published version is "
-                     "refused: publish it with `governance plan push FILE --publish --allow-breaking`, or "
-                     "start on a new database")  # fmt: skip
-                raise
-            summary["demo"] = {"plans": creds.plans, "admin_token": creds.admin_token, "source": creds.source_name,
-                               "write_key": creds.write_key, "revoked_tokens": creds.revoked_tokens,
-                               "revoked_keys": creds.revoked_keys}  # fmt: skip
+            summary["demo"] = _demo(engine, plans_dir)
     engine.dispose()
     if as_json:
         out(json.dumps(summary))  # one line: a supervisor reads it before the logs follow
@@ -82,6 +71,21 @@ def serve(
         if child is not None:
             child.terminate()
             child.wait(timeout=10)
+
+
+def _demo(engine: Any, plans_dir: Path) -> dict[str, Any]:
+    from governance.demo import set_up_demo
+
+    try:
+        creds = set_up_demo(engine, plans_dir)
+    except IncompatiblePlan:
+        note(f"--demo publishes {plans_dir}/*.yaml; a file that breaks the plan's published version is "
+             "refused: publish it with `governance plan push FILE --publish --allow-breaking`, or "
+             "start on a new database")  # fmt: skip
+        raise
+    return {"plans": creds.plans, "admin_token": creds.admin_token, "source": creds.source_name,
+            "write_key": creds.write_key, "revoked_tokens": creds.revoked_tokens,
+            "revoked_keys": creds.revoked_keys}  # fmt: skip
 
 
 def _banner(summary: dict[str, Any]) -> None:
