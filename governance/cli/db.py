@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from sqlalchemy import Engine
 
 from governance.cli import app
 from governance.errors import GovernanceError
@@ -14,7 +15,7 @@ app.add_typer(db_app, name="db")
 DATABASE_OPTION = typer.Option(None, "--database-url", help="Overrides GOVERNANCE_DATABASE_URL")
 
 
-def _engine(database_url: str | None):  # type: ignore[no-untyped-def]
+def _engine(database_url: str | None) -> Engine:
     from governance.db import make_engine
     from governance.settings import Settings
 

@@ -7,7 +7,7 @@ because it cannot ``ALTER`` most of a table in place.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection, String, TypeDecorator
@@ -17,7 +17,7 @@ from governance.migrations.models import metadata
 config = context.config
 
 
-def render_item(kind: str, obj: Any, autogen: Any) -> str | bool:
+def render_item(kind: str, obj: Any, autogen: Any) -> str | Literal[False]:
     """Revisions spell plain SQLAlchemy types, so they never import the models' modules."""
     if kind != "type":
         return False
