@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,8 +126,14 @@ def test_token_create_without_a_database_refuses_and_creates_nothing(tmp_path: P
     empty = tmp_path / "empty.db"
     empty.touch()
     not_ours = cli("token", "create", "--role", "admin", "--database-url", f"sqlite:///{empty}", cwd=tmp_path)
-    assert not_ours.code == 2 and "not a governance database" in not_ours.err
+    assert not_ours.code == 2 and "no governance database at" in not_ours.err
+    assert empty.stat().st_size == 0  # nothing was created in it either
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    old = tmp_path / "old.db"  # a database release 0.1.0 made: upgrade it first
+    shutil.copy(ROOT / "tests" / "fixtures" / "governance-0.1.0.db", old)
+    behind = cli("token", "create", "--role", "admin", "--json", "--database-url", f"sqlite:///{old}")
+    assert behind.code == 2 and behind.error()["code"] == "schema_not_current"
+    assert "governance db upgrade" in behind.error()["message"]
 
 
 @pytest.mark.parametrize("via", ["env", "option"])

@@ -17,6 +17,7 @@ def main() -> None:
 
 # sub-command registration, one module per line
 import governance.cli.bench  # noqa: E402
+import governance.cli.db  # noqa: E402
 import governance.cli.formats  # noqa: E402
 import governance.cli.plan  # noqa: E402
 import governance.cli.plan_remote  # noqa: E402

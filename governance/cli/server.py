@@ -111,5 +111,6 @@ def worker(as_json: bool = typer.Option(False, "--json", help="Log records as JS
     """
     from governance.worker import run_worker
 
-    run_worker(json_logs=as_json)
+    with handled(as_json):
+        run_worker(json_logs=as_json)
 

@@ -8,6 +8,8 @@ never creates a database the server does not read.
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,30 +49,45 @@ class NoTarget(GovernanceError):
     exit_code = INPUT
 
 
+def _sqlite_has_tables(path: str | None) -> bool:
+    """Whether ``path`` is an SQLite file with tables, looked at read-only (opening it for writing would
+    give an empty file a header, and a missing one would be created)."""
+    if not path or not Path(path).is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] > 0
+    except sqlite3.DatabaseError:  # not an SQLite file
+        return False
+
+
 def _existing_engine(url: str) -> Any:
     """An engine on ``url`` if it is an existing governance database; never creates one."""
-    from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from governance.db import make_engine, normalise_url
+    from governance.migrations import UPGRADE_COMMAND, SchemaNotCurrent, SchemaState, status
 
     try:
         parsed = make_url(normalise_url(url))
     except Exception as exc:  # sqlalchemy raises ArgumentError; any unparsable URL is the user's input
         raise NoDatabase(f"not a database URL: {url!r} ({exc})") from None
-    if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
-        raise NoDatabase(f"no database at {parsed.database or url}: start the server on it first "
+    if parsed.get_backend_name() == "sqlite" and not _sqlite_has_tables(parsed.database):
+        raise NoDatabase(f"no governance database at {parsed.database or url}: start the server on it first "
                          "(or check the path); nothing was created")  # fmt: skip
     engine = make_engine(url)
     try:
-        has_tokens = inspect(engine).has_table("api_tokens")
+        found = status(engine)
     except SQLAlchemyError as exc:
         raise DatabaseUnreachable(f"cannot open {parsed.render_as_string(hide_password=True)}: "
                                   f"{str(exc).splitlines()[0]}") from None  # fmt: skip
-    if not has_tokens:
+    if found.state is SchemaState.empty:
         raise NoDatabase(f"{parsed.render_as_string(hide_password=True)} is not a governance database "
-                         "(no api_tokens table)")  # fmt: skip
+                         "(it has no tables); nothing was created")  # fmt: skip
+    if found.state is not SchemaState.current:
+        raise SchemaNotCurrent(f"the database schema is {found.state.value} (at {found.revision or 'release 0.1.0'},"
+                               f" this release needs {found.head}): run `{UPGRADE_COMMAND}` first")  # fmt: skip
     return engine
 
 

@@ -206,8 +206,9 @@ def run_scheduler(engine: Engine, settings: Settings, stop: threading.Event, *, 
 
 def main() -> None:
     """``python -m governance.quality.scheduler``: a scheduler alone (settings from the environment)."""
-    from governance.db import create_schema, make_engine
+    from governance.db import make_engine
     from governance.logs import configure_logging
+    from governance.migrations import ensure_current
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -215,7 +216,7 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    ensure_current(engine)
     try:
         run_scheduler(engine, settings, stop)
     finally:
