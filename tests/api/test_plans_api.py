@@ -285,5 +285,6 @@ def test_unknown_routes_and_methods_use_the_error_shape(app_client) -> None:
 def test_unicode_digits_in_version_references_are_a_4xx(app_client) -> None:
     create(app_client)
     response = app_client.get("/api/v1/plans/shop/diff", params={"from": "\u00b9"})  # "¹".isdigit() is True
-    assert response.status_code == 404 and response.json()["code"] == "version_not_found"
-    assert app_client.get("/api/v1/plans/shop/versions/\u00b2").status_code == 404
+    assert response.status_code == 400 and response.json()["code"] == "invalid_version_ref"
+    assert response.json()["details"][0]["path"] == "from"
+    assert app_client.get("/api/v1/plans/shop/versions/\u00b2").json()["code"] == "invalid_version_ref"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
@@ -13,7 +12,7 @@ from governance.api.documents import read_body
 from governance.api.schemas import PlanPublic
 from governance.db import read_session, write_session
 from governance.errors import PlanNotFound
-from governance.formats import IMPORTERS, MAX_IMPORT_BYTES, import_plan, infer_plan
+from governance.formats import IMPORTERS, MAX_IMPORT_BYTES, import_plan, infer_plan_from_lines
 from governance.plan.loader import dump_plan_yaml
 from governance.proxy.tables import EventSampleRow
 from governance.registry import plans as registry
@@ -59,7 +58,7 @@ def inferred_plan(
         src = get_source(session, source)
         rows = session.exec(select(EventSampleRow.payload).where(EventSampleRow.source_id == src.id)
                             .order_by(col(EventSampleRow.id).desc()).limit(limit)).all()  # fmt: skip
-    plan, report = infer_plan((orjson.loads(r) for r in rows), name=f"{src.name}-inferred")
+    plan, report = infer_plan_from_lines(rows, name=f"{src.name}-inferred")  # a damaged sample is counted
     if format == "yaml":
         return Response(dump_plan_yaml(plan), media_type="application/yaml")
     return {"samples": len(rows), "plan": plan.body(), "report": report.to_dict()}

@@ -18,7 +18,7 @@ from governance.api.schemas import (
     VersionPublic,
 )
 from governance.db import read_session, write_session
-from governance.errors import Forbidden
+from governance.errors import Forbidden, InvalidVersionRef
 from governance.plan.compatibility import check_publish, classify, compatibility_report
 from governance.plan.compile import compile_plan
 from governance.plan.diff import diff_plans
@@ -166,7 +166,7 @@ def diff(plan: str, engine: EngineDep, _actor: Viewer,
          to: Annotated[str, Query(description="A version number, 'latest' or 'draft'")] = "draft",
          ) -> dict[str, Any]:  # fmt: skip
     with read_session(engine) as session:
-        old, new = _side(session, plan, from_), _side(session, plan, to)
+        old, new = _side(session, plan, from_, "from"), _side(session, plan, to, "to")
     changes = diff_plans(old, new)
     return {"from": from_, "to": to, "category": classify(changes), "changes": [c.to_dict() for c in changes]}
 
@@ -191,18 +191,33 @@ async def compatibility(plan: str, request: Request, engine: EngineDep, _actor: 
 
 
 @router.post("/{plan}/rollback", status_code=201, response_model=VersionPublic,
-             summary="Publish an old version's body as a new version")  # fmt: skip
+             summary="Publish an old version's body as a new version (409 when incompatible)")  # fmt: skip
 def rollback(plan: str, body: RollbackRequest, engine: EngineDep, actor: Editor) -> VersionPublic:
     with write_session(engine) as session:
-        return VersionPublic.of(registry.rollback(session, ref=plan, to_version=body.version, actor=actor.name),
-                                with_body=True)  # fmt: skip
+        row = registry.rollback(session, ref=plan, to_version=body.version, actor=actor.name, message=body.message,
+                                allow_breaking=body.allow_breaking)  # fmt: skip
+        return VersionPublic.of(row, with_body=True)
 
 
-def _version(value: str) -> int | str:
-    return value if value == "latest" else int(value) if value.isascii() and value.isdigit() else -1
+MAX_VERSION = 2**31 - 1
 
 
-def _side(session: Any, plan: str, which: str) -> Any:
+def _version(value: str, *, draft: bool = False) -> int | str:
+    """A version number or ``latest``; anything else is a 400 naming the ref (never "no version -1")."""
+    if value == "latest":
+        return value
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_VERSION:
+        return int(value)
+    accepted = "a version number (1, 2, ...)" + (", 'latest' or 'draft'" if draft else " or 'latest'")
+    message = f"{value!r} is not a version reference: give {accepted}"
+    raise InvalidVersionRef(message, details=[{"path": "version", "message": message, "value": value}])
+
+
+def _side(session: Any, plan: str, which: str, path: str) -> Any:
     if which == "draft":
         return registry.draft_plan(registry.get_plan(session, plan))
-    return registry.version_plan(registry.get_version(session, ref=plan, version=_version(which)))
+    try:
+        number = _version(which, draft=True)
+    except InvalidVersionRef as exc:
+        raise InvalidVersionRef(exc.message, details=[{**exc.details[0], "path": path}]) from None
+    return registry.version_plan(registry.get_version(session, ref=plan, version=number))
