@@ -8,7 +8,8 @@
     │   │   └── NothingImported          nothing_imported    422  (an import that found no rules)
     │   └── ValidationFailed             validation_failed   422
     ├── PayloadTooLarge                  payload_too_large   413
-    ├── Unauthorized                     unauthorized        401
+    ├── Unauthorized                     unauthorized        401  (answers carry WWW-Authenticate)
+    │   └── InvalidToken                 unauthorized        401  (the challenge says invalid_token)
     ├── Forbidden                        forbidden           403
     ├── NotFound                         not_found           404
     │   ├── PlanNotFound                 plan_not_found      404
@@ -102,6 +103,13 @@ class Unauthorized(GovernanceError):
 
     status = 401
     code = "unauthorized"
+    challenge: ClassVar[str] = 'Bearer realm="governance"'  # RFC 6750: no error code when none was sent
+
+
+class InvalidToken(Unauthorized):
+    """An API token that is unknown or revoked."""
+
+    challenge = 'Bearer realm="governance", error="invalid_token"'
 
 
 class Forbidden(GovernanceError):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from governance.api.responses import FastJSON
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Unauthorized
 
 log = logging.getLogger("governance.api")
 
@@ -44,6 +44,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GovernanceError)
     async def _governance(_request: Request, exc: GovernanceError) -> FastJSON:
         headers = {"Retry-After": "5"} if exc.status == 503 else None
+        if isinstance(exc, Unauthorized):  # RFC 9110: a 401 names the scheme that would work
+            headers = {"WWW-Authenticate": exc.challenge}
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)

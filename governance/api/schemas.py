@@ -9,11 +9,12 @@ to keep it so.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from governance.api.openapi import PLAN_REF
 from governance.plan.model import CompatibilityMode
 from governance.registry.source_settings import SourceSettings
 from governance.registry.tables import (
@@ -27,6 +28,21 @@ from governance.registry.tables import (
 from governance.registry.transformation_spec import Condition, TransformationSpec
 
 T = TypeVar("T")
+
+PlanBody = Annotated[dict[str, Any], WithJsonSchema({"allOf": [PLAN_REF]})]  # a bare $ref trips pydantic
+Category = Literal["additive", "revision", "breaking"]
+
+
+class ChangePublic(BaseModel):
+    kind: str = Field(description="What changed, in Karapace's vocabulary (property_removed, type_narrowed, ...)")
+    path: str = Field(description="Where in the plan")
+    event: str | None = Field(description="The event it concerns, if any")
+    category: Category
+    backward: bool = Field(description="Every message valid under the old plan stays valid under the new one")
+    forward: bool = Field(description="Every message valid under the new plan was valid under the old one")
+    message: str
+    old: Any = None
+    new: Any = None
 
 
 class RequestModel(BaseModel):
@@ -69,12 +85,12 @@ class VersionPublic(BaseModel):
     content_hash: str
     schema_hash: str
     category: str
-    changes: list[dict[str, Any]]
+    changes: list[ChangePublic]
     message: str | None
     rollback_of: int | None
     created_by: str | None
     created_at: datetime
-    body: dict[str, Any] | None = None
+    body: PlanBody | None = Field(None, description="The plan document of this version (when asked for one)")
 
     @classmethod
     def of(cls, row: PlanVersionRow, *, with_body: bool = False) -> VersionPublic:

@@ -119,7 +119,7 @@ def _meta_of(doc: Any) -> dict[str, str]:
     """
     if not isinstance(doc, dict):
         return {}
-    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    data: dict[str, Any] = doc["data"] if isinstance(doc.get("data"), dict) else {}
     places = [data.get("trackingPlan"), doc.get("trackingPlan"), data, doc]
     meta: dict[str, str] = {}
     for place in places:

@@ -273,7 +273,10 @@ def test_auth_roles(app_client) -> None:
     assert app_client.post("/api/v1/plans", json=SHOP, headers=as_editor).status_code == 201
     assert app_client.get("/api/v1/tokens", headers=as_editor).status_code == 403
     tokens = app_client.get("/api/v1/tokens").json()
-    assert all("token" not in t and "token_hash" not in t for t in tokens)
+    assert tokens["count"] == 3 and len(tokens["data"]) == 3  # bootstrap, viewer, editor: {data, count}
+    assert all("token" not in t and "token_hash" not in t for t in tokens["data"])
+    second = app_client.get("/api/v1/tokens", params={"limit": 1, "offset": 1}).json()
+    assert second["count"] == 3 and [t["role"] for t in second["data"]] == ["viewer"]
 
 
 def test_unknown_routes_and_methods_use_the_error_shape(app_client) -> None:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from governance.api.deps import Editor, EngineDep, Viewer
 from governance.api.documents import read_body
+from governance.api.plan_reports import ImportPublic, InferredPlanPublic
 from governance.api.schemas import PlanPublic
 from governance.db import read_session, write_session
 from governance.errors import PlanNotFound
@@ -25,7 +26,8 @@ IMPORT_BODY: dict[str, Any] = {"requestBody": {"required": True, "description": 
     "application/zip": {}}}}  # fmt: skip
 
 
-@router.post("/plans/import", status_code=200, openapi_extra=IMPORT_BODY,
+@router.post("/plans/import", status_code=200, openapi_extra=IMPORT_BODY, response_model=ImportPublic,
+             responses={201: {"model": ImportPublic, "description": "A new plan was created"}},
              summary="Import a plan (segment, rudderstack, iglu, jsonschema) into a new or existing draft")  # fmt: skip
 async def import_route(
     request: Request, response: Response, engine: EngineDep, actor: Editor,
@@ -48,7 +50,9 @@ async def import_route(
             "report": [item.to_dict() for item in result.report]}  # fmt: skip
 
 
-@router.get("/sources/{source}/inferred-plan", summary="A draft plan inferred from the source's recent samples")
+@router.get("/sources/{source}/inferred-plan", response_model=InferredPlanPublic,
+            responses={200: {"content": {"application/yaml": {}}}},
+            summary="A draft plan inferred from the source's recent samples")  # fmt: skip
 def inferred_plan(
     source: str, engine: EngineDep, _actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100_000, description="Most recent samples to learn from")] = 10_000,

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.documents import read_document
+from governance.api.openapi import EVENT_REF, PLAN_REF
+from governance.api.plan_reports import CompatibilityPublic, CompiledSchemasPublic, DiffPublic
 from governance.api.schemas import (
     ListOf,
     PlanPublic,
@@ -30,10 +32,22 @@ router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
 DOCUMENT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "A plan document (see the plan format reference), as JSON or YAML",
-        "content": {"application/json": {"schema": {"type": "object"}}, "application/yaml": {}},
+        "description": "A plan document (the plan format: docs/reference/plan-format.md, /api/v1/schemas/plan.json), "
+                       "as JSON or YAML; a key written twice is refused",
+        "content": {"application/json": {"schema": PLAN_REF}, "application/yaml": {"schema": PLAN_REF}},
     }
 }
+EVENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "One event of the plan format (the value under events.<name>), as JSON or YAML",
+        "content": {"application/json": {"schema": EVENT_REF}, "application/yaml": {"schema": EVENT_REF}},
+    }
+}
+PLAN_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The draft, a plan document", "content": {
+    "application/json": {"schema": PLAN_REF}}}}  # fmt: skip
+EVENT_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The event as stored in the draft",
+                                                         "content": {"application/json": {"schema": EVENT_REF}}}}
 IfMatch = Annotated[str | None, Header(description="The draft's ETag, from GET .../draft")]
 
 
@@ -85,7 +99,8 @@ def delete_plan(plan: str, engine: EngineDep, actor: Editor, permanent: bool = F
     return Response(status_code=204)
 
 
-@router.get("/{plan}/draft", summary="The editable draft (with its ETag)")
+@router.get("/{plan}/draft", summary="The editable draft (with its ETag)", response_model=None,
+            responses=PLAN_RESPONSE)  # fmt: skip
 def get_draft(plan: str, response: Response, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     with read_session(engine) as session:
         row = registry.get_plan(session, plan)
@@ -93,7 +108,8 @@ def get_draft(plan: str, response: Response, engine: EngineDep, _actor: Viewer) 
     return orjson.loads(row.draft_body)
 
 
-@router.put("/{plan}/draft", summary="Replace the draft (If-Match required)", openapi_extra=DOCUMENT_BODY)
+@router.put("/{plan}/draft", summary="Replace the draft (If-Match required)", openapi_extra=DOCUMENT_BODY,
+            response_model=None, responses=PLAN_RESPONSE)  # fmt: skip
 async def replace_draft(plan: str, request: Request, response: Response, engine: EngineDep, actor: Editor,
                         if_match: IfMatch = None) -> dict[str, Any]:  # fmt: skip
     document = await read_document(request)
@@ -104,7 +120,7 @@ async def replace_draft(plan: str, request: Request, response: Response, engine:
 
 
 @router.put("/{plan}/draft/events/{event}", summary="Add or replace one event in the draft (If-Match)",
-            openapi_extra=DOCUMENT_BODY)  # fmt: skip
+            openapi_extra=EVENT_BODY, response_model=None, responses=EVENT_RESPONSE)  # fmt: skip
 async def upsert_event(plan: str, event: str, request: Request, response: Response, engine: EngineDep,
                        actor: Editor, if_match: IfMatch = None) -> dict[str, Any]:  # fmt: skip
     spec = await read_document(request)
@@ -148,7 +164,8 @@ def get_version(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> V
                                 with_body=True)  # fmt: skip
 
 
-@router.get("/{plan}/versions/{version}/schemas", summary="The compiled JSON Schemas of a version")
+@router.get("/{plan}/versions/{version}/schemas", response_model=CompiledSchemasPublic,
+            summary="The compiled JSON Schemas of a version")  # fmt: skip
 def get_schemas(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     with read_session(engine) as session:
         row = registry.get_version(session, ref=plan, version=_version(version))
@@ -160,7 +177,8 @@ def get_schemas(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> d
     }
 
 
-@router.get("/{plan}/diff", summary="Changes between two versions ('draft' allowed as either side)")
+@router.get("/{plan}/diff", response_model=DiffPublic,
+            summary="Changes between two versions ('draft' allowed as either side)")  # fmt: skip
 def diff(plan: str, engine: EngineDep, _actor: Viewer,
          from_: Annotated[str, Query(alias="from", description="A version number, 'latest' or 'draft'")],
          to: Annotated[str, Query(description="A version number, 'latest' or 'draft'")] = "draft",
@@ -171,7 +189,7 @@ def diff(plan: str, engine: EngineDep, _actor: Viewer,
     return {"from": from_, "to": to, "category": classify(changes), "changes": [c.to_dict() for c in changes]}
 
 
-@router.post("/{plan}/compatibility", openapi_extra=DOCUMENT_BODY,
+@router.post("/{plan}/compatibility", openapi_extra=DOCUMENT_BODY, response_model=CompatibilityPublic,
              summary="Check a candidate plan against the plan's versions without publishing")  # fmt: skip
 async def compatibility(plan: str, request: Request, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     candidate = registry.parse_plan_body(await read_document(request))
