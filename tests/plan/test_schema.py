@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel, ValidationError
 
+from governance.errors import PlanInvalid
 from governance.plan.loader import load_plan_file, plan_from_data
 from governance.plan.model import Plan
 from governance.plan.schema import PLAN_SCHEMA_ID, plan_json_schema
@@ -148,7 +149,7 @@ def _as_plan(fragment: dict[str, Any]) -> dict[str, Any]:
                       {"name": "example", "events": {"Order Completed": {"properties": fragment}}}):
         try:
             plan_from_data(candidate)
-        except Exception:  # noqa: BLE001 - the next reading may fit
+        except PlanInvalid:  # the next reading may fit
             continue
         return candidate
     raise AssertionError(f"not a plan, plan keys, events or properties: {list(fragment)}")
