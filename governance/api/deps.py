@@ -68,7 +68,7 @@ def require(role: str) -> Callable[..., Actor]:
 
 
 def public() -> None:
-    """No token needed: the route documents a format (OpenAPI ``security: []``, docs role "public")."""
+    """No token needed: the route documents a format (no security in the OpenAPI document; docs role "public")."""
 
 
 Public = Depends(public)  # dependencies=[Public] marks a route that needs no token
