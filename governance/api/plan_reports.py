@@ -9,20 +9,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from governance.api.schemas import Category, ChangePublic, PlanBody, PlanPublic
+from governance.api.schemas import ChangePublic, PlanBody, PlanPublic
+
+# a whole diff's category: a single change's, or "none" when the two sides are the same
+DiffCategory = Literal["additive", "revision", "breaking", "none"]
 
 
 class DiffPublic(BaseModel):
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
-    category: Category
+    category: DiffCategory
     changes: list[ChangePublic]
 
 
 class CompatibilityPublic(BaseModel):
     is_compatible: bool
     mode: str = Field(description="The compatibility mode judged against")
-    category: Category
+    category: DiffCategory
     changes: list[ChangePublic] = Field(description="Every change from the latest version")
     messages: list[str] = Field(description="The changes the mode refuses, as sentences")
     against_version: int | None = Field(None, description="The version a transitive mode found it incompatible with")
