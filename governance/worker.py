@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete
 
-from governance.app import bootstrap
+from governance.bootstrap import bootstrap
 from governance.db import make_engine, writer
 from governance.proxy.forwarder import Forwarder
 from governance.proxy.tables import DedupeRow, EventSampleRow

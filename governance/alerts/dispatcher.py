@@ -37,8 +37,8 @@ from governance.alerts.channels.webhook import new_msg_id, next_retry_delay
 from governance.alerts.config import disable_channel, load_routing
 from governance.alerts.rules import resolve_recipients, route
 from governance.alerts.tables import AlertGroupRow, AlertRouteRow, AlertRow, ChannelRow, NotificationRow
+from governance.clock import as_utc
 from governance.db import read_session, write_session, writer
-from governance.quality.clock import as_utc
 from governance.settings import Settings
 
 log = logging.getLogger("governance.alerts")

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 
-from governance.api.responses import FastJSON
+from governance.jsonresponse import FastJSON
 from governance.proxy import spec
 from governance.proxy.pipeline import SourceState, Verdict, judge
 from governance.proxy.spec import MessageError

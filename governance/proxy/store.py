@@ -23,19 +23,18 @@ import orjson
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from governance.clock import utcnow
 from governance.db import writer
+from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, QUARANTINED
 from governance.proxy.pipeline import Verdict
 from governance.proxy.tables import (
     QuarantineRow,
     ViolationSampleRow,
 )
 from governance.proxy.violations import fingerprint
-from governance.registry.tables import utcnow
 
 log = logging.getLogger("governance.proxy.store")
 SAMPLES_PER_FINGERPRINT = 3
-EVENTS_WITH_VIOLATIONS = "*"  # the violation_counts type that counts events with at least one violation
-QUARANTINED = frozenset({"blocked", "rejected", "dropped"})
 
 
 @dataclass

@@ -22,9 +22,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from governance.alerts import lifecycle
+from governance.clock import as_utc
 from governance.db import read_session, write_session
 from governance.quality.checks import CHECK_KINDS, CheckContext, Observation, SourceInfo, fingerprint
-from governance.quality.clock import as_utc
 from governance.quality.detect import Hysteresis, State
 from governance.quality.queries import SourceData
 from governance.quality.sync import load_sources, sync_checks

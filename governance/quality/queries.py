@@ -18,13 +18,12 @@ import orjson
 from numpy.typing import NDArray
 from sqlalchemy import Engine, false, func, select
 
-from governance.proxy.store import EVENTS_WITH_VIOLATIONS
+from governance.clock import as_utc, epoch_minute
+from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, NOT_TRAFFIC
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
-from governance.quality.clock import as_utc, epoch_minute
 
 HISTORY_HOURS = 24 * 29  # four weeks of same-hour-of-week history, plus the level lookback
 LAST_SEEN_MINUTES = 7 * 24 * 60
-NOT_TRAFFIC = ("deduplicated", "rejected")
 TOTAL = ""
 IntArray = NDArray[np.int64]
 

@@ -38,8 +38,8 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from governance.clock import SYSTEM_CLOCK, Clock, floor_time
 from governance.db import read_session, write_session, writer
-from governance.quality.clock import SYSTEM_CLOCK, Clock, floor_time
 from governance.quality.leader import Leadership, leadership_for
 from governance.quality.tables import CheckRunRow, JobRunRow
 from governance.settings import Settings, get_settings

@@ -15,35 +15,11 @@ Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from governance.quality.clock import as_utc
-from governance.registry.tables import utcnow
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and returned aware (SQLite returns naive datetimes otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        moment = as_utc(value)
-        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else as_utc(value)
-
-
-def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
-    """A fresh ``UTCDateTime`` column (SQLAlchemy columns cannot be shared between fields)."""
-    return Column(UTCDateTime(), nullable=nullable, index=index)
+from governance.clock import utc_column, utcnow
 
 
 class CheckRow(SQLModel, table=True):

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from governance.clock import utcnow
 from governance.errors import (
     AlreadyExists,
     IncompatiblePlan,
@@ -33,7 +34,7 @@ from governance.plan.loader import plan_from_data
 from governance.plan.model import EventSpec, Plan
 from governance.registry.audit import bump_config, record
 from governance.registry.secrets import new_id
-from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, utcnow
+from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow
 
 
 def _dumps(value: Any) -> str:

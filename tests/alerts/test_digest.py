@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 import governance.quality.scheduler as sched
 from governance.alerts.digest import put_digest_settings
+from governance.clock import ManualClock
 from governance.db import create_schema, make_engine, write_session, writer
 from governance.proxy.tables import EventCountRow, ViolationCountRow
-from governance.quality.clock import ManualClock
 from governance.quality.tables import JobRunRow
 from tests.conftest import ADMIN_TOKEN, make_settings
 

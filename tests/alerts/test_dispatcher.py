@@ -19,10 +19,10 @@ from sqlmodel import Session, select
 from governance.alerts import config, lifecycle, signing
 from governance.alerts.dispatcher import deliver_due, dispatch
 from governance.alerts.tables import AlertRow, ChannelRow, NotificationRow
+from governance.clock import epoch_minute
 from governance.db import create_schema, make_engine, write_session, writer
 from governance.plan.model import Plan
 from governance.proxy.tables import EventCountRow, ViolationCountRow
-from governance.quality.clock import epoch_minute
 from governance.quality.cycle import run_cycle
 from governance.registry.plans import create_plan, publish
 from governance.registry.sources import create_source

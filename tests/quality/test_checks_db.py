@@ -20,10 +20,10 @@ from sqlmodel import Session, select
 
 from governance.alerts.tables import AlertRow
 from governance.bench.synthetic import generate_traffic
+from governance.clock import epoch_minute
 from governance.db import create_schema, make_engine, write_session, writer
 from governance.plan.model import Plan
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
-from governance.quality.clock import epoch_minute
 from governance.quality.cycle import run_cycle, run_requested
 from governance.quality.sync import sync_checks
 from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
