@@ -75,7 +75,8 @@ def create_schema(engine: Engine) -> None:
     import governance.alerts.tables
     import governance.proxy.tables
     import governance.quality.tables
-    import governance.registry.tables  # noqa: F401
+    import governance.registry.tables
+    import governance.worker.tables  # noqa: F401
 
     SQLModel.metadata.create_all(engine)
 

@@ -1,4 +1,4 @@
-"""Quality tables: checks, their runs and hysteresis states, and the scheduler's job slots.
+"""Quality tables: checks, their runs and their hysteresis states.
 
     quality_checks        one row per concrete check: (kind, source, event) with its params;
                           ``origin`` says where it comes from: ``api`` (REST), ``plan`` (plan YAML)
@@ -6,8 +6,6 @@
                           materialised by the scheduler each cycle
     quality_check_runs    one row per evaluation (start, end, outcome, findings, GX result)
     quality_check_states  the ``Hysteresis`` of each fingerprint (check, source, event, field)
-    scheduler_runs        one row per (job, slot_time): the unique constraint is the backstop
-                          that keeps two schedulers from running the same slot twice
 
 Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite too.
 """
@@ -16,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from governance.clock import utc_column, utcnow
@@ -71,17 +69,3 @@ class CheckStateRow(SQLModel, table=True):
     finding: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
-
-class JobRunRow(SQLModel, table=True):
-    __tablename__ = "scheduler_runs"
-    __table_args__ = (UniqueConstraint("job", "slot_time", name="uq_scheduler_slot"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    job: str = Field(max_length=40)
-    slot_time: datetime = Field(sa_column=utc_column(index=True))
-    worker: str = Field(max_length=120)
-    started_at: datetime = Field(sa_column=utc_column())
-    finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    outcome: str = Field(default="running", max_length=10)  # running | ok | error
-    error: str | None = Field(default=None, sa_column=Column(Text))
-    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
