@@ -1,7 +1,8 @@
 """The scheduler's jobs, and the slot each one claims before it runs.
 
     job            every                        does
-    check_cycle    scheduler_interval_s         ``quality.cycle.run_cycle`` (slot = interval start)
+    check_cycle    scheduler_interval_s         ``check_cycle``: ``quality.cycle.run_cycle``, its transitions
+                                                handed to ``alerts.lifecycle.apply`` (slot = interval start)
     digest         hourly, and on taking lead   the daily digest when due (slot = its hour; retried
                                                 hourly after a failure, within the catch-up window)
     housekeeping   hourly                       ``housekeeping.prune_history``
@@ -25,8 +26,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from governance.alerts import lifecycle
 from governance.clock import SYSTEM_CLOCK, Clock, floor_time
 from governance.db import read_session, write_session
+from governance.quality.cycle import CycleReport, run_cycle, run_requested
 from governance.settings import Settings
 from governance.worker.housekeeping import prune_history
 from governance.worker.tables import JobRunRow
@@ -59,14 +62,17 @@ def run_slot(engine: Engine, job: str, slot: datetime, worker: str, fn: Callable
     return True
 
 
-def check_cycle_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
-    from governance.quality.cycle import run_cycle
+def check_cycle(engine: Engine, settings: Settings, now: datetime) -> CycleReport:
+    """One scheduled check cycle at ``now``, its transitions handed to ``alerts.lifecycle``."""
+    return run_cycle(engine, settings, now, hand_off=lifecycle.apply)
 
+
+def check_cycle_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
     now = clock.now()
     slot = floor_time(now, settings.scheduler_interval_s)
 
     def cycle() -> dict[str, Any]:
-        report = run_cycle(engine, settings, now)
+        report = check_cycle(engine, settings, now)
         return {"checks": report.checks, "errors": report.errors, "firing": report.firing,
                 "fired": len(report.fired), "resolved": len(report.resolved)}  # fmt: skip
 
@@ -105,8 +111,6 @@ def housekeeping_job(engine: Engine, settings: Settings, worker: str, clock: Clo
 
 
 def run_requests_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
-    from governance.quality.cycle import run_requested
-
     run_requested(engine, settings, clock.now())
 
 
