@@ -2,8 +2,9 @@
 
     normalise -> transform -> resolve schema -> validate -> decide (settings) -> annotate
 
-Dedupe and commit happen for the whole request in ``store`` (one transaction), so a verdict of
-``forward``/``quarantine`` may still become ``deduplicated`` there.
+``judge`` returns the final verdict under the plan. Dedupe is a step of its own (``dedupe``) in the
+group commit (``store``, one transaction per group): a duplicate's verdict is left as it is and
+the store reports ``deduplicated`` back as that event's final outcome.
 
 Outcomes (the counters' vocabulary): ``forwarded``, ``omitted`` (forwarded with properties
 removed), ``blocked`` (quarantined), ``rejected`` (not a valid Segment message; quarantined),
