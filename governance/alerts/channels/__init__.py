@@ -24,7 +24,9 @@ from governance.alerts.channels.email import (
     render_alert_email,
     send_email,
 )
-from governance.alerts.channels.webhook import DeliveryResult, deliver_webhook
+from governance.alerts.channels.result import DeliveryResult, refused
+from governance.alerts.channels.slack import slack_body
+from governance.alerts.channels.webhook import deliver_webhook
 
 __all__ = ["CHANNEL_KINDS", "ChannelContext", "Deliver", "DeliveryResult", "SmtpSettings"]
 
@@ -87,15 +89,17 @@ def deliver_email(
     """Send the alert to ``config["to"]``; SMTP 4xx and network errors are retryable."""
     started = time.perf_counter()
 
-    def result(ok: bool, retryable: bool, error: str | None, status: int | None = None) -> DeliveryResult:
-        return DeliveryResult(ok, status, retryable, False, error, (time.perf_counter() - started) * 1000)
+    def result(ok: bool, *, retryable: bool = False, error: str | None = None,
+               status: int | None = None) -> DeliveryResult:  # fmt: skip
+        elapsed = (time.perf_counter() - started) * 1000
+        return DeliveryResult(ok=ok, status=status, retryable=retryable, error=error, elapsed_ms=elapsed)
 
     if context.smtp is None:
-        return result(False, False, "email alerts need GOVERNANCE_SMTP_HOST")
+        return result(False, error="email alerts need GOVERNANCE_SMTP_HOST")
     to = config.get("to")
     recipients = [to] if isinstance(to, str) else list(to or [])
     if not recipients:
-        return result(False, False, "email channel has no recipients ('to')")
+        return result(False, error="email channel has no recipients ('to')")
     subject, text, html = render_alert_email(alert, context.console_url)
     smtp = context.smtp
     try:
@@ -113,17 +117,16 @@ def deliver_email(
             timeout_s=smtp.timeout_s,
         )
     except StartTLSUnavailable as exc:
-        return result(False, False, str(exc))
+        return result(False, error=str(exc))
     except smtplib.SMTPResponseException as exc:
-        return result(
-            False, 400 <= exc.smtp_code < 500, f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", exc.smtp_code
-        )
+        return result(False, retryable=400 <= exc.smtp_code < 500, error=f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
+                      status=exc.smtp_code)  # fmt: skip
     except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        return result(False, all(400 <= c < 500 for c in codes), f"recipients refused: {exc.recipients!r}")
+        temporary = all(400 <= code < 500 for code, _ in exc.recipients.values())
+        return result(False, retryable=temporary, error=f"recipients refused: {exc.recipients!r}")
     except (smtplib.SMTPException, OSError) as exc:
-        return result(False, True, f"{type(exc).__name__}: {exc}")
-    return result(True, False, None)
+        return result(False, retryable=True, error=f"{type(exc).__name__}: {exc}")
+    return result(True)
 
 
 def deliver_webhook_channel(
@@ -131,7 +134,7 @@ def deliver_webhook_channel(
 ) -> DeliveryResult:
     """POST ``{"type", "timestamp", "data"}`` to ``config["url"]``, signed with ``config["secret"]``."""
     if not config.get("secret"):
-        return DeliveryResult(False, None, False, False, "webhook channel has no signing secret", 0.0)
+        return refused("webhook channel has no signing secret")
     status = str(alert.get("status") or "firing")
     payload = {
         "type": f"alert.{status}",
@@ -154,11 +157,10 @@ def deliver_slack(
     """POST the alert as Slack blocks to an incoming-webhook ``config["url"]``."""
     return deliver_webhook(
         str(config.get("url", "")),
-        _with_link(alert, context),
+        slack_body(_with_link(alert, context)),
         secret=config.get("secret"),
         timeout_s=context.webhook_timeout_s,
         allowed_networks=context.allowed_networks,
-        slack=True,
         msg_id=alert.get("msg_id"),
     )
 
