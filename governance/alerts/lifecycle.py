@@ -16,15 +16,12 @@ import orjson
 from sqlmodel import Session, col, func, select
 
 from governance.alerts.tables import AlertHistoryRow, AlertRow
-from governance.errors import NotFound, ValidationFailed
+from governance.errors import AlertNotFound, ValidationFailed
 from governance.quality.transitions import AlertInput, Step, Transitions
 from governance.registry.audit import record
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
-
-class AlertNotFound(NotFound):
-    code = "alert_not_found"
 
 
 def _dumps(value: Any) -> str:
