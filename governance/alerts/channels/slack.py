@@ -1,9 +1,14 @@
-"""Slack: an alert rendered as an incoming-webhook body (``text`` fallback plus Block Kit blocks)."""
+"""Slack: an alert rendered as an incoming-webhook body (``text`` fallback plus Block Kit blocks), POSTed
+to the channel's incoming-webhook URL (unsigned: the URL is the credential)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from governance.alerts.channels.base import ChannelContext, ChannelKind, with_link
+from governance.alerts.channels.result import DeliveryResult
+from governance.alerts.channels.webhook import deliver_webhook
 
 _SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":warning:", "info": ":information_source:"}
 
@@ -39,3 +44,20 @@ def slack_body(payload: Mapping[str, Any]) -> dict[str, Any]:
         button = {"type": "button", "text": {"type": "plain_text", "text": "Open in console"}, "url": link}
         blocks.append({"type": "actions", "elements": [button]})
     return {"text": _mrkdwn(text), "blocks": blocks}
+
+
+def deliver_slack(
+    config: Mapping[str, Any], alert: Mapping[str, Any], context: ChannelContext
+) -> DeliveryResult:
+    """POST the alert as Slack blocks to an incoming-webhook ``config["url"]``."""
+    return deliver_webhook(
+        str(config.get("url", "")),
+        slack_body(with_link(alert, context)),
+        secret=config.get("secret"),
+        timeout_s=context.webhook_timeout_s,
+        allowed_networks=context.allowed_networks,
+        msg_id=alert.get("msg_id"),
+    )
+
+
+CHANNEL = ChannelKind(name="slack", summary="Slack incoming-webhook blocks", deliver=deliver_slack)

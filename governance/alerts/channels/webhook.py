@@ -17,13 +17,15 @@ import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import orjson
 
 from governance.alerts import signing
-from governance.alerts.channels.result import DeliveryResult
+from governance.alerts.channels.base import ChannelContext, ChannelKind, with_link
+from governance.alerts.channels.result import DeliveryResult, refused
 from governance.alerts.ssrf import UnresolvableHost, UnsafeUrl, vet_url
 
 USER_AGENT = "governance-alerts/1"
@@ -89,3 +91,28 @@ def _attempt(url: str, payload: Mapping[str, Any], *, secret: str | None, timeou
         location = response.headers.get("location", "?")
         return DeliveryResult(ok=False, status=status, error=f"HTTP {status}: redirect to {location} not followed")
     return classify(status)
+
+
+def deliver_webhook_channel(
+    config: Mapping[str, Any], alert: Mapping[str, Any], context: ChannelContext
+) -> DeliveryResult:
+    """POST ``{"type", "timestamp", "data"}`` to ``config["url"]``, signed with ``config["secret"]``."""
+    if not config.get("secret"):
+        return refused("webhook channel has no signing secret")
+    status = str(alert.get("status") or "firing")
+    payload = {
+        "type": f"alert.{status}",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "data": with_link(alert, context),
+    }
+    return deliver_webhook(
+        str(config.get("url", "")),
+        payload,
+        secret=config.get("secret"),
+        timeout_s=context.webhook_timeout_s,
+        allowed_networks=context.allowed_networks,
+        msg_id=alert.get("msg_id"),
+    )
+
+
+CHANNEL = ChannelKind(name="webhook", summary="signed JSON (Standard Webhooks)", deliver=deliver_webhook_channel)
