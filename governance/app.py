@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
@@ -20,6 +20,7 @@ from governance.bootstrap import bootstrap
 from governance.db import make_engine
 from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
+from governance.proxy.metrics import CONTENT_TYPE
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
 from governance.settings import Settings
@@ -76,9 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        gauges = outbox_gauges(engine)
-        return PlainTextResponse(app.state.proxy.metrics.render(gauges), media_type="text/plain; version=0.0.4")
+    def metrics() -> Response:
+        return Response(app.state.proxy.metrics.render(outbox_gauges(engine)), media_type=CONTENT_TYPE)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:
