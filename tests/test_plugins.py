@@ -62,7 +62,7 @@ def test_register_and_the_transformation_actions_are_one_definition() -> None:
     actions = Registry("transformation action", group="governance.none", attr="BUILT_IN",
                        defaults=("governance.registry.transformation_actions",))  # fmt: skip
     assert [a.params for a in actions.values()] == [a.params for a in ACTIONS.values()]
-    with pytest.raises(ValueError, match="casing.to must be one of lower, upper, snake, title, kebab"):
+    with pytest.raises(ValueError, match=r"casing\.to must be one of lower, upper, snake, title, kebab"):
         TransformationSpec.model_validate({"name": "c", "action": "casing", "params": {"path": "event", "to": "x"}})
     with pytest.raises(ValueError, match=r"action 'rename_property' needs params \['to'\]"):
         TransformationSpec.model_validate({"name": "r", "action": "rename_property", "params": {"from": "a"}})
