@@ -1,4 +1,4 @@
-"""What every process does first on a database: create missing tables, register the bootstrap token.
+"""What every process does first on a database: check its schema, register the bootstrap token.
 
 Framework-free: the web process (``app.create_app``), the worker and ``governance serve`` all call
 ``bootstrap(settings, engine)``.
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from governance.db import create_schema, write_session
+from governance.db import write_session
+from governance.migrations import ensure_current
 from governance.registry.tokens import create_token
 from governance.settings import Settings
 
 
 def bootstrap(settings: Settings, engine: Engine) -> None:
-    """Create missing tables and register the bootstrap admin token, if configured."""
-    create_schema(engine)
+    """Check the schema (an empty database is created, an old one refused) and register the
+    bootstrap admin token, if configured."""
+    ensure_current(engine)
     if settings.bootstrap_admin_token is not None:
         with write_session(engine) as session:
             create_token(session, role="admin", name="bootstrap", actor="bootstrap",

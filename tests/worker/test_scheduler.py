@@ -21,7 +21,8 @@ from sqlmodel import Session, select
 
 import governance.worker.jobs as jobs
 import governance.worker.scheduler as sched
-from governance.db import create_schema, make_engine
+from governance.db import make_engine
+from governance.migrations import upgrade
 from governance.worker.leader import leadership_for
 from governance.worker.tables import JobRunRow
 from tests.conftest import ROOT, make_settings, wait_until
@@ -32,7 +33,7 @@ FAST = {"scheduler_interval_s": 1, "scheduler_poll_s": 0.5, "leader_retry_s": 0.
 @pytest.fixture
 def engine(database_url: str) -> Any:
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -165,7 +166,7 @@ def test_missed_runs_are_caught_up_once(sqlite_url: str, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(jobs, "check_cycle_job", check_cycle_job)
     engine = make_engine(sqlite_url)
-    create_schema(engine)
+    upgrade(engine)
     scheduler = sched.build_scheduler(engine, make_settings(sqlite_url, **FAST), "A")
     scheduler.start(paused=True)
     try:
