@@ -13,10 +13,22 @@ from fastapi.responses import PlainTextResponse
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
 from governance.api.responses import FastJSON
-from governance.api.routes import admin, events, formats, plans, sources, transformations
+from governance.api.routes import (
+    admin,
+    events,
+    formats,
+    insights,
+    lint,
+    me,
+    plan_browse,
+    plans,
+    sources,
+    transformations,
+)
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
+from governance.console import mount_console
 from governance.db import create_schema, make_engine, write_session
 from governance.proxy import routes as ingest
 from governance.proxy.observe import outbox_gauges
@@ -79,8 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    routers = (formats.router, plans.router, sources.router, transformations.router, events.router, admin.router,
-               check_routes.router, alert_routes.router, channel_routes.router, ingest.router)
+    routers = (me.router, lint.router, formats.router, plans.router, plan_browse.router, insights.router,
+               sources.router, transformations.router, events.router, admin.router, check_routes.router,
+               alert_routes.router, channel_routes.router, ingest.router)
     for router in routers:
         app.include_router(router)
 
@@ -93,5 +106,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    mount_console(app, settings.web_dir)
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
     return app

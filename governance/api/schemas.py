@@ -8,6 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, Field
 
+from governance.api.stats import PlanStats, SourceStats
 from governance.plan.model import CompatibilityMode
 from governance.registry.source_settings import SourceSettings
 from governance.registry.tables import (
@@ -42,6 +43,14 @@ class PlanPublic(BaseModel):
     @classmethod
     def of(cls, row: PlanRow) -> PlanPublic:
         return cls.model_validate(row, from_attributes=True)
+
+
+class PlanListed(PlanPublic):
+    stats: PlanStats | None = Field(None, description="With ?stats=true")
+
+    @classmethod
+    def of(cls, row: PlanRow, stats: PlanStats | None = None) -> PlanListed:  # type: ignore[override]
+        return cls(**PlanPublic.of(row).model_dump(), stats=stats)
 
 
 class PlanUpdate(BaseModel):
@@ -121,6 +130,14 @@ class SourcePublic(BaseModel):
             mode=row.mode, settings=SourceSettings.model_validate(orjson.loads(row.settings)),
             created_at=row.created_at, updated_at=row.updated_at,
         )  # fmt: skip
+
+
+class SourceListed(SourcePublic):
+    stats: SourceStats | None = Field(None, description="With ?stats=true")
+
+    @classmethod
+    def of(cls, row: SourceRow, stats: SourceStats | None = None) -> SourceListed:  # type: ignore[override]
+        return cls(**SourcePublic.of(row).model_dump(), stats=stats)
 
 
 class SourceCreated(SourcePublic):
