@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DATA := data
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean vendor screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache
+
+vendor:
+	bash scripts/vendor.sh
