@@ -2,9 +2,7 @@
 import { html } from '../lib.js';
 
 export function Pager({ count, limit, offset, onOffset, label = 'Pages' }) {
-  if (!count || count <= limit && offset === 0) {
-    return count ? html`<p class="pager-status">${count.toLocaleString()} in all</p>` : null;
-  }
+  if (!count || (count <= limit && offset === 0)) return null;
   const first = offset + 1;
   const last = Math.min(offset + limit, count);
   return html`<nav class="pager" aria-label=${label}>
