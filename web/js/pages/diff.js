@@ -38,9 +38,7 @@ function Publish({ name, onPublished }) {
   return html`<section class="publish" aria-labelledby="pub-h"><h2 id="pub-h">Publish the draft</h2>
     ${verdict.loading && html`<${Loading} what="Checking compatibility" />`}
     <${ErrorNote} error=${verdict.error} title="Could not check compatibility" />
-    ${report && html`<p class="verdict" id="verdict">Verdict under <code>${report.mode}</code>:
-      ${report.is_compatible ? html`<strong>compatible</strong>` : html`<strong>not compatible</strong>`} — <${CategoryBadge} category=${report.category} />
-      ${report.against_version ? ` (against v${report.against_version})` : ''}</p>
+    ${report && html`<p class="verdict" id="verdict">Verdict under <code>${report.mode}</code>: ${report.is_compatible ? html`<strong>compatible</strong>` : html`<strong>not compatible</strong>`} — <${CategoryBadge} category=${report.changes?.length ? report.category : 'none'} />${report.against_version ? ` (against v${report.against_version})` : ''}</p>
       ${!report.is_compatible && report.messages?.length > 0 && html`<ul class="refusals">${report.messages.map((m) => html`<li>${m}</li>`)}</ul>`}`}
     <div class="field"><label for="pub-msg">Publish message</label>
       <input id="pub-msg" value=${message} onInput=${(e) => setMessage(e.target.value)} placeholder="What changed and why" /></div>
