@@ -166,7 +166,7 @@ class Watch:
 @pytest.fixture
 def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin="http://127.0.0.1")
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     tab = context.new_page()
     watch = Watch()
     tab.on("request", watch.on_request)

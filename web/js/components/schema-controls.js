@@ -34,11 +34,13 @@ export function SchemaControls({ source, settings, onChange }) {
   const [status, setStatus] = useState({ text: '', error: null });
   const save = async (section, name, value) => {
     setStatus({ text: `Saving ${section}.${name}…`, error: null });
+    const before = settings;
+    onChange({ ...settings, [section]: { ...settings[section], [name]: value } }); // shown at once, undone on error
     try {
       const next = await api.patch(`/sources/${enc(source)}/settings`, { [section]: { [name]: value } });
       onChange(next);
       setStatus({ text: `Saved: ${section}.${name} is now ${JSON.stringify(value)}.`, error: null });
-    } catch (error) { setStatus({ text: '', error }); }
+    } catch (error) { onChange(before); setStatus({ text: '', error }); }
   };
   const saveTop = async (name, value) => {
     try {

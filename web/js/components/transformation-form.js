@@ -25,7 +25,8 @@ export function TransformationForm({ initial, submitLabel, onSubmit, onCancel })
     e.preventDefault();
     setBusy(true);
     const cond = Object.fromEntries(Object.entries(t.if).filter(([, v]) => v));
-    await onSubmit({ ...t, if: cond, params: Object.fromEntries(ACTIONS[t.action].map((k) => [k, t.params[k]])) });
+    const params = Object.fromEntries(ACTIONS[t.action].map((k) => [k, t.params[k]]));
+    await onSubmit({ name: t.name, enabled: t.enabled, if: cond, action: t.action, params });
     setBusy(false);
   };
   const id = (k) => `${base}-${k}`;

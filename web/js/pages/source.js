@@ -43,10 +43,11 @@ function Binding({ source, onSaved }) {
 function Mode({ source, onSaved }) {
   const [state, setState] = useState({ error: null, text: '' });
   const set = async (mode) => {
+    onSaved({ ...source, mode }); // shown at once, undone on error
     try {
       onSaved(await api.patch(`/sources/${enc(source.name)}`, { mode }));
       setState({ error: null, text: `Saved: the source is now in ${mode} mode.` });
-    } catch (error) { setState({ error, text: '' }); }
+    } catch (error) { onSaved(source); setState({ error, text: '' }); }
   };
   return html`<section aria-labelledby="mode-h"><h2 id="mode-h">Mode</h2>
     <fieldset class="window-picker"><legend>What the proxy does with what the plan refuses</legend>

@@ -33,7 +33,7 @@ function Preview({ source }) {
     <${ErrorNote} error=${state.error} title="Preview failed" />
     ${state.result && html`<div role="status"><p>Plan ${state.result.plan || '(none)'} v${state.result.plan_version ?? '—'}:</p>
       ${state.result.verdicts.map((v) => html`<div class="verdict-box"><p><${Badge} tone=${v.forwarded ? 'good' : 'bad'}>${v.outcome}<//> ${v.event || v.type}${v.reason ? ` (${v.reason})` : ''}</p>
-        <pre class="json">${JSON.stringify(v, null, 2)}</pre></div>`)}</div>`}
+        <pre class="json" tabindex="0" aria-label="The verdict as JSON">${JSON.stringify(v, null, 2)}</pre></div>`)}</div>`}
   </section>`;
 }
 
