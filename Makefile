@@ -41,3 +41,6 @@ clean:
 
 vendor:
 	bash scripts/vendor.sh
+
+screenshots: $(TEST_STAMP)
+	GOVERNANCE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/e2e/console

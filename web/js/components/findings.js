@@ -15,8 +15,7 @@ export function indexFindings(issues) {
 
 export function Finding({ issue }) {
   const mark = issue.severity === 'error' ? '✕' : '!';
-  return html`<li class=${`finding ${issue.severity}`}><span aria-hidden="true">${mark} </span><strong>${issue.severity}</strong>
-    <code>${issue.code}</code> ${issue.message}</li>`;
+  return html`<li class=${`finding ${issue.severity}`}><span aria-hidden="true">${mark} </span><strong>${issue.severity}</strong> <code>${issue.code}</code> ${issue.message}</li>`;
 }
 
 export function Findings({ path }) {

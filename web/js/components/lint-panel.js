@@ -14,8 +14,7 @@ export function LintPanel({ lint, onLine }) {
     <${ErrorNote} error=${lint.error} title="Could not lint" />
     ${issues.length > 0 && html`<ul class="findings">${issues.map((issue) => html`<li class="finding-row">
       <ul class="plain"><${Finding} issue=${issue} /></ul>
-      <span class="path"><code>${issue.path || '(the document)'}</code>${issue.line && (onLine
-        ? html` <button type="button" class="btn link" onClick=${() => onLine(issue.line)}>line ${issue.line}</button>`
-        : html` <span class="muted">line ${issue.line}</span>`)}</span></li>`)}</ul>`}
+      <span class="path"><code>${issue.path || '(the document)'}</code>${issue.line && onLine
+        ? html` <button type="button" class="btn link" onClick=${() => onLine(issue.line)}>line ${issue.line}</button>` : ''}</span></li>`)}</ul>`}
   </aside>`;
 }
