@@ -74,6 +74,7 @@ def serve(
         creds = set_up_demo(engine, plans_dir)
         base = f"http://{settings.host}:{settings.port}"
         console.print(f"[bold]governance[/bold] on {base}  (API docs: {base}/docs)")
+        console.print(f"  console:         {base}/  (sign in with the admin token)")
         console.print(f"  plans published: {', '.join(creds.plans)}")
         console.print(f"  admin token:     {creds.admin_token}")
         console.print(f"  demo write key:  {creds.write_key}  (source '{creds.source_name}')")
