@@ -49,7 +49,7 @@ class PlanListed(PlanPublic):
     stats: PlanStats | None = Field(None, description="With ?stats=true")
 
     @classmethod
-    def of(cls, row: PlanRow, stats: PlanStats | None = None) -> PlanListed:  # type: ignore[override]
+    def of(cls, row: PlanRow, stats: PlanStats | None = None) -> PlanListed:
         return cls(**PlanPublic.of(row).model_dump(), stats=stats)
 
 
@@ -136,7 +136,7 @@ class SourceListed(SourcePublic):
     stats: SourceStats | None = Field(None, description="With ?stats=true")
 
     @classmethod
-    def of(cls, row: SourceRow, stats: SourceStats | None = None) -> SourceListed:  # type: ignore[override]
+    def of(cls, row: SourceRow, stats: SourceStats | None = None) -> SourceListed:
         return cls(**SourcePublic.of(row).model_dump(), stats=stats)
 
 

@@ -56,7 +56,7 @@ def _violations(session: Session, source_ids: list[str]) -> dict[str, int]:
 
 def plan_stats(session: Session, rows: list[PlanRow]) -> dict[str, PlanStats]:
     ids = [r.id for r in rows]
-    wanted = [(PlanVersionRow.plan_id == r.id) & (PlanVersionRow.version == r.latest_version)
+    wanted = [(col(PlanVersionRow.plan_id) == r.id) & (col(PlanVersionRow.version) == r.latest_version)
               for r in rows if r.latest_version]  # fmt: skip
     latest = {(r.plan_id, r.version): r for r in session.exec(select_rows(PlanVersionRow).where(or_(*wanted)))} \
         if wanted else {}  # fmt: skip
@@ -80,22 +80,24 @@ def source_stats(session: Session, rows: list[SourceRow]) -> dict[str, SourceSta
     ids = [r.id for r in rows]
     if not ids:
         return {}
-    names = dict(session.execute(select(PlanRow.id, PlanRow.name).where(
-        col(PlanRow.id).in_([r.plan_id for r in rows if r.plan_id]))).all())  # type: ignore[arg-type]
+    plans = PlanRow.__table__.c  # type: ignore[attr-defined]
+    names: dict[str, str] = {pid: name for pid, name in session.execute(select(plans.id, plans.name).where(
+        plans.id.in_([r.plan_id for r in rows if r.plan_id])))}  # fmt: skip
     t = EventCountRow.__table__.c  # type: ignore[attr-defined]
     events = {sid: int(n) for sid, n in session.execute(
         select(t.source_id, func.sum(t.count)).where(t.source_id.in_(ids), t.minute > _since())
         .group_by(t.source_id))}  # fmt: skip
+    box = OutboxRow.__table__.c  # type: ignore[attr-defined]
     outbox = {sid: (int(n), oldest) for sid, n, oldest in session.execute(
-        select(OutboxRow.source_id, func.count(), func.min(OutboxRow.created_at))
-        .where(col(OutboxRow.source_id).in_(ids)).group_by(OutboxRow.source_id))}  # fmt: skip
+        select(box.source_id, func.count(), func.min(box.created_at))
+        .where(box.source_id.in_(ids)).group_by(box.source_id))}  # fmt: skip
     violations = _violations(session, ids)
     now = utcnow()
     out = {}
     for row in rows:
         depth, oldest = outbox.get(row.id, (0, None))
         age = (now - _aware(oldest, now)).total_seconds() if oldest is not None else None
-        out[row.id] = SourceStats(plan_name=names.get(row.plan_id), events_24h=events.get(row.id, 0),
+        out[row.id] = SourceStats(plan_name=names.get(row.plan_id or ""), events_24h=events.get(row.id, 0),
                                   violations_24h=violations.get(row.id, 0), outbox_depth=depth,
                                   outbox_oldest_s=age)  # fmt: skip
     return out

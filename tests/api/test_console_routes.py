@@ -76,7 +76,7 @@ def test_plan_events_are_filtered_and_paginated_with_facets(app_client) -> None:
     assert {"value": "area:odd", "count": 60} in draft["facets"]["labels"]
     assert [o["value"] for o in draft["facets"]["owners"]] == [f"team{i}@example.com" for i in range(3)]
     second = app_client.get("/api/v1/plans/big/events", params={"version": "draft", "offset": 100}).json()
-    assert [e["name"] for e in second["data"]][0] == "Thing 0100 Viewed" and len(second["data"]) == 20
+    assert second["data"][0]["name"] == "Thing 0100 Viewed" and len(second["data"]) == 20
     filtered = app_client.get("/api/v1/plans/big/events", params={
         "version": "draft", "q": "thing 001", "label": "area:odd", "owner": "team1@example.com"}).json()  # fmt: skip
     assert [e["name"] for e in filtered["data"]] == ["Thing 0013 Viewed", "Thing 0019 Viewed"]

@@ -45,8 +45,8 @@ def events_seen(source: str, request: Request, engine: EngineDep, _actor: Viewer
     names = getattr(state, "names", None)
     for entry in data:
         entry["last_seen"] = seen.get((entry["kind"], entry["event"]))
-        unplanned = entry["kind"] == "track" and not entry["planned"] and names is not None
-        suggestion = names.closest(entry["event"]) if unplanned else None
+        unplanned = entry["kind"] == "track" and not entry["planned"]
+        suggestion = names.closest(entry["event"]) if unplanned and names is not None else None
         entry["suggestion"] = suggestion if suggestion != entry["event"] else None
     return {"source_id": source_id, "window": window, "data": data, "total": sum(e["total"] for e in data)}
 

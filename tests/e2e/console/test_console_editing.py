@@ -102,8 +102,9 @@ def test_yaml_tab_lints_with_lines_and_a_412_says_who_changed_the_draft(page: An
     finding.wait_for()
     finding.get_by_role("button", name="line").click()
     page.wait_for_function("() => document.activeElement.id === 'yaml-text'")
-    assert "app_opened" in page.evaluate(
-        "() => { const t = document.getElementById('yaml-text'); return t.value.slice(t.selectionStart, t.selectionEnd); }")
+    selected = page.evaluate("() => { const t = document.getElementById('yaml-text');"
+                             " return t.value.slice(t.selectionStart, t.selectionEnd); }")
+    assert "app_opened" in selected
     check_a11y(page, "draft yaml")
     shoot(page, "draft-yaml")
     page.get_by_role("button", name="Save draft").click()

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from conftest import Server, check_a11y, sign_in
 
 SEGMENT_RULES = [
@@ -65,7 +64,8 @@ def test_history_rolls_back_and_export_downloads(page: Any, server: Server, shoo
     draft = server.admin.get("/api/v1/plans/saas/draft")
     body = draft.json()
     body["description"] = "second version"
-    assert server.admin.put("/api/v1/plans/saas/draft", json=body, headers={"If-Match": draft.headers["etag"]}).is_success
+    saved = server.admin.put("/api/v1/plans/saas/draft", json=body, headers={"If-Match": draft.headers["etag"]})
+    assert saved.is_success, saved.text
     assert server.admin.post("/api/v1/plans/saas/versions", json={"message": "describe it"}).status_code == 201
     sign_in(page, server, at="#/plans/saas/history")
     table = page.get_by_role("table", name="Published versions")

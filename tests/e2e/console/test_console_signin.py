@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
 from conftest import ADMIN, Server, check_a11y, sign_in
 
 
