@@ -60,15 +60,14 @@ def series(engine: Engine, source_id: str, window: str, step: str, event: str | 
             if slot is not None:
                 outcomes.setdefault(outcome, [0] * len(starts))[slot] += int(n)
         vio = ViolationCountRow.__table__.c  # type: ignore[attr-defined]
-        query = (select((vio.minute // size).label("b"), vio.type == EVENTS_WITH_VIOLATIONS, func.sum(vio.count))
-                 .where(vio.source_id == source_id, vio.minute > since)
-                 .group_by("b", vio.type == EVENTS_WITH_VIOLATIONS))  # fmt: skip
+        query = (select((vio.minute // size).label("b"), vio.type, func.sum(vio.count))
+                 .where(vio.source_id == source_id, vio.minute > since).group_by("b", vio.type))  # fmt: skip
         if event is not None:
             query = query.where(vio.event == event)
-        for bucket, is_marker, n in conn.execute(query):
+        for bucket, type_, n in conn.execute(query):
             slot = index.get(int(bucket) * size)
             if slot is not None:
-                (flagged if is_marker else violations)[slot] += int(n)
+                (flagged if type_ == EVENTS_WITH_VIOLATIONS else violations)[slot] += int(n)
     return {"step": step, "step_s": size * 60, "start": minute_iso(starts[0]), "t": [s * 60 for s in starts],
             "outcomes": dict(sorted(outcomes.items())), "events_with_violations": flagged,
             "violations": violations}  # fmt: skip

@@ -74,3 +74,25 @@ def test_deep_links_survive_a_reload_and_the_console_is_locked_down(page: Any, s
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     page.goto(f"{server.url}/#/no/such/screen")
     page.get_by_role("heading", name="No screen at this address").wait_for()
+
+
+def test_keyboard_only_and_readable_at_200_percent_zoom(page: Any, server: Server) -> None:
+    page.set_viewport_size({"width": 640, "height": 900})  # a 1280 px window at 200 % zoom
+    page.goto(f"{server.url}/#/plans/ecommerce")
+    page.keyboard.type(ADMIN)  # the token field has the focus
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="E-commerce v1", level=1).wait_for()
+    assert page.evaluate("() => document.activeElement.tagName") == "H1"
+    for _ in range(40):  # Tab through the page to the first event and open it with the keyboard
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.tagName") == "SUMMARY":
+            break
+    page.keyboard.press("Enter")
+    page.locator("li.event details[open] ul.tree").first.wait_for()
+    for screen in ("#/plans", "#/plans/ecommerce", "#/plans/ecommerce/draft", "#/sources/demo",
+                   "#/sources/demo/events", "#/sources/demo/violations"):
+        page.goto(f"{server.url}/{screen}")
+        page.locator("main h1").wait_for()
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{screen} scrolls sideways at 200 % zoom by {overflow}px"
