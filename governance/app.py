@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
+from governance.api.openapi import install_docs
 from governance.api.responses import FastJSON
 from governance.api.routes import (
     admin,
@@ -21,6 +22,7 @@ from governance.api.routes import (
     lint,
     me,
     plan_browse,
+    plan_schema,
     plans,
     sources,
     transformations,
@@ -29,7 +31,8 @@ from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
 from governance.console import mount_console
-from governance.db import create_schema, make_engine, write_session
+from governance.db import make_engine, write_session
+from governance.migrations import ensure_current
 from governance.proxy import routes as ingest
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
@@ -59,8 +62,9 @@ class BodyLimit:
 
 
 def bootstrap(settings: Settings, engine: Any) -> None:
-    """Create missing tables and register the bootstrap admin token, if configured."""
-    create_schema(engine)
+    """Check the schema (an empty database is created, an old one refused) and register the
+    bootstrap admin token, if configured."""
+    ensure_current(engine)
     if settings.bootstrap_admin_token is not None:
         with write_session(engine) as session:
             create_token(session, role="admin", name="bootstrap", actor="bootstrap",
@@ -85,15 +89,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tracking-plan governance and data quality for Segment-spec event streams.",
         default_response_class=FastJSON,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from vendored files, not a CDN
+        redoc_url=None,
     )
     engine = make_engine(settings.database_url)
     bootstrap(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    routers = (me.router, lint.router, formats.router, plans.router, plan_browse.router, insights.router,
-               sources.router, transformations.router, events.router, admin.router, check_routes.router,
-               alert_routes.router, channel_routes.router, ingest.router)
+    routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
+               insights.router, sources.router, transformations.router, events.router, admin.router,
+               check_routes.router, alert_routes.router, channel_routes.router, ingest.router)
     for router in routers:
         app.include_router(router)
 
@@ -106,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    mount_console(app, settings.web_dir)
+    install_docs(app)
+    mount_console(app, settings.web_dir)  # after /vendor/swagger-ui, which /docs serves
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
     return app

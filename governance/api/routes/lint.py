@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from governance.api.deps import Viewer
 from governance.api.documents import read_body
+from governance.api.openapi import PLAN_REF
 from governance.errors import InvalidBody
 from governance.plan.lint import lint_text
 
@@ -15,8 +16,9 @@ router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
 LINT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "A candidate plan document, as YAML or JSON text; lines refer to this text",
-        "content": {"application/yaml": {}, "application/json": {"schema": {"type": "object"}}},
+        "description": "A candidate plan document (the plan format), as YAML or JSON text; lines refer to this "
+                       "text. It need not be valid: what does not load is reported as invalid_plan findings",
+        "content": {"application/yaml": {"schema": PLAN_REF}, "application/json": {"schema": PLAN_REF}},
     }
 }
 
