@@ -50,11 +50,9 @@ def test_a_viewer_sees_disabled_actions_with_the_reason(page: Any, server: Serve
 
 def test_a_401_returns_to_sign_in(page: Any, server: Server) -> None:
     page.expect_http(401)
-    editor = server.token("editor", "short-lived")
-    sign_in(page, server, editor)
-    token_id = server.admin.get("/api/v1/tokens").json()
-    revoked = next(t for t in token_id if t["name"] == "short-lived")
-    assert server.admin.delete(f"/api/v1/tokens/{revoked['id']}").status_code == 204
+    made = server.admin.post("/api/v1/tokens", json={"role": "editor", "name": "short-lived"}).json()
+    sign_in(page, server, made["token"])
+    assert server.admin.delete(f"/api/v1/tokens/{made['id']}").status_code == 204
     page.get_by_role("link", name="Sources", exact=True).click()
     page.get_by_label("API token").wait_for()
     page.get_by_text("the server refused the token").wait_for()
