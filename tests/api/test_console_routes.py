@@ -64,6 +64,9 @@ def test_lint_route_places_findings_on_paths_and_lines(app_client) -> None:
     as_json = app_client.post("/api/v1/plans/lint", json={"name": "shop", "events": {"x": {}}}).json()
     assert {i["code"] for i in as_json["issues"]} >= {"event_naming", "missing_description"}
     assert app_client.post("/api/v1/plans/lint", content=b"  ").json()["code"] == "invalid_body"
+    surrogate = app_client.post("/api/v1/plans/lint", content=b'{"name": "shop", "events": {"\\udc80": {}}}',
+                                headers={"content-type": "application/json"})  # fmt: skip
+    assert surrogate.status_code == 200 and 'events."\\udc80"' in {i["path"] for i in surrogate.json()["issues"]}
 
 
 def test_plan_events_are_filtered_and_paginated_with_facets(app_client) -> None:

@@ -30,6 +30,11 @@ async def lint(request: Request, _actor: Viewer) -> dict[str, Any]:
     raw = await read_body(request, request.app.state.settings.max_api_body_bytes)
     if not raw.strip():
         raise InvalidBody("request body is empty")
-    issues = [issue.to_dict() for issue in lint_text(raw)]
+    issues = [{k: _printable(v) for k, v in issue.to_dict().items()} for issue in lint_text(raw)]
     errors = sum(1 for issue in issues if issue["severity"] == "error")
     return {"issues": issues, "errors": errors, "warnings": len(issues) - errors}
+
+
+def _printable(value: Any) -> Any:
+    """A lone surrogate (JSON allows ``"\\udc80"`` in a key) cannot be sent back as UTF-8: escape it."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(value, str) else value
