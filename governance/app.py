@@ -8,20 +8,35 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
-from governance.api.responses import FastJSON
-from governance.api.routes import admin, events, formats, plans, sources, transformations
+from governance.api.openapi import install_docs
+from governance.api.routes import (
+    admin,
+    events,
+    formats,
+    insights,
+    lint,
+    me,
+    plan_browse,
+    plan_schema,
+    plans,
+    sources,
+    transformations,
+)
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
-from governance.db import create_schema, make_engine, write_session
+from governance.bootstrap import bootstrap
+from governance.console import mount_console
+from governance.db import make_engine
+from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
+from governance.proxy.metrics import CONTENT_TYPE
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
-from governance.registry.tokens import create_token
 from governance.settings import Settings
 
 log = logging.getLogger("governance")
@@ -46,15 +61,6 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-def bootstrap(settings: Settings, engine: Any) -> None:
-    """Create missing tables and register the bootstrap admin token, if configured."""
-    create_schema(engine)
-    if settings.bootstrap_admin_token is not None:
-        with write_session(engine) as session:
-            create_token(session, role="admin", name="bootstrap", actor="bootstrap",
-                         secret=settings.bootstrap_admin_token.get_secret_value())  # fmt: skip
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -73,25 +79,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tracking-plan governance and data quality for Segment-spec event streams.",
         default_response_class=FastJSON,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from vendored files, not a CDN
+        redoc_url=None,
     )
     engine = make_engine(settings.database_url)
     bootstrap(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    routers = (formats.router, plans.router, sources.router, transformations.router, events.router, admin.router,
+    routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
+               insights.router, sources.router, transformations.router, events.router, admin.router,
                check_routes.router, alert_routes.router, channel_routes.router, ingest.router)
     for router in routers:
         app.include_router(router)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        gauges = outbox_gauges(engine)
-        return PlainTextResponse(app.state.proxy.metrics.render(gauges), media_type="text/plain; version=0.0.4")
+    def metrics() -> Response:
+        return Response(app.state.proxy.metrics.render(outbox_gauges(engine)), media_type=CONTENT_TYPE)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    install_docs(app)
+    mount_console(app, settings.web_dir)  # after /vendor/swagger-ui, which /docs serves
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
     return app

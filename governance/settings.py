@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     plans_dir: str | None = Field(
         None, description="Directory of plan YAML files published at start-up (used by `make run`)"
     )
+    web_dir: str | None = Field(
+        None, description="Folder of the web console served at / (default: the repository's web/ beside the package)"
+    )
     # plan distribution
     plan_refresh_s: float = Field(
         0.5, gt=0, le=1.0, description="How often web processes poll for plan and source changes"
@@ -103,7 +106,9 @@ class Settings(BaseSettings):
     digest_hour: int = Field(8, ge=0, le=23, description="UTC hour of the daily digest until set over REST")
     # logging
     access_log: bool = Field(False, description="Log every HTTP request (off: the proxy's hot path stays quiet)")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of serve and worker (stderr); APScheduler's routine job runs show only at DEBUG"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

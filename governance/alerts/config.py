@@ -18,17 +18,9 @@ from governance.alerts import signing
 from governance.alerts.channels import CHANNEL_KINDS
 from governance.alerts.rules import OWNER, Channel, Matchers, Rule, recipients_of
 from governance.alerts.tables import ChannelRow, RuleRow
-from governance.errors import AlreadyExists, NotFound, ValidationFailed
+from governance.errors import AlreadyExists, ChannelNotFound, RuleNotFound, ValidationFailed
 from governance.registry.audit import record
 from governance.registry.secrets import new_id
-
-
-class ChannelNotFound(NotFound):
-    code = "channel_not_found"
-
-
-class RuleNotFound(NotFound):
-    code = "rule_not_found"
 
 
 def _dumps(value: Any) -> str:
@@ -37,6 +29,13 @@ def _dumps(value: Any) -> str:
 
 def _invalid(path: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"{path}: {message}", details=[{"path": path, "message": message}])
+
+
+def _refuse_unknown(config: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(config) - known)
+    if unknown:
+        details = [{"path": f"config.{key}", "message": f"unknown key; expected {sorted(known)}"} for key in unknown]
+        raise ValidationFailed(f"config.{unknown[0]}: unknown key", details=details)
 
 
 def validate_config(kind: str, config: dict[str, Any], *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,15 +48,12 @@ def validate_config(kind: str, config: dict[str, Any], *, previous: dict[str, An
         to = recipients_of(config)
         if not to or any(t != OWNER and ("@" not in t or any(c.isspace() for c in t)) for t in to):
             raise _invalid("config.to", 'give email addresses, or "owner" for the owner of the event')
-        unknown = set(config) - {"to"}
-        if unknown:
-            raise _invalid("config", f"unknown keys {sorted(unknown)}")
+        _refuse_unknown(config, {"to"})
         return {"to": to}
     url = config.get("url")
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise _invalid("config.url", "an http(s) URL is required")
-    if set(config) - {"url"}:
-        raise _invalid("config", f"unknown keys {sorted(set(config) - {'url'})}")
+    _refuse_unknown(config, {"url"})
     out: dict[str, Any] = {"url": url}
     if previous and previous.get("secret"):
         out["secret"] = previous["secret"]

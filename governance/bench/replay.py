@@ -57,7 +57,8 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
     """Run ``run_cycle`` at every minute of ``times`` (relative to the traffic's start) over ``events``."""
     import time
 
-    from governance.db import create_schema, make_engine, write_session, writer
+    from governance.db import make_engine, write_session, writer
+    from governance.migrations import upgrade
     from governance.plan.model import Plan
     from governance.proxy.tables import EventCountRow, ViolationCountRow
     from governance.quality.cycle import run_cycle
@@ -71,7 +72,7 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         url = f"sqlite:///{Path(tmp) / 'replay.db'}"
         engine = make_engine(url)
-        create_schema(engine)
+        upgrade(engine)
         body = {"name": "replay", "events": {NAMES[i]: {"description": "replayed"} for i in range(len(events))}}
         with write_session(engine) as session:
             create_plan(session, plan=Plan.model_validate(body), actor="bench")

@@ -12,12 +12,14 @@ imports ``quality/``.
     drift            event   DriftParams                3     2  warning
     expectations     event   ExpectationsParams         1     0  warning
 
-A plug-in kind registers its ``KindSpec`` here (``register_spec``) and its evaluation in
-``governance.quality.checks``.
+A plug-in kind is a ``CheckKind`` behind an entry point of ``governance.check_kinds``; its
+``spec`` is found through the same entry point (``spec_of``), or registered here by
+``governance.quality.checks.register``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -161,14 +163,44 @@ for _spec in (
     register_spec(_spec)
 
 
+PLUGIN_GROUP = "governance.check_kinds"  # the entry points of plug-in check kinds (``governance.plugins``)
+_plugins_read = False
+
+
+def spec_of(kind: str) -> KindSpec | None:
+    """The spec of ``kind``: a built-in, one registered in this process, or a plug-in's (its entry
+    point's ``spec``, read once; a plug-in that fails to load is left out, as the registry does)."""
+    global _plugins_read
+    if kind not in CHECK_SPECS and not _plugins_read:
+        _plugins_read = True
+        from importlib.metadata import entry_points
+        from types import ModuleType
+
+        for point in entry_points(group=PLUGIN_GROUP):
+            try:
+                found = point.load()
+            except Exception as exc:  # the built-ins still work; the quality registry logs it too
+                logging.getLogger("governance.plugins").warning("cannot load check kind spec %s: %s", point.name, exc)
+                continue
+            found = getattr(found, "KIND", None) if isinstance(found, ModuleType) else found
+            for entry in found if isinstance(found, list | tuple) else [found]:
+                spec = getattr(entry, "spec", None)
+                if isinstance(spec, KindSpec):
+                    CHECK_SPECS.setdefault(spec.name, spec)
+    return CHECK_SPECS.get(kind)
+
+
 def parse_params(kind: str, params: dict[str, Any]) -> Params:
     """The validated params of ``kind`` (reserved keys dropped); ``KeyError``/``ValidationError``."""
-    return CHECK_SPECS[kind].params.model_validate({k: v for k, v in params.items() if k not in RESERVED_PARAMS})
+    spec = spec_of(kind)
+    if spec is None:
+        raise KeyError(kind)
+    return spec.params.model_validate({k: v for k, v in params.items() if k not in RESERVED_PARAMS})
 
 
 def entry_problems(kind: str, params: dict[str, Any], loc: Loc, *, plan_level: bool) -> Iterator[tuple[Loc, str]]:
     """Every problem of one declared check ``{kind, params}`` at ``loc``, as ``(loc, message)``."""
-    spec = CHECK_SPECS.get(kind)
+    spec = spec_of(kind)
     if spec is None:
         from governance.plan.names import NameIndex
 

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 
-from governance.api.responses import FastJSON
+from governance.jsonresponse import FastJSON
 from governance.proxy import spec
 from governance.proxy.pipeline import SourceState, Verdict, judge
 from governance.proxy.spec import MessageError
@@ -27,6 +27,7 @@ from governance.proxy.violation_events import violation_events
 from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
+WRITE_KEY_CHALLENGE = {"WWW-Authenticate": 'Basic realm="governance ingestion", charset="UTF-8"'}
 
 
 def _error(status: int, error: MessageError, headers: dict[str, str] | None = None) -> FastJSON:
@@ -128,10 +129,10 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
         return _error(exc.status, exc.error)
     key = write_key_of(request, body)
     if key is None:
-        return _error(401, spec.MISSING_WRITE_KEY)
+        return _error(401, spec.MISSING_WRITE_KEY, WRITE_KEY_CHALLENGE)
     state = proxy.runtime.source_for_key(key)
     if state is None:
-        return _error(401, spec.INVALID_WRITE_KEY)
+        return _error(401, spec.INVALID_WRITE_KEY, WRITE_KEY_CHALLENGE)
     messages = _messages(body, kind, single_or_batch)
     if isinstance(messages, MessageError):
         return _error(400, messages)
@@ -173,12 +174,12 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         extra = [(target, v) for verdict in verdicts if verdict.violations
                  for v in violation_events(state, verdict, received_at)]  # fmt: skip
     try:
-        await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
+        outcomes = await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
         return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
                               status_code=503, headers={"Retry-After": "5"})  # fmt: skip
-    proxy.metrics.events(verdicts)
+    proxy.metrics.events(outcomes)  # final: the store reports duplicates back
     proxy.metrics.request(kind or "batch", 200)
     return FastJSON({"success": True})
 

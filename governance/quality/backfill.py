@@ -36,8 +36,8 @@ from typing import Any, BinaryIO, Literal
 from sqlalchemy import Engine, and_, delete, insert, or_
 from sqlmodel import select
 
+from governance.clock import as_utc
 from governance.errors import InvalidBody, SourceNotFound
-from governance.quality.clock import as_utc
 from governance.quality.queries import HISTORY_HOURS
 from governance.quality.tables import BackfillRow
 from governance.registry.tables import SourceRow

@@ -20,18 +20,18 @@ import orjson
 from numpy.typing import NDArray
 from sqlalchemy import Engine, false, func, or_, select
 
-from governance.proxy.store import EVENTS_WITH_VIOLATIONS
+from governance.clock import as_utc, epoch_minute
+from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, NOT_TRAFFIC
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
+from governance.proxy.violations import ViolationType
 from governance.quality.baseline import first_arrival_mask
 from governance.quality.baseline.shape import SAMPLES, learned_shape, sample_hours
-from governance.quality.clock import as_utc, epoch_minute
 from governance.quality.history import merge_backfill
 
 # the checks read at most 31 days back (four weeks behind a 48 h gap or three days of decline); one
 # more week makes "unknown before the event's first arrival" mean "absent for over a week"
 HISTORY_HOURS = 24 * 38
 LAST_SEEN_MINUTES = 7 * 24 * 60
-NOT_TRAFFIC = ("deduplicated", "rejected")
 TOTAL = ""
 IntArray = NDArray[np.int64]
 
@@ -217,7 +217,7 @@ class SourceData:
         """``(event, field)`` of unplanned properties over the last ``window`` minutes, with counts."""
         t = ViolationCountRow.__table__  # type: ignore[attr-defined]
         query = (select(t.c.event, t.c.field, func.sum(t.c.count))
-                 .where(t.c.source_id == self.source_id, t.c.type == "unplanned_property",
+                 .where(t.c.source_id == self.source_id, t.c.type == ViolationType.UNPLANNED_PROPERTY,
                         t.c.minute >= self.minute - window, t.c.minute < self.minute)
                  .group_by(t.c.event, t.c.field))  # fmt: skip
         with self.engine.connect() as conn:

@@ -14,8 +14,9 @@ import orjson
 import pytest
 from sqlmodel import Session, select
 
-from governance.db import create_schema, make_engine
+from governance.db import make_engine
 from governance.errors import InvalidBody, SourceNotFound
+from governance.migrations import upgrade
 from governance.quality.backfill import granularity_of, import_counts, parse_time, read_records
 from governance.quality.cycle import run_cycle
 from governance.quality.queries import SourceData
@@ -30,7 +31,7 @@ SHAPE = np.array([2, 1, 1, 1, 2, 4, 8, 12, 15, 16, 16, 15, 14, 15, 16, 15, 14, 1
 @pytest.fixture
 def engine(database_url: str) -> Any:
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -112,7 +113,7 @@ def test_bad_rows_name_their_line() -> None:
 
 def test_the_cli_reports_a_dry_run_and_refuses_a_missing_source(tmp_path: Any, sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
-    create_schema(engine)
+    upgrade(engine)
     seed(engine)
     engine.dispose()
     path = tmp_path / "volume.csv"
@@ -127,4 +128,4 @@ def test_the_cli_reports_a_dry_run_and_refuses_a_missing_source(tmp_path: Any, s
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["stored"] == 72 and json.loads(done.stdout)["dry_run"] is True
     missing = cli(str(path), "--source", "nope", "--json")
-    assert missing.returncode == 2 and json.loads(missing.stdout)["code"] == "source_not_found"
+    assert missing.returncode == 2 and json.loads(missing.stderr)["error"]["code"] == "source_not_found"

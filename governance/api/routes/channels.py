@@ -17,16 +17,16 @@ from sqlmodel import select
 
 from governance.alerts import config as store
 from governance.alerts.dispatcher import send_test_alert
-from governance.alerts.rules import route
+from governance.alerts.rules import Matchers, route
 from governance.alerts.tables import ChannelRow, RuleRow
 from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
-from governance.api.schemas import ListOf
+from governance.api.schemas import ListOf, RequestModel
 from governance.db import read_session, write_session
 
 router = APIRouter(prefix="/api/v1", tags=["alert channels and rules"])
 
 
-class ChannelCreate(BaseModel):
+class ChannelCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     kind: str = Field(description="email | webhook | slack")
@@ -35,7 +35,7 @@ class ChannelCreate(BaseModel):
     enabled: bool = True
 
 
-class ChannelUpdate(BaseModel):
+class ChannelUpdate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
     config: dict[str, Any] | None = None
@@ -63,23 +63,23 @@ class ChannelCreated(ChannelPublic):
     secret: str | None = Field(None, description="The webhook signing secret: shown once, store it now")
 
 
-class TestRequest(BaseModel):
+class TestRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
     to: str | None = Field(None, description='Recipient standing for "owner" in an owner-addressed email channel')
 
 
-class RuleCreate(BaseModel):
+class RuleCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
-    matchers: dict[str, Any] = Field(default_factory=dict)
+    matchers: Matchers = Field(default_factory=Matchers)
     channels: list[str] = Field(min_length=1, description="Channel ids or names")
     enabled: bool = True
 
 
-class RuleUpdate(BaseModel):
+class RuleUpdate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
-    matchers: dict[str, Any] | None = None
+    matchers: Matchers | None = None
     channels: list[str] | None = None
     enabled: bool | None = None
 
@@ -100,7 +100,7 @@ class RulePublic(BaseModel):
                    updated_at=row.updated_at)  # fmt: skip
 
 
-class RouteRequest(BaseModel):
+class RouteRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
     owner: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
@@ -11,23 +9,26 @@ from governance.api.schemas import (
     ListOf,
     SourceCreate,
     SourceCreated,
+    SourceListed,
     SourcePublic,
     SourceUpdate,
     WriteKeyCreated,
     WriteKeyPublic,
 )
+from governance.api.stats import source_stats
 from governance.db import read_session, write_session
 from governance.registry import sources as registry
-from governance.registry.source_settings import SourceSettings
+from governance.registry.source_settings import SourceSettings, SourceSettingsPatch
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
 
-@router.get("", response_model=ListOf[SourcePublic], summary="List sources")
-def list_sources(engine: EngineDep, _actor: Viewer, page: PageDep) -> ListOf[SourcePublic]:
+@router.get("", response_model=ListOf[SourceListed], summary="List sources (?stats=true: 24 h counts, outbox)")
+def list_sources(engine: EngineDep, _actor: Viewer, page: PageDep, stats: bool = False) -> ListOf[SourceListed]:
     with read_session(engine) as session:
         rows, count = registry.list_sources(session, limit=page.limit, offset=page.offset)
-        return ListOf[SourcePublic](data=[SourcePublic.of(r) for r in rows], count=count)
+        extra = source_stats(session, rows) if stats else {}
+        return ListOf[SourceListed](data=[SourceListed.of(r, extra.get(r.id)) for r in rows], count=count)
 
 
 @router.post("", status_code=201, response_model=SourceCreated, summary="Create a source (returns its write key once)")
@@ -68,9 +69,10 @@ def get_settings(source: str, engine: EngineDep, _actor: Viewer) -> SourceSettin
 
 @router.patch("/{source}/settings", response_model=SourceSettings,
               summary="Change schema controls (Segment Public API body: {track, identify, group})")  # fmt: skip
-def patch_settings(source: str, body: dict[str, Any], engine: EngineDep, actor: Editor) -> SourceSettings:
+def patch_settings(source: str, body: SourceSettingsPatch, engine: EngineDep, actor: Editor) -> SourceSettings:
     with write_session(engine) as session:
-        return registry.settings_of(registry.patch_settings(session, ref=source, patch=body, actor=actor.name))
+        return registry.settings_of(registry.patch_settings(session, ref=source, patch=body.changes(),
+                                                            actor=actor.name))  # fmt: skip
 
 
 @router.get("/{source}/write-keys", response_model=list[WriteKeyPublic], summary="List write keys (prefixes only)")

@@ -9,17 +9,19 @@
     drift            event        a property's null rate, type mix or value shares shift
     expectations     event        a Great Expectations suite fails over recent sampled events
 
-Each module exposes ``KIND`` (a ``CheckKind``: the kind's spec from ``plan/check_spec.py`` and its
-``evaluate``); a plug-in registers its spec there and its ``CheckKind`` here. Importing this
-package never imports Great Expectations.
+Each module exposes ``KIND`` (a ``CheckKind``: the kind's spec from ``plan/check_spec.py``, which
+the plan validates declared checks against, and its ``evaluate``); a new built-in is one more
+module name in ``DEFAULT_PLUGINS`` and one more spec in ``plan/check_spec.py``, a plug-in package
+an entry point in ``governance.check_kinds`` (see ``governance.plugins``; the plan finds its spec
+through the same entry point), and code may ``register`` one. Importing this package never
+imports Great Expectations.
 """
 
 from __future__ import annotations
 
-import importlib
-
-from governance.plan.check_spec import Params
-from governance.quality.checks.base import CheckContext, CheckKind, Observation, SourceInfo, fingerprint
+from governance.plan.check_spec import register_spec
+from governance.plugins import Registry
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, Params, SourceInfo, fingerprint
 
 DEFAULT_PLUGINS = (
     "governance.quality.checks.volume",
@@ -33,16 +35,15 @@ DEFAULT_PLUGINS = (
 DEFAULT_KINDS = ("volume", "silence", "decline", "violation_rate")  # per planned event, unless turned off
 SOURCE_DEFAULT_KINDS = ("new_unplanned",)  # per source
 
-CHECK_KINDS: dict[str, CheckKind] = {}
+CHECK_KINDS: Registry[CheckKind] = Registry("check kind", group="governance.check_kinds", defaults=DEFAULT_PLUGINS,
+                                            attr="KIND")  # fmt: skip
 
 
 def register(kind: CheckKind) -> CheckKind:
-    CHECK_KINDS[kind.name] = kind
-    return kind
+    """Add a check kind in this process (and its spec, so plans may declare it)."""
+    register_spec(kind.spec)
+    return CHECK_KINDS.register(kind)
 
-
-for _module in DEFAULT_PLUGINS:
-    register(importlib.import_module(_module).KIND)
 
 __all__ = ["CHECK_KINDS", "CheckContext", "CheckKind", "Observation", "Params", "SourceInfo", "fingerprint",
            "register"]  # fmt: skip

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from governance.plan.check_spec import CHECK_SPECS, KindSpec, Params, Scope, Severity, parse_params
+from governance.plan.check_spec import CHECK_SPECS, RESERVED_PARAMS, KindSpec, Params, Scope, Severity
 from governance.quality.detect import Finding
 
 if TYPE_CHECKING:
@@ -88,51 +88,39 @@ class CheckContext:
 
 @dataclass(frozen=True)
 class CheckKind:
-    """A registered check kind (see ``CHECK_KINDS``): the plan's spec of it and its evaluation."""
+    """A registered check kind (see ``CHECK_KINDS``): what the plan knows of it, and its evaluation.
 
-    spec: KindSpec
+    A plug-in builds one like this; its ``spec`` is what ``plan/check_spec.py`` validates a
+    declared check against (the plan finds plug-in specs through the same entry point).
+    """
+
+    name: str
+    summary: str
+    params: type[Params]
     evaluate: Callable[[CheckContext], list[Observation]]
+    default_for: int = 3
+    default_keep_firing_for: int = 2
+    scope: Scope = "event"  # what a plan-level declaration fans out to
+    needs_event: bool = False  # False: event "" (the whole source) is allowed
+    default_severity: Severity = "warning"
 
     @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def summary(self) -> str:
-        return self.spec.summary
-
-    @property
-    def params(self) -> type[Params]:
-        return self.spec.params
-
-    @property
-    def scope(self) -> Scope:
-        return self.spec.scope
-
-    @property
-    def needs_event(self) -> bool:
-        return self.spec.needs_event
-
-    @property
-    def default_for(self) -> int:
-        return self.spec.default_for
-
-    @property
-    def default_keep_firing_for(self) -> int:
-        return self.spec.default_keep_firing_for
-
-    @property
-    def default_severity(self) -> Severity:
-        return self.spec.default_severity
+    def spec(self) -> KindSpec:
+        return KindSpec(self.name, self.summary, self.params, scope=self.scope, needs_event=self.needs_event,
+                        default_for=self.default_for, default_keep_firing_for=self.default_keep_firing_for,
+                        default_severity=self.default_severity)  # fmt: skip
 
     def parse(self, params: dict[str, Any]) -> Params:
         """Validated params (``ValidationError`` on a bad value)."""
-        return parse_params(self.name, params)
+        return self.params.model_validate({k: v for k, v in params.items() if k not in RESERVED_PARAMS})
 
 
 def kind(name: str, evaluate: Callable[[CheckContext], list[Observation]]) -> CheckKind:
-    """The ``CheckKind`` of the plan spec ``name`` with its ``evaluate``."""
-    return CheckKind(CHECK_SPECS[name], evaluate)
+    """The ``CheckKind`` of the built-in spec ``name`` (``plan/check_spec.py``) with its ``evaluate``."""
+    spec = CHECK_SPECS[name]
+    return CheckKind(spec.name, spec.summary, spec.params, evaluate, default_for=spec.default_for,
+                     default_keep_firing_for=spec.default_keep_firing_for, scope=spec.scope,
+                     needs_event=spec.needs_event, default_severity=spec.default_severity)  # fmt: skip
 
 
 def fingerprint(check_id: str, source_id: str, event: str, field: str) -> str:
