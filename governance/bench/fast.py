@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from governance.plan.check_spec import DeclineCheckParams, SilenceParams, VolumeCheckParams
 from governance.quality.baseline import ModelParams
-from governance.quality.baseline.expectation import gap_due, window_expectation
+from governance.quality.baseline.expectation import QUIET, gap_due, quiet_restart, window_expectation
 from governance.quality.baseline.level import recent_level
 from governance.quality.baseline.seasonal import KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, learned_shape, sample_hours
@@ -157,18 +157,24 @@ class _Gaps:
     model: HourModel
     shapes: FloatArray
 
-    def due(self, length: FloatArray, until_ago: float) -> tuple[FloatArray, IntArray]:
-        """Owed over the last ``length`` minutes up to ``until_ago`` minutes ago; and the first hour."""
+    last_quiet: IntArray  # (events, hours + 2): the last hour at or before each with a quiet floor
+
+    def due(self, length: FloatArray, until_ago: float) -> tuple[FloatArray, IntArray, FloatArray]:
+        """Owed over the last ``length`` minutes up to ``until_ago`` minutes ago; the first hour of the
+        span; and the minutes the debt was counted over (``Now.gap``)."""
         rows = np.arange(self.t.shape[0])[:, None]
-        start = self.m / 60.0 - length / 60.0
+        span_start = self.m / 60.0 - length / 60.0
+        start, moved = quiet_restart(span_start, self.last_quiet[rows, self.t - 1])
         end = np.broadcast_to(self.m / 60.0 - until_ago / 60.0, self.t.shape)
         first, last = np.floor(start).astype(np.int64), np.ceil(end).astype(np.int64) - 1
         interior = self.floor_cum[rows, np.maximum(last, first + 1)] - self.floor_cum[rows, first + 1]
         before = np.where(first == self.t, self.so_far, self.hourly[rows, np.clip(first, 0, self.hourly.shape[1] - 1)])
         due = gap_due(start=start, end=end, current=self.t, floor_first=self.model.floor[rows, first],
                       floor_last=self.model.floor[rows, last], interior=interior, observed_first=before,
-                      shape_prev=ShapeLookup(self.shapes, self.t - 1), shape_now=ShapeLookup(self.shapes, self.t))
-        return np.where(end > start, due, 0.0), first
+                      shape_prev=ShapeLookup(self.shapes, self.t - 1), shape_now=ShapeLookup(self.shapes, self.t),
+                      whole_first=moved)  # fmt: skip
+        counted = np.maximum((self.m / 60.0 - start) * 60.0, 0.0)
+        return np.where(end > start, due, 0.0), np.floor(span_start).astype(np.int64), counted
 
 
 def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatArray, times: IntArray,
@@ -180,6 +186,8 @@ def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatA
     last_all = np.maximum.accumulate(seen, axis=1)
     floor_cum = np.concatenate([np.zeros((events, 1)), np.cumsum(np.nan_to_num(model.floor), axis=1)], axis=1)
     known_cum = np.concatenate([np.zeros((events, 1), np.int64), np.cumsum(model.learning == KNOWN, axis=1)], axis=1)
+    index = np.arange(model.floor.shape[1])
+    last_quiet = np.maximum.accumulate(np.where(np.nan_to_num(model.floor) < QUIET, index, -(10**6)), axis=1)
     rows = np.arange(events)[:, None]
     silent = np.zeros((events, times.size), bool)
     learning = np.zeros_like(silent)
@@ -189,15 +197,15 @@ def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatA
         ago = (m - 1 - last_all[:, m - 1]).astype(np.float64)
         gap = np.where(ago > LAST_SEEN_MINUTES, float(LAST_SEEN_MINUTES), ago)
         span = np.minimum(np.maximum(gap, p.after_minutes), p.horizon_hours * 60.0)
-        gaps = _Gaps(m, t, cs[:, m] - cs[:, (m // 60) * 60], floor_cum, hourly, model, shapes)
-        due, first = gaps.due(span, 0.0)
-        settled, _ = gaps.due(span, p.settle_minutes)
-        recent, _ = gaps.due(np.minimum(span, max(p.settle_minutes, 1.0)), 0.0)
+        gaps = _Gaps(m, t, cs[:, m] - cs[:, (m // 60) * 60], floor_cum, hourly, model, shapes, last_quiet)
+        due, first, counted = gaps.due(span, 0.0)
+        settled, _, _ = gaps.due(span, p.settle_minutes)
+        recent, _, _ = gaps.due(np.minimum(span, max(p.settle_minutes, 1.0)), 0.0)
         waiting = (known_cum[rows, t + 1] - known_cum[rows, np.clip(first, 0, None)]) == 0
         on = gap >= p.after_minutes
         silent[:, part] = silence_flags(gap, due, np.where(on, settled, 0.0), recent, after_minutes=p.after_minutes,
                                         min_expected=p.min_expected, settle_minutes=p.settle_minutes,
-                                        span_minutes=span) & ~waiting  # fmt: skip
+                                        span_minutes=counted) & ~waiting  # fmt: skip
         learning[:, part] = waiting
     return silent, learning
 

@@ -117,8 +117,9 @@ def test_a_silence_integrates_the_floor_over_exactly_the_gap() -> None:
     tuesday_0915 = MONDAY + (28 * 24 + 24 + 9) * 60 + 15
     now = expect_now(history[None, : 28 * 24 + 24 + 9], FIRST, tuesday_0915)
     overnight = (9 * 60 + 15) + 7 * 60  # since Monday 17:00
-    due, learning = now.gap([overnight], 48, [0])
+    due, learning, counted = now.gap([overnight], 48, [0])
     assert not learning[0] and float(due[0]) == pytest.approx(150.0)  # 15 minutes of 09:00, nothing before
+    assert float(counted[0]) == pytest.approx(15.0)  # the night expected nothing: the debt starts at 09:00
     assert float(now.gap([overnight], 48, [0], until_minutes_ago=15)[0][0]) == pytest.approx(0.0)
 
 
@@ -126,8 +127,8 @@ def test_a_gap_that_began_after_the_hour_had_its_events_owes_nothing_more() -> N
     history = np.full((1, 24 * 29), 1200.0)
     minute = MONDAY + 28 * 1440 + 11 * 60 + 45
     now = expect_now(history[:, : 28 * 24 + 11], FIRST, minute)
-    owed_full, _ = now.gap([20], 48, [1200])  # the hour already brought its 1,200 before 11:25
-    owed_empty, _ = now.gap([20], 48, [400])  # ... or only 400 of them
+    owed_full, _, _ = now.gap([20], 48, [1200])  # the hour already brought its 1,200 before 11:25
+    owed_empty, _, _ = now.gap([20], 48, [400])  # ... or only 400 of them
     # it still owed 80 % of its share by 11:45 (900 x 0.8 = 720) less the 400 that came
     assert float(owed_full[0]) == 0.0 and float(owed_empty[0]) == pytest.approx(320.0)
 

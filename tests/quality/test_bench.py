@@ -85,12 +85,12 @@ def _scalar(traffic: Traffic, events: list[int], minute: int) -> tuple[np.ndarra
     quiet = expect_now(hourly[:, :t], traffic.start_minute // 60, traffic.start_minute + minute, silence_model(s),
                        shapes)  # fmt: skip
     span = np.minimum(np.maximum(gap, s.after_minutes), s.horizon_hours * 60.0)
-    due, waiting = quiet.gap(span, s.horizon_hours, so_far)
-    settled, _ = quiet.gap(span, s.horizon_hours, so_far, until_minutes_ago=s.settle_minutes)
-    recent, _ = quiet.gap(np.minimum(span, s.settle_minutes), s.horizon_hours, so_far)
+    due, waiting, counted = quiet.gap(span, s.horizon_hours, so_far)
+    settled, _, _ = quiet.gap(span, s.horizon_hours, so_far, until_minutes_ago=s.settle_minutes)
+    recent, _, _ = quiet.gap(np.minimum(span, s.settle_minutes), s.horizon_hours, so_far)
     on = gap >= s.after_minutes
     silent = silence_flags(gap, due, np.where(on, settled, 0), recent, after_minutes=s.after_minutes,
-                           min_expected=s.min_expected, settle_minutes=s.settle_minutes, span_minutes=span) & ~waiting
+                           min_expected=s.min_expected, settle_minutes=s.settle_minutes, span_minutes=counted) & ~waiting
     return drop, silent, learning.all(1)
 
 

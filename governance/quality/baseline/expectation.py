@@ -19,7 +19,8 @@ is each hour's estimate times the share of that hour's events the window covers,
 learned shapes of the two hours (``shape.py``). A silence integrates the floor over exactly the
 gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
 gap began in by no more than it still owed when the last event arrived (``0.8 x floor -
-observed``), so a batch that stops at half past, or two minutes early, owes nothing. The checks bench computes the same
+observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
+is older than the previous one, its debt no longer counts (the hours after it decide). The checks bench computes the same
 quantities for a whole series at once through the same functions (``window_parts``,
 ``gap_due``); a test holds the two equal.
 """
@@ -38,6 +39,7 @@ from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 OWED_MARGIN = 0.8  # the gap's first hour owes what is left of 80 % of its floor (a day's level wobbles)
+QUIET = 1.0  # an hour whose floor is below this many events expects nothing
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,29 @@ def window_parts(into_hour: ArrayLike, minutes: float, shape_prev: ShapeLookup, 
     return part_prev, part_now
 
 
+def quiet_restart(start: ArrayLike, last_quiet: ArrayLike) -> tuple[FloatArray, BoolArray]:
+    """Where a gap's debt starts: after the last quiet hour (floor below ``QUIET``) inside it.
+
+    A silence that runs through hours expecting nothing (a night, a weekend, the hours between two
+    batches) starts over after them: what the day before left unsent is not owed this morning.
+    Returns the start (an hour boundary where it moved) and whether it moved.
+    """
+    s = np.asarray(start, dtype=np.float64)
+    q = np.asarray(last_quiet, dtype=np.int64)
+    moved = q >= np.floor(s)
+    return np.where(moved, (q + 1).astype(np.float64), s), np.asarray(moved)
+
+
 def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first: FloatArray,
             floor_last: FloatArray, interior: FloatArray, observed_first: FloatArray, shape_prev: ShapeLookup,
-            shape_now: ShapeLookup) -> FloatArray:  # fmt: skip
+            shape_now: ShapeLookup, whole_first: ArrayLike | bool = False) -> FloatArray:  # fmt: skip
     """Events the floor owed over ``[start, end)`` (hours, fractional) of a silence.
 
     ``end`` lies in the current hour ``current`` or the one before; ``floor_first`` and
     ``floor_last`` are the floors of the hours holding ``start`` and ``end``; ``interior`` the
     floors summed over the whole hours between them; ``observed_first``: the events of the first
-    hour that arrived before the silence (its cap: ``0.8 x floor - observed``, what it still owed).
+    hour that arrived before the silence (its cap: ``0.8 x floor - observed``, what it still owed),
+    unless ``whole_first``: the span starts after a quiet hour, and its first hour counts whole.
     The previous and the current hour spread by their learned shapes, older ones evenly.
     """
     s, e = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
@@ -104,7 +120,9 @@ def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first
     same = first == last
     top = np.where(same, fe, 1.0)
     cap = np.maximum(OWED_MARGIN * lo * until(first, top) - np.nan_to_num(observed_first), 0.0)
-    head = np.minimum(lo * (until(first, top) - until(first, f0)), cap)
+    part = lo * (until(first, top) - until(first, f0))
+    head = np.where(first >= t - 1, np.minimum(part, cap), 0.0)  # an older first hour: its debt is long settled
+    head = np.where(whole_first, part, head)
     tail = np.where(same, 0.0, hi * until(last, fe))
     return np.asarray(np.maximum(head + np.where(same, 0.0, np.nan_to_num(interior)) + tail, 0.0))
 
@@ -164,13 +182,17 @@ class Now:
         return tuple(np.stack([p[i] for p in parts], -1) for i in range(3))  # type: ignore[return-value]
 
     def gap(self, minutes: ArrayLike, horizon: int, observed_now: ArrayLike, *, until_minutes_ago: float = 0.0
-            ) -> tuple[FloatArray, BoolArray]:  # fmt: skip
+            ) -> tuple[FloatArray, BoolArray, FloatArray]:  # fmt: skip
         """Events the floor owed over the last ``minutes`` (at most ``horizon`` hours) of each event,
-        up to ``until_minutes_ago`` before now, unscaled; and whether every hour of the span is
-        learning. ``observed_now``: the events of the current hour so far."""
+        up to ``until_minutes_ago`` before now, unscaled (from after its last quiet hour, see
+        ``quiet_restart``); whether every hour of the span is learning; and the minutes the debt
+        was counted over. ``observed_now``: the events of the current hour so far."""
         g = np.minimum(np.asarray(minutes, dtype=np.float64).reshape(-1), horizon * 60.0)
         t, rows = self.current, np.arange(g.size)
-        start, end = self.position - g / 60.0, np.full(g.size, self.position - until_minutes_ago / 60.0)
+        hours = np.arange(self.low.shape[-1])
+        quiet = np.where((np.nan_to_num(self.floor) < QUIET) & (hours < t)[None, :], hours[None, :], -(10**6))
+        start, moved = quiet_restart(self.position - g / 60.0, quiet.max(-1))
+        end = np.full(g.size, self.position - until_minutes_ago / 60.0)
         first, last = np.floor(start).astype(np.int64), np.ceil(end).astype(np.int64) - 1
         cum = np.concatenate([np.zeros((g.size, 1)), np.cumsum(np.nan_to_num(self.floor), axis=-1)], axis=-1)
         interior = cum[rows, np.maximum(last, first + 1)] - cum[rows, first + 1]
@@ -178,11 +200,11 @@ class Now:
         before = np.where(first == t, so_far, self.observed[rows, first])
         due = gap_due(start=start, end=end, current=np.full(g.size, t), floor_first=self.floor[rows, first],
                       floor_last=self.floor[rows, last], interior=interior, observed_first=before,
-                      shape_prev=self.lookups()[0], shape_now=self.lookups()[1])  # fmt: skip
-        hours = np.arange(self.low.shape[-1])[None, :]
-        covered = (hours >= first[:, None]) & (hours <= t)
+                      shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved)  # fmt: skip
+        covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
         known = ((self.learning == KNOWN) & covered).any(-1)
-        return np.where(end > start, due, 0.0), ~known
+        counted = np.maximum((self.position - start) * 60.0, 0.0)
+        return np.where(end > start, due, 0.0), ~known, counted
 
 
 def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelParams | None = None,

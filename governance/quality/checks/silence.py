@@ -30,14 +30,14 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     gap = float(LAST_SEEN_MINUTES) if ago is None else ago
     span = min(max(gap, p.after_minutes), p.horizon_hours * 60.0)
     so_far = ctx.data.recent(event)[60 - ctx.data.minute % 60 :].sum() if ctx.data.minute % 60 else 0
-    due, learning = now.gap([span], p.horizon_hours, [so_far])
+    due, learning, counted = now.gap([span], p.horizon_hours, [so_far])
     if learning[0]:
         return [Observation.waiting(event, waits_for(now, now.current - p.horizon_hours))]
-    settled, _ = now.gap([span], p.horizon_hours, [so_far], until_minutes_ago=p.settle_minutes)
-    recent, _ = now.gap([min(max(p.settle_minutes, 1.0), span)], p.horizon_hours, [so_far])
+    settled, _, _ = now.gap([span], p.horizon_hours, [so_far], until_minutes_ago=p.settle_minutes)
+    recent, _, _ = now.gap([min(max(p.settle_minutes, 1.0), span)], p.horizon_hours, [so_far])
     owed = (float(due[0]), float(settled[0]), float(recent[0])) if gap >= p.after_minutes else (0.0, 0.0, 0.0)
     finding = silence(gap, *owed, after_minutes=p.after_minutes, min_expected=p.min_expected,
-                      settle_minutes=p.settle_minutes, span_minutes=span, never_seen=ago is None)  # fmt: skip
+                      settle_minutes=p.settle_minutes, span_minutes=float(counted[0]), never_seen=ago is None)  # fmt: skip
     return [Observation(event, "", finding)]
 
 

@@ -7,9 +7,9 @@ over the last 4 weeks (from three weeks; with two, the lower of the two, so a ca
 them never makes a normal week look low). For the three 24-hour blocks that end at the last
 complete hour, ``ratio = observed / reference`` (over the hours where both are known, at least
 80 % of each block). It fires when the last block is at most ``1 - min_decline`` of the reference,
-the block before is at most ``1 - confirm``, **and** the last 12 hours are still at most
-``1 - min_decline``: two low days in a row that have not recovered, so a holiday (low, then back)
-or a one-day outage is not a decline. Blocks of same-hour-of-week hours carry the weekly pattern with
+the two blocks before are at most ``1 - confirm``, **and** the last 12 hours are still at most
+``1 - min_decline``: three low days in a row that have not recovered, so a holiday (low, then
+back, next to a normal weekend) or a one-day outage is not a decline. Blocks of same-hour-of-week hours carry the weekly pattern with
 them (a weekend compares with weekends), in any time zone.
 """
 
@@ -93,7 +93,7 @@ def decline_flags(state: DeclineState, params: DeclineParams) -> NDArray[np.bool
     r = np.nan_to_num(state.ratios, nan=np.inf)
     now = np.nan_to_num(state.recent, nan=np.inf)
     return np.asarray((state.reference[..., 0] >= params.min_per_day) & (r[..., 0] <= 1 - params.min_decline)
-                      & (r[..., 1] <= 1 - params.confirm) & (now <= 1 - params.min_decline))  # fmt: skip
+                      & (r[..., 1:] <= 1 - params.confirm).all(-1) & (now <= 1 - params.min_decline))  # fmt: skip
 
 
 def decline_finding(ratios: ArrayLike, reference: float, recent: float) -> Finding:
