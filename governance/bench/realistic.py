@@ -35,6 +35,7 @@ RATES = {"zero": 0.3, "half": 0.3, "spike": 0.15, "campaign": 0.06, "decline": 0
 DURATIONS = {"zero": (30, 240), "half": (30, 180), "spike": (30, 120), "campaign": (1440, 4320),
              "decline": (4320, 4320), "violations": (30, 180)}  # fmt: skip
 GAP = 120
+RAMP = 180  # minutes over which one day turns into the next around local midnight
 Float = NDArray[np.float64]
 
 
@@ -145,7 +146,7 @@ def _event(rng: np.random.Generator, kind: str, days: int, offset: int, holiday:
     if kind == "batch":
         shape = np.where(weekend, 0.0, _batch_rate(rng, days, local, weekday_local))
     else:  # a day turns into the next over the three hours around local midnight, as people go to bed
-        share = _smooth(weekend.astype(np.float64), 180)
+        share = _smooth(weekend.astype(np.float64), RAMP)
         shape = share * weekend_shape + (1.0 - share) * weekday_shape
     per_hour = float(np.exp(rng.uniform(np.log(2), np.log(40)) if kind == "low"
                             else rng.uniform(np.log(30), np.log(15_000))))  # fmt: skip
@@ -175,8 +176,8 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
         anomalies += placed
         holiday = holidays[src]
         if holiday is not None:
-            first = holiday * MINUTES_PER_DAY - offsets[src]
-            holiday_spans.append((e, max(first, 0), min(first + MINUTES_PER_DAY, minutes)))
+            first = holiday * MINUTES_PER_DAY - offsets[src] - RAMP // 2  # the day blends in over RAMP minutes
+            holiday_spans.append((e, max(first, 0), min(first + MINUTES_PER_DAY + RAMP, minutes)))
         actual, keep, extra = _apply(rate, placed, minutes)
         noisy = actual * rng.gamma(30.0, 1 / 30.0, minutes)
         c = rng.binomial(rng.poisson(noisy), keep) + rng.poisson(extra * rate)

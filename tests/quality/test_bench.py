@@ -7,7 +7,7 @@ import pytest
 
 from governance.bench.checks import BenchConfig, evaluate, run_checks_bench, seed_list
 from governance.bench.fast import hour_shapes, hourly_counts
-from governance.bench.realistic import ARCHETYPES, generate_realistic
+from governance.bench.realistic import ARCHETYPES, RAMP, generate_realistic
 from governance.bench.replay import replay
 from governance.bench.synthetic import generate_traffic, sample_events
 from governance.bench.truth import MINUTES_PER_DAY, Traffic
@@ -47,7 +47,7 @@ def test_realistic_traffic_has_the_shapes_it_promises(realistic: Traffic) -> Non
     assert 0.2 < on.mean() < 0.3  # 8 hours on 5 days of 7
     share_at_night = realistic.rate[realistic.archetypes.index("business")].reshape(-1, 60).sum(1)
     assert share_at_night.min() < 0.1 * share_at_night.max()  # a night floor
-    assert realistic.holidays and all(hi - lo == MINUTES_PER_DAY for _, lo, hi in realistic.holidays)
+    assert realistic.holidays and all(hi - lo <= MINUTES_PER_DAY + RAMP for _, lo, hi in realistic.holidays)
     for a in realistic.anomalies:
         counts = realistic.counts[a.event, a.start : a.end]
         if a.kind in ("zero", "night_zero"):
@@ -90,7 +90,8 @@ def _scalar(traffic: Traffic, events: list[int], minute: int) -> tuple[np.ndarra
     recent, _, _ = quiet.gap(np.minimum(span, s.settle_minutes), s.horizon_hours, so_far)
     on = gap >= s.after_minutes
     silent = silence_flags(gap, due, np.where(on, settled, 0), recent, after_minutes=s.after_minutes,
-                           min_expected=s.min_expected, settle_minutes=s.settle_minutes, span_minutes=counted) & ~waiting
+                           min_expected=s.min_expected, settle_minutes=s.settle_minutes,
+                           span_minutes=counted) & ~waiting
     return drop, silent, learning.all(1)
 
 

@@ -20,8 +20,9 @@ learned shapes of the two hours (``shape.py``). A silence integrates the floor o
 gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
 gap began in by no more than it still owed when the last event arrived (``0.8 x floor -
 observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
-is older than the previous one, its debt no longer counts (the hours after it decide). The checks bench computes the same
-quantities for a whole series at once through the same functions (``window_parts``,
+is older than the previous one, its debt no longer counts (the hours after it decide), and after
+a quiet hour inside the gap the debt starts over (``quiet_restart``). The checks bench computes
+the same quantities for a whole series at once through the same functions (``window_parts``,
 ``gap_due``); a test holds the two equal.
 """
 

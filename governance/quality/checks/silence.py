@@ -37,7 +37,8 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     recent, _, _ = now.gap([min(max(p.settle_minutes, 1.0), span)], p.horizon_hours, [so_far])
     owed = (float(due[0]), float(settled[0]), float(recent[0])) if gap >= p.after_minutes else (0.0, 0.0, 0.0)
     finding = silence(gap, *owed, after_minutes=p.after_minutes, min_expected=p.min_expected,
-                      settle_minutes=p.settle_minutes, span_minutes=float(counted[0]), never_seen=ago is None)  # fmt: skip
+                      settle_minutes=p.settle_minutes, span_minutes=float(counted[0]),
+                      never_seen=ago is None)  # fmt: skip
     return [Observation(event, "", finding)]
 
 

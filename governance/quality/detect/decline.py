@@ -9,8 +9,8 @@ complete hour, ``ratio = observed / reference`` (over the hours where both are k
 80 % of each block). It fires when the last block is at most ``1 - min_decline`` of the reference,
 the two blocks before are at most ``1 - confirm``, **and** the last 12 hours are still at most
 ``1 - min_decline``: three low days in a row that have not recovered, so a holiday (low, then
-back, next to a normal weekend) or a one-day outage is not a decline. Blocks of same-hour-of-week hours carry the weekly pattern with
-them (a weekend compares with weekends), in any time zone.
+back, next to a normal weekend) or a one-day outage is not a decline. Blocks of same-hour-of-week
+hours carry the weekly pattern with them (a weekend compares with weekends), in any time zone.
 """
 
 from __future__ import annotations
