@@ -131,7 +131,7 @@ def test_quarantine_filters_by_time_and_a_replay_reports_each_event(app_client, 
     nothing = app_client.post("/api/v1/quarantine/replay", json={"event": "No Such Event"}).json()
     assert nothing["matched"] == 0 and nothing["results"] == []
     assert app_client.post("/api/v1/quarantine/replay", json={"ids": []}).status_code == 422  # never "every event"
-    empty, entry = app_client.get("/api/v1/audit", params={"action": "quarantine.replay"}).json()["data"]  # newest first
+    empty, entry = app_client.get("/api/v1/audit", params={"action": "quarantine.replay"}).json()["data"]  # newest 1st
     source_id = app_client.get("/api/v1/sources/web").json()["id"]
     assert (entry["entity"], entry["entity_id"]) == ("quarantine", source_id)
     assert entry["details"]["forwarded"] == 1 and entry["details"]["filter"]["source"] == "web"
