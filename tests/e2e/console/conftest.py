@@ -4,7 +4,8 @@
   127.0.0.1, over a temporary SQLite file, with the example plans of ``plans/`` published and a
   known admin token (``GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN``). No worker: nothing here forwards.
 * ``ops`` (one per test module): the same with its worker, an SMTP server (aiosmtpd), a webhook
-  receiver and a recording upstream on 127.0.0.1; fast scheduler and alert timings (see ``OPS_ENV``).
+  receiver and a recording upstream on 127.0.0.1; fast scheduler and alert timings, and no default
+  checks (each test makes the checks it needs: a cycle stays short on a busy machine; see ``OPS_ENV``).
 * ``browser``: Debian's Chromium (``shutil.which("chromium")``) driven by Playwright, headless, never
   a downloaded browser. Missing Chromium skips, unless ``GOVERNANCE_REQUIRE_BROWSER=1`` (CI), where
   it fails.
@@ -154,9 +155,9 @@ class Ops:
 
 
 OPS_ENV = {"GOVERNANCE_SMTP_STARTTLS": "false", "GOVERNANCE_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
-           "GOVERNANCE_SCHEDULER_INTERVAL_S": "2", "GOVERNANCE_SCHEDULER_POLL_S": "0.3",
+           "GOVERNANCE_SCHEDULER_INTERVAL_S": "2", "GOVERNANCE_SCHEDULER_POLL_S": "1",
            "GOVERNANCE_GROUP_WAIT_S": "0", "GOVERNANCE_GROUP_INTERVAL_S": "1", "GOVERNANCE_REPEAT_INTERVAL_S": "3",
-           "GOVERNANCE_RETRY_BASE_S": "1"}  # fmt: skip
+           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_DEFAULT_CHECKS": "false"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

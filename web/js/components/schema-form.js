@@ -44,16 +44,16 @@ function parseList(text, itemType) {
   return itemType === 'string' ? items : items.map(Number);
 }
 
-function Field({ name, schema, value, onChange, id, error }) {
+function Field({ name, schema, value, onChange, id, error, required }) {
   const kind = kindOf(schema);
   const hint = [schema.description, bounds(schema), schema.default !== undefined && `default ${JSON.stringify(schema.default)}`].filter(Boolean).join(' · ');
   const hintId = `${id}-hint`;
   const errId = `${id}-err`;
   const describedBy = [hint && hintId, error && errId].filter(Boolean).join(' ') || undefined;
-  const label = schema.title && schema.title.toLowerCase() !== name.replace(/_/g, ' ') ? `${name} (${schema.title})` : name;
+  const label = `${name}${required ? ' (required)' : ''}`;
   const note = html`${hint && html`<span id=${hintId} class="hint">${hint}</span>`}${error && html`<p id=${errId} class="field-error">${error}</p>`}`;
   if (kind === 'json') {
-    return html`<div class="schema-field"><${JsonField} id=${id} label=${`${name} (JSON)`} value=${value} rows=${4} onChange=${(v) => onChange(v)} />${note}</div>`;
+    return html`<div class="schema-field"><${JsonField} id=${id} label=${`${name} (JSON${required ? ', required' : ''})`} value=${value} rows=${4} onChange=${(v) => onChange(v)} />${note}</div>`;
   }
   if (kind === 'boolean') {
     const state = value === undefined ? '' : String(value);
@@ -89,7 +89,7 @@ export function SchemaForm({ schema, value, onChange, idPrefix, errors = {} }) {
   if (!props.length) return html`<p class="muted">This kind has no parameters.</p>`;
   return html`<div class="schema-form bounds">${props.map(([name, raw]) => {
     const s = resolve(raw, root);
-    return html`<${Field} key=${name} name=${required.has(name) ? `${name} *` : name} schema=${s} value=${value[name]} id=${`${idPrefix}-${name}`}
+    return html`<${Field} key=${name} name=${name} required=${required.has(name)} schema=${s} value=${value[name]} id=${`${idPrefix}-${name}`}
       error=${errors[name]} onChange=${(v) => { const next = { ...value }; if (v === undefined) delete next[name]; else next[name] = v; onChange(next); }} />`;
   })}</div>`;
 }

@@ -72,7 +72,7 @@ function CreateChannel({ onCreated }) {
 
 function TestResult({ result }) {
   if (!result) return null;
-  const answered = result.status ? `answered ${result.status}` : 'did not answer';
+  const answered = result.status ? `answered ${result.status}` : result.ok ? 'accepted it' : 'did not answer';
   return html`<p class=${`note ${result.ok ? 'good' : 'error'}`} role="status">
     ${result.ok ? html`<${Badge} tone="good">delivered<//>` : html`<${Badge} tone="bad">not delivered<//>`}
     ${' '}The receiver ${answered}${result.error ? `: ${result.error}` : ''} (${Math.round(result.elapsed_ms)} ms).${result.disable ? ' The channel is now disabled (410 Gone).' : ''}</p>`;

@@ -69,11 +69,13 @@ function RunDetail({ check, runId }) {
 
 function Runs({ check, stamp, query, path }) {
   const offset = Number(query.offset || 0);
-  const runs = useLoad(() => api.get(`/checks/${enc(check.id)}/runs`, { query: { limit: LIMIT, offset, results: check.kind === 'volume' } }), [check.id, offset, stamp]);
+  const [again, setAgain] = useState(0);
+  const runs = useLoad(() => api.get(`/checks/${enc(check.id)}/runs`, { query: { limit: LIMIT, offset, results: check.kind === 'volume' } }), [check.id, offset, stamp, again]);
   const data = runs.data;
   const newestWithResult = data?.data.find((r) => r.outcome !== 'error')?.id;
   const chosen = query.run ? Number(query.run) : (check.kind === 'expectations' ? newestWithResult : null);
   return html`<section aria-labelledby="runs-h"><h2 id="runs-h">Run history</h2>
+    <p><button type="button" class="btn small" onClick=${() => setAgain((n) => n + 1)} disabled=${runs.loading}>Reload the runs</button></p>
     <${ErrorNote} error=${runs.error} title="Could not load the runs" />
     ${runs.loading && !data && html`<${Loading} what="Loading the runs" />`}
     ${data?.count === 0 && html`<${Empty}>Not run yet: the worker runs it on its next cycle, or ask it to run now.<//>`}
