@@ -97,7 +97,8 @@ def test_rules_with_a_dry_run_and_the_digest(page: Any, ops: Ops, shoot: Any) ->
     form.get_by_label("shop hook").check()
     form.get_by_role("button", name="Create rule").click()
     page.get_by_text("Created the rule checkout to the shop hook.").wait_for()
-    rule = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=re.compile("checkout to the shop hook")))
+    heading = page.get_by_role("heading", name=re.compile("checkout to the shop hook"))
+    rule = page.get_by_role("listitem").filter(has=heading)
     assert "event Order Completed, Checkout Started" in rule.inner_text() and "shop hook" in rule.inner_text()
     dry = page.get_by_role("form", name="Dry run of the routing")
     dry.get_by_label("Event").fill("Order Completed")
@@ -115,7 +116,8 @@ def test_rules_with_a_dry_run_and_the_digest(page: Any, ops: Ops, shoot: Any) ->
     edit.get_by_label("Labels").fill("team=checkout")
     edit.get_by_role("button", name="Save checkout to the shop hook").click()
     page.get_by_text("Saved the rule checkout to the shop hook.").wait_for()
-    [stored] = [r for r in ops.server.admin.get("/api/v1/alert-rules").json()["data"] if r["name"].startswith("checkout")]
+    rules = ops.server.admin.get("/api/v1/alert-rules").json()["data"]
+    [stored] = [r for r in rules if r["name"].startswith("checkout")]
     assert stored["matchers"]["labels"] == {"team": "checkout"} and stored["matchers"]["severity"] == "warning"
     page.get_by_role("link", name="Daily digest").click()
     page.get_by_label("Send the digest every day").check()

@@ -68,7 +68,8 @@ def test_a_volume_check_made_in_the_form_shows_its_history_against_the_band(page
     chart.locator("canvas").wait_for()
     runs = ops.server.admin.get(runs_of, params={"results": True, "limit": 50}).json()["data"]
     measured = [r["result"]["volume"] for r in runs if r["result"]]
-    assert measured and all(m["window_minutes"] == 60 and m["low"] <= m["observed"] <= m["high"] for m in measured), measured
+    assert measured and all(m["window_minutes"] == 60 for m in measured)  # the longest window on top
+    assert all(m["low"] <= m["observed"] <= m["high"] for m in measured), measured
     assert all(abs(m["observed"] - PER_HOUR) <= 5 for m in measured)  # the seeded hour (and nothing else)
     chart.get_by_text("The numbers").click()
     numbers = chart.get_by_role("table", name=re.compile("^Events in the last 60 min"))
