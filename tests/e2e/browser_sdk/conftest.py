@@ -3,8 +3,9 @@
 * ``governance``: ``governance serve`` in a subprocess on 127.0.0.1 (web process and worker, over a
   SQLite file), with an admin client for the REST API; its worker forwards to ``upstream``, a
   recording HTTP server on 127.0.0.1 (tests/proxy/conftest.py).
-* ``sdk_packages``: @segment/analytics-next and @rudderstack/analytics-js installed from the npm
-  registry into a cache directory (reused between runs; ``GOVERNANCE_TEST_CACHE`` moves it).
+* ``sdk_packages``: @segment/analytics-next, @rudderstack/analytics-js (and @segment/analytics-node)
+  installed from the npm registry into a cache directory (reused between runs;
+  ``GOVERNANCE_TEST_CACHE`` moves it).
 * ``site``: a static server on another 127.0.0.1 port (another origin, so CORS is really exercised)
   serving the test page and the SDKs' browser builds from those packages.
 * ``browser``: Debian's Chromium driven by Playwright for Python, never a browser Playwright
@@ -39,7 +40,7 @@ from tests.proxy.conftest import Upstream, serve_upstream
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 ADMIN_TOKEN = "gov_browser_admin_token_0123456789abcdefghijklmnopqrstu"
-PACKAGES = ("@segment/analytics-next@^1.84.3", "@rudderstack/analytics-js@^3.34.1")
+PACKAGES = ("@segment/analytics-next@^1.84.3", "@rudderstack/analytics-js@^3.34.1", "@segment/analytics-node@^3.1.0")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
