@@ -7,22 +7,25 @@ TEST_STAMP := $(VENV)/.installed-test
 DATA := data
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# constraints.txt pins every package CI and `make run` install (refresh it with `make lock`)
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+$(TEST_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $@ $(STAMP)
 
 run: $(STAMP)
 	@mkdir -p $(DATA)
+	GOVERNANCE_DATABASE_URL=$${GOVERNANCE_DATABASE_URL:-sqlite:///$(DATA)/governance.db} \
+	  $(BIN)/governance db upgrade
 	GOVERNANCE_DATABASE_URL=$${GOVERNANCE_DATABASE_URL:-sqlite:///$(DATA)/governance.db} \
 	  $(BIN)/governance serve --demo --plans-dir plans
 
@@ -35,6 +38,14 @@ lint: $(TEST_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/governance bench registry --json
+
+lock:  # re-resolve every dependency from pyproject.toml, newest allowed, into constraints.txt
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --upgrade pip
+	.lock-venv/bin/pip install -q -e '.[test]'
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^governance' > constraints.txt
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache

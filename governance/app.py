@@ -17,7 +17,8 @@ from governance.api.routes import admin, events, formats, plans, sources, transf
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
-from governance.db import create_schema, make_engine, write_session
+from governance.db import make_engine, write_session
+from governance.migrations import ensure_current
 from governance.proxy import routes as ingest
 from governance.proxy.cors import IngestionCORS
 from governance.proxy.observe import outbox_gauges
@@ -48,8 +49,9 @@ class BodyLimit:
 
 
 def bootstrap(settings: Settings, engine: Any) -> None:
-    """Create missing tables and register the bootstrap admin token, if configured."""
-    create_schema(engine)
+    """Check the schema (an empty database is created, an old one refused) and register the
+    bootstrap admin token, if configured."""
+    ensure_current(engine)
     if settings.bootstrap_admin_token is not None:
         with write_session(engine) as session:
             create_token(session, role="admin", name="bootstrap", actor="bootstrap",

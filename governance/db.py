@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 
 def normalise_url(url: str) -> str:
@@ -68,16 +68,6 @@ def _configure_sqlite(engine: Engine) -> None:
 def writer(engine: Engine) -> Engine:
     """The same engine, but transactions that take the write lock up front on SQLite."""
     return engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Create every table that is missing (the migrations entry point of this version)."""
-    import governance.alerts.tables
-    import governance.proxy.tables
-    import governance.quality.tables
-    import governance.registry.tables  # noqa: F401
-
-    SQLModel.metadata.create_all(engine)
 
 
 @contextmanager

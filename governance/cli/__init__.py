@@ -156,4 +156,4 @@ def main() -> None:
     app()
 
 
-from governance.cli import bench, formats, plan, validate  # noqa: E402, F401 - sub-command registration
+from governance.cli import bench, db, formats, plan, validate  # noqa: E402, F401 - sub-command registration

@@ -206,7 +206,8 @@ def run_scheduler(engine: Engine, settings: Settings, stop: threading.Event, *, 
 
 def main() -> None:
     """``python -m governance.quality.scheduler``: a scheduler alone (settings from the environment)."""
-    from governance.db import create_schema, make_engine
+    from governance.db import make_engine
+    from governance.migrations import ensure_current
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -214,7 +215,7 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    ensure_current(engine)
     try:
         run_scheduler(engine, settings, stop)
     finally:

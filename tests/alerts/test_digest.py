@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 import governance.quality.scheduler as sched
 from governance.alerts.digest import put_digest_settings
-from governance.db import create_schema, make_engine, write_session, writer
+from governance.db import make_engine, write_session, writer
+from governance.migrations import upgrade
 from governance.proxy.tables import EventCountRow, ViolationCountRow
 from governance.quality.clock import ManualClock
 from governance.quality.tables import JobRunRow
@@ -90,7 +91,7 @@ def test_the_digest_job_sends_once_per_slot_and_catches_up_once(sqlite_url: str,
     controller, handler = smtp_factory()
     settings = make_settings(sqlite_url, smtp_host="127.0.0.1", smtp_port=controller.port, smtp_starttls=False)
     engine = make_engine(sqlite_url)
-    create_schema(engine)
+    upgrade(engine)
     clock = ManualClock(datetime(2024, 5, 1, 6, 0, tzinfo=UTC))
     sched.digest_job(engine, settings, "A", clock)
     assert handler.messages == []  # not enabled

@@ -19,7 +19,8 @@ from sqlmodel import Session, select
 from governance.alerts import config, lifecycle, signing
 from governance.alerts.dispatcher import deliver_due, dispatch
 from governance.alerts.tables import AlertRow, ChannelRow, NotificationRow
-from governance.db import create_schema, make_engine, write_session, writer
+from governance.db import make_engine, write_session, writer
+from governance.migrations import upgrade
 from governance.plan.model import Plan
 from governance.proxy.tables import EventCountRow, ViolationCountRow
 from governance.quality.clock import epoch_minute
@@ -40,7 +41,7 @@ def s(seconds: float) -> datetime:
 @pytest.fixture
 def engine(sqlite_url: str) -> Any:
     engine = make_engine(sqlite_url)
-    create_schema(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 

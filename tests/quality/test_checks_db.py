@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 
 from governance.alerts.tables import AlertRow
 from governance.bench.synthetic import generate_traffic
-from governance.db import create_schema, make_engine, write_session, writer
+from governance.db import make_engine, write_session, writer
+from governance.migrations import upgrade
 from governance.plan.model import Plan
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
 from governance.quality.clock import epoch_minute
@@ -78,7 +79,7 @@ def insert_counts(engine: Any, source_id: str, names: list[str], counts: np.ndar
 @pytest.fixture
 def engine(database_url: str) -> Any:
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -271,7 +272,7 @@ def test_errors_are_recorded_per_check_and_manual_runs_leave_state_alone(engine:
 
 def test_expectations_suite_runs_and_its_result_is_stored(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
-    create_schema(engine)
+    upgrade(engine)
     body = {"name": "shop", "events": {"Order Completed": {"expectations": [
         {"type": "expect_column_values_to_not_be_null", "column": "properties.order_id", "mostly": 0.99},
         {"type": "expect_column_values_to_be_between", "column": "properties.quantity", "min_value": 1,

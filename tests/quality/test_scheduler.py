@@ -20,7 +20,8 @@ import pytest
 from sqlmodel import Session, select
 
 import governance.quality.scheduler as sched
-from governance.db import create_schema, make_engine
+from governance.db import make_engine
+from governance.migrations import upgrade
 from governance.quality.leader import leadership_for
 from governance.quality.tables import JobRunRow
 from tests.conftest import ROOT, make_settings, wait_until
@@ -31,7 +32,7 @@ FAST = {"scheduler_interval_s": 1, "scheduler_poll_s": 0.5, "leader_retry_s": 0.
 @pytest.fixture
 def engine(database_url: str) -> Any:
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -164,7 +165,7 @@ def test_missed_runs_are_caught_up_once(sqlite_url: str, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(sched, "check_cycle_job", check_cycle_job)
     engine = make_engine(sqlite_url)
-    create_schema(engine)
+    upgrade(engine)
     scheduler = sched.build_scheduler(engine, make_settings(sqlite_url, **FAST), "A")
     scheduler.start(paused=True)
     try:
