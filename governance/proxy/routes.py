@@ -27,6 +27,7 @@ from governance.proxy import spec
 from governance.proxy.cors import origin_allowed
 from governance.proxy.cross_source import rows_for_other_sources
 from governance.proxy.pipeline import SourceState, Verdict, judge
+from governance.proxy.runtime import LookupUnavailable
 from governance.proxy.spec import MessageError
 from governance.proxy.timestamps import stamp
 from governance.settings import Settings
@@ -36,6 +37,11 @@ router = APIRouter(tags=["ingestion"])
 
 def _error(status: int, error: MessageError, headers: dict[str, str] | None = None) -> FastJSON:
     return FastJSON(error.to_dict(), status_code=status, headers=headers)
+
+
+def _unavailable() -> FastJSON:
+    return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
+                    status_code=503, headers={"Retry-After": "5"})  # fmt: skip
 
 
 class BodyError(Exception):
@@ -133,9 +139,13 @@ def _messages(body: Any, kind: str | None, single_or_batch: bool) -> list[Any] |
 
 
 async def _source(request: Request, key: str) -> SourceState | None:
+    """The key's source; a key not loaded yet (perhaps created a moment ago) is looked up once.
+
+    Raises ``LookupUnavailable`` when that lookup cannot reach the database.
+    """
     runtime = request.app.state.proxy.runtime
     state = runtime.source_for_key(key)
-    if state is None:  # perhaps created a moment ago: one (cached, rate-limited) database lookup
+    if state is None and not runtime.known_unknown(key):
         state = await asyncio.to_thread(runtime.lookup_key, key)
     return state
 
@@ -178,7 +188,10 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     key = write_key_of(request, body)
     if key is None:
         return _error(401, spec.MISSING_WRITE_KEY)
-    state = await _source(request, key)
+    try:
+        state = await _source(request, key)
+    except LookupUnavailable:
+        return _unavailable()
     if state is None:
         return _error(401, spec.INVALID_WRITE_KEY)
     origin = request.headers.get("origin")
@@ -213,8 +226,7 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
-        return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
-                              status_code=503, headers={"Retry-After": "5"})  # fmt: skip
+        return _unavailable()
     proxy.metrics.events(verdicts)
     proxy.metrics.request(kind or "batch", 200)
     return FastJSON({"success": True})
