@@ -1,6 +1,7 @@
 """Segment's HTTP Tracking API: ``POST /v1/{track,identify,page,screen,group,alias,batch}``.
 
-analytics.js's short paths are aliases: ``/v1/t /p /i /s /g /a`` and ``/v1/b`` (batch). Authenticated
+analytics.js's short paths are aliases: ``/v1/t /p /i /s /g /a`` and ``/v1/b`` (batch), as is
+RudderStack's ``/beacon/v1/batch?writeKey=…`` (its sendBeacon delivery). Authenticated
 by the source's write key: HTTP Basic ``writeKey:``, else ``writeKey`` in the body (on the batch
 envelope or on its messages, as analytics.js and ``navigator.sendBeacon`` send it). Bodies are
 JSON whatever their ``Content-Type`` (analytics.js sends ``text/plain``); ``Content-Encoding: gzip``
@@ -33,6 +34,7 @@ from governance.proxy.timestamps import stamp
 from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
+BEACON_PATH = "/beacon/v1/batch"  # RudderStack's JavaScript SDK with useBeacon
 
 
 def _error(status: int, error: MessageError, headers: dict[str, str] | None = None) -> FastJSON:
@@ -108,7 +110,11 @@ def _body_key(value: Any) -> str | None:
 
 
 def write_key_of(request: Request, body: Any) -> str | None:
-    """HTTP Basic's user, else ``writeKey`` on the body, else on the first batch message that has one."""
+    """HTTP Basic's user, else ``writeKey`` on the body, else on the first batch message that has one.
+
+    RudderStack's beacon path alone takes it from the query string too (``?writeKey=``), where that
+    SDK puts it.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic" and value:
@@ -118,6 +124,8 @@ def write_key_of(request: Request, body: Any) -> str | None:
             user = ""
         if user:
             return user
+    if request.url.path == BEACON_PATH and (query := _body_key(request.query_params.get("writeKey"))):
+        return query
     if not isinstance(body, dict):
         return None
     key = _body_key(body.get("writeKey"))
@@ -253,6 +261,8 @@ async def batch(request: Request) -> FastJSON:
 router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch (what every SDK sends)")
 router.add_api_route("/v1/b", batch, methods=["POST"], name="batch_short",
                      summary="Segment batch (analytics.js short path, batching delivery)")
+router.add_api_route(BEACON_PATH, batch, methods=["POST"], name="batch_beacon",
+                     summary="Segment batch (RudderStack's sendBeacon delivery; writeKey in the query)")
 
 
 @router.post("/v1/validate", summary="Judge a message or batch: verdicts and violations, nothing stored")

@@ -108,3 +108,15 @@ def test_any_content_type_is_read_as_json(app_client, source) -> None:
         body = orjson.dumps(message("track", f"ct-{i}", key))
         assert app_client.post("/v1/t", content=body, headers=headers).status_code == 200, content_type
     assert len(outbox(app_client)) == 4
+
+
+def test_rudderstacks_beacon_path_takes_the_write_key_from_the_query(app_client, source) -> None:
+    _source_id, key = source
+    body = orjson.dumps({"batch": [{**message("track", "rs-beacon", key), "writeKey": None}],
+                         "sentAt": "2025-03-01T10:00:05.000Z"})  # fmt: skip
+    beacon = app_client.post(f"/beacon/v1/batch?writeKey={key}", content=body, headers={**BEACON, "Authorization": ""})
+    assert beacon.status_code == 200, beacon.text
+    # anywhere else a write key in the URL is not taken (it would end up in access logs)
+    elsewhere = app_client.post(f"/v1/batch?writeKey={key}", content=body, headers={**BEACON, "Authorization": ""})
+    assert elsewhere.status_code == 401 and elsewhere.json()["code"] == "missing_write_key"
+    assert [m["messageId"] for m in outbox(app_client)] == ["rs-beacon"]

@@ -179,7 +179,7 @@ def governance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Governance]
     port = free_port()
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": f"sqlite:///{directory / 'governance.db'}",
            "GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "GOVERNANCE_SCHEDULER_ENABLED": "false",
-           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_LOG_LEVEL": "WARNING"}  # fmt: skip
+           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_ACCESS_LOG": "true"}  # fmt: skip
     log = directory / "serve.log"
     upstreams = serve_upstream()
     upstream = next(upstreams)
