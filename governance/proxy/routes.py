@@ -172,13 +172,15 @@ def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key
     check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
     verdicts = []
     for message in messages:
+        # a write key is never stored, not even with a rejected message in the quarantine
+        own_key = _body_key(message.pop("writeKey", None)) if isinstance(message, dict) else None
+        if own_key not in (None, key):
+            verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH))
+            continue
         if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
             verdicts.append(_rejected(message, kind, spec.EVENT_TOO_LARGE))
             continue
         if isinstance(message, dict):
-            if _body_key(message.get("writeKey")) not in (None, key):
-                verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH))
-                continue
             stamp(message, envelope_sent_at=envelope_sent_at, received_at=received_at)
         verdicts.append(judge(message, state, kind=kind, received_at=received_at,
                               max_depth=settings.max_json_depth, salt=salt))  # fmt: skip
