@@ -35,6 +35,7 @@ from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
 BEACON_PATH = "/beacon/v1/batch"  # RudderStack's JavaScript SDK with useBeacon
+WRITE_KEY_CHALLENGE = {"WWW-Authenticate": 'Basic realm="governance ingestion", charset="UTF-8"'}
 
 
 def _error(status: int, error: MessageError, headers: dict[str, str] | None = None) -> FastJSON:
@@ -197,13 +198,13 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
         return _error(exc.status, exc.error)
     key = write_key_of(request, body)
     if key is None:
-        return _error(401, spec.MISSING_WRITE_KEY)
+        return _error(401, spec.MISSING_WRITE_KEY, WRITE_KEY_CHALLENGE)
     try:
         state = await _source(request, key)
     except LookupUnavailable:
         return _unavailable()
     if state is None:
-        return _error(401, spec.INVALID_WRITE_KEY)
+        return _error(401, spec.INVALID_WRITE_KEY, WRITE_KEY_CHALLENGE)
     origin = request.headers.get("origin")
     if origin is not None and not origin_allowed(state.settings.allowedOrigins, origin):
         return _error(403, spec.ORIGIN_NOT_ALLOWED)
