@@ -8,9 +8,7 @@
   ``GOVERNANCE_TEST_CACHE`` moves it).
 * ``site``: a static server on another 127.0.0.1 port (another origin, so CORS is really exercised)
   serving the test page and the SDKs' browser builds from those packages.
-* ``browser``: Debian's Chromium driven by Playwright for Python, never a browser Playwright
-  downloads. ``GOVERNANCE_REQUIRE_BROWSER=1`` (set by CI) turns a missing Chromium or Playwright
-  into a failure instead of a skip.
+* ``browser``: Debian's Chromium, one for the session (``tests/e2e/conftest.py``).
 
 No request interception (``page.route``) anywhere: it would answer CORS preflights itself and hide
 exactly what these tests are for. Requests are only observed, to prove that none leaves 127.0.0.1.
@@ -35,20 +33,16 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.conftest import missing
 from tests.proxy.conftest import Upstream, serve_upstream
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 ADMIN_TOKEN = "gov_browser_admin_token_0123456789abcdefghijklmnopqrstu"
 PACKAGES = ("@segment/analytics-next@^1.84.3", "@rudderstack/analytics-js@^3.34.1", "@segment/analytics-node@^3.1.0")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("GOVERNANCE_REQUIRE_BROWSER"):
-        pytest.fail(f"{reason} (GOVERNANCE_REQUIRE_BROWSER is set)")
-    pytest.skip(reason)
+_missing = missing
 
 
 def free_port() -> int:
@@ -58,23 +52,6 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------- the browser
-
-
-@pytest.fixture(scope="module")  # one sync Playwright per thread at a time: tests/e2e/console has its own
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        _missing("Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright (the Python package) is not installed")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 # ---------------------------------------------------------------- the SDKs, from npm
