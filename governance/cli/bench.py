@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -38,14 +39,57 @@ def bench_registry(
 
 @bench_app.command("proxy")
 def bench_proxy(
-    seconds: float = typer.Option(5.0, help="Load duration per server"),
-    concurrency: int = typer.Option(8, help="Concurrent keep-alive connections"),
+    seconds: float = typer.Option(5.0, help="Load duration per server (after a 1 s warm-up)"),
+    concurrency: int = typer.Option(8, min=1, max=256, help="Concurrent keep-alive connections"),
+    durability: str = typer.Option(
+        "default", help="The proxy's SQLite commits: default (this build's), full, normal, or both (two runs)"
+    ),
+    database_url: str = typer.Option(
+        None, "--database-url", help="Run the proxy on this database (e.g. postgresql://...) instead of a temp SQLite"
+    ),
+    profile: Path = typer.Option(None, "--profile", help="Write py-spy profiles of the web process and worker here"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
-    """The proxy (e-commerce plan, 10 % invalid, durable SQLite, forwarding) vs a bare parse-and-200 endpoint."""
+    """The proxy (forwarding to a local upstream) vs parse-only, naive DIY and smart DIY peers, read back."""
     from governance.bench.proxy import run
 
-    _report(run(seconds=seconds, concurrency=concurrency), as_json, "proxy vs bare endpoint")
+    if durability not in ("default", "full", "normal", "both"):
+        raise typer.BadParameter("one of default, full, normal, both", param_hint="--durability")
+    try:
+        result = run(seconds=seconds, concurrency=concurrency, durability=durability, database_url=database_url,
+                     profile_dir=profile)  # fmt: skip
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--durability") from None
+    _report(result, as_json, "proxy vs peers")
+    if result.get("refused"):
+        console.print(f"[red]ratios refused:[/red] {'; '.join(result['refused'])}", highlight=False)
+        raise typer.Exit(1)
+
+
+@bench_app.command("soak")
+def bench_soak(
+    minutes: int = typer.Option(10, min=1, help="Intervals to run (each --interval seconds, a minute by default)"),
+    interval: float = typer.Option(60.0, min=1.0, help="Seconds per reported interval"),
+    concurrency: int = typer.Option(8, min=1, max=256, help="Concurrent keep-alive connections"),
+    durability: str = typer.Option("default", help="The proxy's SQLite commits: default (this build's), full, normal"),
+    database_url: str = typer.Option(
+        None, "--database-url", help="Run the proxy on this database (e.g. postgresql://...) instead of a temp SQLite"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """The proxy at full speed for N minutes: events/s, outbox, bytes per event and dedupe key, RSS per minute."""
+    from governance.bench.soak import run
+
+    if durability not in ("default", "full", "normal"):
+        raise typer.BadParameter("one of default, full, normal", param_hint="--durability")
+    try:
+        result = run(minutes=minutes, interval_s=interval, concurrency=concurrency, durability=durability,
+                     database_url=database_url)  # fmt: skip
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--durability") from None
+    _report(result, as_json, "soak")
+    if result["deduplicated"]:
+        raise typer.Exit(1)
 
 
 @bench_app.command("validate")
