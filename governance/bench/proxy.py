@@ -32,6 +32,7 @@ from governance.bench.validation import validation_speedup
 
 PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400}  # stream = peer << 8 | client
 GOALS = {"ratio_vs_diy": 1.0, "ratio_vs_naive": 8.0, "proxy_p99_ms": 50.0, "outbox_bounded": True}
+PEERS = ("baseline", "naive", "diy")  # the proxy always runs
 WARM_UP_S = 1.0
 
 
@@ -152,10 +153,10 @@ def refusals(peers: dict[str, dict[str, Any]]) -> list[str]:
     return reasons
 
 
-def flatten(baseline: dict[str, Any], peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``<peer>_events_per_s|p50_ms|p99_ms``, the readback and the ratios (None when refused)."""
     out: dict[str, Any] = {}
-    for name, p in {"baseline": baseline, **peers}.items():
+    for name, p in peers.items():
         out.update({f"{name}_events_per_s": p["events_per_s"], f"{name}_p50_ms": p["p50_ms"],
                     f"{name}_p99_ms": p["p99_ms"], f"{name}_requests": p["requests"], f"{name}_errors": p["errors"]})
     proxy = peers["proxy"]
@@ -171,13 +172,13 @@ def flatten(baseline: dict[str, Any], peers: dict[str, dict[str, Any]]) -> dict[
     out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy") if n in peers})
     if "postgres" in proxy:
         out["postgres_durability"] = proxy["postgres"]
-    refused = refusals({"baseline": baseline, **peers})
+    refused = refusals(peers)
     rate = proxy["events_per_s"]
 
     def ratio(p: dict[str, Any] | None) -> float | None:
         return round(rate / p["events_per_s"], 3) if p and p["events_per_s"] and not refused else None
 
-    out.update({"ratio": ratio(baseline), "ratio_vs_diy": ratio(peers.get("diy")),
+    out.update({"ratio": ratio(peers.get("baseline")), "ratio_vs_diy": ratio(peers.get("diy")),
                 "ratio_vs_naive": ratio(peers.get("naive")), "refused": refused or None})
     return out
 
@@ -195,6 +196,9 @@ def goals_met(flat: dict[str, Any]) -> dict[str, bool | None]:
 def modes_for(durability: str, database_url: str | None) -> list[str | None]:
     """The proxy's SQLite durability modes to run (None: PostgreSQL, whose server decides)."""
     if database_url and not database_url.startswith("sqlite"):
+        if durability != "default":
+            raise ValueError("durability chooses SQLite's synchronous mode; PostgreSQL's is the server's own "
+                             "(fsync, synchronous_commit), which the report shows")  # fmt: skip
         return [None]
     if durability == "both":
         return ["full", "normal"]
@@ -204,32 +208,38 @@ def modes_for(durability: str, database_url: str | None) -> list[str | None]:
 
 
 def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durability: str = "default",
-        database_url: str | None = None, drain_timeout_s: float | None = None,
+        database_url: str | None = None, peers: tuple[str, ...] = PEERS, drain_timeout_s: float | None = None,
         profile_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """Every peer, then the proxy once per durability mode; flat figures for the first mode."""
+    """The peers, then the proxy once per durability mode; flat figures for the first mode."""
+    unknown = set(peers) - set(PEERS)
+    if unknown:
+        raise ValueError(f"unknown peers {sorted(unknown)}: choose from {', '.join(PEERS)}")
     modes = modes_for(durability, database_url)
     events = sample_events(batch * 20)
     bodies = Bodies(events, batch)
     drain = drain_timeout_s if drain_timeout_s is not None else max(30.0, 6 * seconds)
     with tempfile.TemporaryDirectory(prefix="gov-bench-", ignore_cleanup_errors=True) as name, \
-            Children(Path(name)) as children:
+            Children(Path(name)) as children:  # fmt: skip
         tmp = Path(name)
         bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency)
         schemas = write_schemas(tmp)
         upstream_port, _ = children.peer("upstream", "upstream")
-        port, bare = children.peer("baseline", "bare")
-        baseline = bench.drive("baseline", "baseline", port)
-        children.stop(bare)
+        baseline: dict[str, dict[str, Any]] = {}
+        if "baseline" in peers:
+            port, bare = children.peer("baseline", "bare")
+            baseline["baseline"] = bench.drive("baseline", "baseline", port)
+            children.stop(bare)
         by_mode: dict[str, dict[str, Any]] = {}
         for i, mode in enumerate(modes):
             suffix = "" if i == 0 else f"_{mode}"
-            sync = mode or "full"
-            peers = {"naive": bench.diy(f"naive{suffix}", "naive", schemas, sync),
-                     "diy": bench.diy(f"diy{suffix}", "diy", schemas, sync)}  # fmt: skip
+            ran: dict[str, dict[str, Any]] = dict(baseline)
+            for peer in ("naive", "diy"):
+                if peer in peers:
+                    ran[peer] = bench.diy(f"{peer}{suffix}", peer, schemas, mode or "full")
             url = database_url or f"sqlite:///{tmp / f'proxy{suffix}.db'}"
-            peers["proxy"] = proxy_run(bench, f"proxy{suffix}", database_url=url, mode=mode,
-                                       upstream_port=upstream_port, drain_timeout_s=drain, profile_dir=profile_dir)
-            by_mode[mode or "postgresql"] = flatten(baseline, peers)
+            ran["proxy"] = proxy_run(bench, f"proxy{suffix}", database_url=url, mode=mode, upstream_port=upstream_port,
+                                     drain_timeout_s=drain, profile_dir=profile_dir)  # fmt: skip
+            by_mode[mode or "postgresql"] = flatten(ran)
     first = by_mode[modes[0] or "postgresql"]
     result: dict[str, Any] = {
         "batch_events": batch, "event_bytes": bodies.event_bytes, "seconds": seconds, "concurrency": concurrency,

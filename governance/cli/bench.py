@@ -47,6 +47,9 @@ def bench_proxy(
     database_url: str = typer.Option(
         None, "--database-url", help="Run the proxy on this database (e.g. postgresql://...) instead of a temp SQLite"
     ),
+    peers: str = typer.Option(
+        "baseline,naive,diy", help="Comma-separated peers to run beside the proxy (baseline, naive, diy; '' for none)"
+    ),
     profile: Path = typer.Option(None, "--profile", help="Write py-spy profiles of the web process and worker here"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
@@ -57,9 +60,9 @@ def bench_proxy(
         raise typer.BadParameter("one of default, full, normal, both", param_hint="--durability")
     try:
         result = run(seconds=seconds, concurrency=concurrency, durability=durability, database_url=database_url,
-                     profile_dir=profile)  # fmt: skip
+                     peers=tuple(p.strip() for p in peers.split(",") if p.strip()), profile_dir=profile)  # fmt: skip
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--durability") from None
+        raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "proxy vs peers")
     if result.get("refused"):
         console.print(f"[red]ratios refused:[/red] {'; '.join(result['refused'])}", highlight=False)
@@ -86,7 +89,7 @@ def bench_soak(
         result = run(minutes=minutes, interval_s=interval, concurrency=concurrency, durability=durability,
                      database_url=database_url)  # fmt: skip
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--durability") from None
+        raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "soak")
     if result["deduplicated"]:
         raise typer.Exit(1)
