@@ -43,7 +43,7 @@ def profiling(directory: Path | None, label: str, web: subprocess.Popen[bytes], 
             continue
         out = directory / f"{label}-{role}.txt"
         cmd = [py_spy(), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", "100",
-               "--format", "raw", "--nonblocking", "--output", str(out)]  # fmt: skip
+               "--format", "raw", "--threads", "--nonblocking", "--output", str(out)]  # fmt: skip
         spies.append((out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
     try:
         yield
@@ -55,9 +55,11 @@ def profiling(directory: Path | None, label: str, web: subprocess.Popen[bytes], 
 
 
 def summarise(raw: str, top: int = 30) -> str:
-    """Self and total samples per function from py-spy's raw (collapsed) stacks."""
+    """Samples per thread, self samples per function, and total (inclusive) samples per function of
+    ``governance/``, from py-spy's raw (collapsed) stacks recorded with ``--threads``."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
     samples = 0
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
@@ -66,11 +68,20 @@ def summarise(raw: str, top: int = 30) -> str:
         n = int(count)
         samples += n
         frames = [FRAME_LINE.sub(")", f) for f in stack.split(";")]
+        if frames[0].startswith("thread ("):
+            threads[frames[0].partition(": ")[2] or frames[0]] += n
+            frames = frames[1:] or frames
         own[frames[-1]] += n
         for frame in set(frames):
-            total[frame] += n
-    lines = [f"{samples} samples", "", "self %  function"]
-    lines += [f"{100 * n / samples:6.1f}  {f}" for f, n in own.most_common(top)] if samples else []
-    lines += ["", "total %  function"]
-    lines += [f"{100 * n / samples:7.1f}  {f}" for f, n in total.most_common(top)] if samples else []
+            if "(governance/" in frame and "(governance/cli/" not in frame and "__main__" not in frame:
+                total[frame] += n
+    if not samples:
+        return "0 samples\n"
+
+    def pct(counter: Counter[str], limit: int) -> list[str]:
+        return [f"{100 * n / samples:6.1f}  {f}" for f, n in counter.most_common(limit)]
+
+    lines = [f"{samples} samples (threads that were not idle, 100 Hz)", "", "    %   thread", *pct(threads, 10),
+             "", "self %  function", *pct(own, top), "", "total %  function of governance/ (with its callees)",
+             *pct(total, top)]  # fmt: skip
     return "\n".join(lines) + "\n"

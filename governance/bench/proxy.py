@@ -21,6 +21,8 @@ from __future__ import annotations
 import base64
 import sqlite3
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +82,17 @@ class Bench:
         self.seconds, self.concurrency = seconds, concurrency
         self.seqs: dict[str, list[int]] = {}  # per peer label: request numbers per client, never reused
 
-    def drive(self, label: str, peer: str, port: int, auth: str = "") -> dict[str, Any]:
-        """Warm-up then the measured load; ``sent`` counts every answered event of both."""
+    def drive(self, label: str, peer: str, port: int, auth: str = "",
+              measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext) -> dict[str, Any]:  # fmt: skip
+        """Warm-up then the measured load (inside ``measured_in()``); ``sent`` counts every answered
+        event of both."""
         seqs = self.seqs.setdefault(label, [0] * 256)
         stream = PEER_STREAMS[peer] + (0x800 if label != peer else 0)  # a second durability mode: other ids
         warm = load(port, self.bodies, auth, seconds=WARM_UP_S, concurrency=self.concurrency, stream_base=stream,
                     seqs=seqs)  # fmt: skip
-        measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
-                        stream_base=stream, seqs=seqs)  # fmt: skip
+        with measured_in():
+            measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
+                            stream_base=stream, seqs=seqs)  # fmt: skip
         measured["sent"] = warm["events"] + measured["events"]
         measured["errors"] += warm["errors"]
         return measured
@@ -120,8 +125,9 @@ def proxy_run(bench: Bench, label: str, *, database_url: str, mode: str | None, 
     before = upstream_count(upstream_port)
     port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {})
     try:
-        with DepthSampler(engine, source_id) as sampler, profiling(profile_dir, label, web, bench.seconds + WARM_UP_S):
-            figures = bench.drive(label, "proxy", port, auth)
+        with DepthSampler(engine, source_id) as sampler:
+            figures = bench.drive(label, "proxy", port, auth,
+                                  lambda: profiling(profile_dir, label, web, bench.seconds))  # fmt: skip
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
         figures.update(sampler.summary(figures["sent"]))
         figures["readback"] = counters(engine, source_id)
