@@ -95,6 +95,25 @@ def bench_soak(
         raise typer.Exit(1)
 
 
+@bench_app.command("dedupe")
+def bench_dedupe(
+    keys: int = typer.Option(1_000_000, min=1000, help="Keys loaded into each layout"),
+    batch: int = typer.Option(2000, min=1, help="Keys per insert transaction"),
+    database_url: str = typer.Option(
+        None, "--database-url", help="An empty throwaway database (e.g. postgresql://...) instead of a temp SQLite"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Bytes per key, insert and prune cost of the dedupe window: today's table vs compact 16-byte keys."""
+    from governance.bench.dedupe import run
+
+    try:
+        result = run(keys=keys, batch=batch, database_url=database_url)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--database-url") from None
+    _report(result, as_json, "dedupe window")
+
+
 @bench_app.command("validate")
 def bench_validate(
     events: int = typer.Option(1_000_000, help="Generated events"),
