@@ -19,17 +19,25 @@ something else. Figures are also reported as ratios because these machines are s
 from __future__ import annotations
 
 import base64
+import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from governance.bench.load import Bodies, load, sample_events
-from governance.bench.servers import ROOT, Children, build_default_durability, durability_env, upstream_count
+from governance.bench.servers import (
+    ROOT,
+    Children,
+    build_default_durability,
+    durability_env,
+    machine,
+    upstream_count,
+)
 from governance.bench.validation import validation_speedup
 
 PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400}  # stream = peer << 8 | client
@@ -115,27 +123,39 @@ def proxy_run(bench: Bench, label: str, *, database_url: str, mode: str | None, 
               drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:  # fmt: skip
     """The proxy under load, then what its database and the upstream say happened."""
     from governance.bench.profile import profiling
-    from governance.bench.readback import DepthSampler, counters, postgres_durability, wait_drained
+    from governance.bench.readback import (
+        DepthSampler,
+        counters,
+        postgres_churn,
+        postgres_durability,
+        wait_drained,
+        wal_lsn,
+    )
     from governance.db import make_engine
 
     upstream = f"http://127.0.0.1:{upstream_port}"
     key, source_id = prepare_proxy(database_url, upstream, f"bench-{bench.bodies.run}-{label}")
     auth = base64.b64encode(f"{key}:".encode()).decode()
     engine = make_engine(database_url)
-    before = upstream_count(upstream_port)
+    before, lsn = upstream_count(upstream_port), wal_lsn(engine)
     port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {})
     try:
-        with DepthSampler(engine, source_id) as sampler:
-            figures = bench.drive(label, "proxy", port, auth,
-                                  lambda: profiling(profile_dir, label, web, bench.seconds))  # fmt: skip
+        sampler = DepthSampler(engine, source_id)
+
+        @contextmanager
+        def measured() -> Iterator[None]:  # the outbox is sampled and the proxy profiled after the warm-up
+            with sampler, profiling(profile_dir, label, web, bench.seconds):
+                yield
+
+        figures = bench.drive(label, "proxy", port, auth, measured)
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
-        figures.update(sampler.summary(figures["sent"]))
+        figures.update(sampler.summary(figures["events_per_s"]))
         figures["readback"] = counters(engine, source_id)
         after = upstream_count(upstream_port)
         figures["upstream"] = {"events": after["events"] - before["events"],
                                "distinct": after["distinct"] - before["distinct"]}  # fmt: skip
-        if engine.dialect.name == "postgresql":
-            figures["postgres"] = postgres_durability(engine)
+        if lsn is not None:  # PostgreSQL: its durability, and the WAL and dead rows the run left
+            figures["postgres"] = {**postgres_durability(engine), **postgres_churn(engine, lsn, figures["sent"])}
     finally:
         bench.children.stop(web)
         engine.dispose()
@@ -177,7 +197,9 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out.update({k: v for k, v in proxy.items() if k.startswith("outbox_")})
     out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy") if n in peers})
     if "postgres" in proxy:
-        out["postgres_durability"] = proxy["postgres"]
+        pg = proxy["postgres"]
+        out["postgres_durability"] = {k: pg[k] for k in ("fsync", "synchronous_commit", "full_page_writes")}
+        out.update({"postgres_wal_bytes": pg["wal_bytes"], "postgres_wal_bytes_per_event": pg["wal_bytes_per_event"]})
     refused = refusals(peers)
     rate = proxy["events_per_s"]
 
@@ -221,6 +243,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     if unknown:
         raise ValueError(f"unknown peers {sorted(unknown)}: choose from {', '.join(PEERS)}")
     modes = modes_for(durability, database_url)
+    load_before = os.getloadavg()
     events = sample_events(batch * 20)
     bodies = Bodies(events, batch)
     drain = drain_timeout_s if drain_timeout_s is not None else max(30.0, 6 * seconds)
@@ -250,7 +273,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     result: dict[str, Any] = {
         "batch_events": batch, "event_bytes": bodies.event_bytes, "seconds": seconds, "concurrency": concurrency,
         "database": "postgresql" if modes[0] is None else "sqlite", "durability": modes[0] or "postgresql server",
-        **first, "goals": GOALS, "goals_met": goals_met(first),
+        **first, "goals": GOALS, "goals_met": goals_met(first), "machine": machine(load_before),
     }  # fmt: skip
     if len(by_mode) > 1:
         result["by_durability"] = {m: {k: v for k, v in f.items() if not k.startswith("outbox_depth_samples")}

@@ -137,6 +137,14 @@ class Children:
             self.procs.remove(proc)
 
 
+def machine(before: tuple[float, float, float] | None = None) -> dict[str, Any]:
+    """CPUs and load averages: shared machines are noisy, and a figure says how noisy it was."""
+    out: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_1m_end": round(os.getloadavg()[0], 2)}
+    if before is not None:
+        out["load_avg_1m_start"] = round(before[0], 2)
+    return out
+
+
 def upstream_count(port: int) -> dict[str, Any]:
     """What the counting upstream (``peers/upstream.py``) has received so far."""
     return dict(httpx.get(f"http://127.0.0.1:{port}/count", timeout=10).json())

@@ -15,6 +15,7 @@ flat (the last interval within 10 % of the first), the outbox bounded (``readbac
 from __future__ import annotations
 
 import base64
+import os
 import tempfile
 import threading
 import time
@@ -24,7 +25,7 @@ from typing import Any
 from governance.bench.load import Bodies, load, sample_events
 from governance.bench.proxy import WARM_UP_S, modes_for, prepare_proxy
 from governance.bench.readback import DepthSampler, counters, storage, wait_drained
-from governance.bench.servers import Children, durability_env, rss_mb, upstream_count, worker_pid
+from governance.bench.servers import Children, durability_env, machine, rss_mb, upstream_count, worker_pid
 
 
 def _measure(engine: Any, web_pid: int, worker: int | None, row: dict[str, Any]) -> None:
@@ -34,7 +35,8 @@ def _measure(engine: Any, web_pid: int, worker: int | None, row: dict[str, Any])
     row.update({"database_bytes": size["database_bytes"], "events_counted": events,
                 "database_bytes_per_event": round(size["database_bytes"] / events, 1) if events else None,
                 "dedupe_keys": size["dedupe_keys"], "dedupe_bytes_per_key": size["dedupe_bytes_per_key"],
-                "size_method": size["size_method"], "web_rss_mb": rss_mb(web_pid), "worker_rss_mb": rss_mb(worker)})
+                "size_method": size["size_method"], "web_rss_mb": rss_mb(web_pid), "worker_rss_mb": rss_mb(worker),
+                "load_avg_1m": round(os.getloadavg()[0], 2)})
 
 
 def _intervals(port: int, bodies: Bodies, auth: str, engine: Any, sampler: DepthSampler, web: Any,
@@ -80,6 +82,7 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
     from governance.db import make_engine
 
     mode = modes_for(durability, database_url)[0]
+    load_before = os.getloadavg()
     bodies = Bodies(sample_events(batch * 20), batch)
     with tempfile.TemporaryDirectory(prefix="gov-soak-", ignore_cleanup_errors=True) as name, \
             Children(Path(name)) as children:  # fmt: skip
@@ -100,7 +103,7 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
             received = upstream_count(upstream_port)["events"]
         finally:
             engine.dispose()
-    bounded = sampler.summary(sent)
+    bounded = sampler.summary(sent / elapsed)
     result = summary(rows)
     result["goals_met"]["outbox_bounded"] = bounded["outbox_bounded"]
     return {
@@ -111,4 +114,5 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
         "deduplicated": back["deduplicated"], "delivered": back["delivered"], "upstream_received": received,
         "drain_s": drain, "outbox_depth_max": bounded["outbox_depth_max"], "outbox_bounded": bounded["outbox_bounded"],
         "outbox_growth_share": bounded.get("outbox_growth_share"), "per_minute": rows, **result,
+        "machine": machine(load_before),
     }  # fmt: skip
