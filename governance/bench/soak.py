@@ -4,9 +4,9 @@ The same child processes and load as ``bench proxy`` (``governance serve`` forwa
 counting upstream, 8 keep-alive clients, every messageId unique), run without a pause for
 ``minutes`` intervals of ``interval_s`` seconds. The dedupe window stays at its default (24 h),
 so every key the run sends is still held at its end. After each interval the bench records:
-events/s and latencies, the outbox depth, database bytes per event, dedupe-index bytes per key
-(SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``) and the RSS of the web process and the
-worker. Storage is measured in a thread while the next interval's load already runs.
+events/s and latencies, the events/s the upstream received, the outbox depth, database bytes per
+event, dedupe-index bytes per key (SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``), the
+RSS of the web process and of the worker, and the machine's load average. Storage is measured in a thread while the next interval's load already runs.
 
 Goals (reported, never asserted): the last interval's events/s at least 90 % of the first's, RSS
 flat (the last interval within 10 % of the first), the outbox bounded (``readback.DepthSampler``).
@@ -39,20 +39,25 @@ def _measure(engine: Any, web_pid: int, worker: int | None, row: dict[str, Any])
                 "load_avg_1m": round(os.getloadavg()[0], 2)})
 
 
-def _intervals(port: int, bodies: Bodies, auth: str, engine: Any, sampler: DepthSampler, web: Any,
+def _intervals(port: int, bodies: Bodies, auth: str, engine: Any, sampler: DepthSampler, web: Any, upstream: int,
                *, minutes: int, interval_s: float, concurrency: int) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """The load, one interval after the other without a pause; a row of figures per interval."""
     rows: list[dict[str, Any]] = []
     seqs = [0] * 256
     warm = load(port, bodies, auth, seconds=WARM_UP_S, concurrency=concurrency, stream_base=0x100, seqs=seqs)
     sent = warm["events"]
     worker = worker_pid(web)
     pending: threading.Thread | None = None
+    forwarded, since = upstream_count(upstream)["events"], time.monotonic()
     for minute in range(1, minutes + 1):
         figures = load(port, bodies, auth, seconds=interval_s, concurrency=concurrency, stream_base=0x100, seqs=seqs)
         sent += figures["events"]
         depth = sampler.samples[-1][1] if sampler.samples else None
+        now_forwarded, now = upstream_count(upstream)["events"], time.monotonic()
         row = {"minute": minute, "events_per_s": figures["events_per_s"], "p50_ms": figures["p50_ms"],
-               "p99_ms": figures["p99_ms"], "errors": figures["errors"], "outbox_depth": depth}  # fmt: skip
+               "p99_ms": figures["p99_ms"], "errors": figures["errors"], "outbox_depth": depth,
+               "forwarded_per_s": round((now_forwarded - forwarded) / (now - since), 1)}  # fmt: skip
+        forwarded, since = now_forwarded, now
         rows.append(row)
         if pending is not None:
             pending.join()
@@ -95,7 +100,7 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
             port, web = children.proxy("proxy", url, durability_env(mode) if mode else {})
             started = time.monotonic()
             with DepthSampler(engine, source_id, interval_s=1.0) as sampler:
-                rows, sent = _intervals(port, bodies, auth, engine, sampler, web, minutes=minutes,
+                rows, sent = _intervals(port, bodies, auth, engine, sampler, web, upstream_port, minutes=minutes,
                                         interval_s=interval_s, concurrency=concurrency)  # fmt: skip
             elapsed = time.monotonic() - started
             drain = wait_drained(engine, source_id, max(60.0, interval_s))

@@ -23,7 +23,7 @@ def test_soak_reports_every_interval(database_url: str) -> None:
     rows = report["per_minute"]
     assert [r["minute"] for r in rows] == [1, 2]
     for row in rows:
-        assert row["events_per_s"] > 0 and row["errors"] == 0
+        assert row["events_per_s"] > 0 and row["errors"] == 0 and row["forwarded_per_s"] >= 0
         assert row["web_rss_mb"] > 0 and row["worker_rss_mb"] > 0
         assert row["dedupe_keys"] > 0 and row["dedupe_bytes_per_key"] > 16  # at least the 36-character id
         assert row["database_bytes_per_event"] > 0
