@@ -6,7 +6,8 @@ counting upstream, 8 keep-alive clients, every messageId unique), run without a 
 so every key the run sends is still held at its end. After each interval the bench records:
 events/s and latencies, the events/s the upstream received, the outbox depth, database bytes per
 event, dedupe-index bytes per key (SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``), the
-RSS of the web process and of the worker, and the machine's load average. Storage is measured in a thread while the next interval's load already runs.
+RSS of the web process and of the worker, and the machine's load average. Storage is measured
+in a thread while the next interval's load already runs.
 
 Goals (reported, never asserted): the last interval's events/s at least 90 % of the first's, RSS
 flat (the last interval within 10 % of the first), the outbox bounded (``readback.DepthSampler``).
