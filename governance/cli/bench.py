@@ -47,6 +47,9 @@ def bench_proxy(
     peers: str = typer.Option(
         "baseline,naive,diy", help="Comma-separated peers to run beside the proxy (baseline, naive, diy; '' for none)"
     ),
+    rounds: int = typer.Option(
+        1, min=1, help="Run every server this many times in turn and report each one's best round (noisy machines)"
+    ),
     profile: Path = typer.Option(None, "--profile", help="Write py-spy profiles of the web process and worker here"),
     as_json: bool = JSON,
 ) -> None:
@@ -59,7 +62,8 @@ def bench_proxy(
         raise typer.BadParameter("one of default, full, normal, both", param_hint="--durability")
     try:
         result = run(seconds=seconds, concurrency=concurrency, durability=durability, database_url=database_url,
-                     peers=tuple(p.strip() for p in peers.split(",") if p.strip()), profile_dir=profile)  # fmt: skip
+                     peers=tuple(p.strip() for p in peers.split(",") if p.strip()), rounds=rounds,
+                     profile_dir=profile)  # fmt: skip
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "proxy vs peers")
