@@ -93,17 +93,21 @@ class Bench:
         self.seqs: dict[str, list[int]] = {}  # per peer label: request numbers per client, never reused
 
     def drive(self, label: str, peer: str, port: int, auth: str = "",
-              measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext) -> dict[str, Any]:  # fmt: skip
-        """Warm-up then the measured load (inside ``measured_in()``); ``sent`` counts every answered
-        event of both."""
+              measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext,
+              ready: Callable[[], Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Warm-up, then ``ready()`` (it waits until the server is in its steady state), then the
+        measured load (inside ``measured_in()``); ``sent`` counts every answered event."""
         seqs = self.seqs.setdefault(label, [0] * 256)
         stream = PEER_STREAMS[peer] + (0x800 if label != peer else 0)  # a second durability mode: other ids
         warm = load(port, self.bodies, auth, seconds=WARM_UP_S, concurrency=self.concurrency, stream_base=stream,
                     seqs=seqs)  # fmt: skip
+        waited = ready() if ready is not None else None
         with measured_in():
             measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
                             stream_base=stream, seqs=seqs)  # fmt: skip
         measured["sent"] = warm["events"] + measured["events"]
+        if ready is not None:
+            measured["ready_s"] = waited
         measured["errors"] += warm["errors"]
         return measured
 
@@ -153,14 +157,17 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
 
     port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {})
     try:
-        sampler = DepthSampler(engine, source_id)
+        sampler = DepthSampler(engine, source_id, interval_s=min(0.5, bench.seconds / 10))
 
         @contextmanager
         def measured() -> Iterator[None]:  # the outbox is sampled and the proxy profiled after the warm-up
             with sampler, profiling(profile_dir, label, web, bench.seconds):
                 yield
 
-        figures = bench.drive(label, "proxy", port, auth, measured)
+        # the worker must be forwarding before the measured load (it starts after the web process):
+        # the warm-up's events delivered, or the outbox would grow for lack of a forwarder
+        figures = bench.drive(label, "proxy", port, auth, measured,
+                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s))  # fmt: skip
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
         figures.update(sampler.summary(figures["events_per_s"]))
     finally:
@@ -229,7 +236,7 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "proxy_delivered": back["delivered"], "proxy_upstream_received": proxy["upstream"]["events"],
                 "proxy_upstream_distinct": proxy["upstream"]["distinct"], "proxy_outbox_left": back["outbox"],
                 "proxy_dead_lettered": back["dead_lettered"], "proxy_quarantined": back["quarantined"],
-                "proxy_drain_s": proxy["drain_s"]})  # fmt: skip
+                "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s")})  # fmt: skip
     out.update({k: v for k, v in proxy.items() if k.startswith("outbox_")})
     out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy") if n in peers})
     if "postgres" in proxy:

@@ -90,7 +90,8 @@ class DepthSampler:
         up with ingest, give or take a batch in flight)."""
         depths = [d for _t, d in self.samples]
         if len(depths) < 4:
-            return {"outbox_depth_max": max(depths, default=None), "outbox_bounded": None}
+            return {"outbox_depth_max": max(depths, default=None), "outbox_bounded": None,
+                    "outbox_depth_samples": self.samples}  # fmt: skip
         (t_half, d_half), (t_end, d_end) = self.samples[len(depths) // 2], self.samples[-1]
         ingested = events_per_s * (t_end - t_half)
         share = (d_end - d_half) / ingested if ingested else 0.0

@@ -41,12 +41,15 @@ def _measure(engine: Any, web_pid: int, worker: int | None, row: dict[str, Any])
 
 
 def _intervals(port: int, bodies: Bodies, auth: str, engine: Any, sampler: DepthSampler, web: Any, upstream: int,
-               *, minutes: int, interval_s: float, concurrency: int) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
-    """The load, one interval after the other without a pause; a row of figures per interval."""
+               source_id: str, *, minutes: int, interval_s: float,
+               concurrency: int) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """A warm-up until the worker forwards, then the load, one interval after the other without a
+    pause; a row of figures per interval."""
     rows: list[dict[str, Any]] = []
     seqs = [0] * 256
     warm = load(port, bodies, auth, seconds=WARM_UP_S, concurrency=concurrency, stream_base=0x100, seqs=seqs)
     sent = warm["events"]
+    wait_drained(engine, source_id, 120.0)  # the worker starts after the web process
     worker = worker_pid(web)
     pending: threading.Thread | None = None
     forwarded, since = upstream_count(upstream)["events"], time.monotonic()
@@ -101,8 +104,8 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
             port, web = children.proxy("proxy", url, durability_env(mode) if mode else {})
             started = time.monotonic()
             with DepthSampler(engine, source_id, interval_s=1.0) as sampler:
-                rows, sent = _intervals(port, bodies, auth, engine, sampler, web, upstream_port, minutes=minutes,
-                                        interval_s=interval_s, concurrency=concurrency)  # fmt: skip
+                rows, sent = _intervals(port, bodies, auth, engine, sampler, web, upstream_port, source_id,
+                                        minutes=minutes, interval_s=interval_s, concurrency=concurrency)  # fmt: skip
             elapsed = time.monotonic() - started
             drain = wait_drained(engine, source_id, max(60.0, interval_s))
             back = counters(engine, source_id)
