@@ -7,27 +7,35 @@ transactions of ``batch`` keys as the proxy's group commit does:
                   primary key, a text ``seen_at`` and its index (pruning deletes by ``seen_at``)
     compact       16 bytes of BLAKE2b(source id, messageId) as the primary key of a WITHOUT ROWID
                   table, with the minute it was seen (a 4-byte integer); no second index
-    generations   the compact table split into generations (e.g. one per 12 h): a key is new when
-                  no generation within the window holds it; pruning drops the oldest generation
+    generations   the compact table split into generations (e.g. one per 6 h): a key is new when
+                  no generation within the window holds it; pruning drops the oldest generation:
+                  on SQLite each generation is its own file (dropped by DETACH and unlink, as
+                  DROP TABLE visits every page under the write lock), on PostgreSQL a table
 
 Reported per layout: bytes per key (SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``),
 insert cost per key at the end of the load, and the cost of pruning: deleting the oldest tenth
-by ``seen_at`` (current, compact) against dropping one generation of a tenth of the keys. On
-SQLite a prune holds the write lock, so its duration is how long ingest stalls.
+by ``seen_at`` (current, compact) against dropping one generation of a tenth of the keys, and
+what ``DROP TABLE`` of the compact table's remaining nine tenths costs. On SQLite a prune holds
+the write lock, so its duration is how long ingest stalls.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import sqlite3
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from governance.bench.readback import sqlite_btree_bytes
 
 GENERATIONS = 10  # generations the keys are spread over: dropping one prunes a tenth
 
@@ -49,7 +57,7 @@ def compact_key(source_id: str, message_id: str) -> bytes:
 def _ddl(engine: Engine) -> list[str]:
     blob = "bytea" if engine.dialect.name == "postgresql" else "BLOB"
     rowid = "" if engine.dialect.name == "postgresql" else " WITHOUT ROWID"
-    tables = ["dedupe_compact"] + [f"dedupe_gen{g}" for g in range(GENERATIONS)]
+    tables = ["dedupe_compact"] + ([f"dedupe_gen{g}" for g in range(GENERATIONS)] if blob == "bytea" else [])
     return [f"CREATE TABLE {t} (key {blob} PRIMARY KEY, minute INTEGER NOT NULL){rowid}" for t in tables] + \
         ["CREATE INDEX ix_dedupe_compact_minute ON dedupe_compact (minute)"]  # fmt: skip
 
@@ -83,7 +91,43 @@ def _bytes_of(engine: Engine, names: list[str]) -> int:
         return int(row or 0)
 
 
-def measure(engine: Engine, keys: int, batch: int) -> dict[str, Any]:
+def _generations(engine: Engine, by_gen: list[list[tuple[Any, ...]]], batch: int,
+                 directory: Path) -> tuple[int, Callable[[], float]]:  # fmt: skip
+    """Load one generation per list; return their bytes and a function that prunes the oldest."""
+    if engine.dialect.name == "postgresql":
+        for g, gen_rows in enumerate(by_gen):
+            _insert(engine, f"INSERT INTO dedupe_gen{g} (key, minute) VALUES (%s, %s)", gen_rows, batch)  # noqa: S608
+        return (_bytes_of(engine, [f"dedupe_gen{g}" for g in range(len(by_gen))]),
+                lambda: _timed(engine, "DROP TABLE dedupe_gen0"))  # fmt: skip
+    files = [directory / f"dedupe-gen{g}.db" for g in range(len(by_gen))]
+    total = 0
+    for path, gen_rows in zip(files, by_gen, strict=True):
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE keys (key BLOB PRIMARY KEY, minute INTEGER NOT NULL) WITHOUT ROWID")
+        for i in range(0, len(gen_rows), batch):
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO keys VALUES (?, ?)", gen_rows[i : i + batch])
+            conn.execute("COMMIT")
+        conn.close()
+        total += sqlite_btree_bytes(path, "keys")[0]
+    main = sqlite3.connect(str(make_url(engine.url).database), isolation_level=None)
+    for g, path in enumerate(files):
+        main.execute(f"ATTACH DATABASE ? AS gen{g}", (str(path),))
+
+    def prune() -> float:
+        started = time.perf_counter()
+        main.execute("DETACH DATABASE gen0")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{files[0]}{suffix}").unlink(missing_ok=True)
+        elapsed = time.perf_counter() - started
+        main.close()
+        return round(elapsed, 3)
+
+    return total, prune
+
+
+def measure(engine: Engine, keys: int, batch: int, directory: Path) -> dict[str, Any]:
     """Load every layout with the same keys; bytes per key, insert and prune costs."""
     rows = _keys(keys)
     p = "%s" if engine.dialect.name == "postgresql" else "?"
@@ -105,18 +149,17 @@ def measure(engine: Engine, keys: int, batch: int) -> dict[str, Any]:
     by_gen: list[list[tuple[Any, ...]]] = [[] for _ in range(GENERATIONS)]
     for (_s, m, _t), row in zip(shuffled, compact_rows, strict=True):
         by_gen[order[m] // per_gen].append(row)
-    for g, gen_rows in enumerate(by_gen):
-        _insert(engine, f"INSERT INTO dedupe_gen{g} (key, minute) VALUES ({p}, {p})", gen_rows, batch)  # noqa: S608
-    layouts = {"current": ["dedupe"], "compact": ["dedupe_compact"],
-               "generations": [f"dedupe_gen{g}" for g in range(GENERATIONS)]}  # fmt: skip
+    generations, prune_generation = _generations(engine, by_gen, batch, directory)
     out: dict[str, Any] = {"keys": len(rows), "batch": batch, "database": engine.dialect.name}
-    for name, tables in layouts.items():
+    for name, tables in {"current": ["dedupe"], "compact": ["dedupe_compact"]}.items():
         out[f"{name}_bytes_per_key"] = round(_bytes_of(engine, tables) / len(rows), 1)
+    out["generations_bytes_per_key"] = round(generations / len(rows), 1)
     out["current_insert_us_per_key"], out["compact_insert_us_per_key"] = current, compact
     cutoff = rows[per_gen][2]
     out["current_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe WHERE seen_at < :c", c=stamp(cutoff))
     out["compact_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe_compact WHERE minute < :c", c=cutoff)
-    out["generations_prune_tenth_s"] = _timed(engine, "DROP TABLE dedupe_gen0")
+    out["generations_prune_tenth_s"] = prune_generation()
+    out["compact_drop_table_s"] = _timed(engine, "DROP TABLE dedupe_compact")  # nine tenths of the keys
     return out
 
 
@@ -134,7 +177,7 @@ def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = 
                 if conn.execute(text("SELECT count(*) FROM dedupe")).scalar():
                     raise ValueError("the database's dedupe table is not empty: use a throwaway database")
             try:
-                return measure(engine, keys, batch)
+                return measure(engine, keys, batch, Path(name))
             finally:
                 with engine.begin() as conn:
                     conn.execute(text("DELETE FROM dedupe"))

@@ -112,12 +112,12 @@ def storage(engine: Engine) -> dict[str, Any]:
     else:
         path = Path(str(make_url(engine.url).database))
         total = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-        dedupe, method = _sqlite_btree_bytes(path, "dedupe")
+        dedupe, method = sqlite_btree_bytes(path, "dedupe")
     return {"database_bytes": total, "events": events, "dedupe_keys": keys, "dedupe_bytes": dedupe,
             "dedupe_bytes_per_key": round(dedupe / keys, 1) if keys else None, "size_method": method}  # fmt: skip
 
 
-def _sqlite_btree_bytes(path: Path, table: str) -> tuple[int, str]:
+def sqlite_btree_bytes(path: Path, table: str) -> tuple[int, str]:
     """Bytes of a table and its indexes: from ``dbstat`` when SQLite has it, else the whole file's
     used pages (an upper bound)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
