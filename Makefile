@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DATA := data
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test lint typecheck bench clean lock
+.PHONY: run test lint typecheck bench clean lock vendor screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,7 @@ test: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check governance tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/governance bench registry --json
@@ -48,4 +49,10 @@ lock:  # re-resolve every dependency from pyproject.toml, newest allowed, into c
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
+
+vendor:
+	bash scripts/vendor.sh
+
+screenshots: $(TEST_STAMP)
+	GOVERNANCE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/e2e/console

@@ -64,7 +64,7 @@ def write_schemas(directory: Path) -> Path:
 
 def prepare_proxy(database_url: str, upstream: str, name: str) -> tuple[str, str]:
     """Schema, published plans and one source forwarding to ``upstream``: (write key, source id)."""
-    from governance.app import bootstrap
+    from governance.bootstrap import bootstrap
     from governance.db import make_engine, write_session
     from governance.demo import publish_directory
     from governance.registry.sources import create_source
