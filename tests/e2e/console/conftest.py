@@ -6,9 +6,7 @@
 * ``ops`` (one per test module): the same with its worker, an SMTP server (aiosmtpd), a webhook
   receiver and a recording upstream on 127.0.0.1; fast scheduler and alert timings, and no default
   checks (each test makes the checks it needs: a cycle stays short on a busy machine; see ``OPS_ENV``).
-* ``browser``: Debian's Chromium (``shutil.which("chromium")``) driven by Playwright, headless, never
-  a downloaded browser. Missing Chromium skips, unless ``GOVERNANCE_REQUIRE_BROWSER=1`` (CI), where
-  it fails.
+* ``browser``: Debian's Chromium, one for the session (``tests/e2e/conftest.py``).
 * ``page``: a fresh context per test that fails the test when any request leaves 127.0.0.1 (seen with
   ``page.on("request")``, nothing intercepted) or any JavaScript console error or uncaught exception
   appears. Chromium logs a failed fetch as a console error ("Failed to load resource: ... 409");
@@ -43,8 +41,6 @@ ROOT = Path(__file__).resolve().parents[3]
 AXE = ROOT / "tests" / "e2e" / "vendor" / "axe.min.js"
 SHOTS = ROOT / "docs" / "console"
 ADMIN = "gov_console_admin_token_0123456789abcdefghijklmnopqrstu"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 LOCAL = {"127.0.0.1", "localhost"}
 
 
@@ -192,26 +188,6 @@ def wait_for(predicate: Any, timeout: float = 20.0, what: str = "the condition")
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    required = os.environ.get("GOVERNANCE_REQUIRE_BROWSER") == "1"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            pytest.fail("playwright is required (GOVERNANCE_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("playwright is not installed")
-    if executable is None:
-        if required:
-            pytest.fail("Debian's chromium is required (GOVERNANCE_REQUIRE_BROWSER=1) but not on PATH")
-        pytest.skip("chromium is not installed")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @dataclass
