@@ -15,11 +15,12 @@ from tests.alerts.conftest import start_receiver, stop_receiver
 
 
 def _source(ops: Ops, name: str, upstream: str, **settings: Any) -> str:
-    key = ops.server.source(name)
-    assert ops.server.admin.patch(f"/api/v1/sources/{name}", json={"upstream_url": upstream}).status_code == 200
-    if settings:
-        assert ops.server.admin.patch(f"/api/v1/sources/{name}/settings", json=settings).status_code == 200
-    return key
+    """A source with its upstream and schema controls from the start (the proxy loads them with its
+    key: the first event is judged with them)."""
+    body = {"name": name, "plan": "ecommerce", "mode": "enforce", "upstream_url": upstream, "settings": settings}
+    made = ops.server.admin.post("/api/v1/sources", json=body)
+    assert made.status_code == 201, made.text
+    return str(made.json()["write_key"])
 
 
 def _order(message_id: str, total: Any = 12, **more: Any) -> dict[str, Any]:
@@ -176,5 +177,19 @@ def test_tokens_are_created_once_listed_and_revoked(page: Any, ops: Ops, shoot: 
     revoked.wait_for()
     created = entries.filter(has_text="token.create")
     assert "bootstrap" in revoked.inner_text() and _changes(created) == {"role": "editor", "name": "ci-bot"}
+    page.goto(f"{ops.server.url}/#/audit")  # everything done in this module, newest first
+    page.get_by_role("row").filter(has_text="token.revoke").first.wait_for()
     check_a11y(page, "audit log")
     shoot(page, "audit")
+
+
+def test_the_operations_screens_reflow_at_200_percent_zoom(page: Any, ops: Ops) -> None:
+    page.set_viewport_size({"width": 640, "height": 900})  # a 1280 px window at 200 % zoom
+    sign_in(page, ops.server, at="#/overview")
+    for screen in ("#/overview", "#/quarantine?replayed=1", "#/dead-letters", "#/alerts", "#/checks", "#/channels",
+                   "#/channels/rules", "#/channels/digest", "#/audit", "#/tokens"):  # fmt: skip
+        page.goto(f"{ops.server.url}/{screen}")
+        page.locator("main h1").wait_for()
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{screen} scrolls sideways at 200 % zoom by {overflow}px"

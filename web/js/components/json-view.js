@@ -2,6 +2,8 @@
 // here", never colour alone). Paths are the violations' field paths: properties.total, items[0].sku.
 import { html } from '../lib.js';
 
+const NEWLINE = '\n'; // an expression: htm drops a literal newline at the end of a template
+
 function splitPath(path) {
   return String(path || '').split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '');
 }
@@ -35,7 +37,7 @@ export function JsonView({ value, highlight, label = 'Payload' }) {
   return html`<figure class="json-view">
     <figcaption>${label}${named}${absent.length ? ` (${absent.length === paths.length && paths.length === 1 ? 'absent from the payload' : `absent: ${absent.join(', ')}`})` : ''}</figcaption>
     <pre class="json" tabindex="0">${out.map((l) => (hit(l.path) && !l.closing
-      ? html`<mark class="hit">${l.text}</mark><span class="hit-note"> ← violation here</span>\n`
+      ? html`<mark class="hit">${l.text}</mark><span class="hit-note"> ← violation here</span>${NEWLINE}`
       : `${l.text}\n`))}</pre>
   </figure>`;
 }
