@@ -8,6 +8,8 @@ import { AlertState, SeverityBadge } from '../components/alert-bits.js';
 import { setTitle } from '../components/layout.js';
 import { ActionButton, Badge, ErrorNote, Loading, formatTime, nextId } from '../components/ui.js';
 import { href } from '../router.js';
+import { can, useMe } from '../session.js';
+import { Actor, useTokenNames } from './audit.js';
 
 const SNOOZES = [[15, '15 minutes'], [60, '1 hour'], [240, '4 hours'], [1440, '1 day'], [10080, '1 week']];
 
@@ -18,7 +20,7 @@ function value(v) {
   return String(v);
 }
 
-function Facts({ alert }) {
+function Facts({ alert, tokens }) {
   const labels = Object.entries(alert.labels || {});
   return html`<dl class="facts-grid">
     <div><dt>Check</dt><dd><a href=${href(`/checks/${encodeURIComponent(alert.check_id)}`)}>${alert.check_kind}</a> <span class="muted">${alert.check_id}</span></dd></div>
@@ -29,8 +31,8 @@ function Facts({ alert }) {
     <div><dt>${alert.resolved_at ? 'Resolved' : 'Last firing'}</dt><dd>${formatTime(alert.resolved_at || alert.last_firing_at)}</dd></div>
     <div><dt>Owner</dt><dd>${alert.owner || '—'}</dd></div>
     <div><dt>Labels</dt><dd>${labels.length ? labels.map(([k, v]) => html`<span class="label">${k}: ${v}</span>`) : '—'}</dd></div>
-    ${alert.acked_at && html`<div><dt>Acknowledged</dt><dd>${formatTime(alert.acked_at)} by <code>${alert.acked_by}</code></dd></div>`}
-    ${alert.snoozed_until && html`<div><dt>Snoozed until</dt><dd>${formatTime(alert.snoozed_until)} by <code>${alert.snoozed_by}</code></dd></div>`}
+    ${alert.acked_at && html`<div><dt>Acknowledged</dt><dd>${formatTime(alert.acked_at)} by <${Actor} actor=${alert.acked_by} tokens=${tokens} /></dd></div>`}
+    ${alert.snoozed_until && html`<div><dt>Snoozed until</dt><dd>${formatTime(alert.snoozed_until)} by <${Actor} actor=${alert.snoozed_by} tokens=${tokens} /></dd></div>`}
   </dl>`;
 }
 
@@ -67,12 +69,13 @@ function Actions({ alert, onChange }) {
   </section>`;
 }
 
-function History({ history }) {
+function History({ history, channels, tokens }) {
+  const detail = (k, v) => (k === 'channel_id' ? html`<span class="kv">channel: ${channels.get(v)?.name || v}</span> ` : html`<span class="kv">${k}: ${value(v)}</span> `);
   return html`<section aria-labelledby="al-hist"><h2 id="al-hist">History</h2>
     <table class="grid"><caption>What happened to this alert, oldest first</caption>
       <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Who</th><th scope="col">Details</th></tr></thead>
-      <tbody>${history.map((h) => html`<tr><th scope="row">${formatTime(h.at)}</th><td>${h.action}</td><td><code>${h.actor}</code></td>
-        <td>${Object.entries(h.details || {}).filter(([, v]) => v !== null).map(([k, v]) => html`<span class="kv">${k}: ${value(v)}</span> `)}</td></tr>`)}</tbody>
+      <tbody>${history.map((h) => html`<tr><th scope="row">${formatTime(h.at)}</th><td>${h.action}</td><td><${Actor} actor=${h.actor} tokens=${tokens} /></td>
+        <td>${Object.entries(h.details || {}).filter(([, v]) => v !== null).map(([k, v]) => detail(k, v))}</td></tr>`)}</tbody>
     </table></section>`;
 }
 
@@ -96,6 +99,7 @@ export function AlertPage({ params }) {
   const id = params.alert;
   const alert = useLoad(() => api.get(`/alerts/${encodeURIComponent(id)}`), [id]);
   const channels = useLoad(() => api.get('/alert-channels', { query: { limit: 500 } }), []);
+  const tokens = useTokenNames(can(useMe(), 'admin'));
   useEffect(() => setTitle(`Alert ${id}`), [id]);
   const a = alert.data;
   const byId = new Map((channels.data?.data || []).map((c) => [c.id, c]));
@@ -105,10 +109,10 @@ export function AlertPage({ params }) {
     ${alert.loading && !a && html`<${Loading} what="Loading the alert" />`}
     ${a && html`<p><${SeverityBadge} severity=${a.severity} /> <${AlertState} alert=${a} /></p>
       <p class="lede summary">${a.summary}</p>
-      <${Facts} alert=${a} />
+      <${Facts} alert=${a} tokens=${tokens} />
       ${Object.keys(a.details || {}).length > 0 && html`<details><summary>What the check measured</summary>
         <dl class="facts-grid">${Object.entries(a.details).map(([k, v]) => html`<div><dt>${k}</dt><dd>${value(v)}</dd></div>`)}</dl></details>`}
       <${Actions} alert=${a} onChange=${() => alert.reload()} />
-      <${History} history=${a.history || []} />
+      <${History} history=${a.history || []} channels=${byId} tokens=${tokens} />
       <${Notifications} notifications=${a.notifications || []} channels=${byId} />`}`;
 }
