@@ -20,6 +20,7 @@ from governance.api.routes import checks as check_routes
 from governance.db import make_engine, write_session
 from governance.migrations import ensure_current
 from governance.proxy import routes as ingest
+from governance.proxy.cors import IngestionCORS
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
 from governance.registry.tokens import create_token
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
+    app.add_middleware(IngestionCORS, paths=[route.path for route in ingest.router.routes])  # type: ignore[attr-defined]
     return app

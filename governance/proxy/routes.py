@@ -1,9 +1,12 @@
 """Segment's HTTP Tracking API: ``POST /v1/{track,identify,page,screen,group,alias,batch}``.
 
-Authenticated by the source's write key (HTTP Basic ``writeKey:`` or ``writeKey`` in the body);
-``Content-Encoding: gzip`` accepted. Accepted requests answer 200 ``{"success": true}`` once their
-outcome is committed, even when events are blocked (SDKs must not retry a block). ``/v1/validate``
-judges without storing or forwarding.
+analytics.js's short paths are aliases: ``/v1/t /p /i /s /g /a`` and ``/v1/b`` (batch). Authenticated
+by the source's write key: HTTP Basic ``writeKey:``, else ``writeKey`` in the body (on the batch
+envelope or on its messages, as analytics.js and ``navigator.sendBeacon`` send it). Bodies are
+JSON whatever their ``Content-Type`` (analytics.js sends ``text/plain``); ``Content-Encoding: gzip``
+accepted. Accepted requests answer 200 ``{"success": true}`` once their outcome is committed, even
+when events are blocked (SDKs must not retry a block). ``/v1/validate`` judges without storing or
+forwarding. CORS is ``cors.IngestionCORS``'s; a source's ``allowedOrigins`` is checked here.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from fastapi import APIRouter, Request
 
 from governance.api.responses import FastJSON
 from governance.proxy import spec
+from governance.proxy.cors import origin_allowed
+from governance.proxy.cross_source import rows_for_other_sources
 from governance.proxy.pipeline import SourceState, Verdict, judge
 from governance.proxy.spec import MessageError
-from governance.proxy.violation_events import violation_events
+from governance.proxy.timestamps import stamp
 from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
@@ -92,7 +97,12 @@ def has_big_int(raw: bytes) -> bool:
     return False
 
 
+def _body_key(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def write_key_of(request: Request, body: Any) -> str | None:
+    """HTTP Basic's user, else ``writeKey`` on the body, else on the first batch message that has one."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic" and value:
@@ -102,9 +112,13 @@ def write_key_of(request: Request, body: Any) -> str | None:
             user = ""
         if user:
             return user
-    if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
-        return str(body["writeKey"])
-    return None
+    if not isinstance(body, dict):
+        return None
+    key = _body_key(body.get("writeKey"))
+    batch = body.get("batch")
+    if key is None and isinstance(batch, list):
+        key = next((k for m in batch if isinstance(m, dict) and (k := _body_key(m.get("writeKey")))), None)
+    return key
 
 
 def _messages(body: Any, kind: str | None, single_or_batch: bool) -> list[Any] | MessageError:
@@ -118,6 +132,41 @@ def _messages(body: Any, kind: str | None, single_or_batch: bool) -> list[Any] |
     return batch
 
 
+async def _source(request: Request, key: str) -> SourceState | None:
+    runtime = request.app.state.proxy.runtime
+    state = runtime.source_for_key(key)
+    if state is None:  # perhaps created a moment ago: one (cached, rate-limited) database lookup
+        state = await asyncio.to_thread(runtime.lookup_key, key)
+    return state
+
+
+def _rejected(message: Any, kind: str | None, error: MessageError) -> Verdict:
+    fields = message if isinstance(message, dict) else {}
+    return Verdict("rejected", kind=str(fields.get("type", kind or ""))[:20],
+                   message_id=str(fields.get("messageId") or "")[:200], original=message,
+                   reason="invalid_message", error=error)  # fmt: skip
+
+
+def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int,
+               envelope_sent_at: Any, settings: Settings) -> list[Verdict]:  # fmt: skip
+    received_at = spec.now_iso()
+    salt = settings.hash_salt.get_secret_value().encode()
+    check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
+    verdicts = []
+    for message in messages:
+        if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
+            verdicts.append(_rejected(message, kind, spec.EVENT_TOO_LARGE))
+            continue
+        if isinstance(message, dict):
+            if _body_key(message.get("writeKey")) not in (None, key):
+                verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH))
+                continue
+            stamp(message, envelope_sent_at=envelope_sent_at, received_at=received_at)
+        verdicts.append(judge(message, state, kind=kind, received_at=received_at,
+                              max_depth=settings.max_json_depth, salt=salt))  # fmt: skip
+    return verdicts
+
+
 async def _judge_request(request: Request, kind: str | None, *, single_or_batch: bool = False
                          ) -> tuple[SourceState, list[Verdict]] | FastJSON:  # fmt: skip
     proxy = request.app.state.proxy
@@ -129,28 +178,21 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     key = write_key_of(request, body)
     if key is None:
         return _error(401, spec.MISSING_WRITE_KEY)
-    state = proxy.runtime.source_for_key(key)
+    state = await _source(request, key)
     if state is None:
         return _error(401, spec.INVALID_WRITE_KEY)
+    origin = request.headers.get("origin")
+    if origin is not None and not origin_allowed(state.settings.allowedOrigins, origin):
+        return _error(403, spec.ORIGIN_NOT_ALLOWED)
     messages = _messages(body, kind, single_or_batch)
     if isinstance(messages, MessageError):
         return _error(400, messages)
     if len(messages) > settings.max_batch_events:
         return _error(413, spec.TOO_MANY_EVENTS)
-    received_at = spec.now_iso()
-    salt = settings.hash_salt.get_secret_value().encode()
+    envelope_sent_at = body.get("sentAt") if kind is None and isinstance(body, dict) else None
     started = time.perf_counter()
-    verdicts = []
-    check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
-    for message in messages:
-        if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
-            fields = message if isinstance(message, dict) else {}
-            verdicts.append(Verdict("rejected", kind=str(fields.get("type", kind or ""))[:20],
-                                    message_id=str(fields.get("messageId") or "")[:200], original=message,
-                                    reason="invalid_message", error=spec.EVENT_TOO_LARGE))  # fmt: skip
-            continue
-        verdicts.append(judge(message, state, kind=kind, received_at=received_at,
-                              max_depth=settings.max_json_depth, salt=salt))  # fmt: skip
+    verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, envelope_sent_at=envelope_sent_at,
+                          settings=settings)  # fmt: skip
     proxy.metrics.observe_validation(time.perf_counter() - started, len(messages))
     return state, verdicts
 
@@ -166,12 +208,7 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         status = 413 if verdicts[0].error is spec.EVENT_TOO_LARGE else 400
         proxy.metrics.request(kind, status)
         return _error(status, verdicts[0].error)
-    extra = []
-    target = proxy.runtime.violations_target(state)
-    if target is not None:
-        received_at = spec.now_iso()
-        extra = [(target, v) for verdict in verdicts if verdict.violations
-                 for v in violation_events(state, verdict, received_at)]  # fmt: skip
+    extra = rows_for_other_sources(proxy.runtime, state, verdicts, spec.now_iso())
     try:
         await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
     except Exception:
@@ -183,18 +220,27 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
     return FastJSON({"success": True})
 
 
-for _kind in ("track", "identify", "page", "screen", "group", "alias"):
+SHORT = {"track": "t", "identify": "i", "page": "p", "screen": "s", "group": "g", "alias": "a"}  # analytics.js
+
+
+for _kind, _short in SHORT.items():
 
     async def _endpoint(request: Request, _k: str = _kind) -> FastJSON:
         return await ingest(request, _k)
 
     router.add_api_route(f"/v1/{_kind}", _endpoint, methods=["POST"], summary=f"Segment {_kind} call",
                          name=f"ingest_{_kind}")  # fmt: skip
+    router.add_api_route(f"/v1/{_short}", _endpoint, methods=["POST"], name=f"ingest_{_kind}_short",
+                         summary=f"Segment {_kind} call (analytics.js short path)")  # fmt: skip
 
 
-@router.post("/v1/batch", summary="Segment batch (what every SDK sends)")
 async def batch(request: Request) -> FastJSON:
     return await ingest(request, None)
+
+
+router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch (what every SDK sends)")
+router.add_api_route("/v1/b", batch, methods=["POST"], name="batch_short",
+                     summary="Segment batch (analytics.js short path, batching delivery)")
 
 
 @router.post("/v1/validate", summary="Judge a message or batch: verdicts and violations, nothing stored")

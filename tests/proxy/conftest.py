@@ -35,6 +35,16 @@ class Upstream:
 
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
+    yield from serve_upstream()
+
+
+@pytest.fixture
+def other_upstream() -> Iterator[Upstream]:
+    """A second recording upstream (for a second source)."""
+    yield from serve_upstream()
+
+
+def serve_upstream() -> Iterator[Upstream]:
     state = Upstream()
 
     class Handler(BaseHTTPRequestHandler):
