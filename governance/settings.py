@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(32 * 1024, ge=1024, description="Largest single event, in bytes")
     max_batch_bytes: int = Field(500 * 1024, ge=1024, description="Largest request body after gzip")
     max_batch_events: int = Field(2500, ge=1, description="Most events in one batch")
-    max_json_depth: int = Field(32, ge=2, le=256, description="Deepest nesting accepted in a JSON body")
+    max_json_depth: int = Field(
+        32, ge=2, le=200, description="Deepest nesting of one message (at most 200: orjson writes 254 levels)"
+    )
     max_api_body_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, description="Largest REST API request body (plans, imports)"
     )
