@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from governance.ssrf import parse_networks
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVERNANCE_", extra="ignore")
@@ -62,6 +64,22 @@ class Settings(BaseSettings):
         3 * 3600.0, gt=0, description="Age after which a retried event is dead-lettered"
     )
     forward_batch_size: int = Field(100, ge=1, le=2500, description="Events per upstream /v1/batch")
+    forward_concurrency: int = Field(
+        8, ge=1, le=64, description="Sources a worker forwards to at once (each in its own lane: one slow "
+        "upstream delays only its own source)"
+    )
+    forward_lease_s: float = Field(
+        60.0, ge=1, description="How long claimed outbox rows stay reserved for one worker; renewed every "
+        "quarter of it while their delivery runs, so another worker claims them only after this one died"
+    )
+    upstream_allowed_networks: list[str] = Field(
+        default_factory=list, description="CIDRs upstream URLs may reach although link-local (cloud metadata "
+        "addresses stay refused); loopback and private networks are allowed without this"
+    )
+    upstream_denied_networks: list[str] = Field(
+        default_factory=list, description="CIDRs upstream URLs may never reach (e.g. 10.0.0.0/8), checked "
+        "before the allowed ones"
+    )
     # transformations
     hash_salt: SecretStr = Field(
         SecretStr("change-me-hash-salt"),
@@ -115,6 +133,11 @@ class Settings(BaseSettings):
             raise ValueError("retry_base_s must not exceed retry_max_s")
         if self.smtp_password is not None and not self.smtp_username:
             raise ValueError("smtp_password is set but smtp_username is not")
+        for name in ("upstream_allowed_networks", "upstream_denied_networks", "webhook_allowed_networks"):
+            try:
+                parse_networks(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         if not self.database_url.startswith(("sqlite", "postgresql")):
             raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
         return self

@@ -41,7 +41,7 @@ def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> 
     try:
         while not stop.is_set():
             try:
-                handled = forwarder.run_once()
+                handled = forwarder.dispatch()
                 if time.monotonic() - last_housekeeping > HOUSEKEEPING_S:
                     housekeeping(engine, settings)
                     last_housekeeping = time.monotonic()

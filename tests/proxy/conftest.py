@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,8 @@ class Upstream:
     url: str = ""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # how long it takes to answer (a hanging upstream)
+    body: bytes = b'{"success": true}'  # what it answers with
     requests: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,6 +54,8 @@ def serve_upstream() -> Iterator[Upstream]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            if state.delay_s:
+                time.sleep(state.delay_s)
             status = state.status
             if status < 300:
                 with state.lock:
@@ -63,7 +68,7 @@ def serve_upstream() -> Iterator[Upstream]:
                 self.send_header(key, value)
             self.send_header("content-type", "application/json")
             self.end_headers()
-            self.wfile.write(b'{"success": true}')
+            self.wfile.write(state.body)
 
         def log_message(self, *args: Any) -> None:
             pass

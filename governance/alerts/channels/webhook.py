@@ -24,7 +24,7 @@ import httpx
 import orjson
 
 from governance.alerts import signing
-from governance.alerts.ssrf import UnresolvableHost, UnsafeUrl, vet_url
+from governance.ssrf import UnresolvableHost, UnsafeUrl, vet_url
 
 RETRY_SCHEDULE_S: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000)
 USER_AGENT = "governance-alerts/1"
