@@ -12,18 +12,17 @@ from fastapi.responses import PlainTextResponse
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
-from governance.api.responses import FastJSON
 from governance.api.routes import admin, events, formats, plans, sources, transformations
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
-from governance.db import make_engine, write_session
-from governance.migrations import ensure_current
+from governance.bootstrap import bootstrap
+from governance.db import make_engine
+from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
 from governance.proxy.cors import IngestionCORS
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
-from governance.registry.tokens import create_token
 from governance.settings import Settings
 
 log = logging.getLogger("governance")
@@ -46,16 +45,6 @@ class BodyLimit:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-
-def bootstrap(settings: Settings, engine: Any) -> None:
-    """Check the schema (an empty database is created, an old one refused) and register the
-    bootstrap admin token, if configured."""
-    ensure_current(engine)
-    if settings.bootstrap_admin_token is not None:
-        with write_session(engine) as session:
-            create_token(session, role="admin", name="bootstrap", actor="bootstrap",
-                         secret=settings.bootstrap_admin_token.get_secret_value())  # fmt: skip
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -29,13 +29,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from governance.clock import as_utc, epoch_minute, utcnow
 from governance.db import writer
 from governance.proxy.leases import Leases
 from governance.proxy.tables import DeadLetterRow, DeliveryCountRow, ForwardStatRow, OutboxRow
@@ -50,21 +51,13 @@ ORPHANS_EVERY_S = 60.0  # how often rows of sources that no longer exist are loo
 NO_UPSTREAM_DELAY_S = 30.0
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _minute(value: datetime) -> int:
-    return int(_aware(value).timestamp() // 60)
-
-
 class Forwarder:
     def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], datetime] | None = None,
                  client: httpx.Client | None = None) -> None:  # fmt: skip
         self.reader = engine
         self.engine = writer(engine)
         self.settings = settings
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
         self.client = client or new_client(settings)
         self.rng = random.Random()
         self.lease = timedelta(seconds=settings.forward_lease_s)
@@ -213,9 +206,9 @@ class Forwarder:
 
     def _record_delivery(self, conn: Any, source_id: str, rows: list[Any], now: datetime) -> None:
         """``forward_stats`` by delivery minute (latency) and ``delivery_counts`` by receipt minute."""
-        seconds = [max(0.0, (now - _aware(r.created_at)).total_seconds()) for r in rows]
+        seconds = [max(0.0, (now - as_utc(r.created_at)).total_seconds()) for r in rows]
         stats = ForwardStatRow.__table__  # type: ignore[attr-defined]
-        stmt = self._upsert()(stats).values(minute=_minute(now), source_id=source_id, delivered=len(seconds),
+        stmt = self._upsert()(stats).values(minute=epoch_minute(now), source_id=source_id, delivered=len(seconds),
                                             latency_sum_s=sum(seconds), latency_max_s=max(seconds))  # fmt: skip
         biggest = func.max if self.engine.dialect.name == "sqlite" else func.greatest
         conn.execute(stmt.on_conflict_do_update(
@@ -226,7 +219,7 @@ class Forwarder:
         counts = DeliveryCountRow.__table__  # type: ignore[attr-defined]
         by_minute: defaultdict[int, int] = defaultdict(int)
         for row in rows:
-            by_minute[_minute(row.created_at)] += 1
+            by_minute[epoch_minute(row.created_at)] += 1
         for minute, n in sorted(by_minute.items()):
             up = self._upsert()(counts).values(minute=minute, source_id=source_id, delivered=n)
             conn.execute(up.on_conflict_do_update(index_elements=["minute", "source_id"],
@@ -245,7 +238,7 @@ class Forwarder:
             dead, retry = [], defaultdict(list)
             for row in rows:  # attempts per row: a chunk may hold rows of different histories
                 tries = row.attempts + 1
-                if final or (tries >= self.settings.dead_letter_min_tries and now - _aware(row.created_at) >= after):
+                if final or (tries >= self.settings.dead_letter_min_tries and now - as_utc(row.created_at) >= after):
                     dead.append(row)
                 else:
                     retry[tries].append(row.id)
@@ -253,7 +246,7 @@ class Forwarder:
                 reason = result.error or "upstream refused"
                 conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]
                     {"source_id": source_id, "message_id": r.message_id, "payload": r.payload,
-                     "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": _aware(r.created_at),
+                     "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": as_utc(r.created_at),
                      "created_at": now} for r in dead])  # fmt: skip
                 conn.execute(delete(table).where(table.c.id.in_([r.id for r in dead])))
                 log.warning("dead-lettered %d event(s) of %s: %s", len(dead), source_id, reason)

@@ -6,8 +6,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 
-from governance.proxy.pipeline import Verdict
-
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 
@@ -25,10 +23,11 @@ class Metrics:
         with self._lock:
             self.requests[(endpoint, status)] += 1
 
-    def events(self, verdicts: Iterable[Verdict]) -> None:
+    def events(self, outcomes: Iterable[str]) -> None:
+        """Count committed events by their final outcome."""
         with self._lock:
-            for verdict in verdicts:
-                self.events_by_outcome[verdict.outcome] += 1
+            for outcome in outcomes:
+                self.events_by_outcome[outcome] += 1
 
     def observe_validation(self, seconds: float, events: int) -> None:
         with self._lock:

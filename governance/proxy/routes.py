@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 
-from governance.api.responses import FastJSON
+from governance.jsonresponse import FastJSON
 from governance.proxy import spec
 from governance.proxy.cors import origin_allowed
 from governance.proxy.cross_source import rows_for_other_sources
@@ -184,12 +184,12 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         return _error(status, verdicts[0].error)
     extra = rows_for_other_sources(proxy.runtime, state, verdicts, spec.now_iso())
     try:
-        await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
+        outcomes = await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
         return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
                               status_code=503, headers={"Retry-After": "5"})  # fmt: skip
-    proxy.metrics.events(verdicts)
+    proxy.metrics.events(outcomes)  # final: the store reports duplicates back
     proxy.metrics.request(kind or "batch", 200)
     return FastJSON({"success": True})
 
