@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
-from governance.api.routes import admin, events, formats, plans, sources, transformations
+from governance.api.routes import admin, events, formats, ledger, plans, sources, transformations
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
@@ -72,14 +72,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     install_error_handlers(app)
     routers = (formats.router, plans.router, sources.router, transformations.router, events.router, admin.router,
-               check_routes.router, alert_routes.router, channel_routes.router, ingest.router)
+               check_routes.router, alert_routes.router, channel_routes.router, ledger.router, ingest.router)
     for router in routers:
         app.include_router(router)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
     def metrics() -> PlainTextResponse:
         gauges = outbox_gauges(engine)
-        return PlainTextResponse(app.state.proxy.metrics.render(gauges), media_type="text/plain; version=0.0.4")
+        text = app.state.proxy.metrics.render(gauges) + "\n".join(ops_metric_lines(engine)) + "\n"
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -11,7 +11,9 @@ of them sees it; a limit checked later, or by dumping, fails everybody's commit 
               into a float silently
     request   <= max_batch_events messages (``routes``)
     message   nests <= max_json_depth levels (the setting is bounded well below 254); its compact
-              JSON <= max_event_bytes, measured only once its depth is known to be writable
+              JSON <= max_event_bytes, measured only once its depth is known to be writable; no
+              U+0000 anywhere (PostgreSQL's text columns cannot hold it, so an event name or a
+              messageId with one would fail the commit)
 
 A message refused here becomes ``Refused``: its verdict is ``rejected`` with the limit's error, and
 what is kept of it (``preview``) is cut at the depth limit and stripped of credentials, so the
@@ -31,7 +33,7 @@ from governance.proxy.pipeline import Verdict
 from governance.proxy.spec import MessageError, nesting_ok
 
 CUT = "\u2026"  # what stands in for a container below the depth limit in a refused message's preview
-LIMIT_CODES = frozenset({spec.TOO_DEEP.code, spec.EVENT_TOO_LARGE.code})  # replay cannot pass these
+LIMIT_CODES = frozenset({spec.TOO_DEEP.code, spec.EVENT_TOO_LARGE.code, spec.NUL_CHARACTER.code})  # never replayed
 
 # 2**63 has 19 digits: a body without a run of 19 digits holds no out-of-range integer. Mapping
 # every digit to "0" and searching for 19 zeros is ~20x faster than a regex on a 500 KB body.
@@ -39,6 +41,9 @@ DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 LONG_RUN = b"0" * 19
 # an integer token outside strings: not part of a fraction or an exponent
 INTEGER = re.compile(rb"(?<![\d.eE+-])-?\d{19,}(?![\d.eE])")
+# JSON can only spell U+0000 as the escape \u0000: one preceded by an even run of backslashes
+NUL_ESCAPE = b"\\u0000"
+NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _outside_strings(raw: bytes) -> bytes:
@@ -55,6 +60,12 @@ def out_of_range_integer(raw: bytes) -> bool:
     if raw.translate(DIGITS_AS_ZERO).find(LONG_RUN) < 0:
         return False
     return any(not -(2**63) <= int(m[0]) < 2**64 for m in INTEGER.finditer(_outside_strings(raw)))
+
+
+def has_nul(message: Any) -> bool:
+    """True when a string (or key) anywhere in ``message`` holds U+0000 (its depth is writable)."""
+    text = orjson.dumps(message)
+    return NUL_ESCAPE in text and NUL.search(text) is not None
 
 
 def cut(value: Any, remaining: int) -> Any:
@@ -83,8 +94,8 @@ class Refused:
         kind_ = kind or fields.get("type")
         msg_id = fields.get("messageId")
         preview = spec.without_credentials(cut(message, max_depth))
-        return cls(error, kind_[:20] if isinstance(kind_, str) else "",
-                   msg_id if isinstance(msg_id, str) else "", preview)  # fmt: skip
+        kind_ = kind_[:20].replace("\0", "\ufffd") if isinstance(kind_, str) else ""
+        return cls(error, kind_, msg_id.replace("\0", "\ufffd") if isinstance(msg_id, str) else "", preview)
 
     def verdict(self) -> Verdict:
         return Verdict("rejected", kind=self.kind, message_id=self.message_id, original=self.preview,
@@ -92,8 +103,9 @@ class Refused:
 
 
 def limit_messages(messages: list[Any], *, kind: str | None, max_depth: int, max_event_bytes: int,
-                   body_bytes: int) -> list[Any]:  # fmt: skip
-    """``messages`` with every one over the depth or size limit replaced by its ``Refused``."""
+                   body_bytes: int, nul: bool) -> list[Any]:  # fmt: skip
+    """``messages`` with every one over a limit replaced by its ``Refused`` (``nul``: the body spells
+    U+0000 somewhere, so each message is checked for it)."""
     check_size = body_bytes > max_event_bytes  # a small body cannot hold an oversized event
     out: list[Any] = []
     for message in messages:
@@ -101,6 +113,8 @@ def limit_messages(messages: list[Any], *, kind: str | None, max_depth: int, max
             out.append(Refused.of(message, spec.TOO_DEEP, max_depth=max_depth, kind=kind))
         elif check_size and len(orjson.dumps(message)) > max_event_bytes:  # writable: its depth is known
             out.append(Refused.of(message, spec.EVENT_TOO_LARGE, max_depth=max_depth, kind=kind))
+        elif nul and has_nul(message):
+            out.append(Refused.of(message, spec.NUL_CHARACTER, max_depth=max_depth, kind=kind))
         else:
             out.append(message)
     return out

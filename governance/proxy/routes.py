@@ -16,7 +16,7 @@ import base64
 import binascii
 import time
 import zlib
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from fastapi import APIRouter, Request
@@ -25,7 +25,7 @@ from governance.jsonresponse import FastJSON
 from governance.proxy import spec
 from governance.proxy.cors import origin_allowed
 from governance.proxy.cross_source import rows_for_other_sources
-from governance.proxy.limits import Refused, limit_messages, out_of_range_integer
+from governance.proxy.limits import NUL_ESCAPE, Refused, limit_messages, out_of_range_integer
 from governance.proxy.pipeline import SourceState, Verdict, judge
 from governance.proxy.spec import MessageError
 from governance.proxy.timestamps import stamp
@@ -43,8 +43,14 @@ class BodyError(Exception):
         self.status, self.error = status, error
 
 
-async def read_payload(request: Request, settings: Settings) -> Any:
-    """The body, gunzipped and parsed, within the batch size limit."""
+class Payload(NamedTuple):
+    body: Any
+    size: int  # bytes after gzip
+    nul: bool  # the text spells U+0000 somewhere (``limits.limit_messages`` then checks each message)
+
+
+async def read_payload(request: Request, settings: Settings) -> Payload:
+    """The body, gunzipped and parsed, within the batch size limit (``limits`` has the rest)."""
     limit = settings.max_batch_bytes
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -71,7 +77,7 @@ async def read_payload(request: Request, settings: Settings) -> Any:
         raise BodyError(400, spec.TOO_DEEP if too_deep else spec.INVALID_JSON) from None
     if out_of_range_integer(raw):
         raise BodyError(400, spec.INVALID_JSON)
-    return body, len(raw)
+    return Payload(body, len(raw), NUL_ESCAPE in raw)
 
 
 def _body_key(value: Any) -> str | None:
@@ -121,13 +127,13 @@ def _rejected(message: Any, kind: str | None, error: MessageError, max_depth: in
     return Refused.of(message, error, max_depth=max_depth, kind=kind).verdict()
 
 
-def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int,
+def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int, nul: bool,
                envelope_sent_at: Any, settings: Settings) -> list[Verdict]:  # fmt: skip
     received_at = spec.now_iso()
     salt = settings.hash_salt.get_secret_value().encode()
     verdicts = []
     for message in limit_messages(messages, kind=kind, max_depth=settings.max_json_depth,
-                                  max_event_bytes=settings.max_event_bytes, body_bytes=size):  # fmt: skip
+                                  max_event_bytes=settings.max_event_bytes, body_bytes=size, nul=nul):  # fmt: skip
         if isinstance(message, Refused):
             verdicts.append(message.verdict())
             continue
@@ -146,7 +152,7 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     proxy = request.app.state.proxy
     settings: Settings = request.app.state.settings
     try:
-        body, size = await read_payload(request, settings)
+        body, size, nul = await read_payload(request, settings)
     except BodyError as exc:
         return _error(exc.status, exc.error)
     key = write_key_of(request, body)
@@ -165,8 +171,8 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
         return _error(413, spec.TOO_MANY_EVENTS)
     envelope_sent_at = body.get("sentAt") if kind is None and isinstance(body, dict) else None
     started = time.perf_counter()
-    verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, envelope_sent_at=envelope_sent_at,
-                          settings=settings)  # fmt: skip
+    verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, nul=nul,
+                          envelope_sent_at=envelope_sent_at, settings=settings)  # fmt: skip
     proxy.metrics.observe_validation(time.perf_counter() - started, len(messages))
     return state, verdicts
 
