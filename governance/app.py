@@ -18,12 +18,14 @@ from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
 from governance.bootstrap import bootstrap
 from governance.db import make_engine
+from governance.health import health, ops_metric_lines
 from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
 from governance.proxy.cors import IngestionCORS
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
 from governance.settings import Settings
+from governance.timeouts import BodyDeadline
 
 log = logging.getLogger("governance")
 
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=FastJSON,
         lifespan=lifespan,
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     bootstrap(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
@@ -82,10 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         text = app.state.proxy.metrics.render(gauges) + "\n".join(ops_metric_lines(engine)) + "\n"
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/healthz", tags=["ops"], summary="Liveness: ok, or degraded while serve's worker is down")
+    def healthz() -> dict[str, Any]:
+        return health()
 
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
+    app.add_middleware(BodyDeadline, timeout_s=settings.request_body_timeout_s)
     app.add_middleware(IngestionCORS, paths=[route.path for route in ingest.router.routes])  # type: ignore[attr-defined]
     return app

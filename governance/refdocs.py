@@ -32,14 +32,46 @@ CLI_INTRO = """# Command line
 
 `governance` is installed with the package (`.venv/bin/governance` after `make run` or `make test`).
 Commands that talk to a running server take `--url` and `--token`, defaulting to the
-`GOVERNANCE_URL` and `GOVERNANCE_TOKEN` environment variables; commands that work on files or on
-the local database need neither. `--json` prints machine-readable output where a program reads it.
+`GOVERNANCE_URL` and `GOVERNANCE_TOKEN` environment variables; commands that work on files need
+neither.
 
-Exit codes a CI job can use: `0` success; `1` lint errors, or events that would be blocked
-(`validate`); `2` an invalid plan, file or request; `3` an incompatible change refused by
-`plan push --publish`.
+## Output
+
+- **stdout carries the result** (the plan YAML, the changes, the table, the token), **stderr
+  the diagnostics** (errors, import reports, progress, hints), so `governance ... | grep` and
+  `x=$(governance ...)` see only the result.
+- Human output is plain lines. The CLI never wraps a line: a terminal soft-wraps it, a pipe or a
+  CI log gets it whole (`events."Completed Order".properties.total: ...` stays on one line).
+  Colour only on a terminal, and never with `NO_COLOR` set. Tables are aligned columns with
+  capitalised headers, nothing cut.
+- **`--json`** (every command takes it) prints one JSON document on stdout, in the shape given
+  under the command below; keys are only ever added. With `--json` an error (exit 2 or 3) is one
+  line on stderr, `{"error": {"code", "message", "status", "details"}}`, where `code` is the
+  server's stable error code (see [the REST API](rest-api.md#error-codes)) or one of the CLI's
+  (`file_error`, `no_database`, `no_target`, `database_unreachable`, `unreachable`,
+  `not_the_api`, `http_error`) and `status` the HTTP status (`0`: no answer; `null`: not from
+  the server). Usage errors (an unknown option, a missing argument) are found before a command
+  runs and are plain text, exit 2. A `change` in a shape below is one entry of the REST diff:
+  `{"kind", "path", "event", "category", "backward", "forward", "message", "old", "new"}`.
+
+## Exit codes
+
+{exit_codes}
+A CI job gates on these: `plan lint` and `plan check` (or `plan diff NAME@latest FILE`) on a pull
+request, `plan push --publish` on the main branch ([plans in CI](../how-to/plans-in-ci.md)).
+
+## Two commands with a choice to know
+
+- `token create` writes to a database only when one is named, with `--database-url` or
+  `GOVERNANCE_DATABASE_URL`, and only if it already exists (SQLite: the file; PostgreSQL: the
+  tables): that is how the first admin token is made. Otherwise it asks the server at `--url`,
+  which needs an admin `--token`. With neither it refuses with exit 2 and creates nothing.
+- `serve --demo` mints a fresh admin token and demo write key at every start and **revokes**
+  the ones earlier `--demo` starts minted (they are stored hashed, so they cannot be shown
+  again); the banner says how many it revoked.
 
 """
+
 
 REST_INTRO = """# REST API
 
@@ -88,8 +120,15 @@ def cli_commands() -> list[tuple[str, Any]]:
     return _commands(typer.main.get_command(app), "governance")
 
 
+def exit_code_table() -> str:
+    from governance.cli.output import EXIT_CODES
+
+    rows = [f"| `{code}` | {meaning} | {example} |" for code, meaning, example in EXIT_CODES]
+    return "\n".join(["| code | meaning | for example |", "|---|---|---|", *rows]) + "\n"
+
+
 def cli_page() -> str:
-    parts = [CLI_INTRO]
+    parts = [CLI_INTRO.replace("{exit_codes}", exit_code_table())]
     for path, command in cli_commands():
         parts.append(f"## `{path}`\n\n{(command.help or '').strip()}\n")
         options = []

@@ -36,6 +36,25 @@ class Settings(BaseSettings):
     plans_dir: str | None = Field(
         None, description="Directory of plan YAML files published at start-up (used by `make run`)"
     )
+    request_head_timeout_s: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's headers (`governance serve`); 408 after it"
+    )
+    request_body_timeout_s: float = Field(
+        20.0, gt=0, description="Time a client has to send a request's body, from its first byte; 408 after it"
+    )
+    commit_timeout_s: float = Field(
+        10.0, gt=0, le=14, description="Longest an ingestion request waits for its commit before it is answered "
+        "503 (below the SDKs' 15 s timeout, so they retry rather than give up)"
+    )
+    db_lock_timeout_s: float = Field(
+        5.0, gt=0, description="Longest the proxy's commit waits for a locked database (SQLite busy_timeout, "
+        "PostgreSQL lock_timeout) before it fails and the request is answered 503"
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite's synchronous mode: FULL (default) makes every commit survive a power loss "
+        "or an OS crash; NORMAL is faster and survives a process crash, but the last commits before a power "
+        "loss may be lost (see docs/operations/durability.md)"
+    )
     # plan distribution
     plan_refresh_s: float = Field(
         0.5, gt=0, le=1.0, description="How often web processes poll for plan and source changes"
@@ -123,7 +142,9 @@ class Settings(BaseSettings):
     digest_hour: int = Field(8, ge=0, le=23, description="UTC hour of the daily digest until set over REST")
     # logging
     access_log: bool = Field(False, description="Log every HTTP request (off: the proxy's hot path stays quiet)")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of serve and worker (stderr); APScheduler's routine job runs show only at DEBUG"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, func, select
 
 from governance.proxy.tables import DeadLetterRow, DeliveryCountRow, EventCountRow, OutboxRow, QuarantineRow
 
@@ -93,16 +93,17 @@ def _counts(conn: Any, ledger: Ledger) -> None:
 
 def _quarantine(conn: Any, ledger: Ledger, since: datetime, until: datetime) -> None:
     c = QuarantineRow.__table__.c  # type: ignore[attr-defined]
-    replayed = and_(c.replayed_at.is_not(None), c.replay_outcome.in_(REPLAY_FORWARDED))
-    query = (select(c.reason == "invalid_message", c.replay_outcome, replayed, func.count())
+    unreplayed = c.replayed_at.is_(None)
+    query = (select(c.reason, c.replay_outcome, unreplayed, func.count())
              .where(c.source_id == ledger.source_id, c.received_at >= since, c.received_at < until)
-             .group_by(c.reason == "invalid_message", c.replay_outcome, replayed))  # fmt: skip
-    for invalid, replay_outcome, was_replayed, n in conn.execute(query):
-        if was_replayed and replay_outcome == "already_forwarded":
+             .group_by(c.reason, c.replay_outcome, unreplayed))  # fmt: skip
+    for reason, replay_outcome, not_replayed, n in conn.execute(query):
+        replayed = not not_replayed and replay_outcome in REPLAY_FORWARDED
+        if replayed and replay_outcome == "already_forwarded":
             ledger.deduplicated += int(n)
-        elif was_replayed:
+        elif replayed:
             continue  # forwarded by a replay: counted where its outbox row is now
-        elif invalid:
+        elif reason == "invalid_message":
             ledger.rejected += int(n)
         else:
             ledger.quarantined += int(n)

@@ -16,6 +16,7 @@ import base64
 import binascii
 import time
 import zlib
+from concurrent.futures import Future
 from typing import Any, NamedTuple
 
 import orjson
@@ -177,6 +178,12 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     return state, verdicts
 
 
+async def committed(future: Future[list[str]], settings: Settings) -> list[str]:
+    """The commit's outcomes, or TimeoutError after ``commit_timeout_s`` (answered 503: the commit
+    may still land, and the SDK's retry is then deduplicated by its messageIds)."""
+    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.commit_timeout_s)
+
+
 async def ingest(request: Request, kind: str | None) -> FastJSON:
     judged = await _judge_request(request, kind)
     proxy = request.app.state.proxy
@@ -190,7 +197,7 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         return _error(status, verdicts[0].error)
     extra = rows_for_other_sources(proxy.runtime, state, verdicts, spec.now_iso())
     try:
-        outcomes = await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
+        outcomes = await committed(proxy.store.submit(state.id, verdicts, extra), request.app.state.settings)
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
         return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},

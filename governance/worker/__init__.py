@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from governance.settings import Settings
 
 
-def run_worker(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
+def run_worker(settings: Settings | None = None, stop: threading.Event | None = None, *,
+               json_logs: bool = False) -> None:  # fmt: skip
     """Run the worker until SIGTERM/SIGINT or ``stop`` (see ``process.run_worker``)."""
     from governance.worker import process
 
-    process.run_worker(settings, stop)
+    process.run_worker(settings, stop, json_logs=json_logs)
 
 
 __all__ = ["run_worker"]

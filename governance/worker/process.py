@@ -16,9 +16,11 @@ from sqlalchemy import Engine
 from governance.bootstrap import bootstrap
 from governance.clock import utcnow
 from governance.db import make_engine
+from governance.logs import configure_logging
 from governance.proxy.forwarder import Forwarder
 from governance.settings import Settings
 from governance.worker.housekeeping import EXPIRY_EVERY_S, forget_expired
+from governance.worker.supervisor import watch_parent
 
 log = logging.getLogger("governance.worker")
 
@@ -44,14 +46,17 @@ def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> 
         forwarder.close()
 
 
-def run_worker(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
+def run_worker(
+    settings: Settings | None = None, stop: threading.Event | None = None, *, json_logs: bool = False
+) -> None:
     settings = settings or Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, json_lines=json_logs)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    engine = make_engine(settings.database_url)
+    watch_parent(stop)  # supervised by serve: stop when serve is gone
+    engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     bootstrap(settings, engine)
     log.info("worker started")
     scheduler: threading.Thread | None = None

@@ -20,12 +20,12 @@ from governance.proxy.ledger import ledger_of
 from governance.registry.sources import get_source
 
 router = APIRouter(prefix="/api/v1", tags=["observability"])
-When = Annotated[datetime | None, Query(description="ISO 8601; minutes of receipt, whole (rounded out)")]
+From = Annotated[datetime | None, Query(alias="from", description="Start (ISO 8601), rounded down to the minute")]
+To = Annotated[datetime | None, Query(description="End (ISO 8601, exclusive), rounded up to the minute; default now")]
 
 
 @router.get("/sources/{source}/ledger", summary="Conservation ledger: received = where every event is now")
-def ledger(source: str, engine: EngineDep, _actor: Viewer, from_: When = Query(None, alias="from"),
-           to: When = None) -> dict[str, Any]:  # fmt: skip
+def ledger(source: str, engine: EngineDep, _actor: Viewer, from_: From = None, to: To = None) -> dict[str, Any]:
     """Events received in ``[from, to)`` (whole minutes: ``from`` rounded down, ``to`` up; default:
     everything up to now) by where they are now; ``difference`` is 0 when nothing was lost."""
     with read_session(engine) as session:
