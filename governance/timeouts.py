@@ -1,7 +1,8 @@
 """Bounded waits for slow clients: the time to send a request's head, and its body.
 
     head   ``request_head_timeout_s`` from the connection's first byte (or from the end of the
-           previous response on a kept-alive connection) to the end of the request headers;
+           previous response on a kept-alive connection) to the end of the request headers, which
+           may be ``MAX_HEAD_BYTES`` long (431 beyond);
            enforced in the HTTP protocol (``HeadTimeoutProtocol``, uvicorn's httptools protocol
            with a timer), since no ASGI application runs before the head is complete. On expiry
            the connection gets ``408 Request Timeout`` and is closed.
@@ -22,15 +23,35 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from governance.api.errors import error_response
 from governance.settings import Settings
 
-_HEAD_408_BODY = b'{"code":"request_timeout","message":"request head not received in time"}'
-REQUEST_TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-                       b"content-length: %d\r\n\r\n%s" % (len(_HEAD_408_BODY), _HEAD_408_BODY))  # fmt: skip
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers longer than this are refused with 431
+
+
+_TOO_LARGE = orjson.dumps({"code": "head_too_large",
+                           "message": f"request line and headers are larger than {MAX_HEAD_BYTES} bytes"})  # fmt: skip
+
+
+def _answer(status: bytes, body: bytes) -> bytes:
+    return (b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\nconnection: close\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(body), body))  # fmt: skip
+
+
+REQUEST_TIMEOUT_408 = _answer(b"408 Request Timeout", orjson.dumps({"code": "request_timeout",
+                                                                    "message": "request head not received in time"}))
+HEAD_TOO_LARGE_431 = _answer(b"431 Request Header Fields Too Large", _TOO_LARGE)
+
+
+async def _head_too_large(scope: Any, receive: Any, send: Any) -> None:
+    """The application a request whose complete head is too large gets instead of ours."""
+    await send({"type": "http.response.start", "status": 431,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})  # fmt: skip
+    await send({"type": "http.response.body", "body": _TOO_LARGE})
 
 
 class HeadTimeoutProtocol(HttpToolsProtocol):
@@ -41,7 +62,16 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
         self._arm_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        reading_head = getattr(self, "_head_timer", None) is not None
+        if reading_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if reading_head and self._head_timer is not None and self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse(HEAD_TOO_LARGE_431)  # still no end of the head after this many bytes
 
     def _arm_head_timer(self) -> None:
         if getattr(self, "_head_timer", None) is None:
@@ -54,17 +84,30 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
+        self._refuse(REQUEST_TIMEOUT_408)
+
+    def _refuse(self, answer: bytes) -> None:
+        self._disarm_head_timer()
         if not self.transport.is_closing():
-            self.transport.write(REQUEST_TIMEOUT_408)
+            self.transport.write(answer)
             self.transport.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._head_bytes = 0
         self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
         self._disarm_head_timer()
-        super().on_headers_complete()
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size <= MAX_HEAD_BYTES:
+            super().on_headers_complete()
+            return
+        app, self.app = self.app, _head_too_large  # this request only
+        try:
+            super().on_headers_complete()
+        finally:
+            self.app = app
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
