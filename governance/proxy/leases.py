@@ -51,8 +51,10 @@ class Leases:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
 
     def renew(self) -> int:
         """Extend the lease of every row still held; returns how many ids were renewed."""
@@ -71,7 +73,12 @@ class Leases:
         return len(ids)
 
     def _run(self) -> None:
+        """Renew every quarter lease; end when nothing is held (``hold`` starts a new thread)."""
         while not self._stop.wait(self.lease.total_seconds() / 4):
+            with self._lock:
+                if not self._held:
+                    self._thread = None
+                    return
             try:
                 self.renew()
             except Exception as exc:  # the next renewal tries again; the lease covers three misses
