@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
@@ -22,6 +22,7 @@ from governance.health import health, ops_metric_lines
 from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
 from governance.proxy.cors import IngestionCORS
+from governance.proxy.metrics import CONTENT_TYPE
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
 from governance.settings import Settings
@@ -79,10 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        gauges = outbox_gauges(engine)
-        text = app.state.proxy.metrics.render(gauges) + "\n".join(ops_metric_lines(engine)) + "\n"
-        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+    def metrics() -> Response:
+        text = app.state.proxy.metrics.render(outbox_gauges(engine)) + "\n".join(ops_metric_lines(engine)) + "\n"
+        return Response(text, media_type=CONTENT_TYPE)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: ok, or degraded while serve's worker is down")
     def healthz() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What every process does first on a database: check the schema, register the bootstrap token.
+"""What every process does first on a database: check its schema, register the bootstrap token.
 
 Framework-free: the web process (``app.create_app``), the worker and ``governance serve`` all call
 ``bootstrap(settings, engine)``.

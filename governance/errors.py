@@ -24,7 +24,8 @@
     │   └── ManagedByPlan                check_managed_by_plan  409  (a plan or default check)
     ├── PreconditionFailed               etag_mismatch       412
     ├── PreconditionRequired             if_match_required   428
-    └── Unavailable                      unavailable         503  (storage cannot commit)
+    ├── Unavailable                      unavailable         503  (storage cannot commit)
+    └── SchemaNotCurrent                 schema_not_current  500  (run ``governance db upgrade``)
 
 The API maps classes to ``(status, code)`` through the class attributes below; one handler walks
 ``type(exc).__mro__``. Codes are stable: clients may match on them.
@@ -206,3 +207,9 @@ class Unavailable(GovernanceError):
 
     status = 503
     code = "unavailable"
+
+
+class SchemaNotCurrent(GovernanceError):
+    """The database's schema is not the one this release runs on."""
+
+    code = "schema_not_current"

@@ -17,6 +17,7 @@ from governance.plan.lint import lint_text
 from governance.plan.loader import load_plan_file, plan_from_data
 from governance.plan.model import Plan
 
+MODES = tuple(m.value for m in Mode)  # for --mode
 plan_app = new_typer("Tracking plans: lint, diff, check, push, pull, versions, history, rollback, import, export.")
 app.add_typer(plan_app, name="plan")
 
