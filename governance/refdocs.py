@@ -1,6 +1,7 @@
 """Reference pages generated from the code: settings, CLI commands and REST routes.
 
-``python -m governance.refdocs`` rewrites ``docs/reference/{settings,cli,rest-api}.md``;
+``python -m governance.refdocs`` rewrites ``docs/reference/{settings,cli,rest-api}.md`` and
+``docs/reference/plan.schema.json`` (the plan format's JSON Schema, for editors);
 ``tests/test_docs.py`` fails when a page is stale or an entry has no description, so nothing
 ships undocumented. The prose around each table lives here, next to what it describes.
 """
@@ -76,15 +77,28 @@ request, `plan push --publish` on the main branch ([plans in CI](../how-to/plans
 REST_INTRO = """# REST API
 
 All routes answer JSON. The OpenAPI document is served at `/openapi.json` and browsable at
-`/docs` on a running server. Admin routes under `/api/v1` need `Authorization: Bearer <token>`
-(roles viewer < editor < admin: 401 without a valid token, 403 for a role too low). Ingestion
-routes under `/v1` take a source's write key as HTTP Basic `writeKey:` or `writeKey` in the body
-(see [the proxy](../proxy/ingestion.md)).
+`/docs` on a running server (Swagger UI, from files vendored in `web/vendor/swagger-ui/`: it works
+offline). Admin routes under `/api/v1` need `Authorization: Bearer <token>` (security scheme
+`bearerToken`; roles viewer < editor < admin: 401 without a valid token, with
+`WWW-Authenticate: Bearer realm="governance"`, 403 for a role too low). Ingestion routes under
+`/v1` take a source's write key as HTTP Basic `writeKey:` (scheme `writeKey`; a 401 carries
+`WWW-Authenticate: Basic realm="governance ingestion"`) or `writeKey` in the body (see
+[the proxy](../proxy/ingestion.md)). "Authorize" in `/docs` takes either. Routes marked
+`public` need nothing: `/api/v1/schemas/plan.json` is the [plan format](plan-format.md) as a
+JSON Schema ([committed copy](plan.schema.json)).
+
+Request bodies are strict: a key a body does not define is refused with 422
+`validation_failed` and its path (`{"path": "settings.track.allowUnplanedEvents", "message":
+"unknown key"}`), and a plan document that writes a key twice is refused with 422 `plan_invalid`
+naming both lines. Plan documents (JSON, or YAML with `Content-Type: application/yaml`) are typed
+in the OpenAPI document by the plan format's schema (`#/components/schemas/Plan`).
 
 Errors always have the shape `{"code": "...", "message": "...", "details": ...}`; `code` is
 stable (see `governance/errors.py`). Lists are paginated with `limit` (1-500, default 50) and
 `offset`, and answer `{"data": [...], "count": total}`. Draft edits need `If-Match` with the
-draft's `ETag` (412 when stale, 428 when missing).
+draft's `ETag` (412 when stale, 428 when missing). A version reference is a number, `latest`
+(and, in a diff, `draft`); anything else is 400 `invalid_version_ref`. A rollback is judged like
+a publish: 409 `incompatible_plan` with the changes unless `allow_breaking: true`.
 
 | method | path | role | summary |
 |---|---|---|---|
@@ -202,6 +216,7 @@ def route_roles() -> dict[tuple[str, str], str]:
     from fastapi.routing import APIRoute
 
     import governance.api.routes as package
+    from governance.api.deps import public
 
     modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
     modules.append(importlib.import_module("governance.proxy.routes"))
@@ -210,16 +225,28 @@ def route_roles() -> dict[tuple[str, str], str]:
         for route in getattr(module, "router").routes:  # noqa: B009
             if not isinstance(route, APIRoute):
                 continue
-            role = "write key" if route.path.startswith("/v1/") else "none"
+            role = "write key" if module.__name__ == "governance.proxy.routes" else "none"
             for dep in route.dependant.dependencies:
                 if getattr(dep.call, "__qualname__", "").startswith("require.<locals>"):
                     role = dep.call.__closure__[0].cell_contents  # type: ignore[index,union-attr]
+                elif dep.call is public:
+                    role = "public"
             for method in route.methods or ():
                 out[(method, route.path)] = role
     return out
 
 
-PAGES = {"settings.md": settings_page, "cli.md": cli_page, "rest-api.md": rest_page}
+def plan_schema_page() -> str:
+    """``docs/reference/plan.schema.json``: what ``/api/v1/schemas/plan.json`` serves, for editors offline."""
+    import json
+
+    from governance.plan.schema import plan_json_schema
+
+    return json.dumps(plan_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+PAGES = {"settings.md": settings_page, "cli.md": cli_page, "rest-api.md": rest_page,
+         "plan.schema.json": plan_schema_page}  # fmt: skip
 
 
 def main() -> None:

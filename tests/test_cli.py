@@ -225,3 +225,17 @@ def test_exit_codes_follow_the_documented_table() -> None:
     assert [answer(s) for s in (400, 404, 409, 412, 413, 422)] == [2] * 6
     assert [answer(s) for s in (0, 401, 403, 500, 502, 503)] == [3] * 6
     assert exit_code_for(PlanInvalid("bad")) == 2  # raised locally: the input is wrong
+
+
+def test_infer_skips_and_counts_lines_that_are_not_json(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    good = {"type": "track", "event": "Order Completed", "userId": "u1", "properties": {"total": 3}}
+    events.write_text("\n".join([json.dumps(good), "{not json", json.dumps(good), "[truncated", ""]))
+    result = cli("plan", "infer", "--json", str(events))
+    assert result.code == 0, result.err
+    report = result.json()["report"]
+    assert report["invalid_lines"] == 2 and report["invalid_line_numbers"] == [2, 4]
+    assert "Order Completed" in result.json()["plan"]["events"]
+    human = cli("plan", "infer", str(events))
+    assert human.code == 0 and "2 lines that are not JSON (line 2, 4)" in human.err
+    assert yaml.safe_load(human.out)["events"]["Order Completed"]

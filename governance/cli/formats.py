@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import typer
 
 from governance.cli.output import JSON_HELP, NO, OK, handled, note, paint, print_json
 from governance.cli.plan import plan_app
-from governance.errors import InvalidBody
-from governance.formats import EXPORTERS, IMPORTERS, export_plan_with_report, import_plan, infer_plan
+from governance.formats import EXPORTERS, IMPORTERS, export_plan_with_report, import_plan
+from governance.formats.infer import infer_plan_from_lines
 from governance.plan.loader import dump_plan_yaml, load_plan_file
 from governance.plan.model import Plan
 
@@ -106,17 +104,6 @@ def export(
         print_json({name: json.loads(content) for name, content in result.files.items()})
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open("rb") as stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise InvalidBody(f"{path}:{number}: Invalid JSON") from None
-
-
 @plan_app.command("infer")
 def infer(
     events: Path = typer.Argument(..., help="A JSONL file of observed Segment messages"),
@@ -126,18 +113,23 @@ def infer(
 ) -> None:
     """Draft a plan from observed events: types, required, enums, formats, near-duplicate names.
 
-    The plan YAML goes to stdout (or -o), near-duplicate names to stderr.
+    The plan YAML goes to stdout (or -o), near-duplicate names and skipped lines to stderr. Lines
+    that are not JSON are skipped and counted (``report.invalid_lines``), as `validate` does.
 
     JSON: `{"plan": plan document, "report": {"messages", "skipped", "events", "properties",
     "near_duplicates", ...}}` (with -o the file still gets YAML).
     """
     with handled(as_json):
-        plan, report = infer_plan(_jsonl(events), name=name)
+        with events.open("rb") as stream:
+            plan, report = infer_plan_from_lines(stream, name=name)
         if as_json and output:
             output.write_text(dump_plan_yaml(plan))
     if as_json:
         print_json({"plan": plan.body(), "report": report.to_dict()})
         return
     _write_plan(plan, output)
+    if report.invalid_lines:
+        shown = ", ".join(map(str, report.invalid_line_numbers[:10]))
+        note(f"{paint('skipped', 'yellow', sys.stderr)}: {report.invalid_lines} lines that are not JSON (line {shown})")
     for a, b in getattr(report, "near_duplicates", []):
         note(f"{paint('near duplicate', 'yellow', sys.stderr)}: {json.dumps(a)} and {json.dumps(b)}")

@@ -1,6 +1,7 @@
 """Segment's HTTP Tracking API: ``POST /v1/{track,identify,page,screen,group,alias,batch}``.
 
-analytics.js's short paths are aliases: ``/v1/t /p /i /s /g /a`` and ``/v1/b`` (batch). Authenticated
+analytics.js's short paths are aliases: ``/v1/t /p /i /s /g /a`` and ``/v1/b`` (batch), as is
+RudderStack's ``/beacon/v1/batch?writeKey=…`` (its sendBeacon delivery). Authenticated
 by the source's write key: HTTP Basic ``writeKey:``, else ``writeKey`` in the body (on the batch
 envelope or on its messages, as analytics.js and ``navigator.sendBeacon`` send it). Bodies are
 JSON whatever their ``Content-Type`` (analytics.js sends ``text/plain``); ``Content-Encoding: gzip``
@@ -28,15 +29,23 @@ from governance.proxy.cors import origin_allowed
 from governance.proxy.cross_source import rows_for_other_sources
 from governance.proxy.limits import NUL_ESCAPE, Refused, limit_messages, out_of_range_integer
 from governance.proxy.pipeline import SourceState, Verdict, judge
+from governance.proxy.runtime import LookupUnavailable
 from governance.proxy.spec import MessageError
 from governance.proxy.timestamps import stamp
 from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
+BEACON_PATH = "/beacon/v1/batch"  # RudderStack's JavaScript SDK with useBeacon
+WRITE_KEY_CHALLENGE = {"WWW-Authenticate": 'Basic realm="governance ingestion", charset="UTF-8"'}
 
 
 def _error(status: int, error: MessageError, headers: dict[str, str] | None = None) -> FastJSON:
     return FastJSON(error.to_dict(), status_code=status, headers=headers)
+
+
+def _unavailable() -> FastJSON:
+    return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
+                    status_code=503, headers={"Retry-After": "5"})  # fmt: skip
 
 
 class BodyError(Exception):
@@ -86,7 +95,11 @@ def _body_key(value: Any) -> str | None:
 
 
 def write_key_of(request: Request, body: Any) -> str | None:
-    """HTTP Basic's user, else ``writeKey`` on the body, else on the first batch message that has one."""
+    """HTTP Basic's user, else ``writeKey`` on the body, else on the first batch message that has one.
+
+    RudderStack's beacon path alone takes it from the query string too (``?writeKey=``), where that
+    SDK puts it.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic" and value:
@@ -96,6 +109,8 @@ def write_key_of(request: Request, body: Any) -> str | None:
             user = ""
         if user:
             return user
+    if request.url.path == BEACON_PATH and (query := _body_key(request.query_params.get("writeKey"))):
+        return query
     if not isinstance(body, dict):
         return None
     key = _body_key(body.get("writeKey"))
@@ -117,9 +132,13 @@ def _messages(body: Any, kind: str | None, single_or_batch: bool) -> list[Any] |
 
 
 async def _source(request: Request, key: str) -> SourceState | None:
+    """The key's source; a key not loaded yet (perhaps created a moment ago) is looked up once.
+
+    Raises ``LookupUnavailable`` when that lookup cannot reach the database.
+    """
     runtime = request.app.state.proxy.runtime
     state = runtime.source_for_key(key)
-    if state is None:  # perhaps created a moment ago: one (cached, rate-limited) database lookup
+    if state is None and not runtime.known_unknown(key):
         state = await asyncio.to_thread(runtime.lookup_key, key)
     return state
 
@@ -135,13 +154,15 @@ def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key
     verdicts = []
     for message in limit_messages(messages, kind=kind, max_depth=settings.max_json_depth,
                                   max_event_bytes=settings.max_event_bytes, body_bytes=size, nul=nul):  # fmt: skip
-        if isinstance(message, Refused):
+        if isinstance(message, Refused):  # its preview keeps no credentials
             verdicts.append(message.verdict())
             continue
+        # a write key is never stored, not even with a rejected message in the quarantine
+        own_key = _body_key(message.pop("writeKey", None)) if isinstance(message, dict) else None
+        if own_key not in (None, key):
+            verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH, settings.max_json_depth))
+            continue
         if isinstance(message, dict):
-            if _body_key(message.get("writeKey")) not in (None, key):
-                verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH, settings.max_json_depth))
-                continue
             stamp(message, envelope_sent_at=envelope_sent_at, received_at=received_at)
         # max_depth None: limit_messages checked every message's depth, once
         verdicts.append(judge(message, state, kind=kind, received_at=received_at, max_depth=None, salt=salt))
@@ -158,10 +179,13 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
         return _error(exc.status, exc.error)
     key = write_key_of(request, body)
     if key is None:
-        return _error(401, spec.MISSING_WRITE_KEY)
-    state = await _source(request, key)
+        return _error(401, spec.MISSING_WRITE_KEY, WRITE_KEY_CHALLENGE)
+    try:
+        state = await _source(request, key)
+    except LookupUnavailable:
+        return _unavailable()
     if state is None:
-        return _error(401, spec.INVALID_WRITE_KEY)
+        return _error(401, spec.INVALID_WRITE_KEY, WRITE_KEY_CHALLENGE)
     origin = request.headers.get("origin")
     if origin is not None and not origin_allowed(state.settings.allowedOrigins, origin):
         return _error(403, spec.ORIGIN_NOT_ALLOWED)
@@ -200,8 +224,7 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         outcomes = await committed(proxy.store.submit(state.id, verdicts, extra), request.app.state.settings)
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
-        return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
-                              status_code=503, headers={"Retry-After": "5"})  # fmt: skip
+        return _unavailable()
     proxy.metrics.events(outcomes)  # final: the store reports duplicates back
     proxy.metrics.request(kind or "batch", 200)
     return FastJSON({"success": True})
@@ -228,6 +251,8 @@ async def batch(request: Request) -> FastJSON:
 router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch (what every SDK sends)")
 router.add_api_route("/v1/b", batch, methods=["POST"], name="batch_short",
                      summary="Segment batch (analytics.js short path, batching delivery)")
+router.add_api_route(BEACON_PATH, batch, methods=["POST"], name="batch_beacon",
+                     summary="Segment batch (RudderStack's sendBeacon delivery; writeKey in the query)")
 
 
 @router.post("/v1/validate", summary="Judge a message or batch: verdicts and violations, nothing stored")

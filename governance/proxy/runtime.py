@@ -34,6 +34,12 @@ from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, Trans
 from governance.registry.transformation_spec import TransformationSpec
 
 log = logging.getLogger("governance.proxy.runtime")
+
+
+class LookupUnavailable(Exception):
+    """The database could not be asked about a write key."""
+
+
 UNKNOWN_TTL_S = 60.0
 UNKNOWN_MAX = 10_000
 LOOKUPS_PER_S = 20.0
@@ -79,10 +85,16 @@ class Runtime:
     def source_for_key(self, write_key: str) -> SourceState | None:
         return self.by_key.get(hash_secret(write_key))
 
+    def known_unknown(self, write_key: str) -> bool:
+        """Whether this key was looked up and found in no source a moment ago (no lock, no database)."""
+        until = self._unknown.get(hash_secret(write_key))
+        return until is not None and until > time.monotonic()
+
     def lookup_key(self, write_key: str) -> SourceState | None:
         """``source_for_key`` for a key not loaded yet: one database lookup, then a reload if it exists.
 
         Blocking (run it in a thread from async code); unknown keys are cached and rate-limited.
+        Raises ``LookupUnavailable`` when the database cannot be read (the key may well be valid).
         """
         digest = hash_secret(write_key)
         with self._lookup_lock:
@@ -99,7 +111,7 @@ class Runtime:
                     self.reload()
             except Exception as exc:
                 log.warning("cannot look a write key up: %s", exc)
-                return None
+                raise LookupUnavailable(str(exc)) from exc
             state = self.by_key.get(digest)
             if state is None:
                 self._unknown[digest] = now + UNKNOWN_TTL_S

@@ -47,7 +47,9 @@ def parse(value: Any) -> datetime | None:
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _absent(value: Any) -> bool:

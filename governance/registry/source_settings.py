@@ -46,6 +46,11 @@ class SourceSettings(_Controls):
     forwardingBlockedEventsTo: str | None = None
     allowedOrigins: list[str] = Field(default_factory=list, max_length=100)
 
+    @field_validator("allowedOrigins", mode="before")
+    @classmethod
+    def _no_origins(cls, values: Any) -> Any:
+        return [] if values is None else values  # null: back to any origin
+
     @field_validator("allowedOrigins")
     @classmethod
     def _origins(cls, values: list[str]) -> list[str]:
@@ -76,6 +81,45 @@ def normalise_origin(value: str) -> str:
                          "or https://*.example.com")  # fmt: skip
     default = DEFAULT_PORTS[match.group(1)]
     return origin[: -len(default)] if origin.endswith(default) else origin
+
+
+class TrackControlsPatch(_Controls):
+    """``track`` in a settings PATCH: only the given keys change."""
+
+    allowUnplannedEvents: bool | None = None
+    allowUnplannedEventProperties: bool | None = None
+    allowEventOnViolations: bool | None = None
+    allowPropertiesOnViolations: bool | None = None
+    commonEventOnViolations: CommonTrack | None = None
+
+
+class TraitsControlsPatch(_Controls):
+    """``identify`` or ``group`` in a settings PATCH: only the given keys change."""
+
+    allowUnplannedTraits: bool | None = None
+    allowTraitsOnViolations: bool | None = None
+    allowEventOnViolations: bool | None = None
+    commonEventOnViolations: CommonTraits | None = None
+
+
+class SourceSettingsPatch(_Controls):
+    """The body of ``PATCH /sources/{s}/settings`` (Segment's shape); unknown keys are refused."""
+
+    track: TrackControlsPatch | None = None
+    identify: TraitsControlsPatch | None = None
+    group: TraitsControlsPatch | None = None
+    forwardingViolationsTo: str | None = None
+    forwardingBlockedEventsTo: str | None = None
+    allowedOrigins: list[str] | None = Field(None, max_length=100)
+
+    @field_validator("allowedOrigins")
+    @classmethod
+    def _origins(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else list(dict.fromkeys(normalise_origin(v) for v in values))
+
+    def changes(self) -> dict[str, Any]:
+        """The keys the caller gave, nested, for ``SourceSettings.merged``."""
+        return self.model_dump(exclude_unset=True)
 
 
 STRICT = SourceSettings(

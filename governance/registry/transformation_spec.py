@@ -40,6 +40,9 @@ class TransformationSpec(BaseModel):
         missing = [p for p in action.params if p not in self.params]
         if missing:
             raise ValueError(f"action {self.action!r} needs params {missing}")
+        unknown = sorted(set(self.params) - set(action.params))
+        if unknown:
+            raise ValueError(f"action {self.action!r} takes params {list(action.params)}; unknown: {unknown}")
         problem = action.check(self.params)
         if problem is not None:
             raise ValueError(problem)

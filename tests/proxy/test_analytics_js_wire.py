@@ -108,3 +108,28 @@ def test_any_content_type_is_read_as_json(app_client, source) -> None:
         body = orjson.dumps(message("track", f"ct-{i}", key))
         assert app_client.post("/v1/t", content=body, headers=headers).status_code == 200, content_type
     assert len(outbox(app_client)) == 4
+
+
+def test_rudderstacks_beacon_path_takes_the_write_key_from_the_query(app_client, source) -> None:
+    _source_id, key = source
+    body = orjson.dumps({"batch": [{**message("track", "rs-beacon", key), "writeKey": None}],
+                         "sentAt": "2025-03-01T10:00:05.000Z"})  # fmt: skip
+    beacon = app_client.post(f"/beacon/v1/batch?writeKey={key}", content=body, headers={**BEACON, "Authorization": ""})
+    assert beacon.status_code == 200, beacon.text
+    # anywhere else a write key in the URL is not taken (it would end up in access logs)
+    elsewhere = app_client.post(f"/v1/batch?writeKey={key}", content=body, headers={**BEACON, "Authorization": ""})
+    assert elsewhere.status_code == 401 and elsewhere.json()["code"] == "missing_write_key"
+    assert [m["messageId"] for m in outbox(app_client)] == ["rs-beacon"]
+
+
+def test_no_write_key_is_stored_with_a_rejected_message(app_client, upstream, source) -> None:
+    """analytics.js puts the key on every message: a rejected one must not keep it in the quarantine."""
+    _source_id, key = source
+    _other_id, other_key = add_source(app_client, "other", upstream.url)
+    invalid = {k: v for k, v in message("track", "no-event", key).items() if k != "event"}
+    batch = [invalid, message("track", "foreign", other_key), {**message("track", "huge", key), "pad": "x" * 40_000}]
+    assert app_client.post("/v1/b", content=orjson.dumps({"batch": batch}), headers=TEXT).status_code == 200
+    with app_client.app.state.engine.connect() as conn:
+        payloads = [row[0] for row in conn.exec_driver_sql("SELECT payload FROM quarantine")]
+    assert len(payloads) == 3
+    assert all(key not in p and other_key not in p and "writeKey" not in p for p in payloads), payloads

@@ -9,7 +9,8 @@ from tests.proxy.helpers import add_source, outbox, publish_plan, track
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # headers, not storage
 PAGE = "http://shop.example.test:8080"
 INGESTION_PATHS = ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
-                   "/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a", "/v1/b", "/v1/validate"]  # fmt: skip
+                   "/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a", "/v1/b", "/v1/validate",
+                   "/beacon/v1/batch"]  # fmt: skip
 
 
 def preflight(client, path: str, origin: str = PAGE, headers: str = "authorization,content-type,x-retry-count"):  # type: ignore[no-untyped-def]

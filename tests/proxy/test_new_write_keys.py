@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from governance.app import create_app
 from governance.proxy import runtime as runtime_module
@@ -94,3 +94,25 @@ def test_the_unknown_key_cache_is_bounded(slow_refresh: TestClient, monkeypatch:
     for i in range(20):
         assert runtime.lookup_key(f"wk_guess_{i}") is None
     assert len(runtime._unknown) == 5
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_key_that_cannot_be_looked_up_is_a_503_to_retry_not_a_401_to_drop(slow_refresh: TestClient) -> None:
+    client = slow_refresh
+    publish_plan(client)
+    created = client.post("/api/v1/sources", json={"name": "web", "plan": "shop"})
+    key = created.json()["write_key"]
+    body = {"batch": [track("Order Completed", "during-outage", order_id="o")]}
+    engine = client.app.state.engine
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE write_keys RENAME TO write_keys_away"))
+    try:
+        away = client.post("/v1/batch", json=body, auth=(key, ""))
+        assert away.status_code == 503 and away.headers["retry-after"] == "5", away.text
+        assert away.json()["code"] == "unavailable"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE write_keys_away RENAME TO write_keys"))
+    retried = client.post("/v1/batch", json=body, auth=(key, ""))  # what the SDK does with a 503
+    assert retried.status_code == 200, retried.text
+    assert [m["messageId"] for m in outbox(client)] == ["during-outage"]
