@@ -85,8 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
     def metrics() -> Response:
-        text = app.state.proxy.metrics.render(outbox_gauges(engine)) + "\n".join(ops_metric_lines(engine)) + "\n"
-        return Response(text, media_type=CONTENT_TYPE)
+        ops = "".join(f"{line}\n" for line in ops_metric_lines(engine)).encode()  # the ledger, the worker
+        return Response(app.state.proxy.metrics.render(outbox_gauges(engine)) + ops, media_type=CONTENT_TYPE)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: ok, or degraded while serve's worker is down")
     def healthz() -> dict[str, Any]:

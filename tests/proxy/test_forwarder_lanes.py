@@ -67,6 +67,7 @@ def test_a_hanging_upstream_delays_only_its_own_source(database_url, upstream, o
             assert wait_until(lambda: sorted(upstream.message_ids()) == sorted(fast_ids), timeout=10)
             fast_latency = time.monotonic() - started
             assert fast_latency < 2.0, f"the fast source waited {fast_latency:.2f} s behind the slow one"
+            print(f"\nlanes: the healthy source delivered {fast_latency:.2f} s after sending, beside a 3 s upstream")
             assert wait_until(lambda: sorted(other_upstream.message_ids()) == sorted(slow_ids), timeout=30)
         finally:
             stop.set()
