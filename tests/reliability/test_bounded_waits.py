@@ -23,7 +23,7 @@ HEAD_S, BODY_S = 1.5, 2.0
 
 def _source(base: str, app) -> str:  # type: ignore[no-untyped-def]
     created = httpx.post(f"{base}/api/v1/sources", json={"name": "web"},
-                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)  # fmt: skip
     assert created.status_code == 201, created.text
     app.state.proxy.runtime.reload()
     return str(created.json()["write_key"])
