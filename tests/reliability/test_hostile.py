@@ -25,7 +25,7 @@ from tests.reliability.serve import Serve
 
 CORPUS = Path(__file__).resolve().parents[1] / "cases" / "hostile.yaml"
 HEAD_S, BODY_S = 1.5, 2.0
-PASSES = 3
+PASSES = 2
 RSS_BOUND_MB = 64
 TOKENS = {"DIGITS5000": "0" * 5000, "REDOS30000": "a" * 30000 + "!", "LONG200": "x" * 200,
           "LONG10000": "y" * 10000}  # fmt: skip
