@@ -13,11 +13,25 @@ from fastapi.responses import PlainTextResponse, Response
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
 from governance.api.openapi import install_docs
-from governance.api.routes import admin, events, formats, ledger, plan_schema, plans, sources, transformations
+from governance.api.routes import (
+    admin,
+    events,
+    formats,
+    insights,
+    ledger,
+    lint,
+    me,
+    plan_browse,
+    plan_schema,
+    plans,
+    sources,
+    transformations,
+)
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
 from governance.bootstrap import bootstrap
+from governance.console import mount_console
 from governance.db import make_engine
 from governance.health import health, ops_metric_lines
 from governance.jsonresponse import FastJSON
@@ -77,9 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    routers = (plan_schema.router, formats.router, plans.router, sources.router, transformations.router,
-               events.router, admin.router, check_routes.router, alert_routes.router, channel_routes.router,
-               ledger.router, ingest.router)
+    routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
+               insights.router, sources.router, transformations.router, events.router, admin.router,
+               check_routes.router, alert_routes.router, channel_routes.router, ledger.router, ingest.router)
     for router in routers:
         app.include_router(router)
 
@@ -93,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return health()
 
     install_docs(app)
+    mount_console(app, settings.web_dir)  # after /vendor/swagger-ui, which /docs serves
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
     app.add_middleware(BodyDeadline, timeout_s=settings.request_body_timeout_s)
     app.add_middleware(IngestionCORS, paths=[route.path for route in ingest.router.routes])  # type: ignore[attr-defined]

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         "or an OS crash; NORMAL is faster and survives a process crash, but the last commits before a power "
         "loss may be lost (see docs/operations/durability.md)"
     )
+    web_dir: str | None = Field(
+        None, description="Folder of the web console served at / (default: the repository's web/ beside the package)"
+    )
     # plan distribution
     plan_refresh_s: float = Field(
         0.5, gt=0, le=1.0, description="How often web processes poll for plan and source changes"
