@@ -18,11 +18,10 @@ from typing import Any
 
 import orjson
 
+from governance.proxy.counters import Outcome
 from governance.proxy.pipeline import SourceState, Verdict
 from governance.proxy.runtime import Runtime
 from governance.proxy.violation_events import violation_events
-
-BLOCKED_FORWARDED = "blocked_forwarded"
 
 
 def blocked_copy(state: SourceState, verdict: Verdict) -> Verdict:
@@ -35,7 +34,7 @@ def blocked_copy(state: SourceState, verdict: Verdict) -> Verdict:
     protocols.update(blocked=verdict.reason, violations=[v.segment_form() for v in verdict.violations],
                      plan_version=verdict.plan_version, sourceId=state.id)  # fmt: skip
     message["context"] = {**context, "protocols": protocols}
-    return Verdict("forwarded", kind=verdict.kind, event=verdict.event, message_id=verdict.message_id,
+    return Verdict(Outcome.FORWARDED, kind=verdict.kind, event=verdict.event, message_id=verdict.message_id,
                    planned=verdict.planned, forward=message, original=message,
                    plan_version=verdict.plan_version)  # fmt: skip
 
@@ -51,7 +50,7 @@ def rows_for_other_sources(runtime: Runtime, state: SourceState, verdicts: list[
     blocked_to = runtime.blocked_target(state)
     if blocked_to is not None:
         for verdict in verdicts:
-            if verdict.outcome == "blocked" and isinstance(verdict.original, dict):
+            if verdict.outcome == Outcome.BLOCKED and isinstance(verdict.original, dict):
                 extra.append((blocked_to, blocked_copy(state, verdict)))
-                verdict.outcome = BLOCKED_FORWARDED
+                verdict.outcome = Outcome.BLOCKED_FORWARDED
     return extra

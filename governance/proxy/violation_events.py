@@ -17,6 +17,7 @@ import hashlib
 import re
 from typing import Any
 
+from governance.proxy.counters import Outcome
 from governance.proxy.pipeline import SourceState, Verdict
 from governance.proxy.violations import SEGMENT_NAMES, Violation
 
@@ -66,6 +67,6 @@ def violation_events(state: SourceState, verdict: Verdict, received_at: str) -> 
                 "violationType": SEGMENT_NAMES.get(violation.type, violation.type),
             },
         }
-        out.append(Verdict("forwarded", kind="track", event="Violation Generated", message_id=message["messageId"],
-                           forward=message, original=message))  # fmt: skip
+        out.append(Verdict(Outcome.FORWARDED, kind="track", event="Violation Generated",
+                           message_id=message["messageId"], forward=message, original=message))  # fmt: skip
     return out

@@ -60,7 +60,7 @@ def free_port() -> int:
 # ---------------------------------------------------------------- the browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # one sync Playwright per thread at a time: tests/e2e/console has its own
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
