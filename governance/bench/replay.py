@@ -181,7 +181,7 @@ def memory_cycle(traffic: Traffic, minute: int) -> int:
         found += int((drop | spike).sum())
     seen = traffic.counts[:, :minute] > 0
     gap = np.where(seen.any(1), np.argmax(seen[:, ::-1], axis=1), minute)
-    due, _ = now.gap(np.minimum(np.maximum(gap, s.after_minutes), s.horizon_hours * 60.0), s.horizon_hours,
+    due, _, _ = now.gap(np.minimum(np.maximum(gap, s.after_minutes), s.horizon_hours * 60.0), s.horizon_hours,
                      traffic.counts[:, t * 60 : minute].sum(1))  # fmt: skip
     found += int(((gap >= s.after_minutes) & (due >= s.min_expected)).sum())
     state = decline_state(history, [history.shape[1]], decline_detector(d))

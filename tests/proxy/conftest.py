@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,8 +22,11 @@ class Upstream:
     url: str = ""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # how long it takes to answer (a hanging upstream)
+    body: bytes = b'{"success": true}'  # what it answers with
     requests: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
+    arrived: list[datetime] = field(default_factory=list)  # the upstream's receivedAt of each request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -32,19 +37,40 @@ class Upstream:
     def message_ids(self) -> list[str]:
         return [e["messageId"] for e in self.events]
 
+    def received_at(self, message_id: str) -> datetime:
+        """When the request that carried this message arrived (the upstream's own clock)."""
+        with self.lock:
+            for body, at in zip(self.requests, self.arrived, strict=True):
+                if any(e.get("messageId") == message_id for e in body.get("batch", [])):
+                    return at
+        raise KeyError(message_id)
+
 
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
+    yield from serve_upstream()
+
+
+@pytest.fixture
+def other_upstream() -> Iterator[Upstream]:
+    """A second recording upstream (for a second source)."""
+    yield from serve_upstream()
+
+
+def serve_upstream() -> Iterator[Upstream]:
     state = Upstream()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            if state.delay_s:
+                time.sleep(state.delay_s)
             status = state.status
             if status < 300:
                 with state.lock:
                     state.requests.append(json.loads(body))
+                    state.arrived.append(datetime.now(UTC))
                     auth = self.headers.get("authorization", "")
                     if auth.startswith("Basic "):
                         state.auth.append(base64.b64decode(auth[6:]).decode())
@@ -53,7 +79,7 @@ def upstream() -> Iterator[Upstream]:
                 self.send_header(key, value)
             self.send_header("content-type", "application/json")
             self.end_headers()
-            self.wfile.write(b'{"success": true}')
+            self.wfile.write(state.body)
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -15,7 +15,7 @@ from governance.plan.check_spec import VolumeCheckParams
 from governance.quality.baseline import ModelParams
 from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
 from governance.quality.checks.expected import expectation, waits_for
-from governance.quality.detect.volume import VolumeParams, volume_check
+from governance.quality.detect.volume import VolumeParams, spread, volume_check
 
 
 def detector(p: VolumeCheckParams) -> VolumeParams:
@@ -41,7 +41,26 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
                            error_high=float(now.error_high[0]))  # fmt: skip
     if finding is not None:
         finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
-    return [Observation(event, "", finding)]
+    return [Observation(event, "", finding, {"volume": measured(ctx.data.recent(event), low, high, float(now.error[0]),
+                                                            float(now.error_high[0]), p)})]
+
+
+def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float, error_high: float,
+             p: VolumeCheckParams) -> dict[str, object]:  # fmt: skip
+    """What a run saw, stored with it (the console charts it): each judged window's count against
+    the band in which nothing fires (below ``low`` a drop, above ``high`` a spike, when the window
+    is judged at all), and ``expected`` between the low and the high estimate; the longest window on top."""
+    counts = np.asarray(recent, dtype=np.float64)
+    rows = []
+    for w, lo, hi in zip(p.windows, low, high, strict=True):
+        if np.isnan(lo) or np.isnan(hi):
+            continue
+        floor = min((1 - p.min_drop) * lo, lo - p.sensitivity * float(spread(lo, error)))
+        ceiling = max((1 + p.min_spike) * hi, hi + p.sensitivity * float(spread(hi, error_high)))
+        rows.append({"window_minutes": w, "observed": float(counts[-w:].sum()),
+                     "expected": round(float(lo + hi) / 2, 3), "low": round(max(0.0, floor), 3),
+                     "high": round(ceiling, 3)})  # fmt: skip
+    return {**rows[-1], "windows": rows} if rows else {}
 
 
 KIND: CheckKind = kind("volume", evaluate)

@@ -1,7 +1,7 @@
 """quality_backfill: imported historical counts per source, event and hour or day (governance quality backfill)
 
-Revision ID: 0002_quality_backfill
-Revises: 0001_baseline
+Revision ID: 0003_quality_backfill
+Revises: 0002_delivery_counts
 Create Date: 2026-12-01 09:01:03.453703
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0002_quality_backfill'
-down_revision: str | None = '0001_baseline'
+revision: str = '0003_quality_backfill'
+down_revision: str | None = '0002_delivery_counts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
