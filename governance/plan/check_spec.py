@@ -167,27 +167,40 @@ PLUGIN_GROUP = "governance.check_kinds"  # the entry points of plug-in check kin
 _plugins_read = False
 
 
-def spec_of(kind: str) -> KindSpec | None:
-    """The spec of ``kind``: a built-in, one registered in this process, or a plug-in's (its entry
-    point's ``spec``, read once; a plug-in that fails to load is left out, as the registry does)."""
+def _read_plugins() -> None:
+    """Add every plug-in's spec (its entry point's ``spec``), once; a plug-in that fails to load is
+    left out, as the registry does."""
     global _plugins_read
-    if kind not in CHECK_SPECS and not _plugins_read:
-        _plugins_read = True
-        from importlib.metadata import entry_points
-        from types import ModuleType
+    if _plugins_read:
+        return
+    _plugins_read = True
+    from importlib.metadata import entry_points
+    from types import ModuleType
 
-        for point in entry_points(group=PLUGIN_GROUP):
-            try:
-                found = point.load()
-            except Exception as exc:  # the built-ins still work; the quality registry logs it too
-                logging.getLogger("governance.plugins").warning("cannot load check kind spec %s: %s", point.name, exc)
-                continue
-            found = getattr(found, "KIND", None) if isinstance(found, ModuleType) else found
-            for entry in found if isinstance(found, list | tuple) else [found]:
-                spec = getattr(entry, "spec", None)
-                if isinstance(spec, KindSpec):
-                    CHECK_SPECS.setdefault(spec.name, spec)
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            found = point.load()
+        except Exception as exc:  # the built-ins still work; the quality registry logs it too
+            logging.getLogger("governance.plugins").warning("cannot load check kind spec %s: %s", point.name, exc)
+            continue
+        found = getattr(found, "KIND", None) if isinstance(found, ModuleType) else found
+        for entry in found if isinstance(found, list | tuple) else [found]:
+            spec = getattr(entry, "spec", None)
+            if isinstance(spec, KindSpec):
+                CHECK_SPECS.setdefault(spec.name, spec)
+
+
+def spec_of(kind: str) -> KindSpec | None:
+    """The spec of ``kind``: a built-in, one registered in this process, or a plug-in's."""
+    if kind not in CHECK_SPECS:
+        _read_plugins()
     return CHECK_SPECS.get(kind)
+
+
+def all_specs() -> dict[str, KindSpec]:
+    """Every known kind's spec, plug-ins included (what the web process knows without the detectors)."""
+    _read_plugins()
+    return dict(CHECK_SPECS)
 
 
 def parse_params(kind: str, params: dict[str, Any]) -> Params:
