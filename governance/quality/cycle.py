@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from governance.clock import as_utc
 from governance.db import read_session, write_session
 from governance.quality.checks import CHECK_KINDS, CheckContext, Observation, SourceInfo, fingerprint
-from governance.quality.detect import Hysteresis, State
+from governance.quality.detect import Finding, Hysteresis, State
 from governance.quality.queries import SourceData
 from governance.quality.sync import load_sources, sync_checks
 from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
@@ -32,6 +32,8 @@ from governance.quality.transitions import AlertInput, HandOff, Step, Transition
 from governance.settings import Settings
 
 log = logging.getLogger("governance.quality")
+ERROR_FIELD = "!check_error"  # the field of a check's own error fingerprint (never a property path)
+ERROR_FOR, ERROR_KEEP = 1, 1  # a run-time error alerts at once; one clean run in between does not resolve it
 TITLES = {"volume_drop": "Volume drop", "volume_spike": "Volume spike", "silence": "Silence",
           "violation_rate": "High violation rate", "drift": "Drift", "expectations": "Expectations failed"}  # fmt: skip
 
@@ -139,6 +141,11 @@ def apply(session: Session, result: CheckResult, source: SourceInfo, states: dic
         judged[fingerprint(check.id, check.source_id, obs.event, obs.field)] = obs
     entries: list[dict[str, Any]] = []
     seen_states: set[State] = set()
+    error_fp = fingerprint(check.id, check.source_id, check.event, ERROR_FIELD)
+    if trigger == "schedule":
+        error_state = states.pop(error_fp, None)
+        if result.error is not None or error_state is not None:
+            _error_step(session, result, source, error_fp, error_state, now, report, transitions)
     if trigger == "schedule" and result.error is None and kind is not None:
         for fp, state in states.items():
             judged.setdefault(fp, Observation(state.event, state.field))
@@ -221,11 +228,34 @@ def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observatio
     return after
 
 
+def _error_step(session: Session, result: CheckResult, source: SourceInfo, fp: str, state: CheckStateRow | None,
+                now: datetime, report: CycleReport, transitions: Transitions) -> None:  # fmt: skip
+    """A check that errors raises a ``check_error`` alert to its owner, through the same hysteresis and
+    transitions as any finding; it resolves once the check runs cleanly again."""
+    check = result.check
+    finding = None
+    if result.error is not None:
+        what = f"{check.kind} check{' of ' + repr(check.event) if check.event else ''}"
+        finding = Finding("check_error", f"the {what} failed: {result.error}", 1.0, 0.0, 1.0,
+                          {"error": result.error, "kind": check.kind, "origin": check.origin})  # fmt: skip
+    obs = Observation(check.event, ERROR_FIELD, finding)
+    after = _step(session, check, source, obs, fp, state, ERROR_FOR, ERROR_KEEP, now, report, transitions)
+    report.firing += after is State.FIRING
+
+
 def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) -> AlertInput:
     """The alert a firing observation raises: title, owner and labels from the bound plan."""
     assert obs.finding is not None
     finding = obs.finding
     suggestion = finding.details.get("suggestion")
+    if finding.kind == "check_error":
+        subject = f"{check.kind} check{' of ' + repr(obs.event) if obs.event else ''}"
+        return AlertInput(
+            fingerprint=fp, check_id=check.id, check_kind="check_error", source_id=source.id,
+            source_name=source.name, event=obs.event, field="", severity=check.severity,
+            title=f"Check error: the {subject} on {source.name} cannot run", summary=finding.message,
+            details=dict(finding.details), owner=source.owner_of(obs.event), labels=source.labels_of(obs.event),
+        )  # fmt: skip
     if finding.kind == "unplanned_event":
         title = f"Unplanned event '{obs.event}' on {source.name}"
         about = suggestion or ""
