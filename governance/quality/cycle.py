@@ -62,8 +62,10 @@ def _dumps(value: Any) -> str:
 
 
 def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: list[str] | None = None,
-              trigger: str = "schedule", hand_off: HandOff | None = None) -> CycleReport:  # fmt: skip
-    """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``) and apply the results.
+              trigger: str = "schedule", hand_off: HandOff | None = None,
+              fast: bool | None = None) -> CycleReport:  # fmt: skip
+    """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``; ``fast``: only the kinds of
+    that cadence) and apply the results.
 
     The report carries the cycle's ``transitions``; ``hand_off(session, transitions)`` is also
     called at the end of each write transaction with that transaction's share, inside it.
@@ -84,10 +86,13 @@ def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: l
         query = query.where(col(CheckRow.id).in_(check_ids)) if check_ids is not None else \
             query.where(col(CheckRow.enabled).is_(True))  # fmt: skip
         checks = list(session.exec(query.order_by(col(CheckRow.source_id), col(CheckRow.id))).all())
+        if fast is not None:
+            checks = [c for c in checks if _is_fast(c.kind) is fast]
         ids = [c.id for c in checks]
         states = list(session.exec(select(CheckStateRow).where(col(CheckStateRow.check_id).in_(ids))).all())
     data: dict[str, SourceData] = {}
-    results = [evaluate(engine, check, sources.get(check.source_id), data, now) for check in checks]
+    results = [evaluate(engine, check, sources.get(check.source_id), data, now, reuse=fast is True)
+               for check in checks]  # a fast cycle reuses the complete hours of the hour's last cycle
     report = CycleReport(now, checks=len(results), transitions=transitions)
     by_check: dict[str, dict[str, CheckStateRow]] = {}
     for state in states:
@@ -103,8 +108,13 @@ def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: l
     return report
 
 
+def _is_fast(kind_name: str) -> bool:
+    kind = CHECK_KINDS.get(kind_name)
+    return kind is not None and kind.fast
+
+
 def evaluate(engine: Engine, check: CheckRow, source: SourceInfo | None, data: dict[str, SourceData],
-             now: datetime) -> CheckResult:  # fmt: skip
+             now: datetime, *, reuse: bool = False) -> CheckResult:  # fmt: skip
     """Run one check's ``evaluate``; an exception becomes the run's error, never the cycle's."""
     started = time.perf_counter()
     try:
@@ -116,7 +126,7 @@ def evaluate(engine: Engine, check: CheckRow, source: SourceInfo | None, data: d
         if kind.needs_event and not check.event:
             raise ValueError(f"a {kind.name} check needs an event")
         params = kind.parse(orjson.loads(check.params))
-        source_data = data.setdefault(source.id, SourceData(engine, source.id, now))
+        source_data = data.setdefault(source.id, SourceData(engine, source.id, now, reuse=reuse))
         observations = kind.evaluate(CheckContext(now, check, params, source, source_data))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
