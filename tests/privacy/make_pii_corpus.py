@@ -121,6 +121,10 @@ def _pii() -> list[dict[str, object]]:
     return rows
 
 
+def _token(n: int) -> str:
+    return "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(n))
+
+
 def _ean13() -> str:
     body = "".join(rng.choice(string.digits) for _ in range(12))
     return body + ean.calc_check_digit(body)
@@ -131,10 +135,9 @@ def _lookalikes() -> list[dict[str, object]]:
         "order_id": lambda: rng.choice([f"ORD-{rng.randint(2019, 2026)}-{rng.randint(1, 999999):06d}",
                                         str(uuid.UUID(int=rng.getrandbits(128))), f"#{rng.randint(1001, 99999)}",
                                         str(rng.randint(10**7, 10**12)), f"{rng.randint(10**15, 10**16 - 1)}",
-                                        "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(10))]),
+                                        _token(10)]),
         "sku": lambda: rng.choice([f"SKU-{rng.randint(1, 99999)}-{rng.choice(['BLK', 'WHT', 'RED'])}-"
-                                   f"{rng.choice(['S', 'M', 'XL'])}", "B0" + "".join(rng.choice(string.ascii_uppercase +
-                                   string.digits) for _ in range(8)), _ean13(), _ean13()[1:]]),
+                                   f"{rng.choice(['S', 'M', 'XL'])}", "B0" + _token(8), _ean13(), _ean13()[1:]]),
         "isbn": lambda: "978" + (lambda b: b + ean.calc_check_digit("978" + b))(
             "".join(rng.choice(string.digits) for _ in range(9))),
         "timestamp": lambda: rng.choice([f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
@@ -146,16 +149,16 @@ def _lookalikes() -> list[dict[str, object]]:
                                            f"{rng.randint(1, 12)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}."
                                            f"{rng.randint(0, 9999)}", f"v{rng.randint(1, 3)}.{rng.randint(0, 20)}.0-"
                                            f"beta.{rng.randint(1, 9)}", f"{rng.randint(100, 9999)}"]),
-        "price": lambda: rng.choice([f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}", f"${rng.randint(1, 9)},"
-                                     f"{rng.randint(100, 999)}.00", f"EUR {rng.randint(1, 500)},{rng.randint(0, 99):02d}",
+        "price": lambda: rng.choice([f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}",
+                                     f"${rng.randint(1, 9)},{rng.randint(100, 999)}.00",
+                                     f"EUR {rng.randint(1, 500)},{rng.randint(0, 99):02d}",
                                      rng.randint(100, 10_000_000)]),
-        "tracking_number": lambda: rng.choice(["1Z" + "".join(rng.choice(string.ascii_uppercase + string.digits)
-                                               for _ in range(16)), str(rng.randint(10**19, 10**20)),
+        "tracking_number": lambda: rng.choice(["1Z" + _token(16), str(rng.randint(10**19, 10**20)),
                                                f"LX{rng.randint(10**8, 10**9 - 1)}DE"]),
-        "checksum": lambda: "%040x" % rng.getrandbits(160),
+        "checksum": lambda: f"{rng.getrandbits(160):040x}",
         "location": lambda: f"{rng.uniform(-90, 90):.4f},{rng.uniform(-180, 180):.4f}",
-        "zip": lambda: rng.choice([f"{rng.randint(10000, 99999)}", f"{rng.randint(10000, 99999)}-{rng.randint(1000, 9999)}",
-                                   "SW1A 1AA", "75008"]),
+        "zip": lambda: rng.choice([f"{rng.randint(10000, 99999)}",
+                                   f"{rng.randint(10000, 99999)}-{rng.randint(1000, 9999)}", "SW1A 1AA", "75008"]),
         "screen": lambda: f"{rng.choice([1280, 1920, 2560, 390])}x{rng.choice([720, 1080, 1440, 844])}",
         "duration": lambda: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
         "session_id": lambda: f"{rng.randint(1, 10**9)}.{rng.randint(10**9, 10**10)}",
