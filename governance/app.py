@@ -12,8 +12,9 @@ from fastapi.responses import PlainTextResponse
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
+from governance.api.openapi import install_docs
 from governance.api.responses import FastJSON
-from governance.api.routes import admin, events, formats, plans, sources, transformations
+from governance.api.routes import admin, events, formats, plan_schema, plans, sources, transformations
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
@@ -75,14 +76,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tracking-plan governance and data quality for Segment-spec event streams.",
         default_response_class=FastJSON,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from vendored files, not a CDN
+        redoc_url=None,
     )
     engine = make_engine(settings.database_url)
     bootstrap(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    routers = (formats.router, plans.router, sources.router, transformations.router, events.router, admin.router,
-               check_routes.router, alert_routes.router, channel_routes.router, ingest.router)
+    routers = (plan_schema.router, formats.router, plans.router, sources.router, transformations.router,
+               events.router, admin.router, check_routes.router, alert_routes.router, channel_routes.router,
+               ingest.router)
     for router in routers:
         app.include_router(router)
 
@@ -95,5 +99,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    install_docs(app)
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
     return app

@@ -3,10 +3,13 @@
     GovernanceError                      code            status
     ├── BadRequest                       bad_request         400
     │   ├── InvalidBody                  invalid_body        400  (malformed JSON/YAML, depth)
+    │   ├── InvalidVersionRef            invalid_version_ref 400  (not a number, 'latest' or 'draft')
     │   ├── PlanInvalid                  plan_invalid        422  (unknown keys, bad regex, bad schema)
+    │   │   └── NothingImported          nothing_imported    422  (an import that found no rules)
     │   └── ValidationFailed             validation_failed   422
     ├── PayloadTooLarge                  payload_too_large   413
-    ├── Unauthorized                     unauthorized        401
+    ├── Unauthorized                     unauthorized        401  (answers carry WWW-Authenticate)
+    │   └── InvalidToken                 unauthorized        401  (the challenge says invalid_token)
     ├── Forbidden                        forbidden           403
     ├── NotFound                         not_found           404
     │   ├── PlanNotFound                 plan_not_found      404
@@ -62,11 +65,23 @@ class InvalidBody(BadRequest):
     code = "invalid_body"
 
 
+class InvalidVersionRef(BadRequest):
+    """A version reference that is not a version number (1, 2, ...), `latest` or, where allowed, `draft`."""
+
+    code = "invalid_version_ref"
+
+
 class PlanInvalid(BadRequest):
     """A plan document that does not load: ``details`` is a list of ``{path, message, line}``."""
 
     status = 422
     code = "plan_invalid"
+
+
+class NothingImported(PlanInvalid):
+    """An import found no events, traits, page/screen or common rules; `details` says what was skipped."""
+
+    code = "nothing_imported"
 
 
 class ValidationFailed(BadRequest):
@@ -88,6 +103,13 @@ class Unauthorized(GovernanceError):
 
     status = 401
     code = "unauthorized"
+    challenge: ClassVar[str] = 'Bearer realm="governance"'  # RFC 6750: no error code when none was sent
+
+
+class InvalidToken(Unauthorized):
+    """An API token that is unknown or revoked."""
+
+    challenge = 'Bearer realm="governance", error="invalid_token"'
 
 
 class Forbidden(GovernanceError):

@@ -1,6 +1,7 @@
 """Reference pages generated from the code: settings, CLI commands and REST routes.
 
-``python -m governance.refdocs`` rewrites ``docs/reference/{settings,cli,rest-api}.md``;
+``python -m governance.refdocs`` rewrites ``docs/reference/{settings,cli,rest-api}.md`` and
+``docs/reference/plan.schema.json`` (the plan format's JSON Schema, for editors);
 ``tests/test_docs.py`` fails when a page is stale or an entry has no description, so nothing
 ships undocumented. The prose around each table lives here, next to what it describes.
 """
@@ -32,27 +33,72 @@ CLI_INTRO = """# Command line
 
 `governance` is installed with the package (`.venv/bin/governance` after `make run` or `make test`).
 Commands that talk to a running server take `--url` and `--token`, defaulting to the
-`GOVERNANCE_URL` and `GOVERNANCE_TOKEN` environment variables; commands that work on files or on
-the local database need neither. `--json` prints machine-readable output where a program reads it.
+`GOVERNANCE_URL` and `GOVERNANCE_TOKEN` environment variables; commands that work on files need
+neither.
 
-Exit codes a CI job can use: `0` success; `1` lint errors, or events that would be blocked
-(`validate`); `2` an invalid plan, file or request; `3` an incompatible change refused by
-`plan push --publish`.
+## Output
+
+- **stdout carries the result** (the plan YAML, the changes, the table, the token), **stderr
+  the diagnostics** (errors, import reports, progress, hints), so `governance ... | grep` and
+  `x=$(governance ...)` see only the result.
+- Human output is plain lines. The CLI never wraps a line: a terminal soft-wraps it, a pipe or a
+  CI log gets it whole (`events."Completed Order".properties.total: ...` stays on one line).
+  Colour only on a terminal, and never with `NO_COLOR` set. Tables are aligned columns with
+  capitalised headers, nothing cut.
+- **`--json`** (every command takes it) prints one JSON document on stdout, in the shape given
+  under the command below; keys are only ever added. With `--json` an error (exit 2 or 3) is one
+  line on stderr, `{"error": {"code", "message", "status", "details"}}`, where `code` is the
+  server's stable error code (see [the REST API](rest-api.md#error-codes)) or one of the CLI's
+  (`file_error`, `no_database`, `no_target`, `database_unreachable`, `unreachable`,
+  `not_the_api`, `http_error`) and `status` the HTTP status (`0`: no answer; `null`: not from
+  the server). Usage errors (an unknown option, a missing argument) are found before a command
+  runs and are plain text, exit 2. A `change` in a shape below is one entry of the REST diff:
+  `{"kind", "path", "event", "category", "backward", "forward", "message", "old", "new"}`.
+
+## Exit codes
+
+{exit_codes}
+A CI job gates on these: `plan lint` and `plan check` (or `plan diff NAME@latest FILE`) on a pull
+request, `plan push --publish` on the main branch ([plans in CI](../how-to/plans-in-ci.md)).
+
+## Two commands with a choice to know
+
+- `token create` writes to a database only when one is named, with `--database-url` or
+  `GOVERNANCE_DATABASE_URL`, and only if it already exists (SQLite: the file; PostgreSQL: the
+  tables): that is how the first admin token is made. Otherwise it asks the server at `--url`,
+  which needs an admin `--token`. With neither it refuses with exit 2 and creates nothing.
+- `serve --demo` mints a fresh admin token and demo write key at every start and **revokes**
+  the ones earlier `--demo` starts minted (they are stored hashed, so they cannot be shown
+  again); the banner says how many it revoked.
 
 """
+
 
 REST_INTRO = """# REST API
 
 All routes answer JSON. The OpenAPI document is served at `/openapi.json` and browsable at
-`/docs` on a running server. Admin routes under `/api/v1` need `Authorization: Bearer <token>`
-(roles viewer < editor < admin: 401 without a valid token, 403 for a role too low). Ingestion
-routes under `/v1` take a source's write key as HTTP Basic `writeKey:` or `writeKey` in the body
-(see [the proxy](../proxy/ingestion.md)).
+`/docs` on a running server (Swagger UI, from files vendored in `web/vendor/swagger-ui/`: it works
+offline). Admin routes under `/api/v1` need `Authorization: Bearer <token>` (security scheme
+`bearerToken`; roles viewer < editor < admin: 401 without a valid token, with
+`WWW-Authenticate: Bearer realm="governance"`, 403 for a role too low). Ingestion routes under
+`/v1` take a source's write key as HTTP Basic `writeKey:` (scheme `writeKey`; a 401 carries
+`WWW-Authenticate: Basic realm="governance ingestion"`) or `writeKey` in the body (see
+[the proxy](../proxy/ingestion.md)). "Authorize" in `/docs` takes either. Routes marked
+`public` need nothing: `/api/v1/schemas/plan.json` is the [plan format](plan-format.md) as a
+JSON Schema ([committed copy](plan.schema.json)).
+
+Request bodies are strict: a key a body does not define is refused with 422
+`validation_failed` and its path (`{"path": "settings.track.allowUnplanedEvents", "message":
+"unknown key"}`), and a plan document that writes a key twice is refused with 422 `plan_invalid`
+naming both lines. Plan documents (JSON, or YAML with `Content-Type: application/yaml`) are typed
+in the OpenAPI document by the plan format's schema (`#/components/schemas/Plan`).
 
 Errors always have the shape `{"code": "...", "message": "...", "details": ...}`; `code` is
 stable (see `governance/errors.py`). Lists are paginated with `limit` (1-500, default 50) and
 `offset`, and answer `{"data": [...], "count": total}`. Draft edits need `If-Match` with the
-draft's `ETag` (412 when stale, 428 when missing).
+draft's `ETag` (412 when stale, 428 when missing). A version reference is a number, `latest`
+(and, in a diff, `draft`); anything else is 400 `invalid_version_ref`. A rollback is judged like
+a publish: 409 `incompatible_plan` with the changes unless `allow_breaking: true`.
 
 | method | path | role | summary |
 |---|---|---|---|
@@ -88,8 +134,15 @@ def cli_commands() -> list[tuple[str, Any]]:
     return _commands(typer.main.get_command(app), "governance")
 
 
+def exit_code_table() -> str:
+    from governance.cli.output import EXIT_CODES
+
+    rows = [f"| `{code}` | {meaning} | {example} |" for code, meaning, example in EXIT_CODES]
+    return "\n".join(["| code | meaning | for example |", "|---|---|---|", *rows]) + "\n"
+
+
 def cli_page() -> str:
-    parts = [CLI_INTRO]
+    parts = [CLI_INTRO.replace("{exit_codes}", exit_code_table())]
     for path, command in cli_commands():
         parts.append(f"## `{path}`\n\n{(command.help or '').strip()}\n")
         options = []
@@ -163,6 +216,7 @@ def route_roles() -> dict[tuple[str, str], str]:
     from fastapi.routing import APIRoute
 
     import governance.api.routes as package
+    from governance.api.deps import public
 
     modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
     modules.append(importlib.import_module("governance.proxy.routes"))
@@ -175,12 +229,24 @@ def route_roles() -> dict[tuple[str, str], str]:
             for dep in route.dependant.dependencies:
                 if getattr(dep.call, "__qualname__", "").startswith("require.<locals>"):
                     role = dep.call.__closure__[0].cell_contents  # type: ignore[index,union-attr]
+                elif dep.call is public:
+                    role = "public"
             for method in route.methods or ():
                 out[(method, route.path)] = role
     return out
 
 
-PAGES = {"settings.md": settings_page, "cli.md": cli_page, "rest-api.md": rest_page}
+def plan_schema_page() -> str:
+    """``docs/reference/plan.schema.json``: what ``/api/v1/schemas/plan.json`` serves, for editors offline."""
+    import json
+
+    from governance.plan.schema import plan_json_schema
+
+    return json.dumps(plan_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+PAGES = {"settings.md": settings_page, "cli.md": cli_page, "rest-api.md": rest_page,
+         "plan.schema.json": plan_schema_page}  # fmt: skip
 
 
 def main() -> None:

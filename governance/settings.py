@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     digest_hour: int = Field(8, ge=0, le=23, description="UTC hour of the daily digest until set over REST")
     # logging
     access_log: bool = Field(False, description="Log every HTTP request (off: the proxy's hot path stays quiet)")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of serve and worker (stderr); APScheduler's routine job runs show only at DEBUG"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

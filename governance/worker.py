@@ -16,6 +16,7 @@ from sqlalchemy import Engine, delete
 
 from governance.app import bootstrap
 from governance.db import make_engine, writer
+from governance.logs import configure_logging
 from governance.proxy.forwarder import Forwarder
 from governance.proxy.tables import DedupeRow, EventSampleRow
 from governance.settings import Settings
@@ -54,9 +55,11 @@ def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> 
         forwarder.close()
 
 
-def run_worker(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
+def run_worker(
+    settings: Settings | None = None, stop: threading.Event | None = None, *, json_logs: bool = False
+) -> None:
     settings = settings or Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, json_lines=json_logs)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -39,6 +39,13 @@ def _invalid(path: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"{path}: {message}", details=[{"path": path, "message": message}])
 
 
+def _refuse_unknown(config: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(config) - known)
+    if unknown:
+        details = [{"path": f"config.{key}", "message": f"unknown key; expected {sorted(known)}"} for key in unknown]
+        raise ValidationFailed(f"config.{unknown[0]}: unknown key", details=details)
+
+
 def validate_config(kind: str, config: dict[str, Any], *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """A normalised channel config; a webhook keeps its stored secret (or gets none yet)."""
     if kind not in CHANNEL_KINDS:
@@ -49,15 +56,12 @@ def validate_config(kind: str, config: dict[str, Any], *, previous: dict[str, An
         to = recipients_of(config)
         if not to or any(t != OWNER and ("@" not in t or any(c.isspace() for c in t)) for t in to):
             raise _invalid("config.to", 'give email addresses, or "owner" for the owner of the event')
-        unknown = set(config) - {"to"}
-        if unknown:
-            raise _invalid("config", f"unknown keys {sorted(unknown)}")
+        _refuse_unknown(config, {"to"})
         return {"to": to}
     url = config.get("url")
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise _invalid("config.url", "an http(s) URL is required")
-    if set(config) - {"url"}:
-        raise _invalid("config", f"unknown keys {sorted(set(config) - {'url'})}")
+    _refuse_unknown(config, {"url"})
     out: dict[str, Any] = {"url": url}
     if previous and previous.get("secret"):
         out["secret"] = previous["secret"]

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from governance.db import read_session
-from governance.errors import Forbidden, Unauthorized
+from governance.errors import Forbidden, InvalidToken, Unauthorized
 from governance.registry.tokens import authenticate, role_rank
 from governance.settings import Settings
 
@@ -37,15 +38,21 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def current_actor(request: Request, engine: EngineDep) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+BEARER_DESCRIPTION = ("An API token (`gov_...`, from `governance token create` or `POST /api/v1/tokens`), with "
+                      "the role viewer, editor or admin.")  # fmt: skip
+# parses the header and names the scheme in the OpenAPI document; the refusals are ours (error shape)
+bearer = HTTPBearer(auto_error=False, scheme_name="bearerToken", description=BEARER_DESCRIPTION)
+
+
+def current_actor(engine: EngineDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:  # fmt: skip
+    secret = credentials.credentials.strip() if credentials is not None else ""
+    if not secret:
         raise Unauthorized("missing API token: send 'Authorization: Bearer <token>'")
     with read_session(engine) as session:
-        row = authenticate(session, secret.strip())
+        row = authenticate(session, secret)
     if row is None:
-        raise Unauthorized("invalid or revoked API token")
+        raise InvalidToken("invalid or revoked API token")
     return Actor(token_id=row.id, role=row.role)
 
 
@@ -59,6 +66,12 @@ def require(role: str) -> Callable[..., Actor]:
 
     return check
 
+
+def public() -> None:
+    """No token needed: the route documents a format (no security in the OpenAPI document; docs role "public")."""
+
+
+Public = Depends(public)  # dependencies=[Public] marks a route that needs no token
 
 Viewer = Annotated[Actor, Depends(require("viewer"))]
 Editor = Annotated[Actor, Depends(require("editor"))]

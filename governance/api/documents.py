@@ -1,4 +1,4 @@
-"""Reading JSON or YAML request bodies safely: size limit, depth limit, clear 4xx errors."""
+"""Reading JSON or YAML request bodies safely: size limit, depth limit, duplicate keys, clear 4xx errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import orjson
 from fastapi import Request
 
 from governance.errors import InvalidBody, PayloadTooLarge
-from governance.plan.loader import MAX_DEPTH, parse_document
+from governance.plan.loader import MAX_DEPTH, check_json_duplicates, parse_document
 
 
 def check_depth(value: Any, max_depth: int) -> None:
@@ -38,7 +38,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_document(request: Request) -> Any:
-    """A JSON body, or YAML when the content type says so."""
+    """A JSON body, or YAML when the content type says so; a key written twice is refused (422)."""
     limit = request.app.state.settings.max_api_body_bytes
     raw = await read_body(request, limit)
     if not raw.strip():
@@ -51,5 +51,8 @@ async def read_document(request: Request) -> Any:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidBody(f"malformed JSON: {exc}") from None
+        check_depth(data, MAX_DEPTH)
+        check_json_duplicates(raw)  # orjson keeps the last of two equal keys; a plan document must not
+        return data
     check_depth(data, MAX_DEPTH)
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from governance.api.responses import FastJSON
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Unauthorized
 
 log = logging.getLogger("governance.api")
 
@@ -29,18 +30,27 @@ def error_response(status: int, code: str, message: str, details: object = None,
     return FastJSON(body, status_code=status, headers=headers)
 
 
+def validation_detail(error: Any) -> dict[str, str]:
+    """``{path, message}`` of one request validation error; body paths start at the body's root."""
+    loc = tuple(error.get("loc", ()))
+    if loc[:1] == ("body",) and len(loc) > 1:
+        loc = loc[1:]
+    kind = error.get("type", "")
+    message = "unknown key" if kind == "extra_forbidden" else str(error.get("msg", "")).removeprefix("Value error, ")
+    return {"path": ".".join(str(p) for p in loc), "message": message}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GovernanceError)
     async def _governance(_request: Request, exc: GovernanceError) -> FastJSON:
         headers = {"Retry-After": "5"} if exc.status == 503 else None
+        if isinstance(exc, Unauthorized):  # RFC 9110: a 401 names the scheme that would work
+            headers = {"WWW-Authenticate": exc.challenge}
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> FastJSON:
-        details = [
-            {"path": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
+        details = [validation_detail(e) for e in exc.errors()]
         first = details[0] if details else {"path": "", "message": "invalid request"}
         return error_response(422, "validation_failed", f"{first['path']}: {first['message']}", details)
 

@@ -1,13 +1,20 @@
-"""API model families: ``XCreate / XUpdate / XPublic / XsPublic{data, count}``."""
+"""API model families: ``XCreate / XUpdate / XPublic / XsPublic{data, count}``.
+
+Every request body derives from ``RequestModel``: an unknown key is a 422 naming its path
+(``{"code": "validation_failed", "details": [{"path": "colour", "message": "unknown key"}]}``),
+never a setting silently ignored. ``tests/api/test_strict_bodies.py`` walks the OpenAPI document
+to keep it so.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from governance.api.openapi import PLAN_REF
 from governance.plan.model import CompatibilityMode
 from governance.registry.source_settings import SourceSettings
 from governance.registry.tables import (
@@ -18,8 +25,30 @@ from governance.registry.tables import (
     SourceRow,
     WriteKeyRow,
 )
+from governance.registry.transformation_spec import Condition, TransformationSpec
 
 T = TypeVar("T")
+
+PlanBody = Annotated[dict[str, Any], WithJsonSchema({"allOf": [PLAN_REF]})]  # a bare $ref trips pydantic
+Category = Literal["additive", "revision", "breaking"]
+
+
+class ChangePublic(BaseModel):
+    kind: str = Field(description="What changed, in Karapace's vocabulary (property_removed, type_narrowed, ...)")
+    path: str = Field(description="Where in the plan")
+    event: str | None = Field(description="The event it concerns, if any")
+    category: Category
+    backward: bool = Field(description="Every message valid under the old plan stays valid under the new one")
+    forward: bool = Field(description="Every message valid under the new plan was valid under the old one")
+    message: str
+    old: Any = None
+    new: Any = None
+
+
+class RequestModel(BaseModel):
+    """The base of every request body: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ListOf(BaseModel, Generic[T]):
@@ -44,7 +73,7 @@ class PlanPublic(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class PlanUpdate(BaseModel):
+class PlanUpdate(RequestModel):
     display_name: str | None = None
     description: str | None = None
     compatibility: CompatibilityMode | None = None
@@ -56,12 +85,12 @@ class VersionPublic(BaseModel):
     content_hash: str
     schema_hash: str
     category: str
-    changes: list[dict[str, Any]]
+    changes: list[ChangePublic]
     message: str | None
     rollback_of: int | None
     created_by: str | None
     created_at: datetime
-    body: dict[str, Any] | None = None
+    body: PlanBody | None = Field(None, description="The plan document of this version (when asked for one)")
 
     @classmethod
     def of(cls, row: PlanVersionRow, *, with_body: bool = False) -> VersionPublic:
@@ -73,16 +102,19 @@ class VersionPublic(BaseModel):
         )  # fmt: skip
 
 
-class PublishRequest(BaseModel):
+class PublishRequest(RequestModel):
     message: str | None = None
     allow_breaking: bool = Field(False, description="Publish even when the plan's compatibility mode forbids it")
 
 
-class RollbackRequest(BaseModel):
+class RollbackRequest(RequestModel):
     version: int = Field(ge=1, description="The version whose body is published again as a new version")
+    message: str | None = Field(None, description="Kept with the new version (default: 'rollback to version N')")
+    allow_breaking: bool = Field(False, description="Roll back even when the plan's compatibility mode forbids "
+                                                    "the change from the latest version")
 
 
-class SourceCreate(BaseModel):
+class SourceCreate(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     plan: str | None = Field(None, description="Plan id or name")
     plan_version: int | None = Field(None, ge=1, description="Pin a version; null follows the latest")
@@ -92,7 +124,7 @@ class SourceCreate(BaseModel):
     settings: SourceSettings = Field(default_factory=SourceSettings)
 
 
-class SourceUpdate(BaseModel):
+class SourceUpdate(RequestModel):
     name: str | None = Field(None, min_length=1, max_length=100)
     plan: str | None = None
     plan_version: int | None = Field(None, ge=1)
@@ -142,7 +174,7 @@ class WriteKeyCreated(WriteKeyPublic):
     write_key: str = Field(description="Shown once: store it now")
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(RequestModel):
     role: Literal["viewer", "editor", "admin"]
     name: str = Field("api", min_length=1, max_length=100)
 
@@ -177,3 +209,21 @@ class AuditPublic(BaseModel):
     def of(cls, row: AuditRow) -> AuditPublic:
         return cls(id=row.id or 0, at=row.at, actor=row.actor, action=row.action, entity=row.entity,
                    entity_id=row.entity_id, details=orjson.loads(row.details))  # fmt: skip
+
+
+class TransformationCreate(TransformationSpec):
+    """A transformation: ``{name, enabled, if, action, params}`` and where it runs in the order."""
+
+    position: int | None = Field(None, ge=0, description="Place in the order (default: after the last)")
+
+
+class TransformationUpdate(RequestModel):
+    """The fields to change; the result is validated as a whole transformation."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    name: str | None = Field(None, min_length=1, max_length=100)
+    enabled: bool | None = None
+    condition: Condition | None = Field(None, alias="if")
+    action: str | None = None
+    params: dict[str, Any] | None = Field(None, description="The action's parameters (see the actions)")
+    position: int | None = Field(None, ge=0)

@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
-from rich.table import Table
 
-from governance.cli import app, console
+from governance.cli import app
+from governance.cli.output import new_typer, out, print_json, table
 
-bench_app = typer.Typer(help="Benchmarks: they report figures, they never fail.", no_args_is_help=True)
+bench_app = new_typer("Benchmarks: they report figures, they never fail.")
 app.add_typer(bench_app, name="bench")
 
 
 def _report(result: dict[str, object], as_json: bool, title: str) -> None:
+    """JSON: the benchmark's figures, {metric: value}."""
     if as_json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
         return
-    table = Table(title=title)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        table.add_row(key, str(value))
-    console.print(table)
+    out(title)
+    table(["metric", "value"], list(result.items()))
 
 
 @bench_app.command("registry")
 def bench_registry(
     events: int = typer.Option(3000, help="Events in the generated plan"),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
 ) -> None:
     """Compile + meta-validate a generated plan, its memory, and a diff of two versions."""
     from governance.bench.registry import run
@@ -40,7 +35,7 @@ def bench_registry(
 def bench_proxy(
     seconds: float = typer.Option(5.0, help="Load duration per server"),
     concurrency: int = typer.Option(8, help="Concurrent keep-alive connections"),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
 ) -> None:
     """The proxy (e-commerce plan, 10 % invalid, durable SQLite, forwarding) vs a bare parse-and-200 endpoint."""
     from governance.bench.proxy import run
@@ -51,7 +46,7 @@ def bench_proxy(
 @bench_app.command("validate")
 def bench_validate(
     events: int = typer.Option(1_000_000, help="Generated events"),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
 ) -> None:
     """`governance validate` on generated ~1 KB events: throughput and peak memory."""
     from governance.bench.validate import run
@@ -67,7 +62,7 @@ def bench_checks(
     seeds: int = typer.Option(5, help="Seeds the accuracy is pooled over (one seed is only ~1,400 event-days)"),
     cycle_events: int = typer.Option(3000, help="Events in the timed full check cycle"),
     gx_events: int = typer.Option(100_000, help="Sampled events in the timed Great Expectations suite"),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
 ) -> None:
     """Detection accuracy on synthetic traffic with injected anomalies, and the cost of a check cycle and a GX suite."""
     from governance.bench.checks import run_checks_bench

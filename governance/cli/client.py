@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,10 +12,11 @@ from governance.errors import GovernanceError
 
 URL_OPTION = typer.Option("http://127.0.0.1:8000", "--url", envvar="GOVERNANCE_URL", help="Server base URL")
 TOKEN_OPTION = typer.Option(None, "--token", envvar="GOVERNANCE_TOKEN", help="API token", show_default=False)
+PAGE = 500  # the API's largest page
 
 
 class ApiError(GovernanceError):
-    """An error answer from the server, carrying its status and code."""
+    """An error answer from the server (or none at all: status 0), carrying its status and code."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(str(body.get("message", "")), details=body.get("details"))
@@ -36,10 +38,33 @@ class Client:
             try:
                 body = response.json()
             except ValueError:
-                body = {"code": "http_error", "message": response.text[:500]}
+                body = None
+            if not isinstance(body, dict) or "message" not in body:
+                body = {"code": "http_error", "message": f"HTTP {response.status_code} from {response.url}: "
+                                                         f"{response.text[:200]}"}  # fmt: skip
             raise ApiError(response.status_code, body)
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            message = f"{response.url} did not answer JSON: is {self.http.base_url} a governance server?"
+            raise ApiError(502, {"code": "not_the_api", "message": message}) from None
+
+    def pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list (``{data, count}``); a bare list is taken whole."""
+        offset = 0
+        while True:
+            answer = self.json("GET", path, params={**params, "limit": PAGE, "offset": offset})
+            if isinstance(answer, list):
+                yield from answer
+                return
+            data = answer.get("data", []) if isinstance(answer, dict) else []
+            yield from data
+            offset += len(data)
+            if not data or offset >= int(answer.get("count", 0)):
+                return

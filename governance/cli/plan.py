@@ -1,160 +1,136 @@
-"""``governance plan ...``: lint, diff, push, pull (and the format commands in cli/formats.py)."""
+"""``governance plan lint|diff|schema``: plans as files (the server commands are in plan_remote.py,
+plan_versions.py; other tools' formats in formats.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import typer
 
-from governance.cli import app, emit, err, fail
-from governance.cli.client import TOKEN_OPTION, URL_OPTION, ApiError, Client
-from governance.errors import GovernanceError
-from governance.plan.compatibility import classify
-from governance.plan.diff import diff_plans
+from governance.cli import app
+from governance.cli.client import TOKEN_OPTION, URL_OPTION, Client
+from governance.cli.output import JSON_HELP, NO, OK, change_line, handled, new_typer, out, paint, print_json
+from governance.plan.compatibility import MODES, compatibility_report
 from governance.plan.lint import lint_text
-from governance.plan.loader import dump_plan_yaml, load_plan_file, plan_from_data
+from governance.plan.loader import load_plan_file, plan_from_data
 from governance.plan.model import Plan
 
-plan_app = typer.Typer(help="Tracking plans as files: lint, diff, push, pull, import, export.",
-                       no_args_is_help=True)  # fmt: skip
+plan_app = new_typer("Tracking plans: lint, diff, check, push, pull, versions, history, rollback, import, export.")
 app.add_typer(plan_app, name="plan")
-
-EXIT_LINT_ERRORS = 1
-EXIT_INCOMPATIBLE = 3
-EXIT_INVALID = 2
 
 
 @plan_app.command("lint")
 def lint(
     paths: list[Path] = typer.Argument(..., help="Plan files (YAML or JSON)"),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     strict: bool = typer.Option(False, help="Warnings also fail"),
 ) -> None:
-    """Check plans: unknown keys, regexes, naming, descriptions, near-duplicate event names."""
+    """Check plans: unknown keys, regexes, naming, descriptions, near-duplicate event names.
+
+    One line per issue on stdout (FILE:LINE: SEVERITY CODE: PATH: MESSAGE), then a count.
+    Exit 1 when there is an error (or, with --strict, a warning).
+
+    JSON: `[{"file", "issues": [{"severity", "code", "path", "message", "line"}]}]`.
+    """
     results: list[dict[str, Any]] = []
-    failed = False
-    for path in paths:
-        issues = lint_text(path.read_bytes(), file=str(path))
-        results.append({"file": str(path), "issues": [i.to_dict() for i in issues]})
-        if any(i.severity == "error" or strict for i in issues):
-            failed = True
+    with handled(as_json):
+        for path in paths:
+            issues = lint_text(path.read_bytes(), file=str(path))
+            results.append({"file": str(path), "issues": [i.to_dict() for i in issues]})
+    failed = any(i["severity"] == "error" or strict for r in results for i in r["issues"])
     if as_json:
-        print(json.dumps(results, indent=2))
+        print_json(results)
     else:
         for result in results:
             for issue in result["issues"]:
                 where = f"{result['file']}:{issue['line']}" if issue.get("line") else result["file"]
-                colour = "red" if issue["severity"] == "error" else "yellow"
-                err.print(f"{where}: [{colour}]{issue['severity']}[/{colour}] {issue['code']}: "
-                          f"{issue['path']}: {issue['message']}", highlight=False)  # fmt: skip
-        total = sum(len(r["issues"]) for r in results)
-        err.print(f"{len(paths)} file(s), {total} issue(s)")
-    raise typer.Exit(EXIT_LINT_ERRORS if failed else 0)
+                severity = paint(issue["severity"], "red" if issue["severity"] == "error" else "yellow")
+                out(f"{where}: {severity} {issue['code']}: {issue['path']}: {issue['message']}")
+        out(f"{len(paths)} file(s), {sum(len(r['issues']) for r in results)} issue(s)")
+    raise typer.Exit(NO if failed else OK)
 
 
-def _plan_at(ref: str, client: Client | None) -> Plan:
-    """A file path, or ``NAME@VERSION`` / ``NAME@draft`` from a running server."""
+def plan_at(ref: str, client: Client | None) -> Plan:
+    """A file path, or ``NAME@VERSION`` / ``NAME@latest`` / ``NAME@draft`` from a running server."""
     if Path(ref).exists() or client is None or "@" not in ref:
         return load_plan_file(ref)
     name, _, version = ref.partition("@")
     if version == "draft":
-        return plan_from_data(client.json("GET", f"/api/v1/plans/{name}/draft"))
-    return plan_from_data(client.json("GET", f"/api/v1/plans/{name}/versions/{version}")["body"])
+        return plan_from_data(client.json("GET", f"/api/v1/plans/{quote(name, safe='')}/draft"))
+    answer = client.json("GET", f"/api/v1/plans/{quote(name, safe='')}/versions/{quote(version, safe='')}")
+    return plan_from_data(answer["body"])
+
+
+def _server_mode(refs: list[str], client: Client | None) -> str | None:
+    """The registry's mode of the plan a ``NAME@...`` side names (what a publish is judged by)."""
+    for ref in refs:
+        if client is not None and "@" in ref and not Path(ref).exists():
+            return str(client.json("GET", f"/api/v1/plans/{quote(ref.partition('@')[0], safe='')}")["compatibility"])
+    return None
 
 
 @plan_app.command("diff")
 def diff(
-    old: str = typer.Argument(..., help="A plan file, or NAME@VERSION / NAME@draft on the server"),
-    new: str = typer.Argument(..., help="A plan file, or NAME@VERSION / NAME@draft on the server"),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+    old: str = typer.Argument(..., help="A plan file, or NAME@VERSION / NAME@latest / NAME@draft on the server"),
+    new: str = typer.Argument(..., help="A plan file, or NAME@VERSION / NAME@latest / NAME@draft on the server"),
+    mode: str = typer.Option(None, help=f"Compatibility mode to judge by: {', '.join(MODES)} (default: the "
+                                        "registry's mode for NAME@..., else the new file's, else BACKWARD)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:
-    """Changes between two plans, classified additive / revision / breaking."""
-    try:
-        client = Client(url, token) if "@" in old + new else None
-        changes = diff_plans(_plan_at(old, client), _plan_at(new, client))
-    except GovernanceError as exc:
-        fail(exc, as_json=as_json, code=EXIT_INVALID)
-    result = {"category": classify(changes), "changes": [c.to_dict() for c in changes]}
-    if as_json:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        for change in changes:
-            colour = {"breaking": "red", "additive": "green"}.get(change.category, "yellow")
-            print_line = f"[{colour}]{change.category:9}[/{colour}] {change.kind}: {change.path}"
-            err.print(print_line, highlight=False)
-        err.print(f"{len(changes)} change(s); overall: {result['category']}")
+    """Changes from OLD to NEW, classified additive / revision / breaking, judged by a compatibility mode.
 
+    One line per change on stdout (CATEGORY PATH: MESSAGE), then the verdict. Exit 1 when the mode
+    does not allow a change (a CI job gates on it), 0 otherwise. Transitive modes compare these two
+    plans only; `plan check` judges a file against every published version.
 
-@plan_app.command("push")
-def push(
-    path: Path = typer.Argument(..., help="Plan file"),
-    publish: bool = typer.Option(False, help="Publish the draft as a new version"),
-    allow_breaking: bool = typer.Option(False, help="Publish even if the compatibility mode forbids it"),
-    message: str = typer.Option(None, help="Version message"),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
-    url: str = URL_OPTION,
-    token: str = TOKEN_OPTION,
-) -> None:
-    """Create or update a plan's draft from a file; with --publish, publish it.
-
-    Exit codes: 0 done (or nothing to publish), 2 invalid plan or request, 3 incompatible change.
+    JSON: `{"old", "new", "mode", "is_compatible", "category", "changes": [change], "messages": [str]}`.
     """
-    client = Client(url, token)
-    result: dict[str, object] = {}
-    try:
-        plan = load_plan_file(path)
-        body = plan.body()
-        try:
-            response = client.request("GET", f"/api/v1/plans/{plan.name}/draft")
-            etag = response.headers["etag"]
-            client.request("PUT", f"/api/v1/plans/{plan.name}/draft", json=body, headers={"If-Match": etag})
-            result["draft"] = "updated"
-        except ApiError as exc:
-            if exc.http_status != 404:
-                raise
-            client.json("POST", "/api/v1/plans", json=body)
-            result["draft"] = "created"
-        if publish:
-            try:
-                version = client.json("POST", f"/api/v1/plans/{plan.name}/versions",
-                                      json={"message": message, "allow_breaking": allow_breaking})  # fmt: skip
-                result.update(version=version["version"], category=version["category"])
-            except ApiError as exc:
-                if exc.api_code != "nothing_to_publish":
-                    raise
-                result["version"] = None
-    except ApiError as exc:
-        fail(exc, as_json=as_json, code=EXIT_INCOMPATIBLE if exc.api_code == "incompatible_plan" else EXIT_INVALID)
-    except GovernanceError as exc:
-        fail(exc, as_json=as_json, code=EXIT_INVALID)
-    emit(result, as_json)
-
-
-@plan_app.command("pull")
-def pull(
-    name: str = typer.Argument(..., help="Plan name or id"),
-    version: str = typer.Option("latest", help="A version number, 'latest' or 'draft'"),
-    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout"),
-    url: str = URL_OPTION,
-    token: str = TOKEN_OPTION,
-) -> None:
-    """Download a plan version (or the draft) as YAML."""
-    client = Client(url, token)
-    try:
-        if version == "draft":
-            body = client.json("GET", f"/api/v1/plans/{name}/draft")
-        else:
-            body = client.json("GET", f"/api/v1/plans/{name}/versions/{version}")["body"]
-        text = dump_plan_yaml(plan_from_data(body))
-    except GovernanceError as exc:
-        fail(exc, code=EXIT_INVALID)
-    if output:
-        output.write_text(text)
+    with handled(as_json):
+        client = Client(url, token) if "@" in old + new else None
+        old_plan, new_plan = plan_at(old, client), plan_at(new, client)
+        chosen = (mode or _server_mode([old, new], client) or new_plan.compatibility or "BACKWARD").upper()
+        if chosen not in MODES:
+            raise typer.BadParameter(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", param_hint="--mode")
+        report = compatibility_report(old_plan, new_plan, chosen)
+    if as_json:
+        print_json({"old": old, "new": new, **report})
     else:
-        print(text, end="")
+        for change in report["changes"]:
+            out(change_line(change))
+        verdict = "compatible" if report["is_compatible"] else paint("not compatible", "red")
+        refused = "" if report["is_compatible"] else f" ({len(report['messages'])} change(s) not allowed)"
+        out(f"{len(report['changes'])} change(s), overall {report['category']}; "
+            f"under {report['mode']}: {verdict}{refused}")  # fmt: skip
+    raise typer.Exit(OK if report["is_compatible"] else NO)
 
 
+def plan_json_schema() -> dict[str, Any]:
+    """The plan format's JSON Schema (``governance/plan/schema.py``, with the bare model's as a fallback)."""
+    try:
+        from governance.plan.schema import plan_json_schema as build
+    except ImportError:  # until governance/plan/schema.py is on this branch
+        return Plan.model_json_schema()
+    return build()
+
+
+@plan_app.command("schema")
+def schema(
+    output: Path = typer.Option(None, "-o", "--output", help="Write the schema to this file instead of stdout"),
+    as_json: bool = typer.Option(False, "--json", help="The same JSON (accepted so that every command takes it)"),
+) -> None:
+    """Print the JSON Schema of the plan format, for editors (yaml-language-server) and validators.
+
+    JSON: the schema itself (with or without --json).
+    """
+    import json
+
+    document = json.dumps(plan_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    with handled(as_json):
+        if output:
+            output.write_text(document)
+            return
+    out(document.rstrip("\n"))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
-from rich.table import Table
 
-from governance.cli import app, console, err, fail
-from governance.errors import GovernanceError, InvalidBody
+from governance.cli import app
+from governance.cli.output import NO, OK, handled, out, paint, print_json, table
+from governance.errors import InvalidBody
 from governance.plan.loader import load_plan_file, parse_document
 from governance.proxy.offline import read_lines, state_for, validate_stream
 from governance.registry.source_settings import STRICT, SourceSettings
@@ -37,15 +37,20 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="One JSON report on stdout"),
     max_violations: int = typer.Option(1000, help="Violations listed in the report (all are counted)"),
 ) -> None:
-    """Judge every event with the proxy's code; exit 1 when any would be blocked."""
-    try:
+    """Judge every event with the proxy's code; exit 1 when any would be blocked.
+
+    One line per violation on stdout (line N: EVENT: TYPE FIELD MESSAGE), then a count per event
+    and outcome. A progress bar shows on stderr when it is a terminal.
+
+    JSON: `{"events", "blocked", "invalid_lines", "violation_count", "violations": [{"line", "event",
+    "type", "field", "message"}], "violations_truncated", "by_event": {event: {outcome: count}}, ...}`.
+    """
+    with handled(as_json):
         state = state_for(load_plan_file(plan), _settings(settings))
-    except GovernanceError as exc:
-        fail(exc, as_json=as_json, code=2)
-    stream = sys.stdin.buffer if str(events) == "-" else events.open("rb")
+        stream = sys.stdin.buffer if str(events) == "-" else events.open("rb")
     try:
         if sys.stderr.isatty() and str(events) != "-":
-            with Progress(TextColumn("validating"), BarColumn(), TransferSpeedColumn(), console=err,
+            with Progress(TextColumn("validating"), BarColumn(), TransferSpeedColumn(), console=Console(stderr=True),
                           transient=True) as progress:  # fmt: skip
                 task = progress.add_task("validate", total=events.stat().st_size)
                 report = validate_stream(_tracked(stream, progress, task), state, max_violations=max_violations)
@@ -55,10 +60,10 @@ def validate(
         if stream is not sys.stdin.buffer:
             stream.close()
     if as_json:
-        print(json.dumps(report.to_dict(), indent=2, default=str))
+        print_json(report.to_dict())
     else:
         _print(report.to_dict())
-    raise typer.Exit(1 if report.blocked else 0)
+    raise typer.Exit(NO if report.blocked else OK)
 
 
 def _tracked(stream: Any, progress: Progress, task: Any) -> Any:
@@ -69,15 +74,12 @@ def _tracked(stream: Any, progress: Progress, task: Any) -> Any:
 
 def _print(report: dict[str, Any]) -> None:
     for v in report["violations"]:
-        err.print(f"line {v['line']}: {v.get('event', '')}: [yellow]{v['type']}[/yellow] "
-                  f"{v.get('field') or ''} {v['message']}", highlight=False, markup=True)  # fmt: skip
+        event = f"{v['event']}: " if v.get("event") else ""
+        field = f"{v['field']} " if v.get("field") else ""
+        out(f"line {v['line']}: {event}{paint(v['type'], 'yellow')} {field}{v['message']}")
     if report["violations_truncated"]:
-        err.print(f"… and {report['violation_count'] - len(report['violations'])} more violations")
-    table = Table(title=f"{report['events']} events, {report['blocked']} would be blocked")
+        out(f"... and {report['violation_count'] - len(report['violations'])} more violations")
     outcomes = sorted({o for counts in report["by_event"].values() for o in counts})
-    table.add_column("event")
-    for outcome in outcomes:
-        table.add_column(outcome, justify="right")
-    for event, counts in report["by_event"].items():
-        table.add_row(event, *[str(counts.get(o, 0)) for o in outcomes])
-    console.print(table)
+    rows = [[event, *[counts.get(o, 0) for o in outcomes]] for event, counts in report["by_event"].items()]
+    table(["event", *outcomes], rows)
+    out(f"{report['events']} events, {report['blocked']} would be blocked")

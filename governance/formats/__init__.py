@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.errors import InvalidBody
+from governance.errors import InvalidBody, NothingImported
 from governance.formats.base import Exporter, ExportResult, Importer, ImportResult, ReportItem
 from governance.formats.iglu import IgluImporter
-from governance.formats.infer import InferReport, infer_plan
+from governance.formats.infer import InferReport, infer_plan, infer_plan_from_lines
 from governance.formats.jsonschema_bundle import JsonSchemaBundleExporter, JsonSchemaBundleImporter
 from governance.formats.rudderstack import RudderStackImporter
 from governance.formats.segment import SegmentExporter, SegmentImporter
@@ -37,6 +37,7 @@ from governance.plan.model import Plan
 __all__ = [
     "EXPORTERS", "IMPORTERS", "MAX_IMPORT_BYTES", "ExportResult", "Exporter", "ImportResult", "Importer",
     "InferReport", "ReportItem", "export_plan", "export_plan_with_report", "import_plan", "infer_plan",
+    "infer_plan_from_lines",
 ]  # fmt: skip
 
 IMPORTERS: dict[str, Importer] = {
@@ -59,13 +60,32 @@ def _unknown(kind: str, format: str, known: dict[str, Any]) -> InvalidBody:
 def import_plan(format: str, path_or_data: Any, *, name: str | None = None) -> ImportResult:
     """Read a plan written for another tool; ``report`` names everything not carried over exactly.
 
-    Raises ``InvalidBody`` for unreadable input (malformed, too large, too deep) and
-    ``PlanInvalid`` for readable input that is not a plan of that format.
+    Raises ``InvalidBody`` for unreadable input (malformed, too large, too deep),
+    ``PlanInvalid`` for readable input that is not a plan of that format, and its subclass
+    ``NothingImported`` when the input yields no rule at all (every rule skipped, or none there).
     """
     importer = IMPORTERS.get(format)
     if importer is None:
         raise _unknown("import", format, IMPORTERS)
-    return importer.load(path_or_data, name=name)
+    result = importer.load(path_or_data, name=name)
+    _refuse_empty(format, result)
+    return result
+
+
+def _refuse_empty(format: str, result: ImportResult) -> None:
+    """An import that carries over no rule at all is an error, not an empty plan (details: why)."""
+    plan = result.plan
+    if plan.events or plan.common.properties or any(getattr(plan, k) for k in ("identify", "group", "page", "screen")):
+        return
+    skipped = result.items("error")
+    hint = ""
+    if format == "rudderstack" and any("not found" in item.message for item in skipped):
+        hint = "; the tracking plan refers to events defined in other files: import the project's directory"
+    message = (f"nothing imported from the {format} input: no events, traits, page, screen or common rules"
+               f"{f' ({len(skipped)} skipped)' if skipped else ''}{hint}")
+    details = [{"path": item.path, "message": item.message} for item in skipped] or [{"path": "", "message":
+                                                                                        "no rules"}]
+    raise NothingImported(message, details=details)
 
 
 def export_plan_with_report(format: str, plan: Plan) -> ExportResult:

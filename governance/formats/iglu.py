@@ -19,6 +19,7 @@ from governance.errors import PlanInvalid
 from governance.formats.base import ImportResult, Reporter, build_plan, slugify
 from governance.formats.drafts import DRAFT4, DRAFT4_INTEGERS, detect_draft, upgrade, uses_integer
 from governance.formats.jsonschema_map import MapContext, properties_from_object
+from governance.formats.naming import adopt_naming
 from governance.formats.source import read_source
 
 SCHEMAVER = re.compile(r"^(\d+)-(\d+)-(\d+)$")
@@ -96,7 +97,8 @@ class IgluImporter:
         if any(detect_draft(doc, DRAFT4) == DRAFT4 and uses_integer(doc) for v in groups.values()
                for _, doc in v.values()):
             report.add("", DRAFT4_INTEGERS, "info")
-        return ImportResult(build_plan(data), report.finish())
+        plan, naming = adopt_naming(build_plan(data))
+        return ImportResult(plan, [*report.finish(), naming])
 
 
 def _event(vendor: str, schema_name: str, versions: dict[SchemaVer, tuple[str, dict[str, Any]]],

@@ -15,6 +15,10 @@ value matched it. Each property's description records its histogram ("Observed i
 messages: string 84%, integer 16%"), so the plan lints clean. Event names that differ only in
 case, separators, word order or a small typo are flagged as near duplicates ("Order Completed" /
 "Completed Order").
+
+``infer_plan_from_lines`` reads JSON Lines (``governance plan infer``): a line that is not JSON is
+skipped and counted (``report.invalid_lines``, with the first line numbers), as ``governance
+validate`` does, rather than ending the whole inference.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 from governance.formats.base import ReportItem, build_plan
+from governance.formats.naming import adopt_naming
 from governance.plan.compile import property_schema
 from governance.plan.jsontype import json_type
 from governance.plan.loader import format_path
@@ -132,10 +138,15 @@ class PropertyObservation:
     format: str | None = None
 
 
+MAX_LINE_NUMBERS = 100  # invalid lines listed by number in the report (all are counted)
+
+
 @dataclass
 class InferReport:
     messages: int = 0
     skipped: int = 0
+    invalid_lines: int = 0
+    invalid_line_numbers: list[int] = field(default_factory=list)
     events: dict[str, int] = field(default_factory=dict)
     properties: list[PropertyObservation] = field(default_factory=list)
     near_duplicates: list[tuple[str, str]] = field(default_factory=list)
@@ -143,7 +154,8 @@ class InferReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "messages": self.messages, "skipped": self.skipped, "events": self.events,
+            "messages": self.messages, "skipped": self.skipped, "invalid_lines": self.invalid_lines,
+            "invalid_line_numbers": self.invalid_line_numbers, "events": self.events,
             "properties": [asdict(p) for p in self.properties],
             "near_duplicates": [list(pair) for pair in self.near_duplicates],
             "items": [item.to_dict() for item in self.items],
@@ -297,6 +309,35 @@ def infer_plan(events: Iterable[dict[str, Any]], *, name: str,
     inferrer = _Inferrer(options or InferOptions())
     for message in events:
         inferrer.add(message)
+    return _finish(inferrer, name)
+
+
+def infer_plan_from_lines(lines: Iterable[bytes | str], *, name: str,
+                          options: InferOptions | None = None) -> tuple[Plan, InferReport]:
+    """``infer_plan`` over JSON Lines (a file opened in binary mode will do); blank lines are ignored,
+    a line that is not JSON is counted in ``report.invalid_lines`` and skipped."""
+    inferrer = _Inferrer(options or InferOptions())
+    report = inferrer.report
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            message = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            report.invalid_lines += 1
+            if len(report.invalid_line_numbers) < MAX_LINE_NUMBERS:
+                report.invalid_line_numbers.append(number)
+            continue
+        inferrer.add(message)
+    if report.invalid_lines:
+        shown = ", ".join(map(str, report.invalid_line_numbers[:10]))
+        more = ", …" if report.invalid_lines > 10 else ""
+        report.items.append(ReportItem("", f"{report.invalid_lines} lines skipped: not JSON (line {shown}{more})",
+                                       "warning"))
+    return _finish(inferrer, name)
+
+
+def _finish(inferrer: _Inferrer, name: str) -> tuple[Plan, InferReport]:
     data = inferrer.plan_data(name)
     report = inferrer.report
     report.near_duplicates = near_duplicates([e for k, e in inferrer.roots if k == "track"],
@@ -308,4 +349,6 @@ def infer_plan(events: Iterable[dict[str, Any]], *, name: str,
         report.items.append(ReportItem("", f"{report.skipped} messages skipped (not a track, page, screen, identify "
                                            f"or group message with an object body, or past {MAX_EVENTS} events)",
                                        "warning"))
-    return build_plan(data), report
+    plan, naming = adopt_naming(build_plan(data))
+    report.items.append(naming)
+    return plan, report

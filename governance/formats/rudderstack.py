@@ -23,6 +23,7 @@ from typing import Any
 from governance.errors import PlanInvalid
 from governance.formats.base import ImportResult, Reporter, build_plan, is_template, slugify
 from governance.formats.jsonschema_map import MapContext, to_spec
+from governance.formats.naming import adopt_naming
 from governance.formats.source import read_source
 from governance.plan.model import Properties
 
@@ -97,7 +98,8 @@ class RudderStackImporter:
                                   f"pass the name of one", details=[{"path": "", "message": "several plans"}])
         builder = _Builder(catalog, report)
         data = builder.plan(chosen[0], name)
-        return ImportResult(build_plan(data), report.finish())
+        plan, naming = adopt_naming(build_plan(data))
+        return ImportResult(plan, [*report.finish(), naming])
 
 
 class _Builder:

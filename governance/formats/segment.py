@@ -36,6 +36,7 @@ from governance.formats.drafts import (
     uses_integer,
 )
 from governance.formats.jsonschema_map import MapContext, properties_from_object, properties_to_object
+from governance.formats.naming import adopt_naming
 from governance.formats.source import read_source
 from governance.plan.model import Plan, Properties
 
@@ -109,6 +110,28 @@ def _public_rules(items: list[Any], base: tuple[Any, ...], file: str, report: Re
     return out
 
 
+def _meta_of(doc: Any) -> dict[str, str]:
+    """The plan's name, slug, display name and description, wherever the shape keeps them.
+
+    ``GET /tracking-plans/{id}`` answers ``{data: {trackingPlan: {name, slug, description}}}``
+    (saved beside the rules, or merged with them); Config API v1 has ``display_name``; a bare
+    ``{name, rules}`` has them at the top. The plan object wins over the document around it.
+    """
+    if not isinstance(doc, dict):
+        return {}
+    data: dict[str, Any] = doc["data"] if isinstance(doc.get("data"), dict) else {}
+    places = [data.get("trackingPlan"), doc.get("trackingPlan"), data, doc]
+    meta: dict[str, str] = {}
+    for place in places:
+        if not isinstance(place, dict):
+            continue
+        for key in ("name", "slug", "display_name", "description"):
+            value = place.get(key)
+            if isinstance(value, str) and value.strip() and key not in meta:
+                meta[key] = value.strip()
+    return meta
+
+
 def _read(source: Any, report: Reporter) -> tuple[list[Rule], dict[str, Any]]:
     """Every rule in the input and the plan metadata found beside them."""
     rules: list[Rule] | None = None
@@ -119,16 +142,13 @@ def _read(source: Any, report: Reporter) -> tuple[list[Rule], dict[str, Any]]:
             found = _public_rules(doc, (), file, report)
         elif isinstance(doc, dict) and isinstance(doc.get("rules"), dict):
             found = _v1_rules(doc, file, report)
-            meta.setdefault("display_name", doc.get("display_name"))
         elif isinstance(doc, dict) and isinstance(doc.get("rules"), list):
             found = _public_rules(doc["rules"], ("rules",), file, report)
         elif isinstance(doc, dict) and isinstance(doc.get("data"), dict) and isinstance(doc["data"].get("rules"),
                                                                                          list):
             found = _public_rules(doc["data"]["rules"], ("data", "rules"), file, report)
-        if isinstance(doc, dict):
-            for key in ("name", "slug", "description"):
-                if isinstance(doc.get(key), str) and doc[key] and key not in meta:
-                    meta[key] = doc[key]
+        for key, value in _meta_of(doc).items():
+            meta.setdefault(key, value)
         if found is not None:
             if rules is not None:
                 raise PlanInvalid(f"{file}: a second set of rules; import one tracking plan at a time",
@@ -180,7 +200,8 @@ class SegmentImporter:
             report.add("", DRAFT4_INTEGERS, "info")
         report.add("", "the top-level properties/traits of every message are closed in the plan: undeclared "
                        "keys are unplanned properties, allowed or omitted by each source's settings", "info")
-        return ImportResult(build_plan(data), report.finish())
+        plan, naming = adopt_naming(build_plan(data))
+        return ImportResult(plan, [*report.finish(), naming])
 
 
 def _schema_parts(rule: Rule, report: Reporter) -> tuple[Properties, dict[str, str], str | None]:

@@ -5,7 +5,8 @@ directory whose files add up to more) is refused from its size, and every read i
 special file such as ``/dev/zero`` cannot exhaust memory. Only regular files are read (a FIFO
 would block); symbolic links inside a directory are skipped. JSON is parsed with ``orjson`` (the
 standard library gives the line and column of an error); YAML goes through the plan loader's
-``parse_document``, which refuses alias bombs. Documents nesting deeper than ``MAX_DEPTH`` are
+``parse_document``, which refuses alias bombs. In both, a key written twice in one object is
+refused with its lines (parsers keep the last one silently). Documents nesting deeper than ``MAX_DEPTH`` are
 refused so every later walk over them is bounded.
 """
 
@@ -24,7 +25,7 @@ from typing import Any
 import orjson
 
 from governance.errors import InvalidBody, PlanInvalid
-from governance.plan.loader import parse_document
+from governance.plan.loader import check_json_duplicates, parse_document
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_IMPORT_FILES = 10_000
@@ -189,6 +190,10 @@ def parse(name: str, content: bytes) -> Any:
             data = orjson.loads(content)
         except orjson.JSONDecodeError:
             data = _parse_json_slowly(name, content)
+        try:
+            check_json_duplicates(content, file=name)
+        except PlanInvalid as exc:
+            raise InvalidBody(exc.message, details=exc.details) from None
     else:
         try:
             data, _ = parse_document(content, file=name)

@@ -4,11 +4,16 @@
 
 YAML is composed to nodes first so every error can be placed on a line, and so a document that
 would expand exponentially through anchors and aliases (a "YAML bomb") or nest too deep is refused
-before any object is built.
+before any object is built. A key written twice in one mapping is refused with both lines (YAML
+and JSON parsers keep the last one silently, which once hid a ``type: strng``)::
+
+    events."Order Completed".properties.total.type: duplicate key 'type': first at line 12, again at line 14
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +138,69 @@ def _check_size(root: yaml.Node | None, file: str | None) -> None:
         size(root, 0)
 
 
+def _duplicates(root: yaml.Node | None, file: str | None) -> list[Problem]:
+    """Every key written twice in one mapping (merge keys ``<<`` excepted: overriding is their job)."""
+    problems: list[Problem] = []
+    visited: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())] if root is not None else []
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in visited:  # an alias: its anchor was checked already
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, (*loc, i)) for i, child in enumerate(node.value))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        first: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in first:
+                    before, again = first[key.value].start_mark.line + 1, key.start_mark.line + 1
+                    problems.append(Problem(format_path((*loc, key.value)), f"duplicate key {key.value!r}: first "
+                                            f"at line {before}, again at line {again}", again, file))  # fmt: skip
+                first.setdefault(key.value, key)
+            stack.append((value, (*loc, key.value if isinstance(key, yaml.ScalarNode) else str(key.value))))
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _refuse_duplicates(problems: list[Problem]) -> None:
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PlanInvalid(str(problems[0]) + more, details=[p.to_dict() for p in problems])
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def check_json_duplicates(text: str | bytes, *, file: str | None = None) -> None:
+    """Refuse a JSON document that writes a key twice in one object, naming both lines.
+
+    orjson keeps the last value silently, so documents (small: plans, imports) get a second
+    pass through the standard library, which reports each object's pairs; lines come from
+    composing the document as YAML, of which JSON is a subset.
+    """
+    try:
+        json.loads(text, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as dup:
+        with contextlib.suppress(yaml.YAMLError, RecursionError):  # then without lines
+            _refuse_duplicates(_duplicates(yaml.compose(text, Loader=yaml.SafeLoader), file))
+        problem = Problem("", f"duplicate key {dup.args[0]!r} in one object", None, file)
+        raise PlanInvalid(str(problem), details=[problem.to_dict()]) from None
+    except (ValueError, RecursionError):
+        return  # not JSON the standard library reads; the caller's parser has judged it already
+
+
 def parse_document(text: str | bytes, *, file: str | None = None) -> tuple[Any, _NodeIndex]:
     """Parse YAML (a superset of JSON) safely; return the data and a line index."""
     if isinstance(text, bytes):
@@ -155,6 +223,7 @@ def parse_document(text: str | bytes, *, file: str | None = None) -> tuple[Any, 
             "document nests too deep", details=[Problem("", "too deep", None, file).to_dict()]
         ) from None
     _check_size(root, file)
+    _refuse_duplicates(_duplicates(root, file))
     if root is None:
         return None, _NodeIndex(None)
     loader = yaml.SafeLoader("")
@@ -174,6 +243,7 @@ def _parse_json(text: str, file: str | None) -> Any:
     except orjson.JSONDecodeError as exc:
         problem = Problem("", f"malformed YAML/JSON: {exc}", None, file)
         raise PlanInvalid(str(problem), details=[problem.to_dict()]) from None
+    check_json_duplicates(text, file=file)
     depth_probe: list[tuple[Any, int]] = [(data, 1)]
     while depth_probe:  # the same nesting limit as YAML documents
         item, depth = depth_probe.pop()

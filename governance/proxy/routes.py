@@ -27,6 +27,7 @@ from governance.proxy.violation_events import violation_events
 from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
+WRITE_KEY_CHALLENGE = {"WWW-Authenticate": 'Basic realm="governance ingestion", charset="UTF-8"'}
 
 
 def _error(status: int, error: MessageError, headers: dict[str, str] | None = None) -> FastJSON:
@@ -128,10 +129,10 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
         return _error(exc.status, exc.error)
     key = write_key_of(request, body)
     if key is None:
-        return _error(401, spec.MISSING_WRITE_KEY)
+        return _error(401, spec.MISSING_WRITE_KEY, WRITE_KEY_CHALLENGE)
     state = proxy.runtime.source_for_key(key)
     if state is None:
-        return _error(401, spec.INVALID_WRITE_KEY)
+        return _error(401, spec.INVALID_WRITE_KEY, WRITE_KEY_CHALLENGE)
     messages = _messages(body, kind, single_or_batch)
     if isinstance(messages, MessageError):
         return _error(400, messages)

@@ -207,10 +207,11 @@ def run_scheduler(engine: Engine, settings: Settings, stop: threading.Event, *, 
 def main() -> None:
     """``python -m governance.quality.scheduler``: a scheduler alone (settings from the environment)."""
     from governance.db import make_engine
+    from governance.logs import configure_logging
     from governance.migrations import ensure_current
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -293,10 +293,19 @@ def publish(
     return version
 
 
-def rollback(session: Session, *, ref: str, to_version: int, actor: str) -> PlanVersionRow:
-    """Publish an old version's body as a new version (compatibility is not re-checked)."""
+def rollback(session: Session, *, ref: str, to_version: int, actor: str, message: str | None = None,
+             allow_breaking: bool = False) -> PlanVersionRow:
+    """Publish an old version's body as a new version, judged like any publish.
+
+    Going back is a change from the latest version like any other (rolling back an added required
+    property removes it), so the plan's compatibility mode applies unless ``allow_breaking``.
+    """
     old = get_version(session, ref=ref, version=to_version)
-    return publish(
-        session, ref=ref, actor=actor, body=orjson.loads(old.body), allow_breaking=True,
-        rollback_of=to_version, message=f"rollback to version {to_version}",
-    )  # fmt: skip
+    try:
+        return publish(
+            session, ref=ref, actor=actor, body=orjson.loads(old.body), allow_breaking=allow_breaking,
+            rollback_of=to_version, message=message if message is not None else f"rollback to version {to_version}",
+        )  # fmt: skip
+    except IncompatiblePlan as exc:
+        raise IncompatiblePlan(f"rollback to version {to_version} refused: {exc.message} (pass allow_breaking: "
+                               f"true to roll back anyway)", details=exc.details) from None

@@ -52,6 +52,39 @@ class SourceSettings(_Controls):
         return SourceSettings.model_validate(current)
 
 
+class TrackControlsPatch(_Controls):
+    """``track`` in a settings PATCH: only the given keys change."""
+
+    allowUnplannedEvents: bool | None = None
+    allowUnplannedEventProperties: bool | None = None
+    allowEventOnViolations: bool | None = None
+    allowPropertiesOnViolations: bool | None = None
+    commonEventOnViolations: CommonTrack | None = None
+
+
+class TraitsControlsPatch(_Controls):
+    """``identify`` or ``group`` in a settings PATCH: only the given keys change."""
+
+    allowUnplannedTraits: bool | None = None
+    allowTraitsOnViolations: bool | None = None
+    allowEventOnViolations: bool | None = None
+    commonEventOnViolations: CommonTraits | None = None
+
+
+class SourceSettingsPatch(_Controls):
+    """The body of ``PATCH /sources/{s}/settings`` (Segment's shape); unknown keys are refused."""
+
+    track: TrackControlsPatch | None = None
+    identify: TraitsControlsPatch | None = None
+    group: TraitsControlsPatch | None = None
+    forwardingViolationsTo: str | None = None
+    forwardingBlockedEventsTo: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The keys the caller gave, nested, for ``SourceSettings.merged``."""
+        return self.model_dump(exclude_unset=True)
+
+
 STRICT = SourceSettings(
     track=TrackControls(
         allowUnplannedEvents=False,

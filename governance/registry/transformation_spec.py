@@ -45,6 +45,9 @@ class TransformationSpec(BaseModel):
         missing = [p for p in required if p not in self.params]
         if missing:
             raise ValueError(f"action {self.action!r} needs params {missing}")
+        unknown = sorted(set(self.params) - set(required))
+        if unknown:
+            raise ValueError(f"action {self.action!r} takes params {list(required)}; unknown: {unknown}")
         if self.action == "casing" and self.params.get("to") not in {"lower", "upper", "snake", "title", "kebab"}:
             raise ValueError("casing.to must be one of lower, upper, snake, title, kebab")
         return self

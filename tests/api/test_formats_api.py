@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-PEER = Path(__file__).resolve().parents[3] / "shared" / "peer-data"
+PEER = Path(os.environ.get("GOVERNANCE_PEER_DATA") or Path(__file__).resolve().parents[3] / "shared" / "peer-data")
 
 
 def test_import_creates_then_updates_a_draft(app_client) -> None:

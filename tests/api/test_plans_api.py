@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from governance.registry.tables import AuditRow, PlanRow, PlanVersionRow
+from tests.conftest import ROOT
 
 SHOP = {
     "name": "shop",
@@ -273,7 +274,10 @@ def test_auth_roles(app_client) -> None:
     assert app_client.post("/api/v1/plans", json=SHOP, headers=as_editor).status_code == 201
     assert app_client.get("/api/v1/tokens", headers=as_editor).status_code == 403
     tokens = app_client.get("/api/v1/tokens").json()
-    assert all("token" not in t and "token_hash" not in t for t in tokens)
+    assert tokens["count"] == 3 and len(tokens["data"]) == 3  # bootstrap, viewer, editor: {data, count}
+    assert all("token" not in t and "token_hash" not in t for t in tokens["data"])
+    second = app_client.get("/api/v1/tokens", params={"limit": 1, "offset": 1}).json()
+    assert second["count"] == 3 and [t["role"] for t in second["data"]] == ["viewer"]
 
 
 def test_unknown_routes_and_methods_use_the_error_shape(app_client) -> None:
@@ -285,5 +289,20 @@ def test_unknown_routes_and_methods_use_the_error_shape(app_client) -> None:
 def test_unicode_digits_in_version_references_are_a_4xx(app_client) -> None:
     create(app_client)
     response = app_client.get("/api/v1/plans/shop/diff", params={"from": "\u00b9"})  # "¹".isdigit() is True
-    assert response.status_code == 404 and response.json()["code"] == "version_not_found"
-    assert app_client.get("/api/v1/plans/shop/versions/\u00b2").status_code == 404
+    assert response.status_code == 400 and response.json()["code"] == "invalid_version_ref"
+    assert response.json()["details"][0]["path"] == "from"
+    assert app_client.get("/api/v1/plans/shop/versions/\u00b2").json()["code"] == "invalid_version_ref"
+
+
+def test_a_diff_or_compatibility_without_changes_answers_category_none(app_client) -> None:  # type: ignore[no-untyped-def]
+    plan = (ROOT / "plans" / "ecommerce.yaml").read_bytes()
+    created = app_client.post("/api/v1/plans", content=plan, headers={"content-type": "application/yaml"})
+    assert created.status_code == 201
+    assert app_client.post("/api/v1/plans/ecommerce/versions", json={}).status_code == 201
+    diff = app_client.get("/api/v1/plans/ecommerce/diff", params={"from": "latest", "to": "draft"})
+    assert diff.status_code == 200 and diff.json()["category"] == "none" and diff.json()["changes"] == []
+    same = app_client.post("/api/v1/plans/ecommerce/compatibility", content=plan,
+                           headers={"content-type": "application/yaml"})  # fmt: skip
+    assert same.status_code == 200 and same.json() | {"mode": None} == {
+        "is_compatible": True, "mode": None, "category": "none", "changes": [], "messages": [],
+        "against_version": None}  # fmt: skip

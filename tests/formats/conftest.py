@@ -2,7 +2,8 @@
 
 The peer files live beside the repository (``shared/peer-data`` next to the repo root); CI clones
 the repo into another folder with ``shared/`` beside it, so the path is taken from the repo root's
-parent. Tests that need them skip with a clear reason when they are absent.
+parent (or ``GOVERNANCE_PEER_DATA`` names the folder). Tests that need them skip with a clear reason
+when they are absent.
 
 The corpus: for a JSON Schema, Hypothesis draws instances that are *mostly* valid (each keyword
 honoured) and then, half of the time, mutates one place (a value swapped for another from a pool,
@@ -21,6 +22,7 @@ ECMA-262 regexes, as JSON Schema and ``jsonschema_rs`` use, do not).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -33,7 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
-PEER = REPO.parent / "shared" / "peer-data"
+PEER = Path(os.environ.get("GOVERNANCE_PEER_DATA") or REPO.parent / "shared" / "peer-data")
 
 FORMAT_SAMPLES = {
     "date-time": ["2024-05-01T12:30:00Z", "2020-02-29T23:59:59.123+02:00"],

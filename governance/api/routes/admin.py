@@ -12,10 +12,11 @@ from governance.registry import audit, tokens
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
-@router.get("/tokens", response_model=list[TokenPublic], summary="List API tokens (prefixes only)")
-def list_tokens(engine: EngineDep, _actor: Admin) -> list[TokenPublic]:
+@router.get("/tokens", response_model=ListOf[TokenPublic], summary="List API tokens (prefixes only)")
+def list_tokens(engine: EngineDep, _actor: Admin, page: PageDep) -> ListOf[TokenPublic]:
     with read_session(engine) as session:
-        return [TokenPublic.of(t) for t in tokens.list_tokens(session)]
+        rows = [TokenPublic.of(t) for t in tokens.list_tokens(session)]  # a handful: paged here, oldest first
+    return ListOf[TokenPublic](data=rows[page.offset:page.offset + page.limit], count=len(rows))
 
 
 @router.post("/tokens", status_code=201, response_model=TokenCreated, summary="Create an API token (shown once)")

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from governance.alerts import config as store
 from governance.alerts.dispatcher import send_test_alert
-from governance.alerts.rules import route
+from governance.alerts.rules import Matchers, route
 from governance.alerts.tables import ChannelRow, RuleRow
 from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import ListOf
@@ -71,7 +71,7 @@ class TestRequest(BaseModel):
 class RuleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
-    matchers: dict[str, Any] = Field(default_factory=dict)
+    matchers: Matchers = Field(default_factory=Matchers)
     channels: list[str] = Field(min_length=1, description="Channel ids or names")
     enabled: bool = True
 
@@ -79,7 +79,7 @@ class RuleCreate(BaseModel):
 class RuleUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
-    matchers: dict[str, Any] | None = None
+    matchers: Matchers | None = None
     channels: list[str] | None = None
     enabled: bool | None = None
 

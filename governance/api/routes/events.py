@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import select
 
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
+from governance.api.schemas import RequestModel
 from governance.db import read_session
 from governance.proxy import observe
 from governance.proxy.quarantine import (
@@ -67,7 +68,7 @@ def quarantine(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | N
     return {"data": data, "count": count}
 
 
-class ReplayRequest(BaseModel):
+class ReplayRequest(RequestModel):
     source: str | None = Field(None, description="Source id or name")
     reason: str | None = None
     event: str | None = None
@@ -96,7 +97,7 @@ def dead_letter(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | 
     return {"data": data, "count": count}
 
 
-class DeadLetterReplay(BaseModel):
+class DeadLetterReplay(RequestModel):
     source: str | None = None
     ids: list[int] | None = None
     limit: int = Field(1000, ge=1, le=10_000)

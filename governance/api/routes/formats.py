@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
 from governance.api.deps import Editor, EngineDep, Viewer
 from governance.api.documents import read_body
+from governance.api.plan_reports import ImportPublic, InferredPlanPublic
 from governance.api.schemas import PlanPublic
 from governance.db import read_session, write_session
 from governance.errors import PlanNotFound
-from governance.formats import IMPORTERS, MAX_IMPORT_BYTES, import_plan, infer_plan
+from governance.formats import IMPORTERS, MAX_IMPORT_BYTES, import_plan, infer_plan_from_lines
 from governance.plan.loader import dump_plan_yaml
 from governance.proxy.tables import EventSampleRow
 from governance.registry import plans as registry
@@ -26,7 +26,8 @@ IMPORT_BODY: dict[str, Any] = {"requestBody": {"required": True, "description": 
     "application/zip": {}}}}  # fmt: skip
 
 
-@router.post("/plans/import", status_code=200, openapi_extra=IMPORT_BODY,
+@router.post("/plans/import", status_code=200, openapi_extra=IMPORT_BODY, response_model=ImportPublic,
+             responses={201: {"model": ImportPublic, "description": "A new plan was created"}},
              summary="Import a plan (segment, rudderstack, iglu, jsonschema) into a new or existing draft")  # fmt: skip
 async def import_route(
     request: Request, response: Response, engine: EngineDep, actor: Editor,
@@ -49,7 +50,9 @@ async def import_route(
             "report": [item.to_dict() for item in result.report]}  # fmt: skip
 
 
-@router.get("/sources/{source}/inferred-plan", summary="A draft plan inferred from the source's recent samples")
+@router.get("/sources/{source}/inferred-plan", response_model=InferredPlanPublic,
+            responses={200: {"content": {"application/yaml": {}}}},
+            summary="A draft plan inferred from the source's recent samples")  # fmt: skip
 def inferred_plan(
     source: str, engine: EngineDep, _actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100_000, description="Most recent samples to learn from")] = 10_000,
@@ -59,7 +62,7 @@ def inferred_plan(
         src = get_source(session, source)
         rows = session.exec(select(EventSampleRow.payload).where(EventSampleRow.source_id == src.id)
                             .order_by(col(EventSampleRow.id).desc()).limit(limit)).all()  # fmt: skip
-    plan, report = infer_plan((orjson.loads(r) for r in rows), name=f"{src.name}-inferred")
+    plan, report = infer_plan_from_lines(rows, name=f"{src.name}-inferred")  # a damaged sample is counted
     if format == "yaml":
         return Response(dump_plan_yaml(plan), media_type="application/yaml")
     return {"samples": len(rows), "plan": plan.body(), "report": report.to_dict()}

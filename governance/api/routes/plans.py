@@ -9,6 +9,8 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.documents import read_document
+from governance.api.openapi import EVENT_REF, PLAN_REF
+from governance.api.plan_reports import CompatibilityPublic, CompiledSchemasPublic, DiffPublic
 from governance.api.schemas import (
     ListOf,
     PlanPublic,
@@ -18,7 +20,7 @@ from governance.api.schemas import (
     VersionPublic,
 )
 from governance.db import read_session, write_session
-from governance.errors import Forbidden
+from governance.errors import Forbidden, InvalidVersionRef
 from governance.plan.compatibility import check_publish, classify, compatibility_report
 from governance.plan.compile import compile_plan
 from governance.plan.diff import diff_plans
@@ -30,10 +32,22 @@ router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
 DOCUMENT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "A plan document (see the plan format reference), as JSON or YAML",
-        "content": {"application/json": {"schema": {"type": "object"}}, "application/yaml": {}},
+        "description": "A plan document (the plan format: docs/reference/plan-format.md, /api/v1/schemas/plan.json), "
+                       "as JSON or YAML; a key written twice is refused",
+        "content": {"application/json": {"schema": PLAN_REF}, "application/yaml": {"schema": PLAN_REF}},
     }
 }
+EVENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "One event of the plan format (the value under events.<name>), as JSON or YAML",
+        "content": {"application/json": {"schema": EVENT_REF}, "application/yaml": {"schema": EVENT_REF}},
+    }
+}
+PLAN_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The draft, a plan document", "content": {
+    "application/json": {"schema": PLAN_REF}}}}  # fmt: skip
+EVENT_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The event as stored in the draft",
+                                                         "content": {"application/json": {"schema": EVENT_REF}}}}
 IfMatch = Annotated[str | None, Header(description="The draft's ETag, from GET .../draft")]
 
 
@@ -85,7 +99,8 @@ def delete_plan(plan: str, engine: EngineDep, actor: Editor, permanent: bool = F
     return Response(status_code=204)
 
 
-@router.get("/{plan}/draft", summary="The editable draft (with its ETag)")
+@router.get("/{plan}/draft", summary="The editable draft (with its ETag)", response_model=None,
+            responses=PLAN_RESPONSE)  # fmt: skip
 def get_draft(plan: str, response: Response, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     with read_session(engine) as session:
         row = registry.get_plan(session, plan)
@@ -93,7 +108,8 @@ def get_draft(plan: str, response: Response, engine: EngineDep, _actor: Viewer) 
     return orjson.loads(row.draft_body)
 
 
-@router.put("/{plan}/draft", summary="Replace the draft (If-Match required)", openapi_extra=DOCUMENT_BODY)
+@router.put("/{plan}/draft", summary="Replace the draft (If-Match required)", openapi_extra=DOCUMENT_BODY,
+            response_model=None, responses=PLAN_RESPONSE)  # fmt: skip
 async def replace_draft(plan: str, request: Request, response: Response, engine: EngineDep, actor: Editor,
                         if_match: IfMatch = None) -> dict[str, Any]:  # fmt: skip
     document = await read_document(request)
@@ -104,7 +120,7 @@ async def replace_draft(plan: str, request: Request, response: Response, engine:
 
 
 @router.put("/{plan}/draft/events/{event}", summary="Add or replace one event in the draft (If-Match)",
-            openapi_extra=DOCUMENT_BODY)  # fmt: skip
+            openapi_extra=EVENT_BODY, response_model=None, responses=EVENT_RESPONSE)  # fmt: skip
 async def upsert_event(plan: str, event: str, request: Request, response: Response, engine: EngineDep,
                        actor: Editor, if_match: IfMatch = None) -> dict[str, Any]:  # fmt: skip
     spec = await read_document(request)
@@ -148,7 +164,8 @@ def get_version(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> V
                                 with_body=True)  # fmt: skip
 
 
-@router.get("/{plan}/versions/{version}/schemas", summary="The compiled JSON Schemas of a version")
+@router.get("/{plan}/versions/{version}/schemas", response_model=CompiledSchemasPublic,
+            summary="The compiled JSON Schemas of a version")  # fmt: skip
 def get_schemas(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     with read_session(engine) as session:
         row = registry.get_version(session, ref=plan, version=_version(version))
@@ -160,18 +177,19 @@ def get_schemas(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> d
     }
 
 
-@router.get("/{plan}/diff", summary="Changes between two versions ('draft' allowed as either side)")
+@router.get("/{plan}/diff", response_model=DiffPublic,
+            summary="Changes between two versions ('draft' allowed as either side)")  # fmt: skip
 def diff(plan: str, engine: EngineDep, _actor: Viewer,
          from_: Annotated[str, Query(alias="from", description="A version number, 'latest' or 'draft'")],
          to: Annotated[str, Query(description="A version number, 'latest' or 'draft'")] = "draft",
          ) -> dict[str, Any]:  # fmt: skip
     with read_session(engine) as session:
-        old, new = _side(session, plan, from_), _side(session, plan, to)
+        old, new = _side(session, plan, from_, "from"), _side(session, plan, to, "to")
     changes = diff_plans(old, new)
     return {"from": from_, "to": to, "category": classify(changes), "changes": [c.to_dict() for c in changes]}
 
 
-@router.post("/{plan}/compatibility", openapi_extra=DOCUMENT_BODY,
+@router.post("/{plan}/compatibility", openapi_extra=DOCUMENT_BODY, response_model=CompatibilityPublic,
              summary="Check a candidate plan against the plan's versions without publishing")  # fmt: skip
 async def compatibility(plan: str, request: Request, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     candidate = registry.parse_plan_body(await read_document(request))
@@ -191,18 +209,33 @@ async def compatibility(plan: str, request: Request, engine: EngineDep, _actor: 
 
 
 @router.post("/{plan}/rollback", status_code=201, response_model=VersionPublic,
-             summary="Publish an old version's body as a new version")  # fmt: skip
+             summary="Publish an old version's body as a new version (409 when incompatible)")  # fmt: skip
 def rollback(plan: str, body: RollbackRequest, engine: EngineDep, actor: Editor) -> VersionPublic:
     with write_session(engine) as session:
-        return VersionPublic.of(registry.rollback(session, ref=plan, to_version=body.version, actor=actor.name),
-                                with_body=True)  # fmt: skip
+        row = registry.rollback(session, ref=plan, to_version=body.version, actor=actor.name, message=body.message,
+                                allow_breaking=body.allow_breaking)  # fmt: skip
+        return VersionPublic.of(row, with_body=True)
 
 
-def _version(value: str) -> int | str:
-    return value if value == "latest" else int(value) if value.isascii() and value.isdigit() else -1
+MAX_VERSION = 2**31 - 1
 
 
-def _side(session: Any, plan: str, which: str) -> Any:
+def _version(value: str, *, draft: bool = False) -> int | str:
+    """A version number or ``latest``; anything else is a 400 naming the ref (never "no version -1")."""
+    if value == "latest":
+        return value
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_VERSION:
+        return int(value)
+    accepted = "a version number (1, 2, ...)" + (", 'latest' or 'draft'" if draft else " or 'latest'")
+    message = f"{value!r} is not a version reference: give {accepted}"
+    raise InvalidVersionRef(message, details=[{"path": "version", "message": message, "value": value}])
+
+
+def _side(session: Any, plan: str, which: str, path: str) -> Any:
     if which == "draft":
         return registry.draft_plan(registry.get_plan(session, plan))
-    return registry.version_plan(registry.get_version(session, ref=plan, version=_version(which)))
+    try:
+        number = _version(which, draft=True)
+    except InvalidVersionRef as exc:
+        raise InvalidVersionRef(exc.message, details=[{**exc.details[0], "path": path}]) from None
+    return registry.version_plan(registry.get_version(session, ref=plan, version=number))

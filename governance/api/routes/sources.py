@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
@@ -18,7 +16,7 @@ from governance.api.schemas import (
 )
 from governance.db import read_session, write_session
 from governance.registry import sources as registry
-from governance.registry.source_settings import SourceSettings
+from governance.registry.source_settings import SourceSettings, SourceSettingsPatch
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
@@ -68,9 +66,10 @@ def get_settings(source: str, engine: EngineDep, _actor: Viewer) -> SourceSettin
 
 @router.patch("/{source}/settings", response_model=SourceSettings,
               summary="Change schema controls (Segment Public API body: {track, identify, group})")  # fmt: skip
-def patch_settings(source: str, body: dict[str, Any], engine: EngineDep, actor: Editor) -> SourceSettings:
+def patch_settings(source: str, body: SourceSettingsPatch, engine: EngineDep, actor: Editor) -> SourceSettings:
     with write_session(engine) as session:
-        return registry.settings_of(registry.patch_settings(session, ref=source, patch=body, actor=actor.name))
+        return registry.settings_of(registry.patch_settings(session, ref=source, patch=body.changes(),
+                                                            actor=actor.name))  # fmt: skip
 
 
 @router.get("/{source}/write-keys", response_model=list[WriteKeyPublic], summary="List write keys (prefixes only)")

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from governance.api.deps import Editor, EngineDep, Viewer
+from governance.api.schemas import TransformationCreate, TransformationUpdate
 from governance.db import read_session, write_session
 from governance.errors import InvalidBody
 from governance.proxy.pipeline import judge
@@ -24,17 +25,21 @@ def list_transformations(source: str, engine: EngineDep, _actor: Viewer) -> list
 
 
 @router.post("/transformations", status_code=201, summary="Add a transformation")
-def create_transformation(source: str, body: dict[str, Any], engine: EngineDep, actor: Editor) -> dict[str, Any]:
+def create_transformation(source: str, body: TransformationCreate, engine: EngineDep,
+                          actor: Editor) -> dict[str, Any]:  # fmt: skip
+    fields = body.model_dump(by_alias=True, exclude_unset=True)
     with write_session(engine) as session:
-        return registry.to_public(registry.create_transformation(session, source=source, body=body, actor=actor.name))
+        return registry.to_public(registry.create_transformation(session, source=source, body=fields,
+                                                                 actor=actor.name))  # fmt: skip
 
 
 @router.patch("/transformations/{transformation_id}", summary="Change a transformation")
-def update_transformation(source: str, transformation_id: str, body: dict[str, Any], engine: EngineDep,
+def update_transformation(source: str, transformation_id: str, body: TransformationUpdate, engine: EngineDep,
                           actor: Editor) -> dict[str, Any]:  # fmt: skip
+    fields = body.model_dump(by_alias=True, exclude_unset=True)
     with write_session(engine) as session:
         row = registry.update_transformation(session, source=source, transformation_id=transformation_id,
-                                             body=body, actor=actor.name)  # fmt: skip
+                                             body=fields, actor=actor.name)  # fmt: skip
         return registry.to_public(row)
 
 

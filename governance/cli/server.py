@@ -1,0 +1,116 @@
+"""``governance serve`` and ``governance worker``: the two long-running processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from governance.cli import app
+from governance.cli.output import handled, note, out
+from governance.errors import IncompatiblePlan
+
+SERVE_JSON = "Start-up summary as one JSON line on stdout, log records as JSON lines on stderr"
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default GOVERNANCE_HOST or 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default GOVERNANCE_PORT or 8000)"),
+    database_url: str = typer.Option(None, "--database-url", help="Overrides GOVERNANCE_DATABASE_URL"),
+    demo: bool = typer.Option(False, help="Publish plans/ and print an admin token and a demo write key"),
+    plans_dir: Path = typer.Option(Path("plans"), "--plans-dir", help="Example plans for --demo"),
+    worker: bool = typer.Option(True, help="Also start the worker process (forwarder, scheduler)"),
+    as_json: bool = typer.Option(False, "--json", help=SERVE_JSON),
+) -> None:
+    """Run the web process (API, proxy, console) and, by default, a worker beside it.
+
+    With --demo every start mints a fresh admin token and demo write key and revokes the ones
+    the previous --demo start printed (secrets are stored hashed and cannot be shown twice).
+
+    JSON: `{"url", "docs", "demo": null | {"plans", "admin_token", "source", "write_key",
+    "revoked_tokens", "revoked_keys"}}`.
+    """
+    import uvicorn
+
+    from governance.app import bootstrap, create_app
+    from governance.db import make_engine
+    from governance.logs import configure_logging
+    from governance.settings import Settings
+
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port, "database_url": database_url}.items()
+                                 if v}  # fmt: skip
+    settings = Settings(**overrides)
+    configure_logging(settings.log_level, json_lines=as_json)
+    env = {**os.environ, **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in overrides.items()}}
+    engine = make_engine(settings.database_url)
+    base = f"http://{settings.host}:{settings.port}"
+    with handled(as_json):
+        bootstrap(settings, engine)  # tables exist before the worker and the web process both start
+        summary: dict[str, Any] = {"url": base, "docs": f"{base}/docs", "demo": None}
+        if demo:
+            summary["demo"] = _demo(engine, plans_dir)
+    engine.dispose()
+    if as_json:
+        out(json.dumps(summary))  # one line: a supervisor reads it before the logs follow
+    else:
+        _banner(summary)
+    child = None
+    if worker and settings.run_worker:
+        command = [sys.executable, "-m", "governance", "worker", *(["--json"] if as_json else [])]
+        child = subprocess.Popen(command, env=env)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                    log_level=settings.log_level.lower(), access_log=settings.access_log)  # fmt: skip
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=10)
+
+
+def _demo(engine: Any, plans_dir: Path) -> dict[str, Any]:
+    from governance.demo import set_up_demo
+
+    try:
+        creds = set_up_demo(engine, plans_dir)
+    except IncompatiblePlan:
+        note(f"--demo publishes {plans_dir}/*.yaml; a file that breaks the plan's published version is "
+             "refused: publish it with `governance plan push FILE --publish --allow-breaking`, or "
+             "start on a new database")  # fmt: skip
+        raise
+    return {"plans": creds.plans, "admin_token": creds.admin_token, "source": creds.source_name,
+            "write_key": creds.write_key, "revoked_tokens": creds.revoked_tokens,
+            "revoked_keys": creds.revoked_keys}  # fmt: skip
+
+
+def _banner(summary: dict[str, Any]) -> None:
+    out(f"governance on {summary['url']}  (API docs: {summary['docs']})")
+    demo = summary["demo"]
+    if demo is None:
+        return
+    out(f"  plans published: {', '.join(demo['plans']) or '-'}")
+    out(f"  admin token:     {demo['admin_token']}")
+    out(f"  demo write key:  {demo['write_key']}  (source '{demo['source']}')")
+    if demo["revoked_tokens"] or demo["revoked_keys"]:
+        out(f"  revoked the previous start's {demo['revoked_tokens']} demo token(s) and "
+            f"{demo['revoked_keys']} write key(s)")  # fmt: skip
+    out(f"  try: curl -u '{demo['write_key']}:' {summary['url']}/v1/validate -H 'content-type: application/json' "
+        "-d '{\"type\":\"track\",\"event\":\"Completed Order\",\"userId\":\"u1\"}'")  # fmt: skip
+
+
+@app.command()
+def worker(as_json: bool = typer.Option(False, "--json", help="Log records as JSON lines on stderr")) -> None:
+    """Run the worker: forwarder (outbox -> upstream), scheduler (checks), alert delivery.
+
+    It prints nothing on stdout; logs go to stderr (JSON lines with --json).
+    """
+    from governance.worker import run_worker
+
+    with handled(as_json):
+        run_worker(json_logs=as_json)
+
