@@ -20,6 +20,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -44,12 +45,23 @@ class PiiAction(StrEnum):
     drop = "drop"  # the property is removed
 
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}")
-CARD_CANDIDATE = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,63})\b")
+FILE_SUFFIXES = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "css", "map", "json", "html"})
+CARD_CANDIDATE = re.compile(r"(?<![\d.-])(?:\d[ .-]?){12,18}\d(?![\d-]|\.\d)")
+IBAN_START = re.compile(r"[A-Za-z]{2}\d{2}")
 IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)")
+IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])")
+PHONE_CHARS = re.compile(r"(?:\+|00)?[\d\s().-]{6,22}")
+PHONE_IN_TEXT = re.compile(r"(?:\+|\b0)[\d\s().-]{7,22}\d")
+EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*\d{1,6}$", re.IGNORECASE)
 PHONE_KEYS = ("phone", "mobile", "tel", "cell", "fax", "whatsapp", "sms", "msisdn")
-NOT_IP_KEYS = ("version", "build", "release", "ver", "sdk")
-PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "BR")
+# a version, a build or a firmware number is never an address or a phone number
+NOT_ADDRESS_KEYS = ("version", "build", "release", "firmware", "ver", "sdk")
+# where a national number is tried (an international one names its own country)
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "BR", "ES", "IT", "NL", "BE", "CH", "SE", "PL", "PT", "IE", "AU",
+                 "NZ", "CA", "MX", "AR", "CO", "ZA", "NG", "KE", "EG", "AE", "SA", "TR", "JP", "KR", "CN", "SG",
+                 "PH", "ID")  # fmt: skip
 # payment-card issuer prefixes (ISO/IEC 7812 IINs) and the lengths each network issues
 CARD_NETWORKS: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
     (re.compile(r"4"), frozenset({13, 16, 19})),  # Visa
@@ -63,7 +75,7 @@ CARD_NETWORKS: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
 
 
 def _is_card(candidate: str) -> bool:
-    digits = re.sub(r"[ -]", "", candidate)
+    digits = re.sub(r"[ .-]", "", candidate)
     if not luhn.is_valid(digits):
         return False
     return any(prefix.match(digits) and len(digits) in lengths for prefix, lengths in CARD_NETWORKS)
@@ -83,51 +95,98 @@ def _has_iban(text: str) -> bool:
     return False
 
 
-def _is_ip(text: str, key: str) -> bool:
-    if any(word in key for word in NOT_IP_KEYS):
-        return False
-    value = text.strip()
-    if not (value.count(".") == 3 or ":" in value) or len(value) > 45:
-        return False
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return not (address.is_unspecified or address.is_loopback)
-
-
-PHONE_CHARS = re.compile(r"(?:\+|00)?[\d\s().-]{6,22}")
-IBAN_START = re.compile(r"[A-Za-z]{2}\d{2}")
+def _has_ip(text: str) -> bool:
+    if text.count(".") >= 3:
+        for match in IPV4.finditer(text):
+            try:
+                ipaddress.IPv4Address(match.group())
+            except ValueError:
+                continue
+            return True
+    if text.count(":") >= 2:
+        for match in IPV6.finditer(text):
+            try:
+                ipaddress.IPv6Address(match.group())
+            except ValueError:
+                continue
+            return True
+    return False
 
 
 def _digits(text: str) -> int:
     return sum(1 for c in text if "0" <= c <= "9")
 
 
-def _is_phone(text: str, key: str) -> bool:
-    stripped = text.strip()
-    if not PHONE_CHARS.fullmatch(stripped):
-        return False  # letters, commas, colons: an id, a coordinate or a time, not a phone number
-    n = _digits(stripped)
-    if not 7 <= n <= 15:
+def _groups(text: str) -> list[int]:
+    return [len(g) for g in re.findall(r"\d+", text)]
+
+
+@lru_cache(maxsize=1)
+def _national_groupings() -> dict[tuple[int, ...], tuple[str, ...]]:
+    """How each country writes its own numbers: the digit groups of libphonenumber's national format
+    of every example number of every type, mapped to the regions that write them so. Built once,
+    on first use (~0.1 s); a value grouped in a way no country writes is not a phone number."""
+    found: dict[tuple[int, ...], set[str]] = {}
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
+                     phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.VOIP):  # fmt: skip
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+                found.setdefault(tuple(_groups(national)), set()).add(region)
+    preferred = {r: i for i, r in enumerate(PHONE_REGIONS)}
+    return {g: tuple(sorted(rs, key=lambda r: (preferred.get(r, 999), r))) for g, rs in found.items()}
+
+
+def _regions_writing(number: str) -> tuple[str, ...]:
+    return _national_groupings().get(tuple(_groups(number)), ())
+
+
+def _valid(number: str, region: str | None, *, grouped_as_written: bool) -> bool:
+    """Whether ``number`` is a valid number of ``region`` (None: it carries its country code), and,
+    when asked, written with that country's own grouping (how ``(415) 555-2671`` differs from an
+    invoice number ``2024-354512`` that happens to be a valid number somewhere)."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
         return False
+    if not phonenumbers.is_valid_number(parsed):
+        return False
+    if not grouped_as_written:
+        return True
+    style = phonenumbers.PhoneNumberFormat.INTERNATIONAL if region is None else phonenumbers.PhoneNumberFormat.NATIONAL
+    return _groups(phonenumbers.format_number(parsed, style)) == _groups(number)
+
+
+def _is_phone(text: str, key: str) -> bool:
+    value = EXTENSION.sub("", text.strip().removeprefix("tel:"))
     hinted = any(word in key for word in PHONE_KEYS)
-    groups = re.findall(r"\d+", stripped)
-    if stripped.startswith("+") or (stripped.startswith("00") and (hinted or len(groups) > 1)):
-        regions: tuple[str | None, ...] = (None,)  # international: the country code says where
-        stripped = "+" + stripped[2:] if stripped.startswith("00") else stripped
-    elif hinted:
-        regions = PHONE_REGIONS
-    elif n >= 10 and len(groups) > 1 and min(len(g) for g in groups) >= 2:
-        regions = PHONE_REGIONS  # a national number written as one: (415) 555-2671, 030 1234 5678
-    else:
-        return False  # a bare run of digits, a zip+4 or a version is not a phone unless its name says so
-    for region in regions:
-        try:
-            number = phonenumbers.parse(stripped, region)
-        except phonenumbers.NumberParseException:
+    if not PHONE_CHARS.fullmatch(value):
+        return _phone_in_text(text) if len(text) > 12 and any(c.isalpha() for c in text) else False
+    if not 7 <= _digits(value) <= 15 or (not hinted and any(word in key for word in NOT_ADDRESS_KEYS)):
+        return False
+    if value.startswith("00") and (hinted or len(_groups(value)) > 1):
+        value = "+" + value[2:]
+    if value.startswith("+"):  # international: valid in the country it names is evidence enough
+        return _valid(value, None, grouped_as_written=False)
+    if hinted:  # its name says phone: any country's valid number, those written this way first
+        regions = _regions_writing(value) + PHONE_REGIONS if len(_groups(value)) > 1 else PHONE_REGIONS
+        return any(_valid(value, region, grouped_as_written=False) for region in regions)
+    if len(_groups(value)) < 2:
+        return False  # a bare run of digits is an id, a count or a timestamp unless its name says phone
+    return any(_valid(value, region, grouped_as_written=True) for region in _regions_writing(value))
+
+
+def _phone_in_text(text: str) -> bool:
+    """A phone number inside free text ("call me at +27 10 167 7505"), as written in its country."""
+    for match in PHONE_IN_TEXT.finditer(text):
+        candidate = match.group().strip(" .-(")
+        if not 7 <= _digits(candidate) <= 15:
             continue
-        if phonenumbers.is_valid_number(number):
+        if candidate.startswith("+"):
+            if _valid(candidate, None, grouped_as_written=False):
+                return True
+        elif any(_valid(candidate, region, grouped_as_written=True) for region in _regions_writing(candidate)):
             return True
     return False
 
@@ -140,16 +199,18 @@ def detect(value: Any, key: str = "") -> PiiKind | None:
     if len(text) < 6 or len(text) > 2000:
         return None
     key = key.lower()
-    if "@" in text and EMAIL.search(text):
-        return PiiKind.email
+    if "@" in text:
+        for match in EMAIL.finditer(text):
+            if match.group(1).lower() not in FILE_SUFFIXES:
+                return PiiKind.email
     digits = _digits(text)
     if digits >= 13 and _has_card(text):
         return PiiKind.card
     if digits >= 2 and len(text) >= 15 and IBAN_START.search(text) and _has_iban(text):
         return PiiKind.iban
-    if _is_ip(text, key):
+    if not any(word in key for word in NOT_ADDRESS_KEYS) and _has_ip(text):
         return PiiKind.ip
-    if _is_phone(text, key):
+    if digits >= 7 and _is_phone(text, key):
         return PiiKind.phone
     return None
 
