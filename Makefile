@@ -35,6 +35,7 @@ test: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check governance tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/governance bench registry --json
@@ -48,4 +49,4 @@ lock:  # re-resolve every dependency from pyproject.toml, newest allowed, into c
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

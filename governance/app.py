@@ -8,22 +8,22 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
 from governance.api.openapi import install_docs
-from governance.api.responses import FastJSON
 from governance.api.routes import admin, events, formats, plan_schema, plans, sources, transformations
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
-from governance.db import make_engine, write_session
-from governance.migrations import ensure_current
+from governance.bootstrap import bootstrap
+from governance.db import make_engine
+from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
+from governance.proxy.metrics import CONTENT_TYPE
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
-from governance.registry.tokens import create_token
 from governance.settings import Settings
 
 log = logging.getLogger("governance")
@@ -46,16 +46,6 @@ class BodyLimit:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-
-def bootstrap(settings: Settings, engine: Any) -> None:
-    """Check the schema (an empty database is created, an old one refused) and register the
-    bootstrap admin token, if configured."""
-    ensure_current(engine)
-    if settings.bootstrap_admin_token is not None:
-        with write_session(engine) as session:
-            create_token(session, role="admin", name="bootstrap", actor="bootstrap",
-                         secret=settings.bootstrap_admin_token.get_secret_value())  # fmt: skip
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -91,9 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        gauges = outbox_gauges(engine)
-        return PlainTextResponse(app.state.proxy.metrics.render(gauges), media_type="text/plain; version=0.0.4")
+    def metrics() -> Response:
+        return Response(app.state.proxy.metrics.render(outbox_gauges(engine)), media_type=CONTENT_TYPE)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -15,15 +15,20 @@
     │   ├── PlanNotFound                 plan_not_found      404
     │   ├── VersionNotFound              version_not_found   404
     │   ├── SourceNotFound               source_not_found    404
-    │   └── ...NotFound (one per entity)
+    │   ├── CheckNotFound                check_not_found     404
+    │   ├── AlertNotFound                alert_not_found     404
+    │   ├── ChannelNotFound              channel_not_found   404
+    │   └── RuleNotFound                 rule_not_found      404
     ├── Conflict                         conflict            409
     │   ├── AlreadyExists                already_exists      409
     │   ├── IncompatiblePlan             incompatible_plan   409  (details: list of changes)
     │   ├── PlanInUse                    plan_in_use         409
-    │   └── NothingToPublish             nothing_to_publish  409
+    │   ├── NothingToPublish             nothing_to_publish  409
+    │   └── ManagedByPlan                check_managed_by_plan  409  (a plan or default check)
     ├── PreconditionFailed               etag_mismatch       412
     ├── PreconditionRequired             if_match_required   428
-    └── Unavailable                      unavailable         503  (storage cannot commit)
+    ├── Unavailable                      unavailable         503  (storage cannot commit)
+    └── SchemaNotCurrent                 schema_not_current  500  (run ``governance db upgrade``)
 
 The API maps classes to ``(status, code)`` through the class attributes below; one handler walks
 ``type(exc).__mro__``. Codes are stable: clients may match on them.
@@ -144,6 +149,30 @@ class SourceNotFound(NotFound):
     code = "source_not_found"
 
 
+class CheckNotFound(NotFound):
+    """No data-quality check with that id."""
+
+    code = "check_not_found"
+
+
+class AlertNotFound(NotFound):
+    """No alert with that id."""
+
+    code = "alert_not_found"
+
+
+class ChannelNotFound(NotFound):
+    """No alert channel with that id or name."""
+
+    code = "channel_not_found"
+
+
+class RuleNotFound(NotFound):
+    """No routing rule with that id."""
+
+    code = "rule_not_found"
+
+
 class Conflict(GovernanceError):
     """The request conflicts with the current state."""
 
@@ -175,6 +204,12 @@ class NothingToPublish(Conflict):
     code = "nothing_to_publish"
 
 
+class ManagedByPlan(Conflict):
+    """The check comes from a plan or the defaults: change it there (the API may only switch it)."""
+
+    code = "check_managed_by_plan"
+
+
 class PreconditionFailed(GovernanceError):
     """The draft changed since it was read (stale ``If-Match``)."""
 
@@ -194,3 +229,9 @@ class Unavailable(GovernanceError):
 
     status = 503
     code = "unavailable"
+
+
+class SchemaNotCurrent(GovernanceError):
+    """The database's schema is not the one this release runs on."""
+
+    code = "schema_not_current"

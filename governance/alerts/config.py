@@ -18,17 +18,9 @@ from governance.alerts import signing
 from governance.alerts.channels import CHANNEL_KINDS
 from governance.alerts.rules import OWNER, Channel, Matchers, Rule, recipients_of
 from governance.alerts.tables import ChannelRow, RuleRow
-from governance.errors import AlreadyExists, NotFound, ValidationFailed
+from governance.errors import AlreadyExists, ChannelNotFound, RuleNotFound, ValidationFailed
 from governance.registry.audit import record
 from governance.registry.secrets import new_id
-
-
-class ChannelNotFound(NotFound):
-    code = "channel_not_found"
-
-
-class RuleNotFound(NotFound):
-    code = "rule_not_found"
 
 
 def _dumps(value: Any) -> str:

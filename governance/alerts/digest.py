@@ -21,10 +21,10 @@ from sqlmodel import Session, col, select
 from governance.alerts.channels import ChannelContext
 from governance.alerts.channels.email import send_email
 from governance.alerts.tables import DigestSettingsRow
+from governance.clock import as_utc
 from governance.db import read_session
 from governance.errors import ValidationFailed
 from governance.proxy import observe
-from governance.quality.clock import as_utc
 from governance.registry.audit import record
 from governance.registry.tables import SourceRow
 from governance.settings import Settings

@@ -33,12 +33,14 @@ from sqlmodel import Session, col, or_, select
 
 from governance.alerts import lifecycle
 from governance.alerts.channels import CHANNEL_KINDS, ChannelContext, DeliveryResult
-from governance.alerts.channels.webhook import new_msg_id, next_retry_delay
+from governance.alerts.channels.result import refused
 from governance.alerts.config import disable_channel, load_routing
+from governance.alerts.retry import next_retry_delay
 from governance.alerts.rules import resolve_recipients, route
+from governance.alerts.signing import new_msg_id
 from governance.alerts.tables import AlertGroupRow, AlertRouteRow, AlertRow, ChannelRow, NotificationRow
+from governance.clock import as_utc
 from governance.db import read_session, write_session, writer
-from governance.quality.clock import as_utc
 from governance.settings import Settings
 
 log = logging.getLogger("governance.alerts")
@@ -213,7 +215,7 @@ def send(kind: str, config: Mapping[str, Any], payload: Mapping[str, Any], conte
     """One delivery attempt through the registered channel kind."""
     deliver = CHANNEL_KINDS.get(kind)
     if deliver is None:
-        return DeliveryResult(False, None, False, False, f"unknown channel kind {kind!r}", 0.0)
+        return refused(f"unknown channel kind {kind!r}")
     return deliver(config, payload, context)
 
 
@@ -227,7 +229,7 @@ def deliver_one(engine: Engine, notification_id: int, context: ChannelContext, n
     if n is None:
         return
     if channel is None or not channel.enabled:
-        result = DeliveryResult(False, None, False, False, "channel deleted or disabled", 0.0)
+        result = refused("channel deleted or disabled")
     else:
         config = orjson.loads(channel.config)
         if n.recipients is not None:
@@ -264,7 +266,7 @@ def send_test_alert(engine: Engine, settings: Settings, channel_id: str, now: da
     with read_session(engine) as session:
         channel = session.get(ChannelRow, channel_id)
     if channel is None:
-        return DeliveryResult(False, None, False, False, "channel not found", 0.0)
+        return refused("channel not found")
     config = orjson.loads(channel.config)
     recipients = resolve_recipients(config, to) if channel.kind == "email" else None
     if recipients is not None:
@@ -274,7 +276,7 @@ def send_test_alert(engine: Engine, settings: Settings, channel_id: str, now: da
                "details": {"channel": channel.name, "kind": channel.kind}, "url": "/#/alerts",
                "msg_id": new_msg_id()}  # fmt: skip
     if recipients == []:
-        result = DeliveryResult(False, None, False, False, 'this channel is addressed to "owner": give "to"', 0.0)
+        result = refused('this channel is addressed to "owner": give "to"')
     else:
         result = send(channel.kind, config, payload, ChannelContext.from_settings(settings))
     with write_session(engine) as session:

@@ -3,13 +3,12 @@
 A fingerprint (check, source, event, field) has at most one ``firing`` alert; firing again after
 a resolution opens a new row, so the resolved ones are the history. Acknowledging stops repeat
 notifications of that alert (its resolution is still announced); snoozing silences every
-notification of it until the given time. Both end with the alert.
+notification of it until the given time. Both end with the alert. ``apply`` turns a check
+cycle's ``Transitions`` into these steps.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 from datetime import datetime
 from typing import Any
 
@@ -17,33 +16,12 @@ import orjson
 from sqlmodel import Session, col, func, select
 
 from governance.alerts.tables import AlertHistoryRow, AlertRow
-from governance.errors import NotFound, ValidationFailed
+from governance.errors import AlertNotFound, ValidationFailed
+from governance.quality.transitions import AlertInput, Step, Transitions
 from governance.registry.audit import record
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
-
-class AlertNotFound(NotFound):
-    code = "alert_not_found"
-
-
-@dataclass
-class AlertInput:
-    """What a check raises for one fingerprint."""
-
-    fingerprint: str
-    check_id: str
-    check_kind: str
-    source_id: str
-    source_name: str
-    event: str
-    field: str
-    severity: str
-    title: str
-    summary: str
-    details: dict[str, Any] = dc_field(default_factory=dict)
-    owner: str | None = None
-    labels: dict[str, str] = dc_field(default_factory=dict)
 
 
 def _dumps(value: Any) -> str:
@@ -107,6 +85,21 @@ def resolve_checks(session: Session, check_ids: list[str], now: datetime, reason
     for row in rows:
         resolve(session, row.fingerprint, now, reason)
     return len(rows)
+
+
+def apply(session: Session, transitions: Transitions) -> None:
+    """A check cycle's transitions as alert steps, in order (the worker calls this inside the
+    cycle's own write transaction)."""
+    now = transitions.now
+    if transitions.retired:
+        resolve_checks(session, transitions.retired, now, "check removed or disabled")
+    for t in transitions.steps:
+        if t.step is Step.FIRED and t.alert is not None:
+            fire(session, t.alert, now)
+        elif t.step is Step.KEPT:
+            keep_firing(session, t.fingerprint, now)
+        elif t.step is Step.RESOLVED:
+            resolve(session, t.fingerprint, now)
 
 
 def get_alert(session: Session, alert_id: int) -> AlertRow:

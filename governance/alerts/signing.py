@@ -35,6 +35,11 @@ def generate_secret(n_bytes: int = 32) -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(n_bytes)).decode("ascii")
 
 
+def new_msg_id() -> str:
+    """A fresh ``webhook-id`` (keep it across retries of the same message, so receivers can dedupe)."""
+    return "msg_" + secrets.token_urlsafe(18)
+
+
 def secret_bytes(secret: str) -> bytes:
     """Decode a ``whsec_<base64>`` secret (the prefix is optional) to its key bytes."""
     encoded = secret.removeprefix(SECRET_PREFIX)

@@ -18,8 +18,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from governance.quality.tables import utc_column
-from governance.registry.tables import utcnow
+from governance.clock import utc_column, utcnow
 
 
 class ChannelRow(SQLModel, table=True):

@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from governance.api.responses import FastJSON
 from governance.errors import GovernanceError, Unauthorized
+from governance.jsonresponse import FastJSON
 
 log = logging.getLogger("governance.api")
 

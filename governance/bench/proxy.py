@@ -176,7 +176,7 @@ def validation_speedup(events: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def _prepare_proxy(database_url: str, upstream: str) -> str:
-    from governance.app import bootstrap
+    from governance.bootstrap import bootstrap
     from governance.db import make_engine, write_session
     from governance.demo import publish_directory
     from governance.registry.sources import create_source

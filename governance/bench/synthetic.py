@@ -13,6 +13,7 @@ and Poisson noise. Injected anomalies never overlap within one event (two hours 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,24 +121,30 @@ def generate_traffic(
         p_violation = np.repeat(base_violation[lo:hi, None], minutes, axis=1)
         p_string = np.repeat(base_string[lo:hi, None], minutes, axis=1)
         for e in range(lo, hi):
-            for a in by_event.get(e, []):
-                s, t, row = a.start, a.end, e - lo
-                if a.kind == "zero":
-                    c[row, s:t] = 0
-                elif a.kind == "half":
-                    c[row, s:t] = rng.binomial(c[row, s:t], a.magnitude)
-                elif a.kind == "spike":
-                    c[row, s:t] += rng.poisson((a.magnitude - 1.0) * rate[row, s:t])
-                elif a.kind == "violations":
-                    p_violation[row, s:t] = a.magnitude
-                else:
-                    p_string[row, s:t] = a.magnitude
+            _inject(rng, by_event.get(e, []), e - lo, c, rate, p_violation, p_string)
         counts[lo:hi] = c
         violations[lo:hi] = rng.binomial(c, p_violation)
         strings[lo:hi] = rng.binomial(c, p_string)
         if rate_out is not None:
             rate_out[lo:hi] = rate
     return Traffic(counts, violations, strings, rate_out, mean, anomalies)
+
+
+def _inject(rng: np.random.Generator, anomalies: list[Anomaly], row: int, c: Any, rate: Any, p_violation: Any,
+            p_string: Any) -> None:  # fmt: skip
+    """Apply one event's anomalies to its row of a chunk (in place, drawing from ``rng`` in order)."""
+    for a in anomalies:
+        s, t = a.start, a.end
+        if a.kind == "zero":
+            c[row, s:t] = 0
+        elif a.kind == "half":
+            c[row, s:t] = rng.binomial(c[row, s:t], a.magnitude)
+        elif a.kind == "spike":
+            c[row, s:t] += rng.poisson((a.magnitude - 1.0) * rate[row, s:t])
+        elif a.kind == "violations":
+            p_violation[row, s:t] = a.magnitude
+        else:
+            p_string[row, s:t] = a.magnitude
 
 
 def sample_events(n: int, *, seed: int = 0, null_share: float = 0.005) -> list[dict[str, object]]:

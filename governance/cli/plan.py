@@ -12,11 +12,12 @@ import typer
 from governance.cli import app
 from governance.cli.client import TOKEN_OPTION, URL_OPTION, Client
 from governance.cli.output import JSON_HELP, NO, OK, change_line, handled, new_typer, out, paint, print_json
-from governance.plan.compatibility import MODES, compatibility_report
+from governance.plan.compatibility import Mode, compatibility_report
 from governance.plan.lint import lint_text
 from governance.plan.loader import load_plan_file, plan_from_data
 from governance.plan.model import Plan
 
+MODES = tuple(m.value for m in Mode)  # for --mode
 plan_app = new_typer("Tracking plans: lint, diff, check, push, pull, versions, history, rollback, import, export.")
 app.add_typer(plan_app, name="plan")
 

@@ -38,7 +38,8 @@ def serve(
     """
     import uvicorn
 
-    from governance.app import bootstrap, create_app
+    from governance.app import create_app
+    from governance.bootstrap import bootstrap
     from governance.db import make_engine
     from governance.logs import configure_logging
     from governance.settings import Settings

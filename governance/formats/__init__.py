@@ -1,10 +1,11 @@
 """Import and export tracking plans in other tools' formats; infer a plan from observed events.
 
-Formats are registered like extensions (datasette's ``DEFAULT_PLUGINS``): the built-ins are
-entries of ``IMPORTERS`` and ``EXPORTERS``, and another format is one more entry::
+Formats are registered like extensions (datasette's ``DEFAULT_PLUGINS``, see ``governance.plugins``):
+each built-in module exposes ``IMPORTER`` and/or ``EXPORTER``; a plug-in package adds entry points in
+``governance.import_formats`` / ``governance.export_formats``, and code may add one more entry::
 
-    IMPORTERS["myformat"] = MyImporter()      # .name, .description, .load(source, *, name=None)
-    EXPORTERS["myformat"] = MyExporter()      # .name, .description, .dump(plan) -> ExportResult
+    IMPORTERS.register(MyImporter())      # .name, .description, .load(source, *, name=None)
+    EXPORTERS.register(MyExporter())      # .name, .description, .dump(plan) -> ExportResult
 
 ============  ======================================================  ======  ======
 format        what                                                    import  export
@@ -22,17 +23,15 @@ over ``MAX_IMPORT_BYTES`` are refused before they are read whole.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from governance.errors import InvalidBody, NothingImported
 from governance.formats.base import Exporter, ExportResult, Importer, ImportResult, ReportItem
-from governance.formats.iglu import IgluImporter
 from governance.formats.infer import InferReport, infer_plan, infer_plan_from_lines
-from governance.formats.jsonschema_bundle import JsonSchemaBundleExporter, JsonSchemaBundleImporter
-from governance.formats.rudderstack import RudderStackImporter
-from governance.formats.segment import SegmentExporter, SegmentImporter
 from governance.formats.source import MAX_IMPORT_BYTES
 from governance.plan.model import Plan
+from governance.plugins import Registry
 
 __all__ = [
     "EXPORTERS", "IMPORTERS", "MAX_IMPORT_BYTES", "ExportResult", "Exporter", "ImportResult", "Importer",
@@ -40,19 +39,16 @@ __all__ = [
     "infer_plan_from_lines",
 ]  # fmt: skip
 
-IMPORTERS: dict[str, Importer] = {
-    "segment": SegmentImporter(),
-    "rudderstack": RudderStackImporter(),
-    "iglu": IgluImporter(),
-    "jsonschema": JsonSchemaBundleImporter(),
-}
-EXPORTERS: dict[str, Exporter] = {
-    "segment": SegmentExporter(),
-    "jsonschema": JsonSchemaBundleExporter(),
-}
+DEFAULT_IMPORTERS = ("governance.formats.segment", "governance.formats.rudderstack", "governance.formats.iglu",
+                     "governance.formats.jsonschema_bundle")  # fmt: skip
+DEFAULT_EXPORTERS = ("governance.formats.segment", "governance.formats.jsonschema_bundle")
+IMPORTERS: Registry[Importer] = Registry("import format", group="governance.import_formats", attr="IMPORTER",
+                                         defaults=DEFAULT_IMPORTERS)  # fmt: skip
+EXPORTERS: Registry[Exporter] = Registry("export format", group="governance.export_formats", attr="EXPORTER",
+                                         defaults=DEFAULT_EXPORTERS)  # fmt: skip
 
 
-def _unknown(kind: str, format: str, known: dict[str, Any]) -> InvalidBody:
+def _unknown(kind: str, format: str, known: Mapping[str, Any]) -> InvalidBody:
     message = f"unknown {kind} format {format!r}; expected one of {sorted(known)}"
     return InvalidBody(message, details=[{"path": "format", "message": message}])
 

@@ -139,3 +139,6 @@ def _event(vendor: str, schema_name: str, versions: dict[SchemaVer, tuple[str, d
                 version["description"] = description
             event.setdefault("versions", {})[number] = version
     return event
+
+
+IMPORTER = IgluImporter()

@@ -80,7 +80,9 @@ class _Stats:
         self.items: _Stats | None = None
 
 
-_type_of = json_type  # values come from JSON, so every one has a JSON type
+def _type_of(value: Any) -> str:
+    """The type as written: a sample of ``1.0`` says the field carries decimals (a ``number``)."""
+    return json_type(value, as_written=True)
 
 
 def _observe(stats: _Stats, value: Any, opts: InferOptions, depth: int) -> None:

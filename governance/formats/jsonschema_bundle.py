@@ -194,3 +194,7 @@ def _place(data: dict[str, Any], entry: dict[str, Any], schema: dict[str, Any], 
             view.update({**extra, "properties": props})
     else:
         report.add("", f"unknown message kind {kind!r}; skipped", "error", file=file)
+
+
+IMPORTER = JsonSchemaBundleImporter()
+EXPORTER = JsonSchemaBundleExporter()

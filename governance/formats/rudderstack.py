@@ -322,3 +322,6 @@ class _Builder:
                 view["properties"] = props
         else:
             self.report.add(loc, f"event type {kind!r} is not a Segment message kind; skipped", "error", file=file)
+
+
+IMPORTER = RudderStackImporter()

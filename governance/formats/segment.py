@@ -362,3 +362,7 @@ class SegmentExporter:
             "tracking-plan.json": orjson.dumps(meta, option=orjson.OPT_INDENT_2),
         }
         return ExportResult(files, report.finish())
+
+
+IMPORTER = SegmentImporter()
+EXPORTER = SegmentExporter()

@@ -30,7 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
-from governance.errors import GovernanceError
+from governance.errors import SchemaNotCurrent
 
 BASELINE = "0001_baseline"
 LEGACY_TABLE = "plans"  # present in every database release 0.1.0 made
@@ -44,12 +44,6 @@ class SchemaState(StrEnum):
     behind = "behind"
     current = "current"
     unknown = "unknown"
-
-
-class SchemaNotCurrent(GovernanceError):
-    """The database's schema is not the one this release runs on."""
-
-    code = "schema_not_current"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ def metadata() -> MetaData:
     import governance.alerts.tables
     import governance.proxy.tables
     import governance.quality.tables
-    import governance.registry.tables  # noqa: F401
+    import governance.registry.tables
+    import governance.worker.tables  # noqa: F401
 
     return SQLModel.metadata

@@ -19,22 +19,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from governance.plan.diff import Change, diff_plans
 from governance.plan.model import Plan
 
-DEFAULT_MODE = "BACKWARD"
-# mode -> (needs backward, needs forward, transitive)
-MODES: dict[str, tuple[bool, bool, bool]] = {
-    "NONE": (False, False, False),
-    "BACKWARD": (True, False, False),
-    "BACKWARD_TRANSITIVE": (True, False, True),
-    "FORWARD": (False, True, False),
-    "FORWARD_TRANSITIVE": (False, True, True),
-    "FULL": (True, True, False),
-    "FULL_TRANSITIVE": (True, True, True),
-}
+
+class Mode(StrEnum):
+    """A compatibility mode (the values of ``plan.model.CompatibilityMode``)."""
+
+    NONE = "NONE"
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+
+    @property
+    def backward(self) -> bool:
+        """The new version must validate every message the old one did."""
+        return self.value.startswith(("BACKWARD", "FULL"))
+
+    @property
+    def forward(self) -> bool:
+        """The old version must validate every message the new one does."""
+        return self.value.startswith(("FORWARD", "FULL"))
+
+    @property
+    def transitive(self) -> bool:
+        """Compared with every earlier version, not only the latest."""
+        return self.value.endswith("_TRANSITIVE")
+
+
+DEFAULT_MODE = Mode.BACKWARD
 _CATEGORY_RANK = {"none": 0, "revision": 1, "additive": 2, "breaking": 3}
 
 
@@ -42,7 +61,7 @@ _CATEGORY_RANK = {"none": 0, "revision": 1, "additive": 2, "breaking": 3}
 class Refusal:
     """Why a plan may not be published: the mode, the version it breaks, the offending changes."""
 
-    mode: str
+    mode: Mode
     against_version: int  # 1-based position in the history; the version number when history is complete
     changes: tuple[Change, ...]
 
@@ -61,19 +80,19 @@ class Refusal:
         }
 
 
-def resolve_mode(mode: str | None, plan: Plan | None = None) -> str:
+def resolve_mode(mode: str | None, plan: Plan | None = None) -> Mode:
     """The mode in force: the one asked for, else the plan's own, else BACKWARD."""
     chosen = mode or (plan.compatibility if plan is not None else None) or DEFAULT_MODE
-    chosen = chosen.upper()
-    if chosen not in MODES:
-        raise ValueError(f"unknown compatibility mode {mode!r}; expected one of {list(MODES)}")
-    return chosen
+    try:
+        return Mode(chosen.upper())
+    except ValueError:
+        raise ValueError(f"unknown compatibility mode {mode!r}; expected one of {[m.value for m in Mode]}") from None
 
 
 def offending(changes: Iterable[Change], mode: str) -> list[Change]:
     """The changes that ``mode`` does not allow."""
-    backward, forward, _ = MODES[resolve_mode(mode)]
-    return [c for c in changes if (backward and not c.backward) or (forward and not c.forward)]
+    rule = resolve_mode(mode)
+    return [c for c in changes if (rule.backward and not c.backward) or (rule.forward and not c.forward)]
 
 
 def classify(changes: Iterable[Change]) -> str:
@@ -93,15 +112,14 @@ def check_publish(new: Plan, history: Sequence[Plan], mode: str | None = None) -
     Non-transitive modes compare with the latest version only; transitive modes with every
     earlier version, newest first, and report the first one broken.
     """
-    mode = resolve_mode(mode, new)
-    backward, forward, transitive = MODES[mode]
-    if not (backward or forward) or not history:
+    rule = resolve_mode(mode, new)
+    if not (rule.backward or rule.forward) or not history:
         return None
-    positions = range(len(history) - 1, -1, -1) if transitive else [len(history) - 1]
+    positions = range(len(history) - 1, -1, -1) if rule.transitive else [len(history) - 1]
     for index in positions:
-        bad = offending(diff_plans(history[index], new), mode)
+        bad = offending(diff_plans(history[index], new), rule)
         if bad:
-            return Refusal(mode=mode, against_version=index + 1, changes=tuple(bad))
+            return Refusal(mode=rule, against_version=index + 1, changes=tuple(bad))
     return None
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator, SchemaError
 
 from governance.errors import PlanInvalid
+from governance.plan.jsontype import json_type
 from governance.plan.loader import _NodeIndex, format_path, parse_document, plan_from_data
 from governance.plan.model import Plan, Properties, PropertySpec
 from governance.plan.names import REASONS, NameIndex, closest_event, words
@@ -201,20 +202,6 @@ def rule_required_deprecated(plan: Plan) -> Iterator[Finding]:
         if spec.required and spec.deprecated:
             why = "property is both required and deprecated: senders cannot stop sending it"
             yield Finding("warning", "required_deprecated", loc, why)
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def rule_enum_types(plan: Plan) -> Iterator[Finding]:

@@ -16,7 +16,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ import orjson
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from governance.clock import as_utc, utcnow
 from governance.db import writer
 from governance.proxy.tables import DeadLetterRow, ForwardStatRow, OutboxRow
 from governance.registry.tables import SourceRow
@@ -69,7 +70,7 @@ class Forwarder:
                  client: httpx.Client | None = None) -> None:  # fmt: skip
         self.engine = writer(engine)
         self.settings = settings
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
         self.client = client or httpx.Client(timeout=settings.upstream_timeout_s, follow_redirects=False)
         self.rng = random.Random()
 
@@ -161,10 +162,10 @@ class Forwarder:
         with self.engine.begin() as conn:
             if result.ok:
                 conn.execute(delete(table).where(table.c.id.in_(ids)))
-                self._record_latency(conn, source_id, [now - _aware(r.created_at) for r in rows], now)
+                self._record_latency(conn, source_id, [now - as_utc(r.created_at) for r in rows], now)
                 return
             attempts = rows[0].attempts + 1
-            oldest = _aware(min(r.created_at for r in rows))
+            oldest = as_utc(min(r.created_at for r in rows))
             dead = not retryable(result.status) or (
                 attempts >= self.settings.dead_letter_min_tries
                 and now - oldest >= timedelta(seconds=self.settings.dead_letter_after_s)
@@ -173,7 +174,7 @@ class Forwarder:
                 reason = result.error or "upstream refused"
                 conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]
                     {"source_id": source_id, "message_id": r.message_id, "payload": r.payload,
-                     "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": _aware(r.created_at),
+                     "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": as_utc(r.created_at),
                      "created_at": now} for r in rows])  # fmt: skip
                 conn.execute(delete(table).where(table.c.id.in_(ids)))
                 log.warning("dead-lettered %d event(s) of %s: %s", len(rows), source_id, reason)
@@ -185,7 +186,3 @@ class Forwarder:
             conn.execute(update(table).where(table.c.id.in_(ids)).values(
                 attempts=table.c.attempts + 1, claimed_until=None, last_error=result.error,
                 next_attempt_at=now + timedelta(seconds=delay)))  # fmt: skip
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,60 +1,71 @@
-"""Prometheus text metrics of the web process (``GET /metrics``)."""
+"""Prometheus metrics of the web process (``GET /metrics``), through ``prometheus_client``.
+
+Counters and the histogram live in the process; the gauges are read from the shared database at
+each scrape (``observe.outbox_gauges``). With several web processes, set
+``PROMETHEUS_MULTIPROC_DIR`` to an empty directory shared by them (before they start): each
+process then writes its counters there and every scrape adds up all of them
+(``prometheus_client``'s multiprocess mode).
+"""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Iterable
+import os
+from collections import Counter as Tally
+from collections.abc import Iterable, Iterator
 
-from governance.proxy.pipeline import Verdict
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+Gauges = dict[str, tuple[str, float]]  # name -> (help, value)
+
+disable_created_metrics()  # no *_created series: the exposition stays what it always was
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class _Gauges(Collector):
+    def __init__(self, gauges: Gauges) -> None:
+        self.gauges = gauges
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (help_text, value) in self.gauges.items():
+            yield GaugeMetricFamily(name, help_text, value=value)
 
 
 class Metrics:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: Counter[tuple[str, int]] = Counter()
-        self.events_by_outcome: Counter[str] = Counter()
-        self.validation_buckets = [0] * len(BUCKETS)
-        self.validation_sum = 0.0
-        self.validation_count = 0
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("governance_requests", "Ingestion requests by endpoint and status",
+                                ["endpoint", "status"], registry=self.registry)  # fmt: skip
+        self.events_by_outcome = Counter("governance_events", "Events by outcome", ["outcome"], registry=self.registry)
+        self.validation = Histogram("governance_validation_seconds", "Time to judge one request's events",
+                                    buckets=BUCKETS, registry=self.registry)  # fmt: skip
         self.validated_events = 0
 
     def request(self, endpoint: str, status: int) -> None:
-        with self._lock:
-            self.requests[(endpoint, status)] += 1
+        self.requests.labels(endpoint=endpoint, status=str(status)).inc()
 
-    def events(self, verdicts: Iterable[Verdict]) -> None:
-        with self._lock:
-            for verdict in verdicts:
-                self.events_by_outcome[verdict.outcome] += 1
+    def events(self, outcomes: Iterable[str]) -> None:
+        """Count committed events by their final outcome."""
+        for outcome, n in Tally(str(o) for o in outcomes).items():
+            self.events_by_outcome.labels(outcome=outcome).inc(n)
 
     def observe_validation(self, seconds: float, events: int) -> None:
-        with self._lock:
-            self.validation_sum += seconds
-            self.validation_count += 1
-            self.validated_events += events
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    self.validation_buckets[i] += 1
+        self.validation.observe(seconds)
+        self.validated_events += events
 
-    def render(self, gauges: dict[str, tuple[str, float]]) -> str:
-        lines = ["# HELP governance_requests_total Ingestion requests by endpoint and status",
-                 "# TYPE governance_requests_total counter"]  # fmt: skip
-        with self._lock:
-            for (endpoint, status), n in sorted(self.requests.items()):
-                lines.append(f'governance_requests_total{{endpoint="{endpoint}",status="{status}"}} {n}')
-            lines += ["# HELP governance_events_total Events by outcome", "# TYPE governance_events_total counter"]
-            for outcome, n in sorted(self.events_by_outcome.items()):
-                lines.append(f'governance_events_total{{outcome="{outcome}"}} {n}')
-            lines += ["# HELP governance_validation_seconds Time to judge one request's events",
-                      "# TYPE governance_validation_seconds histogram"]  # fmt: skip
-            for bound, n in zip(BUCKETS, self.validation_buckets, strict=True):
-                lines.append(f'governance_validation_seconds_bucket{{le="{bound}"}} {n}')
-            lines.append(f'governance_validation_seconds_bucket{{le="+Inf"}} {self.validation_count}')
-            lines.append(f"governance_validation_seconds_sum {self.validation_sum:.6f}")
-            lines.append(f"governance_validation_seconds_count {self.validation_count}")
-        for name, (help_text, value) in gauges.items():
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value}"]
-        return "\n".join(lines) + "\n"
+    def render(self, gauges: Gauges) -> bytes:
+        """The exposition: this process's (or, in multiprocess mode, every process's) metrics, then the gauges."""
+        registry = self.registry
+        if multiprocess_dir() is not None:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        shared = CollectorRegistry()
+        shared.register(_Gauges(gauges))
+        return generate_latest(registry) + generate_latest(shared)

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from governance.proxy.store import EVENTS_WITH_VIOLATIONS
+from governance.clock import utcnow
+from governance.proxy.counters import EVENTS_WITH_VIOLATIONS
 from governance.proxy.tables import (
     DeadLetterRow,
     EventCountRow,
@@ -16,7 +17,6 @@ from governance.proxy.tables import (
     QuarantineRow,
     ViolationCountRow,
 )
-from governance.registry.tables import utcnow
 
 LATENCY_WINDOW_MIN = 5
 WINDOWS = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}

@@ -15,11 +15,10 @@ import orjson
 
 from governance.plan.compile import compile_validators
 from governance.plan.model import Plan
+from governance.proxy.counters import QUARANTINED, Outcome
 from governance.proxy.pipeline import SourceState, judge
 from governance.proxy.spec import now_iso
 from governance.registry.source_settings import STRICT, SourceSettings
-
-BLOCKING = frozenset({"blocked", "rejected", "dropped"})
 
 
 @dataclass
@@ -34,16 +33,21 @@ class Report:
 
     @property
     def blocked(self) -> int:
-        return sum(self.outcomes[o] for o in BLOCKING)
+        return sum(self.outcomes[o] for o in QUARANTINED)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "events": self.events, "blocked": self.blocked, "outcomes": dict(self.outcomes),
-            "by_event": {k: dict(v) for k, v in sorted(self.by_event.items())},
+            "events": self.events, "blocked": self.blocked, "outcomes": _plain(self.outcomes),
+            "by_event": {k: _plain(v) for k, v in sorted(self.by_event.items())},
             "violation_types": dict(self.violation_types), "violation_count": self.violation_count,
             "violations": self.violations, "violations_truncated": self.violation_count > len(self.violations),
             "invalid_lines": self.invalid_lines,
         }  # fmt: skip
+
+
+def _plain(counts: Counter[str]) -> dict[str, int]:
+    """Counts keyed by plain strings (an ``Outcome`` key would not serialise everywhere)."""
+    return {str(k): v for k, v in counts.items()}
 
 
 def state_for(plan: Plan, settings: SourceSettings | None = None) -> SourceState:
@@ -71,7 +75,7 @@ def validate_stream(lines: Iterable[tuple[int, bytes]], state: SourceState, *, m
             message = orjson.loads(line)
         except orjson.JSONDecodeError:
             report.invalid_lines += 1
-            report.outcomes["rejected"] += 1
+            report.outcomes[Outcome.REJECTED] += 1
             _keep(report, max_violations, {"line": number, "type": "invalid_json", "field": "",
                                            "message": "Invalid JSON"})  # fmt: skip
             continue

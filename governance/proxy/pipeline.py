@@ -2,14 +2,15 @@
 
     normalise -> transform -> resolve schema -> validate -> decide (settings) -> annotate
 
-Dedupe and commit happen for the whole request in ``store`` (one transaction), so a verdict of
-``forward``/``quarantine`` may still become ``deduplicated`` there.
+``judge`` returns the final verdict under the plan. Dedupe is a step of its own (``dedupe``) in the
+group commit (``store``, one transaction per group): a duplicate's verdict is left as it is and
+the store reports ``deduplicated`` back as that event's final outcome.
 
-Outcomes (the counters' vocabulary): ``forwarded``, ``omitted`` (forwarded with properties
-removed), ``blocked`` (quarantined), ``rejected`` (not a valid Segment message; quarantined),
-``dropped`` (a transformation dropped it; quarantined), ``deduplicated``; and in shadow mode
-``shadow_blocked`` / ``shadow_omitted`` for events forwarded unchanged that enforce would have
-blocked or trimmed.
+Outcomes are the counters' vocabulary (``counters.Outcome``): ``forwarded``, ``omitted``
+(forwarded with properties removed), ``blocked`` (quarantined), ``rejected`` (not a valid Segment
+message; quarantined), ``dropped`` (a transformation dropped it; quarantined), ``deduplicated``;
+and in shadow mode ``shadow_blocked`` / ``shadow_omitted`` for events forwarded unchanged that
+enforce would have blocked or trimmed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import orjson
 
 from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
 from governance.plan.model import VersionFallback
+from governance.proxy.counters import Outcome
 from governance.proxy.spec import DATA_FIELD, MessageError, event_name, normalise, requested_version
 from governance.proxy.transforms import apply
-from governance.proxy.violations import Violation, violations_of
+from governance.proxy.violations import Violation, ViolationType, violations_of
 from governance.registry.source_settings import SourceSettings
 from governance.registry.transformation_spec import TransformationSpec
 
@@ -48,7 +50,7 @@ class SourceState:
 
 @dataclass(slots=True)
 class Verdict:
-    outcome: str
+    outcome: str  # an ``Outcome`` (typed ``str`` so plain literals from other modules still type-check)
     kind: str = ""
     event: str = ""
     message_id: str = ""
@@ -101,7 +103,7 @@ def resolve_key(compiled: CompiledPlan, message: dict[str, Any], name: str,
         if wanted is not None:
             if wanted in versions:
                 return (kind, name, wanted)
-            violations.append(Violation("unknown_version", "context.protocols.event_version",
+            violations.append(Violation(ViolationType.UNKNOWN_VERSION, "context.protocols.event_version",
                                         f"event version {wanted} is not in the plan (live: {versions})"))  # fmt: skip
         if len(versions) == 1:
             return (kind, name, versions[0])
@@ -131,7 +133,7 @@ def validate(state: SourceState, message: dict[str, Any], name: str) -> tuple[bo
         planned = False
         suggestion = state.names.closest(name) if state.names is not None else None
         hint = f'; did you mean "{suggestion}"?' if suggestion else ""
-        violations.append(Violation("unplanned_event", "event", f'"{name}" is not in the plan{hint}'))
+        violations.append(Violation(ViolationType.UNPLANNED_EVENT, "event", f'"{name}" is not in the plan{hint}'))
     elif key is not None:
         validator = compiled.validators[key]
         if not validator.is_valid(message):
@@ -167,6 +169,9 @@ def _top_level(parts: list[str], data_field: str | None) -> list[str] | None:
     return parts[:2]
 
 
+_NOT_SCHEMA = frozenset({ViolationType.UNPLANNED_EVENT, ViolationType.COMMON_SCHEMA})
+
+
 def decide(state: SourceState, message: dict[str, Any], violations: list[Violation],
            planned: bool) -> tuple[str | None, list[str], list[str]]:  # fmt: skip
     """Segment's order: unplanned checks, then schema violations, then the common schema.
@@ -187,10 +192,10 @@ def decide(state: SourceState, message: dict[str, Any], violations: list[Violati
         allow_unplanned_event = track.allowUnplannedEvents
     if not planned and not allow_unplanned_event:
         return "unplanned_event", [], []
-    unplanned = [v for v in violations if v.type == "unplanned_property" and len(_parts(v)) == 2
+    unplanned = [v for v in violations if v.type == ViolationType.UNPLANNED_PROPERTY and len(_parts(v)) == 2
                  and _top_level(_parts(v), data_field)]  # fmt: skip
-    schema = [v for v in violations if v.type not in {"unplanned_event", "common_schema"} and v not in unplanned]
-    common = [v for v in violations if v.type == "common_schema"]
+    schema = [v for v in violations if v.type not in _NOT_SCHEMA and v not in unplanned]
+    common = [v for v in violations if v.type == ViolationType.COMMON_SCHEMA]
     omitted: list[str] = []
     on_violation: list[str] = []
     if unplanned and not allow_unplanned:
@@ -239,20 +244,20 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
         fields = raw if isinstance(raw, dict) else {}
         kind_ = kind or fields.get("type")  # the endpoint's kind wins, as in normalise
         msg_id = fields.get("messageId")  # never "None": a missing or null type/messageId is ""
-        return Verdict("rejected", kind=kind_[:20] if isinstance(kind_, str) else "",
+        return Verdict(Outcome.REJECTED, kind=kind_[:20] if isinstance(kind_, str) else "",
                        message_id=msg_id[:200] if isinstance(msg_id, str) else "", original=raw,
                        reason="invalid_message", error=message)  # fmt: skip
     original = message
     work = _copy(message) if state.transformations or state.mode == "shadow" else message
     applied = apply(work, state.transformations, salt) if state.transformations else None
-    verdict = Verdict("forwarded", kind=work["type"], message_id=work["messageId"], original=original,
+    verdict = Verdict(Outcome.FORWARDED, kind=work["type"], message_id=work["messageId"], original=original,
                       plan_version=state.plan_version)  # fmt: skip
     if applied is not None:
         verdict.transformed = applied.applied
         if applied.dropped:
             verdict.event = event_name(work)
             if state.mode != "shadow":
-                verdict.outcome, verdict.reason = "dropped", "transformation_drop"
+                verdict.outcome, verdict.reason = Outcome.DROPPED, "transformation_drop"
                 return verdict
     verdict.event = event_name(work)
     verdict.planned, verdict.violations = validate(state, work, verdict.event)
@@ -263,16 +268,17 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
         reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
                                                                        verdict.planned)  # fmt: skip
     if state.mode == "shadow":
-        verdict.outcome = "shadow_blocked" if reason or (applied and applied.dropped) else \
-            "shadow_omitted" if verdict.omitted or verdict.omitted_on_violation else "forwarded"  # fmt: skip
+        blocked, trimmed = reason or (applied and applied.dropped), verdict.omitted or verdict.omitted_on_violation
+        verdict.outcome = Outcome.SHADOW_BLOCKED if blocked else \
+            Outcome.SHADOW_OMITTED if trimmed else Outcome.FORWARDED  # fmt: skip
         # enforce drops before judging, so a drop is the reason even when the plan would block too
         verdict.reason = "transformation_drop" if applied and applied.dropped else reason
         verdict.forward = original
         return verdict
     if reason is not None:
-        verdict.outcome, verdict.reason = "blocked", reason
+        verdict.outcome, verdict.reason = Outcome.BLOCKED, reason
         return verdict
-    verdict.outcome = "omitted" if verdict.omitted or verdict.omitted_on_violation else "forwarded"
+    verdict.outcome = Outcome.OMITTED if verdict.omitted or verdict.omitted_on_violation else Outcome.FORWARDED
     annotate(work, state, verdict)
     verdict.forward = work
     return verdict

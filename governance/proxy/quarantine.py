@@ -16,11 +16,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from governance.clock import utcnow
 from governance.db import writer
 from governance.proxy.pipeline import SourceState, judge
 from governance.proxy.spec import now_iso
 from governance.proxy.tables import DeadLetterRow, OutboxRow, QuarantineRow
-from governance.registry.tables import utcnow
 
 
 @dataclass

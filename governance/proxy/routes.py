@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 
-from governance.api.responses import FastJSON
+from governance.jsonresponse import FastJSON
 from governance.proxy import spec
 from governance.proxy.pipeline import SourceState, Verdict, judge
 from governance.proxy.spec import MessageError
@@ -174,12 +174,12 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         extra = [(target, v) for verdict in verdicts if verdict.violations
                  for v in violation_events(state, verdict, received_at)]  # fmt: skip
     try:
-        await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
+        outcomes = await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
         return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
                               status_code=503, headers={"Retry-After": "5"})  # fmt: skip
-    proxy.metrics.events(verdicts)
+    proxy.metrics.events(outcomes)  # final: the store reports duplicates back
     proxy.metrics.request(kind or "batch", 200)
     return FastJSON({"success": True})
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from governance.registry.tables import utcnow
+from governance.clock import utcnow
 
 
 class OutboxRow(SQLModel, table=True):

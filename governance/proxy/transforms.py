@@ -1,134 +1,16 @@
 """Source-scoped transformations, applied in order before validation.
 
 A transformation is ``{name, enabled, if: {kind, event}, action, params}``; the actions are
-registered in ``ACTIONS`` (built-ins are entries, like plugins):
-
-    rename_event     {to}                  rename_property {from, to}     drop_property {path}
-    set_value        {path, value}         map_value {path, mapping}      casing {path, to}
-    hash             {path}                drop_event {}
-
-Paths are dotted from the message root (``properties.order_id``, ``context.app.version``);
-``casing`` also accepts ``event``. What ran is recorded in ``context.protocols.transformed``.
+defined once, in ``registry.transformation_actions`` (validated there when written, applied
+here). What ran is recorded in ``context.protocols.transformed``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from governance.registry.transformation_spec import ACTION_PARAMS, TransformationSpec
-
-
-@dataclass
-class Context:
-    salt: bytes
-    dropped: bool = False
-    applied: list[str] = field(default_factory=list)
-
-
-def _split(path: str) -> list[str]:
-    return [p for p in str(path).split(".") if p]
-
-
-def _parent(message: dict[str, Any], path: str, *, create: bool) -> tuple[dict[str, Any] | None, str]:
-    parts = _split(path)
-    node: Any = message
-    for part in parts[:-1]:
-        child = node.get(part) if isinstance(node, dict) else None
-        if child is None and create and isinstance(node, dict):
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            return None, parts[-1] if parts else ""
-        node = child
-    return (node if isinstance(node, dict) else None), (parts[-1] if parts else "")
-
-
-def case(value: str, to: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", value))
-    if to == "lower":
-        return value.lower()
-    if to == "upper":
-        return value.upper()
-    if to == "snake":
-        return "_".join(w.lower() for w in words)
-    if to == "kebab":
-        return "-".join(w.lower() for w in words)
-    return " ".join(w.capitalize() for w in words)
-
-
-def _rename_event(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
-    if msg.get("type") == "track":
-        msg["event"] = str(p["to"])
-    elif msg.get("type") in ("page", "screen"):  # identify, group and alias have no name to rename
-        msg["name"] = str(p["to"])
-
-
-def _rename_property(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
-    parent, key = _parent(msg, p["from"], create=False)
-    if parent is not None and key in parent:
-        value = parent.pop(key)
-        target, new_key = _parent(msg, p["to"], create=True)
-        if target is not None:
-            target[new_key] = value
-
-
-def _drop_property(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
-    parent, key = _parent(msg, p["path"], create=False)
-    if parent is not None:
-        parent.pop(key, None)
-
-
-def _set_value(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
-    parent, key = _parent(msg, p["path"], create=True)
-    if parent is not None:
-        parent[key] = p["value"]
-
-
-def _map_value(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
-    parent, key = _parent(msg, p["path"], create=False)
-    if parent is not None and key in parent:
-        value = parent[key]
-        mapping = p["mapping"]
-        # keys are the value's JSON text: true/false, not Python's True/False
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        if isinstance(value, str | int | float | bool) and text in mapping:
-            parent[key] = mapping[text]
-
-
-def _casing(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
-    if p["path"] == "event":
-        if isinstance(msg.get("event"), str):
-            msg["event"] = case(msg["event"], p["to"])
-        return
-    parent, key = _parent(msg, p["path"], create=False)
-    if parent is not None and isinstance(parent.get(key), str):
-        parent[key] = case(parent[key], p["to"])
-
-
-def _hash(msg: dict[str, Any], p: dict[str, Any], c: Context) -> None:
-    parent, key = _parent(msg, p["path"], create=False)
-    if parent is not None and parent.get(key) is not None:
-        # a non-string is hashed by its JSON text (42, true), so a warehouse can compute the same hash
-        raw = parent[key] if isinstance(parent[key], str) else orjson.dumps(parent[key]).decode()
-        parent[key] = hashlib.sha256(c.salt + raw.encode("utf-8")).hexdigest()
-
-
-def _drop_event(_msg: dict[str, Any], _p: dict[str, Any], c: Context) -> None:
-    c.dropped = True
-
-
-Action = Callable[[dict[str, Any], dict[str, Any], Context], None]
-ACTIONS: dict[str, Action] = {
-    "rename_event": _rename_event, "rename_property": _rename_property, "drop_property": _drop_property,
-    "set_value": _set_value, "map_value": _map_value, "casing": _casing, "hash": _hash,
-    "drop_event": _drop_event,
-}  # fmt: skip
-assert set(ACTIONS) == set(ACTION_PARAMS), "every declared action has an implementation"
+from governance.registry.transformation_actions import ACTIONS, Context
+from governance.registry.transformation_spec import TransformationSpec
 
 
 def apply(message: dict[str, Any], specs: list[TransformationSpec], salt: bytes) -> Context:
@@ -141,7 +23,7 @@ def apply(message: dict[str, Any], specs: list[TransformationSpec], salt: bytes)
         name = message.get("event") if kind == "track" else message.get("name")
         if not spec.condition.matches(kind, name if isinstance(name, str) else ""):
             continue
-        ACTIONS[spec.action](message, spec.params, ctx)
+        ACTIONS[spec.action].apply(message, spec.params, ctx)
         ctx.applied.append(spec.name)
         if ctx.dropped:
             break

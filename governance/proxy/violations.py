@@ -1,40 +1,60 @@
 """Violations: what is wrong with a message, where, and under which plan version.
 
-Types (stable strings): ``unplanned_event``, ``unplanned_property``, ``required_missing``,
-``type_mismatch``, ``enum``, ``pattern``, ``range``, ``format``, ``invalid`` (any other keyword),
-``unknown_version``, and ``common_schema`` (a violation of the plan's common rules, whatever keyword).
+Types (stable strings, ``ViolationType``): ``unplanned_event``, ``unplanned_property``,
+``required_missing``, ``type_mismatch``, ``enum``, ``pattern``, ``range``, ``format``, ``invalid``
+(any other keyword), ``unknown_version``, and ``common_schema`` (a violation of the plan's common
+rules, whatever keyword).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import jsonschema_rs
 
 from governance.plan.jsontype import json_type
 
+
+class ViolationType(StrEnum):
+    """A violation's type (a ``StrEnum``: stored, counted and serialised as its string)."""
+
+    UNPLANNED_EVENT = "unplanned_event"
+    UNPLANNED_PROPERTY = "unplanned_property"
+    REQUIRED_MISSING = "required_missing"
+    TYPE_MISMATCH = "type_mismatch"
+    ENUM = "enum"
+    PATTERN = "pattern"
+    RANGE = "range"
+    FORMAT = "format"
+    INVALID = "invalid"  # any other keyword
+    UNKNOWN_VERSION = "unknown_version"
+    COMMON_SCHEMA = "common_schema"  # a violation of the plan's common rules, whatever keyword
+
+
+V = ViolationType
 # jsonschema_rs error kinds -> our violation types
-KIND_TYPES = {
-    "Required": "required_missing", "Type": "type_mismatch", "Enum": "enum", "Constant": "enum",
-    "Pattern": "pattern", "Format": "format", "Minimum": "range", "Maximum": "range",
-    "ExclusiveMinimum": "range", "ExclusiveMaximum": "range", "MinLength": "range", "MaxLength": "range",
-    "MinItems": "range", "MaxItems": "range", "MultipleOf": "range", "MinProperties": "range",
-    "MaxProperties": "range", "AdditionalProperties": "unplanned_property",
+KIND_TYPES: dict[str, ViolationType] = {
+    "Required": V.REQUIRED_MISSING, "Type": V.TYPE_MISMATCH, "Enum": V.ENUM, "Constant": V.ENUM,
+    "Pattern": V.PATTERN, "Format": V.FORMAT, "Minimum": V.RANGE, "Maximum": V.RANGE, "ExclusiveMinimum": V.RANGE,
+    "ExclusiveMaximum": V.RANGE, "MinLength": V.RANGE, "MaxLength": V.RANGE, "MinItems": V.RANGE,
+    "MaxItems": V.RANGE, "MultipleOf": V.RANGE, "MinProperties": V.RANGE, "MaxProperties": V.RANGE,
+    "AdditionalProperties": V.UNPLANNED_PROPERTY,
 }  # fmt: skip
 # Segment's names, for context.protocols and Violation Generated events
-SEGMENT_NAMES = {
-    "unplanned_event": "Unplanned Event", "unplanned_property": "Unplanned Property",
-    "required_missing": "Required", "type_mismatch": "Invalid Type", "enum": "Invalid Enum",
-    "pattern": "Invalid Pattern", "range": "Out of Range", "format": "Invalid Format",
-    "common_schema": "Common Schema", "invalid": "Invalid", "unknown_version": "Unknown Version",
+SEGMENT_NAMES: dict[ViolationType, str] = {
+    V.UNPLANNED_EVENT: "Unplanned Event", V.UNPLANNED_PROPERTY: "Unplanned Property", V.REQUIRED_MISSING: "Required",
+    V.TYPE_MISMATCH: "Invalid Type", V.ENUM: "Invalid Enum", V.PATTERN: "Invalid Pattern", V.RANGE: "Out of Range",
+    V.FORMAT: "Invalid Format", V.COMMON_SCHEMA: "Common Schema", V.INVALID: "Invalid",
+    V.UNKNOWN_VERSION: "Unknown Version",
 }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    type: str
+    type: ViolationType
     field: str  # dotted path in the message, e.g. "properties.total"
     message: str
     keyword: str = ""
@@ -64,7 +84,7 @@ def violations_of(validator: jsonschema_rs.Validator, instance: Any, *, common: 
         kind = error.kind
         name = type(kind).__name__
         base = list(error.instance_path)
-        vtype = "common_schema" if common else KIND_TYPES.get(name, "invalid")
+        vtype = V.COMMON_SCHEMA if common else KIND_TYPES.get(name, V.INVALID)
         if name == "AdditionalProperties":
             for key in getattr(kind, "unexpected", None) or []:
                 field = _path([*base, key])
@@ -76,7 +96,7 @@ def violations_of(validator: jsonschema_rs.Validator, instance: Any, *, common: 
         elif name == "Type":
             field = _path(base)
             expected = "/".join(getattr(kind, "types", None) or [])
-            given = json_type(error.instance)
+            given = json_type(error.instance, as_written=True)
             found.append(Violation(vtype, field, f"Invalid type. Expected: {expected}, given: {given}", name,
                                    tuple(base)))  # fmt: skip
         else:

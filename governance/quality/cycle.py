@@ -3,9 +3,9 @@
 The APScheduler job calls it with the real clock; tests call it with synthetic times over
 synthetic counters. A cycle (1) syncs the plan and default checks, (2) evaluates every enabled
 check, reading only, (3) in one write transaction updates each fingerprint's ``Hysteresis``
-(``for`` / ``keep_firing_for`` in evaluations, as Prometheus), fires and resolves alerts and
-records one run per check. A manual run ("run now") evaluates and records, and leaves the
-hysteresis and the alerts alone.
+(``for`` / ``keep_firing_for`` in evaluations, as Prometheus) and records one run per check. What
+that means for alerts comes back as ``Transitions`` (see ``transitions``): the cycle never touches
+an alert itself. A manual run ("run now") evaluates and records, and leaves the hysteresis alone.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from governance.alerts import lifecycle
+from governance.clock import as_utc
 from governance.db import read_session, write_session
 from governance.quality.checks import CHECK_KINDS, CheckContext, Observation, SourceInfo, fingerprint
-from governance.quality.clock import as_utc
 from governance.quality.detect import Hysteresis, State
 from governance.quality.queries import SourceData
 from governance.quality.sync import load_sources, sync_checks
 from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
+from governance.quality.transitions import AlertInput, HandOff, Step, Transition, Transitions
 from governance.settings import Settings
 
 log = logging.getLogger("governance.quality")
@@ -52,6 +52,7 @@ class CycleReport:
     fired: list[str] = field(default_factory=list)  # fingerprints that started firing
     resolved: list[str] = field(default_factory=list)
     firing: int = 0
+    transitions: Transitions | None = None  # what the cycle means for alerts (see ``transitions``)
 
 
 def _dumps(value: Any) -> str:
@@ -59,15 +60,22 @@ def _dumps(value: Any) -> str:
 
 
 def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: list[str] | None = None,
-              trigger: str = "schedule") -> CycleReport:  # fmt: skip
-    """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``) and apply the results."""
+              trigger: str = "schedule", hand_off: HandOff | None = None) -> CycleReport:  # fmt: skip
+    """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``) and apply the results.
+
+    The report carries the cycle's ``transitions``; ``hand_off(session, transitions)`` is also
+    called at the end of each write transaction with that transaction's share, inside it.
+    """
     now = as_utc(now)
+    transitions = Transitions(now=now)
     if trigger == "schedule":
         with write_session(engine) as session:
             gone = sync_checks(session, defaults=settings.default_checks, now=now)
             disabled = list(session.exec(select(CheckRow.id).where(col(CheckRow.enabled).is_(False))).all())
-            if gone or disabled:
-                lifecycle.resolve_checks(session, gone + disabled, now, "check removed or disabled")
+            retired = Transitions(now=now, retired=gone + disabled)
+            if retired.retired and hand_off is not None:
+                hand_off(session, retired)
+            transitions.extend(retired)
     with read_session(engine) as session:
         sources = load_sources(session)
         query = select(CheckRow)
@@ -78,14 +86,18 @@ def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: l
         states = list(session.exec(select(CheckStateRow).where(col(CheckStateRow.check_id).in_(ids))).all())
     data: dict[str, SourceData] = {}
     results = [evaluate(engine, check, sources.get(check.source_id), data, now) for check in checks]
-    report = CycleReport(now, checks=len(results))
+    report = CycleReport(now, checks=len(results), transitions=transitions)
     by_check: dict[str, dict[str, CheckStateRow]] = {}
     for state in states:
         by_check.setdefault(state.check_id, {})[state.fingerprint] = state
     with write_session(engine) as session:
+        stepped = Transitions(now=now)
         for result in results:
             source = sources.get(result.check.source_id) or SourceInfo(result.check.source_id, "?")
-            apply(session, result, source, by_check.get(result.check.id, {}), now, trigger, report)
+            apply(session, result, source, by_check.get(result.check.id, {}), now, trigger, report, stepped)
+        if stepped.steps and hand_off is not None:
+            hand_off(session, stepped)
+        transitions.extend(stepped)
     return report
 
 
@@ -118,8 +130,8 @@ def _ms(started: float) -> float:
 
 
 def apply(session: Session, result: CheckResult, source: SourceInfo, states: dict[str, CheckStateRow],
-          now: datetime, trigger: str, report: CycleReport) -> CheckRunRow:  # fmt: skip
-    """Update hysteresis and alerts (scheduled runs only) and record the run."""
+          now: datetime, trigger: str, report: CycleReport, transitions: Transitions) -> CheckRunRow:  # fmt: skip
+    """Update hysteresis (scheduled runs only), noting its ``transitions``, and record the run."""
     check = result.check
     kind = CHECK_KINDS.get(check.kind)
     judged: dict[str, Observation] = {}
@@ -133,7 +145,7 @@ def apply(session: Session, result: CheckResult, source: SourceInfo, states: dic
         for_ = check.for_evaluations if check.for_evaluations is not None else kind.default_for
         keep = check.keep_firing_for if check.keep_firing_for is not None else kind.default_keep_firing_for
         for fp, obs in judged.items():
-            after = _step(session, check, source, obs, fp, states.get(fp), for_, keep, now, report)
+            after = _step(session, check, source, obs, fp, states.get(fp), for_, keep, now, report, transitions)
             seen_states.add(after)
             report.firing += after is State.FIRING
             if obs.finding is not None or after is not State.INACTIVE:
@@ -176,21 +188,23 @@ def _outcome(result: CheckResult, states: set[State], trigger: str) -> str:
 
 
 def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observation, fp: str,
-          state: CheckStateRow | None, for_: int, keep: int, now: datetime, report: CycleReport) -> State:  # fmt: skip
-    """One hysteresis step of one fingerprint, with its alert consequences."""
+          state: CheckStateRow | None, for_: int, keep: int, now: datetime, report: CycleReport,
+          transitions: Transitions) -> State:  # fmt: skip
+    """One hysteresis step of one fingerprint; its consequence for the alert goes to ``transitions``."""
     h = Hysteresis.from_dict(orjson.loads(state.state)) if state is not None else Hysteresis(for_, keep)
     h.for_, h.keep_firing_for = for_, keep
     before = h.state
     after = h.update(obs.finding is not None)
     if after is State.FIRING:
         if obs.finding is not None:
-            lifecycle.fire(session, alert_input(check, source, obs, fp), now)
+            transitions.steps.append(Transition(step=Step.FIRED, fingerprint=fp,
+                                                alert=alert_input(check, source, obs, fp)))  # fmt: skip
         else:
-            lifecycle.keep_firing(session, fp, now)
+            transitions.steps.append(Transition(step=Step.KEPT, fingerprint=fp))
         if before is not State.FIRING:
             report.fired.append(fp)
     elif after is State.RESOLVED:
-        lifecycle.resolve(session, fp, now)
+        transitions.steps.append(Transition(step=Step.RESOLVED, fingerprint=fp))
         report.resolved.append(fp)
     if after is State.INACTIVE:
         if state is not None:
@@ -204,7 +218,7 @@ def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observatio
     return after
 
 
-def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) -> lifecycle.AlertInput:
+def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) -> AlertInput:
     """The alert a firing observation raises: title, owner and labels from the bound plan."""
     assert obs.finding is not None
     finding = obs.finding
@@ -222,7 +236,7 @@ def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) 
         about = obs.event
     details = {"observed": finding.observed, "expected": finding.expected, "score": round(finding.score, 3),
                **finding.details}  # fmt: skip
-    return lifecycle.AlertInput(
+    return AlertInput(
         fingerprint=fp, check_id=check.id, check_kind=check.kind, source_id=source.id, source_name=source.name,
         event=obs.event, field=obs.field, severity=check.severity, title=title, summary=finding.message,
         details=details, owner=source.owner_of(about), labels=source.labels_of(about),

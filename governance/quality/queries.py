@@ -18,13 +18,13 @@ import orjson
 from numpy.typing import NDArray
 from sqlalchemy import Engine, false, func, select
 
-from governance.proxy.store import EVENTS_WITH_VIOLATIONS
+from governance.clock import as_utc, epoch_minute
+from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, NOT_TRAFFIC
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
-from governance.quality.clock import as_utc, epoch_minute
+from governance.proxy.violations import ViolationType
 
 HISTORY_HOURS = 24 * 29  # four weeks of same-hour-of-week history, plus the level lookback
 LAST_SEEN_MINUTES = 7 * 24 * 60
-NOT_TRAFFIC = ("deduplicated", "rejected")
 TOTAL = ""
 IntArray = NDArray[np.int64]
 
@@ -158,7 +158,7 @@ class SourceData:
         """``(event, field)`` of unplanned properties over the last ``window`` minutes, with counts."""
         t = ViolationCountRow.__table__  # type: ignore[attr-defined]
         query = (select(t.c.event, t.c.field, func.sum(t.c.count))
-                 .where(t.c.source_id == self.source_id, t.c.type == "unplanned_property",
+                 .where(t.c.source_id == self.source_id, t.c.type == ViolationType.UNPLANNED_PROPERTY,
                         t.c.minute >= self.minute - window, t.c.minute < self.minute)
                  .group_by(t.c.event, t.c.field))  # fmt: skip
         with self.engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""Quality tables: checks, their runs and hysteresis states, and the scheduler's job slots.
+"""Quality tables: checks, their runs and their hysteresis states.
 
     quality_checks        one row per concrete check: (kind, source, event) with its params;
                           ``origin`` says where it comes from: ``api`` (REST), ``plan`` (plan YAML)
@@ -6,8 +6,6 @@
                           materialised by the scheduler each cycle
     quality_check_runs    one row per evaluation (start, end, outcome, findings, GX result)
     quality_check_states  the ``Hysteresis`` of each fingerprint (check, source, event, field)
-    scheduler_runs        one row per (job, slot_time): the unique constraint is the backstop
-                          that keeps two schedulers from running the same slot twice
 
 Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite too.
 """
@@ -15,35 +13,11 @@ Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from governance.quality.clock import as_utc
-from governance.registry.tables import utcnow
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and returned aware (SQLite returns naive datetimes otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        moment = as_utc(value)
-        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else as_utc(value)
-
-
-def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
-    """A fresh ``UTCDateTime`` column (SQLAlchemy columns cannot be shared between fields)."""
-    return Column(UTCDateTime(), nullable=nullable, index=index)
+from governance.clock import utc_column, utcnow
 
 
 class CheckRow(SQLModel, table=True):
@@ -95,17 +69,3 @@ class CheckStateRow(SQLModel, table=True):
     finding: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
-
-class JobRunRow(SQLModel, table=True):
-    __tablename__ = "scheduler_runs"
-    __table_args__ = (UniqueConstraint("job", "slot_time", name="uq_scheduler_slot"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    job: str = Field(max_length=40)
-    slot_time: datetime = Field(sa_column=utc_column(index=True))
-    worker: str = Field(max_length=120)
-    started_at: datetime = Field(sa_column=utc_column())
-    finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    outcome: str = Field(default="running", max_length=10)  # running | ok | error
-    error: str | None = Field(default=None, sa_column=Column(Text))
-    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))

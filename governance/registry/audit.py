@@ -7,7 +7,8 @@ from typing import Any
 import orjson
 from sqlmodel import Session, col, func, select
 
-from governance.registry.tables import AuditRow, ConfigStateRow, utcnow
+from governance.clock import utcnow
+from governance.registry.tables import AuditRow, ConfigStateRow
 
 
 def record(

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from governance.clock import utcnow
 from governance.errors import (
     AlreadyExists,
     IncompatiblePlan,
@@ -26,14 +27,14 @@ from governance.errors import (
     PreconditionRequired,
     VersionNotFound,
 )
-from governance.plan.compatibility import MODES, Refusal, check_publish, classify, offending, resolve_mode
+from governance.plan.compatibility import Refusal, check_publish, classify, offending, resolve_mode
 from governance.plan.compile import compile_validators, content_hash
-from governance.plan.diff import diff_plans
+from governance.plan.diff import Change, diff_plans
 from governance.plan.loader import plan_from_data
 from governance.plan.model import EventSpec, Plan
 from governance.registry.audit import bump_config, record
 from governance.registry.secrets import new_id
-from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, utcnow
+from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow
 
 
 def _dumps(value: Any) -> str:
@@ -250,22 +251,7 @@ def publish(
         raise NothingToPublish(f"plan {row.name!r}: the draft is identical to version {row.latest_version}")
     previous = version_plan(latest) if latest is not None else None
     changes = diff_plans(previous, plan) if previous is not None else []
-    mode = "NONE" if allow_breaking else row.compatibility
-    if MODES[resolve_mode(mode)][2]:  # transitive: judged against every earlier version
-        refusal = check_publish(plan, _history(session, row.id), mode)
-    else:  # against the latest version only: the diff above already says it
-        bad = offending(changes, mode)
-        refusal = Refusal(mode=mode, against_version=row.latest_version, changes=tuple(bad)) if bad else None
-    if refusal is not None:
-        raise IncompatiblePlan(
-            f"plan {row.name!r}: the change is not {row.compatibility}-compatible "
-            f"with version {refusal.against_version}",
-            details={
-                "mode": row.compatibility,
-                "against_version": refusal.against_version,
-                "changes": [c.to_dict() for c in refusal.changes],
-            },
-        )
+    _refuse_incompatible(session, row, plan, changes, allow_breaking=allow_breaking)
     version = PlanVersionRow(
         plan_id=row.id,
         version=row.latest_version + 1,
@@ -291,6 +277,27 @@ def publish(
                                       "rollback_of": rollback_of})  # fmt: skip
     bump_config(session)
     return version
+
+
+def _refuse_incompatible(session: Session, row: PlanRow, plan: Plan, changes: list[Change], *,
+                         allow_breaking: bool) -> None:  # fmt: skip
+    """Raise ``IncompatiblePlan`` when publishing ``plan`` breaks the plan's compatibility mode."""
+    mode = resolve_mode("NONE" if allow_breaking else row.compatibility)
+    if mode.transitive:  # judged against every earlier version
+        refusal = check_publish(plan, _history(session, row.id), mode)
+    else:  # against the latest version only: the diff of the caller already says it
+        bad = offending(changes, mode)
+        refusal = Refusal(mode=mode, against_version=row.latest_version, changes=tuple(bad)) if bad else None
+    if refusal is not None:
+        raise IncompatiblePlan(
+            f"plan {row.name!r}: the change is not {row.compatibility}-compatible "
+            f"with version {refusal.against_version}",
+            details={
+                "mode": row.compatibility,
+                "against_version": refusal.against_version,
+                "changes": [c.to_dict() for c in refusal.changes],
+            },
+        )
 
 
 def rollback(session: Session, *, ref: str, to_version: int, actor: str, message: str | None = None,

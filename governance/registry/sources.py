@@ -13,12 +13,13 @@ import orjson
 from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
+from governance.clock import utcnow
 from governance.errors import AlreadyExists, NotFound, SourceNotFound, ValidationFailed
 from governance.registry.audit import bump_config, record
 from governance.registry.plans import get_plan
 from governance.registry.secrets import display_prefix, hash_secret, new_id, new_secret
 from governance.registry.source_settings import SourceSettings
-from governance.registry.tables import SourceRow, TransformationRow, WriteKeyRow, utcnow
+from governance.registry.tables import SourceRow, TransformationRow, WriteKeyRow
 
 MODES = ("enforce", "shadow")
 

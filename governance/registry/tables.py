@@ -6,14 +6,12 @@ PostgreSQL. Secrets (write keys, API tokens) are stored as SHA-256 hashes only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from governance.clock import utcnow
 
 
 class PlanRow(SQLModel, table=True):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from governance.clock import utcnow
 from governance.errors import NotFound, ValidationFailed
 from governance.registry.audit import record
 from governance.registry.secrets import display_prefix, hash_secret, new_id, new_secret
-from governance.registry.tables import ApiTokenRow, utcnow
+from governance.registry.tables import ApiTokenRow
 
 ROLES = ("viewer", "editor", "admin")
 

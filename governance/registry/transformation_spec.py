@@ -1,21 +1,16 @@
-"""What a transformation looks like (the proxy implements the actions in ``proxy/transforms.py``).
+"""What a transformation looks like: ``{name, enabled, if: {kind, event}, action, params}``.
 
-``{name, enabled, if: {kind, event}, action, params}``; ``ACTION_PARAMS`` lists each action with
-the parameters it needs.
+The action and its params are checked against ``transformation_actions.ACTIONS``, the one
+definition of every action (the proxy applies the same entries).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ACTION_PARAMS: dict[str, tuple[str, ...]] = {
-    "rename_event": ("to",), "rename_property": ("from", "to"), "drop_property": ("path",),
-    "set_value": ("path", "value"), "map_value": ("path", "mapping"), "casing": ("path", "to"),
-    "hash": ("path",), "drop_event": (),
-}  # fmt: skip
-Casing = Literal["lower", "upper", "snake", "title", "kebab"]
+from governance.registry.transformation_actions import ACTIONS
 
 
 class Condition(BaseModel):
@@ -39,17 +34,18 @@ class TransformationSpec(BaseModel):
 
     @model_validator(mode="after")
     def _known_action(self) -> TransformationSpec:
-        if self.action not in ACTION_PARAMS:
-            raise ValueError(f"unknown action {self.action!r}; expected one of {sorted(ACTION_PARAMS)}")
-        required = ACTION_PARAMS[self.action]
-        missing = [p for p in required if p not in self.params]
+        action = ACTIONS.get(self.action)
+        if action is None:
+            raise ValueError(f"unknown action {self.action!r}; expected one of {sorted(ACTIONS)}")
+        missing = [p for p in action.params if p not in self.params]
         if missing:
             raise ValueError(f"action {self.action!r} needs params {missing}")
-        unknown = sorted(set(self.params) - set(required))
+        unknown = sorted(set(self.params) - set(action.params))
         if unknown:
-            raise ValueError(f"action {self.action!r} takes params {list(required)}; unknown: {unknown}")
-        if self.action == "casing" and self.params.get("to") not in {"lower", "upper", "snake", "title", "kebab"}:
-            raise ValueError("casing.to must be one of lower, upper, snake, title, kebab")
+            raise ValueError(f"action {self.action!r} takes params {list(action.params)}; unknown: {unknown}")
+        problem = action.check(self.params)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 

@@ -8,11 +8,12 @@ import orjson
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from governance.clock import utcnow
 from governance.errors import NotFound, ValidationFailed
 from governance.registry.audit import bump_config, record
 from governance.registry.secrets import new_id
 from governance.registry.sources import get_source
-from governance.registry.tables import TransformationRow, utcnow
+from governance.registry.tables import TransformationRow
 from governance.registry.transformation_spec import TransformationSpec
 
 

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from governance.alerts import lifecycle, signing
 from governance.db import write_session
-from governance.quality.cycle import run_cycle, run_requested
+from governance.quality.cycle import run_requested
+from governance.quality.transitions import AlertInput
+from governance.worker.jobs import check_cycle
 from tests.conftest import ADMIN_TOKEN, ROOT, make_settings
 
 from .conftest import Receiver
@@ -121,7 +123,7 @@ def test_alerts_list_get_ack_and_snooze_with_history(client: TestClient) -> None
     engine = client.app.state.engine  # type: ignore[attr-defined]
     now = datetime.now(UTC)
     with write_session(engine) as session:
-        row = lifecycle.fire(session, lifecycle.AlertInput(
+        row = lifecycle.fire(session, AlertInput(
             fingerprint="fp1", check_id="chk_1", check_kind="volume", source_id=source_id, source_name="web",
             event="Order Completed", field="", severity="critical", title="Volume drop: Order Completed on web",
             summary="volume dropped 90%", owner="checkout@example.com", labels={"team": "checkout"}), now)  # fmt: skip
@@ -181,7 +183,7 @@ def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) 
     one = client.get(f"/api/v1/checks/{check['id']}/runs/{runs['data'][0]['id']}")
     assert one.status_code == 200 and one.json()["observations"] == []
 
-    run_cycle(engine, settings, datetime.now(UTC))  # materialises the plan's default checks
+    check_cycle(engine, settings, datetime.now(UTC))  # materialises the plan's default checks
     listed = client.get("/api/v1/checks", params={"source": "web"}).json()
     assert {(c["kind"], c["origin"]) for c in listed["data"]} == {
         ("violation_rate", "api"), ("volume", "default"), ("silence", "default"), ("violation_rate", "default"),

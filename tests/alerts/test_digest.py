@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-import governance.quality.scheduler as sched
+import governance.worker.jobs as jobs
 from governance.alerts.digest import put_digest_settings
+from governance.clock import ManualClock
 from governance.db import make_engine, write_session, writer
 from governance.migrations import upgrade
 from governance.proxy.tables import EventCountRow, ViolationCountRow
-from governance.quality.clock import ManualClock
-from governance.quality.tables import JobRunRow
+from governance.worker.tables import JobRunRow
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 PLAN = {"name": "shop", "events": {"Order Completed": {"properties": {"total": {"type": "number"}}},
@@ -93,15 +93,15 @@ def test_the_digest_job_sends_once_per_slot_and_catches_up_once(sqlite_url: str,
     engine = make_engine(sqlite_url)
     upgrade(engine)
     clock = ManualClock(datetime(2024, 5, 1, 6, 0, tzinfo=UTC))
-    sched.digest_job(engine, settings, "A", clock)
+    jobs.digest_job(engine, settings, "A", clock)
     assert handler.messages == []  # not enabled
     with write_session(engine) as session:
         put_digest_settings(session, enabled=True, hour=8, recipients=["data@example.com"], actor="test",
                             now=clock.now())  # fmt: skip
-    sched.digest_job(engine, settings, "A", clock)
+    jobs.digest_job(engine, settings, "A", clock)
     assert handler.messages == []  # yesterday's 08:00 is 22 h old: too late to catch up
     clock.set(datetime(2024, 5, 1, 9, 0, tzinfo=UTC))
-    sched.digest_job(engine, make_settings(sqlite_url), "A", clock)  # no SMTP: the slot fails ...
+    jobs.digest_job(engine, make_settings(sqlite_url), "A", clock)  # no SMTP: the slot fails ...
     with Session(engine) as session:
         [failed] = session.exec(select(JobRunRow).where(JobRunRow.job == "digest")).all()
     assert failed.outcome == "error" and "SMTP_HOST" in (failed.error or "")
@@ -111,7 +111,7 @@ def test_the_digest_job_sends_once_per_slot_and_catches_up_once(sqlite_url: str,
                          ((2024, 5, 2, 8, 0), 2),
                          ((2024, 5, 2, 8, 1), 2)):  # fmt: skip
         clock.set(datetime(*moment, tzinfo=UTC))
-        sched.digest_job(engine, settings, "B" if moment[3] == 8 else "A", clock)
+        jobs.digest_job(engine, settings, "B" if moment[3] == 8 else "A", clock)
         assert len(handler.messages) == sent, moment
     with Session(engine) as session:
         rows = session.exec(select(JobRunRow).where(JobRunRow.job == "digest").order_by(JobRunRow.slot_time)).all()

@@ -19,14 +19,15 @@ from sqlmodel import Session, select
 from governance.alerts import config, lifecycle, signing
 from governance.alerts.dispatcher import deliver_due, dispatch
 from governance.alerts.tables import AlertRow, ChannelRow, NotificationRow
+from governance.clock import epoch_minute
 from governance.db import make_engine, write_session, writer
 from governance.migrations import upgrade
 from governance.plan.model import Plan
 from governance.proxy.tables import EventCountRow, ViolationCountRow
-from governance.quality.clock import epoch_minute
-from governance.quality.cycle import run_cycle
+from governance.quality.transitions import AlertInput
 from governance.registry.plans import create_plan, publish
 from governance.registry.sources import create_source
+from governance.worker.jobs import check_cycle
 from tests.conftest import make_settings
 
 from .conftest import Receiver
@@ -59,7 +60,7 @@ def webhook(engine: Any, receiver: Receiver, **matchers: Any) -> tuple[str, str]
 
 def fire(engine: Any, name: str, at: datetime, *, kind: str = "volume", severity: str = "warning",
          owner: str | None = None) -> int:  # fmt: skip
-    alert = lifecycle.AlertInput(fingerprint=f"fp-{name}", check_id=f"chk_{name}", check_kind=kind,
+    alert = AlertInput(fingerprint=f"fp-{name}", check_id=f"chk_{name}", check_kind=kind,
                                  source_id="src_web", source_name="web", event=name, field="", severity=severity,
                                  title=f"Volume drop: {name} on web", summary=f"{name} dropped",
                                  details={"observed": 0}, owner=owner)  # fmt: skip
@@ -251,7 +252,7 @@ def test_owner_route_emails_the_event_owner_with_the_suggestion(engine: Any, sql
         conn.execute(insert(ViolationCountRow.__table__), [  # type: ignore[attr-defined]
             {"minute": minute - 2, "source_id": source_id, "event": "Product Viewed", "field": "properties.prodct_id",
              "type": "unplanned_property", "count": 2}])  # fmt: skip
-    assert len(run_cycle(engine, settings, T0).fired) == 2
+    assert len(check_cycle(engine, settings, T0).fired) == 2
     dispatch(engine, settings, T0 + timedelta(seconds=31))
     by_owner = {tuple(rcpt): msg for _, rcpt, msg in handler.messages}
     assert set(by_owner) == {("checkout@example.com", "data@example.com"),

@@ -8,12 +8,9 @@ import orjson
 import pytest
 
 from governance.alerts.channels import CHANNEL_KINDS, ChannelContext
-from governance.alerts.channels.webhook import (
-    RETRY_SCHEDULE_S,
-    deliver_webhook,
-    next_retry_delay,
-    slack_body,
-)
+from governance.alerts.channels.slack import slack_body
+from governance.alerts.channels.webhook import deliver_webhook
+from governance.alerts.retry import RETRY_SCHEDULE_S, next_retry_delay
 from governance.alerts.signing import generate_secret, verify
 
 from .conftest import CA, FakeDNS, Receiver, free_port, start_receiver, stop_receiver
@@ -177,7 +174,7 @@ def test_slack_body_for_minimal_and_resolved_alerts() -> None:
 
 
 def test_slack_delivery_posts_blocks_unsigned(receiver: Receiver) -> None:
-    result = deliver_webhook(receiver.url, ALERT, secret=None, slack=True, allowed_networks=LOCAL)
+    result = deliver_webhook(receiver.url, slack_body(ALERT), secret=None, allowed_networks=LOCAL)
     assert result.ok
     [req] = receiver.requests
     assert orjson.loads(req.body) == slack_body(ALERT)

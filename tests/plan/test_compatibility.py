@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance.plan.compatibility import (
-    MODES,
+    Mode,
     Refusal,
     check_publish,
     classify,
@@ -144,12 +144,24 @@ def test_compatibility_report_shape() -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(plans, plans, plans, st.sampled_from(sorted(MODES)))
+@given(plans, plans, plans, st.sampled_from(sorted(Mode)))
 def test_publish_check_agrees_with_the_report(first: Plan, second: Plan, new: Plan, mode: str) -> None:
     refusal = check_publish(new, [first, second], mode)
     latest = compatibility_report(second, new, mode)
-    if not MODES[mode][2]:  # non-transitive: only the latest version counts
+    if not Mode(mode).transitive:  # non-transitive: only the latest version counts
         assert (refusal is None) == latest["is_compatible"]
     else:
         oldest = compatibility_report(first, new, mode)
         assert (refusal is None) == (latest["is_compatible"] and oldest["is_compatible"])
+
+
+def test_the_modes_are_the_plan_formats_modes() -> None:
+    from typing import get_args
+
+    from governance.plan.model import CompatibilityMode
+
+    assert [m.value for m in Mode] == list(get_args(CompatibilityMode))
+    transitive = [Mode.BACKWARD_TRANSITIVE, Mode.FORWARD_TRANSITIVE, Mode.FULL_TRANSITIVE]
+    assert [m for m in Mode if m.transitive] == transitive
+    assert [(m.backward, m.forward) for m in (Mode.NONE, Mode.BACKWARD, Mode.FORWARD, Mode.FULL)] == [
+        (False, False), (True, False), (False, True), (True, True)]  # fmt: skip

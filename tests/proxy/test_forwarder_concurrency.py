@@ -8,10 +8,10 @@ import uuid
 import pytest
 from sqlalchemy import func, insert, select
 
+from governance.clock import utcnow
 from governance.db import make_engine
 from governance.proxy.forwarder import Forwarder
 from governance.proxy.tables import OutboxRow
-from governance.registry.tables import utcnow
 from tests.conftest import make_settings
 
 

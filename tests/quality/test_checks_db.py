@@ -1,7 +1,8 @@
 """The checks end to end over a real database: synthetic counters in, alerts out (SQLite and PostgreSQL).
 
-Time is injected: ``run_cycle(engine, settings, now)`` replays two weeks of minute counters in
-milliseconds; nothing sleeps.
+Time is injected: ``check_cycle(engine, settings, now)`` (the worker's job: ``run_cycle`` with its
+transitions handed to ``alerts.lifecycle``) replays two weeks of minute counters in milliseconds;
+nothing sleeps.
 """
 
 from __future__ import annotations
@@ -18,18 +19,21 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from governance.alerts import lifecycle
 from governance.alerts.tables import AlertRow
 from governance.bench.synthetic import generate_traffic
+from governance.clock import epoch_minute
 from governance.db import make_engine, write_session, writer
 from governance.migrations import upgrade
 from governance.plan.model import Plan
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
-from governance.quality.clock import epoch_minute
 from governance.quality.cycle import run_cycle, run_requested
 from governance.quality.sync import sync_checks
 from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
+from governance.quality.transitions import Step
 from governance.registry.plans import create_plan, publish
 from governance.registry.sources import create_source
+from governance.worker.jobs import check_cycle
 from tests.conftest import ROOT, make_settings
 
 BASE = epoch_minute(datetime(2024, 3, 4, tzinfo=UTC))  # synthetic minute 0
@@ -105,7 +109,7 @@ def test_volume_drop_fires_after_for_evaluations_and_resolves(engine: Any, datab
     insert_counts(engine, ids["web"], EVENTS, traffic.counts)
     settings = make_settings(database_url)
 
-    reports = [run_cycle(engine, settings, at(drop + m)) for m in (10, 15, 20)]
+    reports = [check_cycle(engine, settings, at(drop + m)) for m in (10, 15, 20)]
     with Session(engine) as session:
         volume = session.exec(select(CheckRow).where(CheckRow.kind == "volume",
                                                      CheckRow.event == "Order Completed")).one()  # fmt: skip
@@ -121,15 +125,32 @@ def test_volume_drop_fires_after_for_evaluations_and_resolves(engine: Any, datab
     assert {a.check_kind for a in alerts(engine)} == {"volume", "silence"}
     assert {a.event for a in alerts(engine)} == {"Order Completed"}
 
-    after = [run_cycle(engine, settings, at(drop + m)) for m in (190, 195)]  # traffic is back
+    after = [check_cycle(engine, settings, at(drop + m)) for m in (190, 195)]  # traffic is back
     assert [r.outcome for r in runs(engine, volume.id)][-2:] == ["firing", "resolved"]  # keep_firing_for=1
     [alert] = alerts(engine, check_id=volume.id)
     assert alert.status == "resolved" and alert.resolved_at == at(drop + 195)
     assert alert.fingerprint in after[1].resolved
-    run_cycle(engine, settings, at(drop + 200))  # silence keeps firing for 2 clear evaluations (its default)
+    check_cycle(engine, settings, at(drop + 200))  # silence keeps firing for 2 clear evaluations (its default)
     assert not any(a.status == "firing" for a in alerts(engine))
     with Session(engine) as session:  # inactive fingerprints leave no state behind
         assert not session.exec(select(CheckStateRow).where(CheckStateRow.check_id == volume.id)).all()
+
+
+def test_run_cycle_returns_its_transitions_and_touches_no_alert(engine: Any, database_url: str) -> None:
+    ids = seed(engine, sources=("android-app",))
+    now = at(20 * 1440)
+    counts = np.zeros((1, 5), np.int64)
+    counts[0] = [3, 0, 5, 1, 2]
+    insert_counts(engine, ids["android-app"], ["Completed Order"], counts, base=epoch_minute(now) - 5, planned=False)
+    report = run_cycle(engine, make_settings(database_url), now)
+    assert report.transitions is not None
+    [fired] = report.transitions.of(Step.FIRED)
+    assert fired.alert is not None and fired.alert.title == "Unplanned event 'Completed Order' on android-app"
+    assert fired.fingerprint in report.fired and not alerts(engine)  # quality never drives alerts itself
+    with write_session(engine) as session:  # what the worker does with them, in the cycle's transaction
+        lifecycle.apply(session, report.transitions)
+    [alert] = alerts(engine)
+    assert (alert.fingerprint, alert.status, alert.title) == (fired.fingerprint, "firing", fired.alert.title)
 
 
 def test_new_unplanned_event_and_property_with_suggestions(engine: Any, database_url: str) -> None:
@@ -144,7 +165,7 @@ def test_new_unplanned_event_and_property_with_suggestions(engine: Any, database
             {"minute": minute - 2, "source_id": ids["android-app"], "event": "Order Completed",
              "field": "properties.coupn", "type": "unplanned_property", "count": 4}])  # fmt: skip
     settings = make_settings(database_url)
-    report = run_cycle(engine, settings, now)
+    report = check_cycle(engine, settings, now)
     assert len(report.fired) == 2
     event_alert, property_alert = sorted(alerts(engine, check_kind="new_unplanned"), key=lambda a: a.field)
     assert event_alert.title == "Unplanned event 'Completed Order' on android-app"
@@ -156,7 +177,7 @@ def test_new_unplanned_event_and_property_with_suggestions(engine: Any, database
     assert 'did you mean "properties.coupon"?' in property_alert.summary
     # no more arrivals: resolved after keep_firing_for (2) clear evaluations, on the third
     for minutes in (61, 66, 71):
-        run_cycle(engine, settings, now + timedelta(minutes=minutes))
+        check_cycle(engine, settings, now + timedelta(minutes=minutes))
     assert {a.status for a in alerts(engine, check_kind="new_unplanned")} == {"resolved"}
 
 
@@ -189,7 +210,7 @@ def test_drift_of_type_mix_from_event_samples(engine: Any, database_url: str) ->
                              params=orjson.dumps({"properties": ["properties.quantity", "properties.order_id"],
                                                   "reference": 300}).decode(), for_evaluations=1))  # fmt: skip
     settings = make_settings(database_url, default_checks=False)
-    run_cycle(engine, settings, now)
+    check_cycle(engine, settings, now)
     [alert] = alerts(engine, check_id="chk_drift")
     assert alert.field == "properties.quantity" and alert.title == "Drift: Order Completed properties.quantity on web"
     assert alert.summary.startswith("type mix changed: int 100% -> int ")
@@ -249,7 +270,7 @@ def test_errors_are_recorded_per_check_and_manual_runs_leave_state_alone(engine:
              "field": field, "type": vtype, "count": 5} for m in range(30)
             for field, vtype in (("properties.total", "type_mismatch"), ("", "*"))])  # as the proxy counts them
     settings = make_settings(database_url, default_checks=False)
-    report = run_cycle(engine, settings, now)
+    report = check_cycle(engine, settings, now)
     assert report.errors == 1
     [bad] = runs(engine, "chk_bad")
     assert bad.outcome == "error" and "window" in (bad.error or "")
@@ -266,7 +287,7 @@ def test_errors_are_recorded_per_check_and_manual_runs_leave_state_alone(engine:
         state = session.exec(select(CheckStateRow).where(CheckStateRow.check_id == "chk_rate")).one()
         assert orjson.loads(state.state)["active"] == 1 and session.get(CheckRow, "chk_rate").run_requested_at is None  # type: ignore[union-attr]
     assert not alerts(engine)
-    run_cycle(engine, settings, now + timedelta(minutes=1))
+    check_cycle(engine, settings, now + timedelta(minutes=1))
     assert [a.title for a in alerts(engine)] == ["High violation rate: all events on web"]
 
 
@@ -287,7 +308,7 @@ def test_expectations_suite_runs_and_its_result_is_stored(sqlite_url: str) -> No
             row["payload"] = orjson.dumps(payload).decode()
     with writer(engine).begin() as conn:
         conn.execute(insert(EventSampleRow.__table__), rows)  # type: ignore[attr-defined]
-    run_cycle(engine, make_settings(sqlite_url, default_checks=False), now)
+    check_cycle(engine, make_settings(sqlite_url, default_checks=False), now)
     assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
     [alert] = alerts(engine, check_kind="expectations")
     assert alert.summary.startswith("1 of 2 expectations failed over 120 sampled events: "

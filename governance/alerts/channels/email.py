@@ -11,12 +11,16 @@ from __future__ import annotations
 import html
 import smtplib
 import ssl
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
+
+from governance.alerts.channels.base import ChannelContext, ChannelKind, alert_link
+from governance.alerts.channels.result import DeliveryResult
 
 # Headers are not folded at 78 columns: CPython folds a short subject onto a continuation line
 # ("Subject:\r\n [governance] ..."), which some clients show with a leading space.
@@ -86,17 +90,6 @@ def _since(value: Any) -> str:
     return str(value)
 
 
-def alert_link(alert: Mapping[str, Any], console_url: str) -> str:
-    """The console link of an alert: its absolute ``url``, its ``url`` path, or the console."""
-    base = console_url.rstrip("/")
-    link = alert.get("url")
-    if isinstance(link, str) and link.startswith(("https://", "http://")):
-        return link
-    if isinstance(link, str) and link:
-        return f"{base}/{link.lstrip('/')}"
-    return base + "/"
-
-
 def render_alert_email(alert: Mapping[str, Any], console_url: str) -> tuple[str, str, str]:
     """``(subject, text, html)`` naming the event, what changed, since when, and a console link."""
     title = _one_line(alert.get("title") or "Alert")
@@ -141,3 +134,52 @@ def render_alert_email(alert: Mapping[str, Any], console_url: str) -> tuple[str,
         "</body></html>"
     )
     return subject, text, html_body
+
+
+def deliver_email(
+    config: Mapping[str, Any], alert: Mapping[str, Any], context: ChannelContext
+) -> DeliveryResult:
+    """Send the alert to ``config["to"]``; SMTP 4xx and network errors are retryable."""
+    started = time.perf_counter()
+
+    def result(ok: bool, *, retryable: bool = False, error: str | None = None,
+               status: int | None = None) -> DeliveryResult:  # fmt: skip
+        elapsed = (time.perf_counter() - started) * 1000
+        return DeliveryResult(ok=ok, status=status, retryable=retryable, error=error, elapsed_ms=elapsed)
+
+    if context.smtp is None:
+        return result(False, error="email alerts need GOVERNANCE_SMTP_HOST")
+    to = config.get("to")
+    recipients = [to] if isinstance(to, str) else list(to or [])
+    if not recipients:
+        return result(False, error="email channel has no recipients ('to')")
+    subject, text, html = render_alert_email(alert, context.console_url)
+    smtp = context.smtp
+    try:
+        send_email(
+            host=smtp.host,
+            port=smtp.port,
+            starttls=smtp.starttls,
+            username=smtp.username,
+            password=smtp.password,
+            sender=smtp.sender,
+            to=recipients,
+            subject=subject,
+            text=text,
+            html=html,
+            timeout_s=smtp.timeout_s,
+        )
+    except StartTLSUnavailable as exc:
+        return result(False, error=str(exc))
+    except smtplib.SMTPResponseException as exc:
+        return result(False, retryable=400 <= exc.smtp_code < 500, error=f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
+                      status=exc.smtp_code)  # fmt: skip
+    except smtplib.SMTPRecipientsRefused as exc:
+        temporary = all(400 <= code < 500 for code, _ in exc.recipients.values())
+        return result(False, retryable=temporary, error=f"recipients refused: {exc.recipients!r}")
+    except (smtplib.SMTPException, OSError) as exc:
+        return result(False, retryable=True, error=f"{type(exc).__name__}: {exc}")
+    return result(True)
+
+
+CHANNEL = ChannelKind(name="email", summary="SMTP, text + HTML", deliver=deliver_email)

@@ -19,23 +19,18 @@ from sqlmodel import Session, col, func, select
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import ListOf
 from governance.db import read_session, write_session
-from governance.errors import Conflict, NotFound, ValidationFailed
+from governance.errors import CheckNotFound, ManagedByPlan, NotFound, ValidationFailed
 from governance.quality.checks import CHECK_KINDS
-from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow, JobRunRow
+from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
 from governance.registry.audit import record
 from governance.registry.secrets import new_id
 from governance.registry.sources import get_source
+from governance.worker.tables import JobRunRow
 
 router = APIRouter(prefix="/api/v1", tags=["checks"])
 Severity = Literal["info", "warning", "critical"]
 
 
-class CheckNotFound(NotFound):
-    code = "check_not_found"
-
-
-class ManagedByPlan(Conflict):
-    code = "check_managed_by_plan"
 
 
 class CheckCreate(BaseModel):

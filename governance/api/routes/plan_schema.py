@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from governance.api.deps import Public
-from governance.api.responses import FastJSON
+from governance.jsonresponse import FastJSON
 from governance.plan.schema import plan_json_schema
 
 router = APIRouter(prefix="/api/v1/schemas", tags=["plans"])

@@ -8,14 +8,15 @@
     drift            event        a property's null rate, type mix or value shares shift
     expectations     event        a Great Expectations suite fails over recent sampled events
 
-Each module exposes ``KIND`` (a ``CheckKind``); a plug-in adds its own ``CheckKind`` to
-``CHECK_KINDS``. Importing this package never imports Great Expectations.
+Each module exposes ``KIND`` (a ``CheckKind``); a new built-in is one more module name in
+``DEFAULT_PLUGINS``, a plug-in package an entry point in ``governance.check_kinds`` (see
+``governance.plugins``), and code may ``register`` one. Importing this package never imports
+Great Expectations.
 """
 
 from __future__ import annotations
 
-import importlib
-
+from governance.plugins import Registry
 from governance.quality.checks.base import CheckContext, CheckKind, Observation, Params, SourceInfo, fingerprint
 
 DEFAULT_PLUGINS = (
@@ -29,16 +30,9 @@ DEFAULT_PLUGINS = (
 DEFAULT_KINDS = ("volume", "silence", "violation_rate")  # per planned event, unless turned off
 SOURCE_DEFAULT_KINDS = ("new_unplanned",)  # per source
 
-CHECK_KINDS: dict[str, CheckKind] = {}
-
-
-def register(kind: CheckKind) -> CheckKind:
-    CHECK_KINDS[kind.name] = kind
-    return kind
-
-
-for _module in DEFAULT_PLUGINS:
-    register(importlib.import_module(_module).KIND)
+CHECK_KINDS: Registry[CheckKind] = Registry("check kind", group="governance.check_kinds", defaults=DEFAULT_PLUGINS,
+                                            attr="KIND")  # fmt: skip
+register = CHECK_KINDS.register
 
 __all__ = ["CHECK_KINDS", "CheckContext", "CheckKind", "Observation", "Params", "SourceInfo", "fingerprint",
            "register"]  # fmt: skip

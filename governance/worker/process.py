@@ -1,4 +1,4 @@
-"""The worker process: the forwarder and housekeeping (main thread), the quality scheduler (a thread).
+"""The worker process: the forwarder loop (main thread) and the scheduler host (a thread).
 
 ``governance serve`` starts one beside the web process; more can run against PostgreSQL (rows
 are claimed with SKIP LOCKED). It stops cleanly on SIGTERM/SIGINT.
@@ -10,41 +10,31 @@ import logging
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 
-from governance.app import bootstrap
-from governance.db import make_engine, writer
+from governance.bootstrap import bootstrap
+from governance.clock import utcnow
+from governance.db import make_engine
 from governance.logs import configure_logging
 from governance.proxy.forwarder import Forwarder
-from governance.proxy.tables import DedupeRow, EventSampleRow
 from governance.settings import Settings
+from governance.worker.housekeeping import EXPIRY_EVERY_S, forget_expired
 
 log = logging.getLogger("governance.worker")
-HOUSEKEEPING_S = 60.0
-
-
-def housekeeping(engine: Engine, settings: Settings) -> None:
-    """Forget messageIds older than the dedupe window and event samples past their retention."""
-    now = datetime.now(UTC)
-    with writer(engine).begin() as conn:
-        dedupe = DedupeRow.__table__  # type: ignore[attr-defined]
-        conn.execute(delete(dedupe).where(dedupe.c.seen_at < now - timedelta(seconds=settings.dedupe_window_s)))
-        samples = EventSampleRow.__table__  # type: ignore[attr-defined]
-        cutoff = now - timedelta(days=settings.sample_retention_days)
-        conn.execute(delete(samples).where(samples.c.received_at < cutoff))
 
 
 def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> None:
+    """Drain the outbox until ``stop``; forget expired rows every ``EXPIRY_EVERY_S``. A failed cycle
+    is logged and retried, never fatal."""
     forwarder = Forwarder(engine, settings)
     last_housekeeping = 0.0
     try:
         while not stop.is_set():
             try:
                 handled = forwarder.run_once()
-                if time.monotonic() - last_housekeeping > HOUSEKEEPING_S:
-                    housekeeping(engine, settings)
+                if time.monotonic() - last_housekeeping > EXPIRY_EVERY_S:
+                    forget_expired(engine, settings, utcnow())
                     last_housekeeping = time.monotonic()
             except Exception as exc:
                 log.warning("forwarder cycle failed: %s", exc)
@@ -69,9 +59,9 @@ def run_worker(
     log.info("worker started")
     scheduler: threading.Thread | None = None
     if settings.scheduler_enabled:
-        # the quality scheduler leads or stands by in its own thread; Great Expectations is imported
-        # there on the first expectations run, never in the web process
-        from governance.quality.scheduler import run_scheduler
+        # the scheduler leads or stands by in its own thread; Great Expectations is imported there on
+        # the first expectations run, never in the web process
+        from governance.worker.scheduler import run_scheduler
 
         scheduler = threading.Thread(target=run_scheduler, args=(engine, settings, stop), name="scheduler",
                                      daemon=True)  # fmt: skip

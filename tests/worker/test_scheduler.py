@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-import governance.quality.scheduler as sched
+import governance.worker.jobs as jobs
+import governance.worker.scheduler as sched
 from governance.db import make_engine
 from governance.migrations import upgrade
-from governance.quality.leader import leadership_for
-from governance.quality.tables import JobRunRow
+from governance.worker.leader import leadership_for
+from governance.worker.tables import JobRunRow
 from tests.conftest import ROOT, make_settings, wait_until
 
 FAST = {"scheduler_interval_s": 1, "scheduler_poll_s": 0.5, "leader_retry_s": 0.2}
@@ -52,7 +53,7 @@ def test_a_slot_is_claimed_once_across_concurrent_runners(engine: Any) -> None:
     def runner(name: str) -> None:
         own = make_engine(str(engine.url.render_as_string(hide_password=False)))
         barrier.wait()
-        outcomes[name] = sched.run_slot(own, "digest", slot, name, lambda: ran.append(name))
+        outcomes[name] = jobs.run_slot(own, "digest", slot, name, lambda: ran.append(name))
         own.dispose()
 
     threads = [threading.Thread(target=runner, args=(f"w{i}",)) for i in range(4)]
@@ -70,13 +71,13 @@ def test_two_schedulers_one_leader_then_handover(engine: Any, database_url: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     settings = make_settings(database_url, **FAST)
     calls: Counter[tuple[str, str]] = Counter()
-    real = sched.run_slot
+    real = jobs.run_slot
 
-    def counted(engine_: Any, job: str, slot: datetime, worker: str, fn: Any, clock: Any = sched.SYSTEM_CLOCK) -> bool:
+    def counted(engine_: Any, job: str, slot: datetime, worker: str, fn: Any, clock: Any = jobs.SYSTEM_CLOCK) -> bool:
         calls[(worker, job)] += 1
         return real(engine_, job, slot, worker, fn, clock)
 
-    monkeypatch.setattr(sched, "run_slot", counted)
+    monkeypatch.setattr(jobs, "run_slot", counted)
     url = engine.url.render_as_string(hide_password=False)
     engines = {name: make_engine(url) for name in "AB"}
     stops = {name: threading.Event() for name in "AB"}
@@ -111,7 +112,7 @@ def test_two_schedulers_one_leader_then_handover(engine: Any, database_url: str,
 def _spawn(database_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_LOG_LEVEL": "WARNING",
            "GX_ANALYTICS_ENABLED": "false", **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in FAST.items()}}  # fmt: skip
-    return subprocess.Popen([sys.executable, "-m", "governance.quality.scheduler"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "governance.worker.scheduler"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
@@ -163,7 +164,7 @@ def test_missed_runs_are_caught_up_once(sqlite_url: str, monkeypatch: pytest.Mon
     def check_cycle_job(**_: Any) -> None:
         calls.append(time.monotonic())
 
-    monkeypatch.setattr(sched, "check_cycle_job", check_cycle_job)
+    monkeypatch.setattr(jobs, "check_cycle_job", check_cycle_job)
     engine = make_engine(sqlite_url)
     upgrade(engine)
     scheduler = sched.build_scheduler(engine, make_settings(sqlite_url, **FAST), "A")

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from governance.db import is_sqlite
 
-log = logging.getLogger("governance.quality.leader")
+log = logging.getLogger("governance.worker.leader")
 LOCK_NAME = b"governance.scheduler"
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(LOCK_NAME).digest()[:8], "big", signed=True)
 

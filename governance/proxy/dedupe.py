@@ -1,0 +1,60 @@
+"""The dedupe step: an event whose ``(source, messageId)`` was seen within the window is a duplicate.
+
+It runs for a whole group commit, inside its transaction: ``claim`` records every key (refreshing
+``seen_at``) and returns those not seen within the window; ``duplicates`` then names the rows that
+are duplicates, a second copy within the same group included. Rejected events (not valid
+Segment messages) and events without a messageId are never deduplicated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from governance.proxy.counters import Outcome
+from governance.proxy.hotsql import HotSQL
+from governance.proxy.pipeline import Verdict
+
+Key = tuple[str, str]  # (source id, messageId)
+CHUNK = 500  # keys per statement
+
+
+def key_of(source_id: str, verdict: Verdict) -> Key | None:
+    """The dedupe key of a verdict, or ``None`` when it is never deduplicated."""
+    if not verdict.message_id or verdict.outcome == Outcome.REJECTED:
+        return None
+    return source_id, verdict.message_id[:200]
+
+
+def claim(cursor: Any, sql: HotSQL, rows: Sequence[tuple[str, Verdict]], *, stamp: Any, cutoff: Any) -> set[Key]:
+    """Record every row's key as seen at ``stamp``; return the keys not seen since ``cutoff``."""
+    keys: dict[Key, None] = {}
+    for source_id, verdict in rows:
+        key = key_of(source_id, verdict)
+        if key is not None:
+            keys[key] = None
+    ordered = list(keys)
+    fresh: set[Key] = set()
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        params: list[Any] = []
+        for source_id, message_id in chunk:
+            params += (source_id, message_id, stamp)
+        cursor.execute(sql.dedupe(len(chunk)), (*params, cutoff))
+        fresh.update((r[0], r[1]) for r in cursor.fetchall())
+    return fresh
+
+
+def duplicates(rows: Sequence[tuple[str, Verdict]], fresh: set[Key]) -> set[int]:
+    """Positions of the rows that are duplicates: their key is not fresh, or came earlier in ``rows``."""
+    unseen = set(fresh)
+    found: set[int] = set()
+    for i, (source_id, verdict) in enumerate(rows):
+        key = key_of(source_id, verdict)
+        if key is None:
+            continue
+        if key in unseen:
+            unseen.discard(key)
+        else:
+            found.add(i)
+    return found

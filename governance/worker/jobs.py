@@ -1,0 +1,128 @@
+"""The scheduler's jobs, and the slot each one claims before it runs.
+
+    job            every                        does
+    check_cycle    scheduler_interval_s         ``check_cycle``: ``quality.cycle.run_cycle``, its transitions
+                                                handed to ``alerts.lifecycle.apply`` (slot = interval start)
+    digest         hourly, and on taking lead   the daily digest when due (slot = its hour; retried
+                                                hourly after a failure, within the catch-up window)
+    housekeeping   hourly                       ``housekeeping.prune_history``
+    run_requests   scheduler_poll_s             "run now" requests (``quality.cycle.run_requested``)
+    dispatch       scheduler_poll_s             alert grouping and delivery (``alerts.dispatcher``)
+
+Slotted jobs insert ``(job, slot_time)`` into ``scheduler_runs`` before running (unique: the
+backstop against two leaders) and record the end and outcome. The jobs are module-level
+functions reading the injectable clock, as APScheduler wants them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from governance.alerts import lifecycle
+from governance.clock import SYSTEM_CLOCK, Clock, floor_time
+from governance.db import read_session, write_session
+from governance.quality.cycle import CycleReport, run_cycle, run_requested
+from governance.settings import Settings
+from governance.worker.housekeeping import prune_history
+from governance.worker.tables import JobRunRow
+
+log = logging.getLogger("governance.worker.jobs")
+HOUR = 3600
+Job = Callable[..., None]
+
+
+def run_slot(engine: Engine, job: str, slot: datetime, worker: str, fn: Callable[[], Any],
+             clock: Clock = SYSTEM_CLOCK) -> bool:  # fmt: skip
+    """Claim ``(job, slot)`` and run ``fn``; ``False`` when the slot was already claimed."""
+    try:
+        with write_session(engine) as session:
+            session.add(JobRunRow(job=job, slot_time=slot, worker=worker, started_at=clock.now()))
+    except IntegrityError:
+        log.debug("%s slot %s already ran; skipped", job, slot.isoformat())
+        return False
+    outcome, error, details = "ok", None, None
+    try:
+        details = fn()
+    except Exception as exc:
+        log.exception("job %s failed", job)
+        outcome, error = "error", f"{type(exc).__name__}: {exc}"
+    with write_session(engine) as session:
+        row = session.exec(select(JobRunRow).where(JobRunRow.job == job, JobRunRow.slot_time == slot)).one()
+        row.finished_at, row.outcome, row.error = clock.now(), outcome, error
+        row.details = orjson.dumps(details or {}, default=str).decode()
+        session.add(row)
+    return True
+
+
+def check_cycle(engine: Engine, settings: Settings, now: datetime) -> CycleReport:
+    """One scheduled check cycle at ``now``, its transitions handed to ``alerts.lifecycle``."""
+    return run_cycle(engine, settings, now, hand_off=lifecycle.apply)
+
+
+def check_cycle_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    now = clock.now()
+    slot = floor_time(now, settings.scheduler_interval_s)
+
+    def cycle() -> dict[str, Any]:
+        report = check_cycle(engine, settings, now)
+        return {"checks": report.checks, "errors": report.errors, "firing": report.firing,
+                "fired": len(report.fired), "resolved": len(report.resolved)}  # fmt: skip
+
+    run_slot(engine, "check_cycle", slot, worker, cycle, clock)
+
+
+def digest_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    from governance.alerts import digest
+
+    now = clock.now()
+    with read_session(engine) as session:
+        config = digest.get_digest_settings(session, settings)
+    slot = digest.due_slot(config, now)
+    if slot is not None:
+        with write_session(engine) as session:  # a failed digest is tried again next hour (within catch-up)
+            failed = session.exec(select(JobRunRow).where(JobRunRow.job == "digest", JobRunRow.slot_time == slot,
+                                                          JobRunRow.outcome == "error")).first()  # fmt: skip
+            if failed is not None:
+                log.info("retrying the digest of %s (%s)", slot.isoformat(), failed.error)
+                session.delete(failed)
+        to = digest.recipients(config)
+        run_slot(engine, "digest", slot, worker, lambda: _digest_summary(digest.send_digest(engine, settings, to)),
+                 clock)  # fmt: skip
+
+
+def _digest_summary(sent: dict[str, Any]) -> dict[str, Any]:
+    if not sent["sent"]:
+        raise RuntimeError(sent["error"])
+    return {"total_violations": sent["total_violations"], "recipients": sent["recipients"]}
+
+
+def housekeeping_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    now = clock.now()
+    run_slot(engine, "housekeeping", floor_time(now, HOUR), worker, lambda: prune_history(engine, settings, now),
+             clock)  # fmt: skip
+
+
+def run_requests_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    run_requested(engine, settings, clock.now())
+
+
+def dispatch_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    from governance.alerts.dispatcher import dispatch
+
+    dispatch(engine, settings, clock.now())
+
+
+def schedule(settings: Settings) -> list[tuple[Job, float]]:
+    """Every job with its period in seconds."""
+    return [
+        (check_cycle_job, settings.scheduler_interval_s), (digest_job, HOUR), (housekeeping_job, HOUR),
+        (run_requests_job, settings.scheduler_poll_s), (dispatch_job, settings.scheduler_poll_s),
+    ]  # fmt: skip
