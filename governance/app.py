@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
 from governance.api.openapi import install_docs
-from governance.api.routes import admin, events, formats, plan_schema, plans, sources, transformations
+from governance.api.routes import admin, events, formats, plan_schema, plans, regulations, sources, transformations
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     routers = (plan_schema.router, formats.router, plans.router, sources.router, transformations.router,
                events.router, admin.router, check_routes.router, alert_routes.router, channel_routes.router,
-               ingest.router)
+               regulations.router, ingest.router)
     for router in routers:
         app.include_router(router)
 

@@ -8,7 +8,8 @@ the store reports ``deduplicated`` back as that event's final outcome.
 
 Outcomes are the counters' vocabulary (``counters.Outcome``): ``forwarded``, ``omitted``
 (forwarded with properties removed), ``blocked`` (quarantined), ``rejected`` (not a valid Segment
-message; quarantined), ``dropped`` (a transformation dropped it; quarantined), ``deduplicated``;
+message; quarantined), ``dropped`` (a transformation dropped it; quarantined), ``deduplicated``,
+``suppressed`` (a suppressed user's event, see ``suppressed``: never judged, stored nowhere);
 and in shadow mode ``shadow_blocked`` / ``shadow_omitted`` for events forwarded unchanged that
 enforce would have blocked or trimmed.
 """
@@ -23,7 +24,7 @@ import orjson
 from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
 from governance.plan.model import VersionFallback
 from governance.proxy.counters import Outcome
-from governance.proxy.spec import DATA_FIELD, MessageError, event_name, normalise, requested_version
+from governance.proxy.spec import DATA_FIELD, KINDS, MessageError, event_name, normalise, requested_version
 from governance.proxy.transforms import apply
 from governance.proxy.violations import Violation, ViolationType, violations_of
 from governance.registry.source_settings import SourceSettings
@@ -234,6 +235,13 @@ def annotate(message: dict[str, Any], state: SourceState, verdict: Verdict) -> N
     if verdict.transformed:
         protocols["transformed"] = verdict.transformed
     context["protocols"] = protocols
+
+
+def suppressed(raw: Any, kind: str | None) -> Verdict:
+    """The verdict of a suppressed user's event: counted as ``suppressed`` under its message kind and
+    nothing else (no event name, no messageId, no payload), so nothing of it is stored anywhere."""
+    kind_ = kind or (raw.get("type") if isinstance(raw, dict) else None)
+    return Verdict(Outcome.SUPPRESSED, kind=kind_ if isinstance(kind_, str) and kind_ in KINDS else "")
 
 
 def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, max_depth: int,

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 
 from governance.jsonresponse import FastJSON
 from governance.proxy import spec
-from governance.proxy.pipeline import SourceState, Verdict, judge
+from governance.proxy.pipeline import SourceState, Verdict, judge, suppressed
 from governance.proxy.spec import MessageError
 from governance.proxy.violation_events import violation_events
 from governance.settings import Settings
@@ -143,7 +143,11 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     started = time.perf_counter()
     verdicts = []
     check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
+    suppressions = proxy.runtime.suppressions.current
     for message in messages:
+        if suppressions.count and suppressions.suppressed(state.id, message) is not None:
+            verdicts.append(suppressed(message, kind))  # before anything else: nothing of it is kept
+            continue
         if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
             fields = message if isinstance(message, dict) else {}
             verdicts.append(Verdict("rejected", kind=str(fields.get("type", kind or ""))[:20],

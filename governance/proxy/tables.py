@@ -7,6 +7,8 @@
     event_counts / violation_counts / violation_samples   per-minute observability
     event_samples   a bounded sample of accepted events, for the quality checks
     forward_stats   delivered events and their latency per minute (read by /metrics)
+    purge_counts    rows a privacy regulation deleted, per source, store and minute of receipt
+                    (the conservation ledger's ``purged`` term; no user data)
 """
 
 from __future__ import annotations
@@ -152,3 +154,17 @@ class ForwardStatRow(SQLModel, table=True):
     delivered: int = 0
     latency_sum_s: float = 0.0
     latency_max_s: float = 0.0
+
+
+class PurgeCountRow(SQLModel, table=True):
+    """Rows a privacy regulation deleted, by the minute their events were received (so the ledger of
+    that minute still balances) and the store they were deleted from."""
+
+    __tablename__ = "purge_counts"
+    __table_args__ = (UniqueConstraint("minute", "source_id", "store", name="uq_purge_counts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    minute: int = Field(index=True)
+    source_id: str = Field(max_length=40)
+    store: str = Field(max_length=20)  # outbox | quarantine | dead_letter
+    count: int = 0
