@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from governance.api.openapi import PLAN_REF
 from governance.plan.model import CompatibilityMode
@@ -45,10 +45,37 @@ class ChangePublic(BaseModel):
     new: Any = None
 
 
+INT32_MAX = 2**31 - 1  # versions, positions and counts are INTEGER columns on PostgreSQL
+INT64 = 2**63
+
+
+def _too_big(value: Any, path: str = "") -> str | None:
+    """The path of an integer no column or JSON document of ours can hold (beyond 64 bits), if any."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and not -INT64 <= item < INT64:
+            return where or "<body>"
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}.{i}" if where else str(i)) for i, v in enumerate(item))
+    return None
+
+
 class RequestModel(BaseModel):
-    """The base of every request body: unknown keys are refused."""
+    """The base of every request body: unknown keys are refused, and so are integers beyond 64 bits
+    anywhere in it (free-form parts too: they are stored as JSON, which holds 64 bits)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _integers_fit(cls, data: Any) -> Any:
+        where = _too_big(data)
+        if where is not None:
+            raise ValueError(f"{where}: integer out of range (at most 64 bits)")
+        return data
 
 
 class ListOf(BaseModel, Generic[T]):
@@ -108,7 +135,7 @@ class PublishRequest(RequestModel):
 
 
 class RollbackRequest(RequestModel):
-    version: int = Field(ge=1, description="The version whose body is published again as a new version")
+    version: int = Field(ge=1, le=INT32_MAX, description="The version whose body is published again as a new version")
     message: str | None = Field(None, description="Kept with the new version (default: 'rollback to version N')")
     allow_breaking: bool = Field(False, description="Roll back even when the plan's compatibility mode forbids "
                                                     "the change from the latest version")
@@ -117,7 +144,7 @@ class RollbackRequest(RequestModel):
 class SourceCreate(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     plan: str | None = Field(None, description="Plan id or name")
-    plan_version: int | None = Field(None, ge=1, description="Pin a version; null follows the latest")
+    plan_version: int | None = Field(None, ge=1, le=INT32_MAX, description="Pin a version; null follows the latest")
     upstream_url: str | None = Field(None, pattern=r"^https?://")
     upstream_write_key: str | None = Field(None, description="Write key sent to the upstream (never returned)")
     mode: Literal["enforce", "shadow"] = "enforce"
@@ -127,7 +154,7 @@ class SourceCreate(RequestModel):
 class SourceUpdate(RequestModel):
     name: str | None = Field(None, min_length=1, max_length=100)
     plan: str | None = None
-    plan_version: int | None = Field(None, ge=1)
+    plan_version: int | None = Field(None, ge=1, le=INT32_MAX)
     upstream_url: str | None = Field(None, pattern=r"^https?://")
     upstream_write_key: str | None = None
     mode: Literal["enforce", "shadow"] | None = None
@@ -214,7 +241,7 @@ class AuditPublic(BaseModel):
 class TransformationCreate(TransformationSpec):
     """A transformation: ``{name, enabled, if, action, params}`` and where it runs in the order."""
 
-    position: int | None = Field(None, ge=0, description="Place in the order (default: after the last)")
+    position: int | None = Field(None, ge=0, le=INT32_MAX, description="Place in the order (default: after the last)")
 
 
 class TransformationUpdate(RequestModel):
@@ -226,4 +253,4 @@ class TransformationUpdate(RequestModel):
     condition: Condition | None = Field(None, alias="if")
     action: str | None = None
     params: dict[str, Any] | None = Field(None, description="The action's parameters (see the actions)")
-    position: int | None = Field(None, ge=0)
+    position: int | None = Field(None, ge=0, le=INT32_MAX)

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from governance.alerts import digest, lifecycle
 from governance.alerts.tables import AlertRouteRow, AlertRow, NotificationRow
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
-from governance.api.schemas import ListOf
+from governance.api.schemas import ListOf, RequestModel
 from governance.db import read_session, write_session
 from governance.registry.sources import get_source
 
@@ -61,12 +61,12 @@ class AlertPublic(BaseModel):
                    snoozed_by=row.snoozed_by)  # fmt: skip
 
 
-class AckRequest(BaseModel):
+class AckRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
     comment: str | None = Field(None, max_length=1000)
 
 
-class SnoozeRequest(BaseModel):
+class SnoozeRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
     until: datetime | None = Field(None, description="End of the snooze (give this or minutes)")
     minutes: int | None = Field(None, ge=1, le=60 * 24 * 90, description="Snooze length from now")
@@ -79,7 +79,7 @@ class SnoozeRequest(BaseModel):
         return self
 
 
-class DigestSettings(BaseModel):
+class DigestSettings(RequestModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = False
     hour: int = Field(8, ge=0, le=23, description="UTC hour the digest is sent at")

@@ -20,13 +20,13 @@ from governance.alerts.dispatcher import send_test_alert
 from governance.alerts.rules import Matchers, route
 from governance.alerts.tables import ChannelRow, RuleRow
 from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
-from governance.api.schemas import ListOf
+from governance.api.schemas import ListOf, RequestModel
 from governance.db import read_session, write_session
 
 router = APIRouter(prefix="/api/v1", tags=["alert channels and rules"])
 
 
-class ChannelCreate(BaseModel):
+class ChannelCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     kind: str = Field(description="email | webhook | slack")
@@ -35,7 +35,7 @@ class ChannelCreate(BaseModel):
     enabled: bool = True
 
 
-class ChannelUpdate(BaseModel):
+class ChannelUpdate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
     config: dict[str, Any] | None = None
@@ -63,12 +63,12 @@ class ChannelCreated(ChannelPublic):
     secret: str | None = Field(None, description="The webhook signing secret: shown once, store it now")
 
 
-class TestRequest(BaseModel):
+class TestRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
     to: str | None = Field(None, description='Recipient standing for "owner" in an owner-addressed email channel')
 
 
-class RuleCreate(BaseModel):
+class RuleCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     matchers: Matchers = Field(default_factory=Matchers)
@@ -76,7 +76,7 @@ class RuleCreate(BaseModel):
     enabled: bool = True
 
 
-class RuleUpdate(BaseModel):
+class RuleUpdate(RequestModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
     matchers: Matchers | None = None
@@ -100,7 +100,7 @@ class RulePublic(BaseModel):
                    updated_at=row.updated_at)  # fmt: skip
 
 
-class RouteRequest(BaseModel):
+class RouteRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
     owner: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, func, select
 
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
-from governance.api.schemas import ListOf
+from governance.api.schemas import INT32_MAX, ListOf, RequestModel
 from governance.db import read_session, write_session
 from governance.errors import CheckNotFound, ManagedByPlan, NotFound, ValidationFailed
 from governance.quality.checks import CHECK_KINDS
@@ -33,7 +33,7 @@ Severity = Literal["info", "warning", "critical"]
 
 
 
-class CheckCreate(BaseModel):
+class CheckCreate(RequestModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     kind: str = Field(description="A registered check kind (GET /api/v1/checks/kinds)")
@@ -41,20 +41,21 @@ class CheckCreate(BaseModel):
     event: str = Field("", max_length=200, description='Event name; "" judges the whole source')
     params: dict[str, Any] = Field(default_factory=dict, description="The kind's parameters")
     severity: Severity = "warning"
-    for_: int | None = Field(None, alias="for", ge=1, description="Evaluations before firing (default: the kind's)")
-    keep_firing_for: int | None = Field(None, ge=0, description="Clear evaluations before resolving")
+    for_: int | None = Field(None, alias="for", ge=1, le=INT32_MAX,
+                             description="Evaluations before firing (default: the kind's)")
+    keep_firing_for: int | None = Field(None, ge=0, le=INT32_MAX, description="Clear evaluations before resolving")
     enabled: bool = True
     description: str | None = None
 
 
-class CheckUpdate(BaseModel):
+class CheckUpdate(RequestModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     event: str | None = Field(None, max_length=200)
     params: dict[str, Any] | None = None
     severity: Severity | None = None
-    for_: int | None = Field(None, alias="for", ge=1)
-    keep_firing_for: int | None = Field(None, ge=0)
+    for_: int | None = Field(None, alias="for", ge=1, le=INT32_MAX)
+    keep_firing_for: int | None = Field(None, ge=0, le=INT32_MAX)
     enabled: bool | None = None
     description: str | None = None
 
