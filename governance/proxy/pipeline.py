@@ -24,6 +24,7 @@ import orjson
 from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
 from governance.plan.model import VersionFallback
 from governance.proxy.counters import Outcome
+from governance.proxy.pii_guard import guard as pii_guard
 from governance.proxy.spec import DATA_FIELD, KINDS, MessageError, event_name, normalise, requested_version
 from governance.proxy.transforms import apply
 from governance.proxy.violations import Violation, ViolationType, violations_of
@@ -170,7 +171,8 @@ def _top_level(parts: list[str], data_field: str | None) -> list[str] | None:
     return parts[:2]
 
 
-_NOT_SCHEMA = frozenset({ViolationType.UNPLANNED_EVENT, ViolationType.COMMON_SCHEMA})
+# pii_detected never decides an event's fate: the source's privacy.piiAction does (pii_guard)
+_NOT_SCHEMA = frozenset({ViolationType.UNPLANNED_EVENT, ViolationType.COMMON_SCHEMA, ViolationType.PII_DETECTED})
 
 
 def decide(state: SourceState, message: dict[str, Any], violations: list[Violation],
@@ -269,6 +271,7 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
                 return verdict
     verdict.event = event_name(work)
     verdict.planned, verdict.violations = validate(state, work, verdict.event)
+    pii_guard(state, work, original, verdict, salt)  # before anything is stored: both copies alike
     if verdict.violations and work is original:
         work = _copy(original)  # the quarantine keeps what arrived; only the copy is trimmed
     reason: str | None = None

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CommonTrack = Literal["ALLOW", "BLOCK", "OMIT_PROPERTIES"]
 CommonTraits = Literal["ALLOW", "BLOCK", "OMIT_TRAITS"]
+PiiAction = Literal["allow", "hash", "mask", "drop"]
 
 
 class _Controls(BaseModel):
@@ -34,12 +35,25 @@ class TraitsControls(_Controls):
     commonEventOnViolations: CommonTraits = "ALLOW"
 
 
+class PrivacyControls(_Controls):
+    """What happens to a value that looks like PII where the plan did not plan it (``proxy.pii_guard``):
+    ``allow`` reports it (a ``pii_detected`` violation) and keeps it; ``hash``, ``mask`` and ``drop``
+    also change it in the forwarded event and in every stored copy (quarantine, samples)."""
+
+    piiAction: PiiAction = "allow"
+
+
+class PrivacyControlsPatch(_Controls):
+    piiAction: PiiAction | None = None
+
+
 class SourceSettings(_Controls):
     track: TrackControls = Field(default_factory=TrackControls)
     identify: TraitsControls = Field(default_factory=TraitsControls)
     group: TraitsControls = Field(default_factory=TraitsControls)
     forwardingViolationsTo: str | None = None
     forwardingBlockedEventsTo: str | None = None
+    privacy: PrivacyControls = Field(default_factory=PrivacyControls)
 
     def merged(self, patch: dict[str, Any]) -> SourceSettings:
         """Apply a partial settings body (Segment's PATCH semantics: only the given keys change)."""
@@ -79,6 +93,7 @@ class SourceSettingsPatch(_Controls):
     group: TraitsControlsPatch | None = None
     forwardingViolationsTo: str | None = None
     forwardingBlockedEventsTo: str | None = None
+    privacy: PrivacyControlsPatch | None = None
 
     def changes(self) -> dict[str, Any]:
         """The keys the caller gave, nested, for ``SourceSettings.merged``."""
