@@ -4,7 +4,9 @@
     outbox              payload userId/anonymousId/     yes              a row a forwarder holds a lease on is
                         previousId                                       left for the next pass (it is being
                                                                          sent); one that then disappears was
-                                                                         forwarded (``forwarded_meanwhile``)
+                                                                         delivered, or dead-lettered (and is
+                                                                         deleted there next): the receipt's
+                                                                         ``left_outbox_meanwhile``
     dead_letter         the same                        yes
     quarantine          the same                        yes              a row a replay already forwarded is
                                                                          counted where its outbox row went
@@ -94,6 +96,7 @@ class Pass:
     deleted: int = 0
     batches: int = 0
     leased: set[int] = field(default_factory=set)  # outbox rows a forwarder held (left for the next pass)
+    deleted_ids: set[int] = field(default_factory=set)
 
 
 def _candidates(store: Store, subjects: Sequence[str], source_ids: Sequence[str] | None, after: int) -> Any:
@@ -162,6 +165,7 @@ def purge_store(engine: Engine, store: Store, subjects: Sequence[str], source_id
             now = utcnow()
             gone = _delete(engine, store, mine, now)
             result.deleted += len(gone)
+            result.deleted_ids |= gone
             result.leased |= {r.id for r in mine if r.id not in gone}
         result.batches += 1
         if on_batch is not None:

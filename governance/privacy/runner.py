@@ -88,16 +88,17 @@ class Purge:
         deadline = time.monotonic() + wait_s
         while True:
             done = self.store(store)
-            still = purge.remaining(self.engine, store, held - done.leased) if held else set()
-            forwarded += len((held - done.leased) - still)  # gone, and not by us: the forwarder sent them
+            gone = held - done.leased - done.deleted_ids  # held before, and not deleted by us now
+            still = purge.remaining(self.engine, store, gone)
+            forwarded += len(gone - still)  # gone, and not by us: delivered (or dead-lettered: purged below)
             held = done.leased | still
             if not held or time.monotonic() >= deadline:
                 break
             time.sleep(1.0)
             self.keep_lease()
-        self.receipt["forwarded_meanwhile"] = forwarded
-        self.step("deleted", store="outbox", rows=self.receipt["deleted"]["outbox"], forwarded_meanwhile=forwarded,
-                  still_held=len(held))  # fmt: skip
+        self.receipt["left_outbox_meanwhile"] = forwarded
+        self.step("deleted", store="outbox", rows=self.receipt["deleted"]["outbox"],
+                  left_outbox_meanwhile=forwarded, still_held=len(held))  # fmt: skip
         return len(held)
 
     def run(self, outbox_wait_s: float) -> Status:
