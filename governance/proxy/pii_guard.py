@@ -19,7 +19,7 @@ what the upstream gets:
     allow   nothing changes (the default: detect and report)
     hash    transformation_actions.pseudonym (the ``hash`` transformation's salted SHA-256)
     mask    transformation_actions.mask_value (the ``mask`` transformation)
-    drop    the value is removed, and listed in ``omitted_on_violation``
+    drop    the value is removed, and listed in ``omitted_on_violation`` (the event is ``omitted``)
 
 A transformation may have moved a value (``rename_property``): the original is then changed
 wherever it holds the same value.
@@ -115,8 +115,9 @@ def _replacement(raw: Any, kind: PiiKind, action: str, salt: bytes) -> Any:
     return _DROP
 
 
-def guard(state: Any, work: dict[str, Any], original: Any, verdict: Any, salt: bytes) -> None:
-    """Scan, report (``verdict.violations``) and act (``work`` and ``original``, in place)."""
+def guard(state: Any, work: dict[str, Any], original: Any, verdict: Any, salt: bytes) -> list[str]:
+    """Scan, report (``verdict.violations``) and act (``work`` and ``original``, in place); returns the
+    fields dropped (for ``omitted_on_violation``)."""
     action = state.settings.privacy.piiAction
     findings: list[tuple[list[str], PiiKind, Any]] = []
     for path in targets(state, work, verdict.planned, verdict.event, verdict.violations):
@@ -124,6 +125,7 @@ def guard(state: Any, work: dict[str, Any], original: Any, verdict: Any, salt: b
         if parent is not None:
             findings += [(p, kind, value) for p, kind, value in _values(scan(parent[key], path, path[-1]), work)]
     done = {"hash": " (hashed)", "mask": " (masked)", "drop": " (dropped)"}.get(action, "")
+    dropped: list[str] = []
     for path, kind, raw in findings:
         field = ".".join(path)
         message = f"{field} looks like {LABELS[kind]}{done}"
@@ -136,7 +138,8 @@ def guard(state: Any, work: dict[str, Any], original: Any, verdict: Any, salt: b
         if original is not work and not _put(original, path, raw, new):
             _put_anywhere(original, raw, new)
         if new is _DROP:
-            verdict.omitted_on_violation.append(field)
+            dropped.append(field)
+    return dropped
 
 
 def _values(found: Any, message: dict[str, Any]) -> list[tuple[list[str], PiiKind, Any]]:

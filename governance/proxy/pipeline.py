@@ -271,13 +271,14 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
                 return verdict
     verdict.event = event_name(work)
     verdict.planned, verdict.violations = validate(state, work, verdict.event)
-    pii_guard(state, work, original, verdict, salt)  # before anything is stored: both copies alike
+    dropped = pii_guard(state, work, original, verdict, salt)  # before anything is stored: both copies alike
     if verdict.violations and work is original:
         work = _copy(original)  # the quarantine keeps what arrived; only the copy is trimmed
     reason: str | None = None
     if verdict.violations or not verdict.planned:  # a clean planned event has nothing to decide
         reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
                                                                        verdict.planned)  # fmt: skip
+    verdict.omitted_on_violation = [*dropped, *verdict.omitted_on_violation]
     if state.mode == "shadow":
         blocked, trimmed = reason or (applied and applied.dropped), verdict.omitted or verdict.omitted_on_violation
         verdict.outcome = Outcome.SHADOW_BLOCKED if blocked else \
