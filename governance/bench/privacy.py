@@ -8,7 +8,8 @@ e-commerce events with the PII scan and with it left out, per scenario (planned 
 look-alikes, unplanned PII, a source with no plan), so the scan's cost per event stands next to
 the pipeline's own. ``privacy`` builds the suppression set of a web process from N ids in a fresh
 child process and reports its resident memory and the cost of checking an event that is, or is
-not, suppressed.
+not, suppressed. Costs are CPU time (``time.process_time``, best of N runs), not wall time: on a
+shared machine wall time mostly measures the other processes' turns.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ HOLDOUT = ROOT / "tests" / "privacy" / "pii_holdout.jsonl"
 
 
 def _best(fn: Callable[[], None], repeats: int, before: Callable[[], None] = lambda: None) -> float:
+    """The least CPU time of ``repeats`` runs: the machines are shared, and wall time there mostly
+    measures the other processes' turns."""
     best = float("inf")
-    for _ in range(repeats):  # best of N: the machines are shared
+    for _ in range(repeats):
         before()
-        started = time.perf_counter()
+        started = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 
@@ -122,7 +125,7 @@ def _scenario(state: pipeline.SourceState, batch: list[dict[str, Any]], repeats:
 
     with_scan = _best(run, repeats, before=fresh)
     guard = pipeline.pii_guard
-    pipeline.pii_guard = lambda *_args: None  # the pipeline without the step, for the difference
+    pipeline.pii_guard = lambda *_args: []  # the pipeline without the step, for the difference
     try:
         without = _best(run, repeats, before=fresh)
     finally:
@@ -168,19 +171,20 @@ s2 = s.with_changes([("*", f"new-{i}", True) for i in range(1000)])
 delta_ms = (time.perf_counter() - started) * 1000
 clean = [{"type": "track", "userId": f"u{i}", "anonymousId": f"anon-{i}"} for i in range(100_000)]
 hits = [{"type": "track", "userId": f"user-{i:08d}@example.com"} for i in range(0, n, max(n // 100_000, 1))]
-def best(msgs):
+def best(msgs, clock):
     out = []
     for _ in range(5):
-        t = time.perf_counter()
+        t = clock()
         for m in msgs:
             s.suppressed("src_bench", m)
-        out.append((time.perf_counter() - t) / len(msgs))
+        out.append((clock() - t) / len(msgs))
     return min(out)
 print(json.dumps({"ids": n, "build_s": round(built, 2), "rss_mb": round((after - before) / 2**20, 1),
                   "structures_mb": round(s.memory_bytes() / 2**20, 1),
                   "apply_1000_new_ids_ms": round(delta_ms, 2),
-                  "check_us_not_suppressed": round(best(clean) * 1e6, 3),
-                  "check_us_suppressed": round(best(hits) * 1e6, 3),
+                  "check_us_not_suppressed": round(best(clean, time.process_time) * 1e6, 3),
+                  "check_us_suppressed": round(best(hits, time.process_time) * 1e6, 3),
+                  "check_us_not_suppressed_wall": round(best(clean, time.perf_counter) * 1e6, 3),
                   "false_hits": sum(1 for m in clean if s.suppressed("src_bench", m)),
                   "missed": sum(1 for m in hits if not s2.suppressed("src_bench", m))}))
 """
