@@ -4,7 +4,9 @@ Replay re-judges each quarantined event through the source's *current* plan and 
 Events that now pass go to the outbox in the same transaction that marks them replayed, so a
 quarantined event is forwarded at most once (a messageId already waiting in the outbox is not
 queued again; a copy that was forwarded the first time was deduplicated, never quarantined).
-Events still blocked stay in the quarantine with ``replay_outcome`` noting why.
+Events still blocked stay in the quarantine with ``replay_outcome`` noting why. A suppressed user's
+events (privacy regulations) are never replayed, from the quarantine or the dead letter: they
+stay where they are (``still_suppressed``) until the suppression is lifted or a deletion purges them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from governance.clock import utcnow
 from governance.db import writer
 from governance.proxy.pipeline import SourceState, judge
 from governance.proxy.spec import now_iso
+from governance.proxy.suppression import EMPTY, Suppressions
 from governance.proxy.tables import DeadLetterRow, OutboxRow, QuarantineRow
 
 
@@ -69,11 +72,12 @@ def _quarantine_public(row: Any) -> dict[str, Any]:
 
 
 def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: QuarantineFilter, *, limit: int,
-                      salt: bytes, max_depth: int) -> dict[str, Any]:  # fmt: skip
+                      salt: bytes, max_depth: int, suppressions: Suppressions = EMPTY) -> dict[str, Any]:  # fmt: skip
     """Re-judge matching quarantined events; forward those that now pass (once)."""
     table = QuarantineRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
-    summary = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0, "no_source": 0}
+    summary = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0, "no_source": 0,
+               "suppressed": 0}  # fmt: skip
     now = utcnow()
     with writer(engine).begin() as conn:
         rows = list(conn.execute(flt.apply(select(table), table).order_by(table.c.id).limit(limit)))
@@ -86,6 +90,10 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
             if state.mode == "shadow":  # replay acts: judge as enforce would
                 state = SourceState(**{**state.__dict__, "mode": "enforce"})
             payload = orjson.loads(row.payload)
+            if suppressions.suppressed(row.source_id, payload) is not None:
+                summary["suppressed"] += 1
+                conn.execute(update(table).where(table.c.id == row.id).values(replay_outcome="still_suppressed"))
+                continue
             verdict = judge(payload, state, kind=None, received_at=now_iso(), max_depth=max_depth, salt=salt)
             outcome = verdict.outcome
             if verdict.forward is not None:
@@ -122,8 +130,9 @@ def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offse
         return data, int(conn.execute(count).scalar_one())
 
 
-def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int) -> int:
-    """Move dead-lettered events back to the outbox for another round of tries."""
+def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int,
+                       suppressions: Suppressions = EMPTY) -> int:  # fmt: skip
+    """Move dead-lettered events back to the outbox for another round of tries (a suppressed user's stay)."""
     table = DeadLetterRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
     query = select(table).where(table.c.replayed_at.is_(None))
@@ -133,7 +142,8 @@ def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] 
         query = query.where(table.c.id.in_(ids))
     now = utcnow()
     with writer(engine).begin() as conn:
-        rows = list(conn.execute(query.order_by(table.c.id).limit(limit)))
+        rows = [r for r in conn.execute(query.order_by(table.c.id).limit(limit))
+                if not suppressions.suppressed(r.source_id, orjson.loads(r.payload))]
         if rows:
             conn.execute(insert(outbox), [{"source_id": r.source_id, "message_id": r.message_id, "payload": r.payload,
                                            "created_at": now, "next_attempt_at": now, "attempts": 0} for r in rows])

@@ -186,3 +186,25 @@ def test_ids_with_like_wildcards_and_long_lists(client: TestClient, many: bool) 
     assert done["receipt"]["deleted"]["outbox"] == 5  # odd: 2 forwarded; "12345": 2 as text, 1 as a number
     assert held(engine, odd) == dict.fromkeys(STORES, 0) and held(engine, "12345") == dict.fromkeys(STORES, 0)
     assert held(engine, "sale_50xoff")["outbox"] == 2  # a LIKE wildcard in the id matches nothing else
+
+
+def test_a_suppressed_users_events_are_never_replayed(client: TestClient, upstream: Upstream) -> None:
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    _, key = source(client, "web", upstream.url)
+    upstream.status = 400
+    send(client, key, *traffic("u-forget", 1), *traffic("u-keep", 1))
+    forwarder = Forwarder(engine, client.app.state.settings)  # type: ignore[attr-defined]
+    assert forwarder.run_once() == 4  # all four forwarded rows dead-lettered
+    forwarder.close()
+    regulate(client, "SUPPRESS_ONLY", ["u-forget"])
+    runtime = client.app.state.proxy.runtime  # type: ignore[attr-defined]
+    assert wait_until(lambda: runtime.suppressions.current.count == 1, timeout=1.5)
+    requeued = client.post("/api/v1/dead-letter/replay", json={}).json()
+    assert requeued == {"requeued": 2}  # u-keep's two; u-forget's stay in the dead letter
+    assert {p["userId"] if "userId" in p else p["anonymousId"] for p in payloads(engine, "outbox")} == {"u-keep"}
+    assert held(engine, "u-forget")["dead_letter"] == 2
+    client.patch("/api/v1/sources/web/settings", json={"track": {"allowUnplannedEvents": True}})
+    replayed = client.post("/api/v1/quarantine/replay", json={}).json()
+    assert (replayed["forwarded"], replayed["suppressed"]) == (1, 1)  # u-keep's unplanned event now passes
+    rows = client.get("/api/v1/quarantine", params={"include_replayed": True}).json()["data"]
+    assert {r["payload"]["userId"]: r["replay_outcome"] for r in rows}["u-forget"] == "still_suppressed"

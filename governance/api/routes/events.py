@@ -87,7 +87,7 @@ def replay(body: ReplayRequest, request: Request, engine: EngineDep, _actor: Edi
                            event=body.event, since=body.since, until=body.until, ids=body.ids)  # fmt: skip
     return replay_quarantine(engine, runtime.by_id, flt, limit=body.limit,
                              salt=settings.hash_salt.get_secret_value().encode(),
-                             max_depth=settings.max_json_depth)  # fmt: skip
+                             max_depth=settings.max_json_depth, suppressions=runtime.suppressions.current)  # fmt: skip
 
 
 @router.get("/dead-letter", summary="Events the upstream refused or never took, newest first")
@@ -104,7 +104,8 @@ class DeadLetterReplay(RequestModel):
 
 
 @router.post("/dead-letter/replay", summary="Send dead-lettered events back to the outbox")
-def replay_dead(body: DeadLetterReplay, engine: EngineDep, _actor: Editor) -> dict[str, int]:
+def replay_dead(body: DeadLetterReplay, request: Request, engine: EngineDep, _actor: Editor) -> dict[str, int]:
     moved = replay_dead_letter(engine, source_id=_source_id(engine, body.source) if body.source else None,
-                               ids=body.ids, limit=body.limit)  # fmt: skip
+                               ids=body.ids, limit=body.limit,
+                               suppressions=request.app.state.proxy.runtime.suppressions.current)  # fmt: skip
     return {"requeued": moved}
