@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DATA := data
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test lint typecheck bench clean lock
+.PHONY: run test lint typecheck bench clean lock vendor screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,9 @@ lock:  # re-resolve every dependency from pyproject.toml, newest allowed, into c
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
+
+vendor:
+	bash scripts/vendor.sh
+
+screenshots: $(TEST_STAMP)
+	GOVERNANCE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/e2e/console

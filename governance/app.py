@@ -13,11 +13,25 @@ from fastapi.responses import PlainTextResponse, Response
 from governance import __version__
 from governance.api.errors import error_response, install_error_handlers
 from governance.api.openapi import install_docs
-from governance.api.routes import admin, events, formats, plan_schema, plans, regulations, sources, transformations
+from governance.api.routes import (
+    admin,
+    events,
+    formats,
+    insights,
+    lint,
+    me,
+    plan_browse,
+    plan_schema,
+    plans,
+    regulations,
+    sources,
+    transformations,
+)
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
 from governance.bootstrap import bootstrap
+from governance.console import mount_console
 from governance.db import make_engine
 from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
@@ -74,9 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    routers = (plan_schema.router, formats.router, plans.router, sources.router, transformations.router,
-               events.router, admin.router, check_routes.router, alert_routes.router, channel_routes.router,
-               regulations.router, ingest.router)
+    routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
+               insights.router, sources.router, transformations.router, events.router, admin.router,
+               check_routes.router, alert_routes.router, channel_routes.router, regulations.router,
+               ingest.router)
     for router in routers:
         app.include_router(router)
 
@@ -89,5 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     install_docs(app)
+    mount_console(app, settings.web_dir)  # after /vendor/swagger-ui, which /docs serves
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
     return app

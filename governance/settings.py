@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     plans_dir: str | None = Field(
         None, description="Directory of plan YAML files published at start-up (used by `make run`)"
     )
+    web_dir: str | None = Field(
+        None, description="Folder of the web console served at / (default: the repository's web/ beside the package)"
+    )
     # plan distribution
     plan_refresh_s: float = Field(
         0.5, gt=0, le=1.0, description="How often web processes poll for plan and source changes"

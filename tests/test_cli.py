@@ -193,11 +193,11 @@ def test_an_import_of_nothing_exits_1(tmp_path: Path) -> None:
     empty = tmp_path / "rules.json"
     empty.write_text('{"rules": []}')
     result = cli("plan", "import", "--from", "segment", str(empty))
-    assert result.code == 1
-    assert yaml.safe_load(result.out)["name"]  # the (empty) plan is still the result
-    assert f"error: nothing imported from {empty}" in result.err
+    assert result.code == 1 and result.out == ""  # no plan: nothing was imported
+    assert "nothing imported" in result.err and "(nothing_imported)" in result.err
     machine = cli("plan", "import", "--from", "segment", str(empty), "--json")
-    assert machine.code == 1 and machine.json()["events"] == 0
+    assert machine.code == 1 and machine.out == ""
+    assert json.loads(machine.err)["error"]["code"] == "nothing_imported"
 
 
 def test_bench_registry_reports_the_required_keys() -> None:

@@ -15,6 +15,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from governance.api.openapi import PLAN_REF
+from governance.api.stats import PlanStats, SourceStats
 from governance.plan.model import CompatibilityMode
 from governance.registry.source_settings import SourceSettings
 from governance.registry.tables import (
@@ -100,6 +101,14 @@ class PlanPublic(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
+class PlanListed(PlanPublic):
+    stats: PlanStats | None = Field(None, description="With ?stats=true")
+
+    @classmethod
+    def of(cls, row: PlanRow, stats: PlanStats | None = None) -> PlanListed:
+        return cls(**PlanPublic.of(row).model_dump(), stats=stats)
+
+
 class PlanUpdate(RequestModel):
     display_name: str | None = None
     description: str | None = None
@@ -180,6 +189,14 @@ class SourcePublic(BaseModel):
             mode=row.mode, settings=SourceSettings.model_validate(orjson.loads(row.settings)),
             created_at=row.created_at, updated_at=row.updated_at,
         )  # fmt: skip
+
+
+class SourceListed(SourcePublic):
+    stats: SourceStats | None = Field(None, description="With ?stats=true")
+
+    @classmethod
+    def of(cls, row: SourceRow, stats: SourceStats | None = None) -> SourceListed:
+        return cls(**SourcePublic.of(row).model_dump(), stats=stats)
 
 
 class SourceCreated(SourcePublic):

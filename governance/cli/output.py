@@ -41,6 +41,8 @@ EXIT_CODES = (
      "unreachable or timed out; credentials refused (401, 403); a server error (5xx, 503 busy); an answer that is "
      "not the governance API"),
 )  # fmt: skip
+# errors that are the command's answer "no", not a failure to run it
+ANSWERS_NO = frozenset({"incompatible_plan", "nothing_imported"})
 JSON_HELP = "Print one JSON document on stdout (shape in the command's help)"
 COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 
@@ -118,7 +120,7 @@ def exit_code_for(exc: GovernanceError) -> int:
     if isinstance(explicit, int):
         return explicit
     status = getattr(exc, "http_status", None)
-    if getattr(exc, "api_code", exc.code) == "incompatible_plan":
+    if getattr(exc, "api_code", exc.code) in ANSWERS_NO:
         return NO
     if status is None:  # raised here, not by the server: the input is wrong
         return INPUT

@@ -94,6 +94,7 @@ def _banner(summary: dict[str, Any]) -> None:
     demo = summary["demo"]
     if demo is None:
         return
+    out(f"  console:         {summary['url']}/  (sign in with the admin token)")
     out(f"  plans published: {', '.join(demo['plans']) or '-'}")
     out(f"  admin token:     {demo['admin_token']}")
     out(f"  demo write key:  {demo['write_key']}  (source '{demo['source']}')")

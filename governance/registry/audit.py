@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import orjson
 from sqlmodel import Session, col, func, select
 
 from governance.clock import utcnow
-from governance.registry.tables import AuditRow, ConfigStateRow
+from governance.registry.tables import ApiTokenRow, AuditRow, ConfigStateRow
 
 
 def record(
@@ -54,3 +55,17 @@ def bump_config(session: Session) -> None:
 def config_seq(session: Session) -> int:
     row = session.get(ConfigStateRow, 1)
     return row.seq if row else 0
+
+
+def last_change(session: Session, *, entity: str, entity_id: str) -> dict[str, Any] | None:
+    """Who last changed an entity and when: ``{changed_by, changed_by_name, changed_at, action}``."""
+    row = session.exec(select(AuditRow).where(AuditRow.entity == entity, AuditRow.entity_id == entity_id)
+                       .order_by(col(AuditRow.id).desc()).limit(1)).first()  # fmt: skip
+    if row is None:
+        return None
+    name = None
+    if row.actor.startswith("token:"):
+        token = session.get(ApiTokenRow, row.actor.removeprefix("token:"))
+        name = token.name if token is not None else None
+    at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=UTC)  # SQLite keeps naive UTC
+    return {"changed_by": row.actor, "changed_by_name": name, "changed_at": at.isoformat(), "action": row.action}

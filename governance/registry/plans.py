@@ -32,7 +32,7 @@ from governance.plan.compile import compile_validators, content_hash
 from governance.plan.diff import Change, diff_plans
 from governance.plan.loader import plan_from_data
 from governance.plan.model import EventSpec, Plan
-from governance.registry.audit import bump_config, record
+from governance.registry.audit import bump_config, last_change, record
 from governance.registry.secrets import new_id
 from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow
 
@@ -131,16 +131,19 @@ def draft_plan(row: PlanRow) -> Plan:
     return Plan.model_validate(orjson.loads(row.draft_body))
 
 
-def _check_if_match(row: PlanRow, if_match: str | None) -> None:
+def _check_if_match(session: Session, row: PlanRow, if_match: str | None) -> None:
     if if_match is None:
         raise PreconditionRequired("draft edits need an If-Match header with the draft's ETag")
     if if_match.strip() not in {etag_of(row), etag_of(row).strip('"'), "*"}:
-        raise PreconditionFailed(f"the draft changed since it was read (current ETag {etag_of(row)})")
+        change = last_change(session, entity="plan", entity_id=row.id)
+        who = f" by {change['changed_by']}" if change else ""
+        raise PreconditionFailed(f"the draft changed since it was read{who} (current ETag {etag_of(row)})",
+                                 details={"etag": etag_of(row), **(change or {})})  # fmt: skip
 
 
 def _store_draft(session: Session, row: PlanRow, plan: Plan, *, if_match: str | None, actor: str, action: str,
                  details: Any) -> PlanRow:  # fmt: skip
-    _check_if_match(row, if_match)
+    _check_if_match(session, row, if_match)
     if plan.name != row.name:
         raise PlanInvalid(f"name: the draft of plan {row.name!r} cannot be renamed to {plan.name!r}",
                           details=[{"path": "name", "message": "must equal the plan's name"}])  # fmt: skip
@@ -240,7 +243,7 @@ def publish(
     """Publish the draft (or ``body``, for rollback) as the next version, if compatible."""
     row = get_plan(session, ref, lock=True)
     if if_match is not None:
-        _check_if_match(row, if_match)
+        _check_if_match(session, row, if_match)
     data = orjson.loads(row.draft_body) if body is None else body
     plan = plan_from_data(data)
     compiled = compile_validators(plan)

@@ -13,7 +13,7 @@ from sqlmodel import select
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import RequestModel
 from governance.db import read_session
-from governance.proxy import observe
+from governance.proxy import insights, observe
 from governance.proxy.quarantine import (
     QuarantineFilter,
     list_dead_letter,
@@ -35,17 +35,30 @@ def _source_id(engine: Any, ref: str) -> str:
 
 
 @router.get("/sources/{source}/events", summary="Events seen, with counts by outcome and planned status")
-def events_seen(source: str, engine: EngineDep, _actor: Viewer, window: Window = "24h") -> dict[str, Any]:
+def events_seen(source: str, request: Request, engine: EngineDep, _actor: Viewer,
+                window: Window = "24h") -> dict[str, Any]:  # fmt: skip
+    """Each entry: counts by outcome, ``planned``, ``last_seen``, and for an unplanned track event the
+    planned event it most likely meant (``suggestion``, the proxy's "did you mean")."""
     source_id = _source_id(engine, source)
     data = observe.events_seen(engine, source_id, window)
+    seen = insights.last_seen(engine, source_id, window)
+    state = request.app.state.proxy.runtime.by_id.get(source_id)
+    names = getattr(state, "names", None)
+    for entry in data:
+        entry["last_seen"] = seen.get((entry["kind"], entry["event"]))
+        unplanned = entry["kind"] == "track" and not entry["planned"]
+        suggestion = names.closest(entry["event"]) if unplanned and names is not None else None
+        entry["suggestion"] = suggestion if suggestion != entry["event"] else None
     return {"source_id": source_id, "window": window, "data": data, "total": sum(e["total"] for e in data)}
 
 
 @router.get("/sources/{source}/violations", summary="Violations grouped by event, field and type, with samples")
 def violations(source: str, engine: EngineDep, _actor: Viewer, window: Window = "24h",
                samples: Annotated[int, Query(ge=0, le=3)] = 1) -> dict[str, Any]:  # fmt: skip
+    """Each group has ``first_seen``/``last_seen`` and a ``series`` (per minute for 1h, per hour otherwise)."""
     source_id = _source_id(engine, source)
     groups = observe.violations_grouped(engine, source_id, window)
+    insights.violation_timelines(engine, source_id, window, groups)
     if samples:
         with read_session(engine) as session:
             for group in groups:

@@ -13,12 +13,14 @@ from governance.api.openapi import EVENT_REF, PLAN_REF
 from governance.api.plan_reports import CompatibilityPublic, CompiledSchemasPublic, DiffPublic
 from governance.api.schemas import (
     ListOf,
+    PlanListed,
     PlanPublic,
     PlanUpdate,
     PublishRequest,
     RollbackRequest,
     VersionPublic,
 )
+from governance.api.stats import plan_stats
 from governance.db import read_session, write_session
 from governance.errors import Forbidden, InvalidVersionRef
 from governance.plan.compatibility import check_publish, classify, compatibility_report
@@ -55,13 +57,14 @@ def _with_etag(response: Response, row: PlanRow) -> None:
     response.headers["ETag"] = registry.etag_of(row)
 
 
-@router.get("", response_model=ListOf[PlanPublic], summary="List plans")
-def list_plans(engine: EngineDep, _actor: Viewer, page: PageDep,
-               include_deleted: bool = False) -> ListOf[PlanPublic]:  # fmt: skip
+@router.get("", response_model=ListOf[PlanListed], summary="List plans (?stats=true: drafts, sources, violations)")
+def list_plans(engine: EngineDep, _actor: Viewer, page: PageDep, include_deleted: bool = False,
+               stats: bool = False) -> ListOf[PlanListed]:  # fmt: skip
     with read_session(engine) as session:
         rows, count = registry.list_plans(session, limit=page.limit, offset=page.offset,
                                           include_deleted=include_deleted)  # fmt: skip
-        return ListOf[PlanPublic](data=[PlanPublic.of(r) for r in rows], count=count)
+        extra = plan_stats(session, rows) if stats else {}
+        return ListOf[PlanListed](data=[PlanListed.of(r, extra.get(r.id)) for r in rows], count=count)
 
 
 @router.post("", status_code=201, response_model=PlanPublic, openapi_extra=DOCUMENT_BODY,

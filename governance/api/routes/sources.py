@@ -9,11 +9,13 @@ from governance.api.schemas import (
     ListOf,
     SourceCreate,
     SourceCreated,
+    SourceListed,
     SourcePublic,
     SourceUpdate,
     WriteKeyCreated,
     WriteKeyPublic,
 )
+from governance.api.stats import source_stats
 from governance.db import read_session, write_session
 from governance.registry import sources as registry
 from governance.registry.source_settings import SourceSettings, SourceSettingsPatch
@@ -21,11 +23,12 @@ from governance.registry.source_settings import SourceSettings, SourceSettingsPa
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
 
-@router.get("", response_model=ListOf[SourcePublic], summary="List sources")
-def list_sources(engine: EngineDep, _actor: Viewer, page: PageDep) -> ListOf[SourcePublic]:
+@router.get("", response_model=ListOf[SourceListed], summary="List sources (?stats=true: 24 h counts, outbox)")
+def list_sources(engine: EngineDep, _actor: Viewer, page: PageDep, stats: bool = False) -> ListOf[SourceListed]:
     with read_session(engine) as session:
         rows, count = registry.list_sources(session, limit=page.limit, offset=page.offset)
-        return ListOf[SourcePublic](data=[SourcePublic.of(r) for r in rows], count=count)
+        extra = source_stats(session, rows) if stats else {}
+        return ListOf[SourceListed](data=[SourceListed.of(r, extra.get(r.id)) for r in rows], count=count)
 
 
 @router.post("", status_code=201, response_model=SourceCreated, summary="Create a source (returns its write key once)")
