@@ -11,6 +11,7 @@ import { TransformationsPage } from './pages/transformations.js';
 import { EventsSeenPage } from './pages/events-seen.js';
 import { ShadowPage } from './pages/shadow.js';
 import { ViolationsPage } from './pages/violations.js';
+import { PrivacyPage, RegulationPage } from './pages/privacy.js';
 
 export const HOME = '/plans';
 
@@ -28,4 +29,6 @@ export const ROUTES = [
   { path: '/sources/:source/events', component: EventsSeenPage },
   { path: '/sources/:source/shadow', component: ShadowPage },
   { path: '/sources/:source/violations', component: ViolationsPage },
+  { path: '/privacy', component: PrivacyPage },
+  { path: '/privacy/:regulation', component: RegulationPage },
 ];

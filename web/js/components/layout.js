@@ -7,6 +7,7 @@ import { useMe } from '../session.js';
 const SECTIONS = [
   { href: '#/plans', label: 'Plans', match: '/plans' },
   { href: '#/sources', label: 'Sources', match: '/sources' },
+  { href: '#/privacy', label: 'Privacy', match: '/privacy' },
 ];
 
 export function Layout({ path, onSignOut, children }) {
