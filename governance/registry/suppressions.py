@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, update
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from governance.clock import utcnow
 from governance.registry.tables import ConfigStateRow, SuppressionRow
 
 GLOBAL = "*"
@@ -34,15 +36,16 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 def next_seq(session: Session) -> int:
-    """Take the next suppression sequence number (creating the config row when it is missing)."""
+    """Take the next suppression sequence number (the config row is created first when missing, with
+    ``ON CONFLICT DO NOTHING``, so two first regulations at once never collide)."""
     table = ConfigStateRow.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(build(table).values(id=1, seq=0, suppression_seq=0, changed_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["id"]))  # fmt: skip
     taken = session.execute(update(table).where(table.c.id == 1)
                             .values(suppression_seq=table.c.suppression_seq + 1)
-                            .returning(table.c.suppression_seq)).scalar_one_or_none()  # fmt: skip
-    if taken is None:
-        session.add(ConfigStateRow(id=1, seq=0, suppression_seq=1))
-        session.flush()
-        return 1
+                            .returning(table.c.suppression_seq)).scalar_one()  # fmt: skip
     return int(taken)
 
 
