@@ -35,6 +35,7 @@ from governance.console import mount_console
 from governance.db import make_engine
 from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
+from governance.proxy.cors import IngestionCORS
 from governance.proxy.metrics import CONTENT_TYPE
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
@@ -106,4 +107,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     mount_console(app, settings.web_dir)  # after /vendor/swagger-ui, which /docs serves
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
+    app.add_middleware(IngestionCORS, paths=[route.path for route in ingest.router.routes])  # type: ignore[attr-defined]
     return app

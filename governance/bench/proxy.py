@@ -1,246 +1,324 @@
-"""``governance bench proxy``: the proxy against a bare parse-and-200 endpoint, side by side.
+"""``governance bench proxy``: the proxy and three peers side by side, on the same bodies and load.
 
-Both servers run as child processes on 127.0.0.1 and get the same ``/v1/batch`` bodies (100 events
-of ~1 KB from the e-commerce plan, 10 % invalid) from the same keep-alive load generator for the
-same bounded time. The proxy commits durably on SQLite and its worker forwards to a local
-upstream. Figures are reported as a ratio because these machines are shared and noisy.
+    baseline   parse-only endpoint (``peers/bare.py``): the ceiling of this machine's HTTP stack
+    naive      FastAPI + pure-Python jsonschema + sqlite3, one transaction per request (``peers/naive.py``)
+    diy        the same with jsonschema_rs (``peers/diy.py``): the partial job done well by hand
+    proxy      ``governance serve`` (web process + worker) forwarding to a local counting upstream
+
+Every server is a child process on 127.0.0.1, started just before its turn and stopped after it,
+and gets ``/v1/batch`` bodies of 100 e-commerce events (10 % invalid) from the same keep-alive
+load generator for the same bounded time, with every messageId unique (``load.py``).
+
+The bench then reads back what happened instead of trusting its own count: the proxy's counters
+by outcome, the outbox, the worker's deliveries and what the upstream received (``readback.py``).
+It refuses to report ratios when any event was deduplicated, when the proxy counted a different
+number of events than it answered for, or when a peer failed requests: such a run measured
+something else. Figures are also reported as ratios because these machines are shared and noisy.
 """
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import os
-import random
-import socket
-import subprocess
-import sys
+import sqlite3
 import tempfile
-import time
-import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-ROOT = Path(__file__).resolve().parents[2]
-BARE_APP = """
-import orjson
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    orjson.loads(body)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"16")]})
-    await send({"type": "http.response.body", "body": b'{"success":true}'})
-"""
+from governance.bench.load import Bodies, load, sample_events
+from governance.bench.servers import (
+    ROOT,
+    Children,
+    build_default_durability,
+    durability_env,
+    machine,
+    upstream_count,
+)
+from governance.bench.validation import validation_speedup
+
+PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400}  # stream = peer << 8 | client
+GOALS = {"ratio_vs_diy": 1.0, "ratio_vs_naive": 8.0, "proxy_p99_ms": 50.0, "outbox_bounded": True}
+PEERS = ("baseline", "naive", "diy")  # the proxy always runs
+WARM_UP_S = 1.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def sample_events(n: int, *, invalid_share: float = 0.1, seed: int = 0) -> list[dict[str, Any]]:
-    """~1 KB e-commerce events (Product Viewed / Order Completed), ``invalid_share`` invalid."""
-    rng = random.Random(seed)
-    events = []
-    for i in range(n):
-        product = {"product_id": f"p{rng.randint(1, 9999)}", "sku": f"SKU-{rng.randint(1, 99999)}",
-                   "category": "Games", "name": "Monopoly: 3rd Edition", "brand": "Hasbro", "variant": "200 pieces",
-                   "price": round(rng.uniform(1, 100), 2), "quantity": rng.randint(1, 3), "coupon": "MAYDEALS",
-                   "position": 3, "url": "https://www.example.com/product/path",
-                   "image_url": "https://www.example.com/product/path.jpg"}  # fmt: skip
-        if i % 2:
-            props: dict[str, Any] = {"order_id": f"o{i}", "checkout_id": f"c{i}", "affiliation": "Google Store",
-                                     "total": 27.5, "revenue": 25.0, "shipping": 3.0, "tax": 2.0, "discount": 2.5,
-                                     "coupon": "hasbros", "currency": "USD", "products": [product]}  # fmt: skip
-            event = "Order Completed"
-        else:
-            props, event = {**product, "currency": "USD", "value": 18.99}, "Product Viewed"
-        if rng.random() < invalid_share:
-            props["price" if event == "Product Viewed" else "total"] = "not a number"
-        events.append({"type": "track", "event": event, "userId": f"user-{rng.randint(1, 5000)}",
-                       "anonymousId": str(uuid.UUID(int=rng.getrandbits(128))), "messageId": str(uuid.uuid4()),
-                       "timestamp": "2026-11-28T12:00:00.000Z",
-                       "context": {"library": {"name": "analytics-python", "version": "2.3.4"},
-                                   "ip": "203.0.113.7", "userAgent": "Mozilla/5.0 (X11; Linux x86_64)"},
-                       "properties": props})  # fmt: skip
-    return events
-
-
-def _wait_http(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
-async def _client(port: int, bodies: list[bytes], auth: str, stop_at: float, latencies: list[float],
-                  counter: list[int]) -> None:  # fmt: skip
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    i = 0
-    try:
-        while time.perf_counter() < stop_at:
-            body = bodies[i % len(bodies)]
-            i += 1
-            head = (f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    f"Authorization: Basic {auth}\r\nContent-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
-            started = time.perf_counter()
-            writer.write(head + body)
-            await writer.drain()
-            headers = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in headers.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await reader.readexactly(length)
-            if not headers.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(headers.split(b"\r\n")[0].decode())
-            latencies.append(time.perf_counter() - started)
-            counter[0] += 1
-    finally:
-        writer.close()
-
-
-def load(port: int, bodies: list[bytes], auth: str, *, seconds: float, concurrency: int) -> dict[str, float]:
-    latencies: list[float] = []
-    counter = [0]
-
-    async def main() -> float:
-        started = time.perf_counter()
-        stop_at = started + seconds
-        await asyncio.gather(*(_client(port, bodies, auth, stop_at, latencies, counter) for _ in range(concurrency)))
-        return time.perf_counter() - started
-
-    elapsed = asyncio.run(main())
-    latencies.sort()
-    events_per_request = len(orjson.loads(bodies[0])["batch"])
-    return {
-        "requests": counter[0],
-        "events_per_s": round(counter[0] * events_per_request / elapsed, 1),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2) if latencies else 0.0,
-        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 2) if latencies else 0.0,
-    }
-
-
-def validation_speedup(events: list[dict[str, Any]]) -> dict[str, float]:
-    """Per-event cost of the compiled validators vs pure-Python ``jsonschema`` on the same events."""
-    import jsonschema
-
-    from governance.plan.compile import compile_validators
+def write_schemas(directory: Path) -> Path:
+    """The e-commerce plan's track schemas, ``{event: schema}`` (latest version), for the DIY peers."""
+    from governance.plan.compile import compile_plan
     from governance.plan.loader import load_plan_file
-    from governance.proxy.violations import violations_of
 
-    compiled = compile_validators(load_plan_file(ROOT / "plans" / "ecommerce.yaml"))
-    keys = [("track", e["event"], 1) for e in events]
-    best = float("inf")
-    for _ in range(3):  # the same work on both sides: is_valid, and every error of an invalid event
-        started = time.perf_counter()
-        for key, event in zip(keys, events, strict=True):
-            validator = compiled.validators[key]
-            if not validator.is_valid(event):
-                list(validator.iter_errors(event))
-        best = min(best, time.perf_counter() - started)
-    fast = best / len(events)
-    started = time.perf_counter()
-    for key, event in zip(keys, events, strict=True):
-        validator = compiled.validators[key]
-        if not validator.is_valid(event):
-            violations_of(validator, event)
-    classified = (time.perf_counter() - started) / len(events)
-    python = {key: jsonschema.Draft202012Validator(compiled.schemas[key]) for key in set(keys)}
-    subset = events[: max(200, len(events) // 10)]
-    best = float("inf")
-    for _ in range(3):  # best of three on both sides: shared machines are noisy
-        started = time.perf_counter()
-        for event in subset:
-            validator = python[("track", event["event"], 1)]
-            if not validator.is_valid(event):
-                list(validator.iter_errors(event))
-        best = min(best, time.perf_counter() - started)
-    slow = best / len(subset)
-    return {"compiled_us_per_event": round(fast * 1e6, 2), "jsonschema_us_per_event": round(slow * 1e6, 2),
-            "validation_speedup": round(slow / fast, 1),
-            "compiled_with_violations_us_per_event": round(classified * 1e6, 2)}  # fmt: skip
+    schemas = compile_plan(load_plan_file(ROOT / "plans" / "ecommerce.yaml"))
+    latest: dict[str, tuple[int, dict[str, Any]]] = {}
+    for (kind, name, version), schema in schemas.items():
+        if kind == "track" and version >= latest.get(name, (0, {}))[0]:
+            latest[name] = (version, schema)
+    path = directory / "schemas.json"
+    path.write_bytes(orjson.dumps({name: schema for name, (_v, schema) in latest.items()}))
+    return path
 
 
-def _prepare_proxy(database_url: str, upstream: str) -> str:
+def prepare_proxy(database_url: str, upstream: str, name: str) -> tuple[str, str]:
+    """Schema, published plans and one source forwarding to ``upstream``: (write key, source id)."""
     from governance.bootstrap import bootstrap
     from governance.db import make_engine, write_session
     from governance.demo import publish_directory
     from governance.registry.sources import create_source
     from governance.settings import Settings
 
-    settings = Settings(database_url=database_url)
     engine = make_engine(database_url)
-    bootstrap(settings, engine)
-    publish_directory(engine, ROOT / "plans", actor="bench")
-    with write_session(engine) as session:
-        _row, key = create_source(session, fields={"name": "bench", "plan": "ecommerce", "upstream_url": upstream,
-                                                   "upstream_write_key": "bench", "settings": {}}, actor="bench")
-    engine.dispose()
-    return key
-
-
-def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100) -> dict[str, Any]:
-    import base64
-
-    events = sample_events(batch * 20)
-    bodies = [orjson.dumps({"batch": events[i : i + batch], "sentAt": "2026-11-28T12:00:00Z"})
-              for i in range(0, len(events), batch)]  # fmt: skip
-    # every request must carry fresh messageIds or the proxy would (rightly) deduplicate them
-    fresh = [orjson.dumps({"batch": [{**e, "messageId": str(uuid.uuid4())} for e in orjson.loads(b)["batch"]]})
-             for b in bodies for _ in range(int(seconds * 600 / len(bodies)) + 1)]  # fmt: skip
-    tmp = Path(tempfile.mkdtemp(prefix="gov-bench-"))
-    (tmp / "bare.py").write_text(BARE_APP)
-    procs: list[subprocess.Popen[bytes]] = []
-    env = {**os.environ, "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}"}
-
-    def start(cmd: list[str], port: int, extra: dict[str, str] | None = None) -> None:
-        procs.append(subprocess.Popen(cmd, env={**env, **(extra or {})}, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))  # fmt: skip
-        _wait_http(port)
-
-    uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1"]
     try:
-        upstream_port, bare_port, proxy_port = free_port(), free_port(), free_port()
-        start([*uvicorn, "--port", str(upstream_port), "bare:app"], upstream_port)
-        start([*uvicorn, "--port", str(bare_port), "bare:app"], bare_port)
-        database_url = f"sqlite:///{tmp / 'bench.db'}"
-        key = _prepare_proxy(database_url, f"http://127.0.0.1:{upstream_port}")
-        start([sys.executable, "-m", "governance", "serve", "--port", str(proxy_port)], proxy_port,
-              {"GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_LOG_LEVEL": "WARNING"})
-        auth = base64.b64encode(f"{key}:".encode()).decode()
-        load(bare_port, fresh[:50], auth, seconds=1.0, concurrency=concurrency)  # warm-up
-        baseline = load(bare_port, fresh, auth, seconds=seconds, concurrency=concurrency)
-        proxy = load(proxy_port, fresh, auth, seconds=seconds, concurrency=concurrency)
+        bootstrap(Settings(database_url=database_url), engine)
+        publish_directory(engine, ROOT / "plans", actor="bench")
+        with write_session(engine) as session:
+            row, key = create_source(session, fields={"name": name, "plan": "ecommerce", "upstream_url": upstream,
+                                                      "upstream_write_key": "bench", "settings": {}}, actor="bench")
+            source_id = row.id
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
+        engine.dispose()
+    return key, source_id
+
+
+class Bench:
+    """One run's shared pieces: bodies, directory, children, and the load every peer gets."""
+
+    def __init__(self, children: Children, bodies: Bodies, *, seconds: float, concurrency: int,
+                 rounds: int = 1) -> None:  # fmt: skip
+        self.children, self.bodies = children, bodies
+        self.seconds, self.concurrency, self.rounds = seconds, concurrency, rounds
+        self.seqs: dict[str, list[int]] = {}  # per peer label: request numbers per client, never reused
+
+    def drive(self, label: str, peer: str, port: int, auth: str = "",
+              measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext,
+              ready: Callable[[], Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Warm-up, then ``ready()`` (it waits until the server is in its steady state), then the
+        measured load (inside ``measured_in()``); ``sent`` counts every answered event."""
+        seqs = self.seqs.setdefault(label, [0] * 256)
+        stream = PEER_STREAMS[peer] + (0x800 if label != peer else 0)  # a second durability mode: other ids
+        warm = load(port, self.bodies, auth, seconds=WARM_UP_S, concurrency=self.concurrency, stream_base=stream,
+                    seqs=seqs)  # fmt: skip
+        waited = ready() if ready is not None else None
+        with measured_in():
+            measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
+                            stream_base=stream, seqs=seqs)  # fmt: skip
+        measured["sent"] = warm["events"] + measured["events"]
+        if ready is not None:
+            measured["ready_s"] = waited
+        measured["errors"] += warm["errors"]
+        return measured
+
+    def diy(self, label: str, module: str, schemas: Path, mode: str) -> dict[str, Any]:
+        """A DIY peer on its own SQLite file, ``rounds`` times; its stored rows are read back after."""
+        db = self.children.dir / f"{label}.db"
+        env = {"BENCH_SCHEMAS": str(schemas), "BENCH_DB": str(db), "BENCH_SYNCHRONOUS": mode.upper()}
+        runs = []
+        for _ in range(self.rounds):
+            port, proc = self.children.peer(label, module, env)
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+                runs.append(self.drive(label, module, port))
+            finally:
+                self.children.stop(proc)
+        figures = best_of(runs)
+        with sqlite3.connect(db) as conn:
+            figures["stored"] = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        return figures
+
+    def bare(self) -> dict[str, Any]:
+        runs = []
+        for _ in range(self.rounds):
+            port, proc = self.children.peer("baseline", "bare")
+            try:
+                runs.append(self.drive("baseline", "baseline", port))
+            finally:
+                self.children.stop(proc)
+        return best_of(runs)
+
+
+def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the most events/s (the least disturbed one on a shared machine), with the
+    events, requests and errors of every round, and each round's events/s."""
+    out = dict(max(runs, key=lambda r: r["events_per_s"]))
+    for key in ("sent", "requests", "errors"):
+        out[key] = sum(r[key] for r in runs)
+    out["error_kinds"] = dict(sum((Counter(r["error_kinds"]) for r in runs), Counter()))
+    out["rounds_events_per_s"] = [r["events_per_s"] for r in runs]
+    return out
+
+
+def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str, *, database_url: str,
+                mode: str | None, drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:  # fmt: skip
+    """One round: ``governance serve`` started, loaded (outbox sampled, optionally profiled), drained, stopped."""
+    from governance.bench.profile import profiling
+    from governance.bench.readback import DepthSampler, wait_drained
+
+    port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {})
+    try:
+        sampler = DepthSampler(engine, source_id, interval_s=min(0.5, bench.seconds / 10))
+
+        @contextmanager
+        def measured() -> Iterator[None]:  # the outbox is sampled and the proxy profiled after the warm-up
+            with sampler, profiling(profile_dir, label, web, bench.seconds):
+                yield
+
+        # the worker must be forwarding before the measured load (it starts after the web process):
+        # the warm-up's events delivered, or the outbox would grow for lack of a forwarder
+        figures = bench.drive(label, "proxy", port, auth, measured,
+                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s))  # fmt: skip
+        figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
+        figures.update(sampler.summary(figures["events_per_s"]))
+    finally:
+        bench.children.stop(web)
+    return figures
+
+
+def proxy_run(bench: Bench, label: str, *, database_url: str, mode: str | None, upstream_port: int,
+              drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:  # fmt: skip
+    """The proxy under load ``rounds`` times, then what its database and the upstream say happened."""
+    from governance.bench.readback import counters, postgres_churn, postgres_durability, wal_lsn
+    from governance.db import make_engine
+
+    upstream = f"http://127.0.0.1:{upstream_port}"
+    key, source_id = prepare_proxy(database_url, upstream, f"bench-{bench.bodies.run}-{label}")
+    auth = base64.b64encode(f"{key}:".encode()).decode()
+    engine = make_engine(database_url)
+    try:
+        before, lsn = upstream_count(upstream_port), wal_lsn(engine)
+        runs = [proxy_round(bench, label, engine, source_id, auth, database_url=database_url, mode=mode,
+                            drain_timeout_s=drain_timeout_s, profile_dir=profile_dir if r == 0 else None)
+                for r in range(bench.rounds)]  # fmt: skip
+        figures = best_of(runs)
+        figures["drain_s"] = max((r["drain_s"] for r in runs), key=lambda d: float("inf") if d is None else d)
+        figures["readback"] = counters(engine, source_id)
+        after = upstream_count(upstream_port)
+        figures["upstream"] = {"events": after["events"] - before["events"],
+                               "distinct": after["distinct"] - before["distinct"]}  # fmt: skip
+        if lsn is not None:  # PostgreSQL: its durability, and the WAL the run wrote
+            figures["postgres"] = {**postgres_durability(engine), **postgres_churn(engine, lsn, figures["sent"])}
+    finally:
+        engine.dispose()
+    return figures
+
+
+def refusals(peers: dict[str, dict[str, Any]]) -> list[str]:
+    """Why this run's ratios would not be the truth (empty when they are)."""
+    reasons = [f"{name}: {p['errors']} failed requests {p['error_kinds']}" for name, p in peers.items() if p["errors"]]
+    reasons += [f"{name}: served no requests" for name, p in peers.items() if not p["requests"]]
+    proxy = peers.get("proxy")
+    if proxy is not None:
+        back = proxy["readback"]
+        if back["deduplicated"]:
+            reasons.append(f"proxy: {back['deduplicated']} events deduplicated: the load repeated messageIds")
+        if back["counted"] != proxy["sent"]:
+            reasons.append(f"proxy: counted {back['counted']} events but answered 200 for {proxy['sent']}")
+    for name in ("naive", "diy"):
+        if name in peers and peers[name]["stored"] != peers[name]["sent"]:
+            reasons.append(f"{name}: stored {peers[name]['stored']} events but answered 200 for {peers[name]['sent']}")
+    return reasons
+
+
+def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``<peer>_events_per_s|p50_ms|p99_ms``, the readback and the ratios (None when refused)."""
+    out: dict[str, Any] = {}
+    for name, p in peers.items():
+        out.update({f"{name}_events_per_s": p["events_per_s"], f"{name}_p50_ms": p["p50_ms"],
+                    f"{name}_p99_ms": p["p99_ms"], f"{name}_requests": p["requests"], f"{name}_errors": p["errors"]})
+        if len(p["rounds_events_per_s"]) > 1:
+            out[f"{name}_rounds_events_per_s"] = p["rounds_events_per_s"]
+    proxy = peers["proxy"]
+    back = proxy["readback"]
+    out.update({"deduplicated": back["deduplicated"], "proxy_events_sent": proxy["sent"],
+                "proxy_events_counted": back["counted"], "proxy_events_new": back["new"],
+                "proxy_by_outcome": back["by_outcome"], "proxy_to_forward": back["to_forward"],
+                "proxy_delivered": back["delivered"], "proxy_upstream_received": proxy["upstream"]["events"],
+                "proxy_upstream_distinct": proxy["upstream"]["distinct"], "proxy_outbox_left": back["outbox"],
+                "proxy_dead_lettered": back["dead_lettered"], "proxy_quarantined": back["quarantined"],
+                "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s")})  # fmt: skip
+    out.update({k: v for k, v in proxy.items() if k.startswith("outbox_")})
+    out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy") if n in peers})
+    if "postgres" in proxy:
+        pg = proxy["postgres"]
+        out["postgres_durability"] = {k: pg[k] for k in ("fsync", "synchronous_commit", "full_page_writes")}
+        out.update({"postgres_wal_bytes": pg["wal_bytes"], "postgres_wal_bytes_per_event": pg["wal_bytes_per_event"]})
+    refused = refusals(peers)
+    rate = proxy["events_per_s"]
+
+    def ratio(p: dict[str, Any] | None) -> float | None:
+        return round(rate / p["events_per_s"], 3) if p and p["events_per_s"] and not refused else None
+
+    out.update({"ratio": ratio(peers.get("baseline")), "ratio_vs_diy": ratio(peers.get("diy")),
+                "ratio_vs_naive": ratio(peers.get("naive")), "refused": refused or None})
+    return out
+
+
+def goals_met(flat: dict[str, Any]) -> dict[str, bool | None]:
+    """Each goal of issue 12, met or not (None when the figure is missing); reported, never asserted."""
+    met: dict[str, bool | None] = {}
+    for key, goal in GOALS.items():
+        value = flat.get(key)
+        met[key] = None if value is None else (value == goal if isinstance(goal, bool) else
+                                               value <= goal if key.endswith("_ms") else value >= goal)  # fmt: skip
+    return met
+
+
+def modes_for(durability: str, database_url: str | None) -> list[str | None]:
+    """The proxy's SQLite durability modes to run (None: PostgreSQL, whose server decides)."""
+    if database_url and not database_url.startswith("sqlite"):
+        if durability != "default":
+            raise ValueError("durability chooses SQLite's synchronous mode; PostgreSQL's is the server's own "
+                             "(fsync, synchronous_commit), which the report shows")  # fmt: skip
+        return [None]
+    if durability == "both":
+        return ["full", "normal"]
+    mode = build_default_durability() if durability == "default" else durability
+    durability_env(mode)  # refuses a mode this build cannot run, before anything starts
+    return [mode]
+
+
+def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durability: str = "default",
+        database_url: str | None = None, peers: tuple[str, ...] = PEERS, rounds: int = 1,
+        drain_timeout_s: float | None = None, profile_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """The peers, then the proxy once per durability mode; flat figures for the first mode."""
+    unknown = set(peers) - set(PEERS)
+    if unknown:
+        raise ValueError(f"unknown peers {sorted(unknown)}: choose from {', '.join(PEERS)}")
+    modes = modes_for(durability, database_url)
+    load_before = os.getloadavg()
+    events = sample_events(batch * 20)
+    bodies = Bodies(events, batch)
+    drain = drain_timeout_s if drain_timeout_s is not None else max(30.0, 6 * seconds)
+    with tempfile.TemporaryDirectory(prefix="gov-bench-", ignore_cleanup_errors=True) as name, \
+            Children(Path(name)) as children:  # fmt: skip
+        tmp = Path(name)
+        bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency, rounds=rounds)
+        schemas = write_schemas(tmp)
+        upstream_port, _ = children.peer("upstream", "upstream")
+        baseline: dict[str, dict[str, Any]] = {}
+        if "baseline" in peers:
+            baseline["baseline"] = bench.bare()
+        by_mode: dict[str, dict[str, Any]] = {}
+        for i, mode in enumerate(modes):
+            suffix = "" if i == 0 else f"_{mode}"
+            ran: dict[str, dict[str, Any]] = dict(baseline)
+            for peer in ("naive", "diy"):
+                if peer in peers:
+                    ran[peer] = bench.diy(f"{peer}{suffix}", peer, schemas, mode or "full")
+            url = database_url or f"sqlite:///{tmp / f'proxy{suffix}.db'}"
+            ran["proxy"] = proxy_run(bench, f"proxy{suffix}", database_url=url, mode=mode, upstream_port=upstream_port,
+                                     drain_timeout_s=drain, profile_dir=profile_dir)  # fmt: skip
+            by_mode[mode or "postgresql"] = flatten(ran)
+    first = by_mode[modes[0] or "postgresql"]
     result: dict[str, Any] = {
-        "batch_events": batch, "event_bytes": round(sum(len(orjson.dumps(e)) for e in events) / len(events)),
-        "seconds": seconds, "concurrency": concurrency,
-        "baseline_events_per_s": baseline["events_per_s"], "baseline_p50_ms": baseline["p50_ms"],
-        "baseline_p99_ms": baseline["p99_ms"],
-        "proxy_events_per_s": proxy["events_per_s"], "proxy_p50_ms": proxy["p50_ms"], "proxy_p99_ms": proxy["p99_ms"],
-        "ratio": round(proxy["events_per_s"] / baseline["events_per_s"], 3) if baseline["events_per_s"] else None,
-        "goals": {"ratio": 0.5, "proxy_events_per_s": 30000, "validation_speedup": 100},
+        "batch_events": batch, "event_bytes": bodies.event_bytes, "seconds": seconds, "concurrency": concurrency,
+        "rounds": rounds,
+        "database": "postgresql" if modes[0] is None else "sqlite", "durability": modes[0] or "postgresql server",
+        **first, "goals": GOALS, "goals_met": goals_met(first), "machine": machine(load_before),
     }  # fmt: skip
+    if len(by_mode) > 1:
+        result["by_durability"] = {m: {k: v for k, v in f.items() if not k.startswith("outbox_depth_samples")}
+                                   for m, f in by_mode.items()}  # fmt: skip
     result.update(validation_speedup(events))
     return result

@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     FORWARDED = "forwarded"
     OMITTED = "omitted"  # forwarded with properties removed
     BLOCKED = "blocked"  # quarantined by the plan and settings
+    BLOCKED_FORWARDED = "blocked_forwarded"  # blocked, sent to the source named by forwardingBlockedEventsTo
     REJECTED = "rejected"  # not a valid Segment message; quarantined
     DROPPED = "dropped"  # a transformation dropped it; quarantined
     DEDUPLICATED = "deduplicated"  # its messageId was seen within the window

@@ -5,7 +5,8 @@ the work; one ``BEGIN IMMEDIATE`` transaction on SQLite). Retries follow DESIGN:
 (but 501/505) and network errors back off from ``retry_base_s`` doubling to ``retry_max_s`` with
 jitter, honouring ``Retry-After``; an event goes to the dead letter after ``dead_letter_min_tries``
 tries and ``dead_letter_after_s``, or at once on any other 4xx. A delivered event is deleted from
-the outbox.
+the outbox. Each message carries its own ``sentAt`` (``timestamps.relay_batch``), so the upstream's
+clock-skew correction yields the device's event time however long the event waited here.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-import orjson
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from governance.clock import as_utc, utcnow
 from governance.db import writer
 from governance.proxy.tables import DeadLetterRow, ForwardStatRow, OutboxRow
+from governance.proxy.timestamps import relay_batch
 from governance.registry.tables import SourceRow
 from governance.settings import Settings
 
@@ -120,8 +121,7 @@ class Forwarder:
 
     def deliver(self, source: Any, rows: list[Any]) -> Delivery:
         now = self.clock()
-        body = b'{"batch":[' + b",".join(r.payload.encode() for r in rows) + b'],"sentAt":' + \
-            orjson.dumps(now.isoformat(timespec="milliseconds").replace("+00:00", "Z")) + b"}"  # fmt: skip
+        body = relay_batch([r.payload for r in rows], now)  # each message's sentAt relayed: see timestamps
         headers = {"content-type": "application/json", "user-agent": "governance-forwarder"}
         if source.upstream_write_key:
             token = base64.b64encode(f"{source.upstream_write_key}:".encode()).decode()

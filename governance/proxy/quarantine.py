@@ -94,7 +94,10 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
                 summary["suppressed"] += 1
                 conn.execute(update(table).where(table.c.id == row.id).values(replay_outcome="still_suppressed"))
                 continue
-            verdict = judge(payload, state, kind=None, received_at=now_iso(), max_depth=max_depth, salt=salt)
+            # the event was received when it first arrived: its relayed sentAt is measured from then
+            first = payload.get("receivedAt") if isinstance(payload, dict) else None
+            received_at = first if isinstance(first, str) and first else now_iso()
+            verdict = judge(payload, state, kind=None, received_at=received_at, max_depth=max_depth, salt=salt)
             outcome = verdict.outcome
             if verdict.forward is not None:
                 message_id = verdict.message_id

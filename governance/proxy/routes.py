@@ -1,9 +1,13 @@
 """Segment's HTTP Tracking API: ``POST /v1/{track,identify,page,screen,group,alias,batch}``.
 
-Authenticated by the source's write key (HTTP Basic ``writeKey:`` or ``writeKey`` in the body);
-``Content-Encoding: gzip`` accepted. Accepted requests answer 200 ``{"success": true}`` once their
-outcome is committed, even when events are blocked (SDKs must not retry a block). ``/v1/validate``
-judges without storing or forwarding.
+analytics.js's short paths are aliases: ``/v1/t /p /i /s /g /a`` and ``/v1/b`` (batch), as is
+RudderStack's ``/beacon/v1/batch?writeKey=…`` (its sendBeacon delivery). Authenticated
+by the source's write key: HTTP Basic ``writeKey:``, else ``writeKey`` in the body (on the batch
+envelope or on its messages, as analytics.js and ``navigator.sendBeacon`` send it). Bodies are
+JSON whatever their ``Content-Type`` (analytics.js sends ``text/plain``); ``Content-Encoding: gzip``
+accepted. Accepted requests answer 200 ``{"success": true}`` once their outcome is committed, even
+when events are blocked (SDKs must not retry a block). ``/v1/validate`` judges without storing or
+forwarding. CORS is ``cors.IngestionCORS``'s; a source's ``allowedOrigins`` is checked here.
 """
 
 from __future__ import annotations
@@ -21,17 +25,27 @@ from fastapi import APIRouter, Request
 
 from governance.jsonresponse import FastJSON
 from governance.proxy import spec
+from governance.proxy.cors import origin_allowed
+from governance.proxy.cross_source import rows_for_other_sources
 from governance.proxy.pipeline import SourceState, Verdict, judge, suppressed
+from governance.proxy.runtime import LookupUnavailable
 from governance.proxy.spec import MessageError
-from governance.proxy.violation_events import violation_events
+from governance.proxy.suppression import Suppressions
+from governance.proxy.timestamps import stamp
 from governance.settings import Settings
 
 router = APIRouter(tags=["ingestion"])
+BEACON_PATH = "/beacon/v1/batch"  # RudderStack's JavaScript SDK with useBeacon
 WRITE_KEY_CHALLENGE = {"WWW-Authenticate": 'Basic realm="governance ingestion", charset="UTF-8"'}
 
 
 def _error(status: int, error: MessageError, headers: dict[str, str] | None = None) -> FastJSON:
     return FastJSON(error.to_dict(), status_code=status, headers=headers)
+
+
+def _unavailable() -> FastJSON:
+    return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
+                    status_code=503, headers={"Retry-After": "5"})  # fmt: skip
 
 
 class BodyError(Exception):
@@ -93,7 +107,16 @@ def has_big_int(raw: bytes) -> bool:
     return False
 
 
+def _body_key(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def write_key_of(request: Request, body: Any) -> str | None:
+    """HTTP Basic's user, else ``writeKey`` on the body, else on the first batch message that has one.
+
+    RudderStack's beacon path alone takes it from the query string too (``?writeKey=``), where that
+    SDK puts it.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic" and value:
@@ -103,9 +126,15 @@ def write_key_of(request: Request, body: Any) -> str | None:
             user = ""
         if user:
             return user
-    if isinstance(body, dict) and isinstance(body.get("writeKey"), str) and body["writeKey"]:
-        return str(body["writeKey"])
-    return None
+    if request.url.path == BEACON_PATH and (query := _body_key(request.query_params.get("writeKey"))):
+        return query
+    if not isinstance(body, dict):
+        return None
+    key = _body_key(body.get("writeKey"))
+    batch = body.get("batch")
+    if key is None and isinstance(batch, list):
+        key = next((k for m in batch if isinstance(m, dict) and (k := _body_key(m.get("writeKey")))), None)
+    return key
 
 
 def _messages(body: Any, kind: str | None, single_or_batch: bool) -> list[Any] | MessageError:
@@ -119,6 +148,50 @@ def _messages(body: Any, kind: str | None, single_or_batch: bool) -> list[Any] |
     return batch
 
 
+async def _source(request: Request, key: str) -> SourceState | None:
+    """The key's source; a key not loaded yet (perhaps created a moment ago) is looked up once.
+
+    Raises ``LookupUnavailable`` when that lookup cannot reach the database.
+    """
+    runtime = request.app.state.proxy.runtime
+    state = runtime.source_for_key(key)
+    if state is None and not runtime.known_unknown(key):
+        state = await asyncio.to_thread(runtime.lookup_key, key)
+    return state
+
+
+def _rejected(message: Any, kind: str | None, error: MessageError) -> Verdict:
+    fields = message if isinstance(message, dict) else {}
+    return Verdict("rejected", kind=str(fields.get("type", kind or ""))[:20],
+                   message_id=str(fields.get("messageId") or "")[:200], original=message,
+                   reason="invalid_message", error=error)  # fmt: skip
+
+
+def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int,
+               envelope_sent_at: Any, settings: Settings, suppressions: Suppressions) -> list[Verdict]:  # fmt: skip
+    received_at = spec.now_iso()
+    salt = settings.hash_salt.get_secret_value().encode()
+    check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
+    verdicts = []
+    for message in messages:
+        if suppressions.count and suppressions.suppressed(state.id, message) is not None:
+            verdicts.append(suppressed(message, kind))  # before anything else: nothing of it is kept
+            continue
+        # a write key is never stored, not even with a rejected message in the quarantine
+        own_key = _body_key(message.pop("writeKey", None)) if isinstance(message, dict) else None
+        if own_key not in (None, key):
+            verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH))
+            continue
+        if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
+            verdicts.append(_rejected(message, kind, spec.EVENT_TOO_LARGE))
+            continue
+        if isinstance(message, dict):
+            stamp(message, envelope_sent_at=envelope_sent_at, received_at=received_at)
+        verdicts.append(judge(message, state, kind=kind, received_at=received_at,
+                              max_depth=settings.max_json_depth, salt=salt))  # fmt: skip
+    return verdicts
+
+
 async def _judge_request(request: Request, kind: str | None, *, single_or_batch: bool = False
                          ) -> tuple[SourceState, list[Verdict]] | FastJSON:  # fmt: skip
     proxy = request.app.state.proxy
@@ -130,32 +203,24 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     key = write_key_of(request, body)
     if key is None:
         return _error(401, spec.MISSING_WRITE_KEY, WRITE_KEY_CHALLENGE)
-    state = proxy.runtime.source_for_key(key)
+    try:
+        state = await _source(request, key)
+    except LookupUnavailable:
+        return _unavailable()
     if state is None:
         return _error(401, spec.INVALID_WRITE_KEY, WRITE_KEY_CHALLENGE)
+    origin = request.headers.get("origin")
+    if origin is not None and not origin_allowed(state.settings.allowedOrigins, origin):
+        return _error(403, spec.ORIGIN_NOT_ALLOWED)
     messages = _messages(body, kind, single_or_batch)
     if isinstance(messages, MessageError):
         return _error(400, messages)
     if len(messages) > settings.max_batch_events:
         return _error(413, spec.TOO_MANY_EVENTS)
-    received_at = spec.now_iso()
-    salt = settings.hash_salt.get_secret_value().encode()
+    envelope_sent_at = body.get("sentAt") if kind is None and isinstance(body, dict) else None
     started = time.perf_counter()
-    verdicts = []
-    check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
-    suppressions = proxy.runtime.suppressions.current
-    for message in messages:
-        if suppressions.count and suppressions.suppressed(state.id, message) is not None:
-            verdicts.append(suppressed(message, kind))  # before anything else: nothing of it is kept
-            continue
-        if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
-            fields = message if isinstance(message, dict) else {}
-            verdicts.append(Verdict("rejected", kind=str(fields.get("type", kind or ""))[:20],
-                                    message_id=str(fields.get("messageId") or "")[:200], original=message,
-                                    reason="invalid_message", error=spec.EVENT_TOO_LARGE))  # fmt: skip
-            continue
-        verdicts.append(judge(message, state, kind=kind, received_at=received_at,
-                              max_depth=settings.max_json_depth, salt=salt))  # fmt: skip
+    verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, envelope_sent_at=envelope_sent_at,
+                          settings=settings, suppressions=proxy.runtime.suppressions.current)  # fmt: skip
     proxy.metrics.observe_validation(time.perf_counter() - started, len(messages))
     return state, verdicts
 
@@ -171,35 +236,40 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         status = 413 if verdicts[0].error is spec.EVENT_TOO_LARGE else 400
         proxy.metrics.request(kind, status)
         return _error(status, verdicts[0].error)
-    extra = []
-    target = proxy.runtime.violations_target(state)
-    if target is not None:
-        received_at = spec.now_iso()
-        extra = [(target, v) for verdict in verdicts if verdict.violations
-                 for v in violation_events(state, verdict, received_at)]  # fmt: skip
+    extra = rows_for_other_sources(proxy.runtime, state, verdicts, spec.now_iso())
     try:
         outcomes = await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
-        return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
-                              status_code=503, headers={"Retry-After": "5"})  # fmt: skip
+        return _unavailable()
     proxy.metrics.events(outcomes)  # final: the store reports duplicates back
     proxy.metrics.request(kind or "batch", 200)
     return FastJSON({"success": True})
 
 
-for _kind in ("track", "identify", "page", "screen", "group", "alias"):
+SHORT = {"track": "t", "identify": "i", "page": "p", "screen": "s", "group": "g", "alias": "a"}  # analytics.js
+
+
+for _kind, _short in SHORT.items():
 
     async def _endpoint(request: Request, _k: str = _kind) -> FastJSON:
         return await ingest(request, _k)
 
     router.add_api_route(f"/v1/{_kind}", _endpoint, methods=["POST"], summary=f"Segment {_kind} call",
                          name=f"ingest_{_kind}")  # fmt: skip
+    router.add_api_route(f"/v1/{_short}", _endpoint, methods=["POST"], name=f"ingest_{_kind}_short",
+                         summary=f"Segment {_kind} call (analytics.js short path)")  # fmt: skip
 
 
-@router.post("/v1/batch", summary="Segment batch (what every SDK sends)")
 async def batch(request: Request) -> FastJSON:
     return await ingest(request, None)
+
+
+router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch (what every SDK sends)")
+router.add_api_route("/v1/b", batch, methods=["POST"], name="batch_short",
+                     summary="Segment batch (analytics.js short path, batching delivery)")
+router.add_api_route(BEACON_PATH, batch, methods=["POST"], name="batch_beacon",
+                     summary="Segment batch (RudderStack's sendBeacon delivery; writeKey in the query)")
 
 
 @router.post("/v1/validate", summary="Judge a message or batch: verdicts and violations, nothing stored")

@@ -4,12 +4,19 @@ Loaded at start-up and reloaded whenever ``config_state.seq`` changes (polled ev
 ``plan_refresh_s``, so a publish or a settings change reaches every web process within 1 s).
 The same poll applies the suppressions that changed (``suppression_view``), on their own counter.
 When the database cannot be read, the last loaded state stays in force: never fail open.
+
+A write key that is not loaded yet is looked up in the database once (``lookup_key``), so a key
+works the moment its creation has committed, not one refresh later (SDKs drop a 401). Unknown
+keys are remembered for ``UNKNOWN_TTL_S`` (at most ``UNKNOWN_MAX`` of them), and at most
+``LOOKUPS_PER_S`` lookups run per second, so a flood of bad keys cannot hammer the database.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import OrderedDict
 from functools import partial
 from typing import Any
 
@@ -29,6 +36,15 @@ from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow, Trans
 from governance.registry.transformation_spec import TransformationSpec
 
 log = logging.getLogger("governance.proxy.runtime")
+
+
+class LookupUnavailable(Exception):
+    """The database could not be asked about a write key."""
+
+
+UNKNOWN_TTL_S = 60.0
+UNKNOWN_MAX = 10_000
+LOOKUPS_PER_S = 20.0
 
 
 def _parse(body: str) -> Plan:
@@ -53,6 +69,11 @@ class Runtime:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.suppressions = SuppressionView(engine)
+        self._reload_lock = threading.Lock()
+        self._lookup_lock = threading.Lock()
+        self._unknown: OrderedDict[str, float] = OrderedDict()  # key hash -> until (monotonic)
+        self._tokens, self._refilled = LOOKUPS_PER_S, time.monotonic()
+        self.key_lookups = 0  # database lookups of keys not loaded (observable in tests)
         self.reload()
         self.suppressions.load()
 
@@ -68,14 +89,70 @@ class Runtime:
     def source_for_key(self, write_key: str) -> SourceState | None:
         return self.by_key.get(hash_secret(write_key))
 
-    def violations_target(self, state: SourceState) -> str | None:
-        """The id of the source that receives this source's Violation Generated events, if any."""
-        ref = state.settings.forwardingViolationsTo
+    def known_unknown(self, write_key: str) -> bool:
+        """Whether this key was looked up and found in no source a moment ago (no lock, no database)."""
+        until = self._unknown.get(hash_secret(write_key))
+        return until is not None and until > time.monotonic()
+
+    def lookup_key(self, write_key: str) -> SourceState | None:
+        """``source_for_key`` for a key not loaded yet: one database lookup, then a reload if it exists.
+
+        Blocking (run it in a thread from async code); unknown keys are cached and rate-limited.
+        Raises ``LookupUnavailable`` when the database cannot be read (the key may well be valid).
+        """
+        digest = hash_secret(write_key)
+        with self._lookup_lock:
+            state = self.by_key.get(digest)
+            now = time.monotonic()
+            if state is not None or self._known_unknown(digest, now) or not self._take_token(now):
+                return state
+            self.key_lookups += 1
+            try:
+                with read_session(self.engine) as session:
+                    found = session.exec(select(WriteKeyRow.id).where(
+                        WriteKeyRow.key_hash == digest, col(WriteKeyRow.revoked_at).is_(None))).first()  # fmt: skip
+                if found is not None:
+                    self.reload()
+            except Exception as exc:
+                log.warning("cannot look a write key up: %s", exc)
+                raise LookupUnavailable(str(exc)) from exc
+            state = self.by_key.get(digest)
+            if state is None:
+                self._unknown[digest] = now + UNKNOWN_TTL_S
+                while len(self._unknown) > UNKNOWN_MAX:
+                    self._unknown.popitem(last=False)
+            return state
+
+    def _known_unknown(self, digest: str, now: float) -> bool:
+        until = self._unknown.get(digest)
+        if until is None:
+            return False
+        if until > now:
+            return True
+        self._unknown.pop(digest, None)
+        return False
+
+    def _take_token(self, now: float) -> bool:
+        self._tokens = min(LOOKUPS_PER_S, self._tokens + (now - self._refilled) * LOOKUPS_PER_S)
+        self._refilled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def _resolve(self, ref: str | None, exclude: str | None = None) -> str | None:
         if not ref:
             return None
-        if ref in self.by_id:
-            return ref
-        return next((s.id for s in self.by_id.values() if s.name == ref), None)
+        found = ref if ref in self.by_id else next((s.id for s in self.by_id.values() if s.name == ref), None)
+        return None if found == exclude else found
+
+    def violations_target(self, state: SourceState) -> str | None:
+        """The id of the source that receives this source's Violation Generated events, if any."""
+        return self._resolve(state.settings.forwardingViolationsTo)
+
+    def blocked_target(self, state: SourceState) -> str | None:
+        """The id of the source whose upstream receives this source's blocked events, if any."""
+        return self._resolve(state.settings.forwardingBlockedEventsTo, exclude=state.id)
 
     def _poll(self) -> None:
         while not self._stop.wait(self.refresh_s):
@@ -93,6 +170,10 @@ class Runtime:
 
     def reload(self) -> None:
         """Read every source, key, bound plan version and transformation; swap atomically."""
+        with self._reload_lock:
+            self._reload()
+
+    def _reload(self) -> None:  # one read of the whole registry, kept in one place
         with read_session(self.engine) as session:
             seq = config_seq(session)
             sources = session.exec(select(SourceRow)).all()
@@ -127,3 +208,4 @@ class Runtime:
                     states[t.source_id].transformations.append(spec)
             by_key = {k.key_hash: states[k.source_id] for k in keys if k.source_id in states}
         self.by_id, self.by_key, self.seq = states, by_key, seq
+        self._unknown.clear()  # a configuration change may have added keys

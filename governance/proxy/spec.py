@@ -43,6 +43,8 @@ EVENT_TOO_LARGE = MessageError("event_too_large", "Event is larger than the limi
 BATCH_TOO_LARGE = MessageError("batch_too_large", "Batch is larger than the limit")
 TOO_MANY_EVENTS = MessageError("too_many_events", "Batch has too many events")
 EMPTY_BATCH = MessageError("invalid_batch", "batch must be a non-empty array of messages")
+ORIGIN_NOT_ALLOWED = MessageError("origin_not_allowed", "This origin may not send with this writeKey")
+WRITE_KEY_MISMATCH = MessageError("write_key_mismatch", "Message writeKey differs from the request's")
 
 
 def now_iso() -> str:

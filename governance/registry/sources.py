@@ -7,6 +7,7 @@ is revoked), one bound plan (the latest version or a pinned one), an upstream, a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -43,7 +44,25 @@ def list_sources(session: Session, *, limit: int, offset: int) -> tuple[list[Sou
     return list(rows), session.exec(select(func.count()).select_from(SourceRow)).one()
 
 
-def _validate_fields(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
+REFERENCES = ("forwardingViolationsTo", "forwardingBlockedEventsTo")
+
+
+def _check_references(session: Session, settings: SourceSettings, source_id: str | None,
+                      names: Iterable[str] = REFERENCES) -> None:  # fmt: skip
+    """``forwardingViolationsTo`` and ``forwardingBlockedEventsTo`` must name a source (by id or name)."""
+    for name in names:
+        ref = getattr(settings, name)
+        if ref is None:
+            continue
+        target = session.exec(select(SourceRow).where((SourceRow.id == ref) | (SourceRow.name == ref))).first()
+        if target is None:
+            raise ValidationFailed(f"settings.{name}: no source {ref!r}", details=[{"path": f"settings.{name}"}])
+        if name == "forwardingBlockedEventsTo" and target.id == source_id:
+            raise ValidationFailed(f"settings.{name}: a source cannot forward its blocked events to itself",
+                                   details=[{"path": f"settings.{name}"}])  # fmt: skip
+
+
+def _validate_fields(session: Session, fields: dict[str, Any], source_id: str | None = None) -> dict[str, Any]:
     out = dict(fields)
     for required in ("name", "mode"):
         if required in out and out[required] is None:
@@ -57,12 +76,14 @@ def _validate_fields(session: Session, fields: dict[str, Any]) -> dict[str, Any]
         out["plan_id"] = None
     if "settings" in out:
         try:
-            out["settings"] = orjson.dumps(SourceSettings.model_validate(out["settings"] or {}).model_dump()).decode()
+            settings = SourceSettings.model_validate(out["settings"] or {})
         except ValidationError as exc:
             raise ValidationFailed(
                 "settings: invalid schema controls",
                 details=[{"path": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()],
             ) from None
+        _check_references(session, settings, source_id)
+        out["settings"] = orjson.dumps(settings.model_dump()).decode()
     return out
 
 
@@ -83,7 +104,7 @@ def create_source(session: Session, *, fields: dict[str, Any], actor: str) -> tu
 
 def update_source(session: Session, *, ref: str, fields: dict[str, Any], actor: str) -> SourceRow:
     row = get_source(session, ref, lock=True)
-    values = _validate_fields(session, fields)
+    values = _validate_fields(session, fields, row.id)
     renamed = "name" in values and values["name"] != row.name
     if renamed and session.exec(select(SourceRow).where(SourceRow.name == values["name"])).first() is not None:
         raise AlreadyExists(f"a source named {values['name']!r} already exists")
@@ -106,6 +127,7 @@ def patch_settings(session: Session, *, ref: str, patch: dict[str, Any], actor: 
             "settings: invalid schema controls",
             details=[{"path": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()],
         ) from None
+    _check_references(session, merged, row.id, [name for name in REFERENCES if name in patch])
     row.settings = orjson.dumps(merged.model_dump()).decode()
     row.updated_at = utcnow()
     session.add(row)

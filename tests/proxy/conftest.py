@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,6 +23,7 @@ class Upstream:
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
+    arrived: list[datetime] = field(default_factory=list)  # the upstream's receivedAt of each request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -32,9 +34,27 @@ class Upstream:
     def message_ids(self) -> list[str]:
         return [e["messageId"] for e in self.events]
 
+    def received_at(self, message_id: str) -> datetime:
+        """When the request that carried this message arrived (the upstream's own clock)."""
+        with self.lock:
+            for body, at in zip(self.requests, self.arrived, strict=True):
+                if any(e.get("messageId") == message_id for e in body.get("batch", [])):
+                    return at
+        raise KeyError(message_id)
+
 
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
+    yield from serve_upstream()
+
+
+@pytest.fixture
+def other_upstream() -> Iterator[Upstream]:
+    """A second recording upstream (for a second source)."""
+    yield from serve_upstream()
+
+
+def serve_upstream() -> Iterator[Upstream]:
     state = Upstream()
 
     class Handler(BaseHTTPRequestHandler):
@@ -45,6 +65,7 @@ def upstream() -> Iterator[Upstream]:
             if status < 300:
                 with state.lock:
                     state.requests.append(json.loads(body))
+                    state.arrived.append(datetime.now(UTC))
                     auth = self.headers.get("authorization", "")
                     if auth.startswith("Basic "):
                         state.auth.append(base64.b64decode(auth[6:]).decode())

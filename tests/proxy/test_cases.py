@@ -143,14 +143,17 @@ def _setup(client: TestClient, case: dict[str, Any]) -> tuple[str, str, str]:
     return uid, source_id, write_key
 
 
-def _messages(case: dict[str, Any], uid: str) -> list[dict[str, Any]]:
-    """The case's message entries, with runner-assigned messageIds and padding applied."""
+def _messages(case: dict[str, Any], uid: str, write_key: str = "") -> list[dict[str, Any]]:
+    """The case's message entries, with runner-assigned messageIds and padding applied; a ``writeKey``
+    of ``$WRITE_KEY`` becomes the source's own key."""
     entries = []
     for i, entry in enumerate(case["messages"]):
         assert set(entry) <= {"send", "expect", "request", "auto_message_id", "pad_bytes", "nest"}, entry
         assert set(entry["expect"]) <= EXPECT_KEYS, set(entry["expect"]) - EXPECT_KEYS
         assert entry["expect"]["outcome"] in OUTCOMES, entry["expect"]["outcome"]
         message = json.loads(json.dumps(entry["send"]))
+        if isinstance(message, dict) and message.get("writeKey") == "$WRITE_KEY":
+            message["writeKey"] = write_key
         if isinstance(message, dict) and entry.get("auto_message_id", True) and "messageId" not in message:
             message["messageId"] = f"{uid}-{i}"
         if entry.get("pad_bytes"):
@@ -266,7 +269,7 @@ def _check_verdict(expect: dict[str, Any], verdict: dict[str, Any], sent: Any, w
 def test_case(client: TestClient, case: dict[str, Any]) -> None:
     assert set(case) <= CASE_KEYS, set(case) - CASE_KEYS
     uid, source_id, write_key = _setup(client, case)
-    entries = _messages(case, uid)
+    entries = _messages(case, uid, write_key)
     endpoint = case.get("endpoint", "batch")
     auth = (write_key, "")
 

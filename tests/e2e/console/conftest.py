@@ -3,9 +3,7 @@
 * ``server`` (one per test module): ``governance serve --demo`` as a subprocess on a free port of
   127.0.0.1, over a temporary SQLite file, with the example plans of ``plans/`` published and a
   known admin token (``GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN``). No worker: nothing here forwards.
-* ``browser``: Debian's Chromium (``shutil.which("chromium")``) driven by Playwright, headless, never
-  a downloaded browser. Missing Chromium skips, unless ``GOVERNANCE_REQUIRE_BROWSER=1`` (CI), where
-  it fails.
+* ``browser``: Debian's Chromium, one for the session (``tests/e2e/conftest.py``).
 * ``page``: a fresh context per test that fails the test when any request leaves 127.0.0.1 (seen with
   ``page.on("request")``, nothing intercepted) or any JavaScript console error or uncaught exception
   appears. Chromium logs a failed fetch as a console error ("Failed to load resource: ... 409");
@@ -39,8 +37,6 @@ ROOT = Path(__file__).resolve().parents[3]
 AXE = ROOT / "tests" / "e2e" / "vendor" / "axe.min.js"
 SHOTS = ROOT / "docs" / "console"
 ADMIN = "gov_console_admin_token_0123456789abcdefghijklmnopqrstu"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 LOCAL = {"127.0.0.1", "localhost"}
 
 
@@ -114,26 +110,6 @@ def server() -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    required = os.environ.get("GOVERNANCE_REQUIRE_BROWSER") == "1"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            pytest.fail("playwright is required (GOVERNANCE_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("playwright is not installed")
-    if executable is None:
-        if required:
-            pytest.fail("Debian's chromium is required (GOVERNANCE_REQUIRE_BROWSER=1) but not on PATH")
-        pytest.skip("chromium is not installed")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @dataclass

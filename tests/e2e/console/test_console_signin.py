@@ -77,7 +77,10 @@ def test_deep_links_survive_a_reload_and_the_console_is_locked_down(page: Any, s
 def test_keyboard_only_and_readable_at_200_percent_zoom(page: Any, server: Server) -> None:
     page.set_viewport_size({"width": 640, "height": 900})  # a 1280 px window at 200 % zoom
     page.goto(f"{server.url}/#/plans/ecommerce")
-    page.keyboard.type(ADMIN)  # the token field has the focus
+    field = page.get_by_label("API token")
+    field.wait_for()
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'token'")
+    page.keyboard.type(ADMIN)  # the token field has the focus: no click needed
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="E-commerce v1", level=1).wait_for()
     assert page.evaluate("() => document.activeElement.tagName") == "H1"

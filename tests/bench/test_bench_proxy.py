@@ -1,0 +1,80 @@
+"""``governance bench proxy`` tells the truth: no event deduplicated, every peer served, every
+event counted, forwarded and received by the upstream. A short run per server (1 s + warm-up).
+
+The refusal is tested on a real proxy too: a load that repeats messageIds (the bug of issue 12,
+every client starting at bodies[0]) is seen in the read-back counters and refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.bench.load import Bodies, load, sample_events
+from governance.bench.proxy import prepare_proxy, refusals
+from governance.bench.readback import counters, wait_drained
+from governance.bench.servers import Children, upstream_count
+from governance.db import make_engine
+
+pytestmark = pytest.mark.slow
+PEERS = ("baseline", "naive", "diy", "proxy")
+
+
+def test_bench_proxy_reports_no_duplicate_and_every_peer_served(database_url: str) -> None:
+    """Every peer on SQLite; on PostgreSQL only the proxy (the peers do not use its database)."""
+    postgres = database_url.startswith("postgresql")
+    peers = "" if postgres else "baseline,naive,diy"
+    out = subprocess.run([sys.executable, "-m", "governance", "bench", "proxy", "--seconds", "1", "--concurrency",
+                          "4", "--database-url", database_url, "--peers", peers, "--json"], capture_output=True,
+                         text=True, timeout=240)  # fmt: skip
+    assert out.returncode == 0, out.stderr + out.stdout
+    report = json.loads(out.stdout)
+    assert report["deduplicated"] == 0
+    assert report["refused"] is None
+    for peer in ("proxy",) if postgres else PEERS:
+        assert report[f"{peer}_requests"] > 0 and report[f"{peer}_events_per_s"] > 0, peer
+        assert report[f"{peer}_errors"] == 0, peer
+    assert report["proxy_events_counted"] == report["proxy_events_sent"] == report["proxy_events_new"]
+    assert report["proxy_outbox_left"] == 0 and report["proxy_dead_lettered"] == 0
+    forwarded = report["proxy_to_forward"]
+    assert forwarded > 0
+    assert report["proxy_delivered"] == report["proxy_upstream_received"] == report["proxy_upstream_distinct"] \
+        == forwarded
+    assert report["outbox_depth_samples"], "the outbox depth is sampled during the run"
+    if postgres:
+        assert report["database"] == "postgresql" and report["postgres_durability"]["fsync"] in ("on", "off")
+        assert report["ratio"] is None and "baseline_events_per_s" not in report
+        return
+    assert report["naive_stored"] > 0 and report["diy_stored"] > 0  # and equal to what they answered (refusals)
+    for key in ("ratio", "ratio_vs_diy", "ratio_vs_naive"):
+        assert report[key] > 0
+
+
+def test_repeated_message_ids_are_read_back_and_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'proxy.db'}"
+    bodies = Bodies(sample_events(200), 100)
+    original = Bodies.body
+    monkeypatch.setattr(Bodies, "body", lambda self, stream, seq: original(self, 0, 0))  # the bug: one id set
+    with Children(tmp_path) as children:
+        upstream, _ = children.peer("upstream", "upstream")
+        key, source_id = prepare_proxy(url, f"http://127.0.0.1:{upstream}", "repeats")
+        port, _web = children.proxy("proxy", url, {})
+        auth = base64.b64encode(f"{key}:".encode()).decode()
+        figures = load(port, bodies, auth, seconds=1.0, concurrency=2, stream_base=0x100)
+        engine = make_engine(url)
+        try:
+            assert wait_drained(engine, source_id, 30) is not None
+            back = counters(engine, source_id)
+        finally:
+            engine.dispose()
+        received = upstream_count(upstream)
+    assert figures["requests"] > 1
+    assert back["counted"] == figures["events"]
+    assert back["new"] == 100 and back["deduplicated"] == figures["events"] - 100
+    assert received["events"] == received["distinct"] == 100
+    proxy = {**figures, "sent": figures["events"], "readback": back}
+    assert any("deduplicated" in reason for reason in refusals({"proxy": proxy}))
