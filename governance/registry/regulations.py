@@ -70,8 +70,8 @@ def _subjects(subject_ids: Sequence[str]) -> list[str]:
         raise ValidationFailed(f"subjectIds: at most {MAX_SUBJECTS} ids per regulation",
                                details=[{"path": "subjectIds"}])  # fmt: skip
     for i, subject in enumerate(unique):
-        if not subject or len(subject) > MAX_SUBJECT_LENGTH:
-            raise ValidationFailed(f"subjectIds.{i}: an id of 1 to {MAX_SUBJECT_LENGTH} characters",
+        if not subject or len(subject) > MAX_SUBJECT_LENGTH or "\x00" in subject:
+            raise ValidationFailed(f"subjectIds.{i}: an id of 1 to {MAX_SUBJECT_LENGTH} characters, without NUL",
                                    details=[{"path": f"subjectIds.{i}"}])  # fmt: skip
     return unique
 

@@ -100,6 +100,7 @@ def test_unsuppress_for_sources_lifts_only_those(client: TestClient) -> None:
     ({"regulationType": "SUPPRESS_ONLY", "subjectType": "EMAIL", "subjectIds": ["u"]}, "subjectType"),
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": []}, "subjectIds"),
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": [""]}, "subjectIds.0"),
+    ({"regulationType": "SUPPRESS_ONLY", "subjectIds": ["ok", "a\u0000b"]}, "subjectIds.1"),
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": ["u"], "sourceIds": []}, "sourceIds"),
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": ["u"], "sourceIds": ["nowhere"]}, "sourceIds.0"),
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": ["u"], "notify": ["no-channel"]}, "notify.0"),
