@@ -127,3 +127,18 @@ def test_a_plan_publish_does_not_rebuild_the_suppressions(client: TestClient) ->
     regulate(client, "SUPPRESS_ONLY", ["u-2"])
     assert wait_until(lambda: runtime.suppressions.current.count == 2, timeout=1.5)
     assert runtime.suppressions.rebuilds == rebuilds  # ... and the suppressions only took the new row
+
+
+def test_single_calls_and_oversized_or_malformed_events_of_a_suppressed_user(client: TestClient) -> None:
+    web, key = source(client, "web")
+    regulate(client, "SUPPRESS_ONLY", ["u-forget"])
+    assert wait_until(lambda: outcome(client, key, order("u-forget", 0)) == "suppressed", timeout=1.5)
+    single = client.post("/v1/track", json={"writeKey": key, **order("u-forget", 1)})
+    assert single.status_code == 200, single.text
+    big = client.post("/v1/track", json={"writeKey": key, "userId": "u-forget", "event": "Order Completed",
+                                          "properties": {"blob": "x" * 40_000}})  # fmt: skip
+    assert big.status_code == 200  # not 413: nothing of it is judged, so nothing to refuse
+    bad = client.post("/v1/identify", json={"writeKey": key, "userId": "u-forget", "traits": "not an object"})
+    assert bad.status_code == 200
+    assert held(client.app.state.engine, "u-forget") == dict.fromkeys(held(client.app.state.engine, "x"), 0)
+    assert counts(client, web) == {("suppressed", ""): 3}
