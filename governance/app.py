@@ -17,12 +17,15 @@ from governance.api.routes import (
     admin,
     events,
     formats,
+    forwarding,
     insights,
+    ledger,
     lint,
     me,
     plan_browse,
     plan_schema,
     plans,
+    quarantine,
     regulations,
     sources,
     transformations,
@@ -33,6 +36,7 @@ from governance.api.routes import checks as check_routes
 from governance.bootstrap import bootstrap
 from governance.console import mount_console
 from governance.db import make_engine
+from governance.health import health, ops_metric_lines
 from governance.jsonresponse import FastJSON
 from governance.proxy import routes as ingest
 from governance.proxy.cors import IngestionCORS
@@ -40,6 +44,7 @@ from governance.proxy.metrics import CONTENT_TYPE
 from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
 from governance.settings import Settings
+from governance.timeouts import BodyDeadline
 
 log = logging.getLogger("governance")
 
@@ -84,28 +89,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by install_docs from vendored files, not a CDN
         redoc_url=None,
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     bootstrap(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
     routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
-               insights.router, sources.router, transformations.router, events.router, admin.router,
-               check_routes.router, alert_routes.router, channel_routes.router, regulations.router,
-               ingest.router)
+               insights.router, sources.router, transformations.router, events.router, quarantine.router,
+               forwarding.router, admin.router, check_routes.router, alert_routes.router, channel_routes.router,
+               ledger.router, regulations.router, ingest.router)
     for router in routers:
         app.include_router(router)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse)
     def metrics() -> Response:
-        return Response(app.state.proxy.metrics.render(outbox_gauges(engine)), media_type=CONTENT_TYPE)
+        ops = "".join(f"{line}\n" for line in ops_metric_lines(engine)).encode()  # the ledger, the worker
+        return Response(app.state.proxy.metrics.render(outbox_gauges(engine)) + ops, media_type=CONTENT_TYPE)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/healthz", tags=["ops"], summary="Liveness: ok, or degraded while serve's worker is down")
+    def healthz() -> dict[str, Any]:
+        return health()
 
     install_docs(app)
     mount_console(app, settings.web_dir)  # after /vendor/swagger-ui, which /docs serves
     app.add_middleware(BodyLimit, limit=settings.max_api_body_bytes)
+    app.add_middleware(BodyDeadline, timeout_s=settings.request_body_timeout_s)
     app.add_middleware(IngestionCORS, paths=[route.path for route in ingest.router.routes])  # type: ignore[attr-defined]
     return app

@@ -1,4 +1,4 @@
-"""Engine and sessions for SQLite (embedded default, WAL) and PostgreSQL.
+"""Engine and sessions for SQLite (embedded default, WAL, ``synchronous=FULL``) and PostgreSQL.
 
 Write transactions on SQLite start with ``BEGIN IMMEDIATE`` so two writers serialise at the start
 of the transaction instead of failing at commit; reads stay deferred. On PostgreSQL, writers lock
@@ -31,32 +31,45 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def make_engine(url: str, *, pool_size: int = 10, synchronous: str = "FULL",
+                lock_timeout_s: float | None = None) -> Engine:  # fmt: skip
+    """An engine for ``url``. On SQLite, ``synchronous`` is the commit durability (FULL: a commit
+    survives power loss; NORMAL: it survives a process crash, see docs/operations/durability.md).
+    ``lock_timeout_s`` is how long a statement waits for a lock before it fails: SQLite's busy
+    timeout (30 s when None), PostgreSQL's ``lock_timeout`` (none when None)."""
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS}")
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        lock_timeout_s = 30.0 if lock_timeout_s is None else lock_timeout_s
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": lock_timeout_s},
             poolclass=NullPool if database in (None, "", ":memory:") else None,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, synchronous, lock_timeout_s)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    connect_args = {} if lock_timeout_s is None else {"options": f"-c lock_timeout={int(lock_timeout_s * 1000)}"}
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         connect_args=connect_args)  # fmt: skip
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SYNCHRONOUS, checked above
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from governance.ssrf import parse_networks
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVERNANCE_", extra="ignore")
@@ -34,6 +36,25 @@ class Settings(BaseSettings):
     plans_dir: str | None = Field(
         None, description="Directory of plan YAML files published at start-up (used by `make run`)"
     )
+    request_head_timeout_s: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's headers (`governance serve`); 408 after it"
+    )
+    request_body_timeout_s: float = Field(
+        20.0, gt=0, description="Time a client has to send a request's body, from its first byte; 408 after it"
+    )
+    commit_timeout_s: float = Field(
+        10.0, gt=0, le=14, description="Longest an ingestion request waits for its commit before it is answered "
+        "503 (below the SDKs' 15 s timeout, so they retry rather than give up)"
+    )
+    db_lock_timeout_s: float = Field(
+        5.0, gt=0, description="Longest the proxy's commit waits for a locked database (SQLite busy_timeout, "
+        "PostgreSQL lock_timeout) before it fails and the request is answered 503"
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite's synchronous mode: FULL (default) makes every commit survive a power loss "
+        "or an OS crash; NORMAL is faster and survives a process crash, but the last commits before a power "
+        "loss may be lost (see docs/operations/durability.md)"
+    )
     web_dir: str | None = Field(
         None, description="Folder of the web console served at / (default: the repository's web/ beside the package)"
     )
@@ -45,7 +66,9 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(32 * 1024, ge=1024, description="Largest single event, in bytes")
     max_batch_bytes: int = Field(500 * 1024, ge=1024, description="Largest request body after gzip")
     max_batch_events: int = Field(2500, ge=1, description="Most events in one batch")
-    max_json_depth: int = Field(32, ge=2, le=256, description="Deepest nesting accepted in a JSON body")
+    max_json_depth: int = Field(
+        32, ge=2, le=200, description="Deepest nesting of one message (at most 200: orjson writes 254 levels)"
+    )
     max_api_body_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, description="Largest REST API request body (plans, imports)"
     )
@@ -63,6 +86,22 @@ class Settings(BaseSettings):
         3 * 3600.0, gt=0, description="Age after which a retried event is dead-lettered"
     )
     forward_batch_size: int = Field(100, ge=1, le=2500, description="Events per upstream /v1/batch")
+    forward_concurrency: int = Field(
+        8, ge=1, le=64, description="Sources a worker forwards to at once (each in its own lane: one slow "
+        "upstream delays only its own source)"
+    )
+    forward_lease_s: float = Field(
+        60.0, ge=1, description="How long claimed outbox rows stay reserved for one worker; renewed every "
+        "quarter of it while their delivery runs, so another worker claims them only after this one died"
+    )
+    upstream_allowed_networks: list[str] = Field(
+        default_factory=list, description="CIDRs upstream URLs may reach although link-local (cloud metadata "
+        "addresses stay refused); loopback and private networks are allowed without this"
+    )
+    upstream_denied_networks: list[str] = Field(
+        default_factory=list, description="CIDRs upstream URLs may never reach (e.g. 10.0.0.0/8), checked "
+        "before the allowed ones"
+    )
     # transformations
     hash_salt: SecretStr = Field(
         SecretStr("change-me-hash-salt"),
@@ -118,6 +157,11 @@ class Settings(BaseSettings):
             raise ValueError("retry_base_s must not exceed retry_max_s")
         if self.smtp_password is not None and not self.smtp_username:
             raise ValueError("smtp_password is set but smtp_username is not")
+        for name in ("upstream_allowed_networks", "upstream_denied_networks", "webhook_allowed_networks"):
+            try:
+                parse_networks(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         if not self.database_url.startswith(("sqlite", "postgresql")):
             raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
         return self

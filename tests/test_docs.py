@@ -55,7 +55,9 @@ def test_every_limit_setting_is_in_the_limits_page() -> None:
     text = (DOCS / "reference" / "limits.md").read_text()
     limits = [n for n in Settings.model_fields if n.startswith(("max_", "dedupe_", "retry_", "dead_letter_",
                                                                  "upstream_timeout", "forward_batch", "sample_",
-                                                                 "plan_refresh", "webhook_"))]  # fmt: skip
+                                                                 "plan_refresh", "webhook_", "request_", "commit_",
+                                                                 "db_lock", "forward_", "upstream_",
+                                                                 "sqlite_"))]  # fmt: skip
     assert [n for n in limits if f"GOVERNANCE_{n.upper()}" not in text] == []
 
 

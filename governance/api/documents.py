@@ -12,12 +12,15 @@ from governance.plan.loader import MAX_DEPTH, check_json_duplicates, parse_docum
 
 
 def check_depth(value: Any, max_depth: int) -> None:
-    """Refuse documents nested deeper than ``max_depth`` (iteratively: no recursion to exhaust)."""
+    """Refuse documents nested deeper than ``max_depth`` (iteratively: no recursion to exhaust), or
+    holding an integer beyond 64 bits (YAML reads any integer; nothing after it can write one)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > max_depth:
             raise InvalidBody(f"document nests deeper than {max_depth} levels")
+        if type(item) is int and not -(2**63) <= item < 2**64:
+            raise InvalidBody(f"document holds an integer beyond 64 bits ({str(item)[:30]}...)")
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):

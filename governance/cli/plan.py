@@ -21,6 +21,8 @@ MODES = tuple(m.value for m in Mode)  # for --mode
 plan_app = new_typer("Tracking plans: lint, diff, check, push, pull, versions, history, rollback, import, export.")
 app.add_typer(plan_app, name="plan")
 
+MODES = tuple(m.value for m in Mode)  # compatibility modes, as --mode spells them
+
 
 @plan_app.command("lint")
 def lint(

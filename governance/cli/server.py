@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,13 +35,13 @@ def serve(
     JSON: `{"url", "docs", "demo": null | {"plans", "admin_token", "source", "write_key",
     "revoked_tokens", "revoked_keys"}}`.
     """
-    import uvicorn
-
     from governance.app import create_app
     from governance.bootstrap import bootstrap
     from governance.db import make_engine
     from governance.logs import configure_logging
     from governance.settings import Settings
+    from governance.timeouts import run_web
+    from governance.worker.supervisor import serve_supervised
 
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port, "database_url": database_url}.items()
                                  if v}  # fmt: skip
@@ -61,17 +60,10 @@ def serve(
         out(json.dumps(summary))  # one line: a supervisor reads it before the logs follow
     else:
         _banner(summary)
-    child = None
-    if worker and settings.run_worker:
-        command = [sys.executable, "-m", "governance", "worker", *(["--json"] if as_json else [])]
-        child = subprocess.Popen(command, env=env)
-    try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                    log_level=settings.log_level.lower(), access_log=settings.access_log)  # fmt: skip
-    finally:
-        if child is not None:
-            child.terminate()
-            child.wait(timeout=10)
+    command = [sys.executable, "-m", "governance", "worker", *(["--json"] if as_json else [])]
+    web = create_app(settings)  # the worker is supervised: restarted when it dies, stopped with serve
+    serve_supervised(lambda on_exit: run_web(web, settings, on_exit), command if worker and settings.run_worker
+                     else None, env)  # fmt: skip
 
 
 def _demo(engine: Any, plans_dir: Path) -> dict[str, Any]:

@@ -56,7 +56,8 @@ def property_schema(spec: PropertySpec) -> dict[str, Any]:
         if value is None:
             continue
         if keyword in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}:
-            value = int(value) if float(value).is_integer() else value
+            # 5.0 -> 5, but only within 64 bits: a larger integer cannot be serialised (orjson)
+            value = int(value) if float(value).is_integer() and -(2**63) <= value < 2**64 else value
         schema[keyword] = value
     if spec.nullable and spec.enum is not None and None not in spec.enum:
         schema["enum"] = [*spec.enum, None]

@@ -1,12 +1,23 @@
 """The forwarder: drains the outbox to each source's upstream as Segment ``/v1/batch`` requests.
 
-Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share
-the work; one ``BEGIN IMMEDIATE`` transaction on SQLite). Retries follow DESIGN: 408, 429 and 5xx
-(but 501/505) and network errors back off from ``retry_base_s`` doubling to ``retry_max_s`` with
-jitter, honouring ``Retry-After``; an event goes to the dead letter after ``dead_letter_min_tries``
-tries and ``dead_letter_after_s``, or at once on any other 4xx. A delivered event is deleted from
-the outbox. Each message carries its own ``sentAt`` (``timestamps.relay_batch``), so the upstream's
-clock-skew correction yields the device's event time however long the event waited here.
+Each source is forwarded in its own *lane* (a thread of a pool of ``forward_concurrency``), so a
+hanging upstream delays only its own source. A lane claims up to ``limit`` of its source's due
+rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work;
+one ``BEGIN IMMEDIATE`` transaction on SQLite), delivers them ``forward_batch_size`` at a time, and
+claims again until its source has nothing due or ``LANE_BUDGET_S`` has passed. The lease is
+renewed while the lane holds the rows (``leases``), so no other worker claims them while this one
+is alive, however long the upstream takes. After a retryable failure the rest of the claim is
+released to the same retry time, unattempted: a down upstream costs one timeout per retry, not
+one per chunk.
+
+Retries follow DESIGN: 408, 429 and 5xx (but 501/505) and network errors back off from
+``retry_base_s`` doubling to ``retry_max_s`` with jitter, honouring ``Retry-After``. Attempts are
+counted per row: a row goes to the dead letter once *it* has had ``dead_letter_min_tries`` tries
+and is ``dead_letter_after_s`` old, or at once on any other 4xx or a refused address. A delivered
+event is deleted from the outbox, counted in ``delivery_counts`` under the minute it was received
+(the ledger) and in ``forward_stats`` under the minute it was delivered (latency). Each message
+carries its own ``sentAt`` (``timestamps.relay_batch``), so the upstream's clock-skew correction
+yields the device's event time however long the event waited here.
 """
 
 from __future__ import annotations
@@ -14,77 +25,146 @@ from __future__ import annotations
 import base64
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from governance.clock import as_utc, utcnow
+from governance.clock import as_utc, epoch_minute, utcnow
 from governance.db import writer
-from governance.proxy.tables import DeadLetterRow, ForwardStatRow, OutboxRow
+from governance.proxy.leases import Leases
+from governance.proxy.tables import DeadLetterRow, DeliveryCountRow, ForwardStatRow, OutboxRow
 from governance.proxy.timestamps import relay_batch
+from governance.proxy.upstream import Delivery, new_client, post, retryable
 from governance.registry.tables import SourceRow
 from governance.settings import Settings
 
 log = logging.getLogger("governance.forwarder")
-LEASE = timedelta(seconds=60)
-
-
-def retryable(status: int | None) -> bool:
-    """Network errors (None), 408, 429 and 5xx except 501 and 505 are worth another try."""
-    return status is None or status in (408, 429) or (500 <= status < 600 and status not in (501, 505))
-
-
-def retry_after_s(value: str | None, now: datetime) -> float | None:
-    if not value:
-        return None
-    if value.strip().isascii() and value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - now).total_seconds()) if when.tzinfo else None
-
-
-def batch_url(upstream: str) -> str:
-    upstream = upstream.rstrip("/")
-    return upstream if upstream.endswith("/v1/batch") else upstream + "/v1/batch"
-
-
-@dataclass
-class Delivery:
-    ok: bool
-    status: int | None
-    error: str | None
-    retry_after: float | None = None
+LANE_BUDGET_S = 5.0  # a lane hands its thread back after this long, so lanes take turns
+ORPHANS_EVERY_S = 60.0  # how often rows of sources that no longer exist are looked for
+NO_UPSTREAM_DELAY_S = 30.0
 
 
 class Forwarder:
     def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], datetime] | None = None,
                  client: httpx.Client | None = None) -> None:  # fmt: skip
+        self.reader = engine
         self.engine = writer(engine)
         self.settings = settings
         self.clock = clock or utcnow
-        self.client = client or httpx.Client(timeout=settings.upstream_timeout_s, follow_redirects=False)
+        self.client = client or new_client(settings)
         self.rng = random.Random()
+        self.lease = timedelta(seconds=settings.forward_lease_s)
+        self.leases = Leases(self.engine, self.lease, self.clock)
+        self.pool = ThreadPoolExecutor(max_workers=settings.forward_concurrency, thread_name_prefix="forward")
+        self.lanes: dict[str, Future[int]] = {}
+        self._orphans_checked = 0.0
 
     def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.leases.close()
         self.client.close()
 
-    def claim(self, limit: int) -> list[Any]:
+    # ------------------------------------------------------------ lanes
+
+    def run_once(self, limit: int = 2000) -> int:
+        """Forward every source with due rows, each in its lane, and wait for all; rows handled."""
+        sources = self._sources()
+        due = self._due_sources(sources, busy=set(), orphans=True)
+        futures = [self.pool.submit(self.run_source, sid, sources.get(sid), limit) for sid in due]
+        return sum(f.result() for f in futures)
+
+    def dispatch(self, limit: int = 500) -> int:
+        """Start a lane for each source with due rows and no running lane (never waits for one);
+        returns how many lanes finished or started, 0 when there was nothing to do."""
+        finished = [sid for sid, future in self.lanes.items() if future.done()]
+        for sid in finished:
+            error = self.lanes.pop(sid).exception()
+            if error is not None:
+                log.warning("forwarding %s failed: %s", sid, error)
+        free = self.settings.forward_concurrency - len(self.lanes)
+        if free <= 0:
+            return len(finished)
+        sources = self._sources()
+        orphans = time.monotonic() - self._orphans_checked > ORPHANS_EVERY_S
+        if orphans:
+            self._orphans_checked = time.monotonic()
+        due = self._due_sources(sources, busy=set(self.lanes), orphans=orphans)[:free]
+        for sid in due:
+            self.lanes[sid] = self.pool.submit(self.run_source, sid, sources.get(sid), limit)
+        return len(finished) + len(due)
+
+    def running(self) -> list[str]:
+        return [sid for sid, future in self.lanes.items() if not future.done()]
+
+    def _sources(self) -> dict[str, Any]:
+        with self.reader.connect() as conn:
+            return {s.id: s for s in conn.execute(select(SourceRow.__table__))}  # type: ignore[attr-defined]
+
+    def _due_sources(self, sources: dict[str, Any], *, busy: set[str], orphans: bool) -> list[str]:
+        """Sources with at least one due, unclaimed row (one indexed EXISTS per source)."""
+        now = self.clock()
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        candidates = [sid for sid in sources if sid not in busy]
+        with self.reader.connect() as conn:
+            if orphans:
+                candidates += [sid for sid in conn.execute(select(table.c.source_id).distinct()).scalars()
+                               if sid not in sources and sid not in busy]  # fmt: skip
+            due = []
+            for sid in candidates:
+                query = select(exists().where(table.c.source_id == sid, table.c.next_attempt_at <= now,
+                                              (table.c.claimed_until.is_(None)) | (table.c.claimed_until < now)))
+                if conn.execute(query).scalar():
+                    due.append(sid)
+        return due
+
+    def run_source(self, source_id: str, source: Any, limit: int) -> int:
+        """One lane: claim and deliver this source's due rows until none are due, a retryable
+        failure, or ``LANE_BUDGET_S``; returns how many rows were handled."""
+        started, handled = time.monotonic(), 0
+        while True:
+            rows = self.claim(source_id, limit)
+            if not rows:
+                return handled
+            handled += len(rows)
+            try:
+                if source is None or not source.upstream_url:
+                    self._release(rows, delay_s=NO_UPSTREAM_DELAY_S)  # nowhere to send yet: wait for one
+                    return handled
+                healthy = self._deliver_all(source, rows)
+            finally:
+                self.leases.release(rows)
+            if not healthy or len(rows) < limit or time.monotonic() - started > LANE_BUDGET_S:
+                return handled
+
+    def _deliver_all(self, source: Any, rows: list[Any]) -> bool:
+        size = self.settings.forward_batch_size
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            result = self.deliver(source, chunk)
+            self._settle(source.id, chunk, result)
+            if not result.ok and retryable(result.status) and not result.terminal:
+                rest = rows[start + size :]
+                if rest:  # the upstream is down: the rest waits as long as the failed chunk, untried
+                    self._release(rest, delay_s=self._delay(1, result))
+                return False
+        return True
+
+    # ------------------------------------------------------------ rows
+
+    def claim(self, source_id: str, limit: int) -> list[Any]:
         now = self.clock()
         table = OutboxRow.__table__  # type: ignore[attr-defined]
         due = (
             select(table.c.id, table.c.source_id, table.c.message_id, table.c.payload, table.c.attempts,
                    table.c.created_at)
-            .where(table.c.next_attempt_at <= now)
+            .where(table.c.source_id == source_id, table.c.next_attempt_at <= now)
             .where((table.c.claimed_until.is_(None)) | (table.c.claimed_until < now))
             .order_by(table.c.id)
             .limit(limit)
@@ -95,29 +175,9 @@ class Forwarder:
             rows = list(conn.execute(due))
             if rows:
                 conn.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
-                             .values(claimed_until=now + LEASE))  # fmt: skip
+                             .values(claimed_until=now + self.lease))  # fmt: skip
+        self.leases.hold(rows)
         return rows
-
-    def run_once(self, limit: int = 2000) -> int:
-        """Claim due rows, deliver them per source; returns how many rows were handled."""
-        rows = self.claim(limit)
-        if not rows:
-            return 0
-        with self.engine.connect() as conn:
-            sources = {s.id: s for s in conn.execute(select(SourceRow.__table__))}  # type: ignore[attr-defined]
-        by_source: dict[str, list[Any]] = defaultdict(list)
-        for row in rows:
-            by_source[row.source_id].append(row)
-        size = self.settings.forward_batch_size
-        for source_id, items in by_source.items():
-            source = sources.get(source_id)
-            for start in range(0, len(items), size):
-                chunk = items[start : start + size]
-                if source is None or not source.upstream_url:
-                    self._release(chunk, delay_s=30.0)  # nowhere to send yet: wait for an upstream
-                    continue
-                self._settle(source_id, chunk, self.deliver(source, chunk))
-        return len(rows)
 
     def deliver(self, source: Any, rows: list[Any]) -> Delivery:
         now = self.clock()
@@ -126,14 +186,7 @@ class Forwarder:
         if source.upstream_write_key:
             token = base64.b64encode(f"{source.upstream_write_key}:".encode()).decode()
             headers["authorization"] = f"Basic {token}"
-        try:
-            response = self.client.post(batch_url(source.upstream_url), content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return Delivery(False, None, f"{type(exc).__name__}: {exc}"[:500])
-        if 200 <= response.status_code < 300:
-            return Delivery(True, response.status_code, None)
-        return Delivery(False, response.status_code, f"HTTP {response.status_code}: {response.text[:300]}",
-                        retry_after_s(response.headers.get("retry-after"), now))  # fmt: skip
+        return post(self.client, source.upstream_url, body, headers, settings=self.settings, now=now)
 
     def _release(self, rows: list[Any], *, delay_s: float) -> None:
         table = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -141,48 +194,63 @@ class Forwarder:
             conn.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
                          .values(claimed_until=None, next_attempt_at=self.clock() + timedelta(seconds=delay_s)))
 
-    def _record_latency(self, conn: Any, source_id: str, waits: list[timedelta], now: datetime) -> None:
-        seconds = [max(0.0, w.total_seconds()) for w in waits]
+    def _delay(self, attempts: int, result: Delivery) -> float:
+        delay = min(self.settings.retry_base_s * 2 ** (attempts - 1), self.settings.retry_max_s)
+        delay *= 0.8 + 0.4 * self.rng.random()  # jitter
+        if result.retry_after is not None:
+            delay = max(delay, min(result.retry_after, self.settings.retry_max_s))
+        return delay
+
+    def _upsert(self) -> Any:
+        return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+
+    def _record_delivery(self, conn: Any, source_id: str, rows: list[Any], now: datetime) -> None:
+        """``forward_stats`` by delivery minute (latency) and ``delivery_counts`` by receipt minute."""
+        seconds = [max(0.0, (now - as_utc(r.created_at)).total_seconds()) for r in rows]
         stats = ForwardStatRow.__table__  # type: ignore[attr-defined]
-        build = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = build(stats).values(minute=int(now.timestamp() // 60), source_id=source_id, delivered=len(seconds),
-                                   latency_sum_s=sum(seconds), latency_max_s=max(seconds))  # fmt: skip
+        stmt = self._upsert()(stats).values(minute=epoch_minute(now), source_id=source_id, delivered=len(seconds),
+                                            latency_sum_s=sum(seconds), latency_max_s=max(seconds))  # fmt: skip
+        biggest = func.max if self.engine.dialect.name == "sqlite" else func.greatest
         conn.execute(stmt.on_conflict_do_update(
             index_elements=["minute", "source_id"],
             set_={"delivered": stats.c.delivered + stmt.excluded.delivered,
                   "latency_sum_s": stats.c.latency_sum_s + stmt.excluded.latency_sum_s,
-                  "latency_max_s": func.max(stats.c.latency_max_s, stmt.excluded.latency_max_s)
-                  if self.engine.dialect.name == "sqlite" else
-                  func.greatest(stats.c.latency_max_s, stmt.excluded.latency_max_s)}))  # fmt: skip
+                  "latency_max_s": biggest(stats.c.latency_max_s, stmt.excluded.latency_max_s)}))  # fmt: skip
+        counts = DeliveryCountRow.__table__  # type: ignore[attr-defined]
+        by_minute: defaultdict[int, int] = defaultdict(int)
+        for row in rows:
+            by_minute[epoch_minute(row.created_at)] += 1
+        for minute, n in sorted(by_minute.items()):
+            up = self._upsert()(counts).values(minute=minute, source_id=source_id, delivered=n)
+            conn.execute(up.on_conflict_do_update(index_elements=["minute", "source_id"],
+                                                  set_={"delivered": counts.c.delivered + up.excluded.delivered}))
 
     def _settle(self, source_id: str, rows: list[Any], result: Delivery) -> None:
         now = self.clock()
         table = OutboxRow.__table__  # type: ignore[attr-defined]
-        ids = [r.id for r in rows]
         with self.engine.begin() as conn:
             if result.ok:
-                conn.execute(delete(table).where(table.c.id.in_(ids)))
-                self._record_latency(conn, source_id, [now - as_utc(r.created_at) for r in rows], now)
+                conn.execute(delete(table).where(table.c.id.in_([r.id for r in rows])))
+                self._record_delivery(conn, source_id, rows, now)
                 return
-            attempts = rows[0].attempts + 1
-            oldest = as_utc(min(r.created_at for r in rows))
-            dead = not retryable(result.status) or (
-                attempts >= self.settings.dead_letter_min_tries
-                and now - oldest >= timedelta(seconds=self.settings.dead_letter_after_s)
-            )
+            final = result.terminal or not retryable(result.status)
+            after = timedelta(seconds=self.settings.dead_letter_after_s)
+            dead, retry = [], defaultdict(list)
+            for row in rows:  # attempts per row: a chunk may hold rows of different histories
+                tries = row.attempts + 1
+                if final or (tries >= self.settings.dead_letter_min_tries and now - as_utc(row.created_at) >= after):
+                    dead.append(row)
+                else:
+                    retry[tries].append(row.id)
             if dead:
                 reason = result.error or "upstream refused"
                 conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]
                     {"source_id": source_id, "message_id": r.message_id, "payload": r.payload,
                      "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": as_utc(r.created_at),
-                     "created_at": now} for r in rows])  # fmt: skip
-                conn.execute(delete(table).where(table.c.id.in_(ids)))
-                log.warning("dead-lettered %d event(s) of %s: %s", len(rows), source_id, reason)
-                return
-            delay = min(self.settings.retry_base_s * 2 ** (attempts - 1), self.settings.retry_max_s)
-            delay *= 0.8 + 0.4 * self.rng.random()  # jitter
-            if result.retry_after is not None:
-                delay = max(delay, min(result.retry_after, self.settings.retry_max_s))
-            conn.execute(update(table).where(table.c.id.in_(ids)).values(
-                attempts=table.c.attempts + 1, claimed_until=None, last_error=result.error,
-                next_attempt_at=now + timedelta(seconds=delay)))  # fmt: skip
+                     "created_at": now} for r in dead])  # fmt: skip
+                conn.execute(delete(table).where(table.c.id.in_([r.id for r in dead])))
+                log.warning("dead-lettered %d event(s) of %s: %s", len(dead), source_id, reason)
+            for tries, ids in retry.items():
+                conn.execute(update(table).where(table.c.id.in_(ids)).values(
+                    attempts=tries, claimed_until=None, last_error=result.error,
+                    next_attempt_at=now + timedelta(seconds=self._delay(tries, result))))  # fmt: skip

@@ -25,7 +25,15 @@ from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
 from governance.plan.model import VersionFallback
 from governance.proxy.counters import Outcome
 from governance.proxy.pii_guard import guard as pii_guard
-from governance.proxy.spec import DATA_FIELD, KINDS, MessageError, event_name, normalise, requested_version
+from governance.proxy.spec import (
+    DATA_FIELD,
+    KINDS,
+    MessageError,
+    event_name,
+    normalise,
+    requested_version,
+    without_credentials,
+)
 from governance.proxy.transforms import apply
 from governance.proxy.violations import Violation, ViolationType, violations_of
 from governance.registry.source_settings import SourceSettings
@@ -246,16 +254,17 @@ def suppressed(raw: Any, kind: str | None) -> Verdict:
     return Verdict(Outcome.SUPPRESSED, kind=kind_ if isinstance(kind_, str) and kind_ in KINDS else "")
 
 
-def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, max_depth: int,
+def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, max_depth: int | None,
           salt: bytes) -> Verdict:  # fmt: skip
-    """The whole verdict of one message under the source's plan, settings and mode."""
+    """The whole verdict of one message under the source's plan, settings and mode (``max_depth``
+    None: the ingestion routes checked it when they parsed the body, see ``limits``)."""
     message = normalise(raw, kind=kind, received_at=received_at, max_depth=max_depth)
     if isinstance(message, MessageError):
         fields = raw if isinstance(raw, dict) else {}
         kind_ = kind or fields.get("type")  # the endpoint's kind wins, as in normalise
         msg_id = fields.get("messageId")  # never "None": a missing or null type/messageId is ""
         return Verdict(Outcome.REJECTED, kind=kind_[:20] if isinstance(kind_, str) else "",
-                       message_id=msg_id[:200] if isinstance(msg_id, str) else "", original=raw,
+                       message_id=msg_id[:200] if isinstance(msg_id, str) else "", original=without_credentials(raw),
                        reason="invalid_message", error=message)  # fmt: skip
     original = message
     work = _copy(message) if state.transformations or state.mode == "shadow" else message

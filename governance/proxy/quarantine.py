@@ -4,9 +4,14 @@ Replay re-judges each quarantined event through the source's *current* plan and 
 Events that now pass go to the outbox in the same transaction that marks them replayed, so a
 quarantined event is forwarded at most once (a messageId already waiting in the outbox is not
 queued again; a copy that was forwarded the first time was deduplicated, never quarantined).
-Events still blocked stay in the quarantine with ``replay_outcome`` noting why. A suppressed user's
-events (privacy regulations) are never replayed, from the quarantine or the dead letter: they
-stay where they are (``still_suppressed``) until the suppression is lifted or a deletion purges them.
+Events still blocked stay in the quarantine with ``replay_outcome`` noting why; so do events a
+parse-time limit refused (too deep, too large, a NUL), whose stored form is not the message. A
+suppressed user's events (privacy regulations) are never replayed, from the quarantine or the dead
+letter: they stay where they are (``still_suppressed``) until the suppression is lifted or a
+deletion purges them.
+
+A replayed event keeps the time it was first received as its outbox row's ``created_at``, so the
+conservation ledger counts it where it was received (and the latency metric includes its wait).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 
 from governance.clock import utcnow
 from governance.db import writer
+from governance.proxy.limits import LIMIT_CODES
 from governance.proxy.pipeline import SourceState, judge
 from governance.proxy.spec import now_iso
 from governance.proxy.suppression import EMPTY, Suppressions
@@ -87,6 +93,12 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
             if state is None:
                 summary["no_source"] += 1
                 continue
+            refused = {v.get("code") for v in orjson.loads(row.violations)} & LIMIT_CODES
+            if refused:  # what is kept of a message a limit refused is not the message: never forwarded
+                summary["still_blocked"] += 1
+                conn.execute(update(table).where(table.c.id == row.id).values(
+                    replay_outcome=f"still_rejected:{min(refused)}"[:40]))  # fmt: skip
+                continue
             if state.mode == "shadow":  # replay acts: judge as enforce would
                 state = SourceState(**{**state.__dict__, "mode": "enforce"})
             payload = orjson.loads(row.payload)
@@ -100,7 +112,7 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
             verdict = judge(payload, state, kind=None, received_at=received_at, max_depth=max_depth, salt=salt)
             outcome = verdict.outcome
             if verdict.forward is not None:
-                message_id = verdict.message_id
+                message_id = verdict.message_id[:200]  # as the outbox column holds it
                 seen = conn.execute(select(func.count()).select_from(outbox).where(
                     outbox.c.source_id == row.source_id, outbox.c.message_id == message_id)).scalar_one()
                 if seen:
@@ -109,7 +121,7 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
                 else:
                     conn.execute(insert(outbox).values(
                         source_id=row.source_id, message_id=message_id, payload=orjson.dumps(verdict.forward).decode(),
-                        created_at=now, next_attempt_at=now, attempts=0))  # fmt: skip
+                        created_at=row.received_at, next_attempt_at=now, attempts=0))  # fmt: skip
                     summary["forwarded"] += 1
                 conn.execute(update(table).where(table.c.id == row.id).values(replayed_at=now, replay_outcome=outcome))
             else:
@@ -119,12 +131,24 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
     return summary
 
 
-def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
-    table = DeadLetterRow.__table__  # type: ignore[attr-defined]
-    query = select(table).where(table.c.replayed_at.is_(None))
-    count = select(func.count()).select_from(table).where(table.c.replayed_at.is_(None))
+def _dead_letter_where(query: Any, table: Any, source_id: str | None, since: datetime | None,
+                       until: datetime | None) -> Any:  # fmt: skip
+    """Dead letters not replayed yet, of one source and dead-lettered in ``[since, until)`` when given."""
+    query = query.where(table.c.replayed_at.is_(None))
     if source_id:
-        query, count = query.where(table.c.source_id == source_id), count.where(table.c.source_id == source_id)
+        query = query.where(table.c.source_id == source_id)
+    if since:
+        query = query.where(table.c.created_at >= since)
+    if until:
+        query = query.where(table.c.created_at < until)
+    return query
+
+
+def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offset: int, since: datetime | None = None,
+                     until: datetime | None = None) -> tuple[list[dict], int]:  # fmt: skip
+    table = DeadLetterRow.__table__  # type: ignore[attr-defined]
+    query = _dead_letter_where(select(table), table, source_id, since, until)
+    count = _dead_letter_where(select(func.count()).select_from(table), table, source_id, since, until)
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(table.c.id.desc()).offset(offset).limit(limit))
         data = [{"id": r.id, "source_id": r.source_id, "message_id": r.message_id, "reason": r.reason,
@@ -134,13 +158,12 @@ def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offse
 
 
 def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int,
+                       since: datetime | None = None, until: datetime | None = None,
                        suppressions: Suppressions = EMPTY) -> int:  # fmt: skip
     """Move dead-lettered events back to the outbox for another round of tries (a suppressed user's stay)."""
     table = DeadLetterRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
-    query = select(table).where(table.c.replayed_at.is_(None))
-    if source_id:
-        query = query.where(table.c.source_id == source_id)
+    query = _dead_letter_where(select(table), table, source_id, since, until)
     if ids:
         query = query.where(table.c.id.in_(ids))
     now = utcnow()
@@ -149,6 +172,7 @@ def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] 
                 if not suppressions.suppressed(r.source_id, orjson.loads(r.payload))]
         if rows:
             conn.execute(insert(outbox), [{"source_id": r.source_id, "message_id": r.message_id, "payload": r.payload,
-                                           "created_at": now, "next_attempt_at": now, "attempts": 0} for r in rows])
+                                           "created_at": r.first_attempt_at, "next_attempt_at": now, "attempts": 0}
+                                          for r in rows])  # fmt: skip
             conn.execute(delete(table).where(table.c.id.in_([r.id for r in rows])))
     return len(rows)

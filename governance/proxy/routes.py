@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import time
 import zlib
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, NamedTuple
 
 import orjson
 from fastapi import APIRouter, Request
@@ -27,6 +27,7 @@ from governance.jsonresponse import FastJSON
 from governance.proxy import spec
 from governance.proxy.cors import origin_allowed
 from governance.proxy.cross_source import rows_for_other_sources
+from governance.proxy.limits import NUL_ESCAPE, Refused, limit_messages, out_of_range_integer
 from governance.proxy.pipeline import SourceState, Verdict, judge, suppressed
 from governance.proxy.runtime import LookupUnavailable
 from governance.proxy.spec import MessageError
@@ -53,8 +54,14 @@ class BodyError(Exception):
         self.status, self.error = status, error
 
 
-async def read_payload(request: Request, settings: Settings) -> Any:
-    """The body, gunzipped and parsed, within the batch size limit."""
+class Payload(NamedTuple):
+    body: Any
+    size: int  # bytes after gzip
+    nul: bool  # the text spells U+0000 somewhere (``limits.limit_messages`` then checks each message)
+
+
+async def read_payload(request: Request, settings: Settings) -> Payload:
+    """The body, gunzipped and parsed, within the batch size limit (``limits`` has the rest)."""
     limit = settings.max_batch_bytes
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -76,35 +83,12 @@ async def read_payload(request: Request, settings: Settings) -> Any:
             raise BodyError(413, spec.BATCH_TOO_LARGE)
     try:
         body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BodyError(400, spec.INVALID_JSON) from None
-    if raw.translate(DIGITS_AS_ZERO).find(TWENTY_DIGITS) >= 0 and has_big_int(raw):
+    except orjson.JSONDecodeError as exc:
+        too_deep = "depth limit" in str(exc)  # orjson reads 1,024 levels at most
+        raise BodyError(400, spec.TOO_DEEP if too_deep else spec.INVALID_JSON) from None
+    if out_of_range_integer(raw):
         raise BodyError(400, spec.INVALID_JSON)
-    return body, len(raw)
-
-
-# a run of 20 digits, found by mapping every digit to "0" (20x faster than a regex on 100 KB bodies)
-DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-TWENTY_DIGITS = b"0" * 20
-
-
-def _refuse_big(text: str) -> int:
-    value = int(text)
-    if not -(2**63) <= value < 2**64:
-        raise OverflowError(text)
-    return value
-
-
-def has_big_int(raw: bytes) -> bool:
-    """orjson reads integers beyond 64 bits as floats, silently changing them: refuse them instead
-    (checked only when the body holds a run of 20+ digits, so the common path pays one cheap scan)."""
-    try:
-        json.loads(raw, parse_int=_refuse_big)
-    except OverflowError:
-        return True
-    except (ValueError, RecursionError):
-        return False
-    return False
+    return Payload(body, len(raw), NUL_ESCAPE in raw)
 
 
 def _body_key(value: Any) -> str | None:
@@ -160,35 +144,33 @@ async def _source(request: Request, key: str) -> SourceState | None:
     return state
 
 
-def _rejected(message: Any, kind: str | None, error: MessageError) -> Verdict:
-    fields = message if isinstance(message, dict) else {}
-    return Verdict("rejected", kind=str(fields.get("type", kind or ""))[:20],
-                   message_id=str(fields.get("messageId") or "")[:200], original=message,
-                   reason="invalid_message", error=error)  # fmt: skip
+def _rejected(message: Any, kind: str | None, error: MessageError, max_depth: int) -> Verdict:
+    return Refused.of(message, error, max_depth=max_depth, kind=kind).verdict()
 
 
-def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int,
+def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int, nul: bool,
                envelope_sent_at: Any, settings: Settings, suppressions: Suppressions) -> list[Verdict]:  # fmt: skip
     received_at = spec.now_iso()
     salt = settings.hash_salt.get_secret_value().encode()
-    check_size = size > settings.max_event_bytes  # a small body cannot hold an oversized event
     verdicts = []
-    for message in messages:
-        if suppressions.count and suppressions.suppressed(state.id, message) is not None:
-            verdicts.append(suppressed(message, kind))  # before anything else: nothing of it is kept
+    limited = limit_messages(messages, kind=kind, max_depth=settings.max_json_depth,
+                             max_event_bytes=settings.max_event_bytes, body_bytes=size, nul=nul)  # fmt: skip
+    for original, message in zip(messages, limited, strict=True):
+        if suppressions.count and suppressions.suppressed(state.id, original) is not None:
+            verdicts.append(suppressed(original, kind))  # before anything else: nothing of it is kept
+            continue
+        if isinstance(message, Refused):  # its preview keeps no credentials
+            verdicts.append(message.verdict())
             continue
         # a write key is never stored, not even with a rejected message in the quarantine
         own_key = _body_key(message.pop("writeKey", None)) if isinstance(message, dict) else None
         if own_key not in (None, key):
-            verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH))
-            continue
-        if check_size and len(orjson.dumps(message)) > settings.max_event_bytes:
-            verdicts.append(_rejected(message, kind, spec.EVENT_TOO_LARGE))
+            verdicts.append(_rejected(message, kind, spec.WRITE_KEY_MISMATCH, settings.max_json_depth))
             continue
         if isinstance(message, dict):
             stamp(message, envelope_sent_at=envelope_sent_at, received_at=received_at)
-        verdicts.append(judge(message, state, kind=kind, received_at=received_at,
-                              max_depth=settings.max_json_depth, salt=salt))  # fmt: skip
+        # max_depth None: limit_messages checked every message's depth, once
+        verdicts.append(judge(message, state, kind=kind, received_at=received_at, max_depth=None, salt=salt))
     return verdicts
 
 
@@ -197,7 +179,7 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     proxy = request.app.state.proxy
     settings: Settings = request.app.state.settings
     try:
-        body, size = await read_payload(request, settings)
+        body, size, nul = await read_payload(request, settings)
     except BodyError as exc:
         return _error(exc.status, exc.error)
     key = write_key_of(request, body)
@@ -219,10 +201,17 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
         return _error(413, spec.TOO_MANY_EVENTS)
     envelope_sent_at = body.get("sentAt") if kind is None and isinstance(body, dict) else None
     started = time.perf_counter()
-    verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, envelope_sent_at=envelope_sent_at,
-                          settings=settings, suppressions=proxy.runtime.suppressions.current)  # fmt: skip
+    verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, nul=nul,
+                          envelope_sent_at=envelope_sent_at, settings=settings,
+                          suppressions=proxy.runtime.suppressions.current)  # fmt: skip
     proxy.metrics.observe_validation(time.perf_counter() - started, len(messages))
     return state, verdicts
+
+
+async def committed(future: Future[list[str]], settings: Settings) -> list[str]:
+    """The commit's outcomes, or TimeoutError after ``commit_timeout_s`` (answered 503: the commit
+    may still land, and the SDK's retry is then deduplicated by its messageIds)."""
+    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), settings.commit_timeout_s)
 
 
 async def ingest(request: Request, kind: str | None) -> FastJSON:
@@ -238,7 +227,7 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
         return _error(status, verdicts[0].error)
     extra = rows_for_other_sources(proxy.runtime, state, verdicts, spec.now_iso())
     try:
-        outcomes = await asyncio.wrap_future(proxy.store.submit(state.id, verdicts, extra))
+        outcomes = await committed(proxy.store.submit(state.id, verdicts, extra), request.app.state.settings)
     except Exception:
         proxy.metrics.request(kind or "batch", 503)
         return _unavailable()

@@ -39,6 +39,7 @@ UNKNOWN_TYPE = MessageError("invalid_type", "Invalid or missing type")
 NOT_AN_OBJECT = MessageError("invalid_message", "Message must be a JSON object")
 BAD_FIELD = MessageError("invalid_field", "properties, traits and context must be objects")
 TOO_DEEP = MessageError("too_deep", "Message nests too deep")
+NUL_CHARACTER = MessageError("nul_character", "Message contains a NUL (U+0000) character")
 EVENT_TOO_LARGE = MessageError("event_too_large", "Event is larger than the limit")
 BATCH_TOO_LARGE = MessageError("batch_too_large", "Batch is larger than the limit")
 TOO_MANY_EVENTS = MessageError("too_many_events", "Batch has too many events")
@@ -55,12 +56,9 @@ def _present(value: Any) -> bool:
     return value is not None and value != ""
 
 
-def depth_exceeds(value: Any, limit: int) -> bool:
-    """True when ``value`` nests containers deeper than ``limit``."""
-    return not _depth_ok(value, limit)
-
-
-def _depth_ok(value: Any, remaining: int) -> bool:
+def nesting_ok(value: Any, remaining: int) -> bool:
+    """True when ``value`` nests containers at most ``remaining`` levels deep (the recursion is
+    bounded by ``remaining``, never by the value)."""
     if remaining <= 0:
         return False
     kind = type(value)
@@ -72,23 +70,35 @@ def _depth_ok(value: Any, remaining: int) -> bool:
         return True
     for item in items:
         sub = type(item)
-        if (sub is dict or sub is list) and not _depth_ok(item, remaining - 1):
+        if (sub is dict or sub is list) and not nesting_ok(item, remaining - 1):
             return False
     return True
 
 
-def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: int,
+CREDENTIAL_KEYS = ("writeKey", "write_key")  # analytics.js puts the write key on every message
+
+
+def without_credentials(message: Any) -> Any:
+    """``message`` without the credentials a sender may put on it (a copy only when it has one):
+    nothing the service stores or shows keeps a write key."""
+    if isinstance(message, dict) and any(key in message for key in CREDENTIAL_KEYS):
+        return {k: v for k, v in message.items() if k not in CREDENTIAL_KEYS}
+    return message
+
+
+def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: int | None,
               context_defaults: dict[str, Any] | None = None) -> dict[str, Any] | MessageError:  # fmt: skip
     """A Segment message made complete (messageId, receivedAt, empty objects), or why it is invalid.
 
     ``kind`` is the endpoint's kind (``/v1/track``) or None for batch items, which name their own.
+    ``max_depth`` None: the depth was checked where the body was parsed (``limits``).
     """
     if not isinstance(message, dict):
         return NOT_AN_OBJECT
     kind = kind or message.get("type")
     if kind not in KINDS:
         return UNKNOWN_TYPE
-    if depth_exceeds(message, max_depth):
+    if max_depth is not None and not nesting_ok(message, max_depth):
         return TOO_DEEP
     out = dict(message)
     out["type"] = kind
@@ -122,7 +132,8 @@ def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: in
     if not isinstance(out.get("messageId"), str) or not out["messageId"]:
         out["messageId"] = f"gov-{uuid.uuid4()}"
     out["receivedAt"] = received_at
-    out.pop("writeKey", None)
+    for key in CREDENTIAL_KEYS:
+        out.pop(key, None)
     return out
 
 

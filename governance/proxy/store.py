@@ -5,19 +5,27 @@ request and, in a single transaction, runs the dedupe step (``dedupe``), counts 
 become (``tally``, pure) and writes it: outbox and quarantine rows, per-minute counters, violation
 counts and first samples. Only when that transaction has committed are the requests answered
 (2xx means committed), each with the final outcome of its events (``deduplicated`` for a
-duplicate). If it fails, every waiting request gets the error (answered 503 with Retry-After).
+duplicate).
+
+If the transaction fails, the requests are committed again one by one, each in its own
+transaction, so one request whose rows cannot be written fails alone and its neighbours commit
+(a poison pill costs its own sender, nobody else). When the database itself fails (locked, full,
+gone: ``database_down``) every request of the group gets the error at once, since committing them
+one by one would only multiply the wait. A failed request is answered 503 with Retry-After.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy.exc
 from sqlalchemy import Engine, func, insert, select
 
 from governance.clock import epoch_minute, utcnow
@@ -30,6 +38,20 @@ from governance.proxy.tables import QuarantineRow, ViolationSampleRow
 from governance.proxy.tally import Tally, tally
 
 log = logging.getLogger("governance.proxy.store")
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether a commit failed because of the database (locked, full, unreachable, a table gone)
+    rather than because of the rows it was given. The hot path uses the DB-API cursor directly,
+    so the drivers' own exception classes count as well as SQLAlchemy's."""
+    kinds: list[type[BaseException]] = [sqlalchemy.exc.OperationalError, sqlite3.OperationalError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    else:
+        kinds.append(psycopg.OperationalError)
+    return isinstance(exc, tuple(kinds))
 
 
 @dataclass
@@ -90,13 +112,27 @@ class Store:
             try:
                 outcomes = self.commit(group)
             except Exception as exc:
-                log.error("group commit of %d requests failed: %s", len(group), exc)
-                for batch in group:
-                    if not batch.future.done():
-                        batch.future.set_exception(exc)
+                self._isolate(group, exc)
             else:
                 for batch, batch_outcomes in zip(group, outcomes, strict=True):
                     batch.future.set_result(batch_outcomes)
+
+    def _isolate(self, group: list[Batch], exc: Exception) -> None:
+        """After a failed group commit: commit each request alone, unless the database is down."""
+        if len(group) == 1 or database_down(exc):
+            log.error("group commit of %d requests failed: %s", len(group), exc)
+            for batch in group:
+                batch.future.set_exception(exc)
+            return
+        log.warning("group commit of %d requests failed (%s): committing each alone", len(group), exc)
+        for batch in group:
+            try:
+                outcomes = self.commit([batch])
+            except Exception as alone:
+                log.error("a request of %d events cannot be committed: %s", len(batch.verdicts), alone)
+                batch.future.set_exception(alone)
+            else:
+                batch.future.set_result(outcomes[0])
 
     def commit(self, group: list[Batch]) -> list[list[str]]:
         """Dedupe, tally and write ``group`` in one transaction; the final outcomes of each batch."""

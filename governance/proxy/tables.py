@@ -7,6 +7,7 @@
     event_counts / violation_counts / violation_samples   per-minute observability
     event_samples   a bounded sample of accepted events, for the quality checks
     forward_stats   delivered events and their latency per minute (read by /metrics)
+    delivery_counts delivered events per minute of receipt (the ledger's forwarded term)
     purge_counts    rows a privacy regulation deleted, per source, store and minute of receipt
                     (the conservation ledger's ``purged`` term; no user data)
 """
@@ -156,6 +157,18 @@ class ForwardStatRow(SQLModel, table=True):
     latency_max_s: float = 0.0
 
 
+class DeliveryCountRow(SQLModel, table=True):
+    """Events an upstream accepted, per source and the minute they were *received* (the outbox
+    row's ``created_at``), written in the transaction that deletes their outbox rows: the ledger's
+    ``forwarded`` term (``forward_stats`` counts by the minute of delivery, for latency)."""
+
+    __tablename__ = "delivery_counts"
+    __table_args__ = (UniqueConstraint("minute", "source_id", name="uq_delivery_counts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    minute: int = Field(index=True)  # minutes since the epoch (UTC) when the events were received
+    source_id: str = Field(max_length=40)
+    delivered: int = 0
 class PurgeCountRow(SQLModel, table=True):
     """Rows a privacy regulation deleted, by the minute their events were received (so the ledger of
     that minute still balances) and the store they were deleted from."""

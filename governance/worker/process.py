@@ -22,6 +22,7 @@ from governance.proxy.forwarder import Forwarder
 from governance.settings import Settings
 from governance.worker.housekeeping import EXPIRY_EVERY_S, forget_expired
 from governance.worker.regulations import run_regulations
+from governance.worker.supervisor import watch_parent
 
 log = logging.getLogger("governance.worker")
 
@@ -34,7 +35,7 @@ def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> 
     try:
         while not stop.is_set():
             try:
-                handled = forwarder.run_once()
+                handled = forwarder.dispatch()
                 if time.monotonic() - last_housekeeping > EXPIRY_EVERY_S:
                     forget_expired(engine, settings, utcnow())
                     last_housekeeping = time.monotonic()
@@ -56,7 +57,8 @@ def run_worker(
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    engine = make_engine(settings.database_url)
+    watch_parent(stop)  # supervised by serve: stop when serve is gone
+    engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
     bootstrap(settings, engine)
     log.info("worker started")
     scheduler: threading.Thread | None = None

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from governance.alerts.channels.webhook import deliver_webhook
-from governance.alerts.ssrf import UnresolvableHost, UnsafeUrl, address_refusal, vet_url
+from governance.ssrf import UnresolvableHost, UnsafeUrl, address_refusal, vet_url
 
 from .conftest import Canary, FakeDNS, Receiver
 

@@ -137,3 +137,6 @@ def test_forget_a_user_end_to_end(serve: tuple[str, str], upstream: Upstream) ->
     ledger = conservation(database, source_id, forwarded)
     assert ledger["received"] == ledger["accounted"], ledger  # the ledger balances
     assert ledger["suppressed"] == 2 and ledger["purged"] == 1, ledger  # u-forget-2 twice; its quarantined row
+    served = api.get("/api/v1/sources/web/ledger").json()  # the service's own ledger says the same
+    assert served["balanced"] and served["difference"] == 0, served
+    assert (served["suppressed"], served["purged"], served["received"]) == (2, 1, ledger["received"]), served

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ class Upstream:
     url: str = ""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # how long it takes to answer (a hanging upstream)
+    body: bytes = b'{"success": true}'  # what it answers with
     requests: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
     arrived: list[datetime] = field(default_factory=list)  # the upstream's receivedAt of each request
@@ -61,6 +64,8 @@ def serve_upstream() -> Iterator[Upstream]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            if state.delay_s:
+                time.sleep(state.delay_s)
             status = state.status
             if status < 300:
                 with state.lock:
@@ -74,7 +79,7 @@ def serve_upstream() -> Iterator[Upstream]:
                 self.send_header(key, value)
             self.send_header("content-type", "application/json")
             self.end_headers()
-            self.wfile.write(b'{"success": true}')
+            self.wfile.write(state.body)
 
         def log_message(self, *args: Any) -> None:
             pass

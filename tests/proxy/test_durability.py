@@ -104,8 +104,10 @@ def test_upstream_down_then_back_delivers_everything_once(app_client, upstream) 
     forwarder = drain(app_client, clock)
     assert upstream.events == []
     with app_client.app.state.engine.connect() as conn:
-        attempts = conn.execute(select(OutboxRow.attempts).distinct()).scalars().all()
-    assert attempts == [1]
+        attempts = dict(conn.execute(select(OutboxRow.attempts, func.count()).group_by(OutboxRow.attempts)).all())
+        due = set(conn.execute(select(OutboxRow.next_attempt_at).distinct()).scalars())
+    # one try of one chunk (100 rows) showed the upstream down: the other 150 wait as long, untried
+    assert attempts == {1: 100, 0: 150} and len(due) == 2
     for _ in range(2):  # more failures, each after its backoff
         clock.advance(400)
         forwarder.run_once()
@@ -118,7 +120,7 @@ def test_upstream_down_then_back_delivers_everything_once(app_client, upstream) 
 
 
 def test_retry_after_values_that_are_not_ascii_numbers_are_ignored() -> None:
-    from governance.proxy.forwarder import retry_after_s
+    from governance.proxy.upstream import retry_after_s
 
     now = datetime.now(UTC)
     assert retry_after_s("\u00b2", now) is None and retry_after_s("soon", now) is None

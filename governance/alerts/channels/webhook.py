@@ -26,7 +26,7 @@ import orjson
 from governance.alerts import signing
 from governance.alerts.channels.base import ChannelContext, ChannelKind, with_link
 from governance.alerts.channels.result import DeliveryResult, refused
-from governance.alerts.ssrf import UnresolvableHost, UnsafeUrl, vet_url
+from governance.ssrf import UnresolvableHost, UnsafeUrl, vet_url
 
 USER_AGENT = "governance-alerts/1"
 _RETRYABLE_4XX = frozenset({408, 429})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
+from governance.api.deps import Admin, Editor, EngineDep, PageDep, SettingsDep, Viewer
 from governance.api.schemas import (
     ListOf,
     SourceCreate,
@@ -17,10 +17,20 @@ from governance.api.schemas import (
 )
 from governance.api.stats import source_stats
 from governance.db import read_session, write_session
+from governance.errors import ValidationFailed
+from governance.proxy.upstream import url_refusal
 from governance.registry import sources as registry
 from governance.registry.source_settings import SourceSettings, SourceSettingsPatch
+from governance.settings import Settings
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
+
+
+def _check_upstream(url: str | None, settings: Settings) -> None:
+    """Link-local and cloud-metadata upstreams are refused (``upstream_*_networks`` adjust it)."""
+    reason = url_refusal(url, settings) if url else None
+    if reason is not None:
+        raise ValidationFailed(f"upstream_url: {reason}", details=[{"path": "upstream_url", "message": reason}])
 
 
 @router.get("", response_model=ListOf[SourceListed], summary="List sources (?stats=true: 24 h counts, outbox)")
@@ -32,7 +42,8 @@ def list_sources(engine: EngineDep, _actor: Viewer, page: PageDep, stats: bool =
 
 
 @router.post("", status_code=201, response_model=SourceCreated, summary="Create a source (returns its write key once)")
-def create_source(body: SourceCreate, engine: EngineDep, actor: Editor) -> SourceCreated:
+def create_source(body: SourceCreate, engine: EngineDep, actor: Editor, settings: SettingsDep) -> SourceCreated:
+    _check_upstream(body.upstream_url, settings)
     fields = body.model_dump()
     fields["settings"] = body.settings.model_dump()
     with write_session(engine) as session:
@@ -47,7 +58,9 @@ def get_source(source: str, engine: EngineDep, _actor: Viewer) -> SourcePublic:
 
 
 @router.patch("/{source}", response_model=SourcePublic, summary="Update a source (plan, pin, upstream, mode)")
-def update_source(source: str, body: SourceUpdate, engine: EngineDep, actor: Editor) -> SourcePublic:
+def update_source(source: str, body: SourceUpdate, engine: EngineDep, actor: Editor,
+                  settings: SettingsDep) -> SourcePublic:  # fmt: skip
+    _check_upstream(body.upstream_url, settings)
     with write_session(engine) as session:
         row = registry.update_source(session, ref=source, fields=body.model_dump(exclude_unset=True),
                                      actor=actor.name)  # fmt: skip

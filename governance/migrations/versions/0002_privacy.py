@@ -1,7 +1,7 @@
 """privacy: regulations, suppressions (with config_state.suppression_seq), purge counts
 
 Revision ID: 0002_privacy
-Revises: 0001_baseline
+Revises: 0002_delivery_counts
 Create Date: 2026-12-01 08:26:24.256771
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0002_privacy'
-down_revision: str | None = '0001_baseline'
+down_revision: str | None = '0002_delivery_counts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

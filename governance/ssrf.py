@@ -1,10 +1,13 @@
-"""SSRF guard for outbound alert deliveries (webhooks, Slack).
+"""SSRF guard for outbound requests: alert deliveries (webhooks, Slack) and forwarding upstreams.
 
-``vet_url`` parses a URL, resolves its host once with ``socket.getaddrinfo`` (which also
-normalises odd IPv4 spellings such as ``127.1``, ``2130706433`` or ``0x7f.1``) and refuses it
-unless *every* resolved address is globally routable, or sits inside a network the operator
-explicitly allows. The result carries the vetted IP: callers connect to that IP, so a second DNS
-answer (DNS rebinding) can never swap the destination.
+``vet_url`` (webhooks: only public addresses) and ``vet_upstream`` (upstreams: everything but
+link-local and cloud metadata, since self-hosted routers live on loopback and private networks)
+share one resolver and one table of rules. ``vet_url`` parses a URL, resolves its host once
+with ``socket.getaddrinfo`` (which also normalises odd IPv4 spellings such as ``127.1``,
+``2130706433`` or ``0x7f.1``) and refuses it unless *every* resolved address is globally
+routable, or sits inside a network the operator explicitly allows. The result carries the vetted
+IP: callers connect to that IP, so a second DNS answer (DNS rebinding) can never swap the
+destination.
 
     UnsafeUrl(ValueError)          refused: scheme, credentials, non-public address
     └── UnresolvableHost           the host does not resolve (may be transient)
@@ -205,27 +208,68 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
+def _addresses(url: str, host: str, port: int) -> list[IPAddress]:
+    name = host.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return [LOOPBACK]  # RFC 6761: never ask DNS about localhost names
+    try:
+        addresses = resolve(host, port)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise UnresolvableHost(url, f"host {host!r} does not resolve ({exc})") from None
+    if not addresses:
+        raise UnresolvableHost(url, f"host {host!r} has no IPv4/IPv6 address")
+    return addresses
+
+
+def _target(url: str, parts: SplitResult, host: str, port: int, ip: IPAddress) -> VettedTarget:
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return VettedTarget(url=url, scheme=parts.scheme.lower(), host=host, port=port, ip=str(ip), path=path)
+
+
 def vet_url(url: str, *, allowed_networks: Sequence[str] = ()) -> VettedTarget:
     """Resolve ``url``'s host and refuse it unless every address is public or allowed."""
     parts, host, port = _split(url)
     allowed = parse_networks(allowed_networks)
-    name = host.rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        addresses: list[IPAddress] = [LOOPBACK]  # RFC 6761: never ask DNS about localhost names
-    else:
-        try:
-            addresses = resolve(host, port)
-        except (socket.gaierror, UnicodeError, OSError) as exc:
-            raise UnresolvableHost(url, f"host {host!r} does not resolve ({exc})") from None
-    if not addresses:
-        raise UnresolvableHost(url, f"host {host!r} has no IPv4/IPv6 address")
+    addresses = _addresses(url, host, port)
     for ip in addresses:  # every answer must pass, not just the one we will connect to
         reason = address_refusal(ip)
         if reason is not None and not _is_allowed(ip, allowed):
             raise UnsafeUrl(url, f"{host!r} resolves to {ip}: {reason}")
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
-    return VettedTarget(
-        url=url, scheme=parts.scheme.lower(), host=host, port=port, ip=str(addresses[0]), path=path
-    )
+    return _target(url, parts, host, port, addresses[0])
+
+
+LINK_LOCAL = (ipaddress.IPv4Network("169.254.0.0/16"), ipaddress.IPv6Network("fe80::/10"))
+
+
+def upstream_refusal(ip: IPAddress, *, allowed: Sequence[IPNetwork] = (),
+                     denied: Sequence[IPNetwork] = ()) -> str | None:  # fmt: skip
+    """Why an upstream may not be reached at ``ip`` (checked on the address and on the IPv4 address
+    an IPv6 form embeds), or ``None``: metadata always refused, then ``denied``, then ``allowed``,
+    then link-local refused; loopback, private and public addresses pass."""
+    views = _views(ip)
+    if any(v in METADATA_ADDRESSES for v in views):
+        return "cloud metadata endpoint"
+    if any(v.version == n.version and v in n for v in views for n in denied):
+        return "in a denied network"
+    if any(v.version == n.version and v in n for v in views for n in allowed):
+        return None
+    if any(v.version == n.version and v in n for v in views for n in LINK_LOCAL):
+        return "link-local"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
+        return "scoped (zone) address"
+    return None
+
+
+def vet_upstream(url: str, *, allowed_networks: Sequence[str] = (),
+                 denied_networks: Sequence[str] = ()) -> VettedTarget:  # fmt: skip
+    """Resolve an upstream URL's host and refuse it when any address is refused (``upstream_refusal``)."""
+    parts, host, port = _split(url)
+    allowed, denied = parse_networks(allowed_networks), parse_networks(denied_networks)
+    addresses = _addresses(url, host, port)
+    for ip in addresses:
+        reason = upstream_refusal(ip, allowed=allowed, denied=denied)
+        if reason is not None:
+            raise UnsafeUrl(url, f"{host!r} resolves to {ip}: {reason}")
+    return _target(url, parts, host, port, addresses[0])
