@@ -1,7 +1,7 @@
 """privacy: regulations, suppressions (with config_state.suppression_seq), purge counts
 
-Revision ID: 0002_privacy
-Revises: 0002_delivery_counts
+Revision ID: 0004_privacy
+Revises: 0003_quality_backfill
 Create Date: 2026-12-01 08:26:24.256771
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0002_privacy'
-down_revision: str | None = '0002_delivery_counts'
+revision: str = '0004_privacy'
+down_revision: str | None = '0003_quality_backfill'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
