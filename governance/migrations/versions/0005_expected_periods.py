@@ -1,7 +1,7 @@
 """quality_expected_periods: periods marked expected from an alert, left out of the baselines (teaching)
 
 Revision ID: 0005_expected_periods
-Revises: 0003_quality_backfill
+Revises: 0004_privacy
 Create Date: 2026-12-01 10:55:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_expected_periods"
-down_revision: str | None = "0003_quality_backfill"
+down_revision: str | None = "0004_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
