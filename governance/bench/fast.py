@@ -175,7 +175,7 @@ class _Gaps:
         due = gap_due(start=start, end=end, current=self.t, floor_first=self.model.floor[rows, first],
                       floor_last=self.model.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=ShapeLookup(self.shapes, self.t - 1), shape_now=ShapeLookup(self.shapes, self.t),
-                      whole_first=moved)  # fmt: skip
+                      whole_first=moved, high_first=self.model.high[rows, first])  # fmt: skip
         counted = np.maximum((self.m / 60.0 - start) * 60.0, 0.0)
         return np.where(end > start, due, 0.0), np.floor(span_start).astype(np.int64), counted
 
