@@ -35,9 +35,11 @@ from governance.bench.servers import (
     ROOT,
     Children,
     build_default_durability,
+    cpu_s,
     durability_env,
     machine,
     upstream_count,
+    worker_pid,
 )
 from governance.bench.validation import validation_speedup
 
@@ -91,20 +93,29 @@ class Bench:
         self.children, self.bodies = children, bodies
         self.seconds, self.concurrency, self.rounds = seconds, concurrency, rounds
         self.seqs: dict[str, list[int]] = {}  # per peer label: request numbers per client, never reused
+        self.upstream_pid: int | None = None  # the counting upstream the proxy forwards to
 
     def drive(self, label: str, peer: str, port: int, auth: str = "",
               measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext,
-              ready: Callable[[], Any] | None = None) -> dict[str, Any]:  # fmt: skip
+              ready: Callable[[], Any] | None = None,
+              cpu: dict[str, list[int | None]] | None = None) -> dict[str, Any]:  # fmt: skip
         """Warm-up, then ``ready()`` (it waits until the server is in its steady state), then the
-        measured load (inside ``measured_in()``); ``sent`` counts every answered event."""
+        measured load (inside ``measured_in()``); ``sent`` counts every answered event. ``cpu``
+        names the processes (by role) whose CPU time per measured event is reported: on a shared
+        machine the CPU an event costs is steadier than the events a second."""
         seqs = self.seqs.setdefault(label, [0] * 256)
         stream = PEER_STREAMS[peer] + (0x800 if label != peer else 0)  # a second durability mode: other ids
         warm = load(port, self.bodies, auth, seconds=WARM_UP_S, concurrency=self.concurrency, stream_base=stream,
                     seqs=seqs)  # fmt: skip
         waited = ready() if ready is not None else None
+        cpu = cpu or {}
         with measured_in():
+            before = {role: cpu_s(pids) for role, pids in cpu.items()}
             measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
                             stream_base=stream, seqs=seqs)  # fmt: skip
+            used = {role: cpu_s(pids) - before[role] for role, pids in cpu.items()}
+        if measured["events"]:
+            measured["cpu_us_per_event"] = {role: round(s * 1e6 / measured["events"], 1) for role, s in used.items()}
         measured["sent"] = warm["events"] + measured["events"]
         if ready is not None:
             measured["ready_s"] = waited
@@ -119,7 +130,7 @@ class Bench:
         for _ in range(self.rounds):
             port, proc = self.children.peer(label, module, env)
             try:
-                runs.append(self.drive(label, module, port))
+                runs.append(self.drive(label, module, port, cpu={"server": [proc.pid]}))
             finally:
                 self.children.stop(proc)
         figures = best_of(runs)
@@ -132,7 +143,7 @@ class Bench:
         for _ in range(self.rounds):
             port, proc = self.children.peer("baseline", "bare")
             try:
-                runs.append(self.drive("baseline", "baseline", port))
+                runs.append(self.drive("baseline", "baseline", port, cpu={"server": [proc.pid]}))
             finally:
                 self.children.stop(proc)
         return best_of(runs)
@@ -166,8 +177,10 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
 
         # the worker must be forwarding before the measured load (it starts after the web process):
         # the warm-up's events delivered, or the outbox would grow for lack of a forwarder
+        cpu: dict[str, list[int | None]] = {"web": [web.pid], "worker": [worker_pid(web)],
+                                            "upstream": [bench.upstream_pid]}
         figures = bench.drive(label, "proxy", port, auth, measured,
-                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s))  # fmt: skip
+                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s), cpu=cpu)  # fmt: skip
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
         figures.update(sampler.summary(figures["events_per_s"]))
     finally:
@@ -228,6 +241,8 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
                     f"{name}_p99_ms": p["p99_ms"], f"{name}_requests": p["requests"], f"{name}_errors": p["errors"]})
         if len(p["rounds_events_per_s"]) > 1:
             out[f"{name}_rounds_events_per_s"] = p["rounds_events_per_s"]
+        if "cpu_us_per_event" in p:  # CPU µs per measured event, per process role (steadier than events/s)
+            out[f"{name}_cpu_us_per_event"] = p["cpu_us_per_event"]
     proxy = peers["proxy"]
     back = proxy["readback"]
     out.update({"deduplicated": back["deduplicated"], "proxy_events_sent": proxy["sent"],
@@ -295,7 +310,8 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
         tmp = Path(name)
         bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency, rounds=rounds)
         schemas = write_schemas(tmp)
-        upstream_port, _ = children.peer("upstream", "upstream")
+        upstream_port, upstream_proc = children.peer("upstream", "upstream")
+        bench.upstream_pid = upstream_proc.pid
         baseline: dict[str, dict[str, Any]] = {}
         if "baseline" in peers:
             baseline["baseline"] = bench.bare()

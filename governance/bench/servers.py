@@ -161,6 +161,22 @@ def worker_pid(web: subprocess.Popen[bytes]) -> int | None:
     return children[0].pid if children else None
 
 
+def cpu_s(pids: list[int | None]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` have used so far (gone ones count 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        if pid is None:
+            continue
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def rss_mb(pid: int | None) -> float | None:
     import psutil
 
