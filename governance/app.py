@@ -17,6 +17,7 @@ from governance.api.routes import (
     admin,
     events,
     formats,
+    forwarding,
     insights,
     ledger,
     lint,
@@ -24,6 +25,7 @@ from governance.api.routes import (
     plan_browse,
     plan_schema,
     plans,
+    quarantine,
     sources,
     transformations,
 )
@@ -92,8 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     install_error_handlers(app)
     routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
-               insights.router, sources.router, transformations.router, events.router, admin.router,
-               check_routes.router, alert_routes.router, channel_routes.router, ledger.router, ingest.router)
+               insights.router, sources.router, transformations.router, events.router, quarantine.router,
+               forwarding.router, admin.router, check_routes.router, alert_routes.router, channel_routes.router,
+               ledger.router, ingest.router)
     for router in routers:
         app.include_router(router)
 

@@ -114,6 +114,8 @@ def update_channel(session: Session, ref: str, *, fields: dict[str, Any], actor:
     row.updated_at = now
     session.add(row)
     audited = {k: v for k, v in fields.items() if k != "config"}
+    if fields.get("config") is not None:  # what it is now, as the API shows it (no secret, Slack URL masked)
+        audited["config"] = public_config(row.kind, orjson.loads(row.config))
     record(session, actor=actor, action="channel.update", entity="channel", entity_id=row.id, details=audited)
     return row
 

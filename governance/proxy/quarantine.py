@@ -122,12 +122,24 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
     return summary
 
 
-def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
-    table = DeadLetterRow.__table__  # type: ignore[attr-defined]
-    query = select(table).where(table.c.replayed_at.is_(None))
-    count = select(func.count()).select_from(table).where(table.c.replayed_at.is_(None))
+def _dead_letter_where(query: Any, table: Any, source_id: str | None, since: datetime | None,
+                       until: datetime | None) -> Any:  # fmt: skip
+    """Dead letters not replayed yet, of one source and dead-lettered in ``[since, until)`` when given."""
+    query = query.where(table.c.replayed_at.is_(None))
     if source_id:
-        query, count = query.where(table.c.source_id == source_id), count.where(table.c.source_id == source_id)
+        query = query.where(table.c.source_id == source_id)
+    if since:
+        query = query.where(table.c.created_at >= since)
+    if until:
+        query = query.where(table.c.created_at < until)
+    return query
+
+
+def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offset: int, since: datetime | None = None,
+                     until: datetime | None = None) -> tuple[list[dict], int]:  # fmt: skip
+    table = DeadLetterRow.__table__  # type: ignore[attr-defined]
+    query = _dead_letter_where(select(table), table, source_id, since, until)
+    count = _dead_letter_where(select(func.count()).select_from(table), table, source_id, since, until)
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(table.c.id.desc()).offset(offset).limit(limit))
         data = [{"id": r.id, "source_id": r.source_id, "message_id": r.message_id, "reason": r.reason,
@@ -136,13 +148,12 @@ def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offse
         return data, int(conn.execute(count).scalar_one())
 
 
-def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int) -> int:
+def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int,
+                       since: datetime | None = None, until: datetime | None = None) -> int:  # fmt: skip
     """Move dead-lettered events back to the outbox for another round of tries."""
     table = DeadLetterRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
-    query = select(table).where(table.c.replayed_at.is_(None))
-    if source_id:
-        query = query.where(table.c.source_id == source_id)
+    query = _dead_letter_where(select(table), table, source_id, since, until)
     if ids:
         query = query.where(table.c.id.in_(ids))
     now = utcnow()

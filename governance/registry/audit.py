@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -27,18 +27,24 @@ def record(
 
 
 def list_audit(
-    session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int, offset: int
+    session: Session, *, entity: str | None = None, entity_id: str | None = None, actor: str | None = None,
+    action: str | None = None, since: datetime | None = None, until: datetime | None = None, limit: int, offset: int,
 ) -> tuple[list[AuditRow], int]:
-    query = select(AuditRow)
-    count = select(func.count()).select_from(AuditRow)
-    if entity:
-        query = query.where(AuditRow.entity == entity)
-        count = count.where(AuditRow.entity == entity)
-    if entity_id:
-        query = query.where(AuditRow.entity_id == entity_id)
-        count = count.where(AuditRow.entity_id == entity_id)
-    rows = session.exec(query.order_by(col(AuditRow.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), session.exec(count).one()
+    """Newest first. ``action`` ending in ``.`` is a prefix (``alert.`` for every alert action)."""
+    conditions: list[Any] = []
+    for column, value in ((AuditRow.entity, entity), (AuditRow.entity_id, entity_id), (AuditRow.actor, actor)):
+        if value:
+            conditions.append(column == value)
+    if action:
+        conditions.append(col(AuditRow.action).startswith(action) if action.endswith(".")
+                          else AuditRow.action == action)  # fmt: skip
+    if since:
+        conditions.append(col(AuditRow.at) >= since)
+    if until:
+        conditions.append(col(AuditRow.at) < until)
+    query = select(AuditRow).where(*conditions).order_by(col(AuditRow.id).desc()).offset(offset).limit(limit)
+    count = select(func.count()).select_from(AuditRow).where(*conditions)
+    return list(session.exec(query).all()), session.exec(count).one()
 
 
 def bump_config(session: Session) -> None:

@@ -1,4 +1,4 @@
-// Every screen and its URL. Part 2's operations pages (overview, quarantine, alerts, ...) add rows.
+// Every screen and its URL: the plans and sources (part 1) and the operations pages (part 2).
 import { PlansPage } from './pages/plans.js';
 import { PlanPage } from './pages/plan.js';
 import { DraftPage } from './pages/draft.js';
@@ -11,8 +11,20 @@ import { TransformationsPage } from './pages/transformations.js';
 import { EventsSeenPage } from './pages/events-seen.js';
 import { ShadowPage } from './pages/shadow.js';
 import { ViolationsPage } from './pages/violations.js';
+import { OverviewPage } from './pages/overview.js';
+import { QuarantinePage } from './pages/quarantine.js';
+import { DeadLettersPage } from './pages/dead-letters.js';
+import { AlertsPage } from './pages/alerts.js';
+import { AlertPage } from './pages/alert.js';
+import { ChecksPage } from './pages/checks.js';
+import { CheckPage } from './pages/check.js';
+import { ChannelsPage } from './pages/channels.js';
+import { RulesPage } from './pages/rules.js';
+import { DigestPage } from './pages/digest.js';
+import { AuditPage } from './pages/audit.js';
+import { TokensPage } from './pages/tokens.js';
 
-export const HOME = '/plans';
+export const HOME = '/overview';
 
 export const ROUTES = [
   { path: '/plans', component: PlansPage },
@@ -28,4 +40,16 @@ export const ROUTES = [
   { path: '/sources/:source/events', component: EventsSeenPage },
   { path: '/sources/:source/shadow', component: ShadowPage },
   { path: '/sources/:source/violations', component: ViolationsPage },
+  { path: '/overview', component: OverviewPage },
+  { path: '/quarantine', component: QuarantinePage },
+  { path: '/dead-letters', component: DeadLettersPage },
+  { path: '/alerts', component: AlertsPage },
+  { path: '/alerts/:alert', component: AlertPage },
+  { path: '/checks', component: ChecksPage },
+  { path: '/checks/:check', component: CheckPage },
+  { path: '/channels', component: ChannelsPage },
+  { path: '/channels/rules', component: RulesPage },
+  { path: '/channels/digest', component: DigestPage },
+  { path: '/audit', component: AuditPage },
+  { path: '/tokens', component: TokensPage },
 ];

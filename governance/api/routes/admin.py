@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from governance.api.deps import Admin, EngineDep, PageDep
+from governance.api.routes.quarantine import column_time
 from governance.api.schemas import AuditPublic, ListOf, TokenCreate, TokenCreated, TokenPublic
 from governance.db import read_session, write_session
 from governance.registry import audit, tokens
@@ -35,8 +39,14 @@ def revoke_token(token_id: str, engine: EngineDep, actor: Admin) -> Response:
 
 @router.get("/audit", response_model=ListOf[AuditPublic], summary="The audit log, newest first")
 def list_audit(engine: EngineDep, _actor: Admin, page: PageDep, entity: str | None = None,
-               entity_id: str | None = None) -> ListOf[AuditPublic]:  # fmt: skip
+               entity_id: str | None = None,
+               actor: Annotated[str | None, Query(description="Who: token:<id>, scheduler, dispatcher, ...")] = None,
+               action: Annotated[str | None, Query(description="An action; ending in '.' a prefix (alert.)")] = None,
+               since: Annotated[datetime | None, Query(description="At or after this time")] = None,
+               until: Annotated[datetime | None, Query(description="Before this time")] = None,
+               ) -> ListOf[AuditPublic]:  # fmt: skip
     with read_session(engine) as session:
-        rows, count = audit.list_audit(session, entity=entity, entity_id=entity_id, limit=page.limit,
-                                       offset=page.offset)  # fmt: skip
+        rows, count = audit.list_audit(session, entity=entity, entity_id=entity_id, actor=actor, action=action,
+                                       since=column_time(since), until=column_time(until),
+                                       limit=page.limit, offset=page.offset)  # fmt: skip
         return ListOf[AuditPublic](data=[AuditPublic.of(r) for r in rows], count=count)

@@ -22,6 +22,7 @@ from governance.alerts.tables import ChannelRow, RuleRow
 from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import ListOf, RequestModel
 from governance.db import read_session, write_session
+from governance.registry.audit import record
 
 router = APIRouter(prefix="/api/v1", tags=["alert channels and rules"])
 
@@ -160,11 +161,15 @@ def rotate_secret(channel: str, engine: EngineDep, actor: Admin) -> ChannelCreat
 
 
 @router.post("/alert-channels/{channel}/test", summary="Send a test alert through the channel now")
-def test_channel(channel: str, request: Request, engine: EngineDep, _actor: Editor,
+def test_channel(channel: str, request: Request, engine: EngineDep, actor: Editor,
                  body: TestRequest | None = None) -> dict[str, Any]:  # fmt: skip
+    """What the receiver answered: ``ok``, ``status`` (its HTTP or SMTP code), ``error``, ``elapsed_ms``."""
     with read_session(engine) as session:
         channel_id = store.get_channel(session, channel).id
     result = send_test_alert(engine, request.app.state.settings, channel_id, _now(), to=body.to if body else None)
+    with write_session(engine) as session:
+        record(session, actor=actor.name, action="channel.test", entity="channel", entity_id=channel_id,
+               details={"ok": result.ok, "status": result.status, "error": result.error})  # fmt: skip
     return {"channel_id": channel_id, **asdict(result)}
 
 

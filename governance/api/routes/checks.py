@@ -9,10 +9,10 @@ within ``GOVERNANCE_SCHEDULER_POLL_S``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, func, select
 
@@ -264,7 +264,10 @@ def run_check(check_id: str, engine: EngineDep, actor: Editor) -> dict[str, Any]
 
 @router.get("/checks/{check_id}/runs", response_model=ListOf[CheckRunPublic], summary="Run history, newest first")
 def list_runs(check_id: str, engine: EngineDep, _actor: Viewer, page: PageDep,
-              trigger: Literal["schedule", "manual"] | None = None) -> ListOf[CheckRunPublic]:  # fmt: skip
+              trigger: Literal["schedule", "manual"] | None = None,
+              results: Annotated[bool, Query(description="Each run with its stored result (a volume check's "
+                                                         "observed count and expected band, a GX result)")] = False,
+              ) -> ListOf[CheckRunPublic]:  # fmt: skip
     with read_session(engine) as session:
         _get(session, check_id)
         conditions: list[Any] = [CheckRunRow.check_id == check_id]
@@ -273,7 +276,7 @@ def list_runs(check_id: str, engine: EngineDep, _actor: Viewer, page: PageDep,
         rows = session.exec(select(CheckRunRow).where(*conditions).order_by(col(CheckRunRow.id).desc())
                             .offset(page.offset).limit(page.limit)).all()  # fmt: skip
         count = session.exec(select(func.count()).select_from(CheckRunRow).where(*conditions)).one()
-        return ListOf[CheckRunPublic](data=[CheckRunPublic.of(r) for r in rows], count=int(count))
+        return ListOf[CheckRunPublic](data=[CheckRunPublic.of(r, with_result=results) for r in rows], count=int(count))
 
 
 @router.get("/checks/{check_id}/runs/{run_id}", response_model=CheckRunPublic,

@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from governance.quality.baseline import window_baseline
 from governance.quality.checks.base import DEFAULTS, CheckContext, CheckKind, Observation, Params
 from governance.quality.detect import Baseline, VolumeParams, level_baselines, volume_check
 
@@ -67,11 +68,25 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     if pair is None:  # less than a day of history: no baseline yet
         return [Observation(ctx.check.event)]
     now, prev = pair
-    finding = volume_check(ctx.data.recent(ctx.check.event), now, prev, minute_of_hour=ctx.data.minute % 60,
-                           params=p.detector())  # fmt: skip
+    recent = ctx.data.recent(ctx.check.event)
+    finding = volume_check(recent, now, prev, minute_of_hour=ctx.data.minute % 60, params=p.detector())
     if finding is not None:
         finding.details["baseline"] = now.method
-    return [Observation(ctx.check.event, "", finding)]
+    return [Observation(ctx.check.event, "", finding, {"volume": measured(recent, now, prev, ctx.data.minute % 60, p)})]
+
+
+def measured(recent: np.ndarray, now: Baseline, prev: Baseline, minute_of_hour: int,
+             p: VolumeCheckParams) -> dict[str, object]:  # fmt: skip
+    """What a run saw, stored with it (the console charts it): each window's count against its
+    expected band, ``expected -/+ sensitivity x spread``; the longest window on top."""
+    windows = []
+    for window in p.windows:
+        expected, spread = window_baseline(now, prev, window=window, minute_of_hour=minute_of_hour)
+        e, s = float(expected), float(spread)
+        windows.append({"window_minutes": window, "observed": float(np.asarray(recent)[-window:].sum()),
+                        "expected": round(e, 3), "low": round(max(0.0, e - p.sensitivity * s), 3),
+                        "high": round(e + p.sensitivity * s, 3)})  # fmt: skip
+    return {**windows[-1], "baseline": now.method, "windows": windows}
 
 
 KIND = CheckKind(

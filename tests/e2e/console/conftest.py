@@ -3,6 +3,9 @@
 * ``server`` (one per test module): ``governance serve --demo`` as a subprocess on a free port of
   127.0.0.1, over a temporary SQLite file, with the example plans of ``plans/`` published and a
   known admin token (``GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN``). No worker: nothing here forwards.
+* ``ops`` (one per test module): the same with its worker, an SMTP server (aiosmtpd), a webhook
+  receiver and a recording upstream on 127.0.0.1; fast scheduler and alert timings, and no default
+  checks (each test makes the checks it needs: a cycle stays short on a busy machine; see ``OPS_ENV``).
 * ``browser``: Debian's Chromium, one for the session (``tests/e2e/conftest.py``).
 * ``page``: a fresh context per test that fails the test when any request leaves 127.0.0.1 (seen with
   ``page.on("request")``, nothing intercepted) or any JavaScript console error or uncaught exception
@@ -20,6 +23,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -74,18 +78,18 @@ class Server:
         assert answer.status_code == 200, answer.text
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    folder = Path(tempfile.mkdtemp(prefix="gov-console-"))
+def start_serve(folder: Path, *, worker: bool = False, env: dict[str, str] | None = None) -> Server:
+    """``governance serve --demo`` on a free port over ``folder/governance.db`` (with its worker when asked)."""
     port = _free_port()
     log = folder / "serve.log"
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": f"sqlite:///{folder / 'governance.db'}",
-           "GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN": ADMIN, "GOVERNANCE_RUN_WORKER": "false",
-           "GOVERNANCE_ACCESS_LOG": "false", "GX_ANALYTICS_ENABLED": "false"}  # fmt: skip
+           "GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN": ADMIN, "GOVERNANCE_RUN_WORKER": str(worker).lower(),
+           "GOVERNANCE_ACCESS_LOG": "false", "GX_ANALYTICS_ENABLED": "false",
+           "GOVERNANCE_PUBLIC_URL": f"http://127.0.0.1:{port}", **(env or {})}  # fmt: skip
+    command = [sys.executable, "-m", "governance", "serve", "--demo", "--plans-dir", str(ROOT / "plans"),
+               "--port", str(port), *([] if worker else ["--no-worker"])]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--demo", "--plans-dir",
-                                    str(ROOT / "plans"), "--port", str(port), "--no-worker"],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -100,16 +104,90 @@ def server() -> Iterator[Server]:
         process.terminate()
         pytest.fail(f"governance serve did not answer: {log.read_text()[-3000:]}")
     admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
+    return Server(url=url, admin=admin, process=process, log=log)
+
+
+def stop_serve(server: Server) -> None:
+    server.admin.close()
+    server.process.terminate()
     try:
-        yield Server(url=url, admin=admin, process=process, log=log)
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    folder = Path(tempfile.mkdtemp(prefix="gov-console-"))
+    running = start_serve(folder)
+    try:
+        yield running
     finally:
-        admin.close()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_serve(running)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Ops:
+    """A serve with its worker (forwarder, scheduler, alert dispatch) and the real servers around it:
+    an SMTP server (aiosmtpd), a webhook receiver and a recording upstream, all on 127.0.0.1."""
+
+    server: Server
+    folder: Path
+    smtp: Any
+    webhook: Any
+    upstream: Any
+
+    def upstream_ids(self) -> list[str]:
+        """messageIds the upstream accepted (a /v1/batch body each)."""
+        return [e["messageId"] for r in list(self.upstream.requests) if r.path.endswith("/v1/batch")
+                for e in json.loads(r.body)["batch"]]  # fmt: skip
+
+    def db(self) -> sqlite3.Connection:
+        """The serve's own SQLite file (WAL), for seeding history the tests cannot wait for."""
+        conn = sqlite3.connect(self.folder / "governance.db", timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+
+OPS_ENV = {"GOVERNANCE_SMTP_STARTTLS": "false", "GOVERNANCE_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
+           "GOVERNANCE_SCHEDULER_INTERVAL_S": "2", "GOVERNANCE_SCHEDULER_POLL_S": "1",
+           "GOVERNANCE_GROUP_WAIT_S": "0", "GOVERNANCE_GROUP_INTERVAL_S": "1", "GOVERNANCE_REPEAT_INTERVAL_S": "3",
+           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_DEFAULT_CHECKS": "false"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ops() -> Iterator[Ops]:
+    from aiosmtpd.controller import Controller
+
+    from tests.alerts.conftest import StoringHandler, free_port, start_receiver, stop_receiver
+
+    folder = Path(tempfile.mkdtemp(prefix="gov-console-ops-"))
+    handler = StoringHandler()
+    smtp = Controller(handler, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    (webhook, webhook_thread), (upstream, upstream_thread) = start_receiver(), start_receiver()
+    running = start_serve(folder, worker=True, env={**OPS_ENV, "GOVERNANCE_SMTP_HOST": "127.0.0.1",
+                                                    "GOVERNANCE_SMTP_PORT": str(smtp.port)})  # fmt: skip
+    try:
+        yield Ops(server=running, folder=folder, smtp=handler, webhook=webhook, upstream=upstream)
+    finally:
+        stop_serve(running)
+        stop_receiver(webhook, webhook_thread)
+        stop_receiver(upstream, upstream_thread)
+        smtp.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def wait_for(predicate: Any, timeout: float = 20.0, what: str = "the condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy (the worker runs on its own clock)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 @dataclass

@@ -20,12 +20,12 @@ def test_sign_in_shows_the_role_and_sign_out_forgets_the_token(page: Any, server
     assert page.evaluate("() => sessionStorage.length") == 0
     page.get_by_label("API token").fill(ADMIN)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Plans", level=1).wait_for()
-    assert page.url.endswith("#/plans")
+    page.get_by_role("heading", name="Overview", level=1).wait_for()  # the home page after sign-in
+    assert page.url.endswith("#/overview")
     assert page.locator(".role").inner_text() == "admin"
     assert page.evaluate("() => sessionStorage.getItem('governance.token')") == ADMIN
     page.reload()  # the token survives a reload of the tab
-    page.get_by_role("heading", name="Plans", level=1).wait_for()
+    page.get_by_role("heading", name="Overview", level=1).wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("API token").wait_for()
     assert page.evaluate("() => sessionStorage.getItem('governance.token')") is None

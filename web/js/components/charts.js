@@ -19,7 +19,8 @@ export function SeriesChart({ t, series, title, height = 220 }) {
       legend: { live: true },
     };
     const plot = new uPlot(opts, [t, ...series.map((s) => s.values)], box.current);
-    const observer = new ResizeObserver(() => plot.setSize({ width: Math.max(box.current.clientWidth, 280), height }));
+    const element = box.current; // the callback may run after unmount, when box.current is null
+    const observer = new ResizeObserver(() => plot.setSize({ width: Math.max(element.clientWidth, 280), height }));
     observer.observe(box.current);
     return () => { observer.disconnect(); plot.destroy(); };
   }, [t, series, title, height]);
@@ -44,4 +45,39 @@ export function Sparkline({ values, label, width = 120, height = 24 }) {
     <title>${label}: ${total} in all, at most ${max} per bucket</title>
     <polyline points=${points} fill="none" stroke="currentColor" stroke-width="1.5" />
   </svg>`;
+}
+
+// Observed against a band (a volume check's runs: the events seen in its window against the low
+// and high expectation). The band is filled and bounded by dashed lines, the observed values are
+// a solid line with points; the numbers are in a table, and each run outside the band says so.
+export function BandChart({ t, observed, low, high, title, unit = 'events', height = 220 }) {
+  const box = useRef(null);
+  useEffect(() => {
+    if (!box.current || !t?.length) return undefined;
+    const opts = {
+      title, width: Math.max(box.current.clientWidth, 280), height,
+      series: [{}, { label: 'expected low', stroke: '#2e7d32', dash: [6, 4], width: 1.5 },
+        { label: 'expected high', stroke: '#2e7d32', dash: [2, 3], width: 1.5 },
+        { label: 'observed', stroke: '#1d4e89', width: 2, points: { show: true, size: 6 } }],
+      bands: [{ series: [2, 1], fill: 'rgba(46, 125, 50, 0.12)' }],
+      axes: [{}, { label: unit }],
+    };
+    const plot = new uPlot(opts, [t, low, high, observed], box.current);
+    const element = box.current; // the callback may run after unmount, when box.current is null
+    const observer = new ResizeObserver(() => plot.setSize({ width: Math.max(element.clientWidth, 280), height }));
+    observer.observe(box.current);
+    return () => { observer.disconnect(); plot.destroy(); };
+  }, [t, observed, low, high, title, height, unit]);
+  const outside = t.filter((_, i) => observed[i] !== null && low[i] !== null && (observed[i] < low[i] || observed[i] > high[i])).length;
+  const fmt = (v) => (v === null || v === undefined ? '—' : Number(v).toLocaleString(undefined, { maximumFractionDigits: 1 }));
+  return html`<figure class="chart">
+    <div ref=${box} class="chart-box" role="img" aria-label=${`${title}: ${t.length} runs, ${outside} outside the expected band`}></div>
+    <figcaption>${title}: <span class="legend-item"><span class="swatch s0" aria-hidden="true"></span>observed</span>
+      <span class="legend-item"><span class="swatch band" aria-hidden="true"></span>expected band (low to high)</span> — ${t.length} runs, ${outside} outside the band</figcaption>
+    <details><summary>The numbers</summary><table class="grid small"><caption>${title}</caption>
+      <thead><tr><th scope="col">Run</th><th scope="col" class="num">Observed</th><th scope="col" class="num">Expected low</th><th scope="col" class="num">Expected high</th><th scope="col">In the band</th></tr></thead>
+      <tbody>${t.map((time, i) => html`<tr><th scope="row">${new Date(time * 1000).toLocaleString()}</th><td class="num">${fmt(observed[i])}</td>
+        <td class="num">${fmt(low[i])}</td><td class="num">${fmt(high[i])}</td>
+        <td>${low[i] === null ? 'no expectation yet' : observed[i] < low[i] ? '↓ below' : observed[i] > high[i] ? '↑ above' : 'yes'}</td></tr>`)}</tbody></table></details>
+  </figure>`;
 }

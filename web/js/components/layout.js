@@ -2,11 +2,19 @@
 // On every route change the page's h1 takes the focus, so keyboard and screen-reader users land on
 // the new screen's title.
 import { html, useEffect } from '../lib.js';
-import { useMe } from '../session.js';
+import { can, useMe } from '../session.js';
 
 const SECTIONS = [
+  { href: '#/overview', label: 'Overview', match: '/overview' },
   { href: '#/plans', label: 'Plans', match: '/plans' },
   { href: '#/sources', label: 'Sources', match: '/sources' },
+  { href: '#/quarantine', label: 'Quarantine', match: '/quarantine' },
+  { href: '#/dead-letters', label: 'Dead letters', match: '/dead-letters' },
+  { href: '#/alerts', label: 'Alerts', match: '/alerts' },
+  { href: '#/checks', label: 'Checks', match: '/checks' },
+  { href: '#/channels', label: 'Channels', match: '/channels' },
+  { href: '#/audit', label: 'Audit log', match: '/audit', role: 'admin' },
+  { href: '#/tokens', label: 'Tokens', match: '/tokens', role: 'admin' },
 ];
 
 export function Layout({ path, onSignOut, children }) {
@@ -20,9 +28,9 @@ export function Layout({ path, onSignOut, children }) {
   }, [path]);
   return html`<a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
   <header class="banner">
-    <a class="brand" href="#/plans">governance</a>
+    <a class="brand" href="#/overview">governance</a>
     <nav aria-label="Sections"><ul>
-      ${SECTIONS.map((s) => html`<li><a href=${s.href} aria-current=${path.startsWith(s.match) ? 'page' : undefined}>${s.label}</a></li>`)}
+      ${SECTIONS.filter((s) => !s.role || can(me, s.role)).map((s) => html`<li><a href=${s.href} aria-current=${path.startsWith(s.match) ? 'page' : undefined}>${s.label}</a></li>`)}
     </ul></nav>
     <div class="whoami">
       <span>Signed in as <strong>${me?.name || me?.token_id}</strong>, role <strong class="role">${me?.role}</strong></span>
