@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -65,6 +66,19 @@ class BodyLimit:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def app_from_env() -> FastAPI:
+    """The app of one of ``serve --workers N``'s web processes (uvicorn's factory, in a spawned
+    process): its settings from the ``GOVERNANCE_*`` environment serve started it with."""
+    from governance.logs import configure_logging
+    from governance.timeouts import HeadTimeoutProtocol
+    from governance.webprocs import JSON_LOGS_ENV
+
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=os.environ.get(JSON_LOGS_ENV) == "1")
+    HeadTimeoutProtocol.head_timeout_s = settings.request_head_timeout_s  # this process's connections
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
