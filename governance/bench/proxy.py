@@ -39,6 +39,7 @@ from governance.bench.servers import (
     durability_env,
     machine,
     upstream_count,
+    web_pids,
     worker_pid,
 )
 from governance.bench.validation import validation_speedup
@@ -89,8 +90,8 @@ class Bench:
     """One run's shared pieces: bodies, directory, children, and the load every peer gets."""
 
     def __init__(self, children: Children, bodies: Bodies, *, seconds: float, concurrency: int,
-                 rounds: int = 1) -> None:  # fmt: skip
-        self.children, self.bodies = children, bodies
+                 rounds: int = 1, workers: int = 1) -> None:  # fmt: skip
+        self.children, self.bodies, self.workers = children, bodies, workers  # workers: the proxy's web processes
         self.seconds, self.concurrency, self.rounds = seconds, concurrency, rounds
         self.seqs: dict[str, list[int]] = {}  # per peer label: request numbers per client, never reused
         self.upstream_pid: int | None = None  # the counting upstream the proxy forwards to
@@ -166,7 +167,7 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
     from governance.bench.profile import profiling
     from governance.bench.readback import DepthSampler, wait_drained
 
-    port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {})
+    port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {}, bench.workers)
     try:
         sampler = DepthSampler(engine, source_id, interval_s=min(0.5, bench.seconds / 10))
 
@@ -177,8 +178,8 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
 
         # the worker must be forwarding before the measured load (it starts after the web process):
         # the warm-up's events delivered, or the outbox would grow for lack of a forwarder
-        cpu: dict[str, list[int | None]] = {"web": [web.pid], "worker": [worker_pid(web)],
-                                            "upstream": [bench.upstream_pid]}
+        cpu: dict[str, list[int | None]] = {"web": web_pids(web), "worker": [worker_pid(web)],
+                                            "upstream": [bench.upstream_pid]}  # web: every web process
         figures = bench.drive(label, "proxy", port, auth, measured,
                               ready=lambda: wait_drained(engine, source_id, drain_timeout_s), cpu=cpu)  # fmt: skip
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
@@ -295,8 +296,10 @@ def modes_for(durability: str, database_url: str | None) -> list[str | None]:
 
 def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durability: str = "default",
         database_url: str | None = None, peers: tuple[str, ...] = PEERS, rounds: int = 1,
-        drain_timeout_s: float | None = None, profile_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """The peers, then the proxy once per durability mode; flat figures for the first mode."""
+        drain_timeout_s: float | None = None, profile_dir: Path | None = None,
+        workers: int = 1) -> dict[str, Any]:  # fmt: skip
+    """The peers, then the proxy (``workers`` web processes) once per durability mode; flat figures
+    for the first mode."""
     unknown = set(peers) - set(PEERS)
     if unknown:
         raise ValueError(f"unknown peers {sorted(unknown)}: choose from {', '.join(PEERS)}")
@@ -308,7 +311,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     with tempfile.TemporaryDirectory(prefix="gov-bench-", ignore_cleanup_errors=True) as name, \
             Children(Path(name)) as children:  # fmt: skip
         tmp = Path(name)
-        bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency, rounds=rounds)
+        bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency, rounds=rounds, workers=workers)
         schemas = write_schemas(tmp)
         upstream_port, upstream_proc = children.peer("upstream", "upstream")
         bench.upstream_pid = upstream_proc.pid
@@ -329,7 +332,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     first = by_mode[modes[0] or "postgresql"]
     result: dict[str, Any] = {
         "batch_events": batch, "event_bytes": bodies.event_bytes, "seconds": seconds, "concurrency": concurrency,
-        "rounds": rounds,
+        "rounds": rounds, "proxy_web_processes": workers,
         "database": "postgresql" if modes[0] is None else "sqlite", "durability": modes[0] or "postgresql server",
         **first, "goals": GOALS, "goals_met": goals_met(first), "machine": machine(load_before),
     }  # fmt: skip
