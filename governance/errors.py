@@ -18,7 +18,8 @@
     │   ├── CheckNotFound                check_not_found     404
     │   ├── AlertNotFound                alert_not_found     404
     │   ├── ChannelNotFound              channel_not_found   404
-    │   └── RuleNotFound                 rule_not_found      404
+    │   ├── RuleNotFound                 rule_not_found      404
+    │   └── RegulationNotFound           regulation_not_found 404
     ├── Conflict                         conflict            409
     │   ├── AlreadyExists                already_exists      409
     │   ├── IncompatiblePlan             incompatible_plan   409  (details: list of changes)
@@ -171,6 +172,12 @@ class RuleNotFound(NotFound):
     """No routing rule with that id."""
 
     code = "rule_not_found"
+
+
+class RegulationNotFound(NotFound):
+    """No privacy regulation with that id."""
+
+    code = "regulation_not_found"
 
 
 class Conflict(GovernanceError):

@@ -36,12 +36,13 @@ def _install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str, points
 
 
 def test_the_built_ins_are_entries_of_one_mechanism() -> None:
-    assert list(CHECK_KINDS) == ["volume", "silence", "violation_rate", "new_unplanned", "drift", "expectations"]
+    assert list(CHECK_KINDS) == ["volume", "silence", "decline", "violation_rate", "new_unplanned", "drift",
+                                 "expectations"]  # fmt: skip
     assert list(CHANNEL_KINDS) == ["email", "webhook", "slack"]
     assert (list(IMPORTERS), list(EXPORTERS)) == (["segment", "rudderstack", "iglu", "jsonschema"],
                                                   ["segment", "jsonschema"])  # fmt: skip
     assert list(ACTIONS) == ["rename_event", "rename_property", "drop_property", "set_value", "map_value", "casing",
-                             "hash", "drop_event"]  # fmt: skip
+                             "hash", "mask", "drop_event"]  # fmt: skip
     assert all(isinstance(r, Registry) for r in (CHECK_KINDS, CHANNEL_KINDS, IMPORTERS, EXPORTERS, ACTIONS))
 
 

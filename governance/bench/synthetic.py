@@ -12,46 +12,19 @@ and Poisson noise. Injected anomalies never overlap within one event (two hours 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-MINUTES_PER_DAY = 1440
+from governance.bench.truth import MINUTES_PER_DAY, MONDAY, Anomaly, Traffic
+
+__all__ = ["Anomaly", "Traffic", "generate_traffic", "sample_events"]
 KINDS = ("zero", "half", "spike", "violations", "drift")
 # expected anomalies per event and week, by kind
 DEFAULT_RATES = {"zero": 0.5, "half": 0.5, "spike": 0.5, "violations": 0.5, "drift": 0.5}
 FIXED_MAGNITUDE = {"zero": 0.0, "half": 0.5, "spike": 3.0}
 SHARE_RANGE = {"violations": (0.15, 0.6), "drift": (0.15, 0.5)}
 DURATIONS = {"zero": (30, 180), "half": (30, 180), "spike": (30, 180), "violations": (30, 180), "drift": (60, 360)}
-
-
-@dataclass(frozen=True)
-class Anomaly:
-    """One injected anomaly on ``event`` over minutes ``[start, end)``."""
-
-    event: int
-    kind: str
-    start: int
-    end: int
-    magnitude: float  # drop/spike factor, violation share, or string share
-
-
-@dataclass
-class Traffic:
-    """Per-minute counters ``(events, minutes)`` and the ground truth."""
-
-    counts: NDArray[np.int32]  # events received per minute (anomalies applied)
-    violations: NDArray[np.int32]  # events with at least one violation
-    strings: NDArray[np.int32]  # events whose ``quantity`` property arrived as a string
-    rate: NDArray[np.float32] | None  # noise-free events per minute without anomalies
-    mean_per_hour: NDArray[np.float64]
-    anomalies: list[Anomaly] = field(default_factory=list)
-
-    @property
-    def minutes(self) -> int:
-        return int(self.counts.shape[1])
 
 
 def _place(rng: np.random.Generator, event: int, minutes: int, rates: dict[str, float], days: int,
@@ -127,7 +100,8 @@ def generate_traffic(
         strings[lo:hi] = rng.binomial(c, p_string)
         if rate_out is not None:
             rate_out[lo:hi] = rate
-    return Traffic(counts, violations, strings, rate_out, mean, anomalies)
+    start = MONDAY + first_weekday * MINUTES_PER_DAY  # the weekend dip falls on Saturday and Sunday UTC
+    return Traffic(counts, violations, strings, rate_out, mean, anomalies, start_minute=start)
 
 
 def _inject(rng: np.random.Generator, anomalies: list[Anomaly], row: int, c: Any, rate: Any, p_violation: Any,

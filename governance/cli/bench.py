@@ -134,26 +134,21 @@ def bench_validate(
 
 @bench_app.command("checks")
 def bench_checks(
-    events: int = typer.Option(200, help="Synthetic events (volumes from 10/h to 10,000/h)"),
-    days: int = typer.Option(14, help="Days of minute counters"),
-    seed: int = typer.Option(0, help="Random seed of the synthetic traffic"),
-    seeds: int = typer.Option(5, help="Seeds the accuracy is pooled over (one seed is only ~1,400 event-days)"),
-    cycle_events: int = typer.Option(3000, help="Events in the timed full check cycle"),
-    gx_events: int = typer.Option(100_000, help="Sampled events in the timed Great Expectations suite"),
-    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
+    generators: str = typer.Option("synthetic,realistic", help="Traffic generators, comma-separated"),
+    events: int = typer.Option(200, help="Events per generated traffic"),
+    days: int = typer.Option(35, help="Days of minute counters (weeks 1, 2, 3 and 4+ are scored apart)"),
+    tuning: str = typer.Option("0-2", help="Seeds the thresholds were tuned on, e.g. 0-2"),
+    held_out: str = typer.Option("100-104", help="Held-out seeds, reported apart, e.g. 100-104"),
+    replay_events: int = typer.Option(4, help="Events replayed through run_cycle against the fast path (0: skip)"),
+    replay_days: float = typer.Option(1.0, help="Days of that replay, at the end of the traffic"),
+    cycle_events: int = typer.Option(3000, help="Events in the timed in-memory check cycle (0: skip)"),
+    gx_events: int = typer.Option(100_000, help="Sampled events in the timed Great Expectations suite (0: skip)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object"),
 ) -> None:
-    """Detection accuracy on synthetic traffic with injected anomalies, and the cost of a check cycle and a GX suite."""
-    from governance.bench.checks import run_checks_bench
+    """Detection accuracy on two traffic generators by week of history, the run_cycle replay, and timings."""
+    from governance.bench.checks import run_checks_bench, seed_list
 
-    result = run_checks_bench(events=events, days=days, seed=seed, cycle_events=cycle_events, gx_events=gx_events)
-    if seeds > 1:  # pool the accuracy over more event-days; the single-seed figures stay under "first_seed"
-        from governance.bench.checks import accuracy_over_seeds
-
-        pooled = accuracy_over_seeds(list(range(seed, seed + seeds)), events=events, days=days)
-        result["first_seed"] = {k: result[k] for k in ("recall", "false_alerts", "false_alerts_per_1000_event_days")}
-        result["over_seeds"] = pooled
-        result["recall"] = pooled["recall"]["mean"]
-        result["false_alerts"] = pooled["false_alerts"]
-        result["event_days"] = pooled["event_days"]
-        result["false_alerts_per_1000_event_days"] = round(1000 * pooled["false_alerts"] / pooled["event_days"], 3)
+    result = run_checks_bench(generators=tuple(generators.split(",")), events=events, days=days,
+                              tuning=seed_list(tuning), held_out=seed_list(held_out), replay_events=replay_events,
+                              replay_days=replay_days, cycle_events=cycle_events, gx_events=gx_events)  # fmt: skip
     _report(result, as_json, "checks")

@@ -16,13 +16,14 @@ import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 import yaml
 from pydantic import ValidationError
 
 from governance.errors import PlanInvalid
+from governance.plan.check_spec import plan_check_problems
 from governance.plan.model import Plan
 
 MAX_EXPANDED_NODES = 200_000
@@ -261,7 +262,7 @@ def plan_from_data(data: Any, *, index: _NodeIndex | None = None, file: str | No
         problem = Problem("", "a plan must be a mapping with at least a 'name'", 1 if index else None, file)
         raise PlanInvalid(str(problem), details=[problem.to_dict()])
     try:
-        return Plan.model_validate(data)
+        plan = Plan.model_validate(data)
     except ValidationError as exc:
         problems: list[Problem] = []
         seen: set[str] = set()
@@ -275,8 +276,18 @@ def plan_from_data(data: Any, *, index: _NodeIndex | None = None, file: str | No
             message = "must be a number" if err["type"].startswith(("int_", "float_")) else _friendly(dict(err))
             line = index.line(loc) if index is not None else None
             problems.append(Problem(path, message, line, file))
-        first = str(problems[0]) + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
-        raise PlanInvalid(first, details=[p.to_dict() for p in problems]) from None
+        _refuse(problems)
+    # the checks the plan declares: kind, params against the kind's schema, expectations, regexes
+    declared = [Problem(format_path(loc), message, index.line(loc) if index is not None else None, file)
+                for loc, message in plan_check_problems(plan)]  # fmt: skip
+    if declared:
+        _refuse(declared)
+    return plan
+
+
+def _refuse(problems: list[Problem]) -> NoReturn:
+    first = str(problems[0]) + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+    raise PlanInvalid(first, details=[p.to_dict() for p in problems]) from None
 
 
 def load_plan_text(text: str | bytes, *, file: str | None = None) -> Plan:

@@ -176,14 +176,14 @@ class EventVersion(StrictModel):
 
 
 class CheckSpec(StrictModel):
-    """A data-quality check declared in the plan (kinds are registered in ``quality``)."""
+    """A data-quality check declared in the plan; kinds and their params: ``plan/check_spec.py``."""
 
     kind: str
     """The check to run (a kind registered by the quality module)."""
     params: dict[str, Any] = Field(default_factory=dict)
-    """The kind's parameters."""
-    severity: Literal["info", "warning", "critical"] = "warning"
-    """Severity of the alerts the check raises."""
+    """The kind's parameters, validated against the kind's JSON Schema (``plan/check_spec.py``)."""
+    severity: Literal["info", "warning", "critical"] | None = None
+    """Severity of the alerts the check raises (default: the kind's, ``info`` for ``decline``)."""
     for_: int | None = Field(None, alias="for", ge=1)
     """Failing evaluations in a row before the check fires (default: the kind's)."""
     keep_firing_for: int | None = Field(None, ge=0)

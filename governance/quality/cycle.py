@@ -179,12 +179,15 @@ def _outcome(result: CheckResult, states: set[State], trigger: str) -> str:
         return "error"
     if any(obs.result and "skipped" in obs.result for obs in result.observations):
         return "skipped"
+    # not enough history to judge: never "ok" (the run's result says what each fingerprint waits for)
+    waiting = bool(result.observations) and all(o.result and "learning" in o.result for o in result.observations)
     if trigger != "schedule":
-        return "holds" if any(obs.finding is not None for obs in result.observations) else "ok"
+        return "holds" if any(obs.finding is not None for obs in result.observations) else \
+            "learning" if waiting else "ok"  # fmt: skip
     for state, outcome in ((State.FIRING, "firing"), (State.RESOLVED, "resolved"), (State.PENDING, "pending")):
         if state in states:
             return outcome
-    return "ok"
+    return "learning" if waiting else "ok"
 
 
 def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observation, fp: str,

@@ -2,39 +2,23 @@
 
 Expectations are declared as plain dicts, ``{"type": "expect_column_values_to_not_be_null",
 "column": "properties.order_id", "mostly": 0.99}``; columns are dotted paths into the event.
-``validate_expectations`` checks declarations without Great Expectations (the API can call it);
+Declarations are checked without GX by ``governance.plan.expectation_spec`` (re-exported here);
 ``run_suite`` imports GX on first use: never import this module's GX parts in the web process.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-COLUMN_MAP = {"column", "mostly", "meta"}
-# type -> (required keys, optional keys); rows of data, one per supported expectation
-EXPECTATIONS: dict[str, tuple[set[str], set[str]]] = {
-    "expect_column_values_to_not_be_null": ({"column"}, {"mostly", "meta"}),
-    "expect_column_values_to_be_null": ({"column"}, {"mostly", "meta"}),
-    "expect_column_values_to_be_in_set": ({"column", "value_set"}, {"mostly", "meta"}),
-    "expect_column_values_to_not_be_in_set": ({"column", "value_set"}, {"mostly", "meta"}),
-    "expect_column_values_to_be_between": (
-        {"column"}, {"min_value", "max_value", "strict_min", "strict_max", "mostly", "meta"}),
-    "expect_column_value_lengths_to_be_between": ({"column"}, {"min_value", "max_value", "mostly", "meta"}),
-    "expect_column_values_to_match_regex": ({"column", "regex"}, {"mostly", "meta"}),
-    "expect_column_values_to_not_match_regex": ({"column", "regex"}, {"mostly", "meta"}),
-    "expect_column_values_to_be_unique": ({"column"}, {"mostly", "meta"}),
-    "expect_column_distinct_values_to_be_in_set": ({"column", "value_set"}, {"meta"}),
-    "expect_column_proportion_of_non_null_values_to_be_between": ({"column"}, {"min_value", "max_value", "meta"}),
-    "expect_column_mean_to_be_between": ({"column"}, {"min_value", "max_value", "meta"}),
-    "expect_table_row_count_to_be_between": (set(), {"min_value", "max_value", "meta"}),
-}
+from governance.plan.expectation_spec import EXPECTATIONS, validate_expectations
+
+__all__ = ["EXPECTATIONS", "SuiteResult", "column_paths", "lookup", "run_suite", "validate_expectations"]
+
 RESULT_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "missing_count", "observed_value")
 MAX_EXAMPLES = 10
 INDEX_KEY = "governance_index"
@@ -52,54 +36,6 @@ class SuiteResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def validate_expectations(expectations: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Check declared expectations (no GX import); returns normalised copies or raises ``ValueError``."""
-    out: list[dict[str, Any]] = []
-    for i, raw in enumerate(expectations):
-        if not isinstance(raw, Mapping):
-            raise ValueError(f"expectation #{i} must be an object, got {type(raw).__name__}")
-        kind = raw.get("type")
-        if kind not in EXPECTATIONS:
-            known = ", ".join(sorted(EXPECTATIONS))
-            raise ValueError(f"expectation #{i}: unknown expectation type {kind!r}; known types: {known}")
-        required, optional = EXPECTATIONS[kind]
-        keys = set(raw) - {"type"}
-        if missing := required - keys:
-            raise ValueError(f"expectation #{i} ({kind}): missing {', '.join(sorted(missing))}")
-        if extra := keys - required - optional:
-            raise ValueError(f"expectation #{i} ({kind}): unknown keys {', '.join(sorted(extra))}")
-        _check_values(i, kind, raw)
-        out.append(dict(raw))
-    return out
-
-
-def _check_values(i: int, kind: str, raw: Mapping[str, Any]) -> None:
-    where = f"expectation #{i} ({kind})"
-    if "column" in raw and not (isinstance(raw["column"], str) and raw["column"]):
-        raise ValueError(f"{where}: column must be a non-empty string")
-    mostly = raw.get("mostly", 1.0)
-    if isinstance(mostly, bool) or not isinstance(mostly, int | float) or not 0.0 <= mostly <= 1.0:
-        raise ValueError(f"{where}: mostly must be a number in [0, 1]")
-    if "meta" in raw and not isinstance(raw["meta"], Mapping):
-        raise ValueError(f"{where}: meta must be an object")
-    if "value_set" in raw and not isinstance(raw["value_set"], list | tuple):
-        raise ValueError(f"{where}: value_set must be a list")
-    bounds = [raw.get(k) for k in ("min_value", "max_value")]
-    for b in bounds:
-        if b is not None and (isinstance(b, bool) or not isinstance(b, int | float) or not math.isfinite(b)):
-            raise ValueError(f"{where}: min_value/max_value must be finite numbers")
-    ranged = "min_value" in EXPECTATIONS[kind][1] and kind != "expect_table_row_count_to_be_between"
-    if ranged and bounds == [None, None]:
-        raise ValueError(f"{where}: give min_value, max_value or both")
-    if None not in bounds and bounds[0] > bounds[1]:  # type: ignore[operator]
-        raise ValueError(f"{where}: min_value is greater than max_value")
-    if "regex" in raw:
-        try:
-            re.compile(raw["regex"])
-        except (re.error, TypeError) as exc:
-            raise ValueError(f"{where}: invalid regex: {exc}") from None
 
 
 def column_paths(expectations: Iterable[Mapping[str, Any]]) -> list[str]:

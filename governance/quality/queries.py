@@ -4,7 +4,9 @@
 one evaluation time, one grouped query per question (cached for the cycle). Minutes are epoch
 minutes; minute ``m`` is complete when ``m < epoch_minute(now)``. Counted events exclude the
 ``deduplicated`` and ``rejected`` outcomes (retries and unparseable messages are not traffic).
-Event ``""`` stands for the whole source (every event of every kind).
+Event ``""`` stands for the whole source (every event of every kind). Hours before the proxy
+counted anything for the source come from imported counts (``history.py``, ``governance quality
+backfill``).
 """
 
 from __future__ import annotations
@@ -16,14 +18,19 @@ from typing import Any
 import numpy as np
 import orjson
 from numpy.typing import NDArray
-from sqlalchemy import Engine, false, func, select
+from sqlalchemy import Engine, false, func, or_, select
 
 from governance.clock import as_utc, epoch_minute
 from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, NOT_TRAFFIC
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
 from governance.proxy.violations import ViolationType
+from governance.quality.baseline import first_arrival_mask
+from governance.quality.baseline.shape import SAMPLES, learned_shape, sample_hours
+from governance.quality.history import merge_backfill
 
-HISTORY_HOURS = 24 * 29  # four weeks of same-hour-of-week history, plus the level lookback
+# the checks read at most 31 days back (four weeks behind a 48 h gap or three days of decline); one
+# more week makes "unknown before the event's first arrival" mean "absent for over a week"
+HISTORY_HOURS = 24 * 38
 LAST_SEEN_MINUTES = 7 * 24 * 60
 TOTAL = ""
 IntArray = NDArray[np.int64]
@@ -55,24 +62,76 @@ class SourceData:
                      .where(where, t.c.minute >= start * 60, t.c.minute < self.hour * 60)
                      .group_by(t.c.event, hour))  # fmt: skip
             series: dict[str, IntArray] = {TOTAL: np.zeros(HISTORY_HOURS, np.int64)}
+            live_start: int | None = None
             with self.engine.connect() as conn:
                 for event, h, n in conn.execute(query):
                     row = series.setdefault(event, np.zeros(HISTORY_HOURS, np.int64))
                     row[int(h) - start] += int(n)
+                    live_start = int(h) if live_start is None else min(live_start, int(h))
                     if event != TOTAL:
                         series[TOTAL][int(h) - start] += int(n)
+            self._cache["coarse"], self._cache["known"] = merge_backfill(
+                self.engine, self.source_id, series, start=start, end=self.hour, live_start=live_start, total=TOTAL)
             self._cache["hourly"] = series
         return self._cache["hourly"]
 
     def hourly(self, event: str) -> IntArray:
-        """Complete hours of ``event`` up to the current hour, from its first hour with traffic.
+        """The last ``HISTORY_HOURS`` complete hours of ``event`` (zeros where nothing arrived)."""
+        return self._hourly_all().get(event, np.zeros(HISTORY_HOURS, np.int64))
 
-        Hours before the event existed are left out: zeros there would drag its baseline down.
-        """
-        series = self._hourly_all().get(event)
-        if series is None or not series.any():
-            return np.zeros(0, np.int64)
-        return series[int(np.argmax(series > 0)) :]
+    @property
+    def first_hour(self) -> int:
+        """The epoch hour of index 0 of ``hourly`` and ``history``."""
+        return self.hour - HISTORY_HOURS
+
+    def history(self, event: str, *, coarse: bool = False) -> NDArray[np.float64]:
+        """``hourly`` as floats, ``NaN`` (unknown, not zero) before the event's first arrival, in hours
+        the source has no data for, and, unless ``coarse``, in hours whose backfilled daily count had
+        to be spread evenly."""
+        counted = np.where(self._known(), self.hourly(event), np.nan)
+        masked = first_arrival_mask(counted)
+        even = self._cache["coarse"].get(event)
+        return masked if coarse or even is None else np.where(even, np.nan, masked)
+
+    def _known(self) -> NDArray[np.bool_]:
+        self._hourly_all()
+        known: NDArray[np.bool_] = self._cache["known"]
+        return known
+
+    def _shape_minutes(self) -> dict[str, IntArray]:
+        """Minute counts ``(2, SAMPLES, 60)`` of the hours that shape the previous and the current hour."""
+        if "shape" not in self._cache:
+            t, where = self._counts()
+            hours = [sample_hours(h) for h in (self.hour - 1, self.hour)]  # [previous, current] x SAMPLES
+            slots: dict[int, list[tuple[int, int]]] = {}
+            for i, row in enumerate(hours):
+                for j, h in enumerate(row):
+                    slots.setdefault(h * 60, []).append((i, j))
+            ranges = or_(*[(t.c.minute >= m) & (t.c.minute < m + 60) for m in sorted(slots)])
+            query = (select(t.c.event, t.c.minute, func.sum(t.c.count)).where(where, ranges)
+                     .group_by(t.c.event, t.c.minute))  # fmt: skip
+            empty = (2, SAMPLES, 60)
+            out: dict[str, IntArray] = {TOTAL: np.zeros(empty, np.int64)}
+            with self.engine.connect() as conn:
+                for event, minute, n in conn.execute(query):
+                    for i, j in slots[int(minute) - int(minute) % 60]:
+                        out.setdefault(event, np.zeros(empty, np.int64))[i, j, int(minute) % 60] += int(n)
+                        if event != TOTAL:
+                            out[TOTAL][i, j, int(minute) % 60] += int(n)
+            self._cache["shape"] = out
+        return self._cache["shape"]
+
+    def shapes(self, event: str) -> NDArray[np.float64]:
+        """Learned cumulative shares ``(2, SUB + 1)`` of the previous and the current hour of ``event``
+        (days before the event's first arrival are left out)."""
+        minutes = self._shape_minutes().get(event, np.zeros((2, SAMPLES, 60), np.int64)).astype(np.float64)
+        history = self.history(event)
+        for i, hour in enumerate((self.hour - 1, self.hour)):
+            for j, sample in enumerate(sample_hours(hour)):
+                k = sample - self.first_hour
+                if not (0 <= k < history.size and np.isfinite(history[k])):
+                    minutes[i, j] = np.nan
+        return learned_shape(minutes)
 
     def _recent_all(self) -> dict[str, IntArray]:
         if "recent" not in self._cache:

@@ -21,6 +21,7 @@ the next sync). Checks whose source is gone are deleted with their states.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,11 +30,13 @@ import orjson
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from governance.plan.check_spec import entry_problems, with_suite
 from governance.plan.model import CheckSpec, Plan
 from governance.quality.checks import CHECK_KINDS, DEFAULT_KINDS, SOURCE_DEFAULT_KINDS, SourceInfo
 from governance.quality.tables import CheckRow, CheckStateRow
 from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow
 
+log = logging.getLogger("governance.quality")
 _PLANS: dict[str, Plan] = {}  # content hash -> parsed plan (versions are immutable)
 
 
@@ -75,7 +78,29 @@ def load_sources(session: Session) -> dict[str, SourceInfo]:
 
 
 def _from_spec(origin: str, spec: CheckSpec, event: str, index: int) -> Desired:
-    return Desired(origin, spec.kind, event, dict(spec.params), spec.severity, spec.for_, spec.keep_firing_for, index)
+    severity = spec.severity or _default_severity(spec.kind)
+    return Desired(origin, spec.kind, event, dict(spec.params), severity, spec.for_, spec.keep_firing_for, index)
+
+
+def _default_severity(kind: str) -> str:
+    known = CHECK_KINDS.get(kind)
+    return known.default_severity if known is not None else "warning"
+
+
+def _default(kind: str, event: str) -> Desired:
+    return Desired("default", kind, event, severity=_default_severity(kind))
+
+
+def _valid(entry: CheckSpec, *, plan_level: bool, suite: list[dict[str, Any]] | None = None) -> bool:
+    """Whether a stored plan's check entry is valid today (publish refuses invalid ones; a version
+    published before that may hold one). An invalid entry is skipped, so it never replaces the
+    working default of its kind."""
+    params = with_suite(entry.kind, entry.params, suite or [])
+    problems = list(entry_problems(entry.kind, params, (), plan_level=plan_level))
+    if problems and entry.kind in CHECK_KINDS:
+        log.warning("plan check %s skipped: %s", entry.kind, "; ".join(f"{'.'.join(map(str, loc))}: {m}"
+                                                                      for loc, m in problems))  # fmt: skip
+    return not problems and entry.kind in CHECK_KINDS
 
 
 def _enabled(params: dict[str, Any]) -> bool:
@@ -86,11 +111,13 @@ def desired_checks(plan: Plan | None, *, defaults: bool) -> list[Desired]:
     """The plan-declared and default checks of a source bound to ``plan``."""
     out: list[Desired] = []
     events = plan.events if plan is not None else {}
-    plan_specs = plan.checks if plan is not None else []
-    plan_kinds = {s.kind for s in plan_specs}
+    plan_specs = [(n, e) for n, e in enumerate(plan.checks if plan is not None else []) if _valid(e, plan_level=True)]
+    plan_kinds = {e.kind for _, e in plan_specs}
     for name, spec in events.items():
         counts: dict[str, int] = {}
         for entry in spec.checks:
+            if not _valid(entry, plan_level=False, suite=spec.expectations):
+                continue
             n = counts[entry.kind] = counts.get(entry.kind, -1) + 1
             desired = _from_spec("plan", entry, name, n)
             if entry.kind == "expectations" and spec.expectations and "expectations" not in desired.params:
@@ -100,19 +127,19 @@ def desired_checks(plan: Plan | None, *, defaults: bool) -> list[Desired]:
         if spec.expectations and "expectations" not in own:
             out.append(Desired("plan", "expectations", name, {"expectations": list(spec.expectations)}))
             own.add("expectations")
-        for n, entry in enumerate(plan_specs):
+        for n, entry in plan_specs:
             kind = CHECK_KINDS.get(entry.kind)
             scope = entry.params.get("scope") or (kind.scope if kind else "event")
             if scope == "event" and entry.kind not in own:
                 out.append(_from_spec("plan", entry, name, n))
         if defaults:
-            out += [Desired("default", k, name) for k in DEFAULT_KINDS if k not in own and k not in plan_kinds]
-    for n, entry in enumerate(plan_specs):
+            out += [_default(k, name) for k in DEFAULT_KINDS if k not in own and k not in plan_kinds]
+    for n, entry in plan_specs:
         kind = CHECK_KINDS.get(entry.kind)
         if (entry.params.get("scope") or (kind.scope if kind else "event")) == "source":
             out.append(_from_spec("plan", entry, "", n))
     if defaults:
-        out += [Desired("default", k, "") for k in SOURCE_DEFAULT_KINDS if k not in plan_kinds]
+        out += [_default(k, "") for k in SOURCE_DEFAULT_KINDS if k not in plan_kinds]
     return [d for d in out if _enabled(d.params)]
 
 

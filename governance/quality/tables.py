@@ -6,6 +6,9 @@
                           materialised by the scheduler each cycle
     quality_check_runs    one row per evaluation (start, end, outcome, findings, GX result)
     quality_check_states  the ``Hysteresis`` of each fingerprint (check, source, event, field)
+    quality_backfill      historical counts per (source, event) and hour or day, imported by
+                          ``governance quality backfill`` so a new install starts with a baseline;
+                          the checks read them for the hours before the proxy counted that source
 
 Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite too.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from governance.clock import utc_column, utcnow
@@ -69,3 +72,18 @@ class CheckStateRow(SQLModel, table=True):
     finding: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
+
+class BackfillRow(SQLModel, table=True):
+    """Imported historical counts: ``hours`` (1 or 24) hours from epoch hour ``hour``."""
+
+    __tablename__ = "quality_backfill"
+    __table_args__ = (UniqueConstraint("source_id", "event", "hour", "hours", name="uq_quality_backfill"),
+                      Index("ix_quality_backfill_scope", "source_id", "hour"))  # fmt: skip
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40)
+    event: str = Field(max_length=200)
+    hour: int  # epoch hour (UTC) of the first hour counted
+    hours: int = 1  # 1: an hour; 24: a day, from 00:00 UTC
+    count: int = 0
+    imported_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -213,7 +213,7 @@ def test_drift_of_type_mix_from_event_samples(engine: Any, database_url: str) ->
     check_cycle(engine, settings, now)
     [alert] = alerts(engine, check_id="chk_drift")
     assert alert.field == "properties.quantity" and alert.title == "Drift: Order Completed properties.quantity on web"
-    assert alert.summary.startswith("type mix changed: int 100% -> int ")
+    assert alert.summary.startswith("type mix changed: integer 100% -> integer ")
     assert "string" in alert.summary
     [run] = runs(engine, "chk_drift")
     observed = {o["field"]: o for o in orjson.loads(run.observations)}
@@ -235,6 +235,8 @@ def test_defaults_plan_overrides_and_switching_off(engine: Any, database_url: st
     found = {(r.kind, r.event, r.origin) for r in rows}
     assert found == {
         ("volume", "B Happened", "default"),  # A turned volume off; nobody gets silence
+        ("decline", "A Happened", "default"),
+        ("decline", "B Happened", "default"),
         ("expectations", "B Happened", "plan"),
         ("violation_rate", "", "plan"),  # plan-level, per source: replaces the per-event default
         ("new_unplanned", "", "default"),
@@ -250,7 +252,7 @@ def test_defaults_plan_overrides_and_switching_off(engine: Any, database_url: st
         assert session.get(CheckRow, default.id).enabled is False  # type: ignore[union-attr]
         # GOVERNANCE_DEFAULT_CHECKS=false drops the defaults, keeps the plan's
         gone = sync_checks(session, defaults=False, now=now)
-    assert len(gone) == 4  # volume + new_unplanned, on both sources
+    assert len(gone) == 8  # volume, decline x 2 and new_unplanned, on both sources
     with Session(engine) as session:
         assert {r.origin for r in session.exec(select(CheckRow)).all()} == {"plan"}
 
@@ -342,13 +344,11 @@ def test_every_parameter_of_every_kind_is_documented_with_its_default() -> None:
 
 
 def test_default_params_are_the_ones_the_bench_measures() -> None:
-    from dataclasses import fields
-
-    from governance.bench.checks import BenchConfig
-    from governance.quality.checks.base import DEFAULTS
-    from governance.quality.detect import VolumeParams
+    from governance.bench.checks import HYSTERESIS, BenchConfig
+    from governance.plan.check_spec import CHECK_SPECS
 
     bench = BenchConfig()
-    ours = {f.name: getattr(DEFAULTS, f.name) for f in fields(DEFAULTS) if f.name != "for_"}
-    assert ours == {name: getattr(bench, name) for name in ours}
-    assert dict(DEFAULTS.for_) == bench.for_ and VolumeParams() == bench.volume
+    for field, kind in (("volume", "volume"), ("silence", "silence"), ("decline", "decline"),
+                        ("violations", "violation_rate"), ("drift", "drift")):
+        assert getattr(bench, field) == CHECK_SPECS[kind].params(), field
+    assert set(HYSTERESIS.values()) <= set(CHECK_SPECS)  # the bench uses each kind's own for / keep_firing_for

@@ -39,12 +39,15 @@ def test_importing_the_module_does_not_import_great_expectations() -> None:
     [
         ({"type": "expect_column_values_to_be_purple", "column": "x"}, "expect_column_values_to_be_purple"),
         ({"column": "x"}, "unknown expectation type None"),
-        ({"type": NOT_NULL}, "missing column"),
+        ({"type": NOT_NULL}, "column: missing"),
         ({"type": NOT_NULL, "column": "x", "mostly": 1.5}, "mostly"),
-        ({"type": NOT_NULL, "column": "x", "colum": "y"}, "unknown keys colum"),
+        ({"type": NOT_NULL, "column": "x", "colum": "y"}, "colum: unknown key"),
         ({"type": "expect_column_values_to_be_between", "column": "x"}, "min_value, max_value or both"),
         ({"type": "expect_column_values_to_be_between", "column": "x", "min_value": 5, "max_value": 1}, "greater"),
-        ({"type": "expect_column_values_to_match_regex", "column": "x", "regex": "("}, "invalid regex"),
+        ({"type": "expect_column_values_to_match_regex", "column": "x", "regex": "("}, "invalid regular expression"),
+        ({"type": "expect_column_values_to_match_regex", "column": "x", "regex": r"(a)\1"}, "linear-time engine"),
+        ({"type": "expect_column_values_to_be_in_sett", "column": "x", "value_set": [1]},
+         'did you mean "expect_column_values_to_be_in_set"'),
         ({"type": "expect_column_values_to_be_in_set", "column": "x", "value_set": "EUR"}, "value_set"),
     ],
 )

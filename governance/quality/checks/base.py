@@ -1,9 +1,11 @@
-"""What every check kind is: a params model, an ``evaluate`` function, and hysteresis defaults.
+"""What every check kind is: its plan spec (params, scope, defaults) and an ``evaluate`` function.
 
-A kind's ``evaluate(ctx)`` reads counters and samples through ``ctx.data`` and returns
+The spec lives in ``governance/plan/check_spec.py`` (the plan validates declared checks against
+it). A kind's ``evaluate(ctx)`` reads counters and samples through ``ctx.data`` and returns
 ``Observation``s, one per fingerprint it judged: ``(event, field, finding)`` where ``finding``
-is a ``detect.Finding`` when the condition holds and ``None`` when it does not. Fingerprints the
-check tracked before but does not report now count as "condition false" (they resolve).
+is a ``detect.Finding`` when the condition holds and ``None`` when it does not; ``learning``
+says what a fingerprint without enough history waits for (never ``ok`` while it waits).
+Fingerprints the check tracked before but does not report now count as "condition false".
 """
 
 from __future__ import annotations
@@ -12,57 +14,15 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
+from governance.plan.check_spec import CHECK_SPECS, RESERVED_PARAMS, KindSpec, Params, Scope, Severity
 from governance.quality.detect import Finding
 
 if TYPE_CHECKING:
     from governance.plan.model import EventSpec, Plan
     from governance.quality.queries import SourceData
     from governance.quality.tables import CheckRow
-
-Scope = Literal["event", "source"]
-
-
-@dataclass(frozen=True)
-class Defaults:
-    """Defaults of the built-in kinds, named as the bench's ``BenchConfig`` names them.
-
-    The bench (``governance/bench/checks.py``) takes its ``BenchConfig`` defaults from here, so
-    it measures recall and false alerts of exactly these settings.
-    """
-
-    level_hours: int = 12
-    min_error: float = 0.1
-    silence_after: float = 15.0
-    silence_min_expected: float = 20.0
-    violation_window: int = 30
-    violation_threshold: float = 0.05
-    violation_min_events: int = 50
-    violation_z: float = 3.0
-    drift_window: int = 60
-    drift_reference: int = 1440
-    drift_min_count: int = 100
-    drift_shift: float = 0.1
-    keep_firing_for: int = 2
-    for_: tuple[tuple[str, int], ...] = (("drop", 3), ("spike", 3), ("silence", 1), ("violations", 3),
-                                         ("drift", 3))  # fmt: skip
-
-    def for_of(self, name: str) -> int:
-        return dict(self.for_)[name]
-
-
-DEFAULTS = Defaults()
-RESERVED_PARAMS = ("enabled", "scope")  # read by the plan sync, never passed to a kind
-
-
-class Params(BaseModel):
-    """Base of every kind's params: unknown keys are an error, never silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
 
 @dataclass(frozen=True)
 class Observation:
@@ -72,6 +32,11 @@ class Observation:
     field: str = ""
     finding: Finding | None = None
     result: dict[str, Any] | None = None
+
+    @classmethod
+    def waiting(cls, event: str, reason: str, **details: Any) -> Observation:
+        """A fingerprint that cannot be judged yet: the run records ``learning`` and what it waits for."""
+        return cls(event, "", None, {"learning": reason, **details})
 
 
 @dataclass
@@ -123,7 +88,11 @@ class CheckContext:
 
 @dataclass(frozen=True)
 class CheckKind:
-    """A registered check kind (see ``CHECK_KINDS``)."""
+    """A registered check kind (see ``CHECK_KINDS``): what the plan knows of it, and its evaluation.
+
+    A plug-in builds one like this; its ``spec`` is what ``plan/check_spec.py`` validates a
+    declared check against (the plan finds plug-in specs through the same entry point).
+    """
 
     name: str
     summary: str
@@ -133,10 +102,25 @@ class CheckKind:
     default_keep_firing_for: int = 2
     scope: Scope = "event"  # what a plan-level declaration fans out to
     needs_event: bool = False  # False: event "" (the whole source) is allowed
+    default_severity: Severity = "warning"
+
+    @property
+    def spec(self) -> KindSpec:
+        return KindSpec(self.name, self.summary, self.params, scope=self.scope, needs_event=self.needs_event,
+                        default_for=self.default_for, default_keep_firing_for=self.default_keep_firing_for,
+                        default_severity=self.default_severity)  # fmt: skip
 
     def parse(self, params: dict[str, Any]) -> Params:
-        """Validated params (``ValueError``/``ValidationError`` on a bad value)."""
+        """Validated params (``ValidationError`` on a bad value)."""
         return self.params.model_validate({k: v for k, v in params.items() if k not in RESERVED_PARAMS})
+
+
+def kind(name: str, evaluate: Callable[[CheckContext], list[Observation]]) -> CheckKind:
+    """The ``CheckKind`` of the built-in spec ``name`` (``plan/check_spec.py``) with its ``evaluate``."""
+    spec = CHECK_SPECS[name]
+    return CheckKind(spec.name, spec.summary, spec.params, evaluate, default_for=spec.default_for,
+                     default_keep_firing_for=spec.default_keep_firing_for, scope=spec.scope,
+                     needs_event=spec.needs_event, default_severity=spec.default_severity)  # fmt: skip
 
 
 def fingerprint(check_id: str, source_id: str, event: str, field: str) -> str:

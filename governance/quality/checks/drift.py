@@ -10,29 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
-from governance.quality.checks.base import DEFAULTS, CheckContext, CheckKind, Observation, Params
-from governance.quality.detect import drift, profile_values
+from governance.plan.check_spec import DriftParams
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
+from governance.quality.detect.drift import drift, profile_values
 from governance.quality.expectations import lookup
 
 MAX_PROPERTIES = 50
-
-
-class DriftParams(Params):
-    window: int = Field(DEFAULTS.drift_window, ge=5, le=1440, description="Recent window, minutes")
-    reference: int = Field(DEFAULTS.drift_reference, ge=5, le=10080,
-                           description="Reference window before the recent one, minutes")  # fmt: skip
-    properties: list[str] | None = Field(
-        None, description="Dotted paths to watch, e.g. properties.quantity (default: every top-level property)")
-    min_count: int = Field(DEFAULTS.drift_min_count, ge=1, description="Samples each window needs to be judged")
-    sensitivity: float = Field(4.0, gt=0, description="z-score a change must pass")
-    null_rise: float = Field(0.05, gt=0, le=1, description="Rise of the null share that fires")
-    type_shift: float = Field(DEFAULTS.drift_shift, gt=0, le=1,
-                              description="Total variation distance of the type mix that fires")  # fmt: skip
-    value_shift: float = Field(DEFAULTS.drift_shift, gt=0, le=1,
-                               description="Total variation distance of value shares that fires")  # fmt: skip
-    max_samples: int = Field(5000, ge=100, le=100_000, description="Samples read per window, newest first")
 
 
 def _paths(events: list[Any], wanted: list[str] | None) -> list[str]:
@@ -66,12 +49,4 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     return found
 
 
-KIND = CheckKind(
-    name="drift",
-    summary="Null rate, type mix or value shares of a property shift (from sampled events)",
-    params=DriftParams,
-    evaluate=evaluate,
-    default_for=DEFAULTS.for_of("drift"),
-    default_keep_firing_for=DEFAULTS.keep_firing_for,
-    needs_event=True,
-)
+KIND: CheckKind = kind("drift", evaluate)

@@ -9,25 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
-
-from governance.quality.checks.base import CheckContext, CheckKind, Observation, Params
+from governance.plan.check_spec import ExpectationsParams
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
 from governance.quality.detect import Finding
-from governance.quality.expectations import validate_expectations
-
-
-class ExpectationsParams(Params):
-    expectations: list[dict[str, Any]] = Field(min_length=1, description="GX expectations, e.g. "
-                                               '{"type": "expect_column_values_to_not_be_null", "column": '
-                                               '"properties.order_id"}')  # fmt: skip
-    window: int = Field(60, ge=1, le=10080, description="Sampled events of the last minutes the suite reads")
-    max_events: int = Field(10_000, ge=1, le=1_000_000, description="Most sampled events read, newest first")
-    min_events: int = Field(1, ge=1, description="Fewer sampled events than this: the run is skipped")
-
-    @field_validator("expectations")
-    @classmethod
-    def _valid(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return validate_expectations(value)
 
 
 def _describe(result: dict[str, Any]) -> str:
@@ -60,12 +44,4 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     return [Observation(event, "", finding, result)]
 
 
-KIND = CheckKind(
-    name="expectations",
-    summary="A Great Expectations suite over the event's recent sampled events",
-    params=ExpectationsParams,
-    evaluate=evaluate,
-    default_for=1,
-    default_keep_firing_for=0,
-    needs_event=True,
-)
+KIND: CheckKind = kind("expectations", evaluate)

@@ -10,19 +10,10 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from pydantic import Field
-
+from governance.plan.check_spec import NewUnplannedParams
 from governance.plan.names import NameIndex
-from governance.quality.checks.base import CheckContext, CheckKind, Observation, Params
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
 from governance.quality.detect import Finding
-
-
-class NewUnplannedParams(Params):
-    window: int = Field(60, ge=1, le=1440, description="Trailing window, minutes")
-    min_count: int = Field(1, ge=1, description="Arrivals within the window before it fires")
-    events: bool = Field(True, description="Watch unplanned event names")
-    properties: bool = Field(True, description="Watch unplanned properties of planned events")
-    ignore: list[str] = Field(default_factory=list, description="Names or glob patterns never reported")
 
 
 def _ignored(name: str, patterns: list[str]) -> bool:
@@ -73,12 +64,4 @@ def _closest_property(ctx: CheckContext, event: str, field: str) -> str | None:
     return f"{prefix}.{match}" if prefix else match
 
 
-KIND = CheckKind(
-    name="new_unplanned",
-    summary='An unplanned event or property arrives; the alert says "did you mean ...?"',
-    params=NewUnplannedParams,
-    evaluate=evaluate,
-    default_for=1,
-    default_keep_firing_for=2,
-    scope="source",
-)
+KIND: CheckKind = kind("new_unplanned", evaluate)

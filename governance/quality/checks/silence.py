@@ -1,41 +1,45 @@
-"""``silence``: an event its baseline expects has not arrived for a while."""
+"""``silence``: nothing arrived while the expectation over the gap held ``min_expected`` events.
+
+The expectation is the floor integrated over exactly the gap (at most ``horizon_hours`` back), so
+an event that is legitimately zero at night, on weekends or outside its batch hours expects
+nothing then; the ``min_expected`` events must already have been owed ``settle_minutes`` ago (a
+schedule running a few minutes late is not a silence), and the event must still be due over the
+last ``settle_minutes`` (a batch that stopped a little early is over an edge, not silent).
+Learning while every hour of the gap lacks an estimate.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from governance.plan.check_spec import SilenceParams
+from governance.quality.baseline import ModelParams
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
+from governance.quality.checks.expected import expectation, waits_for
+from governance.quality.detect.silence import silence
+from governance.quality.queries import LAST_SEEN_MINUTES
 
-from governance.quality.checks.base import DEFAULTS, CheckContext, CheckKind, Observation, Params
-from governance.quality.checks.volume import baselines
-from governance.quality.detect import silence
 
-
-class SilenceParams(Params):
-    after_minutes: float = Field(DEFAULTS.silence_after, gt=0,
-                                 description="Minutes without the event before it counts as silent")  # fmt: skip
-    min_expected: float = Field(DEFAULTS.silence_min_expected, gt=0,
-                                description="Events the baseline expected over the gap (chance: exp(-n))")  # fmt: skip
-    level_hours: int = Field(DEFAULTS.level_hours, ge=1, le=48, description="Recent hours that set today's level")
-    weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in the baseline")
+def model(p: SilenceParams) -> ModelParams:
+    return ModelParams(weeks=p.weeks, silence_horizon=p.horizon_hours)
 
 
 def evaluate(ctx: CheckContext) -> list[Observation]:
     p: SilenceParams = ctx.params
-    pair = baselines(ctx, p.level_hours, DEFAULTS.min_error, p.weeks)
-    if pair is None:
-        return [Observation(ctx.check.event)]
-    expected = float(pair[0].expected)
-    if expected != expected:  # NaN: no baseline for this hour
-        return [Observation(ctx.check.event)]
-    ago = ctx.data.minutes_since_seen(ctx.check.event)
-    finding = silence(ago, expected, after_minutes=p.after_minutes, min_expected=p.min_expected)
-    return [Observation(ctx.check.event, "", finding)]
+    event = ctx.check.event
+    now = expectation(ctx, model(p))
+    ago = ctx.data.minutes_since_seen(event)
+    gap = float(LAST_SEEN_MINUTES) if ago is None else ago
+    span = min(max(gap, p.after_minutes), p.horizon_hours * 60.0)
+    so_far = ctx.data.recent(event)[60 - ctx.data.minute % 60 :].sum() if ctx.data.minute % 60 else 0
+    due, learning, counted = now.gap([span], p.horizon_hours, [so_far])
+    if learning[0]:
+        return [Observation.waiting(event, waits_for(now, now.current - p.horizon_hours))]
+    settled, _, _ = now.gap([span], p.horizon_hours, [so_far], until_minutes_ago=p.settle_minutes)
+    recent, _, _ = now.gap([min(max(p.settle_minutes, 1.0), span)], p.horizon_hours, [so_far])
+    owed = (float(due[0]), float(settled[0]), float(recent[0])) if gap >= p.after_minutes else (0.0, 0.0, 0.0)
+    finding = silence(gap, *owed, after_minutes=p.after_minutes, min_expected=p.min_expected,
+                      settle_minutes=p.settle_minutes, span_minutes=float(counted[0]),
+                      never_seen=ago is None)  # fmt: skip
+    return [Observation(event, "", finding)]
 
 
-KIND = CheckKind(
-    name="silence",
-    summary="No event for a while although the baseline expected some",
-    params=SilenceParams,
-    evaluate=evaluate,
-    default_for=DEFAULTS.for_of("silence"),
-    default_keep_firing_for=DEFAULTS.keep_firing_for,
-)
+KIND: CheckKind = kind("silence", evaluate)

@@ -8,19 +8,9 @@ by the Wilson lower bound, so a handful of events never fires. Event ``""`` judg
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from governance.quality.checks.base import DEFAULTS, CheckContext, CheckKind, Observation, Params
-from governance.quality.detect import violation_rate
-
-
-class ViolationRateParams(Params):
-    window: int = Field(DEFAULTS.violation_window, ge=1, le=1440, description="Trailing window, minutes")
-    threshold: float = Field(DEFAULTS.violation_threshold, gt=0, le=1,
-                             description="Share of events with violations above which it fires")  # fmt: skip
-    min_events: int = Field(DEFAULTS.violation_min_events, ge=1, description="Events the window must hold to be judged")
-    confidence_z: float = Field(DEFAULTS.violation_z, ge=0, description="z of the Wilson lower bound (0: the raw rate)")
-    types: list[str] | None = Field(None, description="Violation types counted (default: all)")
+from governance.plan.check_spec import ViolationRateParams
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
+from governance.quality.detect.violations import violation_rate
 
 
 def evaluate(ctx: CheckContext) -> list[Observation]:
@@ -35,11 +25,4 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     return [Observation(event, "", finding)]
 
 
-KIND = CheckKind(
-    name="violation_rate",
-    summary="Share of events with violations above a threshold, per event or per source",
-    params=ViolationRateParams,
-    evaluate=evaluate,
-    default_for=DEFAULTS.for_of("violations"),
-    default_keep_firing_for=DEFAULTS.keep_firing_for,
-)
+KIND: CheckKind = kind("violation_rate", evaluate)

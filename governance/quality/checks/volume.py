@@ -1,99 +1,66 @@
-"""``volume``: the event's count over trailing windows against its seasonal baseline.
+"""``volume``: the event's count over trailing windows against its low and high expectation.
 
-The baseline is the median of the same hour of the week over the last weeks (same hour of the
-day when less history exists), scaled to today's level and spread by MAD (see
-``detect.level_baselines``); a drop or a spike must pass both a z-score and a relative change.
+The expectation (``governance.quality.baseline``) is the same hour of past weeks and days,
+scaled to today's level, integrated over exactly the minutes of each window; a drop is judged
+against the low estimate, a spike against the high one, and both must pass a z-score and a
+relative change (``detect.volume``). A window that overlaps an hour without an estimate is not
+judged; when none can be, the check is ``learning`` and says what it waits for.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
-from pydantic import Field, field_validator
 
-from governance.quality.baseline import window_baseline
-from governance.quality.checks.base import DEFAULTS, CheckContext, CheckKind, Observation, Params
-from governance.quality.detect import Baseline, VolumeParams, level_baselines, volume_check
-
-_DEFAULT = VolumeParams()
-
-
-class VolumeCheckParams(Params):
-    direction: Literal["drop", "spike", "both"] = Field(_DEFAULT.direction, description="Which changes fire")
-    sensitivity: float = Field(_DEFAULT.sensitivity, gt=0, description="z-score a window must pass")
-    min_volume: float = Field(_DEFAULT.min_volume, ge=0, description="Expected events/hour below which nothing fires")
-    min_drop: float = Field(_DEFAULT.min_drop, gt=0, le=1, description="Relative drop a window must show")
-    min_spike: float = Field(_DEFAULT.min_spike, gt=0, description="Relative rise a window must show")
-    min_count: float = Field(_DEFAULT.min_count, ge=0, description="Expected events a window must hold to be judged")
-    windows: list[int] = Field(list(_DEFAULT.windows), min_length=1, description="Trailing windows, minutes")
-    level_hours: int = Field(DEFAULTS.level_hours, ge=1, le=48, description="Recent hours that set today's level")
-    min_error: float = Field(DEFAULTS.min_error, ge=0, description="Floor of the baseline's relative error")
-    weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in the baseline")
-
-    @field_validator("windows")
-    @classmethod
-    def _windows(cls, value: list[int]) -> list[int]:
-        if any(not 1 <= w <= 60 for w in value):
-            raise ValueError("windows are 1..60 minutes")
-        return sorted(set(value))
-
-    def detector(self) -> VolumeParams:
-        return VolumeParams(direction=self.direction, sensitivity=self.sensitivity, min_volume=self.min_volume,
-                            min_drop=self.min_drop, min_spike=self.min_spike, min_count=self.min_count,
-                            windows=tuple(self.windows))  # fmt: skip
+from governance.plan.check_spec import VolumeCheckParams
+from governance.quality.baseline import ModelParams
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
+from governance.quality.checks.expected import expectation, waits_for
+from governance.quality.detect.volume import VolumeParams, spread, volume_check
 
 
-def baselines(ctx: CheckContext, level_hours: int, min_error: float, weeks: int) -> tuple[Baseline, Baseline] | None:
-    """Level-adjusted baselines of the current and the previous hour (cached per cycle)."""
-    key = ("baselines", ctx.check.event, level_hours, min_error, weeks)
-    cache = ctx.data._cache
-    if key not in cache:
-        series = ctx.data.hourly(ctx.check.event)
-        cache[key] = None
-        if series.size >= 24:
-            now, prev = level_baselines(series[None, :].astype(np.float64), lookback=level_hours,
-                                        min_error=min_error, weeks=weeks)  # fmt: skip
-            cache[key] = (_one(now), _one(prev))
-    return cache[key]
+def detector(p: VolumeCheckParams) -> VolumeParams:
+    return VolumeParams(direction=p.direction, sensitivity=p.sensitivity, min_volume=p.min_volume,
+                        min_drop=p.min_drop, min_spike=p.min_spike, min_count=p.min_count,
+                        windows=tuple(p.windows))  # fmt: skip
 
 
-def _one(base: Baseline) -> Baseline:
-    return Baseline(base.expected[0], base.spread[0], base.method, base.samples)
+def model(p: VolumeCheckParams) -> ModelParams:
+    return ModelParams(weeks=p.weeks, lookback=p.level_hours, min_error=p.min_error)
 
 
 def evaluate(ctx: CheckContext) -> list[Observation]:
     p: VolumeCheckParams = ctx.params
-    pair = baselines(ctx, p.level_hours, p.min_error, p.weeks)
-    if pair is None:  # less than a day of history: no baseline yet
-        return [Observation(ctx.check.event)]
-    now, prev = pair
-    recent = ctx.data.recent(ctx.check.event)
-    finding = volume_check(recent, now, prev, minute_of_hour=ctx.data.minute % 60, params=p.detector())
+    event = ctx.check.event
+    now = expectation(ctx, model(p))
+    low, high, learning = now.windows(p.windows)
+    if learning.all():
+        first = int(np.floor(now.position - max(p.windows) / 60.0))
+        return [Observation.waiting(event, waits_for(now, first))]
+    low, high = np.where(learning, np.nan, low)[0], np.where(learning, np.nan, high)[0]
+    finding = volume_check(ctx.data.recent(event), low, high, float(now.error[0]), detector(p),
+                           error_high=float(now.error_high[0]))  # fmt: skip
     if finding is not None:
-        finding.details["baseline"] = now.method
-    return [Observation(ctx.check.event, "", finding, {"volume": measured(recent, now, prev, ctx.data.minute % 60, p)})]
+        finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
+    return [Observation(event, "", finding, {"volume": measured(ctx.data.recent(event), low, high, float(now.error[0]),
+                                                            float(now.error_high[0]), p)})]
 
 
-def measured(recent: np.ndarray, now: Baseline, prev: Baseline, minute_of_hour: int,
+def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float, error_high: float,
              p: VolumeCheckParams) -> dict[str, object]:  # fmt: skip
-    """What a run saw, stored with it (the console charts it): each window's count against its
-    expected band, ``expected -/+ sensitivity x spread``; the longest window on top."""
-    windows = []
-    for window in p.windows:
-        expected, spread = window_baseline(now, prev, window=window, minute_of_hour=minute_of_hour)
-        e, s = float(expected), float(spread)
-        windows.append({"window_minutes": window, "observed": float(np.asarray(recent)[-window:].sum()),
-                        "expected": round(e, 3), "low": round(max(0.0, e - p.sensitivity * s), 3),
-                        "high": round(e + p.sensitivity * s, 3)})  # fmt: skip
-    return {**windows[-1], "baseline": now.method, "windows": windows}
+    """What a run saw, stored with it (the console charts it): each judged window's count against
+    the band in which nothing fires (below ``low`` a drop, above ``high`` a spike, when the window
+    is judged at all), and ``expected`` between the low and the high estimate; the longest window on top."""
+    counts = np.asarray(recent, dtype=np.float64)
+    rows = []
+    for w, lo, hi in zip(p.windows, low, high, strict=True):
+        if np.isnan(lo) or np.isnan(hi):
+            continue
+        floor = min((1 - p.min_drop) * lo, lo - p.sensitivity * float(spread(lo, error)))
+        ceiling = max((1 + p.min_spike) * hi, hi + p.sensitivity * float(spread(hi, error_high)))
+        rows.append({"window_minutes": w, "observed": float(counts[-w:].sum()),
+                     "expected": round(float(lo + hi) / 2, 3), "low": round(max(0.0, floor), 3),
+                     "high": round(ceiling, 3)})  # fmt: skip
+    return {**rows[-1], "windows": rows} if rows else {}
 
 
-KIND = CheckKind(
-    name="volume",
-    summary="Drop or spike of the event's volume against its seasonal baseline",
-    params=VolumeCheckParams,
-    evaluate=evaluate,
-    default_for=DEFAULTS.for_of("drop"),
-    default_keep_firing_for=DEFAULTS.keep_firing_for,
-)
+KIND: CheckKind = kind("volume", evaluate)

@@ -1,0 +1,248 @@
+"""The check kinds as data: each kind's parameters (a pydantic model, hence a JSON Schema), scope and
+defaults, read by the plan (lint, load, publish: a bad check is a 422 with its path) and by
+``governance.quality.checks``, which runs them. One definition, two readers: ``plan/`` never
+imports ``quality/``.
+
+    kind             scope   params model             for  keep  severity
+    volume           event   VolumeCheckParams          3     2  warning
+    silence          event   SilenceParams              1     2  warning
+    decline          event   DeclineCheckParams        36    12  info
+    violation_rate   event   ViolationRateParams        3     2  warning
+    new_unplanned    source  NewUnplannedParams         1     2  warning
+    drift            event   DriftParams                3     2  warning
+    expectations     event   ExpectationsParams         1     0  warning
+
+A plug-in kind is a ``CheckKind`` behind an entry point of ``governance.check_kinds``; its
+``spec`` is found through the same entry point (``spec_of``), or registered here by
+``governance.quality.checks.register``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from governance.plan.expectation_spec import expectation_problems, validate_expectations
+
+if TYPE_CHECKING:
+    from governance.plan.model import Plan
+
+Scope = Literal["event", "source"]
+Severity = Literal["info", "warning", "critical"]
+RESERVED_PARAMS = ("enabled", "scope")  # read by the plan sync, never passed to a kind
+Loc = tuple[Any, ...]
+
+
+class Params(BaseModel):
+    """Base of every kind's params: unknown keys are an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class VolumeCheckParams(Params):
+    direction: Literal["drop", "spike", "both"] = Field("both", description="Which changes fire")
+    sensitivity: float = Field(3.0, gt=0, description="z-score a window must pass")
+    min_volume: float = Field(100.0, ge=0, description="Expected events/hour below which nothing fires")
+    min_drop: float = Field(0.4, gt=0, le=1, description="Relative drop a window must show")
+    min_spike: float = Field(1.0, gt=0, description="Relative rise a window must show")
+    min_count: float = Field(50.0, ge=0, description="Expected events a window must hold to be judged")
+    windows: list[int] = Field([10, 20, 30, 60], min_length=1, description="Trailing windows, minutes")
+    level_hours: int = Field(12, ge=1, le=48, description="Recent hours that set today's level")
+    min_error: float = Field(0.1, ge=0, description="Floor of the expectation's relative error")
+    weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in the estimate")
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= w <= 60 for w in value):
+            raise ValueError("windows are 1..60 minutes")
+        return sorted(set(value))
+
+
+class SilenceParams(Params):
+    after_minutes: float = Field(15.0, gt=0, description="Minutes without the event before it counts as silent")
+    min_expected: float = Field(20.0, gt=0, description="Events owed over the gap before it fires (chance: exp(-n))")
+    settle_minutes: float = Field(5.0, ge=0, le=60,
+                                  description="Minutes the expected events must already have been owed (a schedule "
+                                              "running a few minutes late is not a silence)")
+    horizon_hours: int = Field(48, ge=1, le=48, description="Hours of the gap the expectation integrates at most")
+    weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in the estimate")
+
+
+class DeclineCheckParams(Params):
+    min_decline: float = Field(0.3, gt=0, lt=1, description="Shortfall of the last 24 h against the 4-week level")
+    confirm: float = Field(0.15, ge=0, lt=1, description="Shortfall the 24 h before must show too")
+    min_per_day: float = Field(240.0, ge=0, description="Events a day the reference must hold to be judged")
+    weeks: int = Field(4, ge=2, le=4, description="Weeks of same-hour-of-week history in the reference")
+
+
+class ViolationRateParams(Params):
+    window: int = Field(30, ge=1, le=1440, description="Trailing window, minutes")
+    threshold: float = Field(0.05, gt=0, le=1, description="Share of events with violations above which it fires")
+    min_events: int = Field(50, ge=1, description="Events the window must hold to be judged")
+    confidence_z: float = Field(3.0, ge=0, description="z of the Wilson lower bound (0: the raw rate)")
+    types: list[str] | None = Field(None, description="Violation types counted (default: all)")
+
+
+class NewUnplannedParams(Params):
+    window: int = Field(60, ge=1, le=1440, description="Trailing window, minutes")
+    min_count: int = Field(1, ge=1, description="Arrivals within the window before it fires")
+    events: bool = Field(True, description="Watch unplanned event names")
+    properties: bool = Field(True, description="Watch unplanned properties of planned events")
+    ignore: list[str] = Field(default_factory=list, description="Names or glob patterns never reported")
+
+
+class DriftParams(Params):
+    window: int = Field(60, ge=5, le=1440, description="Recent window, minutes")
+    reference: int = Field(1440, ge=5, le=10080, description="Reference window before the recent one, minutes")
+    properties: list[str] | None = Field(
+        None, description="Dotted paths to watch, e.g. properties.quantity (default: every top-level property)")
+    min_count: int = Field(100, ge=1, description="Samples each window needs to be judged")
+    sensitivity: float = Field(4.0, gt=0, description="z-score a change must pass")
+    null_rise: float = Field(0.05, gt=0, le=1, description="Rise of the null share that fires")
+    type_shift: float = Field(0.1, gt=0, le=1, description="Total variation distance of the type mix that fires")
+    value_shift: float = Field(0.1, gt=0, le=1, description="Total variation distance of value shares that fires")
+    max_samples: int = Field(5000, ge=100, le=100_000, description="Samples read per window, newest first")
+
+
+class ExpectationsParams(Params):
+    expectations: list[dict[str, Any]] = Field(min_length=1, description="GX expectations, e.g. "
+                                               '{"type": "expect_column_values_to_not_be_null", "column": '
+                                               '"properties.order_id"}')  # fmt: skip
+    window: int = Field(60, ge=1, le=10080, description="Sampled events of the last minutes the suite reads")
+    max_events: int = Field(10_000, ge=1, le=1_000_000, description="Most sampled events read, newest first")
+    min_events: int = Field(1, ge=1, description="Fewer sampled events than this: the run is skipped")
+
+    @field_validator("expectations")
+    @classmethod
+    def _valid(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return validate_expectations(value)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """What the plan knows of a check kind."""
+
+    name: str
+    summary: str
+    params: type[Params]
+    scope: Scope = "event"  # what a plan-level declaration fans out to
+    needs_event: bool = False  # False: event "" (the whole source) is allowed
+    default_for: int = 3
+    default_keep_firing_for: int = 2
+    default_severity: Severity = "warning"
+
+
+CHECK_SPECS: dict[str, KindSpec] = {}
+
+
+def register_spec(spec: KindSpec) -> KindSpec:
+    CHECK_SPECS[spec.name] = spec
+    return spec
+
+
+for _spec in (
+    KindSpec("volume", "Drop or spike of the event's volume against its seasonal expectation", VolumeCheckParams),
+    KindSpec("silence", "No event for a while although the expectation over the gap held some", SilenceParams,
+             default_for=1),
+    KindSpec("decline", "The last days of the event's volume well below its 4-week level (a slow decline)",
+             DeclineCheckParams, default_for=36, default_keep_firing_for=12, default_severity="info"),
+    KindSpec("violation_rate", "Share of events with violations above a threshold, per event or per source",
+             ViolationRateParams),
+    KindSpec("new_unplanned", 'An unplanned event or property arrives; the alert says "did you mean ...?"',
+             NewUnplannedParams, scope="source", default_for=1),
+    KindSpec("drift", "Null rate, type mix or value shares of a property shift (from sampled events)", DriftParams,
+             needs_event=True),
+    KindSpec("expectations", "A Great Expectations suite over the event's recent sampled events", ExpectationsParams,
+             needs_event=True, default_for=1, default_keep_firing_for=0),
+):  # fmt: skip
+    register_spec(_spec)
+
+
+PLUGIN_GROUP = "governance.check_kinds"  # the entry points of plug-in check kinds (``governance.plugins``)
+_plugins_read = False
+
+
+def spec_of(kind: str) -> KindSpec | None:
+    """The spec of ``kind``: a built-in, one registered in this process, or a plug-in's (its entry
+    point's ``spec``, read once; a plug-in that fails to load is left out, as the registry does)."""
+    global _plugins_read
+    if kind not in CHECK_SPECS and not _plugins_read:
+        _plugins_read = True
+        from importlib.metadata import entry_points
+        from types import ModuleType
+
+        for point in entry_points(group=PLUGIN_GROUP):
+            try:
+                found = point.load()
+            except Exception as exc:  # the built-ins still work; the quality registry logs it too
+                logging.getLogger("governance.plugins").warning("cannot load check kind spec %s: %s", point.name, exc)
+                continue
+            found = getattr(found, "KIND", None) if isinstance(found, ModuleType) else found
+            for entry in found if isinstance(found, list | tuple) else [found]:
+                spec = getattr(entry, "spec", None)
+                if isinstance(spec, KindSpec):
+                    CHECK_SPECS.setdefault(spec.name, spec)
+    return CHECK_SPECS.get(kind)
+
+
+def parse_params(kind: str, params: dict[str, Any]) -> Params:
+    """The validated params of ``kind`` (reserved keys dropped); ``KeyError``/``ValidationError``."""
+    spec = spec_of(kind)
+    if spec is None:
+        raise KeyError(kind)
+    return spec.params.model_validate({k: v for k, v in params.items() if k not in RESERVED_PARAMS})
+
+
+def entry_problems(kind: str, params: dict[str, Any], loc: Loc, *, plan_level: bool) -> Iterator[tuple[Loc, str]]:
+    """Every problem of one declared check ``{kind, params}`` at ``loc``, as ``(loc, message)``."""
+    spec = spec_of(kind)
+    if spec is None:
+        from governance.plan.names import NameIndex
+
+        guess = NameIndex(sorted(CHECK_SPECS)).closest(kind)
+        hint = f'; did you mean "{guess}"?' if guess and guess != kind else ""
+        yield (*loc, "kind"), f"unknown check kind {kind!r}{hint} (known: {', '.join(sorted(CHECK_SPECS))})"
+        return
+    enabled, scope = params.get("enabled", True), params.get("scope")
+    if not isinstance(enabled, bool):
+        yield (*loc, "params", "enabled"), "must be true or false"
+    if scope is not None and (not plan_level or scope not in ("event", "source")):
+        why = "only a plan-level check has a scope" if not plan_level else "must be 'event' or 'source'"
+        yield (*loc, "params", "scope"), why
+    elif scope == "source" and spec.needs_event:
+        yield (*loc, "params", "scope"), f"a {kind} check needs an event; it cannot judge a whole source"
+    if enabled is False:
+        return  # a switch-off needs no other params
+    try:
+        parse_params(kind, params)
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = (*loc, "params", *err["loc"])
+            if err["type"] == "extra_forbidden":
+                yield where, f"unknown parameter of {kind} (known: {', '.join(sorted(spec.params.model_fields))})"
+            else:
+                yield where, str(err["msg"]).removeprefix("Value error, ")
+
+
+def with_suite(kind: str, params: dict[str, Any], suite: list[dict[str, Any]]) -> dict[str, Any]:
+    """An event's ``expectations`` check takes the event's ``expectations:`` as its default suite."""
+    if kind == "expectations" and suite and "expectations" not in params:
+        return {**params, "expectations": list(suite)}
+    return params
+
+
+def plan_check_problems(plan: Plan) -> Iterator[tuple[Loc, str]]:
+    """Every problem of the checks and expectations a plan declares, with their locations."""
+    for i, entry in enumerate(plan.checks):
+        yield from entry_problems(entry.kind, entry.params, ("checks", i), plan_level=True)
+    for name, event in plan.events.items():
+        for i, entry in enumerate(event.checks):
+            params = with_suite(entry.kind, entry.params, event.expectations)
+            yield from entry_problems(entry.kind, params, ("events", name, "checks", i), plan_level=False)
+        for loc, message in expectation_problems(event.expectations):
+            yield ("events", name, "expectations", *loc), message

@@ -1,0 +1,241 @@
+"""The expectation of a batch of events at one evaluation minute: what the volume and silence checks read.
+
+``expect_now(hourly, first_hour, minute, params, shapes)`` builds, from the complete hours before
+the current one:
+
+1. the low, high and floor estimate of every hour from ``silence_horizon`` hours back to the hour
+   after the current one (``seasonal.estimate_hours``);
+2. today's level against the low and the high estimate (``level.recent_level`` over the
+   ``lookback`` complete hours that end two hours before now, so a trailing window of up to 60
+   minutes never judges itself);
+3. the scales: drops are judged against ``low x min(level, drop_cap)`` (a busy morning raises the
+   bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
+   against ``high x max(level, spike_floor)``;
+4. the relative error of each: the level's, floored by ``min_error``, and by ``warmup_error``
+   while fewer than three weeks stand behind the estimate.
+
+A trailing window (at most 60 minutes) lies in the current and the previous hour; its expectation
+is each hour's estimate times the share of that hour's events the window covers, from the
+learned shapes of the two hours (``shape.py``). A silence integrates the floor over exactly the
+gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
+gap began in by no more than it still owed when the last event arrived (``0.8 x floor -
+observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
+is older than the previous one, its debt no longer counts (the hours after it decide), and after
+a quiet hour inside the gap the debt starts over (``quiet_restart``). The checks bench computes
+the same quantities for a whole series at once through the same functions (``window_parts``,
+``gap_due``); a test holds the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from governance.quality.baseline.level import recent_level
+from governance.quality.baseline.seasonal import KNOWN, MIN_WEEKS, estimate_hours
+from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+OWED_MARGIN = 0.8  # the gap's first hour owes what is left of 80 % of its floor (a day's level wobbles)
+QUIET = 1.0  # an hour whose floor is below this many events expects nothing
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """How the expectation is built (the volume and silence checks share it)."""
+
+    weeks: int = 4  # same-hour-of-week samples at most
+    days: int = 7  # same-hour-of-day samples at most
+    lookback: int = 12  # complete hours that set today's level
+    min_error: float = 0.1  # floor of the relative error
+    warmup_error: float = 0.15  # floor while fewer than three weeks stand behind the estimate
+    level_clip: tuple[float, float] = (0.5, 2.0)
+    drop_cap: float = 1.25  # drops: the level may raise the low estimate by this much at most
+    spike_floor: float = 0.8  # spikes: the level may lower the high estimate by this much at most
+    silence_horizon: int = 48  # hours a silence integrates over at most
+
+
+def first_arrival_mask(hourly: ArrayLike) -> FloatArray:
+    """Hourly counts with the hours before each event's first non-zero hour set to ``NaN``.
+
+    Zeros from before an event existed would drag its estimates down; they are unknown.
+    """
+    counts = np.asarray(hourly, dtype=np.float64)
+    seen = np.cumsum(np.nan_to_num(counts) > 0, axis=-1) > 0
+    return np.where(seen, counts, np.nan)
+
+
+def window_parts(into_hour: ArrayLike, minutes: float, shape_prev: ShapeLookup, shape_now: ShapeLookup
+                 ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """Shares of the previous and the current hour's events inside the trailing window.
+
+    ``into_hour``: how far into the current hour now is (0 .. 1); ``shape_*``: the two hours'
+    learned shapes.
+    """
+    now = np.asarray(into_hour, dtype=np.float64)
+    start = now - minutes / 60.0
+    part_now = shape_now.until(now) - shape_now.until(np.maximum(start, 0.0))
+    part_prev = np.where(start < 0, 1.0 - shape_prev.until(1.0 + np.minimum(start, 0.0)), 0.0)
+    return part_prev, part_now
+
+
+def quiet_restart(start: ArrayLike, last_quiet: ArrayLike) -> tuple[FloatArray, BoolArray]:
+    """Where a gap's debt starts: after the last quiet hour (floor below ``QUIET``) inside it.
+
+    A silence that runs through hours expecting nothing (a night, a weekend, the hours between two
+    batches) starts over after them: what the day before left unsent is not owed this morning.
+    Returns the start (an hour boundary where it moved) and whether it moved.
+    """
+    s = np.asarray(start, dtype=np.float64)
+    q = np.asarray(last_quiet, dtype=np.int64)
+    moved = q >= np.floor(s)
+    return np.where(moved, (q + 1).astype(np.float64), s), np.asarray(moved)
+
+
+def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first: FloatArray,
+            floor_last: FloatArray, interior: FloatArray, observed_first: FloatArray, shape_prev: ShapeLookup,
+            shape_now: ShapeLookup, whole_first: ArrayLike | bool = False) -> FloatArray:  # fmt: skip
+    """Events the floor owed over ``[start, end)`` (hours, fractional) of a silence.
+
+    ``end`` lies in the current hour ``current`` or the one before; ``floor_first`` and
+    ``floor_last`` are the floors of the hours holding ``start`` and ``end``; ``interior`` the
+    floors summed over the whole hours between them; ``observed_first``: the events of the first
+    hour that arrived before the silence (its cap: ``0.8 x floor - observed``, what it still owed),
+    unless ``whole_first``: the span starts after a quiet hour, and its first hour counts whole.
+    The previous and the current hour spread by their learned shapes, older ones evenly.
+    """
+    s, e = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
+    t = np.asarray(current, dtype=np.int64)
+    first = np.floor(s).astype(np.int64)
+    last = np.ceil(e).astype(np.int64) - 1
+    f0, fe = s - first, e - last
+
+    def until(hour: NDArray[np.int64], fraction: FloatArray) -> FloatArray:
+        prev, now = shape_prev.until(fraction), shape_now.until(fraction)
+        return np.where(hour == t, now, np.where(hour == t - 1, prev, np.clip(fraction, 0.0, 1.0)))
+
+    lo, hi = np.nan_to_num(floor_first), np.nan_to_num(floor_last)
+    same = first == last
+    top = np.where(same, fe, 1.0)
+    cap = np.maximum(OWED_MARGIN * lo * until(first, top) - np.nan_to_num(observed_first), 0.0)
+    part = lo * (until(first, top) - until(first, f0))
+    head = np.where(first >= t - 1, np.minimum(part, cap), 0.0)  # an older first hour: its debt is long settled
+    head = np.where(whole_first, part, head)
+    tail = np.where(same, 0.0, hi * until(last, fe))
+    return np.asarray(np.maximum(head + np.where(same, 0.0, np.nan_to_num(interior)) + tail, 0.0))
+
+
+def window_expectation(into_hour: ArrayLike, minutes: float, *, low: FloatArray, high: FloatArray,
+                       learning: NDArray[np.int64], shapes: tuple[ShapeLookup, ShapeLookup], drop_scale: FloatArray,
+                       spike_scale: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:  # fmt: skip
+    """Low and high expected counts of one trailing window and whether it is learning.
+
+    ``low``/``high``/``learning``: ``(..., 2)`` for the previous and the current hour; ``shapes``:
+    their learned shapes; the rest has the leading shape of ``into_hour``.
+    """
+    prev, now = window_parts(into_hour, minutes, *shapes)
+    reaches_back = np.asarray(into_hour) - minutes / 60.0 < 0
+    lo = drop_scale * (np.nan_to_num(low[..., 0]) * prev + np.nan_to_num(low[..., 1]) * now)
+    hi = spike_scale * (np.nan_to_num(high[..., 0]) * prev + np.nan_to_num(high[..., 1]) * now)
+    waiting = (reaches_back & (learning[..., 0] != KNOWN)) | (learning[..., 1] != KNOWN)
+    return np.asarray(lo), np.asarray(hi), np.asarray(waiting)
+
+
+@dataclass(frozen=True)
+class Now:
+    """Expectations of ``(events,)`` at one minute; local hour ``i`` is series hour ``start + i``."""
+
+    start: int
+    position: float  # now, in local hours (fractional: the current hour is ``int(position)``)
+    low: FloatArray  # (events, local hours), NaN while learning
+    high: FloatArray
+    floor: FloatArray
+    observed: FloatArray  # (events, local hours): complete hours' counts (NaN for the current and next)
+    learning: NDArray[np.int64]
+    weeks: NDArray[np.int64]
+    shapes: FloatArray  # (events, 2, SUB + 1): the previous and the current hour
+    drop_scale: FloatArray  # (events,)
+    spike_scale: FloatArray
+    error: FloatArray  # relative error of the low expectation (drops)
+    error_high: FloatArray  # ... and of the high one (spikes)
+
+    @property
+    def current(self) -> int:
+        return int(self.position)
+
+    def lookups(self) -> tuple[ShapeLookup, ShapeLookup]:
+        """The learned shapes of the previous and the current hour."""
+        return ShapeLookup(self.shapes, 0), ShapeLookup(self.shapes, 1)
+
+    def windows(self, minutes: ArrayLike) -> tuple[FloatArray, FloatArray, BoolArray]:
+        """Expected low and high counts of trailing windows (``(events, windows)``) and whether
+        each is still learning (an hour it overlaps has no estimate)."""
+        t, into = self.current, self.position - self.current
+        into_all = np.full(self.low.shape[0], into)
+        pair = slice(t - 1, t + 1)
+        parts = [window_expectation(into_all, float(w), low=self.low[:, pair], high=self.high[:, pair],
+                                    learning=self.learning[:, pair], shapes=self.lookups(),
+                                    drop_scale=self.drop_scale, spike_scale=self.spike_scale)
+                 for w in np.asarray(minutes, dtype=np.float64).reshape(-1)]  # fmt: skip
+        return tuple(np.stack([p[i] for p in parts], -1) for i in range(3))  # type: ignore[return-value]
+
+    def gap(self, minutes: ArrayLike, horizon: int, observed_now: ArrayLike, *, until_minutes_ago: float = 0.0
+            ) -> tuple[FloatArray, BoolArray, FloatArray]:  # fmt: skip
+        """Events the floor owed over the last ``minutes`` (at most ``horizon`` hours) of each event,
+        up to ``until_minutes_ago`` before now, unscaled (from after its last quiet hour, see
+        ``quiet_restart``); whether every hour of the span is learning; and the minutes the debt
+        was counted over. ``observed_now``: the events of the current hour so far."""
+        g = np.minimum(np.asarray(minutes, dtype=np.float64).reshape(-1), horizon * 60.0)
+        t, rows = self.current, np.arange(g.size)
+        hours = np.arange(self.low.shape[-1])
+        quiet = np.where((np.nan_to_num(self.floor) < QUIET) & (hours < t)[None, :], hours[None, :], -(10**6))
+        start, moved = quiet_restart(self.position - g / 60.0, quiet.max(-1))
+        end = np.full(g.size, self.position - until_minutes_ago / 60.0)
+        first, last = np.floor(start).astype(np.int64), np.ceil(end).astype(np.int64) - 1
+        cum = np.concatenate([np.zeros((g.size, 1)), np.cumsum(np.nan_to_num(self.floor), axis=-1)], axis=-1)
+        interior = cum[rows, np.maximum(last, first + 1)] - cum[rows, first + 1]
+        so_far = np.asarray(observed_now, dtype=np.float64).reshape(-1)
+        before = np.where(first == t, so_far, self.observed[rows, first])
+        due = gap_due(start=start, end=end, current=np.full(g.size, t), floor_first=self.floor[rows, first],
+                      floor_last=self.floor[rows, last], interior=interior, observed_first=before,
+                      shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved)  # fmt: skip
+        covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
+        known = ((self.learning == KNOWN) & covered).any(-1)
+        counted = np.maximum((self.position - start) * 60.0, 0.0)
+        return np.where(end > start, due, 0.0), ~known, counted
+
+
+def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelParams | None = None,
+               shapes: ArrayLike | None = None) -> Now:  # fmt: skip
+    """The expectation at epoch ``minute`` of events with complete hourly counts ``(events, T)``
+    from epoch hour ``first_hour`` (``NaN``: unknown); the current hour is index ``T``.
+    ``shapes``: learned cumulative shares ``(events, 2, SUB + 1)`` of the previous and the current
+    hour (``shape.learned_shape``); ``None``: an even spread."""
+    p = params or ModelParams()
+    counts = np.asarray(hourly, dtype=np.float64)
+    counts = counts[None, :] if counts.ndim == 1 else counts
+    t = counts.shape[-1]
+    if minute // 60 != first_hour + t:
+        raise ValueError(f"minute {minute} is not in the hour after the series (epoch hour {first_hour + t})")
+    span = max(p.silence_horizon + 1, p.lookback + 2)
+    start = t - span
+    local = np.arange(start, t + 2)
+    est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days)
+    observed = np.where((local >= 0) & (local < t), counts[:, np.clip(local, 0, t - 1)], np.nan)
+    back = np.arange(t - 1 - p.lookback, t - 1) - start
+    scale_drop, err_lo = recent_level(observed[:, back], est.low[:, back], clip=p.level_clip)
+    scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
+    weeks_now = est.weeks[:, t - start]
+    floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
+    cum = even_shape((counts.shape[0], 2)) if shapes is None else np.asarray(shapes, dtype=np.float64)
+    if cum.shape != (counts.shape[0], 2, SUB + 1):
+        raise ValueError(f"shapes must be (events, 2, {SUB + 1}), got {cum.shape}")
+    return Now(
+        start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=est.low, high=est.high,
+        floor=est.floor, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
+        drop_scale=np.minimum(scale_drop, p.drop_cap), spike_scale=np.maximum(scale_spike, p.spike_floor),
+        error=np.maximum(err_lo, floor), error_high=np.maximum(err_hi, floor),
+    )  # fmt: skip

@@ -1,0 +1,141 @@
+"""What an hour should hold: a low and a high estimate from the same hour of past weeks and days.
+
+For each target hour, from the complete hourly counts before it (``NaN``: no data, e.g. before the
+event first arrived or before the proxy ran):
+
+- **one week or more**: the same hour of the week (from three weeks their median, which shrugs
+  off one holiday, campaign or outage; one value, or the lower and the higher of two) against the
+  median of the same hour on the last seven days. The *low* estimate is the smaller, the *high*
+  estimate the larger. Drops and silences are judged against the low one, spikes against the
+  high one: a weekend that was quiet last week is quiet again (low), and a Monday after a holiday,
+  or after an outage and a holiday on the two Mondays before, is not a spike (high);
+- **no week yet**: only hours in the *weekday core*, Monday 12:00 to Friday 12:00 UTC, are
+  judged, against the same hour on earlier core days (two days: the lower and the higher; three
+  or more: their median). A weekend in any time zone from UTC-12 to UTC+12 lies outside the
+  core, so the first weekend is never judged against weekdays; such hours are *learning*.
+
+The *floor* of an hour, what a silence may count on, is the low estimate less one robust spread
+of its samples (from three samples on): an hour whose samples swing between nothing and a lot,
+like the minutes around a batch's start or end, counts for nothing.
+
+Events that are legitimately zero for hours or days (batch jobs, business hours, weekdays only)
+get zero estimates for those hours and nothing is expected of them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+HOURS_PER_WEEK = 168
+MIN_WEEKS = 3  # same-hour-of-week samples for the median alone
+MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
+CORE_START, CORE_END = 12, 4 * 24 + 12  # hour of the (Monday-based) week: Monday 12:00 .. Friday 12:00 UTC
+KNOWN, NEEDS_DAYS, NEEDS_WEEK, NEVER_SEEN = 0, 1, 2, 3
+LEARNING = {
+    NEEDS_DAYS: "waits for 2 days of history at this hour of the day",
+    NEEDS_WEEK: "waits for one week of history: until then, Friday 12:00 to Monday 12:00 UTC is only "
+                "learned, never judged against weekdays",
+    NEVER_SEEN: "waits for the event's first arrival",
+}  # fmt: skip
+
+
+def hour_of_week(epoch_hour: ArrayLike) -> IntArray:
+    """Hours since Monday 00:00 UTC (0..167) of epoch hours (1970-01-01 was a Thursday)."""
+    return np.asarray((np.asarray(epoch_hour, dtype=np.int64) + 3 * 24) % HOURS_PER_WEEK)
+
+
+def in_core(epoch_hour: ArrayLike) -> NDArray[np.bool_]:
+    """Whether epoch hours lie in the weekday core (Monday 12:00 to Friday 12:00 UTC)."""
+    how = hour_of_week(epoch_hour)
+    return np.asarray((how >= CORE_START) & (how < CORE_END))
+
+
+@dataclass(frozen=True)
+class HourEstimates:
+    """Per event and target hour: the low and high estimates (``NaN`` while learning)."""
+
+    low: FloatArray
+    high: FloatArray
+    floor: FloatArray  # what a silence may count on: the low estimate less one robust spread of its samples
+    weeks: IntArray  # same-hour-of-week samples behind the estimate
+    learning: IntArray  # KNOWN, or the LEARNING code of what it waits for
+
+
+def samples(counts: FloatArray, hours: IntArray, step: int, n: int) -> FloatArray:
+    """``counts[..., h - step * k]`` for k = 1..n, NaN where the index is before the series."""
+    idx = hours[:, None] - step * np.arange(1, n + 1)[None, :]
+    valid = (idx >= 0) & (idx < counts.shape[-1])
+    picked = counts[..., np.clip(idx, 0, counts.shape[-1] - 1)]
+    return np.where(valid, picked, np.nan)
+
+
+def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArray]:
+    """Low and high of a small sample: the median from three values, else the min and the max."""
+    with quiet():
+        median = np.nanmedian(samples, axis=-1)
+        lo, hi = np.nanmin(samples, axis=-1), np.nanmax(samples, axis=-1)
+    few = n < MIN_WEEKS
+    return np.where(few, lo, median), np.where(few, hi, median)
+
+
+def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
+                   days: int = 7) -> HourEstimates:  # fmt: skip
+    """Estimates for target ``hours`` (indexes into ``hourly`` ``(events, T)``, may be >= T).
+
+    ``first_hour`` is the epoch hour of index 0 (it places the weekday core).
+    """
+    counts = np.asarray(hourly, dtype=np.float64)
+    if counts.ndim == 1:
+        counts = counts[None, :]
+    h = np.asarray(hours, dtype=np.int64).reshape(-1)
+    weekly = samples(counts, h, HOURS_PER_WEEK, weeks)  # (E, H, weeks)
+    daily = samples(counts, h, 24, days)  # (E, H, days)
+    n_weeks = (~np.isnan(weekly)).sum(-1)
+    n_days = (~np.isnan(daily)).sum(-1)
+    with quiet():
+        week_median = np.nanmedian(weekly, axis=-1)
+        day_median = np.nanmedian(daily, axis=-1)
+    week_lo, week_hi = _spread_pick(weekly, n_weeks)
+    mixed = n_days >= MIN_WEEKS
+    low = np.where(mixed, np.fmin(week_lo, day_median), week_lo)
+    high = np.where(mixed, np.fmax(week_hi, day_median), week_hi)
+    # no week yet: the weekday core, against earlier core days only
+    sample_core = in_core(first_hour + h[:, None] - 24 * np.arange(1, days + 1)[None, :])
+    core_days = np.where(sample_core, daily, np.nan)
+    n_core = (~np.isnan(core_days)).sum(-1)
+    core_lo, core_hi = _spread_pick(core_days, n_core)
+    target_core = np.broadcast_to(in_core(first_hour + h), n_weeks.shape)
+    first_week = n_weeks == 0
+    usable = target_core & (n_core >= 2)
+    low = np.where(first_week, np.where(usable, core_lo, np.nan), low)
+    high = np.where(first_week, np.where(usable, core_hi, np.nan), high)
+    learning = np.where(~first_week | usable, KNOWN, np.where(target_core, NEEDS_DAYS, NEEDS_WEEK))
+    seen = np.asarray(~np.isnan(counts).all(axis=-1))
+    learning = np.where(seen[:, None], learning, NEVER_SEEN)
+    # floor: from three samples on, one robust spread (1.4826 x MAD) below the median; an hour whose
+    # samples swing between 0 and a lot (the edge of a batch) counts for nothing
+    with quiet():
+        week_spread = MAD_SCALE * np.nanmedian(np.abs(weekly - week_median[..., None]), axis=-1)
+        core_median = np.nanmedian(core_days, axis=-1)
+        core_spread = MAD_SCALE * np.nanmedian(np.abs(core_days - core_median[..., None]), axis=-1)
+    spread = np.where(first_week, np.where(n_core >= MIN_WEEKS, core_spread, 0.0),
+                      np.where(n_weeks >= MIN_WEEKS, week_spread, 0.0))  # fmt: skip
+    floor = np.clip(low - spread, 0.0, None)
+    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64))
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Silences numpy's "All-NaN slice" warnings: a NaN result is the intended answer there."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

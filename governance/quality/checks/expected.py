@@ -1,0 +1,25 @@
+"""The expectation of a check's event at the cycle's minute, shared by ``volume`` and ``silence``."""
+
+from __future__ import annotations
+
+from governance.quality.baseline import ModelParams, Now, expect_now
+from governance.quality.baseline.seasonal import KNOWN, LEARNING, NEEDS_DAYS
+from governance.quality.checks.base import CheckContext
+
+
+def expectation(ctx: CheckContext, model: ModelParams) -> Now:
+    """``expect_now`` of the check's event (cached per cycle, event and model)."""
+    key = ("expectation", ctx.check.event, model)
+    cache = ctx.data._cache
+    if key not in cache:
+        event = ctx.check.event
+        history, shapes = ctx.data.history(event), ctx.data.shapes(event)
+        cache[key] = expect_now(history[None, :], ctx.data.first_hour, ctx.data.minute, model, shapes[None])
+    result: Now = cache[key]
+    return result
+
+
+def waits_for(now: Now, first_hour: int) -> str:
+    """What the current hour (or the first learning hour from ``first_hour`` on) waits for."""
+    codes = [int(c) for c in now.learning[0, max(first_hour, 0) : now.current + 1] if c != KNOWN]
+    return LEARNING[max(codes)] if codes else LEARNING[NEEDS_DAYS]

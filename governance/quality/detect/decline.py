@@ -1,0 +1,111 @@
+"""Slow decline: the last days against the 4-week level, which the hourly detectors absorb.
+
+``volume`` judges minutes against today's level, so a 40 % decline over three days becomes the
+new normal without a single drop. This detector compares whole days with the same hours of
+earlier weeks instead. The **reference** of an hour is the median of the same hour of the week
+over the last 4 weeks (from three weeks; with two, the lower of the two, so a campaign in one of
+them never makes a normal week look low). For the three 24-hour blocks that end at the last
+complete hour, ``ratio = observed / reference`` (over the hours where both are known, at least
+80 % of each block). It fires when the last block is at most ``1 - min_decline`` of the reference,
+the two blocks before are at most ``1 - confirm``, **and** the last 12 hours are still at most
+``1 - min_decline``: three low days in a row that have not recovered, so a holiday (low, then
+back, next to a normal weekend) or a one-day outage is not a decline. Blocks of same-hour-of-week
+hours carry the weekly pattern with them (a weekend compares with weekends), in any time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from governance.quality.baseline.seasonal import HOURS_PER_WEEK, quiet, samples
+from governance.quality.detect.finding import Finding
+
+FloatArray = NDArray[np.float64]
+BLOCKS = 3  # 24-hour blocks judged
+RECENT = 12  # hours of the "still low" block
+COVERAGE = 0.8  # share of a block's hours that must be known
+
+
+@dataclass(frozen=True)
+class DeclineParams:
+    min_decline: float = 0.3  # the last 24 h at most 70 % of the 4-week level
+    confirm: float = 0.15  # ... and the 24 h before at most 85 %
+    min_per_day: float = 240.0  # the reference must hold this many events a day to be judged
+    weeks: int = 4
+
+
+@dataclass(frozen=True)
+class DeclineState:
+    """Per event and end hour: the ratios of the 24-hour blocks, newest first, and their reference."""
+
+    ratios: FloatArray  # (events, ends, BLOCKS), NaN: not enough history
+    reference: FloatArray  # (events, ends, BLOCKS): events a day
+    recent: FloatArray  # (events, ends): ratio of the last RECENT hours
+
+    @property
+    def learning(self) -> NDArray[np.bool_]:
+        return np.asarray(np.isnan(self.ratios).any(-1) | np.isnan(self.recent))
+
+
+def weekly_reference(hourly: ArrayLike, hours: ArrayLike, weeks: int = 4) -> FloatArray:
+    """Reference of ``hours``: median of 3-4 same-hour-of-week samples, the lower of 2, else NaN."""
+    counts = np.asarray(hourly, dtype=np.float64)
+    weekly = samples(counts, np.asarray(hours, dtype=np.int64), HOURS_PER_WEEK, weeks)
+    n = (~np.isnan(weekly)).sum(-1)
+    with quiet():
+        median, lowest = np.nanmedian(weekly, axis=-1), np.nanmin(weekly, axis=-1)
+    return np.asarray(np.where(n >= 3, median, np.where(n == 2, lowest, np.nan)))
+
+
+def decline_state(hourly: ArrayLike, ends: ArrayLike, params: DeclineParams | None = None) -> DeclineState:
+    """Block ratios for blocks ending at hour indexes ``ends`` (exclusive) of ``hourly`` ``(events, T)``."""
+    p = params or DeclineParams()
+    counts = np.asarray(hourly, dtype=np.float64)
+    counts = counts[None, :] if counts.ndim == 1 else counts
+    end = np.asarray(ends, dtype=np.int64).reshape(-1)
+    first = int(end.min()) - 24 * BLOCKS
+    hours = np.arange(first, int(end.max()))
+    ref = weekly_reference(counts, hours, p.weeks)
+    obs = np.where((hours >= 0) & (hours < counts.shape[-1]), counts[:, np.clip(hours, 0, counts.shape[-1] - 1)],
+                   np.nan)  # fmt: skip
+    known = np.isfinite(ref) & np.isfinite(obs)
+    cum = [np.concatenate([np.zeros((counts.shape[0], 1)), np.cumsum(np.where(known, x, 0.0), axis=-1)], axis=-1)
+           for x in (obs, ref, known.astype(np.float64))]  # fmt: skip
+    ratios = np.empty((counts.shape[0], end.size, BLOCKS))
+    reference = np.empty_like(ratios)
+
+    def ratio(hi: NDArray[np.int64], hours: int) -> tuple[FloatArray, FloatArray]:
+        o, r, k = (c[:, hi] - c[:, hi - hours] for c in cum)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where((k >= COVERAGE * hours) & (r > 0), o / r, np.nan), r * 24 / np.maximum(k, 1)
+
+    for b in range(BLOCKS):
+        ratios[..., b], reference[..., b] = ratio(end - first - 24 * b, 24)
+    recent, _ = ratio(end - first, RECENT)
+    return DeclineState(ratios, reference, recent)
+
+
+def decline_flags(state: DeclineState, params: DeclineParams) -> NDArray[np.bool_]:
+    """Vectorised decline condition ``(events, ends)``."""
+    r = np.nan_to_num(state.ratios, nan=np.inf)
+    now = np.nan_to_num(state.recent, nan=np.inf)
+    return np.asarray((state.reference[..., 0] >= params.min_per_day) & (r[..., 0] <= 1 - params.min_decline)
+                      & (r[..., 1:] <= 1 - params.confirm).all(-1) & (now <= 1 - params.min_decline))  # fmt: skip
+
+
+def decline_finding(ratios: ArrayLike, reference: float, recent: float) -> Finding:
+    """The finding of one event whose decline condition holds."""
+    r = [float(x) for x in np.asarray(ratios)]
+    return Finding(
+        kind="decline",
+        message=f"volume over the last 24 h is {r[0]:.0%} of its 4-week level (the 24 h before: {r[1]:.0%}, "
+                f"before that: {r[2]:.0%}; the last {RECENT} h: {recent:.0%})",
+        observed=r[0] * reference,
+        expected=reference,
+        score=1.0 - r[0],
+        details={"ratios": [round(x, 4) for x in r], "recent": round(recent, 4),
+                 "reference_per_day": round(reference, 1)},
+    )  # fmt: skip

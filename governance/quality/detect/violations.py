@@ -1,0 +1,50 @@
+"""Violation rate: the share of events with violations, judged by the Wilson lower bound.
+
+So 8 violations in 100 events do not fire a 5 % threshold (that could be 5 % by chance) and 30 in
+200 do; ``confidence_z = 0`` compares the raw share.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from governance.quality.detect.finding import Finding
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def wilson_lower(successes: ArrayLike, trials: ArrayLike, z: float) -> FloatArray:
+    """Lower bound of the Wilson score interval (0 where there are no trials)."""
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.maximum(np.asarray(trials, dtype=np.float64), 1e-12)
+    p = k / n
+    centre = p + z * z / (2 * n)
+    margin = z * np.sqrt(np.maximum(p * (1 - p) / n + z * z / (4 * n * n), 0.0))
+    return np.asarray(np.where(np.asarray(trials) > 0, (centre - margin) / (1 + z * z / n), 0.0))
+
+
+def violation_flags(
+    violations: ArrayLike, events: ArrayLike, *, threshold: float, min_events: int, confidence_z: float
+) -> BoolArray:
+    """Vectorised violation rate: enough events and Wilson lower bound of the rate >= threshold."""
+    n = np.asarray(events, dtype=np.float64)
+    return np.asarray((n >= min_events) & (wilson_lower(violations, n, confidence_z) >= threshold))
+
+
+def violation_rate(
+    violations: int, events: int, *, threshold: float = 0.05, min_events: int = 50, confidence_z: float = 3.0
+) -> Finding | None:
+    """Share of events with violations is above ``threshold`` with confidence (``confidence_z=0``: raw)."""
+    if not violation_flags(violations, events, threshold=threshold, min_events=min_events, confidence_z=confidence_z):
+        return None
+    rate = violations / events
+    return Finding(
+        kind="violation_rate",
+        message=f"{rate:.1%} of events had violations ({violations} of {events}); threshold {threshold:.1%}",
+        observed=rate,
+        expected=threshold,
+        score=float(wilson_lower(violations, events, confidence_z)) / threshold,
+        details={"violations": violations, "events": events},
+    )

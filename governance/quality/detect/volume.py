@@ -1,0 +1,103 @@
+"""Volume drops and spikes over trailing windows, against the low and the high expectation.
+
+A window fires a **drop** when its expected rate (the low expectation) is at least
+``min_volume`` per hour, it should hold at least ``min_count`` events, it holds at most
+``1 - min_drop`` of them, and ``z <= -sensitivity``; a **spike** likewise against the high
+expectation with ``1 + min_spike`` and ``z >= sensitivity``. The spread is
+``sqrt((error x expected)^2 + expected)``: the expectation's own relative error plus the window's
+Poisson noise, so counting noise alone never looks anomalous. The z-score guards slow events,
+the relative change busy ones (a 10 % dip of a 10,000/h event is many sigmas and nobody's
+problem). Every condition has a vectorised form (the bench) and a scalar one (the checks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from governance.quality.detect.finding import Finding
+
+BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
+Direction = Literal["drop", "spike", "both"]
+
+
+@dataclass(frozen=True)
+class VolumeParams:
+    """Volume anomaly thresholds; a z-score and a relative change must both hold."""
+
+    direction: Direction = "both"
+    sensitivity: float = 3.0  # z threshold (the spread includes the expectation's own error)
+    min_volume: float = 100.0  # expected events/hour below which nothing fires
+    min_drop: float = 0.4  # drop fires when observed <= (1 - min_drop) * expected
+    min_spike: float = 1.0  # spike fires when observed >= (1 + min_spike) * expected
+    min_count: float = 50.0  # a window is judged only when it should hold this many events
+    windows: tuple[int, ...] = (10, 20, 30, 60)  # trailing windows (minutes)
+
+
+def spread(expected: ArrayLike, error: ArrayLike) -> FloatArray:
+    """``sqrt((error x expected)^2 + expected)``, at least 1."""
+    e = np.nan_to_num(np.asarray(expected, dtype=np.float64))
+    return np.maximum(np.sqrt((np.asarray(error) * e) ** 2 + e), 1.0)
+
+
+def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: ArrayLike, *, window_minutes: int,
+                 params: VolumeParams, error_high: ArrayLike | None = None) -> tuple[BoolArray, BoolArray]:  # fmt: skip
+    """Vectorised: ``(drop, spike)`` of window counts against the low and high expected counts
+    (``error``: relative error of the low one; ``error_high`` of the high one, default the same)."""
+    err_hi = error if error_high is None else error_high
+    obs = np.asarray(observed, dtype=np.float64)
+    lo = np.nan_to_num(np.asarray(low, dtype=np.float64))
+    hi = np.nan_to_num(np.asarray(high, dtype=np.float64))
+    per_hour = 60.0 / window_minutes
+    judged_lo = (lo * per_hour >= params.min_volume) & (lo >= params.min_count)
+    judged_hi = (hi * per_hour >= params.min_volume) & (hi >= params.min_count)
+    drop = judged_lo & (obs <= (1 - params.min_drop) * lo) & ((obs - lo) / spread(lo, error) <= -params.sensitivity)
+    spike = judged_hi & (obs >= (1 + params.min_spike) * hi) & ((obs - hi) / spread(hi, err_hi) >= params.sensitivity)
+    if params.direction == "drop":
+        spike = np.zeros_like(spike)
+    elif params.direction == "spike":
+        drop = np.zeros_like(drop)
+    return np.asarray(drop), np.asarray(spike)
+
+
+def volume_finding(observed: float, expected: float, error: float, *, window_minutes: int, drop: bool) -> Finding:
+    """The finding of one window that fired."""
+    s = float(spread(expected, error))
+    z = (observed - expected) / s
+    change = (observed - expected) / expected if expected else 0.0
+    word = "dropped" if drop else "rose"
+    return Finding(
+        kind="volume_drop" if drop else "volume_spike",
+        message=f"volume {word} {abs(change):.0%} in the last {window_minutes} min: "
+        f"{observed:.0f} events vs {expected:.0f} expected (z={z:.1f})",
+        observed=float(observed),
+        expected=float(expected),
+        score=abs(z),
+        details={"window_minutes": window_minutes, "change": round(change, 4), "spread": s},
+    )
+
+
+def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: float, params: VolumeParams,
+                 error_high: float | None = None) -> Finding | None:  # fmt: skip
+    """Strongest finding over ``params.windows`` of one event.
+
+    ``recent``: the last complete minute counts, newest last (at least the longest window);
+    ``low``/``high``: the expected counts of each window, in ``params.windows`` order.
+    """
+    counts = np.asarray(recent, dtype=np.float64)
+    best: Finding | None = None
+    for window, lo, hi in zip(params.windows, np.asarray(low), np.asarray(high), strict=True):
+        observed = float(counts[-window:].sum())
+        err_hi = error if error_high is None else error_high
+        drop, spike = volume_flags(observed, lo, hi, error, window_minutes=window, params=params, error_high=err_hi)
+        if not (drop or spike):
+            continue
+        finding = volume_finding(observed, float(lo if drop else hi), error if drop else err_hi, window_minutes=window,
+                                 drop=bool(drop))  # fmt: skip
+        if best is None or finding.score > best.score:
+            best = finding
+    return best
