@@ -46,6 +46,7 @@ from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
 from governance.settings import Settings
 from governance.timeouts import BodyDeadline
+from governance.webgc import tune_for_ingestion
 
 log = logging.getLogger("governance")
 
@@ -79,7 +80,9 @@ def app_from_env() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level, json_lines=os.environ.get(JSON_LOGS_ENV) == "1")
     HeadTimeoutProtocol.head_timeout_s = settings.request_head_timeout_s  # this process's connections
-    return create_app(settings)
+    app = create_app(settings)
+    app.state.tune_gc = True
+    return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.proxy = Proxy.start(app.state.engine, settings)
+        if app.state.tune_gc:  # governance serve's web processes (webgc: the collector's thresholds)
+            tune_for_ingestion()
         try:
             yield
         finally:
@@ -107,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bootstrap(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.tune_gc = False  # serve sets it: tests and embedders keep the interpreter's collector
     install_error_handlers(app)
     routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
                insights.router, sources.router, transformations.router, events.router, quarantine.router,

@@ -68,6 +68,7 @@ def serve(
         _serve_many(settings, command_or_none, env, as_json)
         return
     web = create_app(settings)  # the worker is supervised: restarted when it dies, stopped with serve
+    web.state.tune_gc = True  # governance.webgc, once started
     serve_supervised(lambda on_exit: run_web(web, settings, on_exit), command_or_none, env)
 
 
