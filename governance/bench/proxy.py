@@ -48,6 +48,7 @@ PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400}
 GOALS = {"ratio_vs_diy": 1.0, "ratio_vs_naive": 8.0, "proxy_p99_ms": 50.0, "outbox_bounded": True}
 PEERS = ("baseline", "naive", "diy")  # the proxy always runs
 WARM_UP_S = 1.0
+Roles = dict[str, list[int | None]]  # process role -> pids whose CPU time is measured
 
 
 def write_schemas(directory: Path) -> Path:
@@ -99,22 +100,23 @@ class Bench:
     def drive(self, label: str, peer: str, port: int, auth: str = "",
               measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext,
               ready: Callable[[], Any] | None = None,
-              cpu: dict[str, list[int | None]] | None = None) -> dict[str, Any]:  # fmt: skip
+              cpu: Roles | Callable[[], Roles] | None = None) -> dict[str, Any]:  # fmt: skip
         """Warm-up, then ``ready()`` (it waits until the server is in its steady state), then the
         measured load (inside ``measured_in()``); ``sent`` counts every answered event. ``cpu``
-        names the processes (by role) whose CPU time per measured event is reported: on a shared
-        machine the CPU an event costs is steadier than the events a second."""
+        names the processes (by role) whose CPU time per measured event is reported (a callable is
+        asked after ``ready()``, when every process exists): on a shared machine the CPU an event
+        costs is steadier than the events a second."""
         seqs = self.seqs.setdefault(label, [0] * 256)
         stream = PEER_STREAMS[peer] + (0x800 if label != peer else 0)  # a second durability mode: other ids
         warm = load(port, self.bodies, auth, seconds=WARM_UP_S, concurrency=self.concurrency, stream_base=stream,
                     seqs=seqs)  # fmt: skip
         waited = ready() if ready is not None else None
-        cpu = cpu or {}
+        roles = cpu() if callable(cpu) else (cpu or {})
         with measured_in():
-            before = {role: cpu_s(pids) for role, pids in cpu.items()}
+            before = {role: cpu_s(pids) for role, pids in roles.items()}
             measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
                             stream_base=stream, seqs=seqs)  # fmt: skip
-            used = {role: cpu_s(pids) - before[role] for role, pids in cpu.items()}
+            used = {role: cpu_s(pids) - before[role] for role, pids in roles.items()}
         if measured["events"]:
             measured["cpu_us_per_event"] = {role: round(s * 1e6 / measured["events"], 1) for role, s in used.items()}
         measured["sent"] = warm["events"] + measured["events"]
@@ -165,7 +167,7 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
                 mode: str | None, drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:  # fmt: skip
     """One round: ``governance serve`` started, loaded (outbox sampled, optionally profiled), drained, stopped."""
     from governance.bench.profile import profiling
-    from governance.bench.readback import DepthSampler, wait_drained
+    from governance.bench.readback import DepthSampler, postgres_pids, wait_drained
 
     port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {}, bench.workers)
     try:
@@ -178,8 +180,12 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
 
         # the worker must be forwarding before the measured load (it starts after the web process):
         # the warm-up's events delivered, or the outbox would grow for lack of a forwarder
-        cpu: dict[str, list[int | None]] = {"web": web_pids(web), "worker": [worker_pid(web)],
-                                            "upstream": [bench.upstream_pid]}  # web: every web process
+        def cpu() -> Roles:  # web: every web process; postgres: a local server's processes
+            roles: Roles = {"web": web_pids(web), "worker": [worker_pid(web)], "upstream": [bench.upstream_pid]}
+            if engine.dialect.name == "postgresql":
+                roles["postgres"] = postgres_pids(engine)
+            return roles
+
         figures = bench.drive(label, "proxy", port, auth, measured,
                               ready=lambda: wait_drained(engine, source_id, drain_timeout_s), cpu=cpu)  # fmt: skip
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
@@ -267,6 +273,23 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
     out.update({"ratio": ratio(peers.get("baseline")), "ratio_vs_diy": ratio(peers.get("diy")),
                 "ratio_vs_naive": ratio(peers.get("naive")), "refused": refused or None})
+    out.update(cpu_ratios(peers, refused))
+    return out
+
+
+def cpu_ratios(peers: dict[str, dict[str, Any]], refused: list[str]) -> dict[str, Any]:
+    """The proxy's CPU per event (web + worker: the whole job) against each DIY peer's, as
+    ``cpu_ratio_vs_<peer>`` (>= 1: the proxy costs no more CPU per event than the peer); on a
+    shared machine steadier than the events/s ratios. None when refused or not measured."""
+    own = peers["proxy"].get("cpu_us_per_event", {})
+    if "web" not in own or "worker" not in own:
+        return {}
+    total = own["web"] + own["worker"]
+    out: dict[str, Any] = {"proxy_cpu_us_per_event_total": round(total, 1)}
+    for name in ("naive", "diy"):
+        theirs = peers.get(name, {}).get("cpu_us_per_event", {}).get("server")
+        if theirs is not None:
+            out[f"cpu_ratio_vs_{name}"] = round(theirs / total, 3) if total and not refused else None
     return out
 
 
