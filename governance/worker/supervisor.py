@@ -85,9 +85,12 @@ class Supervisor:
             return
         status = self.status()
         tmp = f"{self.status_file}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as out:
-            json.dump({**status.to_dict(), "up_since": status.up_since}, out)
-        os.replace(tmp, self.status_file)
+        try:
+            with open(tmp, "w", encoding="utf-8") as out:
+                json.dump({**status.to_dict(), "up_since": status.up_since}, out)
+            os.replace(tmp, self.status_file)
+        except OSError as exc:  # supervising matters more than reporting: the next change tries again
+            log.warning("cannot publish the worker's status to %s: %s", self.status_file, exc)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         child = subprocess.Popen(self.command, env=self.env)
