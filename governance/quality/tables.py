@@ -9,6 +9,8 @@
     quality_backfill      historical counts per (source, event) and hour or day, imported by
                           ``governance quality backfill`` so a new install starts with a baseline;
                           the checks read them for the hours before the proxy counted that source
+    quality_expected_periods  periods someone marked "expected" (a campaign, a launch) from a fired
+                          alert: the baselines leave their hours out (``teaching.py``)
 
 Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite too.
 """
@@ -17,8 +19,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, Index, Text, UniqueConstraint, delete
+from sqlmodel import Field, Session, SQLModel
 
 from governance.clock import utc_column, utcnow
 
@@ -87,3 +89,28 @@ class BackfillRow(SQLModel, table=True):
     hours: int = 1  # 1: an hour; 24: a day, from 00:00 UTC
     count: int = 0
     imported_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class ExpectedPeriodRow(SQLModel, table=True):
+    """A period marked expected from an alert: its hours of ``event`` (``""``: every event of the
+    source) are left out of the history the baselines read. ``ends_at`` null: until its alert resolves."""
+
+    __tablename__ = "quality_expected_periods"
+    __table_args__ = (Index("ix_quality_expected_periods_scope", "source_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40)
+    event: str = Field(default="", max_length=200)
+    starts_at: datetime = Field(sa_column=utc_column())
+    ends_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    alert_id: int | None = Field(default=None, index=True)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+def delete_checks(session: Session, ids: list[str]) -> None:
+    """Delete checks and their hysteresis states (their alerts are resolved by the caller)."""
+    states, checks = CheckStateRow.__table__, CheckRow.__table__  # type: ignore[attr-defined]
+    session.connection().execute(delete(states).where(states.c.check_id.in_(ids)))
+    session.connection().execute(delete(checks).where(checks.c.id.in_(ids)))

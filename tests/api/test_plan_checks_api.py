@@ -75,3 +75,34 @@ def test_a_stored_invalid_check_never_replaces_the_working_default() -> None:
     found = {(d.kind, d.origin) for d in desired_checks(good, defaults=True) if d.event == "Order Completed"}
     assert ("volume", "plan") in found and ("volume", "default") not in found
     assert {d.severity for d in desired_checks(good, defaults=True) if d.kind == "decline"} == {"info"}
+
+
+def test_a_published_version_with_a_broken_check_keeps_the_default_running(app_client, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from governance.alerts.tables import AlertRow
+    from governance.quality.tables import CheckRow, CheckRunRow
+    from governance.registry.tables import PlanVersionRow
+    from governance.worker.jobs import check_cycle
+    from tests.conftest import make_settings
+
+    assert app_client.post("/api/v1/plans", json=_plan({})).status_code == 201
+    assert app_client.post("/api/v1/plans/shop/versions", json={}).status_code == 201
+    assert app_client.post("/api/v1/sources", json={"name": "web", "plan": "shop"}).status_code == 201
+    engine = make_engine(database_url)
+    with Session(engine) as session:  # a version published before checks were validated
+        row = session.exec(select(PlanVersionRow)).one()
+        body = orjson.loads(row.body)
+        body["events"]["Order Completed"]["checks"] = [{"kind": "volume", "params": {"min_per_hour": 10}}]
+        row.body = orjson.dumps(body).decode()
+        session.add(row)
+        session.commit()
+    check_cycle(engine, make_settings(database_url), datetime.now(UTC))
+    with Session(engine) as session:
+        volume = session.exec(select(CheckRow).where(CheckRow.kind == "volume",
+                                                     CheckRow.event == "Order Completed")).all()  # fmt: skip
+        assert [c.origin for c in volume] == ["default"]  # the broken plan check did not replace it
+        runs = session.exec(select(CheckRunRow).where(CheckRunRow.check_id == volume[0].id)).all()
+        assert [r.outcome for r in runs] == ["learning"]  # it runs (no history yet), it does not error
+        assert session.exec(select(AlertRow)).all() == []
+    engine.dispose()

@@ -18,7 +18,7 @@ A trailing window (at most 60 minutes) lies in the current and the previous hour
 is each hour's estimate times the share of that hour's events the window covers, from the
 learned shapes of the two hours (``shape.py``). A silence integrates the floor over exactly the
 gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
-gap began in by no more than it still owed when the last event arrived (``0.8 x floor -
+gap began in by no more than its high estimate still owed by the end of the gap (``high x share -
 observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
 is older than the previous one, its debt no longer counts (the hours after it decide), and after
 a quiet hour inside the gap the debt starts over (``quiet_restart``). The checks bench computes
@@ -39,7 +39,9 @@ from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-OWED_MARGIN = 0.8  # the gap's first hour owes what is left of 80 % of its floor (a day's level wobbles)
+# the gap's first hour owes no more than what is left of its high estimate once its events so far are
+# counted: a batch that sent its hour early owes nothing more, and an event that ran above its floor
+# (the floor is conservative) does not have to "use up" that surplus before a silence counts
 QUIET = 1.0  # an hour whose floor is below this many events expects nothing
 
 
@@ -59,13 +61,16 @@ class ModelParams:
 
 
 def first_arrival_mask(hourly: ArrayLike) -> FloatArray:
-    """Hourly counts with the hours before each event's first non-zero hour set to ``NaN``.
+    """Hourly counts with the hours up to each event's first non-zero hour set to ``NaN``.
 
-    Zeros from before an event existed would drag its estimates down; they are unknown.
+    Zeros from before an event existed would drag its estimates down; they are unknown. So is the
+    hour it first arrived in: an install, a deploy or a backfill starts within it, so it is partial
+    (a first hour from 11:33 holds half an hour and would be "the lower" sample for weeks).
     """
     counts = np.asarray(hourly, dtype=np.float64)
     seen = np.cumsum(np.nan_to_num(counts) > 0, axis=-1) > 0
-    return np.where(seen, counts, np.nan)
+    before = np.concatenate([np.zeros_like(seen[..., :1]), seen[..., :-1]], axis=-1)
+    return np.where(before, counts, np.nan)
 
 
 def window_parts(into_hour: ArrayLike, minutes: float, shape_prev: ShapeLookup, shape_now: ShapeLookup
@@ -97,13 +102,15 @@ def quiet_restart(start: ArrayLike, last_quiet: ArrayLike) -> tuple[FloatArray, 
 
 def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first: FloatArray,
             floor_last: FloatArray, interior: FloatArray, observed_first: FloatArray, shape_prev: ShapeLookup,
-            shape_now: ShapeLookup, whole_first: ArrayLike | bool = False) -> FloatArray:  # fmt: skip
+            shape_now: ShapeLookup, whole_first: ArrayLike | bool = False,
+            high_first: FloatArray | None = None) -> FloatArray:  # fmt: skip
     """Events the floor owed over ``[start, end)`` (hours, fractional) of a silence.
 
     ``end`` lies in the current hour ``current`` or the one before; ``floor_first`` and
     ``floor_last`` are the floors of the hours holding ``start`` and ``end``; ``interior`` the
     floors summed over the whole hours between them; ``observed_first``: the events of the first
-    hour that arrived before the silence (its cap: ``0.8 x floor - observed``, what it still owed),
+    hour that arrived before the silence (its cap: ``high_first x share - observed``, what its high
+    estimate still owed by the end of the span; ``high_first`` defaults to the floor),
     unless ``whole_first``: the span starts after a quiet hour, and its first hour counts whole.
     The previous and the current hour spread by their learned shapes, older ones evenly.
     """
@@ -120,7 +127,8 @@ def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first
     lo, hi = np.nan_to_num(floor_first), np.nan_to_num(floor_last)
     same = first == last
     top = np.where(same, fe, 1.0)
-    cap = np.maximum(OWED_MARGIN * lo * until(first, top) - np.nan_to_num(observed_first), 0.0)
+    owe = lo if high_first is None else np.nan_to_num(high_first)
+    cap = np.maximum(owe * until(first, top) - np.nan_to_num(observed_first), 0.0)
     part = lo * (until(first, top) - until(first, f0))
     head = np.where(first >= t - 1, np.minimum(part, cap), 0.0)  # an older first hour: its debt is long settled
     head = np.where(whole_first, part, head)
@@ -201,7 +209,8 @@ class Now:
         before = np.where(first == t, so_far, self.observed[rows, first])
         due = gap_due(start=start, end=end, current=np.full(g.size, t), floor_first=self.floor[rows, first],
                       floor_last=self.floor[rows, last], interior=interior, observed_first=before,
-                      shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved)  # fmt: skip
+                      shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved,
+                      high_first=self.high[rows, first])  # fmt: skip
         covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
         known = ((self.learning == KNOWN) & covered).any(-1)
         counted = np.maximum((self.position - start) * 60.0, 0.0)

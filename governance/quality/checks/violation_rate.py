@@ -18,10 +18,13 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     event = ctx.check.event
     events = ctx.data.event_totals(p.window).get(event, 0)
     violations = min(ctx.data.violation_totals(p.window, p.types).get(event, 0), events)
+    n = ctx.data.event_totals(p.short_window).get(event, 0) if p.short_window else 0
+    recent = (min(ctx.data.violation_totals(p.short_window, p.types).get(event, 0), n), n) if p.short_window else None
     finding = violation_rate(violations, events, threshold=p.threshold, min_events=p.min_events,
-                             confidence_z=p.confidence_z)  # fmt: skip
+                             confidence_z=p.confidence_z, recent=recent, recent_window=p.short_window,
+                             recent_min_events=p.short_min_events, recent_z=p.short_confidence_z)  # fmt: skip
     if finding is not None:
-        finding.details["window_minutes"] = p.window
+        finding.details.setdefault("window_minutes", p.window)
     return [Observation(event, "", finding)]
 
 
