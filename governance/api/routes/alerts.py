@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import col, select
 
 from governance.alerts import digest, lifecycle
+from governance.alerts.muting import ids_of
 from governance.alerts.tables import AlertRouteRow, AlertRow, NotificationRow
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import ListOf, RequestModel
@@ -47,6 +48,10 @@ class AlertPublic(BaseModel):
     acked_by: str | None
     snoozed_until: datetime | None
     snoozed_by: str | None
+    since: datetime = Field(description="The estimated onset (else when it fired)")
+    silenced_by: list[dict[str, Any]] = Field(default_factory=list, description="Silences muting it: id, comment")
+    inhibited_by: list[int] = Field(default_factory=list, description="Firing alerts inhibiting it")
+    correlated_with: int | None = Field(None, description="The alert of the same root it was notified with")
     history: list[dict[str, Any]] | None = None
     notifications: list[dict[str, Any]] | None = None
 
@@ -58,7 +63,9 @@ class AlertPublic(BaseModel):
                    owner=row.owner, labels=orjson.loads(row.labels), details=orjson.loads(row.details),
                    started_at=row.started_at, last_firing_at=row.last_firing_at, resolved_at=row.resolved_at,
                    acked_at=row.acked_at, acked_by=row.acked_by, snoozed_until=row.snoozed_until,
-                   snoozed_by=row.snoozed_by)  # fmt: skip
+                   snoozed_by=row.snoozed_by, since=row.onset_at or row.started_at,
+                   silenced_by=[{"id": i} for i in ids_of(row.silenced_by)], inhibited_by=ids_of(row.inhibited_by),
+                   correlated_with=row.root_id)  # fmt: skip
 
 
 class AckRequest(RequestModel):
