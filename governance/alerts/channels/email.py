@@ -20,8 +20,8 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from governance.alerts.channels.base import ChannelContext, ChannelKind, alert_link
-from governance.alerts.timefmt import human
 from governance.alerts.channels.result import DeliveryResult
+from governance.alerts.timefmt import human
 
 # Headers are not folded at 78 columns: CPython folds a short subject onto a continuation line
 # ("Subject:\r\n [governance] ..."), which some clients show with a leading space.
