@@ -124,8 +124,8 @@ def test_an_alert_that_resolves_inside_its_silence_is_never_announced(engine: An
     assert receiver.requests == []
 
 
-def test_a_source_level_silence_inhibits_the_per_event_volume_and_silence_alerts(engine: Any, settings: Any,
-                                                                                receiver: Receiver) -> None:  # fmt: skip
+def test_a_source_level_silence_inhibits_the_per_event_volume_and_silence_alerts(
+        engine: Any, settings: Any, receiver: Receiver) -> None:  # fmt: skip
     secret = hook(engine, receiver)
     outage = fire(engine, s(0), kind="silence", event="", details={"last_seen_minutes_ago": 20})
     drop = fire(engine, s(5), kind="volume", details={"window_minutes": 20})
