@@ -26,6 +26,7 @@ from governance.api.routes import (
     plan_schema,
     plans,
     quarantine,
+    regulations,
     sources,
     transformations,
 )
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
                insights.router, sources.router, transformations.router, events.router, quarantine.router,
                forwarding.router, admin.router, check_routes.router, alert_routes.router, channel_routes.router,
-               silence_routes.router, ledger.router, ingest.router)
+               silence_routes.router, ledger.router, regulations.router, ingest.router)
     for router in routers:
         app.include_router(router)
 

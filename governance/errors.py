@@ -19,6 +19,7 @@
     │   ├── AlertNotFound                alert_not_found     404
     │   ├── ChannelNotFound              channel_not_found   404
     │   ├── RuleNotFound                 rule_not_found      404
+    │   ├── RegulationNotFound           regulation_not_found 404
     │   └── SilenceNotFound              silence_not_found   404
     ├── Conflict                         conflict            409
     │   ├── AlreadyExists                already_exists      409
@@ -173,6 +174,12 @@ class RuleNotFound(NotFound):
     """No routing rule with that id."""
 
     code = "rule_not_found"
+
+
+class RegulationNotFound(NotFound):
+    """No privacy regulation with that id."""
+
+    code = "regulation_not_found"
 
 
 class SilenceNotFound(NotFound):

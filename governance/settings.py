@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     # transformations
     hash_salt: SecretStr = Field(
         SecretStr("change-me-hash-salt"),
-        description="Secret salt of the hash transformation (SHA-256 of salt + value)",
+        description="Secret salt of the hash transformation and of privacy.piiAction hash (SHA-256 of salt + value)",
     )
     # alerts
     smtp_host: str | None = Field(None, description="SMTP server for email alerts")

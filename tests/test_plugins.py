@@ -42,7 +42,7 @@ def test_the_built_ins_are_entries_of_one_mechanism() -> None:
     assert (list(IMPORTERS), list(EXPORTERS)) == (["segment", "rudderstack", "iglu", "jsonschema"],
                                                   ["segment", "jsonschema"])  # fmt: skip
     assert list(ACTIONS) == ["rename_event", "rename_property", "drop_property", "set_value", "map_value", "casing",
-                             "hash", "drop_event"]  # fmt: skip
+                             "hash", "mask", "drop_event"]  # fmt: skip
     assert all(isinstance(r, Registry) for r in (CHECK_KINDS, CHANNEL_KINDS, IMPORTERS, EXPORTERS, ACTIONS))
 
 

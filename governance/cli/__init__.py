@@ -22,6 +22,7 @@ import governance.cli.formats  # noqa: E402
 import governance.cli.plan  # noqa: E402
 import governance.cli.plan_remote  # noqa: E402
 import governance.cli.plan_versions  # noqa: E402
+import governance.cli.privacy  # noqa: E402
 import governance.cli.quality  # noqa: E402
 import governance.cli.server  # noqa: E402
 import governance.cli.silences  # noqa: E402

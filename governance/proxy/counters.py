@@ -25,8 +25,10 @@ class Outcome(StrEnum):
     DEDUPLICATED = "deduplicated"  # its messageId was seen within the window
     SHADOW_BLOCKED = "shadow_blocked"  # shadow mode: forwarded unchanged, enforce would block it
     SHADOW_OMITTED = "shadow_omitted"  # shadow mode: forwarded unchanged, enforce would trim it
+    SUPPRESSED = "suppressed"  # a suppressed user's event (privacy regulation): answered 200, stored nowhere
 
 
 QUARANTINED = frozenset({Outcome.BLOCKED, Outcome.REJECTED, Outcome.DROPPED})
-NOT_TRAFFIC = (Outcome.DEDUPLICATED, Outcome.REJECTED)  # retries and unparseable messages are not traffic
+# retries, unparseable messages and suppressed users' events are not traffic (checks never see them)
+NOT_TRAFFIC = (Outcome.DEDUPLICATED, Outcome.REJECTED, Outcome.SUPPRESSED)
 EVENTS_WITH_VIOLATIONS = "*"

@@ -3,7 +3,8 @@
 It runs for a whole group commit, inside its transaction: ``claim`` records every key (refreshing
 ``seen_at``) and returns those not seen within the window; ``duplicates`` then names the rows that
 are duplicates, a second copy within the same group included. Rejected events (not valid
-Segment messages) and events without a messageId are never deduplicated.
+Segment messages), suppressed users' events (nothing of them is recorded) and events without a
+messageId are never deduplicated.
 
 The key is the *whole* messageId: one of up to ``MAX_PLAIN`` characters is stored as it is; a
 longer one as ``sha256:`` and the SHA-256 of all of it, so two ids that differ only after the
@@ -35,7 +36,7 @@ def id_key(message_id: str) -> str:
 
 def key_of(source_id: str, verdict: Verdict) -> Key | None:
     """The dedupe key of a verdict, or ``None`` when it is never deduplicated."""
-    if not verdict.message_id or verdict.outcome == Outcome.REJECTED:
+    if not verdict.message_id or verdict.outcome in (Outcome.REJECTED, Outcome.SUPPRESSED):
         return None
     return source_id, id_key(verdict.message_id)
 

@@ -3,7 +3,7 @@
 For one source and a range of whole minutes of *receipt*::
 
     received = forwarded + quarantined + dead_lettered + deduplicated + rejected
-               + handed_on + suppressed + in_outbox          (difference = received - all terms)
+               + handed_on + suppressed + purged + in_outbox  (difference = received - all terms)
 
 Each term is read from where the events are, not from a second copy of the counts, so a
 difference other than 0 means an event was lost (or written twice):
@@ -21,7 +21,10 @@ difference other than 0 means an event was lost (or written twice):
     forwarded       delivery_counts: events an upstream accepted, by the minute they were received
                     (written in the transaction that deleted their outbox rows)
     dead_lettered   dead_letter rows received in the range (``first_attempt_at``)
-    suppressed      0 until privacy regulations land
+    suppressed      event_counts ``suppressed``: a suppressed user's events (privacy regulations),
+                    answered 200 and stored nowhere
+    purged          purge_counts: rows a deletion regulation removed from the outbox, the
+                    quarantine or the dead letter, by the minute their events were received
 
 Requests refused as a whole with 4xx (invalid JSON, a bad write key, a single-event call that is
 not a valid message) are not in the ledger: nothing of them was acknowledged or stored; they are
@@ -38,11 +41,18 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from governance.proxy.tables import DeadLetterRow, DeliveryCountRow, EventCountRow, OutboxRow, QuarantineRow
+from governance.proxy.tables import (
+    DeadLetterRow,
+    DeliveryCountRow,
+    EventCountRow,
+    OutboxRow,
+    PurgeCountRow,
+    QuarantineRow,
+)
 
 REPLAY_FORWARDED = ("forwarded", "already_forwarded")
 TERMS = ("forwarded", "quarantined", "dead_lettered", "deduplicated", "rejected", "handed_on", "suppressed",
-         "in_outbox")  # fmt: skip
+         "purged", "in_outbox")  # fmt: skip
 
 
 @dataclass
@@ -58,6 +68,7 @@ class Ledger:
     rejected: int = 0
     handed_on: int = 0
     suppressed: int = 0
+    purged: int = 0
     in_outbox: int = 0
 
     @property
@@ -89,6 +100,8 @@ def _counts(conn: Any, ledger: Ledger) -> None:
             ledger.deduplicated += int(n)
         elif outcome == "blocked_forwarded":
             ledger.handed_on += int(n)
+        elif outcome == "suppressed":
+            ledger.suppressed += int(n)
 
 
 def _quarantine(conn: Any, ledger: Ledger, since: datetime, until: datetime) -> None:
@@ -129,6 +142,10 @@ def ledger_of(engine: Engine, source_id: str, from_minute: int, to_minute: int) 
         delivered = select(func.coalesce(func.sum(d.delivered), 0)).where(
             d.source_id == ledger.source_id, d.minute >= from_minute, d.minute < to_minute)
         ledger.forwarded = int(conn.execute(delivered).scalar_one())
+        p = PurgeCountRow.__table__.c  # type: ignore[attr-defined]
+        purged = select(func.coalesce(func.sum(p.count), 0)).where(
+            p.source_id == ledger.source_id, p.minute >= from_minute, p.minute < to_minute)
+        ledger.purged = int(conn.execute(purged).scalar_one())
     return ledger
 
 

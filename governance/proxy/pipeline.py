@@ -8,7 +8,8 @@ the store reports ``deduplicated`` back as that event's final outcome.
 
 Outcomes are the counters' vocabulary (``counters.Outcome``): ``forwarded``, ``omitted``
 (forwarded with properties removed), ``blocked`` (quarantined), ``rejected`` (not a valid Segment
-message; quarantined), ``dropped`` (a transformation dropped it; quarantined), ``deduplicated``;
+message; quarantined), ``dropped`` (a transformation dropped it; quarantined), ``deduplicated``,
+``suppressed`` (a suppressed user's event, see ``suppressed``: never judged, stored nowhere);
 and in shadow mode ``shadow_blocked`` / ``shadow_omitted`` for events forwarded unchanged that
 enforce would have blocked or trimmed.
 """
@@ -23,8 +24,10 @@ import orjson
 from governance.plan.compile import COMMON_KEY, CompiledPlan, SchemaKey
 from governance.plan.model import VersionFallback
 from governance.proxy.counters import Outcome
+from governance.proxy.pii_guard import guard as pii_guard
 from governance.proxy.spec import (
     DATA_FIELD,
+    KINDS,
     MessageError,
     event_name,
     normalise,
@@ -176,7 +179,8 @@ def _top_level(parts: list[str], data_field: str | None) -> list[str] | None:
     return parts[:2]
 
 
-_NOT_SCHEMA = frozenset({ViolationType.UNPLANNED_EVENT, ViolationType.COMMON_SCHEMA})
+# pii_detected never decides an event's fate: the source's privacy.piiAction does (pii_guard)
+_NOT_SCHEMA = frozenset({ViolationType.UNPLANNED_EVENT, ViolationType.COMMON_SCHEMA, ViolationType.PII_DETECTED})
 
 
 def decide(state: SourceState, message: dict[str, Any], violations: list[Violation],
@@ -243,6 +247,13 @@ def annotate(message: dict[str, Any], state: SourceState, verdict: Verdict) -> N
     context["protocols"] = protocols
 
 
+def suppressed(raw: Any, kind: str | None) -> Verdict:
+    """The verdict of a suppressed user's event: counted as ``suppressed`` under its message kind and
+    nothing else (no event name, no messageId, no payload), so nothing of it is stored anywhere."""
+    kind_ = kind or (raw.get("type") if isinstance(raw, dict) else None)
+    return Verdict(Outcome.SUPPRESSED, kind=kind_ if isinstance(kind_, str) and kind_ in KINDS else "")
+
+
 def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, max_depth: int | None,
           salt: bytes) -> Verdict:  # fmt: skip
     """The whole verdict of one message under the source's plan, settings and mode (``max_depth``
@@ -269,12 +280,14 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
                 return verdict
     verdict.event = event_name(work)
     verdict.planned, verdict.violations = validate(state, work, verdict.event)
+    dropped = pii_guard(state, work, original, verdict, salt)  # before anything is stored: both copies alike
     if verdict.violations and work is original:
         work = _copy(original)  # the quarantine keeps what arrived; only the copy is trimmed
     reason: str | None = None
     if verdict.violations or not verdict.planned:  # a clean planned event has nothing to decide
         reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
                                                                        verdict.planned)  # fmt: skip
+    verdict.omitted_on_violation = [*dropped, *verdict.omitted_on_violation]
     if state.mode == "shadow":
         blocked, trimmed = reason or (applied and applied.dropped), verdict.omitted or verdict.omitted_on_violation
         verdict.outcome = Outcome.SHADOW_BLOCKED if blocked else \

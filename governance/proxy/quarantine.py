@@ -5,7 +5,10 @@ Events that now pass go to the outbox in the same transaction that marks them re
 quarantined event is forwarded at most once (a messageId already waiting in the outbox is not
 queued again; a copy that was forwarded the first time was deduplicated, never quarantined).
 Events still blocked stay in the quarantine with ``replay_outcome`` noting why; so do events a
-parse-time limit refused (too deep, too large, a NUL), whose stored form is not the message.
+parse-time limit refused (too deep, too large, a NUL), whose stored form is not the message. A
+suppressed user's events (privacy regulations) are never replayed, from the quarantine or the dead
+letter: they stay where they are (``still_suppressed``) until the suppression is lifted or a
+deletion purges them.
 
 A replayed event keeps the time it was first received as its outbox row's ``created_at``, so the
 conservation ledger counts it where it was received (and the latency metric includes its wait).
@@ -25,6 +28,7 @@ from governance.db import writer
 from governance.proxy.limits import LIMIT_CODES
 from governance.proxy.pipeline import SourceState, judge
 from governance.proxy.spec import now_iso
+from governance.proxy.suppression import EMPTY, Suppressions
 from governance.proxy.tables import DeadLetterRow, OutboxRow, QuarantineRow
 
 
@@ -74,11 +78,12 @@ def _quarantine_public(row: Any) -> dict[str, Any]:
 
 
 def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: QuarantineFilter, *, limit: int,
-                      salt: bytes, max_depth: int) -> dict[str, Any]:  # fmt: skip
+                      salt: bytes, max_depth: int, suppressions: Suppressions = EMPTY) -> dict[str, Any]:  # fmt: skip
     """Re-judge matching quarantined events; forward those that now pass (once)."""
     table = QuarantineRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
-    summary = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0, "no_source": 0}
+    summary = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0, "no_source": 0,
+               "suppressed": 0}  # fmt: skip
     now = utcnow()
     with writer(engine).begin() as conn:
         rows = list(conn.execute(flt.apply(select(table), table).order_by(table.c.id).limit(limit)))
@@ -97,6 +102,10 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
             if state.mode == "shadow":  # replay acts: judge as enforce would
                 state = SourceState(**{**state.__dict__, "mode": "enforce"})
             payload = orjson.loads(row.payload)
+            if suppressions.suppressed(row.source_id, payload) is not None:
+                summary["suppressed"] += 1
+                conn.execute(update(table).where(table.c.id == row.id).values(replay_outcome="still_suppressed"))
+                continue
             # the event was received when it first arrived: its relayed sentAt is measured from then
             first = payload.get("receivedAt") if isinstance(payload, dict) else None
             received_at = first if isinstance(first, str) and first else now_iso()
@@ -149,8 +158,9 @@ def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offse
 
 
 def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int,
-                       since: datetime | None = None, until: datetime | None = None) -> int:  # fmt: skip
-    """Move dead-lettered events back to the outbox for another round of tries."""
+                       since: datetime | None = None, until: datetime | None = None,
+                       suppressions: Suppressions = EMPTY) -> int:  # fmt: skip
+    """Move dead-lettered events back to the outbox for another round of tries (a suppressed user's stay)."""
     table = DeadLetterRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
     query = _dead_letter_where(select(table), table, source_id, since, until)
@@ -158,7 +168,8 @@ def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] 
         query = query.where(table.c.id.in_(ids))
     now = utcnow()
     with writer(engine).begin() as conn:
-        rows = list(conn.execute(query.order_by(table.c.id).limit(limit)))
+        rows = [r for r in conn.execute(query.order_by(table.c.id).limit(limit))
+                if not suppressions.suppressed(r.source_id, orjson.loads(r.payload))]
         if rows:
             conn.execute(insert(outbox), [{"source_id": r.source_id, "message_id": r.message_id, "payload": r.payload,
                                            "created_at": r.first_attempt_at, "next_attempt_at": now, "attempts": 0}

@@ -28,9 +28,10 @@ from governance.proxy import spec
 from governance.proxy.cors import origin_allowed
 from governance.proxy.cross_source import rows_for_other_sources
 from governance.proxy.limits import NUL_ESCAPE, Refused, limit_messages, out_of_range_integer
-from governance.proxy.pipeline import SourceState, Verdict, judge
+from governance.proxy.pipeline import SourceState, Verdict, judge, suppressed
 from governance.proxy.runtime import LookupUnavailable
 from governance.proxy.spec import MessageError
+from governance.proxy.suppression import Suppressions
 from governance.proxy.timestamps import stamp
 from governance.settings import Settings
 
@@ -148,12 +149,16 @@ def _rejected(message: Any, kind: str | None, error: MessageError, max_depth: in
 
 
 def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int, nul: bool,
-               envelope_sent_at: Any, settings: Settings) -> list[Verdict]:  # fmt: skip
+               envelope_sent_at: Any, settings: Settings, suppressions: Suppressions) -> list[Verdict]:  # fmt: skip
     received_at = spec.now_iso()
     salt = settings.hash_salt.get_secret_value().encode()
     verdicts = []
-    for message in limit_messages(messages, kind=kind, max_depth=settings.max_json_depth,
-                                  max_event_bytes=settings.max_event_bytes, body_bytes=size, nul=nul):  # fmt: skip
+    limited = limit_messages(messages, kind=kind, max_depth=settings.max_json_depth,
+                             max_event_bytes=settings.max_event_bytes, body_bytes=size, nul=nul)  # fmt: skip
+    for original, message in zip(messages, limited, strict=True):
+        if suppressions.count and suppressions.suppressed(state.id, original) is not None:
+            verdicts.append(suppressed(original, kind))  # before anything else: nothing of it is kept
+            continue
         if isinstance(message, Refused):  # its preview keeps no credentials
             verdicts.append(message.verdict())
             continue
@@ -197,7 +202,8 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     envelope_sent_at = body.get("sentAt") if kind is None and isinstance(body, dict) else None
     started = time.perf_counter()
     verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, nul=nul,
-                          envelope_sent_at=envelope_sent_at, settings=settings)  # fmt: skip
+                          envelope_sent_at=envelope_sent_at, settings=settings,
+                          suppressions=proxy.runtime.suppressions.current)  # fmt: skip
     proxy.metrics.observe_validation(time.perf_counter() - started, len(messages))
     return state, verdicts
 

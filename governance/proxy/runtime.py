@@ -2,6 +2,7 @@
 
 Loaded at start-up and reloaded whenever ``config_state.seq`` changes (polled every
 ``plan_refresh_s``, so a publish or a settings change reaches every web process within 1 s).
+The same poll applies the suppressions that changed (``suppression_view``), on their own counter.
 When the database cannot be read, the last loaded state stays in force: never fail open.
 
 A write key that is not loaded yet is looked up in the database once (``lookup_key``), so a key
@@ -27,6 +28,7 @@ from governance.db import read_session
 from governance.plan.compile import ValidatorCache
 from governance.plan.model import Plan
 from governance.proxy.pipeline import SourceState
+from governance.proxy.suppression_view import SuppressionView
 from governance.registry.audit import config_seq
 from governance.registry.secrets import hash_secret
 from governance.registry.source_settings import SourceSettings
@@ -66,12 +68,14 @@ class Runtime:
         self.healthy = True
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.suppressions = SuppressionView(engine)
         self._reload_lock = threading.Lock()
         self._lookup_lock = threading.Lock()
         self._unknown: OrderedDict[str, float] = OrderedDict()  # key hash -> until (monotonic)
         self._tokens, self._refilled = LOOKUPS_PER_S, time.monotonic()
         self.key_lookups = 0  # database lookups of keys not loaded (observable in tests)
         self.reload()
+        self.suppressions.load()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._poll, name="plan-refresh", daemon=True)
@@ -157,6 +161,7 @@ class Runtime:
                     seq = config_seq(session)
                 if seq != self.seq:
                     self.reload()
+                self.suppressions.refresh()
                 self.healthy = True
             except Exception as exc:
                 if self.healthy:

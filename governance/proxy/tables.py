@@ -8,6 +8,8 @@
     event_samples   a bounded sample of accepted events, for the quality checks
     forward_stats   delivered events and their latency per minute (read by /metrics)
     delivery_counts delivered events per minute of receipt (the ledger's forwarded term)
+    purge_counts    rows a privacy regulation deleted, per source, store and minute of receipt
+                    (the conservation ledger's ``purged`` term; no user data)
 """
 
 from __future__ import annotations
@@ -167,3 +169,15 @@ class DeliveryCountRow(SQLModel, table=True):
     minute: int = Field(index=True)  # minutes since the epoch (UTC) when the events were received
     source_id: str = Field(max_length=40)
     delivered: int = 0
+class PurgeCountRow(SQLModel, table=True):
+    """Rows a privacy regulation deleted, by the minute their events were received (so the ledger of
+    that minute still balances) and the store they were deleted from."""
+
+    __tablename__ = "purge_counts"
+    __table_args__ = (UniqueConstraint("minute", "source_id", "store", name="uq_purge_counts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    minute: int = Field(index=True)
+    source_id: str = Field(max_length=40)
+    store: str = Field(max_length=20)  # outbox | quarantine | dead_letter
+    count: int = 0

@@ -8,7 +8,8 @@ policy, in the vocabulary of ``counters``:
     violation_counts   one per (source, event, field, type) and violation, plus one
                        ``EVENTS_WITH_VIOLATIONS`` per event with any violation (exact rates)
 
-A duplicate (``dedupe.duplicates``) is counted as ``deduplicated`` and goes nowhere else.
+A duplicate (``dedupe.duplicates``) is counted as ``deduplicated`` and goes nowhere else; so is a
+suppressed user's event, counted as ``suppressed`` (with no event name: nothing of it is kept).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def tally(rows: Sequence[tuple[str, Verdict]], duplicates: Collection[int], *, n
         outcome = Outcome.DEDUPLICATED if i in duplicates else verdict.outcome
         out.outcomes.append(outcome)
         out.event_counts[(source_id, verdict.kind, verdict.event, outcome, verdict.planned)] += 1
-        if outcome == Outcome.DEDUPLICATED:
+        if outcome in (Outcome.DEDUPLICATED, Outcome.SUPPRESSED):
             continue
         if verdict.forward is not None:
             payload = orjson.dumps(without_credentials(verdict.forward)).decode()

@@ -2,8 +2,9 @@
 
 Types (stable strings, ``ViolationType``): ``unplanned_event``, ``unplanned_property``,
 ``required_missing``, ``type_mismatch``, ``enum``, ``pattern``, ``range``, ``format``, ``invalid``
-(any other keyword), ``unknown_version``, and ``common_schema`` (a violation of the plan's common
-rules, whatever keyword).
+(any other keyword), ``unknown_version``, ``common_schema`` (a violation of the plan's common
+rules, whatever keyword), and ``pii_detected`` (a value that looks like PII where the plan did not
+plan it: ``pii_guard``; it never blocks or trims an event by itself).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class ViolationType(StrEnum):
     INVALID = "invalid"  # any other keyword
     UNKNOWN_VERSION = "unknown_version"
     COMMON_SCHEMA = "common_schema"  # a violation of the plan's common rules, whatever keyword
+    PII_DETECTED = "pii_detected"  # PII in an unplanned property or trait (proxy.pii_guard)
 
 
 V = ViolationType
@@ -48,7 +50,7 @@ SEGMENT_NAMES: dict[ViolationType, str] = {
     V.UNPLANNED_EVENT: "Unplanned Event", V.UNPLANNED_PROPERTY: "Unplanned Property", V.REQUIRED_MISSING: "Required",
     V.TYPE_MISMATCH: "Invalid Type", V.ENUM: "Invalid Enum", V.PATTERN: "Invalid Pattern", V.RANGE: "Out of Range",
     V.FORMAT: "Invalid Format", V.COMMON_SCHEMA: "Common Schema", V.INVALID: "Invalid",
-    V.UNKNOWN_VERSION: "Unknown Version",
+    V.UNKNOWN_VERSION: "Unknown Version", V.PII_DETECTED: "PII Detected",
 }  # fmt: skip
 
 

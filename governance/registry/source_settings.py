@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 CommonTrack = Literal["ALLOW", "BLOCK", "OMIT_PROPERTIES"]
 CommonTraits = Literal["ALLOW", "BLOCK", "OMIT_TRAITS"]
+PiiAction = Literal["allow", "hash", "mask", "drop"]
 
 
 class _Controls(BaseModel):
@@ -38,12 +39,25 @@ class TraitsControls(_Controls):
     commonEventOnViolations: CommonTraits = "ALLOW"
 
 
+class PrivacyControls(_Controls):
+    """What happens to a value that looks like PII where the plan did not plan it (``proxy.pii_guard``):
+    ``allow`` reports it (a ``pii_detected`` violation) and keeps it; ``hash``, ``mask`` and ``drop``
+    also change it in the forwarded event and in every stored copy (quarantine, samples)."""
+
+    piiAction: PiiAction = "allow"
+
+
+class PrivacyControlsPatch(_Controls):
+    piiAction: PiiAction | None = None
+
+
 class SourceSettings(_Controls):
     track: TrackControls = Field(default_factory=TrackControls)
     identify: TraitsControls = Field(default_factory=TraitsControls)
     group: TraitsControls = Field(default_factory=TraitsControls)
     forwardingViolationsTo: str | None = None
     forwardingBlockedEventsTo: str | None = None
+    privacy: PrivacyControls = Field(default_factory=PrivacyControls)
     allowedOrigins: list[str] = Field(default_factory=list, max_length=100)
 
     @field_validator("allowedOrigins", mode="before")
@@ -110,6 +124,7 @@ class SourceSettingsPatch(_Controls):
     group: TraitsControlsPatch | None = None
     forwardingViolationsTo: str | None = None
     forwardingBlockedEventsTo: str | None = None
+    privacy: PrivacyControlsPatch | None = None
     allowedOrigins: list[str] | None = Field(None, max_length=100)
 
     @field_validator("allowedOrigins")

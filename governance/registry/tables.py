@@ -1,4 +1,5 @@
-"""Registry tables: plans (with their one draft), immutable versions, sources, keys, tokens, audit.
+"""Registry tables: plans (with their one draft), immutable versions, sources, keys, tokens, audit,
+and the privacy regulations with the suppressions they put in force.
 
 JSON documents are stored as text (canonical JSON) so the same schema works on SQLite and
 PostgreSQL. Secrets (write keys, API tokens) are stored as SHA-256 hashes only.
@@ -11,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from governance.clock import utcnow
+from governance.clock import utc_column, utcnow
 
 
 class PlanRow(SQLModel, table=True):
@@ -108,6 +109,8 @@ class ConfigStateRow(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     changed_at: datetime = Field(default_factory=utcnow)
+    # grows on every change of the suppressions; web processes then read only the changed rows
+    suppression_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class TransformationRow(SQLModel, table=True):
@@ -121,3 +124,40 @@ class TransformationRow(SQLModel, table=True):
     spec: str = Field(sa_column=Column(Text, nullable=False))  # JSON: condition + action
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RegulationRow(SQLModel, table=True):
+    """A privacy request in Segment's vocabulary (``SUPPRESS_ONLY``, ``SUPPRESS_WITH_DELETE``,
+    ``DELETE_ONLY``, ``UNSUPPRESS``) by user id, with its status and receipt."""
+
+    __tablename__ = "regulations"
+    __table_args__ = (Index("ix_regulations_status", "overall_status", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    regulation_type: str = Field(max_length=30)
+    subject_type: str = Field(max_length=20)
+    subject_ids: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    source_ids: str | None = Field(default=None, sa_column=Column(Text))  # JSON list; None: every source
+    notify: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list of channel ids
+    overall_status: str = Field(max_length=20)
+    receipt: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    started_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SuppressionRow(SQLModel, table=True):
+    """One suppressed subject in one scope (``*``: every source, or a source id). An unsuppressed row
+    stays with ``lifted_at`` set, so that web processes learn of the change from ``seq``."""
+
+    __tablename__ = "suppressions"
+
+    scope: str = Field(primary_key=True, max_length=40)
+    subject_id: str = Field(primary_key=True, max_length=400)
+    regulation_id: str = Field(max_length=40)
+    seq: int = Field(index=True)  # config_state.suppression_seq when this row last changed
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    lifted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -7,7 +7,11 @@ entries of ``BUILT_IN``; a plug-in package adds an ``Action`` through the entry-
 
     rename_event     {to}                  rename_property {from, to}     drop_property {path}
     set_value        {path, value}         map_value {path, mapping}      casing {path, to}
-    hash             {path}                drop_event {}
+    hash             {path}                mask {path}                    drop_event {}
+
+``hash`` and ``mask`` are also what a source's ``privacy.piiAction`` does to PII found where the
+plan did not plan it (``proxy.pii_guard``): ``pseudonym`` and ``mask_value`` below are the one
+definition of both, so a value hashed either way joins in the warehouse.
 
 Paths are dotted from the message root (``properties.order_id``, ``context.app.version``);
 ``casing`` also accepts ``event``.
@@ -114,12 +118,43 @@ def _casing(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
         parent[key] = case(parent[key], p["to"])
 
 
+def pseudonym(value: Any, salt: bytes) -> str:
+    """The hex SHA-256 of the deployment's secret salt followed by the value (a non-string by its
+    JSON text: 42, true), so a warehouse that knows the salt computes the same hash."""
+    raw = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return hashlib.sha256(salt + raw.encode("utf-8")).hexdigest()
+
+
+def mask_value(value: Any, kind: str | None = None) -> str:
+    """``value`` with its letters and digits replaced by ``*``, keeping its shape: an email keeps its
+    first character and its domain (``j***@example.com``), an IP address its first group
+    (``192.***.*.**``), anything of 8 or more letters and digits its last 4 (``**** **** **** 4242``,
+    as a receipt shows a card). Masking a masked value changes nothing."""
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    if kind in (None, "email") and "@" in text:
+        local, _, domain = text.rpartition("@")
+        return (local[:1] + "***@" + domain) if local.strip("*") else "***@" + domain
+    if kind == "ip":
+        first = re.match(r"[0-9A-Fa-f]+", text)
+        start = first.end() if first else 0
+        return text[:start] + "".join("*" if c.isalnum() else c for c in text[start:])
+    keep_from = len(text)
+    positions = [i for i, c in enumerate(text) if c.isalnum() or c == "*"]  # "*": a masked value stays as it is
+    if len(positions) >= 8:
+        keep_from = positions[-4]
+    return "".join("*" if c.isalnum() and i < keep_from else c for i, c in enumerate(text))
+
+
 def _hash(msg: dict[str, Any], p: dict[str, Any], c: Context) -> None:
     parent, key = _parent(msg, p["path"], create=False)
     if parent is not None and parent.get(key) is not None:
-        # a non-string is hashed by its JSON text (42, true), so a warehouse can compute the same hash
-        raw = parent[key] if isinstance(parent[key], str) else orjson.dumps(parent[key]).decode()
-        parent[key] = hashlib.sha256(c.salt + raw.encode("utf-8")).hexdigest()
+        parent[key] = pseudonym(parent[key], c.salt)
+
+
+def _mask(msg: dict[str, Any], p: dict[str, Any], _c: Context) -> None:
+    parent, key = _parent(msg, p["path"], create=False)
+    if parent is not None and parent.get(key) is not None and not isinstance(parent[key], dict | list):
+        parent[key] = mask_value(parent[key])
 
 
 def _drop_event(_msg: dict[str, Any], _p: dict[str, Any], c: Context) -> None:
@@ -148,6 +183,7 @@ BUILT_IN = (
     Action(name="map_value", params=("path", "mapping"), apply=_map_value),
     Action(name="casing", params=("path", "to"), apply=_casing, check=_casing_to),
     Action(name="hash", params=("path",), apply=_hash),
+    Action(name="mask", params=("path",), apply=_mask),
     Action(name="drop_event", params=(), apply=_drop_event),
 )
 ACTIONS: Registry[Action] = Registry("transformation action", group="governance.transformation_actions",

@@ -1,4 +1,5 @@
-"""The worker process: the forwarder loop (main thread) and the scheduler host (a thread).
+"""The worker process: the forwarder loop (main thread), the scheduler host and the privacy
+regulations (``regulations``: due deletions, about every second), each in a thread.
 
 ``governance serve`` starts one beside the web process; more can run against PostgreSQL (rows
 are claimed with SKIP LOCKED). It stops cleanly on SIGTERM/SIGINT.
@@ -20,6 +21,7 @@ from governance.logs import configure_logging
 from governance.proxy.forwarder import Forwarder
 from governance.settings import Settings
 from governance.worker.housekeeping import EXPIRY_EVERY_S, forget_expired
+from governance.worker.regulations import run_regulations
 from governance.worker.supervisor import watch_parent
 
 log = logging.getLogger("governance.worker")
@@ -68,11 +70,14 @@ def run_worker(
         scheduler = threading.Thread(target=run_scheduler, args=(engine, settings, stop), name="scheduler",
                                      daemon=True)  # fmt: skip
         scheduler.start()
+    purger = threading.Thread(target=run_regulations, args=(engine, settings, stop), name="regulations", daemon=True)
+    purger.start()
     try:
         run_forwarder(engine, settings, stop)
     finally:
         stop.set()
         if scheduler is not None:
             scheduler.join(timeout=60)
+        purger.join(timeout=10)
         engine.dispose()
         log.info("worker stopped")

@@ -23,6 +23,7 @@ import { RulesPage } from './pages/rules.js';
 import { DigestPage } from './pages/digest.js';
 import { AuditPage } from './pages/audit.js';
 import { TokensPage } from './pages/tokens.js';
+import { PrivacyPage, RegulationPage } from './pages/privacy.js';
 
 export const HOME = '/overview';
 
@@ -52,4 +53,6 @@ export const ROUTES = [
   { path: '/channels/digest', component: DigestPage },
   { path: '/audit', component: AuditPage },
   { path: '/tokens', component: TokensPage },
+  { path: '/privacy', component: PrivacyPage },
+  { path: '/privacy/:regulation', component: RegulationPage },
 ];

@@ -96,14 +96,20 @@ def _attempt(url: str, payload: Mapping[str, Any], *, secret: str | None, timeou
 def deliver_webhook_channel(
     config: Mapping[str, Any], alert: Mapping[str, Any], context: ChannelContext
 ) -> DeliveryResult:
-    """POST ``{"type", "timestamp", "data"}`` to ``config["url"]``, signed with ``config["secret"]``."""
+    """POST ``{"type", "timestamp", "data"}`` to ``config["url"]``, signed with ``config["secret"]``.
+
+    ``type`` is ``alert.<status>``, or the payload's ``event_type`` (``regulation.created``)."""
     if not config.get("secret"):
         return refused("webhook channel has no signing secret")
     status = str(alert.get("status") or "firing")
+    data = with_link(alert, context)
+    event_type = alert.get("event_type")  # another event than an alert (``regulation.created``)
+    if event_type:
+        data = {k: v for k, v in data.items() if k not in ("event_type", "status", "msg_id")}
     payload = {
-        "type": f"alert.{status}",
+        "type": str(event_type or f"alert.{status}"),
         "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "data": with_link(alert, context),
+        "data": data,
     }
     return deliver_webhook(
         str(config.get("url", "")),

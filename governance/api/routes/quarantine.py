@@ -120,7 +120,8 @@ def replay(body: ReplayRequest, request: Request, engine: EngineDep, actor: Edit
         flt.ids = ids
         summary = replay_quarantine(engine, runtime.by_id, flt, limit=body.limit,
                                     salt=settings.hash_salt.get_secret_value().encode(),
-                                    max_depth=settings.max_json_depth)  # fmt: skip
+                                    max_depth=settings.max_json_depth,
+                                    suppressions=runtime.suppressions.current)  # fmt: skip
     summary["results"] = _outcomes(engine, ids) if ids else []
     with write_session(engine) as session:
         record(session, actor=actor.name, action="quarantine.replay", entity="quarantine",
@@ -152,10 +153,11 @@ class DeadLetterReplay(RequestModel):
 
 
 @router.post("/dead-letter/replay", summary="Send dead-lettered events back to the outbox")
-def replay_dead(body: DeadLetterReplay, engine: EngineDep, actor: Editor) -> dict[str, int]:
+def replay_dead(body: DeadLetterReplay, request: Request, engine: EngineDep, actor: Editor) -> dict[str, int]:
     source_id = _source_id(engine, body.source)
     moved = replay_dead_letter(engine, source_id=source_id, ids=body.ids, limit=body.limit,
-                               since=column_time(body.since), until=column_time(body.until))
+                               since=column_time(body.since), until=column_time(body.until),
+                               suppressions=request.app.state.proxy.runtime.suppressions.current)  # fmt: skip
     with write_session(engine) as session:
         record(session, actor=actor.name, action="dead_letter.replay", entity="dead_letter",
                entity_id=source_id or "*", details={

@@ -1,7 +1,7 @@
 """silences: alert_silences; alerts record onset, silences, inhibition and correlation; rules carry grouping
 
 Revision ID: 0006_silences
-Revises: 0003_quality_backfill
+Revises: 0004_privacy
 Create Date: 2026-12-01 10:28:56.849447
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006_silences'
-down_revision: str | None = '0003_quality_backfill'
+down_revision: str | None = '0004_privacy'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

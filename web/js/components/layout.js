@@ -13,6 +13,7 @@ const SECTIONS = [
   { href: '#/alerts', label: 'Alerts', match: '/alerts' },
   { href: '#/checks', label: 'Checks', match: '/checks' },
   { href: '#/channels', label: 'Channels', match: '/channels' },
+  { href: '#/privacy', label: 'Privacy', match: '/privacy' },
   { href: '#/audit', label: 'Audit log', match: '/audit', role: 'admin' },
   { href: '#/tokens', label: 'Tokens', match: '/tokens', role: 'admin' },
 ];

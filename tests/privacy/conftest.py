@@ -1,0 +1,35 @@
+"""Privacy fixtures: the recording upstream (tests/proxy) and the webhook receiver (tests/alerts),
+both real HTTP servers on 127.0.0.1, and helpers to read what each store holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, select
+
+from tests.alerts.conftest import receiver  # noqa: F401  (a fixture, re-exported)
+from tests.proxy.conftest import upstream  # noqa: F401  (a fixture, re-exported)
+
+STORES = ("outbox", "dead_letter", "quarantine", "event_samples", "violation_samples")
+
+
+def payloads(engine: Engine, table: str) -> list[dict[str, Any]]:
+    """Every stored payload of one proxy table, parsed."""
+    from governance.migrations.models import metadata
+
+    t = metadata().tables[table]
+    with engine.connect() as conn:
+        return [orjson.loads(row[0]) for row in conn.execute(select(t.c.payload))]
+
+
+def held(engine: Engine, subject: str) -> dict[str, int]:
+    """How many rows of each store carry ``subject`` as userId, anonymousId or previousId."""
+    ids = ("userId", "anonymousId", "previousId")
+    return {store: sum(1 for p in payloads(engine, store) if isinstance(p, dict) and subject in
+                       {str(p.get(k)) for k in ids if p.get(k) is not None}) for store in STORES}
+
+
+def text_of(engine: Engine) -> str:
+    """Every stored payload of every store, as one text (to look for a raw value anywhere)."""
+    return "\n".join(orjson.dumps(p).decode() for store in STORES for p in payloads(engine, store))
