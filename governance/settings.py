@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     )
     dedupe_window_s: int = Field(86400, ge=0, description="messageId dedupe window per source, seconds")
     sample_per_minute: int = Field(
-        10, ge=0, description="Accepted events kept per (source, event) and minute for quality checks"
+        10, ge=0, description="Forwarded events sampled per (source, event) and minute for quality checks, "
+        "uniformly over the minute (at most 3x this; 0: none)"
     )
     sample_retention_days: int = Field(7, ge=1, description="Days event samples are kept")
     # forwarding
@@ -122,7 +123,12 @@ class Settings(BaseSettings):
     # quality scheduler (worker process; see docs/quality/checks.md)
     scheduler_enabled: bool = Field(True, description="The worker runs the quality scheduler (checks, alerts, digest)")
     scheduler_interval_s: int = Field(
-        300, ge=1, description="Seconds between check cycles; `for`/`keep_firing_for` count these evaluations"
+        300, ge=1, description="Seconds between full check cycles (volume, decline, drift, expectations), aligned "
+        "to the clock; their `for`/`keep_firing_for` count these evaluations"
+    )
+    scheduler_fast_interval_s: int = Field(
+        15, ge=1, description="Seconds between fast cycles (new_unplanned, violation_rate, silence), aligned to the "
+        "clock; their `for`/`keep_firing_for` count these; capped at scheduler_interval_s, which it must divide"
     )
     scheduler_poll_s: float = Field(
         2.0, gt=0, description="Seconds between alert dispatch rounds and pickups of 'run now' requests"
@@ -158,6 +164,11 @@ class Settings(BaseSettings):
         "INFO", description="Log level of serve and worker (stderr); APScheduler's routine job runs show only at DEBUG"
     )
 
+    @property
+    def fast_interval_s(self) -> int:
+        """The fast cadence in effect: never slower than the full cycle."""
+        return min(self.scheduler_fast_interval_s, self.scheduler_interval_s)
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.max_event_bytes > self.max_batch_bytes:
@@ -178,6 +189,8 @@ class Settings(BaseSettings):
                 parse_rules(self.inhibit_rules)
             except ValueError as exc:
                 raise ValueError(f"inhibit_rules: {exc}") from None
+        if self.scheduler_interval_s % self.fast_interval_s:
+            raise ValueError("scheduler_fast_interval_s must divide scheduler_interval_s")
         if not self.database_url.startswith(("sqlite", "postgresql")):
             raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
         return self

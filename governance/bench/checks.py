@@ -49,7 +49,7 @@ from governance.quality.baseline import first_arrival_mask
 from governance.quality.checks.volume import model as volume_model
 from governance.quality.detect.drift import mix_shift
 from governance.quality.detect.hysteresis import firing_spans
-from governance.quality.detect.violations import violation_flags
+from governance.quality.detect.violations import two_window_flags
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
@@ -74,7 +74,8 @@ GX_SUITE: list[dict[str, Any]] = [
 class BenchConfig:
     """The check settings under test: the kinds' own defaults, so the bench measures what the worker runs."""
 
-    cadence: int = 5  # minutes between evaluations (GOVERNANCE_SCHEDULER_INTERVAL_S / 60)
+    cadence: int = 5  # minutes between full evaluations (GOVERNANCE_SCHEDULER_INTERVAL_S / 60)
+    fast_cadence: int = 1  # minutes between evaluations of the fast kinds (15 s in the worker; counts are per minute)
     volume: VolumeCheckParams = field(default_factory=VolumeCheckParams)
     silence: SilenceParams = field(default_factory=SilenceParams)
     decline: DeclineCheckParams = field(default_factory=DeclineCheckParams)
@@ -87,10 +88,16 @@ HYSTERESIS = {"volume": "volume", "silence": "silence", "decline": "decline", "v
               "drift": "drift"}  # bench condition -> check kind whose for / keep_firing_for it uses
 
 
-def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[IntArray, dict[str, BoolArray], dict[str, BoolArray]]:
-    """Evaluation minutes, each condition ``(events, times)`` and where each check was learning."""
+FAST = {"silence", "violations"}  # conditions of the fast kinds, evaluated every ``fast_cadence`` minutes
+
+
+def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray], dict[str, BoolArray],
+                                                             dict[str, BoolArray]]:  # fmt: skip
+    """Evaluation minutes of each condition, each condition ``(events, times)`` and where each check
+    was learning."""
     minutes = traffic.minutes
     times = np.arange(60, minutes + 1, config.cadence)
+    fast = np.arange(60, minutes + 1, config.fast_cadence)
     masked = first_arrival_mask(hourly_counts(traffic.counts))
     first_hour = traffic.start_minute // 60
     cs = _cumsum(traffic.counts)
@@ -101,17 +108,26 @@ def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[IntArray, dict[str,
         from governance.quality.checks.silence import model as silence_model
 
         model = hour_model(masked, first_hour, silence_model(config.silence))
-    silent, sil_learning = silence_conditions(traffic.counts, cs, masked, times, model, shapes, config.silence)
+    silent, sil_learning = silence_conditions(traffic.counts, cs, masked, fast, model, shapes, config.silence)
     declining, dec_learning = decline_conditions(masked, times, config.decline)
-    w, v = config.violations.window, config.violations
-    cv = _cumsum(traffic.violations)
-    bad = violation_flags(cv[:, times] - cv[:, times - w], cs[:, times] - cs[:, times - w], threshold=v.threshold,
-                          min_events=v.min_events, confidence_z=v.confidence_z)  # fmt: skip
+    bad = _violation_flags(traffic, cs, fast, config.violations)
     drift = _drift_flags(traffic, cs, times, config.drift) if traffic.strings.any() else np.zeros_like(bad)
     holds = {"drop": drop, "spike": spike, "silence": silent, "decline": declining, "violations": bad,
              "drift": drift}  # fmt: skip
     learning = {"volume": vol_learning, "silence": sil_learning, "decline": dec_learning}
-    return times, holds, learning
+    when = {name: fast if name in FAST else times for name in holds}
+    return when, holds, learning
+
+
+def _violation_flags(traffic: Traffic, cs: IntArray, times: IntArray, v: ViolationRateParams) -> BoolArray:
+    """The long and the short window, as ``detect.violations.two_window_flags`` judges them."""
+    cv = _cumsum(traffic.violations)
+    end = np.minimum(times + 1, cs.shape[1] - 1)  # the current minute counts (whole: the bench has no partial one)
+    w, s = v.window, v.short_window or v.window
+    fires, _ = two_window_flags(cv[:, end] - cv[:, end - w], cs[:, end] - cs[:, end - w], cv[:, end] - cv[:, end - s],
+                                cs[:, end] - cs[:, end - s], threshold=v.threshold, min_events=v.min_events,
+                                confidence_z=v.confidence_z)  # fmt: skip
+    return fires
 
 
 def _drift_flags(traffic: Traffic, cs: IntArray, times: IntArray, p: DriftParams) -> BoolArray:
@@ -129,18 +145,24 @@ def _drift_flags(traffic: Traffic, cs: IntArray, times: IntArray, p: DriftParams
     return np.asarray(enough & (tvd >= p.type_shift) & (z >= p.sensitivity))
 
 
-def alerts_of(times: IntArray, holds: dict[str, BoolArray]) -> list[Alert]:
+def alerts_of(when: dict[str, IntArray], holds: dict[str, BoolArray], ticks_per_minute: int = 4) -> list[Alert]:
     """Firing periods of every fingerprint through its kind's default hysteresis.
 
     ``volume`` is one fingerprint per event (a drop and a spike share it, as in ``run_cycle``);
-    its alert is a drop or a spike by the condition that held when it started firing.
+    its alert is a drop or a spike by the condition that held when it started firing. A fast kind's
+    ``for`` / ``keep_firing_for`` count 15-second evaluations; the bench's counts change once a
+    minute, so they become minutes (``ticks_per_minute`` evaluations each, rounded up).
     """
     conditions = {"volume": holds["drop"] | holds["spike"], **{k: holds[k] for k in HYSTERESIS if k != "volume"}}
     out: list[Alert] = []
     for name, cond in conditions.items():
         spec = CHECK_SPECS[HYSTERESIS[name]]
+        times = when["drop" if name == "volume" else name]
+        for_, keep = spec.default_for, spec.default_keep_firing_for
+        if name in FAST:
+            for_, keep = -(-for_ // ticks_per_minute), -(-keep // ticks_per_minute)
         for e in np.flatnonzero(cond.any(axis=1)):
-            for i, j in firing_spans(cond[e], for_=spec.default_for, keep_firing_for=spec.default_keep_firing_for):
+            for i, j in firing_spans(cond[e], for_=for_, keep_firing_for=keep):
                 kind = ("drop" if holds["drop"][e, i] else "spike") if name == "volume" else name
                 out.append((int(e), int(times[i]), int(times[j]), kind))
     return out
@@ -148,14 +170,14 @@ def alerts_of(times: IntArray, holds: dict[str, BoolArray]) -> list[Alert]:
 
 def accuracy(traffic: Traffic, config: BenchConfig) -> dict[str, Any]:
     """Every check over ``traffic`` as the scheduler runs them, scored."""
-    times, holds, learning = evaluate(traffic, config)
-    alerts = alerts_of(times, holds)
-    week1 = times < 7 * 1440
+    when, holds, learning = evaluate(traffic, config)
+    alerts = alerts_of(when, holds)
+    week1 = {k: when["drop" if k == "volume" else k] < 7 * 1440 for k in learning}
     return {
         "false": false_alerts(traffic, alerts, config.score),
         "recall": recall(traffic, alerts, config.score),
-        "learning_share_week_1": {k: round(float(v[:, week1].mean()), 4) for k, v in learning.items()},
-        "learning_share_after": {k: round(float(v[:, ~week1].mean()), 4) for k, v in learning.items()},
+        "learning_share_week_1": {k: round(float(v[:, week1[k]].mean()), 4) for k, v in learning.items()},
+        "learning_share_after": {k: round(float(v[:, ~week1[k]].mean()), 4) for k, v in learning.items()},
     }
 
 

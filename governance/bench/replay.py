@@ -133,15 +133,15 @@ def replay_agreement(name: str, *, events: int = 4, days: int = 35, eval_days: f
 
     traffic = GENERATORS[name](200, days, seed)
     picked = spread_sample(traffic, events)
-    times, holds, learning = evaluate(traffic, BenchConfig(cadence=cadence))
-    chosen = [int(t) for t in times if t > traffic.minutes - eval_days * 1440]
-    columns = np.searchsorted(times, chosen)
+    when, holds, learning = evaluate(traffic, BenchConfig(cadence=cadence))
+    chosen = [int(t) for t in when["drop"] if t > traffic.minutes - eval_days * 1440]
     got = replay(traffic, picked, chosen)
     fast = {"volume": holds["drop"] | holds["spike"], "silence": holds["silence"], "decline": holds["decline"],
             "violations": holds["violations"]}  # fmt: skip
     out: dict[str, Any] = {"events": picked, "evaluations": len(chosen), "cycles_s": round(got.seconds, 2),
                            "agreement": {}}  # fmt: skip
     for kind, cond in fast.items():
+        columns = np.searchsorted(when["drop" if kind in ("volume", "decline") else kind], chosen)
         ours = cond[picked][:, columns]
         same = ours == got.holds[kind]
         waiting = learning.get(kind)

@@ -3,14 +3,18 @@ defaults, read by the plan (lint, load, publish: a bad check is a 422 with its p
 ``governance.quality.checks``, which runs them. One definition, two readers: ``plan/`` never
 imports ``quality/``.
 
-    kind             scope   params model             for  keep  severity
-    volume           event   VolumeCheckParams          3     2  warning
-    silence          event   SilenceParams              1     2  warning
-    decline          event   DeclineCheckParams        36    12  info
-    violation_rate   event   ViolationRateParams        3     2  warning
-    new_unplanned    source  NewUnplannedParams         1     2  warning
-    drift            event   DriftParams                3     2  warning
-    expectations     event   ExpectationsParams         1     0  warning
+    kind             scope   params model          cadence  for  keep  severity
+    volume           event   VolumeCheckParams     regular    3     2  warning
+    silence          event   SilenceParams         fast       1     2  warning
+    decline          event   DeclineCheckParams    regular   36    12  info
+    violation_rate   event   ViolationRateParams   fast       2     4  warning
+    new_unplanned    source  NewUnplannedParams    fast       1    12  warning
+    drift            event   DriftParams           regular    3     2  warning
+    expectations     event   ExpectationsParams    regular    1     0  warning
+
+``for`` and ``keep`` count evaluations at the kind's cadence: regular is
+``GOVERNANCE_SCHEDULER_INTERVAL_S`` (5 min), fast ``GOVERNANCE_SCHEDULER_FAST_INTERVAL_S`` (15 s),
+so the first alerts come fast (docs/quality/checks.md, "The scheduler").
 
 A plug-in kind is a ``CheckKind`` behind an entry point of ``governance.check_kinds``; its
 ``spec`` is found through the same entry point (``spec_of``), or registered here by
@@ -66,7 +70,7 @@ class VolumeCheckParams(Params):
 class SilenceParams(Params):
     after_minutes: float = Field(15.0, gt=0, description="Minutes without the event before it counts as silent")
     min_expected: float = Field(20.0, gt=0, description="Events owed over the gap before it fires (chance: exp(-n))")
-    settle_minutes: float = Field(5.0, ge=0, le=60,
+    settle_minutes: float = Field(3.0, ge=0, le=60,
                                   description="Minutes the expected events must already have been owed (a schedule "
                                               "running a few minutes late is not a silence)")
     horizon_hours: int = Field(48, ge=1, le=48, description="Hours of the gap the expectation integrates at most")
@@ -81,7 +85,10 @@ class DeclineCheckParams(Params):
 
 
 class ViolationRateParams(Params):
-    window: int = Field(30, ge=1, le=1440, description="Trailing window, minutes")
+    window: int = Field(30, ge=1, le=1440, description="Trailing window, minutes (judged while the short one still "
+                        "shows the problem)")
+    short_window: int = Field(5, ge=0, le=1440, description="Short trailing window, minutes, that fires a burst on "
+                              "its own within minutes (0: off)")
     threshold: float = Field(0.05, gt=0, le=1, description="Share of events with violations above which it fires")
     min_events: int = Field(50, ge=1, description="Events the window must hold to be judged")
     confidence_z: float = Field(3.0, ge=0, description="z of the Wilson lower bound (0: the raw rate)")
@@ -89,7 +96,7 @@ class ViolationRateParams(Params):
 
 
 class NewUnplannedParams(Params):
-    window: int = Field(60, ge=1, le=1440, description="Trailing window, minutes")
+    window: int = Field(5, ge=1, le=1440, description="Trailing window, minutes (the current one included)")
     min_count: int = Field(1, ge=1, description="Arrivals within the window before it fires")
     events: bool = Field(True, description="Watch unplanned event names")
     properties: bool = Field(True, description="Watch unplanned properties of planned events")
@@ -135,6 +142,7 @@ class KindSpec:
     default_for: int = 3
     default_keep_firing_for: int = 2
     default_severity: Severity = "warning"
+    fast: bool = False  # evaluated every GOVERNANCE_SCHEDULER_FAST_INTERVAL_S, not every ..._INTERVAL_S
 
 
 CHECK_SPECS: dict[str, KindSpec] = {}
@@ -148,13 +156,13 @@ def register_spec(spec: KindSpec) -> KindSpec:
 for _spec in (
     KindSpec("volume", "Drop or spike of the event's volume against its seasonal expectation", VolumeCheckParams),
     KindSpec("silence", "No event for a while although the expectation over the gap held some", SilenceParams,
-             default_for=1),
+             default_for=1, default_keep_firing_for=2, fast=True),
     KindSpec("decline", "The last days of the event's volume well below its 4-week level (a slow decline)",
              DeclineCheckParams, default_for=36, default_keep_firing_for=12, default_severity="info"),
     KindSpec("violation_rate", "Share of events with violations above a threshold, per event or per source",
-             ViolationRateParams),
+             ViolationRateParams, default_for=2, default_keep_firing_for=4, fast=True),
     KindSpec("new_unplanned", 'An unplanned event or property arrives; the alert says "did you mean ...?"',
-             NewUnplannedParams, scope="source", default_for=1),
+             NewUnplannedParams, scope="source", default_for=1, default_keep_firing_for=12, fast=True),
     KindSpec("drift", "Null rate, type mix or value shares of a property shift (from sampled events)", DriftParams,
              needs_event=True),
     KindSpec("expectations", "A Great Expectations suite over the event's recent sampled events", ExpectationsParams,
@@ -167,27 +175,40 @@ PLUGIN_GROUP = "governance.check_kinds"  # the entry points of plug-in check kin
 _plugins_read = False
 
 
-def spec_of(kind: str) -> KindSpec | None:
-    """The spec of ``kind``: a built-in, one registered in this process, or a plug-in's (its entry
-    point's ``spec``, read once; a plug-in that fails to load is left out, as the registry does)."""
+def _read_plugins() -> None:
+    """Add every plug-in's spec (its entry point's ``spec``), once; a plug-in that fails to load is
+    left out, as the registry does."""
     global _plugins_read
-    if kind not in CHECK_SPECS and not _plugins_read:
-        _plugins_read = True
-        from importlib.metadata import entry_points
-        from types import ModuleType
+    if _plugins_read:
+        return
+    _plugins_read = True
+    from importlib.metadata import entry_points
+    from types import ModuleType
 
-        for point in entry_points(group=PLUGIN_GROUP):
-            try:
-                found = point.load()
-            except Exception as exc:  # the built-ins still work; the quality registry logs it too
-                logging.getLogger("governance.plugins").warning("cannot load check kind spec %s: %s", point.name, exc)
-                continue
-            found = getattr(found, "KIND", None) if isinstance(found, ModuleType) else found
-            for entry in found if isinstance(found, list | tuple) else [found]:
-                spec = getattr(entry, "spec", None)
-                if isinstance(spec, KindSpec):
-                    CHECK_SPECS.setdefault(spec.name, spec)
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            found = point.load()
+        except Exception as exc:  # the built-ins still work; the quality registry logs it too
+            logging.getLogger("governance.plugins").warning("cannot load check kind spec %s: %s", point.name, exc)
+            continue
+        found = getattr(found, "KIND", None) if isinstance(found, ModuleType) else found
+        for entry in found if isinstance(found, list | tuple) else [found]:
+            spec = getattr(entry, "spec", None)
+            if isinstance(spec, KindSpec):
+                CHECK_SPECS.setdefault(spec.name, spec)
+
+
+def spec_of(kind: str) -> KindSpec | None:
+    """The spec of ``kind``: a built-in, one registered in this process, or a plug-in's."""
+    if kind not in CHECK_SPECS:
+        _read_plugins()
     return CHECK_SPECS.get(kind)
+
+
+def all_specs() -> dict[str, KindSpec]:
+    """Every known kind's spec, plug-ins included (what the web process knows without the detectors)."""
+    _read_plugins()
+    return dict(CHECK_SPECS)
 
 
 def parse_params(kind: str, params: dict[str, Any]) -> Params:

@@ -129,7 +129,8 @@ class ViolationSampleRow(SQLModel, table=True):
 
 class EventSampleRow(SQLModel, table=True):
     """A bounded sample of accepted events per (source, event) and minute, for quality checks
-    (drift, expectations, inferred plans). At most ``sample_per_minute`` rows per key and minute."""
+    (drift, expectations, inferred plans): about ``sample_per_minute`` rows per key and minute, spread
+    uniformly over it (``sampling.SamplePolicy``), at most three times that."""
 
     __tablename__ = "event_samples"
     __table_args__ = (Index("ix_event_samples_key", "source_id", "event", "received_at"),)

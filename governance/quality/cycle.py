@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from governance.clock import as_utc
 from governance.db import read_session, write_session
 from governance.quality.checks import CHECK_KINDS, CheckContext, Observation, SourceInfo, fingerprint
-from governance.quality.detect import Hysteresis, State
+from governance.quality.detect import Finding, Hysteresis, State
 from governance.quality.queries import SourceData
 from governance.quality.sync import load_sources, sync_checks
 from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
@@ -32,6 +32,8 @@ from governance.quality.transitions import AlertInput, HandOff, Step, Transition
 from governance.settings import Settings
 
 log = logging.getLogger("governance.quality")
+ERROR_FIELD = "!check_error"  # the field of a check's own error fingerprint (never a property path)
+ERROR_FOR, ERROR_KEEP = 1, 1  # a run-time error alerts at once; one clean run in between does not resolve it
 TITLES = {"volume_drop": "Volume drop", "volume_spike": "Volume spike", "silence": "Silence",
           "violation_rate": "High violation rate", "drift": "Drift", "expectations": "Expectations failed"}  # fmt: skip
 
@@ -60,8 +62,10 @@ def _dumps(value: Any) -> str:
 
 
 def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: list[str] | None = None,
-              trigger: str = "schedule", hand_off: HandOff | None = None) -> CycleReport:  # fmt: skip
-    """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``) and apply the results.
+              trigger: str = "schedule", hand_off: HandOff | None = None,
+              fast: bool | None = None) -> CycleReport:  # fmt: skip
+    """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``; ``fast``: only the kinds of
+    that cadence) and apply the results.
 
     The report carries the cycle's ``transitions``; ``hand_off(session, transitions)`` is also
     called at the end of each write transaction with that transaction's share, inside it.
@@ -82,10 +86,13 @@ def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: l
         query = query.where(col(CheckRow.id).in_(check_ids)) if check_ids is not None else \
             query.where(col(CheckRow.enabled).is_(True))  # fmt: skip
         checks = list(session.exec(query.order_by(col(CheckRow.source_id), col(CheckRow.id))).all())
+        if fast is not None:
+            checks = [c for c in checks if _is_fast(c.kind) is fast]
         ids = [c.id for c in checks]
         states = list(session.exec(select(CheckStateRow).where(col(CheckStateRow.check_id).in_(ids))).all())
     data: dict[str, SourceData] = {}
-    results = [evaluate(engine, check, sources.get(check.source_id), data, now) for check in checks]
+    results = [evaluate(engine, check, sources.get(check.source_id), data, now, reuse=fast is True)
+               for check in checks]  # a fast cycle reuses the complete hours of the hour's last cycle
     report = CycleReport(now, checks=len(results), transitions=transitions)
     by_check: dict[str, dict[str, CheckStateRow]] = {}
     for state in states:
@@ -101,8 +108,13 @@ def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: l
     return report
 
 
+def _is_fast(kind_name: str) -> bool:
+    kind = CHECK_KINDS.get(kind_name)
+    return kind is not None and kind.fast
+
+
 def evaluate(engine: Engine, check: CheckRow, source: SourceInfo | None, data: dict[str, SourceData],
-             now: datetime) -> CheckResult:  # fmt: skip
+             now: datetime, *, reuse: bool = False) -> CheckResult:  # fmt: skip
     """Run one check's ``evaluate``; an exception becomes the run's error, never the cycle's."""
     started = time.perf_counter()
     try:
@@ -114,7 +126,7 @@ def evaluate(engine: Engine, check: CheckRow, source: SourceInfo | None, data: d
         if kind.needs_event and not check.event:
             raise ValueError(f"a {kind.name} check needs an event")
         params = kind.parse(orjson.loads(check.params))
-        source_data = data.setdefault(source.id, SourceData(engine, source.id, now))
+        source_data = data.setdefault(source.id, SourceData(engine, source.id, now, reuse=reuse))
         observations = kind.evaluate(CheckContext(now, check, params, source, source_data))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -139,6 +151,11 @@ def apply(session: Session, result: CheckResult, source: SourceInfo, states: dic
         judged[fingerprint(check.id, check.source_id, obs.event, obs.field)] = obs
     entries: list[dict[str, Any]] = []
     seen_states: set[State] = set()
+    error_fp = fingerprint(check.id, check.source_id, check.event, ERROR_FIELD)
+    if trigger == "schedule":
+        error_state = states.pop(error_fp, None)
+        if result.error is not None or error_state is not None:
+            _error_step(session, result, source, error_fp, error_state, now, report, transitions)
     if trigger == "schedule" and result.error is None and kind is not None:
         for fp, state in states.items():
             judged.setdefault(fp, Observation(state.event, state.field))
@@ -221,11 +238,34 @@ def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observatio
     return after
 
 
+def _error_step(session: Session, result: CheckResult, source: SourceInfo, fp: str, state: CheckStateRow | None,
+                now: datetime, report: CycleReport, transitions: Transitions) -> None:  # fmt: skip
+    """A check that errors raises a ``check_error`` alert to its owner, through the same hysteresis and
+    transitions as any finding; it resolves once the check runs cleanly again."""
+    check = result.check
+    finding = None
+    if result.error is not None:
+        what = f"{check.kind} check{' of ' + repr(check.event) if check.event else ''}"
+        finding = Finding("check_error", f"the {what} failed: {result.error}", 1.0, 0.0, 1.0,
+                          {"error": result.error, "kind": check.kind, "origin": check.origin})  # fmt: skip
+    obs = Observation(check.event, ERROR_FIELD, finding)
+    after = _step(session, check, source, obs, fp, state, ERROR_FOR, ERROR_KEEP, now, report, transitions)
+    report.firing += after is State.FIRING
+
+
 def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) -> AlertInput:
     """The alert a firing observation raises: title, owner and labels from the bound plan."""
     assert obs.finding is not None
     finding = obs.finding
     suggestion = finding.details.get("suggestion")
+    if finding.kind == "check_error":
+        subject = f"{check.kind} check{' of ' + repr(obs.event) if obs.event else ''}"
+        return AlertInput(
+            fingerprint=fp, check_id=check.id, check_kind="check_error", source_id=source.id,
+            source_name=source.name, event=obs.event, field="", severity=check.severity,
+            title=f"Check error: the {subject} on {source.name} cannot run", summary=finding.message,
+            details=dict(finding.details), owner=source.owner_of(obs.event), labels=source.labels_of(obs.event),
+        )  # fmt: skip
     if finding.kind == "unplanned_event":
         title = f"Unplanned event '{obs.event}' on {source.name}"
         about = suggestion or ""

@@ -36,16 +36,36 @@ TOTAL = ""
 IntArray = NDArray[np.int64]
 
 
-class SourceData:
-    """Counters of one source as of ``now`` (cached per question for one cycle)."""
+# complete hours do not change within an hour: a fast cycle reuses what the last cycle of the same hour
+# read (hourly history, shapes) and reads only the minutes since for "last seen"; a full cycle reads afresh
+_REUSED: dict[tuple[str, str], dict[str, Any]] = {}
+_REUSED_SOURCES = 512
 
-    def __init__(self, engine: Engine, source_id: str, now: datetime) -> None:
+
+class SourceData:
+    """Counters of one source as of ``now`` (cached per question for one cycle; with ``reuse``, the
+    complete hours another cycle read within the same hour, too)."""
+
+    def __init__(self, engine: Engine, source_id: str, now: datetime, *, reuse: bool = False) -> None:
         self.engine = engine
         self.source_id = source_id
         self.now = as_utc(now)
         self.minute = epoch_minute(self.now)  # the current, incomplete minute
         self.hour = self.minute // 60  # the current, incomplete hour
         self._cache: dict[Any, Any] = {}
+        self._key = (engine.url.render_as_string(hide_password=True), source_id)
+        self._reuse = reuse
+        kept = _REUSED.get(self._key)
+        if reuse and kept is not None and kept["hour"] == self.hour:
+            self._cache.update({k: v for k, v in kept.items() if k in ("hourly", "coarse", "known", "shape")})
+
+    def _keep(self, **values: Any) -> None:
+        kept = _REUSED.get(self._key)
+        if kept is None or kept["hour"] != self.hour:
+            if len(_REUSED) >= _REUSED_SOURCES:
+                _REUSED.clear()
+            kept = _REUSED[self._key] = {"hour": self.hour}
+        kept.update(values)
 
     # -- volume -------------------------------------------------------------------------------
 
@@ -73,6 +93,7 @@ class SourceData:
             self._cache["coarse"], self._cache["known"] = merge_backfill(
                 self.engine, self.source_id, series, start=start, end=self.hour, live_start=live_start, total=TOTAL)
             self._cache["hourly"] = series
+            self._keep(hourly=series, coarse=self._cache["coarse"], known=self._cache["known"])
         return self._cache["hourly"]
 
     def hourly(self, event: str) -> IntArray:
@@ -119,6 +140,7 @@ class SourceData:
                         if event != TOTAL:
                             out[TOTAL][i, j, int(minute) % 60] += int(n)
             self._cache["shape"] = out
+            self._keep(shape=out)
         return self._cache["shape"]
 
     def shapes(self, event: str) -> NDArray[np.float64]:
@@ -157,28 +179,43 @@ class SourceData:
         """Complete minutes since ``event`` last arrived (0: in the last complete minute); ``None``: not
         within a week."""
         if "seen" not in self._cache:
-            t, where = self._counts()
-            query = (select(t.c.event, func.max(t.c.minute))
-                     .where(where, t.c.count > 0, t.c.minute >= self.minute - LAST_SEEN_MINUTES,
-                            t.c.minute < self.minute)
-                     .group_by(t.c.event))  # fmt: skip
-            with self.engine.connect() as conn:
-                seen = {event: int(m) for event, m in conn.execute(query)}
-            if seen:
-                seen[TOTAL] = max(seen.values())
-            self._cache["seen"] = seen
+            self._cache["seen"] = self._last_seen()
         last = self._cache["seen"].get(event)
         return None if last is None else float(self.minute - 1 - last)
+
+    def _last_seen(self) -> dict[str, int]:
+        """The last minute each event arrived within a week; with ``reuse``, only the minutes since the
+        previous cycle of this hour are read."""
+        kept = _REUSED.get(self._key)
+        since = self.minute - LAST_SEEN_MINUTES
+        seen: dict[str, int] = {}
+        if self._reuse and kept is not None and kept["hour"] == self.hour and "seen" in kept:
+            seen = {e: m for e, m in kept["seen"].items() if m >= since}
+            since = max(since, kept["seen_until"] - 1)
+        t, where = self._counts()
+        query = (select(t.c.event, func.max(t.c.minute))
+                 .where(where, t.c.count > 0, t.c.minute >= since, t.c.minute < self.minute)
+                 .group_by(t.c.event))  # fmt: skip
+        with self.engine.connect() as conn:
+            for event, m in conn.execute(query):
+                if event != TOTAL:
+                    seen[event] = max(seen.get(event, -1), int(m))
+        seen.pop(TOTAL, None)
+        if seen:
+            seen[TOTAL] = max(seen.values())
+        self._keep(seen=seen, seen_until=self.minute)
+        return seen
 
     # -- violations ----------------------------------------------------------------------------
 
     def event_totals(self, window: int) -> dict[str, int]:
-        """Events per event name over the last ``window`` complete minutes (``""``: all)."""
+        """Events per event name over the last ``window`` minutes, the current one so far included
+        (``""``: all)."""
         key = ("events", window)
         if key not in self._cache:
             t, where = self._counts()
             query = (select(t.c.event, func.sum(t.c.count))
-                     .where(where, t.c.minute >= self.minute - window, t.c.minute < self.minute)
+                     .where(where, t.c.minute > self.minute - window, t.c.minute <= self.minute)
                      .group_by(t.c.event))  # fmt: skip
             with self.engine.connect() as conn:
                 totals = {event: int(n) for event, n in conn.execute(query)}
@@ -187,13 +224,13 @@ class SourceData:
         return self._cache[key]
 
     def violation_totals(self, window: int, types: Sequence[str] | None = None) -> dict[str, int]:
-        """Per event name over the last ``window`` complete minutes (``""``: all): events with any
+        """Per event name over the last ``window`` minutes, the current one included (``""``: all): events with any
         violation, or — when ``types`` is given — violations of those types."""
         key = ("violations", window, tuple(types or ()))
         if key not in self._cache:
             t = ViolationCountRow.__table__  # type: ignore[attr-defined]
             query = select(t.c.event, func.sum(t.c.count)).where(
-                t.c.source_id == self.source_id, t.c.minute >= self.minute - window, t.c.minute < self.minute)
+                t.c.source_id == self.source_id, t.c.minute > self.minute - window, t.c.minute <= self.minute)
             query = query.where(t.c.type.in_(list(types)) if types else t.c.type == EVENTS_WITH_VIOLATIONS)
             with self.engine.connect() as conn:
                 totals = {event: int(n) for event, n in conn.execute(query.group_by(t.c.event))}
@@ -204,21 +241,23 @@ class SourceData:
     # -- unplanned -----------------------------------------------------------------------------
 
     def unplanned_events(self, window: int) -> dict[str, int]:
-        """Unplanned track events seen over the last ``window`` complete minutes, with counts."""
+        """Unplanned track events seen over the last ``window`` minutes, the current one so far included
+        (a name is a fact, not a statistic: it alerts within seconds), with counts."""
         t, where = self._counts()
         query = (select(t.c.event, func.sum(t.c.count))
                  .where(where, t.c.planned == false(), t.c.kind == "track", t.c.event != "",
-                        t.c.minute >= self.minute - window, t.c.minute < self.minute)
+                        t.c.minute > self.minute - window, t.c.minute <= self.minute)
                  .group_by(t.c.event))  # fmt: skip
         with self.engine.connect() as conn:
             return {event: int(n) for event, n in conn.execute(query) if n}
 
     def unplanned_properties(self, window: int) -> dict[tuple[str, str], int]:
-        """``(event, field)`` of unplanned properties over the last ``window`` minutes, with counts."""
+        """``(event, field)`` of unplanned properties over the last ``window`` minutes (the current one
+        included), with counts."""
         t = ViolationCountRow.__table__  # type: ignore[attr-defined]
         query = (select(t.c.event, t.c.field, func.sum(t.c.count))
                  .where(t.c.source_id == self.source_id, t.c.type == ViolationType.UNPLANNED_PROPERTY,
-                        t.c.minute >= self.minute - window, t.c.minute < self.minute)
+                        t.c.minute > self.minute - window, t.c.minute <= self.minute)
                  .group_by(t.c.event, t.c.field))  # fmt: skip
         with self.engine.connect() as conn:
             return {(event, field): int(n) for event, field, n in conn.execute(query) if n}

@@ -27,13 +27,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from governance.plan.check_spec import entry_problems, with_suite
 from governance.plan.model import CheckSpec, Plan
 from governance.quality.checks import CHECK_KINDS, DEFAULT_KINDS, SOURCE_DEFAULT_KINDS, SourceInfo
-from governance.quality.tables import CheckRow, CheckStateRow
+from governance.quality.tables import CheckRow, delete_checks
 from governance.registry.tables import PlanRow, PlanVersionRow, SourceRow
 
 log = logging.getLogger("governance.quality")
@@ -168,10 +167,3 @@ def sync_checks(session: Session, *, defaults: bool, now: datetime) -> list[str]
     if gone:
         delete_checks(session, gone)
     return gone
-
-
-def delete_checks(session: Session, ids: list[str]) -> None:
-    """Delete checks and their hysteresis states (their alerts are resolved by the caller)."""
-    states, checks = CheckStateRow.__table__, CheckRow.__table__  # type: ignore[attr-defined]
-    session.connection().execute(delete(states).where(states.c.check_id.in_(ids)))
-    session.connection().execute(delete(checks).where(checks.c.id.in_(ids)))

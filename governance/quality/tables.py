@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, Index, Text, UniqueConstraint, delete
+from sqlmodel import Field, Session, SQLModel
 
 from governance.clock import utc_column, utcnow
 
@@ -87,3 +87,10 @@ class BackfillRow(SQLModel, table=True):
     hours: int = 1  # 1: an hour; 24: a day, from 00:00 UTC
     count: int = 0
     imported_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+def delete_checks(session: Session, ids: list[str]) -> None:
+    """Delete checks and their hysteresis states (their alerts are resolved by the caller)."""
+    states, checks = CheckStateRow.__table__, CheckRow.__table__  # type: ignore[attr-defined]
+    session.connection().execute(delete(states).where(states.c.check_id.in_(ids)))
+    session.connection().execute(delete(checks).where(checks.c.id.in_(ids)))

@@ -1,8 +1,10 @@
 """The scheduler's jobs, and the slot each one claims before it runs.
 
     job            every                        does
-    check_cycle    scheduler_interval_s         ``check_cycle``: ``quality.cycle.run_cycle``, its transitions
-                                                handed to ``alerts.lifecycle.apply`` (slot = interval start)
+    check_cycle    scheduler_fast_interval_s    ``check_cycle``: ``quality.cycle.run_cycle``, its transitions
+                                                handed to ``alerts.lifecycle.apply``: every check once per
+                                                ``scheduler_interval_s`` (slot ``check_cycle``), the fast
+                                                kinds in between (slot ``fast_checks``)
     digest         hourly, and on taking lead   the daily digest when due (slot = its hour; retried
                                                 hourly after a failure, within the catch-up window)
     housekeeping   hourly                       ``housekeeping.prune_history``
@@ -62,21 +64,29 @@ def run_slot(engine: Engine, job: str, slot: datetime, worker: str, fn: Callable
     return True
 
 
-def check_cycle(engine: Engine, settings: Settings, now: datetime) -> CycleReport:
-    """One scheduled check cycle at ``now``, its transitions handed to ``alerts.lifecycle``."""
-    return run_cycle(engine, settings, now, hand_off=lifecycle.apply)
+def check_cycle(engine: Engine, settings: Settings, now: datetime, *, fast_only: bool = False) -> CycleReport:
+    """One scheduled check cycle at ``now`` (``fast_only``: the fast kinds alone), its transitions
+    handed to ``alerts.lifecycle``."""
+    return run_cycle(engine, settings, now, hand_off=lifecycle.apply, fast=True if fast_only else None)
 
 
 def check_cycle_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Every fast interval: the full cycle when its slot (``scheduler_interval_s``) is still unclaimed,
+    else the fast kinds alone (slot ``fast_checks``). Both slots are aligned to the clock."""
     now = clock.now()
-    slot = floor_time(now, settings.scheduler_interval_s)
 
-    def cycle() -> dict[str, Any]:
-        report = check_cycle(engine, settings, now)
-        return {"checks": report.checks, "errors": report.errors, "firing": report.firing,
-                "fired": len(report.fired), "resolved": len(report.resolved)}  # fmt: skip
+    def cycle(fast_only: bool) -> Callable[[], dict[str, Any]]:
+        def run() -> dict[str, Any]:
+            report = check_cycle(engine, settings, now, fast_only=fast_only)
+            return {"checks": report.checks, "errors": report.errors, "firing": report.firing,
+                    "fired": len(report.fired), "resolved": len(report.resolved)}  # fmt: skip
 
-    run_slot(engine, "check_cycle", slot, worker, cycle, clock)
+        return run
+
+    if run_slot(engine, "check_cycle", floor_time(now, settings.scheduler_interval_s), worker, cycle(False), clock):
+        return
+    if settings.fast_interval_s < settings.scheduler_interval_s:
+        run_slot(engine, "fast_checks", floor_time(now, settings.fast_interval_s), worker, cycle(True), clock)
 
 
 def digest_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
@@ -123,6 +133,6 @@ def dispatch_job(engine: Engine, settings: Settings, worker: str, clock: Clock =
 def schedule(settings: Settings) -> list[tuple[Job, float]]:
     """Every job with its period in seconds."""
     return [
-        (check_cycle_job, settings.scheduler_interval_s), (digest_job, HOUR), (housekeeping_job, HOUR),
+        (check_cycle_job, settings.fast_interval_s), (digest_job, HOUR), (housekeeping_job, HOUR),
         (run_requests_job, settings.scheduler_poll_s), (dispatch_job, settings.scheduler_poll_s),
     ]  # fmt: skip

@@ -96,7 +96,9 @@ def _scalar(traffic: Traffic, events: list[int], minute: int) -> tuple[np.ndarra
 
 
 def test_the_fast_path_equals_the_checks_functions_evaluation_by_evaluation(realistic: Traffic) -> None:
-    times, holds, learning = evaluate(realistic, BenchConfig())
+    when, holds, learning = evaluate(realistic, BenchConfig(fast_cadence=5))  # one set of evaluation minutes
+    times = when["drop"]
+    assert when["silence"].tolist() == times.tolist()
     volume = holds["drop"] | holds["spike"]
     rng = np.random.default_rng(0)
     columns = sorted(set(rng.integers(0, times.size, 40).tolist())
@@ -112,7 +114,8 @@ def test_the_fast_path_equals_the_checks_functions_evaluation_by_evaluation(real
 
 
 def test_run_cycle_over_a_real_database_agrees_with_the_fast_path(realistic: Traffic, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    times, holds, learning = evaluate(realistic, BenchConfig())
+    when, holds, learning = evaluate(realistic, BenchConfig(fast_cadence=5))
+    times = when["drop"]
     events = [realistic.archetypes.index(k) for k in ("batch", "business", "consumer")]
     fast = {"volume": holds["drop"] | holds["spike"], "silence": holds["silence"], "decline": holds["decline"],
             "violations": holds["violations"]}  # fmt: skip

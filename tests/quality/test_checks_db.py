@@ -169,15 +169,19 @@ def test_new_unplanned_event_and_property_with_suggestions(engine: Any, database
     assert len(report.fired) == 2
     event_alert, property_alert = sorted(alerts(engine, check_kind="new_unplanned"), key=lambda a: a.field)
     assert event_alert.title == "Unplanned event 'Completed Order' on android-app"
-    assert event_alert.summary == ('unplanned event "Completed Order" arrived 11 times in the last 60 min on '
+    assert event_alert.summary == ('unplanned event "Completed Order" arrived 8 times in the last 5 min on '
                                    'android-app; did you mean "Order Completed"?')  # fmt: skip
     assert event_alert.owner == "checkout@example.com"  # the owner of the event it was meant to be
     assert orjson.loads(event_alert.details)["suggestion"] == "Order Completed"
     assert property_alert.field == "properties.coupn" and property_alert.event == "Order Completed"
     assert 'did you mean "properties.coupon"?' in property_alert.summary
-    # no more arrivals: resolved after keep_firing_for (2) clear evaluations, on the third
-    for minutes in (61, 66, 71):
-        check_cycle(engine, settings, now + timedelta(minutes=minutes))
+    # no more arrivals: once the 5-minute window is clear, resolved after keep_firing_for (12) clear
+    # evaluations (3 minutes at the fast cadence), on the 13th
+    clear = [now + timedelta(minutes=5, seconds=15 * k) for k in range(13)]
+    for moment in clear[:-1]:
+        check_cycle(engine, settings, moment, fast_only=True)
+    assert {a.status for a in alerts(engine, check_kind="new_unplanned")} == {"firing"}
+    check_cycle(engine, settings, clear[-1], fast_only=True)
     assert {a.status for a in alerts(engine, check_kind="new_unplanned")} == {"resolved"}
 
 
@@ -288,9 +292,37 @@ def test_errors_are_recorded_per_check_and_manual_runs_leave_state_alone(engine:
     with Session(engine) as session:
         state = session.exec(select(CheckStateRow).where(CheckStateRow.check_id == "chk_rate")).one()
         assert orjson.loads(state.state)["active"] == 1 and session.get(CheckRow, "chk_rate").run_requested_at is None  # type: ignore[union-attr]
-    assert not alerts(engine)
+    assert [a.check_kind for a in alerts(engine)] == ["check_error"]  # the broken check, not the pending one
     check_cycle(engine, settings, now + timedelta(minutes=1))
-    assert [a.title for a in alerts(engine)] == ["High violation rate: all events on web"]
+    assert [a.title for a in alerts(engine, check_kind="violation_rate")] == ["High violation rate: all events on web"]
+
+
+def test_a_check_that_errors_raises_check_error_to_its_owner_and_resolves_when_it_runs(engine: Any,
+                                                                                       database_url: str) -> None:
+    ids = seed(engine)
+    now = at(20 * 1440)
+    with write_session(engine) as session:  # valid when stored, broken at run time (a plug-in gone, a bad edit)
+        session.add(CheckRow(id="chk_gone", kind="volume", source_id=ids["web"], event="Order Completed",
+                             params='{"windows": [0]}', origin="api"))  # fmt: skip
+    settings = make_settings(database_url, default_checks=False)
+    for step in range(2):
+        check_cycle(engine, settings, now + timedelta(minutes=5 * step))
+    [alert] = alerts(engine, check_id="chk_gone")
+    assert (alert.check_kind, alert.status, alert.owner) == ("check_error", "firing", "checkout@example.com")
+    assert alert.title == "Check error: the volume check of 'Order Completed' on web cannot run"
+    assert "windows" in alert.summary and orjson.loads(alert.details)["error"].startswith("invalid params")
+    assert [r.outcome for r in runs(engine, "chk_gone")] == ["error", "error"]
+    with write_session(engine) as session:  # fixed: it runs again
+        session.get(CheckRow, "chk_gone").params = "{}"  # type: ignore[union-attr]
+    check_cycle(engine, settings, now + timedelta(minutes=10))
+    assert alerts(engine, check_id="chk_gone")[0].status == "firing"  # keep_firing_for 1: one clean run
+    check_cycle(engine, settings, now + timedelta(minutes=15))
+    [resolved] = alerts(engine, check_id="chk_gone")
+    assert resolved.status == "resolved" and resolved.resolved_at == now + timedelta(minutes=15)
+    check_cycle(engine, settings, now + timedelta(minutes=20))
+    with Session(engine) as session:  # "resolved" lasts one evaluation, then the state is gone
+        fields = {s.field for s in session.exec(select(CheckStateRow)).all()}
+    assert "!check_error" not in fields
 
 
 def test_expectations_suite_runs_and_its_result_is_stored(sqlite_url: str) -> None:

@@ -20,8 +20,8 @@ from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import INT32_MAX, ListOf, RequestModel
 from governance.db import read_session, write_session
 from governance.errors import CheckNotFound, ManagedByPlan, NotFound, ValidationFailed
-from governance.quality.checks import CHECK_KINDS
-from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow
+from governance.plan.check_spec import all_specs, parse_params, spec_of
+from governance.quality.tables import CheckRow, CheckRunRow, CheckStateRow, delete_checks
 from governance.registry.audit import record
 from governance.registry.secrets import new_id
 from governance.registry.sources import get_source
@@ -89,7 +89,7 @@ class CheckPublic(BaseModel):
 
     @classmethod
     def of(cls, row: CheckRow, states: list[CheckStateRow] | None = None) -> CheckPublic:
-        kind = CHECK_KINDS.get(row.kind)
+        kind = spec_of(row.kind)
         for_ = row.for_evaluations if row.for_evaluations is not None else (kind.default_for if kind else 1)
         keep = row.keep_firing_for if row.keep_firing_for is not None else (kind.default_keep_firing_for if kind else 0)
         return cls(
@@ -147,14 +147,14 @@ def _get(session: Session, check_id: str) -> CheckRow:
 
 def _validate(kind_name: str, event: str, params: dict[str, Any]) -> str:
     """Normalised params JSON, or 422 with the kind's complaint."""
-    kind = CHECK_KINDS.get(kind_name)
+    kind = spec_of(kind_name)
     if kind is None:
-        raise ValidationFailed(f"kind: unknown check kind {kind_name!r}; known kinds: {sorted(CHECK_KINDS)}",
+        raise ValidationFailed(f"kind: unknown check kind {kind_name!r}; known kinds: {sorted(all_specs())}",
                                details=[{"path": "kind"}])  # fmt: skip
     if kind.needs_event and not event:
         raise ValidationFailed(f"event: a {kind_name} check needs an event", details=[{"path": "event"}])
     try:
-        kind.parse(params)
+        parse_params(kind_name, params)
     except ValidationError as exc:
         details = [{"path": "params." + ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
         raise ValidationFailed(f"{details[0]['path']}: {details[0]['message']}", details=details) from None
@@ -165,7 +165,7 @@ def _validate(kind_name: str, event: str, params: dict[str, Any]) -> str:
 def kinds(_actor: Viewer) -> list[dict[str, Any]]:
     return [{"kind": k.name, "summary": k.summary, "scope": k.scope, "needs_event": k.needs_event,
              "default_for": k.default_for, "default_keep_firing_for": k.default_keep_firing_for,
-             "params": k.params.model_json_schema()} for k in CHECK_KINDS.values()]  # fmt: skip
+             "params": k.params.model_json_schema()} for k in all_specs().values()]  # fmt: skip
 
 
 @router.get("/checks", response_model=ListOf[CheckPublic], response_model_by_alias=True, summary="List checks")
@@ -237,7 +237,6 @@ def update_check(check_id: str, body: CheckUpdate, engine: EngineDep, actor: Edi
 @router.delete("/checks/{check_id}", status_code=204, summary="Delete a check made over REST")
 def delete_check(check_id: str, engine: EngineDep, actor: Editor) -> Response:
     from governance.alerts.lifecycle import resolve_checks
-    from governance.quality.sync import delete_checks
 
     with write_session(engine) as session:
         row = _get(session, check_id)

@@ -23,11 +23,14 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     event = ctx.check.event
     events = ctx.data.event_totals(p.window).get(event, 0)
     violations = min(ctx.data.violation_totals(p.window, p.types).get(event, 0), events)
+    n = ctx.data.event_totals(p.short_window).get(event, 0) if p.short_window else 0
+    recent = (min(ctx.data.violation_totals(p.short_window, p.types).get(event, 0), n), n) if p.short_window else None
     finding = violation_rate(violations, events, threshold=p.threshold, min_events=p.min_events,
-                             confidence_z=p.confidence_z)  # fmt: skip
+                             confidence_z=p.confidence_z, recent=recent, recent_window=p.short_window)  # fmt: skip
     if finding is not None:
-        details = {**finding.details, "window_minutes": p.window,
-                   **cause(ctx.data, event, p.window, p.threshold, ctx.source.plan_version)}  # fmt: skip
+        window = int(finding.details.get("window_minutes") or p.window)
+        details = {"window_minutes": window, **finding.details,
+                   **cause(ctx.data, event, window, p.threshold, ctx.source.plan_version)}  # fmt: skip
         why = explain(details)
         finding = replace(finding, details=details, message=f"{finding.message}: {why}" if why else finding.message)
     return [Observation(event, "", finding)]

@@ -2,6 +2,11 @@
 
 So 8 violations in 100 events do not fire a 5 % threshold (that could be 5 % by chance) and 30 in
 200 do; ``confidence_z = 0`` compares the raw share.
+
+Two windows: the short one (5 min) fires a burst within minutes on a busy event; the long one
+(30 min) judges slower events, but only while the short window still shows the problem (its raw
+share at or above the threshold, or no events in it), so a recovered event resolves within
+minutes instead of when the long window has forgotten the burst.
 """
 
 from __future__ import annotations
@@ -33,11 +38,38 @@ def violation_flags(
     return np.asarray((n >= min_events) & (wilson_lower(violations, n, confidence_z) >= threshold))
 
 
+def two_window_flags(violations: ArrayLike, events: ArrayLike, recent_violations: ArrayLike,
+                     recent_events: ArrayLike, *, threshold: float, min_events: int,
+                     confidence_z: float) -> tuple[BoolArray, BoolArray]:  # fmt: skip
+    """``(fires, by_short)``: the short window fires on its own, or the long one while the short one
+    still shows the problem (raw share >= threshold, or no events at all)."""
+    short = violation_flags(recent_violations, recent_events, threshold=threshold, min_events=min_events,
+                            confidence_z=confidence_z)  # fmt: skip
+    long = violation_flags(violations, events, threshold=threshold, min_events=min_events, confidence_z=confidence_z)
+    n, k = np.asarray(recent_events, dtype=np.float64), np.asarray(recent_violations, dtype=np.float64)
+    still = (n <= 0) | (k >= threshold * n)
+    return np.asarray(short | (long & still)), short
+
+
 def violation_rate(
-    violations: int, events: int, *, threshold: float = 0.05, min_events: int = 50, confidence_z: float = 3.0
+    violations: int, events: int, *, threshold: float = 0.05, min_events: int = 50, confidence_z: float = 3.0,
+    recent: tuple[int, int] | None = None, recent_window: int | None = None,
 ) -> Finding | None:
-    """Share of events with violations is above ``threshold`` with confidence (``confidence_z=0``: raw)."""
-    if not violation_flags(violations, events, threshold=threshold, min_events=min_events, confidence_z=confidence_z):
+    """Share of events with violations is above ``threshold`` with confidence (``confidence_z=0``: raw);
+    ``recent``: ``(violations, events)`` of the short window (``recent_window`` minutes)."""
+    if recent is not None:
+        fires, by_short = two_window_flags(violations, events, *recent, threshold=threshold, min_events=min_events,
+                                           confidence_z=confidence_z)  # fmt: skip
+        if not fires:
+            return None
+        if by_short and not violation_flags(violations, events, threshold=threshold, min_events=min_events,
+                                            confidence_z=confidence_z):  # fmt: skip
+            found = violation_rate(*recent, threshold=threshold, min_events=min_events, confidence_z=confidence_z)
+            if found is not None and recent_window is not None:
+                found.details["window_minutes"] = recent_window
+            return found
+    elif not violation_flags(violations, events, threshold=threshold, min_events=min_events,
+                             confidence_z=confidence_z):  # fmt: skip
         return None
     rate = violations / events
     return Finding(

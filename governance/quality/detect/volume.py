@@ -8,6 +8,12 @@ expectation with ``1 + min_spike`` and ``z >= sensitivity``. The spread is
 Poisson noise, so counting noise alone never looks anomalous. The z-score guards slow events,
 the relative change busy ones (a 10 % dip of a 10,000/h event is many sigmas and nobody's
 problem). Every condition has a vectorised form (the bench) and a scalar one (the checks).
+
+**Recovery**: a longer window still holds a drop (or a spike) for up to an hour after the event is
+back. When the shortest window is judged and looks nearly normal again (at least
+``1 - min_drop / 2`` of its low expectation, at most ``1 + min_spike / 2`` of its high one), the
+longer windows' verdict of that direction no longer holds, so an alert resolves minutes after the
+recovery instead of when the longest window has forgotten it.
 """
 
 from __future__ import annotations
@@ -64,6 +70,19 @@ def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: Ar
     return np.asarray(drop), np.asarray(spike)
 
 
+def recovered(observed: ArrayLike, low: ArrayLike, high: ArrayLike, *, window_minutes: int,
+              params: VolumeParams) -> tuple[BoolArray, BoolArray]:
+    """Vectorised: ``(from_drop, from_spike)``: the shortest window is judged and nearly normal again."""
+    obs = np.asarray(observed, dtype=np.float64)
+    lo = np.nan_to_num(np.asarray(low, dtype=np.float64))
+    hi = np.nan_to_num(np.asarray(high, dtype=np.float64))
+    per_hour = 60.0 / window_minutes
+    judged_lo = (lo * per_hour >= params.min_volume) & (lo >= params.min_count)
+    judged_hi = (hi * per_hour >= params.min_volume) & (hi >= params.min_count)
+    return (np.asarray(judged_lo & (obs >= (1 - params.min_drop / 2) * lo)),
+            np.asarray(judged_hi & (obs <= (1 + params.min_spike / 2) * hi)))  # fmt: skip
+
+
 def volume_finding(observed: float, expected: float, error: float, *, window_minutes: int, drop: bool) -> Finding:
     """The finding of one window that fired."""
     s = float(spread(expected, error))
@@ -90,10 +109,14 @@ def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: floa
     """
     counts = np.asarray(recent, dtype=np.float64)
     best: Finding | None = None
+    first = params.windows[0]
+    back = recovered(counts[-first:].sum(), np.asarray(low)[0], np.asarray(high)[0], window_minutes=first,
+                     params=params)  # fmt: skip
     for window, lo, hi in zip(params.windows, np.asarray(low), np.asarray(high), strict=True):
         observed = float(counts[-window:].sum())
         err_hi = error if error_high is None else error_high
         drop, spike = volume_flags(observed, lo, hi, error, window_minutes=window, params=params, error_high=err_hi)
+        drop, spike = drop & ~back[0], spike & ~back[1]
         if not (drop or spike):
             continue
         finding = volume_finding(observed, float(lo if drop else hi), error if drop else err_hi, window_minutes=window,
