@@ -161,7 +161,7 @@ def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) 
         "for": 2, "severity": "critical"})  # fmt: skip
     assert created.status_code == 201, created.text
     check = created.json()
-    assert check["origin"] == "api" and check["for"] == 2 and check["keep_firing_for"] == 2
+    assert check["origin"] == "api" and check["for"] == 2 and check["keep_firing_for"] == 4  # the kind's default
     bad = client.post("/api/v1/checks", json={"kind": "volume", "source": "web", "params": {"sensitivity": -1}})
     assert bad.status_code == 422 and bad.json()["details"][0]["path"] == "params.sensitivity"
     assert client.post("/api/v1/checks", json={"kind": "loud", "source": "web"}).status_code == 422
