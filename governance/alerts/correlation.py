@@ -9,10 +9,14 @@ recipient), when the dispatcher flushes:
 
 - a group's firing notification also lists the not-yet-notified alerts of the audience's other
   groups that share a root with one of its alerts (``join``): they go out together;
-- an alert whose root the audience has already been told about is not news (``news``): it joins
-  that incident silently (route state ``correlated``, history ``correlated``) and is listed in
-  the group's next notification (a repeat); it is not announced when it resolves, since it never
-  was; and if its root resolves while it still fires, it is announced as news then.
+- an alert whose root the audience has already been told about (firing, or resolved within the
+  window: a drop judged over the last hour outlives the outage it saw) is not news (``news``): it
+  joins that incident silently (route state ``correlated``, history ``correlated``) and is listed
+  in the group's next notification (a repeat); it is not announced when it resolves, since it
+  never was; and if it still fires ``GOVERNANCE_CORRELATION_WINDOW_S`` after its root resolved,
+  it is news then (something is still wrong). An alert that was inhibited shares the root of the
+  alert that inhibited it, for every audience: the owner of one event of a source whose outage was
+  announced is not told of its volume drop in the minutes after the outage ended.
 
 ``0`` turns correlation off. The alert's ``root_id`` names the alert it was correlated with.
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from governance.alerts import lifecycle
 from governance.alerts.muting import muted
@@ -55,6 +59,12 @@ class Incidents:
         self.session, self.window, self.now = session, window, now
         self.known: dict[Audience, list[AlertRow]] = {}
         self.waiting: dict[Audience, list[Member]] = {}
+        since = now - window
+        recent = session.exec(select(AlertRouteRow, AlertRow).where(
+            AlertRouteRow.alert_id == AlertRow.id, AlertRow.status == "resolved", col(AlertRow.resolved_at) >= since,
+            col(AlertRouteRow.notified_status).in_(("firing", "resolved"))))  # fmt: skip
+        for route, alert in recent.all():
+            self.known.setdefault(_audience(route), []).append(alert)
         for rows in groups:
             for route, alert in rows:
                 if alert.status != "firing":
@@ -70,8 +80,18 @@ class Incidents:
                     self.waiting.setdefault(_audience(route), []).append((route, alert))
 
     def _orphan(self, alert: AlertRow) -> bool:
+        """Its root resolved a whole window ago, and it still fires."""
         root = self.session.get(AlertRow, alert.root_id) if alert.root_id is not None else None
-        return root is None or root.status != "firing"
+        if root is None:
+            return True
+        return root.status != "firing" and (root.resolved_at is None or root.resolved_at + self.window <= self.now)
+
+    def _inhibitor(self, alert: AlertRow) -> AlertRow | None:
+        """The alert that inhibited this one (its root), while it fires or resolved within the window."""
+        root = self.session.get(AlertRow, alert.root_id) if alert.root_id is not None else None
+        if root is None or root.status == "firing":
+            return root
+        return root if root.resolved_at is not None and root.resolved_at + self.window > self.now else None
 
     def _correlate(self, alert: AlertRow, root: AlertRow) -> None:
         if alert.root_id is None and alert.id is not None:
@@ -85,6 +105,7 @@ class Incidents:
         out = []
         for route, alert in new:
             root = next((k for k in self.known.get(_audience(route), []) if same_root(k, alert, self.window)), None)
+            root = root or self._inhibitor(alert)
             if root is None:
                 out.append((route, alert))
                 continue

@@ -72,4 +72,6 @@ def _inhibited(session: Session, alert: AlertRow, found: list[tuple[int, str]], 
         lifecycle.history(session, alert.id, "inhibited", now, details={
             "by": [{"alert_id": aid, "rule": rule} for aid, rule in found]})  # fmt: skip
     else:
+        if alert.root_id is None:  # the inhibitor stays its root (``correlation``): a symptom outlives its cause
+            alert.root_id = before[0]
         lifecycle.history(session, alert.id, "uninhibited", now, details={"by": before})
