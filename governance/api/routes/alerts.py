@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import col, select
 
-from governance.alerts import digest, lifecycle
+from governance.alerts import digest, lifecycle, silences
 from governance.alerts.muting import ids_of
-from governance.alerts.tables import AlertRouteRow, AlertRow, NotificationRow
+from governance.alerts.tables import AlertRouteRow, AlertRow, NotificationRow, SilenceRow
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import ListOf, RequestModel
 from governance.db import read_session, write_session
@@ -113,6 +113,12 @@ def list_alerts(engine: EngineDep, _actor: Viewer, page: PageDep, status: Litera
 def get_alert(alert_id: int, engine: EngineDep, _actor: Viewer) -> AlertPublic:
     with read_session(engine) as session:
         out = AlertPublic.of(lifecycle.get_alert(session, alert_id))
+        now = _now()
+        for entry in out.silenced_by:  # what the console shows: "silenced by <comment> until <end>"
+            row = session.get(SilenceRow, entry["id"])
+            if row is not None:
+                st = silences.status(row, now)
+                entry.update(comment=row.comment, state=st.state, ends_at=st.current.end if st.current else row.ends_at)
         out.history = [{"at": h.at, "action": h.action, "actor": h.actor, "details": orjson.loads(h.details)}
                        for h in lifecycle.history_of(session, alert_id)]  # fmt: skip
         routes = session.exec(select(AlertRouteRow).where(AlertRouteRow.alert_id == alert_id)).all()
