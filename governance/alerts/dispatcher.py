@@ -151,8 +151,8 @@ def flush_groups(session: Session, settings: Settings, now: datetime) -> int:
         stale = [x for x in live if x[0].notified_at is not None and x[0].notified_at + repeat <= now
                  and group.group_key not in retrying]  # no repeat while the last notification is still being retried
         changed = bool(new or gone)
-        if group.last_flush_at is None:
-            due = changed and now >= group.created_at + wait
+        if group.last_flush_at is None:  # its alerts may have gone out with another group's (correlation)
+            due = (changed and now >= group.created_at + wait) or bool(stale)
         else:
             due = (changed and now >= group.last_flush_at + interval) or bool(stale)
         if due:

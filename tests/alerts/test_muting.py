@@ -142,6 +142,22 @@ def test_a_source_level_silence_inhibits_the_per_event_volume_and_silence_alerts
     assert web["data"]["since"] == "2024-05-01T09:40:00Z"  # the estimated onset, not the detection time
 
 
+def test_all_events_silent_without_a_source_check_is_one_notification_of_the_silences(
+        engine: Any, settings: Any, receiver: Receiver) -> None:  # fmt: skip
+    secret = hook(engine, receiver)
+    quiet = [fire(engine, s(i), kind="silence", event=e, details={"last_seen_minutes_ago": 16 + i})
+             for i, e in enumerate(("Order Completed", "Signed Up", "Cart Viewed"))]  # fmt: skip
+    drops = [fire(engine, s(10 + i), kind="volume", event=e, details={"window_minutes": 10})
+             for i, e in enumerate(("Order Completed", "Signed Up", "Cart Viewed"))]  # fmt: skip
+    dispatch(engine, settings, s(40))
+    [one] = bodies(receiver, secret)
+    assert sorted(a["id"] for a in one["data"]["alerts"]) == sorted(quiet)  # the drops: inhibited by the silences
+    assert all(any(a == "inhibited" for a, _ in history(engine, d)) for d in drops)
+    for at in (400, 800, 1200):
+        dispatch(engine, settings, s(at))
+    assert len(receiver.requests) == 1
+
+
 def test_inhibition_is_configurable_and_can_be_turned_off(engine: Any, sqlite_url: str, receiver: Receiver) -> None:
     settings = make_settings(sqlite_url, webhook_allowed_networks=["127.0.0.0/8"], inhibit_rules=[],
                              correlation_window_s=0)  # fmt: skip
