@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from governance.matchers import DEFAULT_RULES, InhibitRule, equal_on, matches_all, parse_rules
+from governance.matchers import DEFAULT_RULES, InhibitRule, matches_all, parse_rules
 
 __all__ = ["DEFAULT_RULES", "InhibitRule", "inhibitors", "parse_rules"]
 
@@ -25,14 +25,21 @@ def inhibitors(alerts: Mapping[int, Mapping[str, Sequence[str]]],
     """For each inhibited alert id: the (inhibiting alert id, rule name) pairs, from the firing alerts' labels."""
     out: dict[int, list[tuple[int, str]]] = {}
     for rule in rules:
-        sources = [(i, lab) for i, lab in alerts.items() if matches_all(rule.source, lab)]
+        sources: dict[tuple[tuple[str, ...], ...], list[int]] = {}  # the equal labels' values -> source alerts
+        for i, labels in alerts.items():
+            if matches_all(rule.source, labels):
+                sources.setdefault(_key(rule.equal, labels), []).append(i)
         if not sources:
             continue
         for target_id, labels in alerts.items():
             if not matches_all(rule.target, labels):
                 continue
-            for source_id, source_labels in sources:
-                if source_id != target_id and equal_on(rule.equal, source_labels, labels):
-                    out.setdefault(target_id, []).append((source_id, rule.name))
-                    break
+            found = next((s for s in sources.get(_key(rule.equal, labels), []) if s != target_id), None)
+            if found is not None:
+                out.setdefault(target_id, []).append((found, rule.name))
     return out
+
+
+def _key(names: Sequence[str], labels: Mapping[str, Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """The values of the ``equal`` labels (``matchers.equal_on`` compares the same tuples)."""
+    return tuple(tuple(labels.get(n) or [""]) for n in names)
