@@ -69,7 +69,7 @@ page:
   properties: {path: {type: string}}
   names: {Home: {owner: web@example.com, properties: {ref: {type: [string, "null"]}}}}
 checks:
-  - {kind: volume, params: {min: 1}}
+  - {kind: volume, params: {min_volume: 1}}
 """
 
 

@@ -3,13 +3,33 @@ both real HTTP servers on 127.0.0.1, and helpers to read what each store holds."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from tests.alerts.conftest import receiver  # noqa: F401  (a fixture, re-exported)
+from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.proxy.conftest import upstream  # noqa: F401  (a fixture, re-exported)
+
+PLAN = {"name": "shop", "events": {"Order Completed": {"properties": {"order_id": {"type": "string",
+                                                                                 "required": True}}}}}
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    """An app with the ``shop`` plan published, refreshing its plans (and suppressions) every 0.2 s."""
+    from governance.app import create_app
+
+    app = create_app(make_settings(database_url, plan_refresh_s=0.2))
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:
+        assert c.post("/api/v1/plans", json=PLAN).status_code == 201
+        assert c.post("/api/v1/plans/shop/versions", json={}).status_code == 201
+        yield c
+
 
 STORES = ("outbox", "dead_letter", "quarantine", "event_samples", "violation_samples")
 

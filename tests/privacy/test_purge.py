@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,24 +17,11 @@ from governance.clock import utcnow
 from governance.privacy.runner import run_due
 from governance.proxy.forwarder import Forwarder
 from governance.proxy.tables import OutboxRow, PurgeCountRow
-from tests.conftest import ADMIN_TOKEN, make_settings, wait_until
+from tests.conftest import wait_until
 from tests.privacy.conftest import STORES, held, payloads
 from tests.proxy.conftest import Upstream
 
-PLAN = {"name": "shop", "events": {"Order Completed": {"properties": {"order_id": {"type": "string",
-                                                                                 "required": True}}}}}
 LATER = timedelta(seconds=10)  # past the settle time: every web process enforces the suppression
-
-
-@pytest.fixture
-def client(database_url: str) -> Iterator[TestClient]:
-    from governance.app import create_app
-
-    app = create_app(make_settings(database_url, plan_refresh_s=0.2))
-    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:
-        assert c.post("/api/v1/plans", json=PLAN).status_code == 201
-        assert c.post("/api/v1/plans/shop/versions", json={}).status_code == 201
-        yield c
 
 
 def source(client: TestClient, name: str, upstream: str | None = None) -> tuple[str, str]:

@@ -5,30 +5,14 @@ UNSUPPRESS; each change in force within the refresh interval."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from governance.proxy.tables import EventCountRow
-from tests.conftest import ADMIN_TOKEN, make_settings, wait_until
-from tests.privacy.conftest import held, payloads
-
-PLAN = {"name": "shop", "events": {"Order Completed": {"properties": {"order_id": {"type": "string",
-                                                                                 "required": True}}}}}
-
-
-@pytest.fixture
-def client(database_url: str) -> Iterator[TestClient]:
-    from governance.app import create_app
-
-    app = create_app(make_settings(database_url, plan_refresh_s=0.2))
-    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:
-        assert c.post("/api/v1/plans", json=PLAN).status_code == 201
-        assert c.post("/api/v1/plans/shop/versions", json={}).status_code == 201
-        yield c
+from tests.conftest import wait_until
+from tests.privacy.conftest import PLAN, held, payloads
 
 
 def source(client: TestClient, name: str) -> tuple[str, str]:
