@@ -164,6 +164,12 @@ class AlertNotFound(NotFound):
     code = "alert_not_found"
 
 
+class ExpectedPeriodNotFound(NotFound):
+    """No expected period with that id."""
+
+    code = "expected_period_not_found"
+
+
 class ChannelNotFound(NotFound):
     """No alert channel with that id or name."""
 

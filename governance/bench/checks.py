@@ -126,7 +126,7 @@ def _violation_flags(traffic: Traffic, cs: IntArray, times: IntArray, v: Violati
     w, s = v.window, v.short_window or v.window
     fires, _ = two_window_flags(cv[:, end] - cv[:, end - w], cs[:, end] - cs[:, end - w], cv[:, end] - cv[:, end - s],
                                 cs[:, end] - cs[:, end - s], threshold=v.threshold, min_events=v.min_events,
-                                confidence_z=v.confidence_z)  # fmt: skip
+                                confidence_z=v.confidence_z, recent_min_events=v.short_min_events)  # fmt: skip
     return fires
 
 

@@ -69,3 +69,43 @@ def backfill(
         out(f"  {name}: {rows}")
     for reason, rows in sorted(result["skipped"].items()):
         out(f"  skipped {rows}: {reason}")
+
+
+@quality_app.command("expected")
+def expected(
+    alert_id: int = typer.Argument(..., help="The alert to mark expected (a campaign, a launch)"),
+    note: str = typer.Option("", "--note", help="Why it was expected"),
+    start: datetime = typer.Option(None, "--start", help="Start, ISO 8601 (default: an hour before it fired)"),
+    end: datetime = typer.Option(None, "--end", help="End, ISO 8601 (default: when it resolved, or until it does)"),
+    actor: str = typer.Option("cli", "--actor", help="Who marks it (recorded in the audit log)"),
+    database_url: str = DATABASE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Mark a fired alert expected: its period is left out of the baselines (docs/quality/teaching.md).
+
+    Like `POST /api/v1/alerts/{id}/expected`, for volume, silence and decline alerts.
+
+    JSON: `{"id", "alert_id", "source_id", "event", "starts_at", "ends_at", "note", "created_by", "created_at"}`.
+    """
+    from governance.api.routes.teaching import ExpectedPeriodPublic, ExpectedRequest, teach
+
+    with handled(as_json):
+        if not database_url:
+            raise NoTarget("quality expected needs --database-url (or GOVERNANCE_DATABASE_URL) naming the server's "
+                           "database")  # fmt: skip
+        engine = _existing_engine(database_url)
+        try:
+            body = ExpectedRequest(note=note, starts_at=_aware(start), ends_at=_aware(end))
+            row = teach(engine, alert_id, body, actor=actor, now=datetime.now(UTC))
+        finally:
+            engine.dispose()
+    result = ExpectedPeriodPublic.of(row).model_dump(mode="json")
+    if as_json:
+        print_json(result)
+        return
+    out(f"alert {alert_id}: {result['event'] or 'every event'} from {result['starts_at']} to "
+        f"{result['ends_at'] or 'its resolution'} is left out of the baselines")  # fmt: skip
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment

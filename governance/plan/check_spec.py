@@ -89,6 +89,8 @@ class ViolationRateParams(Params):
                         "shows the problem)")
     short_window: int = Field(5, ge=0, le=1440, description="Short trailing window, minutes, that fires a burst on "
                               "its own within minutes (0: off)")
+    short_min_events: int = Field(25, ge=1, description="Events the short window must hold to be judged (25 in 5 "
+                                  "min: 300/h)")
     threshold: float = Field(0.05, gt=0, le=1, description="Share of events with violations above which it fires")
     min_events: int = Field(50, ge=1, description="Events the window must hold to be judged")
     confidence_z: float = Field(3.0, ge=0, description="z of the Wilson lower bound (0: the raw rate)")

@@ -12,7 +12,7 @@ backfill``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -110,9 +110,24 @@ class SourceData:
         the source has no data for, and, unless ``coarse``, in hours whose backfilled daily count had
         to be spread evenly."""
         counted = np.where(self._known(), self.hourly(event), np.nan)
-        masked = first_arrival_mask(counted)
+        masked = np.where(self._expected(event), np.nan, first_arrival_mask(counted))
         even = self._cache["coarse"].get(event)
         return masked if coarse or even is None else np.where(even, np.nan, masked)
+
+    def _expected(self, event: str) -> NDArray[np.bool_]:
+        """The history hours marked expected for ``event`` (or the whole source): taught, left out."""
+        if "expected" not in self._cache:
+            from governance.quality.teaching import periods_between
+
+            start = datetime.fromtimestamp(self.first_hour * 3600, UTC)
+            self._cache["expected"] = periods_between(self.engine, self.source_id, start, self.now, self.now)
+        mask = np.zeros(HISTORY_HOURS, bool)
+        for scope, starts, ends in self._cache["expected"]:
+            if scope in ("", event):
+                lo = max(int(starts.timestamp() // 3600) - self.first_hour, 0)
+                hi = min(-int(-ends.timestamp() // 3600) - self.first_hour, HISTORY_HOURS)  # hours it touches
+                mask[lo:hi] = True
+        return mask
 
     def _known(self) -> NDArray[np.bool_]:
         self._hourly_all()

@@ -9,6 +9,8 @@
     quality_backfill      historical counts per (source, event) and hour or day, imported by
                           ``governance quality backfill`` so a new install starts with a baseline;
                           the checks read them for the hours before the proxy counted that source
+    quality_expected_periods  periods someone marked "expected" (a campaign, a launch) from a fired
+                          alert: the baselines leave their hours out (``teaching.py``)
 
 Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite too.
 """
@@ -87,6 +89,24 @@ class BackfillRow(SQLModel, table=True):
     hours: int = 1  # 1: an hour; 24: a day, from 00:00 UTC
     count: int = 0
     imported_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class ExpectedPeriodRow(SQLModel, table=True):
+    """A period marked expected from an alert: its hours of ``event`` (``""``: every event of the
+    source) are left out of the history the baselines read. ``ends_at`` null: until its alert resolves."""
+
+    __tablename__ = "quality_expected_periods"
+    __table_args__ = (Index("ix_quality_expected_periods_scope", "source_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=40)
+    event: str = Field(default="", max_length=200)
+    starts_at: datetime = Field(sa_column=utc_column())
+    ends_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    alert_id: int | None = Field(default=None, index=True)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 def delete_checks(session: Session, ids: list[str]) -> None:

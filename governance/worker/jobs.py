@@ -35,6 +35,7 @@ from governance.quality.cycle import CycleReport, run_cycle, run_requested
 from governance.settings import Settings
 from governance.worker.housekeeping import prune_history
 from governance.worker.tables import JobRunRow
+from governance.worker.teaching import close_expected_periods
 
 log = logging.getLogger("governance.worker.jobs")
 HOUR = 3600
@@ -78,8 +79,10 @@ def check_cycle_job(engine: Engine, settings: Settings, worker: str, clock: Cloc
     def cycle(fast_only: bool) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
             report = check_cycle(engine, settings, now, fast_only=fast_only)
+            closed = 0 if fast_only else close_expected_periods(engine, now)  # their alerts resolved
             return {"checks": report.checks, "errors": report.errors, "firing": report.firing,
-                    "fired": len(report.fired), "resolved": len(report.resolved)}  # fmt: skip
+                    "fired": len(report.fired), "resolved": len(report.resolved),
+                    "expected_closed": closed}  # fmt: skip
 
         return run
 

@@ -1,7 +1,7 @@
 """silences: alert_silences; alerts record onset, silences, inhibition and correlation; rules carry grouping
 
 Revision ID: 0006_silences
-Revises: 0004_privacy
+Revises: 0005_expected_periods
 Create Date: 2026-12-01 10:28:56.849447
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006_silences'
-down_revision: str | None = '0004_privacy'
+down_revision: str | None = '0005_expected_periods'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

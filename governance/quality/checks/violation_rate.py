@@ -26,7 +26,8 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     n = ctx.data.event_totals(p.short_window).get(event, 0) if p.short_window else 0
     recent = (min(ctx.data.violation_totals(p.short_window, p.types).get(event, 0), n), n) if p.short_window else None
     finding = violation_rate(violations, events, threshold=p.threshold, min_events=p.min_events,
-                             confidence_z=p.confidence_z, recent=recent, recent_window=p.short_window)  # fmt: skip
+                             confidence_z=p.confidence_z, recent=recent, recent_window=p.short_window,
+                             recent_min_events=p.short_min_events)  # fmt: skip
     if finding is not None:
         window = int(finding.details.get("window_minutes") or p.window)
         details = {"window_minutes": window, **finding.details,

@@ -39,12 +39,12 @@ def violation_flags(
 
 
 def two_window_flags(violations: ArrayLike, events: ArrayLike, recent_violations: ArrayLike,
-                     recent_events: ArrayLike, *, threshold: float, min_events: int,
-                     confidence_z: float) -> tuple[BoolArray, BoolArray]:  # fmt: skip
+                     recent_events: ArrayLike, *, threshold: float, min_events: int, confidence_z: float,
+                     recent_min_events: int | None = None) -> tuple[BoolArray, BoolArray]:  # fmt: skip
     """``(fires, by_short)``: the short window fires on its own, or the long one while the short one
     still shows the problem (raw share >= threshold, or no events at all)."""
-    short = violation_flags(recent_violations, recent_events, threshold=threshold, min_events=min_events,
-                            confidence_z=confidence_z)  # fmt: skip
+    short = violation_flags(recent_violations, recent_events, threshold=threshold,
+                            min_events=recent_min_events or min_events, confidence_z=confidence_z)  # fmt: skip
     long = violation_flags(violations, events, threshold=threshold, min_events=min_events, confidence_z=confidence_z)
     n, k = np.asarray(recent_events, dtype=np.float64), np.asarray(recent_violations, dtype=np.float64)
     still = (n <= 0) | (k >= threshold * n)
@@ -53,18 +53,19 @@ def two_window_flags(violations: ArrayLike, events: ArrayLike, recent_violations
 
 def violation_rate(
     violations: int, events: int, *, threshold: float = 0.05, min_events: int = 50, confidence_z: float = 3.0,
-    recent: tuple[int, int] | None = None, recent_window: int | None = None,
+    recent: tuple[int, int] | None = None, recent_window: int | None = None, recent_min_events: int | None = None,
 ) -> Finding | None:
     """Share of events with violations is above ``threshold`` with confidence (``confidence_z=0``: raw);
     ``recent``: ``(violations, events)`` of the short window (``recent_window`` minutes)."""
     if recent is not None:
         fires, by_short = two_window_flags(violations, events, *recent, threshold=threshold, min_events=min_events,
-                                           confidence_z=confidence_z)  # fmt: skip
+                                           confidence_z=confidence_z, recent_min_events=recent_min_events)  # fmt: skip
         if not fires:
             return None
         if by_short and not violation_flags(violations, events, threshold=threshold, min_events=min_events,
                                             confidence_z=confidence_z):  # fmt: skip
-            found = violation_rate(*recent, threshold=threshold, min_events=min_events, confidence_z=confidence_z)
+            found = violation_rate(*recent, threshold=threshold, min_events=recent_min_events or min_events,
+                                   confidence_z=confidence_z)  # fmt: skip
             if found is not None and recent_window is not None:
                 found.details["window_minutes"] = recent_window
             return found
