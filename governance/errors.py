@@ -17,6 +17,7 @@
     │   ├── SourceNotFound               source_not_found    404
     │   ├── CheckNotFound                check_not_found     404
     │   ├── AlertNotFound                alert_not_found     404
+    │   ├── ExpectedPeriodNotFound       expected_period_not_found 404
     │   ├── ChannelNotFound              channel_not_found   404
     │   ├── RuleNotFound                 rule_not_found      404
     │   ├── RegulationNotFound           regulation_not_found 404
