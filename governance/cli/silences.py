@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +29,17 @@ def _matchers(texts: list[str]) -> list[dict[str, str]]:
     return out_
 
 
+def _instant(value: str, path: str) -> str:
+    """An ISO 8601 time as the API takes it (a naive one is UTC)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        flag = "--starts" if path == "starts_at" else "--ends"
+        raise ValidationFailed(f"{flag} {value!r}: not an ISO 8601 time",
+                               details=[{"path": path, "message": "not an ISO 8601 time"}]) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
 def _window(s: dict[str, Any]) -> str:
     shown = s.get("current") or s.get("next")
     return f"{when(shown['start'])} .. {when(shown['end'])}" if shown else "-"
@@ -44,8 +55,9 @@ def silences_create(
     match: list[str] = typer.Option(..., "--match", "-m", help='A matcher: name=value, name!=value, name=~regex or '
                                     'name!~regex, e.g. \'event=~"Order.*"\' (repeat: all must hold)'),
     comment: str = typer.Option(..., help="Why (shown with the alerts it silences)"),
-    starts: datetime = typer.Option(None, "--starts", help="Start, ISO 8601 (default: now; naive times are UTC)"),
-    ends: datetime = typer.Option(None, "--ends", help="End of a one-off silence (or of a recurrence's series)"),
+    starts: str = typer.Option(None, "--starts", help="Start, ISO 8601, e.g. 2026-12-01T22:00:00+01:00 (default: "
+                               "now; without an offset: UTC)"),
+    ends: str = typer.Option(None, "--ends", help="End of a one-off silence (or of a recurrence's series), ISO 8601"),
     duration: float = typer.Option(None, "--duration", help="Minutes: a one-off's length, or each occurrence's"),
     rrule: str = typer.Option(None, "--rrule", help="Recurrence, RFC 5545 (e.g. FREQ=WEEKLY;BYDAY=SU); needs "
                               "--duration"),
@@ -61,9 +73,9 @@ def silences_create(
     with handled(as_json):
         body: dict[str, Any] = {"matchers": _matchers(match), "comment": comment}
         if starts is not None:
-            body["starts_at"] = starts.isoformat()
+            body["starts_at"] = _instant(starts, "starts_at")
         if ends is not None:
-            body["ends_at"] = ends.isoformat()
+            body["ends_at"] = _instant(ends, "ends_at")
         if rrule:
             if duration is None:
                 raise ValidationFailed("--rrule needs --duration (minutes of each occurrence)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +18,7 @@ def server(sqlite_url: str) -> Iterator[str]:
 
 def test_silences_create_list_and_expire(server: str) -> None:
     env = env_for(server)
-    ends = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    ends = (datetime.now(UTC) + timedelta(hours=2)).astimezone(timezone(timedelta(hours=1))).isoformat()
     created = cli("silences", "create", "-m", "source=web", "-m", 'event=~"Order.*"', "--comment", "deploy",
                   "--ends", ends, env=env)  # fmt: skip
     assert created.code == 0 and created.out.strip().startswith("sil_"), created.err
@@ -42,5 +42,7 @@ def test_silences_create_list_and_expire(server: str) -> None:
     assert bad.code == 2 and bad.error()["details"][0]["path"] == "matchers.0"
     refused = cli("silences", "create", "-m", "team=x", "--comment", "x", "--ends", ends, "--json", env=env)
     assert refused.code == 2 and refused.error()["code"] == "validation_failed"
+    when = cli("silences", "create", "-m", "source=web", "--comment", "x", "--ends", "tomorrow", "--json", env=env)
+    assert when.code == 2 and when.error()["details"][0]["path"] == "ends_at"
     viewer = cli("silences", "list", env=env_for(server, token="gov_not_a_token"))
     assert viewer.code == 3
