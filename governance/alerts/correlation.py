@@ -13,7 +13,8 @@ recipient), when the dispatcher flushes:
   window: a drop judged over the last hour outlives the outage it saw) is not news (``news``): it
   joins that incident silently (route state ``correlated``, history ``correlated``) and is listed
   in the group's next notification (a repeat); it is not announced when it resolves, since it
-  never was; and if it still fires ``GOVERNANCE_CORRELATION_WINDOW_S`` after its root resolved,
+  never was (unless it inhibits the alert the audience was told of: a silence after a drop says
+  more, and is news); and if it still fires ``GOVERNANCE_CORRELATION_WINDOW_S`` after its root resolved,
   it is news then (something is still wrong). An alert that was inhibited shares the root of the
   alert that inhibited it, for every audience: the owner of one event of a source whose outage was
   announced is not told of its volume drop in the minutes after the outage ended.
@@ -29,7 +30,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from governance.alerts import lifecycle
-from governance.alerts.muting import muted
+from governance.alerts.muting import ids_of, muted
 from governance.alerts.tables import AlertRouteRow, AlertRow
 
 Member = tuple[AlertRouteRow, AlertRow]
@@ -86,6 +87,11 @@ class Incidents:
             return True
         return root.status != "firing" and (root.resolved_at is None or root.resolved_at + self.window <= self.now)
 
+    @staticmethod
+    def _escalated(known: AlertRow, alert: AlertRow) -> bool:
+        """``alert`` inhibits what the audience was told (a drop, then the silence): it says more, so it is news."""
+        return alert.id in ids_of(known.inhibited_by)
+
     def _inhibitor(self, alert: AlertRow) -> AlertRow | None:
         """The alert that inhibited this one (its root), while it fires or resolved within the window."""
         root = self.session.get(AlertRow, alert.root_id) if alert.root_id is not None else None
@@ -104,7 +110,8 @@ class Incidents:
         """The new alerts of a group that are news to its audience; the others join their incident."""
         out = []
         for route, alert in new:
-            root = next((k for k in self.known.get(_audience(route), []) if same_root(k, alert, self.window)), None)
+            known = self.known.get(_audience(route), [])
+            root = next((k for k in known if same_root(k, alert, self.window) and not self._escalated(k, alert)), None)
             root = root or self._inhibitor(alert)
             if root is None:
                 out.append((route, alert))

@@ -158,6 +158,17 @@ def test_all_events_silent_without_a_source_check_is_one_notification_of_the_sil
     assert len(receiver.requests) == 1
 
 
+def test_a_silence_after_its_events_drop_was_notified_is_news(engine: Any, settings: Any,
+                                                                receiver: Receiver) -> None:  # fmt: skip
+    secret = hook(engine, receiver)
+    drop = fire(engine, s(0), kind="volume", details={"window_minutes": 10})
+    dispatch(engine, settings, s(31))
+    quiet = fire(engine, s(360), kind="silence", details={"last_seen_minutes_ago": 16})
+    dispatch(engine, settings, s(400))
+    assert [[a["id"] for a in b["data"]["alerts"]] for b in bodies(receiver, secret)] == [[drop], [quiet]]
+    assert any(a == "inhibited" for a, _ in history(engine, drop))  # the drop is muted by the silence now
+
+
 def test_inhibition_is_configurable_and_can_be_turned_off(engine: Any, sqlite_url: str, receiver: Receiver) -> None:
     settings = make_settings(sqlite_url, webhook_allowed_networks=["127.0.0.0/8"], inhibit_rules=[],
                              correlation_window_s=0)  # fmt: skip
