@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -47,6 +48,7 @@ from governance.proxy.observe import outbox_gauges
 from governance.proxy.service import Proxy
 from governance.settings import Settings
 from governance.timeouts import BodyDeadline
+from governance.webgc import tune_for_ingestion
 
 log = logging.getLogger("governance")
 
@@ -70,12 +72,29 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+def app_from_env() -> FastAPI:
+    """The app of one of ``serve --workers N``'s web processes (uvicorn's factory, in a spawned
+    process): its settings from the ``GOVERNANCE_*`` environment serve started it with."""
+    from governance.logs import configure_logging
+    from governance.timeouts import HeadTimeoutProtocol
+    from governance.webprocs import JSON_LOGS_ENV
+
+    settings = Settings()
+    configure_logging(settings.log_level, json_lines=os.environ.get(JSON_LOGS_ENV) == "1")
+    HeadTimeoutProtocol.head_timeout_s = settings.request_head_timeout_s  # this process's connections
+    app = create_app(settings)
+    app.state.tune_gc = True
+    return app
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.proxy = Proxy.start(app.state.engine, settings)
+        if app.state.tune_gc:  # governance serve's web processes (webgc: the collector's thresholds)
+            tune_for_ingestion()
         try:
             yield
         finally:
@@ -95,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bootstrap(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.tune_gc = False  # serve sets it: tests and embedders keep the interpreter's collector
     install_error_handlers(app)
     routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
                insights.router, sources.router, transformations.router, events.router, quarantine.router,

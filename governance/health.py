@@ -22,9 +22,8 @@ from governance.worker import supervisor
 
 def health() -> dict[str, Any]:
     out: dict[str, Any] = {"status": "ok", "version": __version__}
-    active = supervisor.ACTIVE
-    if active is not None:
-        status = active.status()
+    status = supervisor.current()
+    if status is not None:
         out["worker"] = status.to_dict()
         if status.state != "running":
             out["status"] = "degraded"

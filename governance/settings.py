@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         None, description="When set, registered as an admin API token at start-up (for automation)"
     )
     run_worker: bool = Field(True, description="`governance serve` also starts the worker process")
+    web_workers: int = Field(
+        1, ge=1, le=64,
+        description="Web processes `governance serve` runs on its one port (`--workers`); `/metrics` adds them up",
+    )
     plans_dir: str | None = Field(
         None, description="Directory of plan YAML files published at start-up (used by `make run`)"
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from governance.bench.servers import worker_pid
+from governance.bench.servers import web_pids, worker_pid
 
 FRAME_LINE = re.compile(r":\d+\)$")
 
@@ -36,7 +36,7 @@ def profiling(directory: Path | None, label: str, web: subprocess.Popen[bytes], 
         yield
         return
     directory.mkdir(parents=True, exist_ok=True)
-    targets = {"web": web.pid, "worker": worker_pid(web)}
+    targets = {"web": web_pids(web)[0], "worker": worker_pid(web)}  # with --workers N: the first web process
     spies = []
     for role, pid in targets.items():
         if pid is None:

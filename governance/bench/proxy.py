@@ -35,9 +35,12 @@ from governance.bench.servers import (
     ROOT,
     Children,
     build_default_durability,
+    cpu_s,
     durability_env,
     machine,
     upstream_count,
+    web_pids,
+    worker_pid,
 )
 from governance.bench.validation import validation_speedup
 
@@ -45,6 +48,7 @@ PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400}
 GOALS = {"ratio_vs_diy": 1.0, "ratio_vs_naive": 8.0, "proxy_p99_ms": 50.0, "outbox_bounded": True}
 PEERS = ("baseline", "naive", "diy")  # the proxy always runs
 WARM_UP_S = 1.0
+Roles = dict[str, list[int | None]]  # process role -> pids whose CPU time is measured
 
 
 def write_schemas(directory: Path) -> Path:
@@ -87,24 +91,34 @@ class Bench:
     """One run's shared pieces: bodies, directory, children, and the load every peer gets."""
 
     def __init__(self, children: Children, bodies: Bodies, *, seconds: float, concurrency: int,
-                 rounds: int = 1) -> None:  # fmt: skip
-        self.children, self.bodies = children, bodies
+                 rounds: int = 1, workers: int = 1) -> None:  # fmt: skip
+        self.children, self.bodies, self.workers = children, bodies, workers  # workers: the proxy's web processes
         self.seconds, self.concurrency, self.rounds = seconds, concurrency, rounds
         self.seqs: dict[str, list[int]] = {}  # per peer label: request numbers per client, never reused
+        self.upstream_pid: int | None = None  # the counting upstream the proxy forwards to
 
     def drive(self, label: str, peer: str, port: int, auth: str = "",
               measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext,
-              ready: Callable[[], Any] | None = None) -> dict[str, Any]:  # fmt: skip
+              ready: Callable[[], Any] | None = None,
+              cpu: Roles | Callable[[], Roles] | None = None) -> dict[str, Any]:  # fmt: skip
         """Warm-up, then ``ready()`` (it waits until the server is in its steady state), then the
-        measured load (inside ``measured_in()``); ``sent`` counts every answered event."""
+        measured load (inside ``measured_in()``); ``sent`` counts every answered event. ``cpu``
+        names the processes (by role) whose CPU time per measured event is reported (a callable is
+        asked after ``ready()``, when every process exists): on a shared machine the CPU an event
+        costs is steadier than the events a second."""
         seqs = self.seqs.setdefault(label, [0] * 256)
         stream = PEER_STREAMS[peer] + (0x800 if label != peer else 0)  # a second durability mode: other ids
         warm = load(port, self.bodies, auth, seconds=WARM_UP_S, concurrency=self.concurrency, stream_base=stream,
                     seqs=seqs)  # fmt: skip
         waited = ready() if ready is not None else None
+        roles = cpu() if callable(cpu) else (cpu or {})
         with measured_in():
+            before = {role: cpu_s(pids) for role, pids in roles.items()}
             measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
                             stream_base=stream, seqs=seqs)  # fmt: skip
+            used = {role: cpu_s(pids) - before[role] for role, pids in roles.items()}
+        if measured["events"]:
+            measured["cpu_us_per_event"] = {role: round(s * 1e6 / measured["events"], 1) for role, s in used.items()}
         measured["sent"] = warm["events"] + measured["events"]
         if ready is not None:
             measured["ready_s"] = waited
@@ -119,7 +133,7 @@ class Bench:
         for _ in range(self.rounds):
             port, proc = self.children.peer(label, module, env)
             try:
-                runs.append(self.drive(label, module, port))
+                runs.append(self.drive(label, module, port, cpu={"server": [proc.pid]}))
             finally:
                 self.children.stop(proc)
         figures = best_of(runs)
@@ -132,7 +146,7 @@ class Bench:
         for _ in range(self.rounds):
             port, proc = self.children.peer("baseline", "bare")
             try:
-                runs.append(self.drive("baseline", "baseline", port))
+                runs.append(self.drive("baseline", "baseline", port, cpu={"server": [proc.pid]}))
             finally:
                 self.children.stop(proc)
         return best_of(runs)
@@ -153,9 +167,9 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
                 mode: str | None, drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:  # fmt: skip
     """One round: ``governance serve`` started, loaded (outbox sampled, optionally profiled), drained, stopped."""
     from governance.bench.profile import profiling
-    from governance.bench.readback import DepthSampler, wait_drained
+    from governance.bench.readback import DepthSampler, postgres_pids, wait_drained
 
-    port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {})
+    port, web = bench.children.proxy(label, database_url, durability_env(mode) if mode else {}, bench.workers)
     try:
         sampler = DepthSampler(engine, source_id, interval_s=min(0.5, bench.seconds / 10))
 
@@ -166,8 +180,14 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
 
         # the worker must be forwarding before the measured load (it starts after the web process):
         # the warm-up's events delivered, or the outbox would grow for lack of a forwarder
+        def cpu() -> Roles:  # web: every web process; postgres: a local server's processes
+            roles: Roles = {"web": web_pids(web), "worker": [worker_pid(web)], "upstream": [bench.upstream_pid]}
+            if engine.dialect.name == "postgresql":
+                roles["postgres"] = postgres_pids(engine)
+            return roles
+
         figures = bench.drive(label, "proxy", port, auth, measured,
-                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s))  # fmt: skip
+                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s), cpu=cpu)  # fmt: skip
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
         figures.update(sampler.summary(figures["events_per_s"]))
     finally:
@@ -228,6 +248,8 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
                     f"{name}_p99_ms": p["p99_ms"], f"{name}_requests": p["requests"], f"{name}_errors": p["errors"]})
         if len(p["rounds_events_per_s"]) > 1:
             out[f"{name}_rounds_events_per_s"] = p["rounds_events_per_s"]
+        if "cpu_us_per_event" in p:  # CPU µs per measured event, per process role (steadier than events/s)
+            out[f"{name}_cpu_us_per_event"] = p["cpu_us_per_event"]
     proxy = peers["proxy"]
     back = proxy["readback"]
     out.update({"deduplicated": back["deduplicated"], "proxy_events_sent": proxy["sent"],
@@ -251,6 +273,23 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
     out.update({"ratio": ratio(peers.get("baseline")), "ratio_vs_diy": ratio(peers.get("diy")),
                 "ratio_vs_naive": ratio(peers.get("naive")), "refused": refused or None})
+    out.update(cpu_ratios(peers, refused))
+    return out
+
+
+def cpu_ratios(peers: dict[str, dict[str, Any]], refused: list[str]) -> dict[str, Any]:
+    """The proxy's CPU per event (web + worker: the whole job) against each DIY peer's, as
+    ``cpu_ratio_vs_<peer>`` (>= 1: the proxy costs no more CPU per event than the peer); on a
+    shared machine steadier than the events/s ratios. None when refused or not measured."""
+    own = peers["proxy"].get("cpu_us_per_event", {})
+    if "web" not in own or "worker" not in own:
+        return {}
+    total = own["web"] + own["worker"]
+    out: dict[str, Any] = {"proxy_cpu_us_per_event_total": round(total, 1)}
+    for name in ("naive", "diy"):
+        theirs = peers.get(name, {}).get("cpu_us_per_event", {}).get("server")
+        if theirs is not None:
+            out[f"cpu_ratio_vs_{name}"] = round(theirs / total, 3) if total and not refused else None
     return out
 
 
@@ -280,8 +319,10 @@ def modes_for(durability: str, database_url: str | None) -> list[str | None]:
 
 def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durability: str = "default",
         database_url: str | None = None, peers: tuple[str, ...] = PEERS, rounds: int = 1,
-        drain_timeout_s: float | None = None, profile_dir: Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """The peers, then the proxy once per durability mode; flat figures for the first mode."""
+        drain_timeout_s: float | None = None, profile_dir: Path | None = None,
+        workers: int = 1) -> dict[str, Any]:  # fmt: skip
+    """The peers, then the proxy (``workers`` web processes) once per durability mode; flat figures
+    for the first mode."""
     unknown = set(peers) - set(PEERS)
     if unknown:
         raise ValueError(f"unknown peers {sorted(unknown)}: choose from {', '.join(PEERS)}")
@@ -293,9 +334,10 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     with tempfile.TemporaryDirectory(prefix="gov-bench-", ignore_cleanup_errors=True) as name, \
             Children(Path(name)) as children:  # fmt: skip
         tmp = Path(name)
-        bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency, rounds=rounds)
+        bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency, rounds=rounds, workers=workers)
         schemas = write_schemas(tmp)
-        upstream_port, _ = children.peer("upstream", "upstream")
+        upstream_port, upstream_proc = children.peer("upstream", "upstream")
+        bench.upstream_pid = upstream_proc.pid
         baseline: dict[str, dict[str, Any]] = {}
         if "baseline" in peers:
             baseline["baseline"] = bench.bare()
@@ -313,7 +355,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     first = by_mode[modes[0] or "postgresql"]
     result: dict[str, Any] = {
         "batch_events": batch, "event_bytes": bodies.event_bytes, "seconds": seconds, "concurrency": concurrency,
-        "rounds": rounds,
+        "rounds": rounds, "proxy_web_processes": workers,
         "database": "postgresql" if modes[0] is None else "sqlite", "durability": modes[0] or "postgresql server",
         **first, "goals": GOALS, "goals_met": goals_met(first), "machine": machine(load_before),
     }  # fmt: skip

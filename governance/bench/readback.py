@@ -151,6 +151,16 @@ def postgres_churn(engine: Engine, since_lsn: str, events: int) -> dict[str, Any
     return {"wal_bytes": wal, "wal_bytes_per_event": round(wal / events, 1) if events else None}
 
 
+def postgres_pids(engine: Engine) -> list[int | None]:
+    """The PostgreSQL server's processes (backends and background writers), when it runs on this
+    machine (its address is 127.0.0.1 or a socket): the CPU a run costs the database too."""
+    host = make_url(str(engine.url)).host
+    if engine.dialect.name != "postgresql" or host not in (None, "", "127.0.0.1", "localhost", "::1"):
+        return []
+    with engine.connect() as conn:
+        return [int(pid) for pid in conn.execute(text("SELECT pid FROM pg_stat_activity")).scalars()]
+
+
 def postgres_durability(engine: Engine) -> dict[str, str]:
     """The server's own durability settings (the proxy's SQLite setting does not apply there)."""
     with engine.connect() as conn:

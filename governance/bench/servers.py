@@ -44,6 +44,21 @@ def wait_http(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise RuntimeError(f"server on port {port} did not start in {timeout:.0f} s:\n{log.read_text()[-2000:]}")
 
 
+def wait_until_up(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> None:
+    """Until ``/healthz`` answers 200 (a bound port is not yet a started server)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited ({proc.returncode}):\n{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not answer /healthz in {timeout:.0f} s")
+
+
 def build_default_durability() -> str:
     """The proxy's SQLite durability when nothing is set: the setting's default, or ``normal``
     while this build has no setting (``db.py`` then hard-codes ``synchronous=NORMAL``)."""
@@ -101,11 +116,16 @@ class Children:
         proc = self.start(name, [*UVICORN, "--port", str(port), f"governance.bench.peers.{module}:app"], port, env)
         return port, proc
 
-    def proxy(self, name: str, database_url: str, env: dict[str, str]) -> tuple[int, subprocess.Popen[bytes]]:
-        """``governance serve`` (web process + its worker) on a fresh port; returns (port, web process)."""
+    def proxy(self, name: str, database_url: str, env: dict[str, str],
+              workers: int = 1) -> tuple[int, subprocess.Popen[bytes]]:  # fmt: skip
+        """``governance serve --workers N`` (web processes + its worker) on a fresh port; returns
+        (port, serve)."""
         port = free_port()
-        proc = self.start(name, [sys.executable, "-m", "governance", "serve", "--port", str(port)], port,
-                          {"GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_LOG_LEVEL": "WARNING", **env})
+        cmd = [sys.executable, "-m", "governance", "serve", "--port", str(port), "--workers", str(workers)]
+        proc = self.start(name, cmd, port, {"GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_LOG_LEVEL": "WARNING",
+                                            **env})  # fmt: skip
+        if workers > 1:  # the port is bound before the web processes have started
+            wait_until_up(port, proc, self.dir / f"{name}.log")
         return port, proc
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
@@ -150,15 +170,51 @@ def upstream_count(port: int) -> dict[str, Any]:
     return dict(httpx.get(f"http://127.0.0.1:{port}/count", timeout=10).json())
 
 
-def worker_pid(web: subprocess.Popen[bytes]) -> int | None:
-    """The worker ``governance serve`` started beside its web process."""
+def _children(serve: subprocess.Popen[bytes]) -> list[Any]:
     import psutil
 
     try:
-        children = psutil.Process(web.pid).children()
+        return list(psutil.Process(serve.pid).children())
     except psutil.NoSuchProcess:
-        return None
-    return children[0].pid if children else None
+        return []
+
+
+def _cmdline(proc: Any) -> str:
+    import psutil
+
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def worker_pid(web: subprocess.Popen[bytes]) -> int | None:
+    """The worker ``governance serve`` started beside its web process(es)."""
+    found = [c.pid for c in _children(web) if "governance worker" in _cmdline(c)]
+    return found[0] if found else None
+
+
+def web_pids(serve: subprocess.Popen[bytes]) -> list[int | None]:
+    """The processes that answer requests: serve itself, or with ``--workers N`` its N web processes
+    (serve then only supervises them)."""
+    spawned = [c.pid for c in _children(serve) if "multiprocessing.spawn" in _cmdline(c)]
+    return list(spawned) if spawned else [serve.pid]
+
+
+def cpu_s(pids: list[int | None]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` have used so far (gone ones count 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        if pid is None:
+            continue
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def rss_mb(pid: int | None) -> float | None:

@@ -51,6 +51,7 @@ def bench_proxy(
         1, min=1, help="Run every server this many times in turn and report each one's best round (noisy machines)"
     ),
     profile: Path = typer.Option(None, "--profile", help="Write py-spy profiles of the web process and worker here"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Web processes of the proxy (serve --workers N)"),
     as_json: bool = JSON,
 ) -> None:
     """The proxy (forwarding to a local upstream) vs parse-only, naive DIY and smart DIY peers, read back.
@@ -63,7 +64,7 @@ def bench_proxy(
     try:
         result = run(seconds=seconds, concurrency=concurrency, durability=durability, database_url=database_url,
                      peers=tuple(p.strip() for p in peers.split(",") if p.strip()), rounds=rounds,
-                     profile_dir=profile)  # fmt: skip
+                     profile_dir=profile, workers=workers)  # fmt: skip
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "proxy vs peers")

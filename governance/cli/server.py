@@ -25,6 +25,8 @@ def serve(
     demo: bool = typer.Option(False, help="Publish plans/ and print an admin token and a demo write key"),
     plans_dir: Path = typer.Option(Path("plans"), "--plans-dir", help="Example plans for --demo"),
     worker: bool = typer.Option(True, help="Also start the worker process (forwarder, scheduler)"),
+    workers: int = typer.Option(None, "--workers", min=1, max=64,
+                                help="Web processes on the one port (default GOVERNANCE_WEB_WORKERS or 1)"),
     as_json: bool = typer.Option(False, "--json", help=SERVE_JSON),
 ) -> None:
     """Run the web process (API, proxy, console) and, by default, a worker beside it.
@@ -43,8 +45,8 @@ def serve(
     from governance.timeouts import run_web
     from governance.worker.supervisor import serve_supervised
 
-    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port, "database_url": database_url}.items()
-                                 if v}  # fmt: skip
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port, "database_url": database_url,
+                                                   "web_workers": workers}.items() if v}  # fmt: skip
     settings = Settings(**overrides)
     configure_logging(settings.log_level, json_lines=as_json)
     env = {**os.environ, **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in overrides.items()}}
@@ -61,9 +63,25 @@ def serve(
     else:
         _banner(summary)
     command = [sys.executable, "-m", "governance", "worker", *(["--json"] if as_json else [])]
+    command_or_none = command if worker and settings.run_worker else None
+    if settings.web_workers > 1:
+        _serve_many(settings, command_or_none, env, as_json)
+        return
     web = create_app(settings)  # the worker is supervised: restarted when it dies, stopped with serve
-    serve_supervised(lambda on_exit: run_web(web, settings, on_exit), command if worker and settings.run_worker
-                     else None, env)  # fmt: skip
+    web.state.tune_gc = True  # governance.webgc, once started
+    serve_supervised(lambda on_exit: run_web(web, settings, on_exit), command_or_none, env)
+
+
+def _serve_many(settings: Any, command: list[str] | None, env: dict[str, str], as_json: bool) -> None:
+    """``--workers N``: N web processes on one port, sharing metrics and the worker's status."""
+    from governance.webprocs import JSON_LOGS_ENV, run_web_processes, shared_state
+    from governance.worker.supervisor import serve_supervised
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("GOVERNANCE_")})  # the web processes' settings
+    os.environ[JSON_LOGS_ENV] = "1" if as_json else "0"
+    with shared_state(worker=command is not None) as status_file:
+        serve_supervised(lambda on_exit: run_web_processes(settings, settings.web_workers, on_exit), command,
+                         env, status_file=status_file)  # fmt: skip
 
 
 def _demo(engine: Any, plans_dir: Path) -> dict[str, Any]:

@@ -51,11 +51,7 @@ def claim(cursor: Any, sql: HotSQL, rows: Sequence[tuple[str, Verdict]], *, stam
     ordered = list(keys)
     fresh: set[Key] = set()
     for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
-        params: list[Any] = []
-        for source_id, message_id in chunk:
-            params += (source_id, message_id, stamp)
-        cursor.execute(sql.dedupe(len(chunk)), (*params, cutoff))
+        cursor.execute(*sql.claim_keys(ordered[start : start + CHUNK], stamp, cutoff))
         fresh.update((r[0], r[1]) for r in cursor.fetchall())
     return fresh
 

@@ -33,13 +33,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, delete, exists, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, delete, exists, insert, select, update
 
 from governance.clock import as_utc, epoch_minute, utcnow
 from governance.db import writer
 from governance.proxy.leases import Leases
-from governance.proxy.tables import DeadLetterRow, DeliveryCountRow, ForwardStatRow, OutboxRow
+from governance.proxy.outbox_sql import OutboxSQL
+from governance.proxy.tables import DeadLetterRow, OutboxRow
 from governance.proxy.timestamps import relay_batch
 from governance.proxy.upstream import Delivery, new_client, post, retryable
 from governance.registry.tables import SourceRow
@@ -62,6 +62,7 @@ class Forwarder:
         self.rng = random.Random()
         self.lease = timedelta(seconds=settings.forward_lease_s)
         self.leases = Leases(self.engine, self.lease, self.clock)
+        self.sql = OutboxSQL(engine.dialect.name)  # the steady state's statements, driver-level
         self.pool = ThreadPoolExecutor(max_workers=settings.forward_concurrency, thread_name_prefix="forward")
         self.lanes: dict[str, Future[int]] = {}
         self._orphans_checked = 0.0
@@ -159,23 +160,18 @@ class Forwarder:
     # ------------------------------------------------------------ rows
 
     def claim(self, source_id: str, limit: int) -> list[Any]:
+        """Up to ``limit`` due, unclaimed rows of the source, leased (``outbox_sql``: driver-level)."""
         now = self.clock()
-        table = OutboxRow.__table__  # type: ignore[attr-defined]
-        due = (
-            select(table.c.id, table.c.source_id, table.c.message_id, table.c.payload, table.c.attempts,
-                   table.c.created_at)
-            .where(table.c.source_id == source_id, table.c.next_attempt_at <= now)
-            .where((table.c.claimed_until.is_(None)) | (table.c.claimed_until < now))
-            .order_by(table.c.id)
-            .limit(limit)
-        )
-        if self.engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+        stamp = self.sql.stamp(now)
         with self.engine.begin() as conn:
-            rows = list(conn.execute(due))
-            if rows:
-                conn.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
-                             .values(claimed_until=now + self.lease))  # fmt: skip
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(self.sql.claim, (source_id, stamp, stamp, limit))
+                rows = self.sql.rows(cursor.fetchall())
+                if rows:
+                    cursor.execute(*self.sql.lease([r.id for r in rows], now + self.lease))
+            finally:
+                cursor.close()
         self.leases.hold(rows)
         return rows
 
@@ -201,37 +197,29 @@ class Forwarder:
             delay = max(delay, min(result.retry_after, self.settings.retry_max_s))
         return delay
 
-    def _upsert(self) -> Any:
-        return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-
-    def _record_delivery(self, conn: Any, source_id: str, rows: list[Any], now: datetime) -> None:
-        """``forward_stats`` by delivery minute (latency) and ``delivery_counts`` by receipt minute."""
+    def _delivered(self, conn: Any, source_id: str, rows: list[Any], now: datetime) -> None:
+        """Delete the delivered rows; count them in ``forward_stats`` by delivery minute (latency)
+        and in ``delivery_counts`` by receipt minute (the ledger), in the caller's transaction."""
         seconds = [max(0.0, (now - as_utc(r.created_at)).total_seconds()) for r in rows]
-        stats = ForwardStatRow.__table__  # type: ignore[attr-defined]
-        stmt = self._upsert()(stats).values(minute=epoch_minute(now), source_id=source_id, delivered=len(seconds),
-                                            latency_sum_s=sum(seconds), latency_max_s=max(seconds))  # fmt: skip
-        biggest = func.max if self.engine.dialect.name == "sqlite" else func.greatest
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["minute", "source_id"],
-            set_={"delivered": stats.c.delivered + stmt.excluded.delivered,
-                  "latency_sum_s": stats.c.latency_sum_s + stmt.excluded.latency_sum_s,
-                  "latency_max_s": biggest(stats.c.latency_max_s, stmt.excluded.latency_max_s)}))  # fmt: skip
-        counts = DeliveryCountRow.__table__  # type: ignore[attr-defined]
         by_minute: defaultdict[int, int] = defaultdict(int)
         for row in rows:
             by_minute[epoch_minute(row.created_at)] += 1
-        for minute, n in sorted(by_minute.items()):
-            up = self._upsert()(counts).values(minute=minute, source_id=source_id, delivered=n)
-            conn.execute(up.on_conflict_do_update(index_elements=["minute", "source_id"],
-                                                  set_={"delivered": counts.c.delivered + up.excluded.delivered}))
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(*self.sql.delete([r.id for r in rows]))
+            cursor.execute(self.sql.forward_stat, (epoch_minute(now), source_id, len(seconds), sum(seconds),
+                                                   max(seconds)))  # fmt: skip
+            for minute, n in sorted(by_minute.items()):
+                cursor.execute(self.sql.delivery_count, (minute, source_id, n))
+        finally:
+            cursor.close()
 
     def _settle(self, source_id: str, rows: list[Any], result: Delivery) -> None:
         now = self.clock()
         table = OutboxRow.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
             if result.ok:
-                conn.execute(delete(table).where(table.c.id.in_([r.id for r in rows])))
-                self._record_delivery(conn, source_id, rows, now)
+                self._delivered(conn, source_id, rows, now)
                 return
             final = result.terminal or not retryable(result.status)
             after = timedelta(seconds=self.settings.dead_letter_after_s)

@@ -1,8 +1,9 @@
 """Prometheus metrics of the web process (``GET /metrics``), through ``prometheus_client``.
 
 Counters and the histogram live in the process; the gauges are read from the shared database at
-each scrape (``observe.outbox_gauges``). With several web processes, set
-``PROMETHEUS_MULTIPROC_DIR`` to an empty directory shared by them (before they start): each
+each scrape (``observe.outbox_gauges``). With several web processes (``serve --workers N`` sets
+it; web processes started otherwise need it set by hand), ``PROMETHEUS_MULTIPROC_DIR`` names an
+empty directory shared by them (before they start): each
 process then writes its counters there and every scrape adds up all of them
 (``prometheus_client``'s multiprocess mode).
 """

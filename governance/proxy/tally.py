@@ -27,6 +27,7 @@ from governance.proxy.pipeline import Verdict
 from governance.proxy.rows import quarantine_row, violation_sample_row
 from governance.proxy.sampling import SamplePolicy
 from governance.proxy.spec import without_credentials
+from governance.proxy.timestamps import last_keys
 from governance.proxy.violations import fingerprint
 
 
@@ -53,7 +54,9 @@ def tally(rows: Sequence[tuple[str, Verdict]], duplicates: Collection[int], *, n
         if outcome in (Outcome.DEDUPLICATED, Outcome.SUPPRESSED):
             continue
         if verdict.forward is not None:
-            payload = orjson.dumps(without_credentials(verdict.forward)).decode()
+            forward = without_credentials(verdict.forward)
+            last_keys(forward)  # the forwarder relays the text as stored, rewriting only its tail
+            payload = orjson.dumps(forward).decode()
             out.outbox.append((source_id, verdict.message_id[:200], payload))
             if samples.take_event(source_id, verdict.event, minute):
                 out.event_samples.append((source_id, verdict.kind, verdict.event[:200], verdict.planned, payload))

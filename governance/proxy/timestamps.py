@@ -80,12 +80,50 @@ def relayed_sent_at(message: dict[str, Any], now: datetime) -> str:
         return iso(now)
 
 
+RELAYED_LAST = ("receivedAt", "sentAt")  # the keys the group commit writes last (``last_keys``)
+_TAIL = ',"receivedAt":'
+
+
+def last_keys(message: dict[str, Any]) -> None:
+    """Move ``receivedAt`` then ``sentAt`` to the end of ``message`` (in place), so the forwarder
+    can relay the stored text without parsing it (``relay``)."""
+    for key in RELAYED_LAST:
+        if key in message:
+            message[key] = message.pop(key)
+
+
+def relay(payload: str, now: datetime, seen: dict[tuple[Any, Any], str] | None = None) -> bytes:
+    """One stored message with its relayed ``sentAt``. A payload the group commit wrote ends with
+    ``,"receivedAt":…,"sentAt":…}`` (``last_keys``): only that tail is parsed and rewritten,
+    the rest is sent as stored. Any other payload (an older row, a message without ``sentAt``)
+    is parsed whole. The tail is found by its last ``,"receivedAt":`` (a quote inside a string is
+    escaped, so that text is a key) and taken only when it parses alone as an object of exactly
+    those two keys: then it is the end of the top-level object and the message has no other.
+    ``seen`` memoises the relayed ``sentAt`` per (sentAt, receivedAt) within one batch: the events
+    of one request share both."""
+    cut = payload.rfind(_TAIL)
+    if cut > 0:
+        try:
+            tail = orjson.loads("{" + payload[cut + 1 :])
+        except orjson.JSONDecodeError:
+            tail = None
+        if isinstance(tail, dict) and tuple(tail) == RELAYED_LAST:
+            pair = (tail["sentAt"], tail["receivedAt"])
+            hashable = isinstance(pair[0], str) and isinstance(pair[1], str)
+            relayed = seen.get(pair) if seen is not None and hashable else None
+            if relayed is None:
+                relayed = relayed_sent_at(tail, now)
+                if seen is not None and hashable:
+                    seen[pair] = relayed
+            tail["sentAt"] = relayed
+            return payload[:cut].encode() + b"," + orjson.dumps(tail)[1:]
+    message = orjson.loads(payload)
+    if isinstance(message, dict):
+        message["sentAt"] = relayed_sent_at(message, now)
+    return orjson.dumps(message)
+
+
 def relay_batch(payloads: list[str], now: datetime) -> bytes:
     """The ``/v1/batch`` body the forwarder sends: each stored message with its relayed ``sentAt``."""
-    out = []
-    for payload in payloads:
-        message = orjson.loads(payload)
-        if isinstance(message, dict):
-            message["sentAt"] = relayed_sent_at(message, now)
-        out.append(orjson.dumps(message))
-    return b'{"batch":[' + b",".join(out) + b"]}"
+    seen: dict[tuple[Any, Any], str] = {}
+    return b'{"batch":[' + b",".join([relay(p, now, seen) for p in payloads]) + b"]}"

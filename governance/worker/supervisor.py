@@ -11,6 +11,9 @@
 * SIGTERM or SIGINT to serve (what systemd and container runtimes send) shuts the web process
   down gracefully, then sends the worker SIGTERM and waits ``STOP_TIMEOUT_S`` for it to finish
   its deliveries (SIGKILL after that). serve then exits as the signal asks.
+* With several web processes (``serve --workers N``) the supervisor lives in serve's parent
+  process and writes the worker's status to ``STATUS_FILE_ENV``'s file at every change; each web
+  process reads it there (``current``), so ``/healthz`` and ``/metrics`` say the same in all.
 * The worker knows it is supervised (``SUPERVISOR_ENV`` holds serve's pid) and stops when serve
   is gone, however it went (kill -9 included): ``PR_SET_PDEATHSIG`` on Linux, and a watch on
   ``os.getppid()`` everywhere. ``governance worker`` run alone by a process manager has no such
@@ -20,6 +23,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 import signal
@@ -32,6 +36,7 @@ from typing import Any
 
 log = logging.getLogger("governance.supervisor")
 SUPERVISOR_ENV = "GOVERNANCE_SUPERVISOR_PID"
+STATUS_FILE_ENV = "GOVERNANCE_WORKER_STATUS_FILE"  # set by serve --workers N for its web processes
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 HEALTHY_AFTER_S = 60.0
 STOP_TIMEOUT_S = 45.0  # the forwarder finishes its in-flight deliveries (upstream_timeout_s each) first
@@ -53,8 +58,9 @@ class WorkerStatus:
 
 class Supervisor:
     def __init__(self, command: Sequence[str], env: dict[str, str], *, backoff: Sequence[float] = BACKOFF_S,
-                 stop_timeout_s: float = STOP_TIMEOUT_S) -> None:  # fmt: skip
+                 stop_timeout_s: float = STOP_TIMEOUT_S, status_file: str | None = None) -> None:  # fmt: skip
         self.command = list(command)
+        self.status_file = status_file
         self.env = {**env, SUPERVISOR_ENV: str(os.getpid())}
         self.backoff = tuple(backoff)
         self.stop_timeout_s = stop_timeout_s
@@ -73,11 +79,25 @@ class Supervisor:
         with self._lock:
             return WorkerStatus(**self._status.__dict__)
 
+    def _publish(self) -> None:
+        """Write the status for the web processes beside this one (atomically: write, then rename)."""
+        if self.status_file is None:
+            return
+        status = self.status()
+        tmp = f"{self.status_file}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as out:
+                json.dump({**status.to_dict(), "up_since": status.up_since}, out)
+            os.replace(tmp, self.status_file)
+        except OSError as exc:  # supervising matters more than reporting: the next change tries again
+            log.warning("cannot publish the worker's status to %s: %s", self.status_file, exc)
+
     def _spawn(self) -> subprocess.Popen[bytes]:
         child = subprocess.Popen(self.command, env=self.env)
         with self._lock:
             self._child = child
             self._status.state, self._status.pid, self._status.up_since = "running", child.pid, time.time()
+        self._publish()
         log.info("worker started (pid %d)", child.pid)
         return child
 
@@ -95,6 +115,7 @@ class Supervisor:
             delay = self.backoff[min(failures, len(self.backoff)) - 1] if failures else self.backoff[0]
             with self._lock:
                 self._status.restarts += 1
+            self._publish()
             log.error("worker exited with status %s; restarting it in %.1f s", code, delay)
             self.stopping.wait(delay)
 
@@ -114,15 +135,34 @@ class Supervisor:
         self._thread.join(timeout=5)
         with self._lock:
             self._status.state = "stopped"
+        self._publish()
 
 
 ACTIVE: Supervisor | None = None  # the supervisor of this process, if any (read by /healthz and /metrics)
 
 
+def current() -> WorkerStatus | None:
+    """The supervised worker's status: this process's supervisor's, else the one serve's parent
+    process publishes (``STATUS_FILE_ENV``); None when no worker is supervised."""
+    if ACTIVE is not None:
+        return ACTIVE.status()
+    path = os.environ.get(STATUS_FILE_ENV)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as src:
+            raw = json.load(src)
+    except FileNotFoundError:
+        return WorkerStatus("starting", None, 0, None, None)  # the parent has not spawned it yet
+    except (OSError, ValueError):
+        return None
+    return WorkerStatus(raw["state"], raw["pid"], raw["restarts"], raw["last_exit"], raw.get("up_since"))
+
+
 def metric_lines() -> list[str]:
-    if ACTIVE is None:
+    status = current()
+    if status is None:
         return []
-    status = ACTIVE.status()
     return ["# HELP governance_worker_up 1 while the supervised worker process runs",
             "# TYPE governance_worker_up gauge", f"governance_worker_up {int(status.state == 'running')}",
             "# HELP governance_worker_restarts_total Times serve restarted its worker",
@@ -158,10 +198,11 @@ def watch_parent(stop: threading.Event) -> None:
 
 
 def serve_supervised(run_web: Callable[[Callable[[], None]], None], worker_command: Sequence[str] | None,
-                     env: dict[str, str]) -> None:  # fmt: skip
+                     env: dict[str, str], status_file: str | None = None) -> None:  # fmt: skip
     """Run the web process (``run_web(on_exit)``, which calls ``on_exit`` when a signal asks it to
-    stop) and supervise a worker beside it (when ``worker_command``); see the module docstring."""
-    supervisor = Supervisor(worker_command, env) if worker_command else None
+    stop) and supervise a worker beside it (when ``worker_command``); see the module docstring.
+    ``status_file``: where the worker's status is published for other web processes."""
+    supervisor = Supervisor(worker_command, env, status_file=status_file) if worker_command else None
     received: list[int] = []
     # uvicorn re-raises the signal it shut down for once it has restored the handlers it found:
     # these ones, so that the worker is stopped before serve exits, instead of being orphaned

@@ -38,6 +38,14 @@ def test_bench_proxy_reports_no_duplicate_and_every_peer_served(database_url: st
     for peer in ("proxy",) if postgres else PEERS:
         assert report[f"{peer}_requests"] > 0 and report[f"{peer}_events_per_s"] > 0, peer
         assert report[f"{peer}_errors"] == 0, peer
+    cpu = report["proxy_cpu_us_per_event"]  # every process the proxy's path runs in used CPU for the load
+    roles = {"web", "worker", "upstream"} | ({"postgres"} if postgres else set())  # the local cluster's processes
+    assert set(cpu) == roles and all(v > 0 for v in cpu.values()), cpu
+    if not postgres:
+        assert report["diy_cpu_us_per_event"]["server"] > 0
+        total = cpu["web"] + cpu["worker"]
+        assert report["proxy_cpu_us_per_event_total"] == pytest.approx(total, abs=0.11)
+        assert report["cpu_ratio_vs_diy"] == pytest.approx(report["diy_cpu_us_per_event"]["server"] / total, abs=0.002)
     assert report["proxy_events_counted"] == report["proxy_events_sent"] == report["proxy_events_new"]
     assert report["proxy_outbox_left"] == 0 and report["proxy_dead_lettered"] == 0
     forwarded = report["proxy_to_forward"]

@@ -8,13 +8,14 @@ the proxy's. The device's clock is 10 minutes fast, and the event waits an hour 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
 
-from governance.proxy.timestamps import iso, parse, relay_batch, stamp
+from governance.proxy.timestamps import iso, last_keys, parse, relay, relay_batch, relayed_sent_at, stamp
 from tests.proxy.helpers import Clock, add_source, drain, outbox, publish_plan, quarantine
 
 SKEW = timedelta(minutes=10)  # the device's clock is this much ahead of true time
@@ -167,3 +168,48 @@ def test_relay_batch_survives_odd_clocks() -> None:
     assert set(body) == {"batch"}
     sent = {m["messageId"]: m["sentAt"] for m in body["batch"]}
     assert sent == {"a": "2025-03-01T12:00:00.000Z", "b": "2025-03-01T12:00:00.000Z", "c": "2025-03-01T11:59:59.500Z"}
+
+
+def _pairs_unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    assert len(keys) == len(set(keys)), f"duplicate keys {keys}"
+    return dict(pairs)
+
+
+def _strict(body: bytes) -> Any:
+    """The body parsed by the standard library, failing on a duplicate key at any depth."""
+    return json.loads(body, object_pairs_hook=_pairs_unique)
+
+
+def test_relay_rewrites_only_the_tail_and_agrees_with_a_full_parse() -> None:
+    """Stored as the group commit writes them (``last_keys``) or otherwise (older rows, nested
+    look-alikes, the tail's text inside a string), every payload is relayed to the same message
+    as parsing it whole would give, with one sentAt."""
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    sneaky = ',"receivedAt":"2025-03-01T10:00:00Z","sentAt":"2025-03-01T10:00:00Z"}'
+    messages: list[dict[str, Any]] = [
+        {"messageId": "new", "sentAt": "2025-03-01T09:00:00Z", "properties": {"x": 1},
+         "receivedAt": "2025-03-01T08:00:00.000Z"},
+        {"messageId": "no-sent-at", "receivedAt": "2025-03-01T08:00:00.000Z"},
+        {"messageId": "nested", "sentAt": "2025-03-01T09:00:00Z", "receivedAt": "2025-03-01T08:00:00.000Z",
+         "properties": {"receivedAt": "2000-01-01T00:00:00Z", "sentAt": "2000-01-01T00:00:00Z"}},
+        {"messageId": "in-a-string", "sentAt": "2025-03-01T09:00:00Z", "receivedAt": "2025-03-01T08:00:00.000Z",
+         "properties": {"note": sneaky}},
+        {"messageId": "odd", "receivedAt": "2025-03-01T08:00:00.000Z", "sentAt": 12},
+    ]  # fmt: skip
+    for message in messages:
+        for ordered in (False, True):
+            stored = dict(message)
+            if ordered:
+                last_keys(stored)
+            payload = orjson.dumps(stored).decode()
+            relayed = _strict(relay(payload, now))
+            expected = orjson.loads(payload)
+            expected["sentAt"] = relayed_sent_at(expected, now)
+            assert relayed == expected, (message["messageId"], ordered)
+    ordered_new = dict(messages[0])
+    last_keys(ordered_new)
+    assert list(ordered_new)[-2:] == ["receivedAt", "sentAt"]
+    assert _strict(relay(orjson.dumps(ordered_new).decode(), now))["sentAt"] == "2025-03-01T13:00:00.000Z"
+    body = _strict(relay_batch([orjson.dumps(m).decode() for m in messages], now))
+    assert [m["messageId"] for m in body["batch"]] == [m["messageId"] for m in messages]

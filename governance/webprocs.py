@@ -1,0 +1,98 @@
+"""``governance serve --workers N``: N web processes answering on one port.
+
+    serve (parent)                          web process 1..N (uvicorn, spawned)
+    ├─ binds the socket once ────────────>  accepts on the shared socket (the kernel spreads
+    ├─ uvicorn's ``Multiprocess``: spawns,   connections across the processes)
+    │  restarts a dead one, stops them all   each its own proxy: plan refresh, key lookups,
+    └─ Supervisor thread ──> worker          group commit, metrics
+                                            (one worker for all: it drains the one outbox)
+
+Every web process is a full web process: it builds its own app (``app.app_from_env``, from the
+same ``GOVERNANCE_*`` environment as the parent), polls the plan registry itself (a publish
+reaches every process within ``plan_refresh_s``), commits its own group commits, and counts its
+own metrics. ``/metrics`` adds them up: before the processes start, ``PROMETHEUS_MULTIPROC_DIR``
+is set (to a fresh directory of this run, or emptied when the operator chose one), so each
+process's counters live in files there that every scrape sums (``prometheus_client``'s
+multiprocess mode). The worker's status is published by the parent's supervisor to a file the
+web processes read (``supervisor.STATUS_FILE_ENV``), so ``/healthz`` agrees across processes.
+
+With ``--workers 1`` (the default) serve runs the web process itself, as it always did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess
+
+from governance.settings import Settings
+from governance.worker.supervisor import STATUS_FILE_ENV
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def shared_state(*, worker: bool) -> Iterator[str | None]:
+    """A directory of this serve run holding the metrics files (unless the operator set
+    ``PROMETHEUS_MULTIPROC_DIR``: that one is emptied of old files) and, with a ``worker``, its
+    status file, both named in ``os.environ`` for the processes about to start; yields the status
+    file's path (None without a worker)."""
+    run = Path(tempfile.mkdtemp(prefix="governance-serve-"))
+    chosen = os.environ.get(METRICS_ENV)
+    if chosen:
+        metrics = Path(chosen)
+        metrics.mkdir(parents=True, exist_ok=True)
+        for stale in metrics.glob("*.db"):  # a previous run's counters would be added to this one's
+            stale.unlink()
+    else:
+        metrics = run / "metrics"
+        metrics.mkdir()
+    status = str(run / "worker.json") if worker else None
+    os.environ[METRICS_ENV] = str(metrics)
+    if status is not None:
+        os.environ[STATUS_FILE_ENV] = status
+    else:
+        os.environ.pop(STATUS_FILE_ENV, None)
+    try:
+        yield status
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+
+
+JSON_LOGS_ENV = "GOVERNANCE_SERVE_JSON_LOGS"  # serve --json: the web processes log JSON lines too
+
+
+class WebProcesses(Multiprocess):
+    """uvicorn's supervisor of worker processes, telling serve as soon as a signal asks to stop."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[Any], on_exit: Callable[[], None]) -> None:
+        super().__init__(config, sockets)
+        self.on_exit = on_exit
+
+    def handle_int(self) -> None:
+        self.on_exit()
+        super().handle_int()
+
+    def handle_term(self) -> None:
+        self.on_exit()
+        super().handle_term()
+
+
+def run_web_processes(settings: Settings, workers: int, on_exit: Callable[[], None]) -> None:
+    """``workers`` web processes on ``settings.host:port``, until SIGTERM or SIGINT."""
+    config = uvicorn.Config("governance.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                            workers=workers, log_config=None, http="governance.timeouts:HeadTimeoutProtocol",
+                            log_level=settings.log_level.lower(), access_log=settings.access_log)  # fmt: skip
+    sock = config.bind_socket()
+    processes = WebProcesses(config, [sock], on_exit)
+    try:
+        processes.run()
+    finally:
+        sock.close()
