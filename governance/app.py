@@ -34,6 +34,7 @@ from governance.api.routes import (
 from governance.api.routes import alerts as alert_routes
 from governance.api.routes import channels as channel_routes
 from governance.api.routes import checks as check_routes
+from governance.api.routes import silences as silence_routes
 from governance.api.routes import teaching as teaching_routes
 from governance.bootstrap import bootstrap
 from governance.console import mount_console
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
                insights.router, sources.router, transformations.router, events.router, quarantine.router,
                forwarding.router, admin.router, check_routes.router, alert_routes.router, teaching_routes.router,
-               channel_routes.router, ledger.router, regulations.router, ingest.router)
+               channel_routes.router, silence_routes.router, ledger.router, regulations.router, ingest.router)
     for router in routers:
         app.include_router(router)
 

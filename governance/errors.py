@@ -20,13 +20,15 @@
     │   ├── ExpectedPeriodNotFound       expected_period_not_found 404
     │   ├── ChannelNotFound              channel_not_found   404
     │   ├── RuleNotFound                 rule_not_found      404
-    │   └── RegulationNotFound           regulation_not_found 404
+    │   ├── RegulationNotFound           regulation_not_found 404
+    │   └── SilenceNotFound              silence_not_found   404
     ├── Conflict                         conflict            409
     │   ├── AlreadyExists                already_exists      409
     │   ├── IncompatiblePlan             incompatible_plan   409  (details: list of changes)
     │   ├── PlanInUse                    plan_in_use         409
     │   ├── NothingToPublish             nothing_to_publish  409
-    │   └── ManagedByPlan                check_managed_by_plan  409  (a plan or default check)
+    │   ├── ManagedByPlan                check_managed_by_plan  409  (a plan or default check)
+    │   └── SilenceExpired               silence_expired     409  (expiring a silence that has ended)
     ├── PreconditionFailed               etag_mismatch       412
     ├── PreconditionRequired             if_match_required   428
     ├── Unavailable                      unavailable         503  (storage cannot commit)
@@ -187,6 +189,12 @@ class RegulationNotFound(NotFound):
     code = "regulation_not_found"
 
 
+class SilenceNotFound(NotFound):
+    """No silence with that id."""
+
+    code = "silence_not_found"
+
+
 class Conflict(GovernanceError):
     """The request conflicts with the current state."""
 
@@ -222,6 +230,12 @@ class ManagedByPlan(Conflict):
     """The check comes from a plan or the defaults: change it there (the API may only switch it)."""
 
     code = "check_managed_by_plan"
+
+
+class SilenceExpired(Conflict):
+    """The silence has already ended (expired or past its end): there is nothing left to expire."""
+
+    code = "silence_expired"
 
 
 class PreconditionFailed(GovernanceError):

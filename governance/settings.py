@@ -7,7 +7,7 @@ Contradictions fail fast at start-up; secrets are ``SecretStr`` and never printe
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -152,6 +152,15 @@ class Settings(BaseSettings):
     repeat_interval_s: float = Field(
         14400.0, gt=0, description="Re-send a notification while its alerts keep firing, this often"
     )
+    correlation_window_s: float = Field(
+        1800.0, ge=0, description="Alerts on one source whose estimated onsets lie within this many seconds share "
+        "a root and go out as one notification (0: no correlation; see docs/alerts/silences.md)"
+    )
+    inhibit_rules: list[dict[str, Any]] | None = Field(
+        None, description="Inhibition rules as JSON, like Alertmanager's inhibit_rules: [{\"name\", \"source\": "
+        "[matchers], \"target\": [matchers], \"equal\": [labels]}]; unset: a source-level silence mutes that "
+        "source's per-event volume and silence alerts, an event's silence mutes its volume alerts; [] turns it off"
+    )
     digest_hour: int = Field(8, ge=0, le=23, description="UTC hour of the daily digest until set over REST")
     # logging
     access_log: bool = Field(False, description="Log every HTTP request (off: the proxy's hot path stays quiet)")
@@ -177,6 +186,13 @@ class Settings(BaseSettings):
                 parse_networks(getattr(self, name))
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from None
+        if self.inhibit_rules is not None:
+            from governance.matchers import parse_rules  # the rules' own model (matchers, labels)
+
+            try:
+                parse_rules(self.inhibit_rules)
+            except ValueError as exc:
+                raise ValueError(f"inhibit_rules: {exc}") from None
         if self.scheduler_interval_s % self.fast_interval_s:
             raise ValueError("scheduler_fast_interval_s must divide scheduler_interval_s")
         if not self.database_url.startswith(("sqlite", "postgresql")):

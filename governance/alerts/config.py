@@ -16,8 +16,9 @@ from sqlmodel import Session, col, func, select
 
 from governance.alerts import signing
 from governance.alerts.channels import CHANNEL_KINDS
-from governance.alerts.rules import OWNER, Channel, Matchers, Rule, recipients_of
+from governance.alerts.rules import OWNER, Channel, Grouping, Matchers, Rule, recipients_of
 from governance.alerts.tables import ChannelRow, RuleRow
+from governance.alerts.timefmt import UnknownZone, zone
 from governance.errors import AlreadyExists, ChannelNotFound, RuleNotFound, ValidationFailed
 from governance.registry.audit import record
 from governance.registry.secrets import new_id
@@ -38,6 +39,20 @@ def _refuse_unknown(config: dict[str, Any], known: set[str]) -> None:
         raise ValidationFailed(f"config.{unknown[0]}: unknown key", details=details)
 
 
+def _timezone(config: dict[str, Any]) -> dict[str, str]:
+    """The recipient's time zone of a config (shown times are in it), when given."""
+    if "timezone" not in config:
+        return {}
+    name = config["timezone"]
+    if not isinstance(name, str):
+        raise _invalid("config.timezone", "an IANA time zone name such as Europe/Paris")
+    try:
+        zone(name)
+    except UnknownZone as exc:
+        raise _invalid("config.timezone", str(exc)) from None
+    return {"timezone": name}
+
+
 def validate_config(kind: str, config: dict[str, Any], *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """A normalised channel config; a webhook keeps its stored secret (or gets none yet)."""
     if kind not in CHANNEL_KINDS:
@@ -48,13 +63,13 @@ def validate_config(kind: str, config: dict[str, Any], *, previous: dict[str, An
         to = recipients_of(config)
         if not to or any(t != OWNER and ("@" not in t or any(c.isspace() for c in t)) for t in to):
             raise _invalid("config.to", 'give email addresses, or "owner" for the owner of the event')
-        _refuse_unknown(config, {"to"})
-        return {"to": to}
+        _refuse_unknown(config, {"to", "timezone"})
+        return {"to": to, **_timezone(config)}
     url = config.get("url")
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise _invalid("config.url", "an http(s) URL is required")
-    _refuse_unknown(config, {"url"})
-    out: dict[str, Any] = {"url": url}
+    _refuse_unknown(config, {"url", "timezone"})
+    out: dict[str, Any] = {"url": url, **_timezone(config)}
     if previous and previous.get("secret"):
         out["secret"] = previous["secret"]
     return out
@@ -164,6 +179,23 @@ def parse_matchers(data: Any) -> Matchers:
         raise ValidationFailed(f"{details[0]['path']}: {details[0]['message']}", details=details) from None
 
 
+def parse_grouping(data: Any) -> Grouping:
+    try:
+        return Grouping.model_validate(data or {})
+    except ValidationError as exc:
+        details = [{"path": "grouping." + ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        raise ValidationFailed(f"{details[0]['path']}: {details[0]['message']}", details=details) from None
+
+
+def _grouping_json(data: Any) -> str | None:
+    grouping = parse_grouping(data)
+    return grouping.model_dump_json(exclude_none=True) if grouping != Grouping() else None
+
+
+def grouping_of(row: RuleRow) -> Grouping:
+    return Grouping.model_validate_json(row.grouping) if row.grouping else Grouping()
+
+
 def _channel_ids(session: Session, refs: list[str]) -> list[str]:
     ids = []
     for ref in refs:
@@ -188,11 +220,11 @@ def list_rules(session: Session, *, limit: int, offset: int) -> tuple[list[RuleR
 
 
 def create_rule(session: Session, *, name: str, matchers: Any, channels: list[str], enabled: bool, actor: str,
-                now: datetime) -> RuleRow:  # fmt: skip
+                now: datetime, grouping: Any = None) -> RuleRow:  # fmt: skip
     parsed = parse_matchers(matchers)
     row = RuleRow(id=new_id("rule"), name=name, matchers=parsed.model_dump_json(exclude_defaults=True),
                   channel_ids=_dumps(_channel_ids(session, channels)), enabled=enabled, created_at=now,
-                  updated_at=now)  # fmt: skip
+                  updated_at=now, grouping=_grouping_json(grouping))  # fmt: skip
     session.add(row)
     record(session, actor=actor, action="rule.create", entity="rule", entity_id=row.id, details={"name": name})
     return row
@@ -206,6 +238,8 @@ def update_rule(session: Session, rule_id: str, *, fields: dict[str, Any], actor
         row.matchers = parse_matchers(fields["matchers"]).model_dump_json(exclude_defaults=True)
     if fields.get("channels") is not None:
         row.channel_ids = _dumps(_channel_ids(session, fields["channels"]))
+    if fields.get("grouping") is not None:
+        row.grouping = _grouping_json(fields["grouping"])
     if fields.get("enabled") is not None:
         row.enabled = bool(fields["enabled"])
     row.updated_at = now
@@ -220,7 +254,8 @@ def delete_rule(session: Session, rule_id: str, *, actor: str) -> None:
 
 
 def to_rule(row: RuleRow) -> Rule:
-    return Rule(row.id, Matchers.model_validate_json(row.matchers), tuple(orjson.loads(row.channel_ids)), row.enabled)
+    return Rule(row.id, Matchers.model_validate_json(row.matchers), tuple(orjson.loads(row.channel_ids)), row.enabled,
+                grouping_of(row))  # fmt: skip
 
 
 def to_channel(row: ChannelRow) -> Channel:

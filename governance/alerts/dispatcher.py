@@ -1,15 +1,19 @@
-"""Alert dispatch: route, group, deduplicate, repeat, resolve, deliver (Alertmanager's timings).
+"""Alert dispatch: mute, route, group, deduplicate, correlate, repeat, resolve, deliver (Alertmanager's timings).
 
 ``dispatch(engine, settings, now)`` runs every few seconds in the leading scheduler:
 
-1. **route** every firing alert (``rules.route``) to its channels; each (alert, channel) joins
-   the group ``channel | source | check kind | owner`` (``alert_routes``, ``alert_groups``);
-2. **flush** a group when it is due: a new group ``group_wait`` after it formed; a notified
+1. **mute** (``muting``): each firing alert is marked silenced (by an active silence) or
+   inhibited (by another firing alert, ``inhibition``); muted alerts are not notified;
+2. **route** every firing alert (``rules.route``) to its channels; each (alert, channel) joins
+   the group of its route's ``group_by`` (by default ``channel | owner | source | check kind``;
+   ``alert_routes``, ``alert_groups``), whose timings are the route's or the settings';
+3. **flush** a group when it is due: a new group ``group_wait`` after it formed; a notified
    group when something changed (an alert fired or resolved) and ``group_interval`` has passed
    since its last notification, or when its firing alerts were last sent ``repeat_interval``
    ago. A flush sends one ``firing`` notification listing every firing alert of the group (not
-   acknowledged, not snoozed) and one ``resolved`` notice for alerts that resolved since;
-3. **deliver** due notifications through ``CHANNEL_KINDS``: retryable failures wait
+   acknowledged, snoozed or muted), with the alerts of the same root (``correlation``), and one
+   ``resolved`` notice for alerts that resolved since;
+4. **deliver** due notifications through ``CHANNEL_KINDS``: retryable failures wait
    ``next_retry_delay(attempt)`` (Standard Webhooks schedule) and die after the last retry;
    HTTP 410 disables the channel.
 
@@ -25,27 +29,30 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from hashlib import sha256
 from typing import Any
 
 import orjson
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
-from governance.alerts import lifecycle
+from governance.alerts import correlation, lifecycle, muting
 from governance.alerts.channels import CHANNEL_KINDS, ChannelContext, DeliveryResult
 from governance.alerts.channels.result import refused
 from governance.alerts.config import disable_channel, load_routing
+from governance.alerts.inhibition import parse_rules
+from governance.alerts.render import render
 from governance.alerts.retry import next_retry_delay
-from governance.alerts.rules import resolve_recipients, route
+from governance.alerts.rules import Grouping, resolve_recipients, route
 from governance.alerts.signing import new_msg_id
 from governance.alerts.tables import AlertGroupRow, AlertRouteRow, AlertRow, ChannelRow, NotificationRow
 from governance.clock import as_utc
 from governance.db import read_session, write_session, writer
+from governance.matchers import alert_labels
 from governance.settings import Settings
 
 log = logging.getLogger("governance.alerts")
 LEASE = timedelta(seconds=120)  # a claimed notification is not retried by another dispatcher before this
-MAX_LISTED = 20
 
 
 @dataclass
@@ -57,10 +64,11 @@ class DispatchReport:
 
 
 def dispatch(engine: Engine, settings: Settings, now: datetime) -> DispatchReport:
-    """Route, flush due groups, and deliver due notifications at ``now``."""
+    """Mute, route, flush due groups, and deliver due notifications at ``now``."""
     now = as_utc(now)
     report = DispatchReport()
     with write_session(engine) as session:
+        muting.mute(session, now, parse_rules(settings.inhibit_rules))
         route_alerts(session, now)
         report.notifications = flush_groups(session, settings, now)
     deliver_due(engine, settings, now, report)
@@ -69,6 +77,13 @@ def dispatch(engine: Engine, settings: Settings, now: datetime) -> DispatchRepor
 
 def _snoozed(alert: AlertRow, now: datetime) -> bool:
     return alert.snoozed_until is not None and alert.snoozed_until > now
+
+
+def group_key(channel_id: str, recipient: str | None, labels: dict[str, list[str]], grouping: Grouping) -> str:
+    """The group an alert joins on a route: the channel, the recipient, and the values of ``group_by``."""
+    parts = [f"{name}={','.join(labels.get(name) or [''])}" for name in grouping.labels()]
+    key = "|".join([channel_id, recipient or "", *parts])
+    return key if len(key) <= 400 else f"{channel_id}|{recipient or ''}|#" + sha256(key.encode()).hexdigest()
 
 
 def route_alerts(session: Session, now: datetime) -> None:
@@ -89,45 +104,62 @@ def route_alerts(session: Session, now: datetime) -> None:
         for r in route(labels, rules, channels):
             if (alert.id, r.channel_id) in have:
                 continue
-            key = f"{r.channel_id}|{alert.source_id}|{alert.check_kind}|{r.recipient or ''}"
+            key = group_key(r.channel_id, r.recipient, alert_labels(alert), r.grouping)
             session.add(AlertRouteRow(alert_id=alert.id, channel_id=r.channel_id, group_key=key, recipient=r.recipient))
             if key not in groups:
                 formed = min(alert.started_at, now)  # group_wait counts from the first alert's firing
-                session.add(AlertGroupRow(group_key=key, channel_id=r.channel_id, created_at=formed))
+                g = r.grouping
+                session.add(AlertGroupRow(group_key=key, channel_id=r.channel_id, created_at=formed,
+                                          wait_s=g.group_wait_s, interval_s=g.group_interval_s,
+                                          repeat_s=g.repeat_interval_s))  # fmt: skip
                 groups.add(key)
+
+
+Member = tuple[AlertRouteRow, AlertRow]
+
+
+def _timings(group: AlertGroupRow, settings: Settings) -> tuple[timedelta, timedelta, timedelta]:
+    def pick(own: float | None, default: float) -> timedelta:
+        return timedelta(seconds=default if own is None else own)
+
+    return (pick(group.wait_s, settings.group_wait_s), pick(group.interval_s, settings.group_interval_s),
+            pick(group.repeat_s, settings.repeat_interval_s))  # fmt: skip
 
 
 def flush_groups(session: Session, settings: Settings, now: datetime) -> int:
     """Queue the notifications of every due group; returns how many were queued."""
     query = (select(AlertRouteRow, AlertRow).where(AlertRouteRow.alert_id == AlertRow.id)
              .where(or_(AlertRow.status == "firing", AlertRouteRow.notified_status == "firing")))  # fmt: skip
-    members: dict[str, list[tuple[AlertRouteRow, AlertRow]]] = {}
+    members: dict[str, list[Member]] = {}
     for route_row, alert in session.exec(query).all():
         members.setdefault(route_row.group_key, []).append((route_row, alert))
-    groups = {g.group_key: g for g in session.exec(select(AlertGroupRow)).all()}
+    groups = sorted(session.exec(select(AlertGroupRow)).all(), key=lambda g: (g.created_at, g.group_key))
     retrying = set(session.exec(select(NotificationRow.group_key).where(NotificationRow.state == "pending")).all())
-    wait, interval = timedelta(seconds=settings.group_wait_s), timedelta(seconds=settings.group_interval_s)
-    repeat = timedelta(seconds=settings.repeat_interval_s)
+    incidents = correlation.Incidents(session, members.values(), timedelta(seconds=settings.correlation_window_s), now)
     queued = 0
-    for key, group in groups.items():
-        rows = members.get(key, [])
-        live = [(r, a) for r, a in rows if a.status == "firing" and not _snoozed(a, now) and a.acked_at is None]
-        new = [(r, a) for r, a in live if r.notified_status != "firing"]
+    for group in groups:
+        rows = members.get(group.group_key, [])
+        wait, interval, repeat = _timings(group, settings)
+        live = [(r, a) for r, a in rows if a.status == "firing" and not _snoozed(a, now) and a.acked_at is None
+                and not muting.muted(a)]  # fmt: skip
+        new = incidents.news([(r, a) for r, a in live if r.notified_status not in ("firing", correlation.CORRELATED)])
         gone = [(r, a) for r, a in rows if a.status == "resolved" and r.notified_status == "firing"]
-        for r, _ in [x for x in gone if _snoozed(x[1], now)]:  # resolved while snoozed: no notice
+        for r, _ in [x for x in gone if _snoozed(x[1], now) or muting.muted(x[1])]:  # resolved while muted: no notice
             r.notified_status, r.notified_at = "resolved", now
             session.add(r)
-        gone = [x for x in gone if not _snoozed(x[1], now)]
+        gone = [x for x in gone if not _snoozed(x[1], now) and not muting.muted(x[1])]
         stale = [x for x in live if x[0].notified_at is not None and x[0].notified_at + repeat <= now
-                 and key not in retrying]  # no repeat while the last notification is still being retried
+                 and group.group_key not in retrying]  # no repeat while the last notification is still being retried
         changed = bool(new or gone)
-        if group.last_flush_at is None:
-            due = changed and now >= group.created_at + wait
+        if group.last_flush_at is None:  # its alerts may have gone out with another group's (correlation)
+            due = (changed and now >= group.created_at + wait) or bool(stale)
         else:
             due = (changed and now >= group.last_flush_at + interval) or bool(stale)
         if due:
             if new or stale:
-                queued += _queue(session, group, "firing", live, now)
+                related = incidents.join(live)
+                queued += _queue(session, group, "firing", live + related, now)
+                incidents.heard(live + related)
             if gone:
                 queued += _queue(session, group, "resolved", gone, now)
             group.last_flush_at = now
@@ -137,56 +169,26 @@ def flush_groups(session: Session, settings: Settings, now: datetime) -> int:
     return queued
 
 
-def _queue(session: Session, group: AlertGroupRow, status: str, members: list[tuple[AlertRouteRow, AlertRow]],
-           now: datetime) -> int:  # fmt: skip
+def _queue(session: Session, group: AlertGroupRow, status: str, members: list[Member], now: datetime) -> int:
     alerts = [a for _, a in members]
     recipient = members[0][0].recipient
     channel = session.get(ChannelRow, group.channel_id)
     if channel is None:
         return 0
+    config = orjson.loads(channel.config)
     recipients = None
     if channel.kind == "email":
-        recipients = resolve_recipients(orjson.loads(channel.config), recipient)
+        recipients = resolve_recipients(config, recipient)
     ids = [a.id for a in alerts if a.id is not None]
+    payload = render(alerts, status, str(config.get("timezone") or "UTC"))
     session.add(NotificationRow(channel_id=channel.id, group_key=group.group_key, status=status,
-                                alert_ids=orjson.dumps(ids).decode(), payload=render(alerts, status),
+                                alert_ids=orjson.dumps(ids).decode(), payload=payload,
                                 recipients=orjson.dumps(recipients).decode() if recipients is not None else None,
                                 msg_id=new_msg_id(), next_attempt_at=now, created_at=now))  # fmt: skip
     for route_row, _ in members:
         route_row.notified_status, route_row.notified_at = status, now
         session.add(route_row)
     return 1
-
-
-def _alert_dict(alert: AlertRow, status: str) -> dict[str, Any]:
-    return {"id": alert.id, "title": alert.title, "severity": alert.severity, "status": status,
-            "event": alert.event, "field": alert.field, "source": alert.source_name, "source_id": alert.source_id,
-            "check_kind": alert.check_kind, "summary": alert.summary, "since": alert.started_at.isoformat(),
-            "fingerprint": alert.fingerprint, "owner": alert.owner, "details": orjson.loads(alert.details),
-            "url": f"/#/alerts/{alert.id}"}  # fmt: skip
-
-
-def render(alerts: list[AlertRow], status: str) -> str:
-    """The channel payload (JSON text) of one notification about ``alerts``."""
-    if len(alerts) == 1:
-        payload = _alert_dict(alerts[0], status)
-        payload["alerts"] = [{k: payload[k] for k in ("id", "title", "fingerprint", "status")}]
-        return orjson.dumps(payload).decode()
-    first = alerts[0]
-    events = {a.event for a in alerts}
-    worst = max(alerts, key=lambda a: lifecycle.SEVERITY_RANK.get(a.severity, 0)).severity
-    word = "resolved" if status == "resolved" else "firing"
-    payload = {
-        "title": f"{len(alerts)} {word} {first.check_kind} alerts on {first.source_name}",
-        "severity": worst, "status": status, "event": events.pop() if len(events) == 1 else "",
-        "source": first.source_name, "source_id": first.source_id, "check_kind": first.check_kind,
-        "summary": "\n".join(f"- {a.title}: {a.summary}" for a in alerts[:MAX_LISTED]),
-        "since": min(a.started_at for a in alerts).isoformat(),
-        "details": {a.title: a.summary for a in alerts[:MAX_LISTED]},
-        "url": "/#/alerts",
-        "alerts": [{"id": a.id, "title": a.title, "fingerprint": a.fingerprint, "status": status} for a in alerts],
-    }  # fmt: skip
-    return orjson.dumps(payload).decode()
 
 
 def deliver_due(engine: Engine, settings: Settings, now: datetime, report: DispatchReport | None = None) -> None:

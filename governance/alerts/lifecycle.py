@@ -9,13 +9,14 @@ cycle's ``Transitions`` into these steps.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlmodel import Session, col, func, select
 
 from governance.alerts.tables import AlertHistoryRow, AlertRow
+from governance.clock import as_utc
 from governance.errors import AlertNotFound, ValidationFailed
 from governance.quality.transitions import AlertInput, Step, Transitions
 from governance.registry.audit import record
@@ -23,15 +24,34 @@ from governance.registry.audit import record
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
-
 def _dumps(value: Any) -> str:
     """JSON text; numpy numbers stay numbers (findings come from numpy)."""
     return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _history(session: Session, alert_id: int, action: str, now: datetime, actor: str = "scheduler",
-             details: Any = None) -> None:  # fmt: skip
+def history(session: Session, alert_id: int, action: str, now: datetime, actor: str = "scheduler",
+            details: Any = None) -> None:  # fmt: skip
+    """One history row of an alert (fired, resolved, acked, silenced, inhibited, correlated, notified, ...)."""
     session.add(AlertHistoryRow(alert_id=alert_id, at=now, action=action, actor=actor, details=_dumps(details or {})))
+
+
+_history = history
+
+
+def onset(details: dict[str, Any], now: datetime) -> datetime | None:
+    """The estimated onset of a finding: its own ``onset`` (ISO), the last event of a silence, the start
+    of the window that judged it; ``None`` when the finding says nothing of it."""
+    given = details.get("onset")
+    if isinstance(given, str):
+        try:
+            return as_utc(datetime.fromisoformat(given))
+        except ValueError:
+            pass
+    for key in ("last_seen_minutes_ago", "window_minutes"):
+        value = details.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 7 * 24 * 60:
+            return now - timedelta(minutes=float(value))
+    return None
 
 
 def active(session: Session, fingerprint: str) -> AlertRow | None:
@@ -47,7 +67,8 @@ def fire(session: Session, alert: AlertInput, now: datetime) -> AlertRow:
                        source_id=alert.source_id, source_name=alert.source_name, event=alert.event,
                        field=alert.field, severity=alert.severity, status="firing", title=alert.title,
                        summary=alert.summary, details=_dumps(alert.details), owner=alert.owner,
-                       labels=_dumps(alert.labels), started_at=now, last_firing_at=now)  # fmt: skip
+                       labels=_dumps(alert.labels), started_at=now, last_firing_at=now,
+                       onset_at=_before(onset(alert.details, now), now))  # fmt: skip
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -57,6 +78,10 @@ def fire(session: Session, alert: AlertInput, now: datetime) -> AlertRow:
     row.severity, row.owner, row.labels, row.last_firing_at = alert.severity, alert.owner, _dumps(alert.labels), now
     session.add(row)
     return row
+
+
+def _before(moment: datetime | None, now: datetime) -> datetime | None:
+    return min(moment, now) if moment is not None else None
 
 
 def keep_firing(session: Session, fingerprint: str, now: datetime) -> None:

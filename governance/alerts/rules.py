@@ -23,9 +23,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from governance.alerts.lifecycle import SEVERITY_RANK
+from governance.matchers import LABEL_PREFIX, NAMES
 
 OWNER = "owner"
 
@@ -41,12 +42,42 @@ class Matchers(BaseModel):
     event: str | list[str] | None = Field(None, description="Event name(s)")
 
 
+GROUP_BY_DEFAULT = ("source_id", "check_kind")
+
+
+class Grouping(BaseModel):
+    """A route's grouping (Alertmanager's ``group_by`` and timings); an absent timing is the setting's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    group_by: tuple[str, ...] | None = Field(None, description="Labels whose values make a group (default: "
+                                             "source_id, check_kind); [] puts every alert in one group")
+    group_wait_s: float | None = Field(None, ge=0, le=86400, description="Wait before a new group's first notification")
+    group_interval_s: float | None = Field(None, ge=0, le=86400, description="Wait before notifying a group's changes")
+    repeat_interval_s: float | None = Field(None, gt=0, le=30 * 86400, description="Re-send while firing, this often")
+
+    @field_validator("group_by")
+    @classmethod
+    def _names(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in value or ():
+            if name not in NAMES and not name.startswith(LABEL_PREFIX):
+                raise ValueError(f"unknown label {name!r}; expected one of {', '.join(NAMES)} or labels.<key>")
+        return tuple(dict.fromkeys(value)) if value is not None else None
+
+    def labels(self) -> tuple[str, ...]:
+        return GROUP_BY_DEFAULT if self.group_by is None else self.group_by
+
+
+DEFAULT_GROUPING = Grouping()
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
     matchers: Matchers
     channel_ids: tuple[str, ...]
     enabled: bool = True
+    grouping: Grouping = DEFAULT_GROUPING
 
 
 @dataclass(frozen=True)
@@ -64,6 +95,7 @@ class Route:
     channel_id: str
     recipient: str | None
     via: str  # a rule id, or "owner" for the implicit owner route
+    grouping: Grouping = DEFAULT_GROUPING  # the first matching rule's, the defaults for the owner route
 
 
 def _one_of(value: str | list[str] | None, *candidates: Any) -> bool:
@@ -104,18 +136,18 @@ def route(alert: Mapping[str, Any], rules: Iterable[Rule], channels: Mapping[str
     owner = usable_owner(alert.get("owner"))
     found: dict[str, Route] = {}
 
-    def add(channel: Channel | None, via: str) -> None:
+    def add(channel: Channel | None, via: str, grouping: Grouping = DEFAULT_GROUPING) -> None:
         if channel is None or not channel.enabled or channel.id in found:
             return
         recipient = owner if owner_addressed(channel) else None
         if owner_addressed(channel) and recipient is None and recipients_of(channel.config) == [OWNER]:
             return  # addressed to the owner only, and there is none
-        found[channel.id] = Route(channel.id, recipient, via)
+        found[channel.id] = Route(channel.id, recipient, via, grouping)
 
     for rule in rules:
         if rule.enabled and matches(rule.matchers, alert):
             for channel_id in rule.channel_ids:
-                add(channels.get(channel_id), rule.id)
+                add(channels.get(channel_id), rule.id, rule.grouping)
     if owner is not None:
         for channel in channels.values():
             if owner_addressed(channel):

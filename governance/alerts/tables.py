@@ -1,7 +1,7 @@
 """Alert tables: channels, routing rules, alerts with their history, and the notification outbox.
 
     alert_channels       kind + config JSON (webhook secrets live here; the API never returns them)
-    alert_rules          matchers -> channel ids
+    alert_rules          matchers -> channel ids, with the route's grouping (group_by and timings)
     alerts               one row per firing episode of a fingerprint (check, source, event, field);
                          a fingerprint has at most one ``firing`` row; resolved rows are history
     alert_history        what happened to an alert: fired, resolved, acked, snoozed, notified
@@ -9,6 +9,7 @@
     alert_groups         per group key: when it formed and when it was last flushed
     alert_notifications  the delivery outbox (retried on the Standard Webhooks schedule)
     digest_settings      the one row of daily digest settings
+    alert_silences       silences and maintenance windows: matchers, a time range or a recurrence
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class RuleRow(SQLModel, table=True):
     matchers: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     channel_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     enabled: bool = True
+    grouping: str | None = Field(default=None, sa_column=Column(Text))  # JSON: group_by and timings; None: defaults
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
@@ -72,6 +74,10 @@ class AlertRow(SQLModel, table=True):
     acked_by: str | None = Field(default=None, max_length=100)
     snoozed_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     snoozed_by: str | None = Field(default=None, max_length=100)
+    onset_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))  # estimated onset
+    silenced_by: str | None = Field(default=None, sa_column=Column(Text))  # JSON list of silence ids
+    inhibited_by: str | None = Field(default=None, sa_column=Column(Text))  # JSON list of alert ids
+    root_id: int | None = None  # correlated: notified with this alert (same source and onset)
 
 
 class AlertHistoryRow(SQLModel, table=True):
@@ -105,6 +111,9 @@ class AlertGroupRow(SQLModel, table=True):
     channel_id: str = Field(max_length=40)
     created_at: datetime = Field(sa_column=utc_column())
     last_flush_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    wait_s: float | None = None  # the route's timings (None: the settings')
+    interval_s: float | None = None
+    repeat_s: float | None = None
 
 
 class NotificationRow(SQLModel, table=True):
@@ -136,3 +145,28 @@ class DigestSettingsRow(SQLModel, table=True):
     hour: int = 8
     recipients: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class SilenceRow(SQLModel, table=True):
+    """A silence: alerts its matchers accept are not notified while it is active.
+
+    One-off: active over ``[starts_at, ends_at)``. Recurring (``rrule`` set): each occurrence of the
+    RFC 5545 rule, counted in ``timezone`` from the wall-clock time of ``starts_at``, lasts
+    ``duration_s``; ``ends_at`` (optional) ends the series. Expiring sets ``expired_at``.
+    """
+
+    __tablename__ = "alert_silences"
+
+    id: str = Field(primary_key=True, max_length=40)
+    matchers: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of {name, op, value}
+    comment: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=100)
+    starts_at: datetime = Field(sa_column=utc_column())
+    ends_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    rrule: str | None = Field(default=None, sa_column=Column(Text))
+    duration_s: int | None = None
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    expired_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    expired_by: str | None = Field(default=None, max_length=100)

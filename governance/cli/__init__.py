@@ -25,6 +25,7 @@ import governance.cli.plan_versions  # noqa: E402
 import governance.cli.privacy  # noqa: E402
 import governance.cli.quality  # noqa: E402
 import governance.cli.server  # noqa: E402
+import governance.cli.silences  # noqa: E402
 import governance.cli.sources  # noqa: E402
 import governance.cli.tokens  # noqa: E402
 import governance.cli.validate  # noqa: E402, F401

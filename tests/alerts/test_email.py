@@ -115,7 +115,7 @@ def test_render_names_event_change_since_and_link() -> None:
     subject, text, html = render_alert_email(ALERT, "https://gov.example.com/")
     assert "Event: Completed Order" in text
     assert "Source: android-app" in text
-    assert "Since: 2024-05-01 10:00:00 UTC" in text
+    assert "Since: Wed 1 May 2024, 10:00 UTC" in text
     assert "observed: 312" in text
     assert "did you mean <b>Order Completed</b>?" in text
     assert "Open in the console: https://gov.example.com/#/alerts/42" in text
@@ -139,7 +139,7 @@ def test_render_escapes_everything_user_provided() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "a&amp;b" in html
     assert 'href="https://gov.example.com/x&quot; onmouseover=&quot;alert(1)"' in html
-    assert "Since: 2024-05-01 10:00:00 UTC" in text
+    assert "Since: Wed 1 May 2024, 10:00 UTC" in text
 
 
 def test_render_without_optional_fields() -> None:

@@ -1,4 +1,4 @@
-// Every screen and its URL: the plans and sources (part 1) and the operations pages (part 2).
+// Every screen and its URL: the plans and sources (part 1), the operations pages (part 2), silences.
 import { PlansPage } from './pages/plans.js';
 import { PlanPage } from './pages/plan.js';
 import { DraftPage } from './pages/draft.js';
@@ -24,6 +24,7 @@ import { DigestPage } from './pages/digest.js';
 import { AuditPage } from './pages/audit.js';
 import { TokensPage } from './pages/tokens.js';
 import { PrivacyPage, RegulationPage } from './pages/privacy.js';
+import { SilencesPage } from './pages/silences.js';
 
 export const HOME = '/overview';
 
@@ -46,6 +47,7 @@ export const ROUTES = [
   { path: '/dead-letters', component: DeadLettersPage },
   { path: '/alerts', component: AlertsPage },
   { path: '/alerts/:alert', component: AlertPage },
+  { path: '/silences', component: SilencesPage },
   { path: '/checks', component: ChecksPage },
   { path: '/checks/:check', component: CheckPage },
   { path: '/channels', component: ChannelsPage },

@@ -21,6 +21,7 @@ from typing import Any
 
 from governance.alerts.channels.base import ChannelContext, ChannelKind, alert_link
 from governance.alerts.channels.result import DeliveryResult
+from governance.alerts.timefmt import human
 
 # Headers are not folded at 78 columns: CPython folds a short subject onto a continuation line
 # ("Subject:\r\n [governance] ..."), which some clients show with a leading space.
@@ -81,13 +82,11 @@ def _one_line(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def _since(value: Any) -> str:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _since(value: Any, tz: str | None = None) -> str:
+    """A time as the recipient reads it, in their zone (``timefmt.human``)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return str(value)
+        value = datetime.fromtimestamp(value, UTC)
+    return human(value, tz) if isinstance(value, datetime | str) else str(value)
 
 
 def render_alert_email(alert: Mapping[str, Any], console_url: str) -> tuple[str, str, str]:
@@ -95,17 +94,18 @@ def render_alert_email(alert: Mapping[str, Any], console_url: str) -> tuple[str,
     title = _one_line(alert.get("title") or "Alert")
     severity = _one_line(alert.get("severity") or "info").lower()
     resolved = str(alert.get("status") or "").lower() == "resolved"
+    tz = alert.get("timezone") if isinstance(alert.get("timezone"), str) else None
     subject = f"[governance] {'RESOLVED' if resolved else severity.upper()}: {title}"[:250]
 
     rows: list[tuple[str, str]] = [
-        (label, _since(alert[key]) if key == "since" else str(alert[key]))
+        (label, _since(alert[key], tz) if key == "since" else str(alert[key]))
         for key, label in (
             ("event", "Event"),
             ("source", "Source"),
             ("severity", "Severity"),
             ("since", "Since"),
         )
-        if alert.get(key) not in (None, "")
+        if alert.get(key) not in (None, "") and not (resolved and key == "since")
     ]
     details = alert.get("details")
     if isinstance(details, Mapping):

@@ -9,6 +9,7 @@ from typing import Any
 from governance.alerts.channels.base import ChannelContext, ChannelKind, with_link
 from governance.alerts.channels.result import DeliveryResult
 from governance.alerts.channels.webhook import deliver_webhook
+from governance.alerts.timefmt import human
 
 _SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":warning:", "info": ":information_source:"}
 
@@ -32,10 +33,12 @@ def slack_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     ]
     if payload.get("summary"):
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(payload["summary"])[:3000]}})
+    tz = payload.get("timezone") if isinstance(payload.get("timezone"), str) else None
+    shown = {**payload, "since": human(payload["since"], tz)} if payload.get("since") else payload
     fields = [
-        {"type": "mrkdwn", "text": f"*{label}*\n{_mrkdwn(payload[key])[:1900]}"}
+        {"type": "mrkdwn", "text": f"*{label}*\n{_mrkdwn(shown[key])[:1900]}"}
         for key, label in (("event", "Event"), ("source", "Source"), ("severity", "Severity"), ("since", "Since"))
-        if payload.get(key) not in (None, "")
+        if shown.get(key) not in (None, "") and not (status == "resolved" and key == "since")
     ]
     if fields:
         blocks.append({"type": "section", "fields": fields})

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import col, select
 
-from governance.alerts import digest, lifecycle
-from governance.alerts.tables import AlertRouteRow, AlertRow, NotificationRow
+from governance.alerts import digest, lifecycle, silences
+from governance.alerts.muting import ids_of
+from governance.alerts.tables import AlertRouteRow, AlertRow, NotificationRow, SilenceRow
 from governance.api.deps import Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import ListOf, RequestModel
 from governance.db import read_session, write_session
@@ -47,6 +48,10 @@ class AlertPublic(BaseModel):
     acked_by: str | None
     snoozed_until: datetime | None
     snoozed_by: str | None
+    since: datetime = Field(description="The estimated onset (else when it fired)")
+    silenced_by: list[dict[str, Any]] = Field(default_factory=list, description="Silences muting it: id, comment")
+    inhibited_by: list[int] = Field(default_factory=list, description="Firing alerts inhibiting it")
+    correlated_with: int | None = Field(None, description="The alert of the same root it was notified with")
     history: list[dict[str, Any]] | None = None
     notifications: list[dict[str, Any]] | None = None
 
@@ -58,7 +63,9 @@ class AlertPublic(BaseModel):
                    owner=row.owner, labels=orjson.loads(row.labels), details=orjson.loads(row.details),
                    started_at=row.started_at, last_firing_at=row.last_firing_at, resolved_at=row.resolved_at,
                    acked_at=row.acked_at, acked_by=row.acked_by, snoozed_until=row.snoozed_until,
-                   snoozed_by=row.snoozed_by)  # fmt: skip
+                   snoozed_by=row.snoozed_by, since=row.onset_at or row.started_at,
+                   silenced_by=[{"id": i} for i in ids_of(row.silenced_by)], inhibited_by=ids_of(row.inhibited_by),
+                   correlated_with=row.root_id)  # fmt: skip
 
 
 class AckRequest(RequestModel):
@@ -106,6 +113,12 @@ def list_alerts(engine: EngineDep, _actor: Viewer, page: PageDep, status: Litera
 def get_alert(alert_id: int, engine: EngineDep, _actor: Viewer) -> AlertPublic:
     with read_session(engine) as session:
         out = AlertPublic.of(lifecycle.get_alert(session, alert_id))
+        now = _now()
+        for entry in out.silenced_by:  # what the console shows: "silenced by <comment> until <end>"
+            row = session.get(SilenceRow, entry["id"])
+            if row is not None:
+                st = silences.status(row, now)
+                entry.update(comment=row.comment, state=st.state, ends_at=st.current.end if st.current else row.ends_at)
         out.history = [{"at": h.at, "action": h.action, "actor": h.actor, "details": orjson.loads(h.details)}
                        for h in lifecycle.history_of(session, alert_id)]  # fmt: skip
         routes = session.exec(select(AlertRouteRow).where(AlertRouteRow.alert_id == alert_id)).all()

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from governance.alerts import config as store
 from governance.alerts.dispatcher import send_test_alert
-from governance.alerts.rules import Matchers, route
+from governance.alerts.rules import Grouping, Matchers, route
 from governance.alerts.tables import ChannelRow, RuleRow
 from governance.api.deps import Admin, Editor, EngineDep, PageDep, Viewer
 from governance.api.schemas import ListOf, RequestModel
@@ -75,6 +75,7 @@ class RuleCreate(RequestModel):
     matchers: Matchers = Field(default_factory=Matchers)
     channels: list[str] = Field(min_length=1, description="Channel ids or names")
     enabled: bool = True
+    grouping: Grouping = Field(default_factory=Grouping, description="group_by and timings of this route")
 
 
 class RuleUpdate(RequestModel):
@@ -83,6 +84,7 @@ class RuleUpdate(RequestModel):
     matchers: Matchers | None = None
     channels: list[str] | None = None
     enabled: bool | None = None
+    grouping: Grouping | None = None
 
 
 class RulePublic(BaseModel):
@@ -91,14 +93,17 @@ class RulePublic(BaseModel):
     matchers: dict[str, Any]
     channels: list[str]
     enabled: bool
+    grouping: dict[str, Any] = Field(description="group_by and timings (absent timings: the settings')")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, row: RuleRow) -> RulePublic:
+        grouping = store.grouping_of(row)
         return cls(id=row.id, name=row.name, matchers=orjson.loads(row.matchers),
-                   channels=orjson.loads(row.channel_ids), enabled=row.enabled, created_at=row.created_at,
-                   updated_at=row.updated_at)  # fmt: skip
+                   channels=orjson.loads(row.channel_ids), enabled=row.enabled,
+                   grouping={**grouping.model_dump(exclude_none=True), "group_by": list(grouping.labels())},
+                   created_at=row.created_at, updated_at=row.updated_at)  # fmt: skip
 
 
 class RouteRequest(RequestModel):
@@ -185,7 +190,7 @@ def create_rule(body: RuleCreate, engine: EngineDep, actor: Admin) -> RulePublic
     with write_session(engine) as session:
         return RulePublic.of(store.create_rule(session, name=body.name, matchers=body.matchers,
                                                channels=body.channels, enabled=body.enabled, actor=actor.name,
-                                               now=_now()))  # fmt: skip
+                                               now=_now(), grouping=body.grouping.model_dump()))  # fmt: skip
 
 
 @router.post("/alert-rules/route", summary="Dry run: the channels an alert with these labels would reach")
@@ -194,7 +199,9 @@ def dry_run(body: RouteRequest, engine: EngineDep, _actor: Viewer) -> dict[str, 
         rules, channels = store.load_routing(session)
         names = {c.id: c.name for c in session.exec(select(ChannelRow)).all()}
     alert = {**body.model_dump(), "source_id": body.source, "source_name": body.source}
-    return {"routes": [{**asdict(r), "channel": names.get(r.channel_id)} for r in route(alert, rules, channels)]}
+    return {"routes": [{"channel_id": r.channel_id, "recipient": r.recipient, "via": r.via,
+                        "channel": names.get(r.channel_id), "group_by": list(r.grouping.labels())}
+                       for r in route(alert, rules, channels)]}  # fmt: skip
 
 
 @router.get("/alert-rules/{rule_id}", response_model=RulePublic, summary="One routing rule")

@@ -4,12 +4,17 @@ Events with at least one violation are counted by the proxy per minute (``violat
 of type ``*``); with ``types`` given, violations of those types are counted instead (one per
 violated field, capped at the event count). Events come from ``event_counts``. The rate is judged
 by the Wilson lower bound, so a handful of events never fires. Event ``""`` judges the whole source.
+A finding names its cause (``violation_cause``): the top fields and types with a sample, the plan
+version, the app versions and libraries of the violating events, and its onset.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from governance.plan.check_spec import ViolationRateParams
 from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
+from governance.quality.checks.violation_cause import cause, explain
 from governance.quality.detect.violations import violation_rate
 
 
@@ -24,7 +29,11 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
                              confidence_z=p.confidence_z, recent=recent, recent_window=p.short_window,
                              recent_min_events=p.short_min_events, recent_z=p.short_confidence_z)  # fmt: skip
     if finding is not None:
-        finding.details.setdefault("window_minutes", p.window)
+        window = int(finding.details.get("window_minutes") or p.window)
+        details = {"window_minutes": window, **finding.details,
+                   **cause(ctx.data, event, window, p.threshold, ctx.source.plan_version)}  # fmt: skip
+        why = explain(details)
+        finding = replace(finding, details=details, message=f"{finding.message}: {why}" if why else finding.message)
     return [Observation(event, "", finding)]
 
 

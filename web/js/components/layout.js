@@ -11,6 +11,7 @@ const SECTIONS = [
   { href: '#/quarantine', label: 'Quarantine', match: '/quarantine' },
   { href: '#/dead-letters', label: 'Dead letters', match: '/dead-letters' },
   { href: '#/alerts', label: 'Alerts', match: '/alerts' },
+  { href: '#/silences', label: 'Silences', match: '/silences' },
   { href: '#/checks', label: 'Checks', match: '/checks' },
   { href: '#/channels', label: 'Channels', match: '/channels' },
   { href: '#/privacy', label: 'Privacy', match: '/privacy' },

@@ -27,12 +27,15 @@ function Facts({ alert, tokens }) {
     <div><dt>Source</dt><dd><a href=${href(`/sources/${encodeURIComponent(alert.source)}/events`)}>${alert.source}</a></dd></div>
     <div><dt>Event</dt><dd>${alert.event || html`<span class="muted">the whole source</span>`}</dd></div>
     <div><dt>Field</dt><dd>${alert.field ? html`<code>${alert.field}</code>` : '—'}</dd></div>
-    <div><dt>Since</dt><dd>${formatTime(alert.started_at)}</dd></div>
+    <div><dt>Since</dt><dd>${formatTime(alert.since || alert.started_at)}${alert.since && alert.since !== alert.started_at ? html` <span class="muted">(estimated onset; detected ${formatTime(alert.started_at)})</span>` : ''}</dd></div>
     <div><dt>${alert.resolved_at ? 'Resolved' : 'Last firing'}</dt><dd>${formatTime(alert.resolved_at || alert.last_firing_at)}</dd></div>
     <div><dt>Owner</dt><dd>${alert.owner || '—'}</dd></div>
     <div><dt>Labels</dt><dd>${labels.length ? labels.map(([k, v]) => html`<span class="label">${k}: ${v}</span>`) : '—'}</dd></div>
     ${alert.acked_at && html`<div><dt>Acknowledged</dt><dd>${formatTime(alert.acked_at)} by <${Actor} actor=${alert.acked_by} tokens=${tokens} /></dd></div>`}
     ${alert.snoozed_until && html`<div><dt>Snoozed until</dt><dd>${formatTime(alert.snoozed_until)} by <${Actor} actor=${alert.snoozed_by} tokens=${tokens} /></dd></div>`}
+    ${alert.silenced_by?.length > 0 && html`<div><dt>Silenced by</dt><dd>${alert.silenced_by.map((s, i) => html`${i ? ', ' : ''}<a href=${href('/silences', { state: s.state || '' })}>${s.comment || s.id}</a> <span class="muted">${s.id}${s.ends_at ? `, until ${formatTime(s.ends_at)}` : ''}</span>`)}</dd></div>`}
+    ${alert.inhibited_by?.length > 0 && html`<div><dt>Inhibited by</dt><dd>${alert.inhibited_by.map((id, i) => html`${i ? ', ' : ''}<a href=${href(`/alerts/${id}`)}>alert #${id}</a>`)}</dd></div>`}
+    ${alert.correlated_with && html`<div><dt>Same root as</dt><dd><a href=${href(`/alerts/${alert.correlated_with}`)}>alert #${alert.correlated_with}</a></dd></div>`}
   </dl>`;
 }
 

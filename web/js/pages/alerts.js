@@ -49,7 +49,7 @@ export function AlertsPage({ query }) {
         <td><${AlertState} alert=${a} /></td>
         <td>${a.source}</td><td>${a.event || html`<span class="muted">the whole source</span>`}</td>
         <td>${a.field ? html`<code>${a.field}</code>` : '—'}</td>
-        <td>${formatTime(a.started_at)}</td>
+        <td>${formatTime(a.since || a.started_at)}</td>
         <td>${a.resolved_at ? `resolved ${formatTime(a.resolved_at)}` : formatTime(a.last_firing_at)}</td>
       </tr>`)}</tbody></table>
     <${Pager} count=${data.count} limit=${LIMIT} offset=${offset} onOffset=${(o) => navigate(PATH, { ...query, offset: o })} />`}`;
