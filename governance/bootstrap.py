@@ -21,4 +21,4 @@ def bootstrap(settings: Settings, engine: Engine) -> None:
     if settings.bootstrap_admin_token is not None:
         with write_session(engine) as session:
             create_token(session, role="admin", name="bootstrap", actor="bootstrap",
-                         secret=settings.bootstrap_admin_token.get_secret_value())  # fmt: skip
+                         secret=settings.bootstrap_admin_token.get_secret_value())

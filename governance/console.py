@@ -23,9 +23,9 @@ from starlette.types import Receive, Scope, Send
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 # The console loads nothing from elsewhere: scripts, styles and API calls are all same-origin.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")  # fmt: skip
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-           "Referrer-Policy": "no-referrer"}  # fmt: skip
+           "Referrer-Policy": "no-referrer"}
 
 
 def web_dir(configured: str | None) -> Path | None:
@@ -41,7 +41,7 @@ class _Static(StaticFiles):
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []),
-                                      *((k.lower().encode(), v.encode()) for k, v in HEADERS.items())]  # fmt: skip
+                                      *((k.lower().encode(), v.encode()) for k, v in HEADERS.items())]
             await send(message)
 
         await super().__call__(scope, receive, with_headers)

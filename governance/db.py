@@ -35,7 +35,7 @@ SYNCHRONOUS = ("FULL", "NORMAL")
 
 
 def make_engine(url: str, *, pool_size: int = 10, synchronous: str = "FULL",
-                lock_timeout_s: float | None = None) -> Engine:  # fmt: skip
+                lock_timeout_s: float | None = None) -> Engine:
     """An engine for ``url``. On SQLite, ``synchronous`` is the commit durability (FULL: a commit
     survives power loss; NORMAL: it survives a process crash, see docs/operations/durability.md).
     ``lock_timeout_s`` is how long a statement waits for a lock before it fails: SQLite's busy
@@ -58,7 +58,7 @@ def make_engine(url: str, *, pool_size: int = 10, synchronous: str = "FULL",
         return engine
     connect_args = {} if lock_timeout_s is None else {"options": f"-c lock_timeout={int(lock_timeout_s * 1000)}"}
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         connect_args=connect_args)  # fmt: skip
+                         connect_args=connect_args)
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float) -> None:

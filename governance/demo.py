@@ -68,7 +68,7 @@ def set_up_demo(engine: Engine, directory: Path, *, upstream_url: str | None = N
             old_keys = []
             plan = "ecommerce" if "ecommerce" in names else (names[0] if names else None)
             fields: dict[str, object] = {"name": "demo", "plan": plan, "mode": "enforce",
-                                         "upstream_url": upstream_url, "settings": {}}  # fmt: skip
+                                         "upstream_url": upstream_url, "settings": {}}
             source, write_key = sources.create_source(session, fields=fields, actor=ACTOR)
     return DemoCredentials(admin_token=admin, source_name="demo", write_key=write_key, plans=names,
-                           revoked_tokens=len(old_tokens), revoked_keys=len(old_keys))  # fmt: skip
+                           revoked_tokens=len(old_tokens), revoked_keys=len(old_keys))

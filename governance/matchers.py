@@ -90,7 +90,7 @@ def alert_labels(alert: Any) -> dict[str, list[str]]:
     labels = orjson.loads(alert.labels) if isinstance(alert.labels, str) else dict(alert.labels or {})
     out = {"source": [alert.source_name, alert.source_id], "source_id": [alert.source_id], "event": [alert.event],
            "field": [alert.field], "owner": [alert.owner or ""], "check": [alert.check_kind, alert.check_id],
-           "check_kind": [alert.check_kind], "check_id": [alert.check_id], "severity": [alert.severity]}  # fmt: skip
+           "check_kind": [alert.check_kind], "check_id": [alert.check_id], "severity": [alert.severity]}
     out |= {f"{LABEL_PREFIX}{k}": [str(v)] for k, v in labels.items()}
     return out
 
@@ -151,7 +151,7 @@ DEFAULT_RULES: tuple[InhibitRule, ...] = tuple(InhibitRule.model_validate(r) for
      "target": ['check_kind=~"volume|silence"', 'event!=""'], "equal": ["source_id"]},
     {"name": "event silence", "source": ['check_kind="silence"', 'event!=""'],
      "target": ['check_kind="volume"'], "equal": ["source_id", "event"]},
-))  # fmt: skip
+))
 _RULES = TypeAdapter(list[InhibitRule])
 
 

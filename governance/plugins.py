@@ -43,7 +43,7 @@ class Registry(MutableMapping[str, T], Generic[T]):
     """Named entries: the built-ins of ``defaults`` first, then entry points, then ``register`` calls."""
 
     def __init__(self, what: str, *, group: str, defaults: Sequence[str], attr: str,
-                 name_of: Callable[[T], str] = _name) -> None:  # fmt: skip
+                 name_of: Callable[[T], str] = _name) -> None:
         self.what, self.group, self.defaults, self.attr, self.name_of = what, group, tuple(defaults), attr, name_of
         self._entries: dict[str, T] = {}
         self._loaded = False

@@ -246,7 +246,7 @@ def plan_schema_page() -> str:
 
 
 PAGES = {"settings.md": settings_page, "cli.md": cli_page, "rest-api.md": rest_page,
-         "plan.schema.json": plan_schema_page}  # fmt: skip
+         "plan.schema.json": plan_schema_page}
 
 
 def main() -> None:

@@ -244,7 +244,7 @@ LINK_LOCAL = (ipaddress.IPv4Network("169.254.0.0/16"), ipaddress.IPv6Network("fe
 
 
 def upstream_refusal(ip: IPAddress, *, allowed: Sequence[IPNetwork] = (),
-                     denied: Sequence[IPNetwork] = ()) -> str | None:  # fmt: skip
+                     denied: Sequence[IPNetwork] = ()) -> str | None:
     """Why an upstream may not be reached at ``ip`` (checked on the address and on the IPv4 address
     an IPv6 form embeds), or ``None``: metadata always refused, then ``denied``, then ``allowed``,
     then link-local refused; loopback, private and public addresses pass."""
@@ -263,7 +263,7 @@ def upstream_refusal(ip: IPAddress, *, allowed: Sequence[IPNetwork] = (),
 
 
 def vet_upstream(url: str, *, allowed_networks: Sequence[str] = (),
-                 denied_networks: Sequence[str] = ()) -> VettedTarget:  # fmt: skip
+                 denied_networks: Sequence[str] = ()) -> VettedTarget:
     """Resolve an upstream URL's host and refuse it when any address is refused (``upstream_refusal``)."""
     parts, host, port = _split(url)
     allowed, denied = parse_networks(allowed_networks), parse_networks(denied_networks)

@@ -34,12 +34,12 @@ MAX_HEAD_BYTES = 64 * 1024  # a request line and headers longer than this are re
 
 
 _TOO_LARGE = orjson.dumps({"code": "head_too_large",
-                           "message": f"request line and headers are larger than {MAX_HEAD_BYTES} bytes"})  # fmt: skip
+                           "message": f"request line and headers are larger than {MAX_HEAD_BYTES} bytes"})
 
 
 def _answer(status: bytes, body: bytes) -> bytes:
     return (b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\nconnection: close\r\n"
-            b"content-length: %d\r\n\r\n%s" % (len(body), body))  # fmt: skip
+            b"content-length: %d\r\n\r\n%s" % (len(body), body))
 
 
 REQUEST_TIMEOUT_408 = _answer(b"408 Request Timeout", orjson.dumps({"code": "request_timeout",
@@ -50,7 +50,7 @@ HEAD_TOO_LARGE_431 = _answer(b"431 Request Header Fields Too Large", _TOO_LARGE)
 async def _head_too_large(scope: Any, receive: Any, send: Any) -> None:
     """The application a request whose complete head is too large gets instead of ours."""
     await send({"type": "http.response.start", "status": 431,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})  # fmt: skip
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": _TOO_LARGE})
 
 
@@ -164,7 +164,7 @@ class BodyDeadline:
         except BodyTimeout:
             if not started:
                 response = error_response(408, "request_timeout",
-                                          f"request body not received within {self.timeout_s:g} s")  # fmt: skip
+                                          f"request body not received within {self.timeout_s:g} s")
                 response.headers["connection"] = "close"
                 await response(scope, receive, send)
 
@@ -178,5 +178,5 @@ def run_web(app: Any, settings: Settings, on_exit: Callable[[], None]) -> None:
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, http=protocol_for(settings),
-                            log_level=settings.log_level.lower(), access_log=settings.access_log)  # fmt: skip
+                            log_level=settings.log_level.lower(), access_log=settings.access_log)
     Server(config).run()

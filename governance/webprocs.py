@@ -89,7 +89,7 @@ def run_web_processes(settings: Settings, workers: int, on_exit: Callable[[], No
     """``workers`` web processes on ``settings.host:port``, until SIGTERM or SIGINT."""
     config = uvicorn.Config("governance.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                             workers=workers, log_config=None, http="governance.timeouts:HeadTimeoutProtocol",
-                            log_level=settings.log_level.lower(), access_log=settings.access_log)  # fmt: skip
+                            log_level=settings.log_level.lower(), access_log=settings.access_log)
     sock = config.bind_socket()
     processes = WebProcesses(config, [sock], on_exit)
     try:

@@ -45,7 +45,7 @@ def cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = Non
     """``python -m governance ARGS`` with both streams piped (not a terminal), checked for tracebacks and reprs."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
     result = subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, timeout=120,
-                            env={**base, **(env or {})}, input=stdin, cwd=cwd or ROOT)  # fmt: skip
+                            env={**base, **(env or {})}, input=stdin, cwd=cwd or ROOT)
     run = Run(result.returncode, result.stdout.decode(), result.stderr.decode())
     for bad in NEVER:
         assert bad not in run.out + run.err, f"{bad!r} printed by {args}:\n{run.out}\n{run.err}"

@@ -8,7 +8,7 @@ import re
 from tests.conftest import ROOT
 
 TOP = ("plan", "registry", "formats", "proxy", "quality", "alerts", "api", "worker", "cli", "bench", "app", "settings",
-       "db", "errors", "clock", "plugins", "jsonresponse", "bootstrap", "migrations", "governance")  # fmt: skip
+       "db", "errors", "clock", "plugins", "jsonresponse", "bootstrap", "migrations", "governance")
 
 
 def _resolve(dotted: str) -> object:

@@ -22,7 +22,7 @@ def write_plan(path: Path, plan: dict[str, object]) -> Path:
 def test_lint_reports_the_near_duplicate_on_stdout_with_exit_1(tmp_path: Path) -> None:
     plan = {"name": "shop", "events": {
         "Order Completed": {"description": "d", "properties": {"order_id": {"type": "string", "description": "d"}}},
-        "Completed Order": {"description": "d"}}}  # fmt: skip
+        "Completed Order": {"description": "d"}}}
     path = write_plan(tmp_path / "shop.yaml", plan)
     result = cli("plan", "lint", "--json", str(path))
     assert result.code == 1 and result.err == ""
@@ -51,7 +51,7 @@ def test_lint_names_file_line_and_path_of_a_load_error(tmp_path: Path) -> None:
     ("plan", "infer", "{missing}"),
     ("validate", "--plan", "{missing}", str(ECOMMERCE)),
     ("validate", "--plan", str(ECOMMERCE), "{missing}"),
-])  # fmt: skip
+])
 def test_a_missing_file_is_a_clean_error_with_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
     missing = str(tmp_path / "nope.yaml")
     argv = [a.replace("{missing}", missing) for a in args]
@@ -61,7 +61,7 @@ def test_a_missing_file_is_a_clean_error_with_exit_2(tmp_path: Path, args: tuple
     machine = cli(*argv, "--json")
     assert machine.code == 2 and machine.out == ""
     assert machine.error() == {"code": "file_error", "message": f"{missing}: No such file or directory",
-                               "status": None, "details": None}  # fmt: skip
+                               "status": None, "details": None}
 
 
 def test_an_invalid_plan_is_exit_2_with_file_line_and_path_on_stderr(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_diff_exit_code_gates_on_the_compatibility_mode(tmp_path: Path) -> None:
     report = cli("plan", "diff", str(ECOMMERCE), str(breaking), "--json")
     assert report.code == 1 and report.err == ""
     assert {k: report.json()[k] for k in ("mode", "is_compatible", "category")} == {
-        "mode": "BACKWARD", "is_compatible": False, "category": "breaking"}  # fmt: skip
+        "mode": "BACKWARD", "is_compatible": False, "category": "breaking"}
     assert cli("plan", "diff", str(ECOMMERCE), str(breaking), "--mode", "NONE").code == 0
     # an added optional property is additive: exit 0 under BACKWARD, and FORWARD allows it too
     body = yaml.safe_load(ECOMMERCE.read_text())
@@ -106,7 +106,7 @@ def test_diff_exit_code_gates_on_the_compatibility_mode(tmp_path: Path) -> None:
 def test_long_lines_are_not_wrapped_when_piped(tmp_path: Path) -> None:
     long_name = "Completed Order " + "With A Very Long Qualifier " * 6
     old = {"name": "shop", "events": {long_name: {"description": "d", "properties": {
-        "total": {"type": "number", "description": "the order total, tax included"}}}}}  # fmt: skip
+        "total": {"type": "number", "description": "the order total, tax included"}}}}}
     new = json.loads(json.dumps(old))
     new["events"][long_name]["properties"]["total"]["type"] = "string"
     first, second = write_plan(tmp_path / "old.yaml", old), write_plan(tmp_path / "new.yaml", new)
@@ -140,7 +140,7 @@ def test_plan_schema_prints_a_json_schema_that_judges_plans(tmp_path: Path) -> N
 def test_offline_validate_exit_codes_json_and_readable_output(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     good = {"type": "track", "event": "Order Completed", "userId": "u",
-            "properties": {"order_id": "o1", "total": 10, "currency": "USD"}}  # fmt: skip
+            "properties": {"order_id": "o1", "total": 10, "currency": "USD"}}
     bad = {**good, "properties": {"order_id": "o2", "total": "10"}}
     events.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n{not json\n")
     plan = str(ECOMMERCE)
@@ -160,7 +160,7 @@ def test_offline_validate_exit_codes_json_and_readable_output(tmp_path: Path) ->
     # lenient settings (Segment's defaults) let the bad event through: exit 0
     settings = tmp_path / "settings.yaml"
     settings.write_text(yaml.safe_dump({"track": {"allowEventOnViolations": True, "allowPropertiesOnViolations": True,
-                                                  "allowUnplannedEventProperties": True}}))  # fmt: skip
+                                                  "allowUnplannedEventProperties": True}}))
     events.write_text(json.dumps(bad) + "\n")
     assert cli("validate", "--plan", plan, "--settings", str(settings), str(events)).code == 0
     piped = cli("validate", "--plan", plan, "--json", "-", stdin=json.dumps(bad).encode() + b"\n")

@@ -25,7 +25,7 @@ EVENT = {"type": "track", "event": "Order Completed", "userId": "u1"}
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
     return subprocess.Popen([sys.executable, "-m", "governance", *args], cwd=ROOT, env={**base, **env},
-                            stdout=subprocess.PIPE, stderr=log.open("wb"))  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=log.open("wb"))
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -120,7 +120,7 @@ def test_token_create_without_a_database_refuses_and_creates_nothing(tmp_path: P
     assert "--database-url" in result.err and "(no_target)" in result.err
     missing = tmp_path / "elsewhere" / "governance.db"
     named = cli("token", "create", "--role", "admin", "--json", cwd=tmp_path,
-                env={"GOVERNANCE_DATABASE_URL": f"sqlite:///{missing}"})  # fmt: skip
+                env={"GOVERNANCE_DATABASE_URL": f"sqlite:///{missing}"})
     assert named.code == 2 and named.out == "" and named.error()["code"] == "no_database"
     assert list(tmp_path.iterdir()) == []  # no ./data, no elsewhere/
     empty = tmp_path / "empty.db"

@@ -42,7 +42,7 @@ def test_push_publish_refusal_pull_and_diff(server: str, tmp_path: Path) -> None
     again = cli("plan", "push", str(ECOMMERCE), "--publish", "--json", env=env)
     assert again.code == 0 and again.err == ""
     assert again.json() == {"plan": "ecommerce", "draft": "updated", "outcome": "nothing_to_publish", "version": None,
-                            "category": None, "refused": None}  # fmt: skip
+                            "category": None, "refused": None}
     # a breaking change: exit 1, the changes that broke it listed, the registry keeps version 1
     changed = breaking_copy(tmp_path)
     refused = cli("plan", "push", str(changed), "--publish", env=env)
@@ -69,7 +69,7 @@ def test_push_publish_refusal_pull_and_diff(server: str, tmp_path: Path) -> None
     assert files.json()["changes"] == diff.json()["changes"]
     # the registry's mode decides for NAME@... sides
     httpx.patch(f"{server}/api/v1/plans/ecommerce", json={"compatibility": "NONE"},
-                headers={"Authorization": f"Bearer {env['GOVERNANCE_TOKEN']}"}).raise_for_status()  # fmt: skip
+                headers={"Authorization": f"Bearer {env['GOVERNANCE_TOKEN']}"}).raise_for_status()
     assert cli("plan", "diff", "ecommerce@1", "ecommerce@2", env=env).code == 0
 
 
@@ -84,7 +84,7 @@ def test_check_says_whether_a_publish_would_succeed_and_changes_nothing(server: 
     bad = cli("plan", "check", str(changed), env=env)
     assert bad.code == 1 and bad.err == ""
     assert bad.out.splitlines()[-1] == ("ecommerce: publishing would be refused: not compatible with version 1 "
-                                        "under BACKWARD (1 change(s) not allowed)")  # fmt: skip
+                                        "under BACKWARD (1 change(s) not allowed)")
     report = cli("plan", "check", str(changed), "--json", env=env).json()
     assert report["is_compatible"] is False and report["against_version"] == 1 and len(report["messages"]) == 1
     versions = cli("plan", "versions", "ecommerce", "--json", env=env).json()["versions"]
@@ -96,7 +96,7 @@ def test_versions_history_and_rollback(server: str, tmp_path: Path) -> None:
     assert cli("plan", "push", str(ECOMMERCE), "--publish", "--message", "first", env=env).code == 0
     changed = breaking_copy(tmp_path)
     assert cli("plan", "push", str(changed), "--publish", "--allow-breaking", "--message", "totals as text",
-               env=env).code == 0  # fmt: skip
+               env=env).code == 0
     listed = cli("plan", "versions", "ecommerce", env=env)
     assert listed.code == 0 and listed.err == ""
     header, second, first = listed.out.splitlines()
@@ -106,7 +106,7 @@ def test_versions_history_and_rollback(server: str, tmp_path: Path) -> None:
     rolled = cli("plan", "rollback", "ecommerce", "1", "--allow-breaking", "--json", env=env)
     assert rolled.code == 0 and rolled.err == ""
     assert {k: rolled.json()[k] for k in ("outcome", "version", "rollback_of")} == {
-        "outcome": "published", "version": 3, "rollback_of": 1}  # fmt: skip
+        "outcome": "published", "version": 3, "rollback_of": 1}
     body = yaml.safe_load(cli("plan", "pull", "ecommerce", env=env).out)
     assert body["events"]["Order Completed"]["properties"]["total"]["type"] == "number"
     history = cli("plan", "history", "ecommerce", "--json", env=env).json()
@@ -152,7 +152,7 @@ def test_source_create_list_and_show(server: str) -> None:
 
     def judged() -> httpx.Response:
         return httpx.post(f"{server}/v1/validate", auth=(body["write_key"], ""),
-                          json={"type": "track", "event": "Signed Up", "userId": "u"})  # fmt: skip
+                          json={"type": "track", "event": "Signed Up", "userId": "u"})
 
     assert wait_until(lambda: judged().status_code == 200, timeout=2.0)  # a new key works within a second
     listed = cli("source", "list", env=env)
@@ -174,7 +174,7 @@ def test_tokens_through_the_server_and_errors_by_exit_code(server: str) -> None:
     editor = created.json()
     listed = cli("token", "list", "--json", env=env).json()["tokens"]
     assert {"id": editor["id"], "name": "ci", "role": "editor"}.items() <= next(
-        t for t in listed if t["id"] == editor["id"]).items()  # fmt: skip
+        t for t in listed if t["id"] == editor["id"]).items()
     assert all("token" not in t for t in listed)
     table = cli("token", "list", env=env).out.splitlines()
     assert table[0].split() == ["ID", "NAME", "ROLE", "PREFIX", "CREATED", "STATUS"]
@@ -184,7 +184,7 @@ def test_tokens_through_the_server_and_errors_by_exit_code(server: str) -> None:
     denied = cli("source", "list", "--json", env=env_for(server, editor["token"]))
     assert denied.code == 3 and denied.out == ""
     assert denied.error() == {"code": "unauthorized", "message": "invalid or revoked API token", "status": 401,
-                              "details": None}  # fmt: skip
+                              "details": None}
     too_low = cli("token", "list", env=env_for(server, cli("token", "create", "--role", "viewer", env=env).out.strip()))
     assert too_low.code == 3 and "(forbidden)" in too_low.err
     bad_role = cli("token", "create", "--role", "root", env=env)

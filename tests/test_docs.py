@@ -57,7 +57,7 @@ def test_every_limit_setting_is_in_the_limits_page() -> None:
                                                                  "upstream_timeout", "forward_batch", "sample_",
                                                                  "plan_refresh", "webhook_", "request_", "commit_",
                                                                  "db_lock", "forward_", "upstream_",
-                                                                 "sqlite_"))]  # fmt: skip
+                                                                 "sqlite_"))]
     assert [n for n in limits if f"GOVERNANCE_{n.upper()}" not in text] == []
 
 

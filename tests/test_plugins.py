@@ -37,21 +37,21 @@ def _install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str, points
 
 def test_the_built_ins_are_entries_of_one_mechanism() -> None:
     assert list(CHECK_KINDS) == ["volume", "silence", "decline", "violation_rate", "new_unplanned", "drift",
-                                 "expectations"]  # fmt: skip
+                                 "expectations"]
     assert list(CHANNEL_KINDS) == ["email", "webhook", "slack"]
     assert (list(IMPORTERS), list(EXPORTERS)) == (["segment", "rudderstack", "iglu", "jsonschema"],
-                                                  ["segment", "jsonschema"])  # fmt: skip
+                                                  ["segment", "jsonschema"])
     assert list(ACTIONS) == ["rename_event", "rename_property", "drop_property", "set_value", "map_value", "casing",
-                             "hash", "mask", "drop_event"]  # fmt: skip
+                             "hash", "mask", "drop_event"]
     assert all(isinstance(r, Registry) for r in (CHECK_KINDS, CHANNEL_KINDS, IMPORTERS, EXPORTERS, ACTIONS))
 
 
 def test_an_entry_point_adds_a_check_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+                                          caplog: pytest.LogCaptureFixture) -> None:
     _install(tmp_path, monkeypatch, "governance.test_kinds",
              {"freshness": "demo_plugin:KIND", "module": "demo_plugin", "broken": "demo_plugin:MISSING"})
     kinds: Registry[CheckKind] = Registry("check kind", group="governance.test_kinds", attr="KIND",
-                                          defaults=("governance.quality.checks.volume",))  # fmt: skip
+                                          defaults=("governance.quality.checks.volume",))
     with caplog.at_level(logging.WARNING, logger="governance.plugins"):
         assert list(kinds) == ["volume", "freshness"]  # the module entry point gives the same KIND again
     assert kinds["freshness"].summary == "data is fresh"
@@ -61,7 +61,7 @@ def test_an_entry_point_adds_a_check_kind(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_register_and_the_transformation_actions_are_one_definition() -> None:
     actions = Registry("transformation action", group="governance.none", attr="BUILT_IN",
-                       defaults=("governance.registry.transformation_actions",))  # fmt: skip
+                       defaults=("governance.registry.transformation_actions",))
     assert [a.params for a in actions.values()] == [a.params for a in ACTIONS.values()]
     with pytest.raises(ValueError, match=r"casing\.to must be one of lower, upper, snake, title, kebab"):
         TransformationSpec.model_validate({"name": "c", "action": "casing", "params": {"path": "event", "to": "x"}})

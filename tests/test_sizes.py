@@ -27,7 +27,7 @@ def _reason(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> b
     """A ``# size:`` comment between the signature and the first statement after the docstring."""
     body = node.body
     first = body[1] if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-        else body[0]  # fmt: skip
+        else body[0]
     return any(line.strip().startswith(REASON) for line in lines[node.lineno - 1 : first.lineno])
 
 

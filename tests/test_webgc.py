@@ -27,9 +27,9 @@ with TestClient(app) as client:
 
 def _probe(tmp_path: Path, how: str) -> dict[str, list[int] | int]:
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": f"sqlite:///{tmp_path / f'{how}.db'}",
-           "GOVERNANCE_LOG_LEVEL": "WARNING"}  # fmt: skip
+           "GOVERNANCE_LOG_LEVEL": "WARNING"}
     out = subprocess.run([sys.executable, "-c", PROBE, how], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120, check=True)  # fmt: skip
+                         timeout=120, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 

@@ -98,7 +98,7 @@ def list_channels(session: Session, *, limit: int, offset: int) -> tuple[list[Ch
 
 
 def create_channel(session: Session, *, name: str, kind: str, config: dict[str, Any], enabled: bool, actor: str,
-                   now: datetime) -> tuple[ChannelRow, str | None]:  # fmt: skip
+                   now: datetime) -> tuple[ChannelRow, str | None]:
     """A new channel; returns the webhook secret (shown once) when one was generated."""
     if session.exec(select(ChannelRow).where(ChannelRow.name == name)).first() is not None:
         raise AlreadyExists(f"a channel named {name!r} already exists")
@@ -107,10 +107,10 @@ def create_channel(session: Session, *, name: str, kind: str, config: dict[str, 
     if secret:
         stored["secret"] = secret
     row = ChannelRow(id=new_id("ch"), name=name, kind=kind, config=_dumps(stored), enabled=enabled,
-                     created_at=now, updated_at=now)  # fmt: skip
+                     created_at=now, updated_at=now)
     session.add(row)
     record(session, actor=actor, action="channel.create", entity="channel", entity_id=row.id,
-           details={"name": name, "kind": kind})  # fmt: skip
+           details={"name": name, "kind": kind})
     return row, secret
 
 
@@ -153,7 +153,7 @@ def disable_channel(session: Session, channel_id: str, reason: str, now: datetim
         row.enabled, row.disabled_reason, row.updated_at = False, reason, now
         session.add(row)
         record(session, actor="dispatcher", action="channel.disable", entity="channel", entity_id=channel_id,
-               details={"reason": reason})  # fmt: skip
+               details={"reason": reason})
 
 
 def delete_channel(session: Session, ref: str, *, actor: str) -> None:
@@ -215,16 +215,16 @@ def get_rule(session: Session, rule_id: str) -> RuleRow:
 
 def list_rules(session: Session, *, limit: int, offset: int) -> tuple[list[RuleRow], int]:
     rows = session.exec(select(RuleRow).order_by(col(RuleRow.created_at), col(RuleRow.id)).offset(offset)
-                        .limit(limit)).all()  # fmt: skip
+                        .limit(limit)).all()
     return list(rows), int(session.exec(select(func.count()).select_from(RuleRow)).one())
 
 
 def create_rule(session: Session, *, name: str, matchers: Any, channels: list[str], enabled: bool, actor: str,
-                now: datetime, grouping: Any = None) -> RuleRow:  # fmt: skip
+                now: datetime, grouping: Any = None) -> RuleRow:
     parsed = parse_matchers(matchers)
     row = RuleRow(id=new_id("rule"), name=name, matchers=parsed.model_dump_json(exclude_defaults=True),
                   channel_ids=_dumps(_channel_ids(session, channels)), enabled=enabled, created_at=now,
-                  updated_at=now, grouping=_grouping_json(grouping))  # fmt: skip
+                  updated_at=now, grouping=_grouping_json(grouping))
     session.add(row)
     record(session, actor=actor, action="rule.create", entity="rule", entity_id=row.id, details={"name": name})
     return row
@@ -255,7 +255,7 @@ def delete_rule(session: Session, rule_id: str, *, actor: str) -> None:
 
 def to_rule(row: RuleRow) -> Rule:
     return Rule(row.id, Matchers.model_validate_json(row.matchers), tuple(orjson.loads(row.channel_ids)), row.enabled,
-                grouping_of(row))  # fmt: skip
+                grouping_of(row))
 
 
 def to_channel(row: ChannelRow) -> Channel:

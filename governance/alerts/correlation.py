@@ -63,7 +63,7 @@ class Incidents:
         since = now - window
         recent = session.exec(select(AlertRouteRow, AlertRow).where(
             AlertRouteRow.alert_id == AlertRow.id, AlertRow.status == "resolved", col(AlertRow.resolved_at) >= since,
-            col(AlertRouteRow.notified_status).in_(("firing", "resolved"))))  # fmt: skip
+            col(AlertRouteRow.notified_status).in_(("firing", "resolved"))))
         for route, alert in recent.all():
             self.known.setdefault(_audience(route), []).append(alert)
         for rows in groups:
@@ -104,7 +104,7 @@ class Incidents:
             alert.root_id = root.id
             self.session.add(alert)
             lifecycle.history(self.session, alert.id, "correlated", self.now,
-                              details={"with": root.id, "title": root.title})  # fmt: skip
+                              details={"with": root.id, "title": root.title})
 
     def news(self, new: list[Member]) -> list[Member]:
         """The new alerts of a group that are news to its audience; the others join their incident."""

@@ -40,17 +40,17 @@ def get_digest_settings(session: Session, settings: Settings) -> DigestSettingsR
 
 
 def put_digest_settings(session: Session, *, enabled: bool, hour: int, recipients: list[str], actor: str,
-                        now: datetime) -> DigestSettingsRow:  # fmt: skip
+                        now: datetime) -> DigestSettingsRow:
     if any("@" not in r or any(c.isspace() for c in r) for r in recipients):
         raise ValidationFailed("recipients: give email addresses", details=[{"path": "recipients"}])
     if enabled and not recipients:
         raise ValidationFailed("recipients: an enabled digest needs at least one recipient",
-                               details=[{"path": "recipients"}])  # fmt: skip
+                               details=[{"path": "recipients"}])
     row = session.get(DigestSettingsRow, 1) or DigestSettingsRow(id=1)
     row.enabled, row.hour, row.recipients, row.updated_at = enabled, hour, orjson.dumps(recipients).decode(), now
     session.add(row)
     record(session, actor=actor, action="digest.update", entity="digest", entity_id="1",
-           details={"enabled": enabled, "hour": hour, "recipients": recipients})  # fmt: skip
+           details={"enabled": enabled, "hour": hour, "recipients": recipients})
     return row
 
 
@@ -82,13 +82,13 @@ def build_digest(engine: Engine) -> dict[str, Any]:
         by_event: dict[str, dict[str, Any]] = {}
         for g in groups:
             item = by_event.setdefault(g["event"], {"event": g["event"], "violations": 0,
-                                                    "events": seen.get(g["event"], 0), "top": []})  # fmt: skip
+                                                    "events": seen.get(g["event"], 0), "top": []})
             item["violations"] += g["count"]
             if len(item["top"]) < TOP:
                 item["top"].append({"field": g["field"], "type": g["type"], "count": g["count"]})
         events = sorted(by_event.values(), key=lambda e: (-e["violations"], e["event"]))
         out.append({"source_id": source.id, "source": source.name, "events": sum(seen.values()),
-                    "violations": sum(e["violations"] for e in events), "by_event": events})  # fmt: skip
+                    "violations": sum(e["violations"] for e in events), "by_event": events})
     return {"window": "24h", "total_violations": sum(s["violations"] for s in out), "sources": out}
 
 
@@ -102,19 +102,19 @@ def render_digest(digest: dict[str, Any], console_url: str) -> tuple[str, str, s
     for s in digest["sources"]:
         lines.append(f"{s['source']}: {s['violations']} violations in {s['events']} events")
         rows.append(f"<tr><th colspan=3 align=left>{html.escape(s['source'])}: {s['violations']} violations "
-                    f"in {s['events']} events</th></tr>")  # fmt: skip
+                    f"in {s['events']} events</th></tr>")
         for e in s["by_event"]:
             top = ", ".join(f"{t['field'] or '-'} {t['type']} {t['count']}" for t in e["top"])
             name = e["event"] or "(no event name)"
             lines.append(f"  {name}: {e['violations']} violations in {e['events']} events (top: {top})")
             rows.append(f"<tr><td>{html.escape(name)}</td><td align=right>{e['violations']}</td>"
-                        f"<td>{html.escape(top)}</td></tr>")  # fmt: skip
+                        f"<td>{html.escape(top)}</td></tr>")
     link = console_url.rstrip("/") + "/"
     lines += ["", f"Open in the console: {link}", ""]
     body = ('<!doctype html><html><body style="font-family:sans-serif">'
             f"<h2>{html.escape(subject.removeprefix('[governance] '))}</h2>"
             f"<table>{''.join(rows)}</table>"
-            f'<p><a href="{html.escape(link, quote=True)}">Open in the console</a></p></body></html>')  # fmt: skip
+            f'<p><a href="{html.escape(link, quote=True)}">Open in the console</a></p></body></html>')
     return subject, "\n".join(lines), body
 
 
@@ -134,7 +134,7 @@ def send_digest(engine: Engine, settings: Settings, to: list[str]) -> dict[str, 
     try:
         send_email(host=smtp.host, port=smtp.port, starttls=smtp.starttls, username=smtp.username,
                    password=smtp.password, sender=smtp.sender, to=to, subject=subject, text=text, html=body,
-                   timeout_s=smtp.timeout_s)  # fmt: skip
+                   timeout_s=smtp.timeout_s)
     except Exception as exc:
         digest["error"] = f"{type(exc).__name__}: {exc}"
         return digest

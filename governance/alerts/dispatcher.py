@@ -94,13 +94,13 @@ def route_alerts(session: Session, now: datetime) -> None:
         return
     ids = [a.id for a in firing]
     have = {(r.alert_id, r.channel_id) for r in session.exec(
-        select(AlertRouteRow).where(col(AlertRouteRow.alert_id).in_(ids))).all()}  # fmt: skip
+        select(AlertRouteRow).where(col(AlertRouteRow.alert_id).in_(ids))).all()}
     groups = {g.group_key for g in session.exec(select(AlertGroupRow)).all()}
     for alert in firing:
         assert alert.id is not None
         labels = {"owner": alert.owner, "labels": orjson.loads(alert.labels), "source_id": alert.source_id,
                   "source_name": alert.source_name, "severity": alert.severity, "check_kind": alert.check_kind,
-                  "event": alert.event}  # fmt: skip
+                  "event": alert.event}
         for r in route(labels, rules, channels):
             if (alert.id, r.channel_id) in have:
                 continue
@@ -111,7 +111,7 @@ def route_alerts(session: Session, now: datetime) -> None:
                 g = r.grouping
                 session.add(AlertGroupRow(group_key=key, channel_id=r.channel_id, created_at=formed,
                                           wait_s=g.group_wait_s, interval_s=g.group_interval_s,
-                                          repeat_s=g.repeat_interval_s))  # fmt: skip
+                                          repeat_s=g.repeat_interval_s))
                 groups.add(key)
 
 
@@ -123,13 +123,13 @@ def _timings(group: AlertGroupRow, settings: Settings) -> tuple[timedelta, timed
         return timedelta(seconds=default if own is None else own)
 
     return (pick(group.wait_s, settings.group_wait_s), pick(group.interval_s, settings.group_interval_s),
-            pick(group.repeat_s, settings.repeat_interval_s))  # fmt: skip
+            pick(group.repeat_s, settings.repeat_interval_s))
 
 
 def flush_groups(session: Session, settings: Settings, now: datetime) -> int:
     """Queue the notifications of every due group; returns how many were queued."""
     query = (select(AlertRouteRow, AlertRow).where(AlertRouteRow.alert_id == AlertRow.id)
-             .where(or_(AlertRow.status == "firing", AlertRouteRow.notified_status == "firing")))  # fmt: skip
+             .where(or_(AlertRow.status == "firing", AlertRouteRow.notified_status == "firing")))
     members: dict[str, list[Member]] = {}
     for route_row, alert in session.exec(query).all():
         members.setdefault(route_row.group_key, []).append((route_row, alert))
@@ -141,7 +141,7 @@ def flush_groups(session: Session, settings: Settings, now: datetime) -> int:
         rows = members.get(group.group_key, [])
         wait, interval, repeat = _timings(group, settings)
         live = [(r, a) for r, a in rows if a.status == "firing" and not _snoozed(a, now) and a.acked_at is None
-                and not muting.muted(a)]  # fmt: skip
+                and not muting.muted(a)]
         new = incidents.news([(r, a) for r, a in live if r.notified_status not in ("firing", correlation.CORRELATED)])
         gone = [(r, a) for r, a in rows if a.status == "resolved" and r.notified_status == "firing"]
         for r, _ in [x for x in gone if _snoozed(x[1], now) or muting.muted(x[1])]:  # resolved while muted: no notice
@@ -184,7 +184,7 @@ def _queue(session: Session, group: AlertGroupRow, status: str, members: list[Me
     session.add(NotificationRow(channel_id=channel.id, group_key=group.group_key, status=status,
                                 alert_ids=orjson.dumps(ids).decode(), payload=payload,
                                 recipients=orjson.dumps(recipients).decode() if recipients is not None else None,
-                                msg_id=new_msg_id(), next_attempt_at=now, created_at=now))  # fmt: skip
+                                msg_id=new_msg_id(), next_attempt_at=now, created_at=now))
     for route_row, _ in members:
         route_row.notified_status, route_row.notified_at = status, now
         session.add(route_row)
@@ -198,7 +198,7 @@ def deliver_due(engine: Engine, settings: Settings, now: datetime, report: Dispa
     with read_session(engine) as session:
         due = session.exec(select(NotificationRow.id).where(NotificationRow.state == "pending",
                                                             NotificationRow.next_attempt_at <= now)
-                           .order_by(col(NotificationRow.id)).limit(200)).all()  # fmt: skip
+                           .order_by(col(NotificationRow.id)).limit(200)).all()
     for notification_id in due:
         if notification_id is not None:
             deliver_one(engine, notification_id, context, now, report)
@@ -209,7 +209,7 @@ def _claim(engine: Engine, notification_id: int, now: datetime) -> bool:
     with writer(engine).begin() as conn:
         claimed = conn.execute(update(table).where(
             table.c.id == notification_id, table.c.state == "pending", table.c.next_attempt_at <= now,
-        ).values(next_attempt_at=now + LEASE))  # fmt: skip
+        ).values(next_attempt_at=now + LEASE))
         return bool(claimed.rowcount)
 
 
@@ -222,7 +222,7 @@ def send(kind: str, config: Mapping[str, Any], payload: Mapping[str, Any], conte
 
 
 def deliver_one(engine: Engine, notification_id: int, context: ChannelContext, now: datetime,
-                report: DispatchReport) -> None:  # fmt: skip
+                report: DispatchReport) -> None:
     if not _claim(engine, notification_id, now):
         return
     with read_session(engine) as session:
@@ -247,7 +247,7 @@ def deliver_one(engine: Engine, notification_id: int, context: ChannelContext, n
         if result.ok:
             row.state, row.sent_at = "sent", now
             lifecycle.notified(session, orjson.loads(row.alert_ids), channel_id=row.channel_id, status=row.status,
-                               now=now)  # fmt: skip
+                               now=now)
             report.delivered += 1
         elif result.disable:
             row.state = "failed"
@@ -263,7 +263,7 @@ def deliver_one(engine: Engine, notification_id: int, context: ChannelContext, n
 
 
 def send_test_alert(engine: Engine, settings: Settings, channel_id: str, now: datetime,
-                    to: str | None = None) -> DeliveryResult:  # fmt: skip
+                    to: str | None = None) -> DeliveryResult:
     """Deliver a test alert through one channel now (synchronously), with the usual 410 rule."""
     with read_session(engine) as session:
         channel = session.get(ChannelRow, channel_id)
@@ -276,7 +276,7 @@ def send_test_alert(engine: Engine, settings: Settings, channel_id: str, now: da
     payload = {"title": f"Test alert from governance ({channel.name})", "severity": "info", "status": "firing",
                "source": "governance", "summary": "This is a test: the channel works.", "since": now.isoformat(),
                "details": {"channel": channel.name, "kind": channel.kind}, "url": "/#/alerts",
-               "msg_id": new_msg_id()}  # fmt: skip
+               "msg_id": new_msg_id()}
     if recipients == []:
         result = refused('this channel is addressed to "owner": give "to"')
     else:
@@ -287,7 +287,7 @@ def send_test_alert(engine: Engine, settings: Settings, channel_id: str, now: da
                                     msg_id=str(payload["msg_id"]), state="sent" if result.ok else "failed",
                                     attempts=1, next_attempt_at=now, last_status=result.status,
                                     last_error=result.error, created_at=now,
-                                    sent_at=now if result.ok else None))  # fmt: skip
+                                    sent_at=now if result.ok else None))
         if result.disable:
             disable_channel(session, channel.id, f"the receiver answered {result.status}: {result.error}", now)
     return result

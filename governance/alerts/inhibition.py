@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_RULES", "InhibitRule", "inhibitors", "parse_rules"]
 
 
 def inhibitors(alerts: Mapping[int, Mapping[str, Sequence[str]]],
-               rules: Sequence[InhibitRule]) -> dict[int, list[tuple[int, str]]]:  # fmt: skip
+               rules: Sequence[InhibitRule]) -> dict[int, list[tuple[int, str]]]:
     """For each inhibited alert id: the (inhibiting alert id, rule name) pairs, from the firing alerts' labels."""
     out: dict[int, list[tuple[int, str]]] = {}
     for rule in rules:

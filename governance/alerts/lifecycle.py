@@ -30,7 +30,7 @@ def _dumps(value: Any) -> str:
 
 
 def history(session: Session, alert_id: int, action: str, now: datetime, actor: str = "scheduler",
-            details: Any = None) -> None:  # fmt: skip
+            details: Any = None) -> None:
     """One history row of an alert (fired, resolved, acked, silenced, inhibited, correlated, notified, ...)."""
     session.add(AlertHistoryRow(alert_id=alert_id, at=now, action=action, actor=actor, details=_dumps(details or {})))
 
@@ -56,7 +56,7 @@ def onset(details: dict[str, Any], now: datetime) -> datetime | None:
 
 def active(session: Session, fingerprint: str) -> AlertRow | None:
     return session.exec(select(AlertRow).where(AlertRow.fingerprint == fingerprint,
-                                               AlertRow.status == "firing")).first()  # fmt: skip
+                                               AlertRow.status == "firing")).first()
 
 
 def fire(session: Session, alert: AlertInput, now: datetime) -> AlertRow:
@@ -68,7 +68,7 @@ def fire(session: Session, alert: AlertInput, now: datetime) -> AlertRow:
                        field=alert.field, severity=alert.severity, status="firing", title=alert.title,
                        summary=alert.summary, details=_dumps(alert.details), owner=alert.owner,
                        labels=_dumps(alert.labels), started_at=now, last_firing_at=now,
-                       onset_at=_before(onset(alert.details, now), now))  # fmt: skip
+                       onset_at=_before(onset(alert.details, now), now))
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -106,7 +106,7 @@ def resolve(session: Session, fingerprint: str, now: datetime, reason: str = "co
 def resolve_checks(session: Session, check_ids: list[str], now: datetime, reason: str) -> int:
     """Resolve every firing alert of these checks (deleted or disabled checks)."""
     rows = session.exec(select(AlertRow).where(col(AlertRow.check_id).in_(check_ids),
-                                               AlertRow.status == "firing")).all()  # fmt: skip
+                                               AlertRow.status == "firing")).all()
     for row in rows:
         resolve(session, row.fingerprint, now, reason)
     return len(rows)
@@ -141,7 +141,7 @@ def history_of(session: Session, alert_id: int) -> list[AlertHistoryRow]:
 
 def list_alerts(session: Session, *, status: str | None = None, source_id: str | None = None,
                 check_kind: str | None = None, check_id: str | None = None, event: str | None = None,
-                acked: bool | None = None, limit: int, offset: int) -> tuple[list[AlertRow], int]:  # fmt: skip
+                acked: bool | None = None, limit: int, offset: int) -> tuple[list[AlertRow], int]:
     """Alerts, newest first, filtered."""
     conditions: list[Any] = []
     if status:
@@ -167,7 +167,7 @@ def ack(session: Session, alert_id: int, *, actor: str, now: datetime, comment: 
     session.add(row)
     _history(session, alert_id, "acked", now, actor, {"comment": comment} if comment else None)
     record(session, actor=actor, action="alert.ack", entity="alert", entity_id=str(alert_id),
-           details={"comment": comment})  # fmt: skip
+           details={"comment": comment})
     return row
 
 
@@ -181,7 +181,7 @@ def unack(session: Session, alert_id: int, *, actor: str, now: datetime) -> Aler
 
 
 def snooze(session: Session, alert_id: int, *, until: datetime, actor: str, now: datetime,
-           comment: str | None = None) -> AlertRow:  # fmt: skip
+           comment: str | None = None) -> AlertRow:
     if until <= now:
         raise ValidationFailed("until: a snooze must end in the future", details=[{"path": "until"}])
     row = get_alert(session, alert_id)
@@ -189,7 +189,7 @@ def snooze(session: Session, alert_id: int, *, until: datetime, actor: str, now:
     session.add(row)
     _history(session, alert_id, "snoozed", now, actor, {"until": until.isoformat(), "comment": comment})
     record(session, actor=actor, action="alert.snooze", entity="alert", entity_id=str(alert_id),
-           details={"until": until.isoformat(), "comment": comment})  # fmt: skip
+           details={"until": until.isoformat(), "comment": comment})
     return row
 
 

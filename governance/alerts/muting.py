@@ -56,7 +56,7 @@ def _silenced(session: Session, alert: AlertRow, found: list[tuple[str, str]], n
     session.add(alert)
     if after:
         lifecycle.history(session, alert.id, "silenced", now, details={
-            "silences": [{"id": sid, "comment": comment} for sid, comment in found]})  # fmt: skip
+            "silences": [{"id": sid, "comment": comment} for sid, comment in found]})
     else:
         lifecycle.history(session, alert.id, "unsilenced", now, details={"silences": before})
 
@@ -70,7 +70,7 @@ def _inhibited(session: Session, alert: AlertRow, found: list[tuple[int, str]], 
     session.add(alert)
     if after:
         lifecycle.history(session, alert.id, "inhibited", now, details={
-            "by": [{"alert_id": aid, "rule": rule} for aid, rule in found]})  # fmt: skip
+            "by": [{"alert_id": aid, "rule": rule} for aid, rule in found]})
     else:
         if alert.root_id is None:  # the inhibitor stays its root (``correlation``): a symptom outlives its cause
             alert.root_id = before[0]

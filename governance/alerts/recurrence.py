@@ -74,7 +74,7 @@ def _aware(local: datetime, tz: str) -> datetime:
 
 
 def around(text: str, first: datetime, tz: str, duration: timedelta, now: datetime,
-           until: datetime | None = None) -> tuple[Window | None, Window | None]:  # fmt: skip
+           until: datetime | None = None) -> tuple[Window | None, Window | None]:
     """The occurrence holding ``now`` (or ``None``) and the next one to start after ``now`` (or ``None``).
 
     Occurrences start at or after ``first`` and before ``until`` (when given).

@@ -30,7 +30,7 @@ def _lasted(alert: AlertRow) -> float:
 
 def resolved_text(alert: AlertRow, tz: str) -> str:
     return (f"Resolved {timefmt.human(alert.resolved_at, tz)}, after {timefmt.duration(_lasted(alert))} "
-            f"(since {timefmt.human(since(alert), tz)}).")  # fmt: skip
+            f"(since {timefmt.human(since(alert), tz)}).")
 
 
 def alert_dict(alert: AlertRow, status: str, tz: str = "UTC") -> dict[str, Any]:
@@ -40,19 +40,19 @@ def alert_dict(alert: AlertRow, status: str, tz: str = "UTC") -> dict[str, Any]:
     if status == "resolved":
         summary = resolved_text(alert, tz)
         details = {"fired": timefmt.human(since(alert), tz), "resolved": timefmt.human(alert.resolved_at, tz),
-                   "lasted": timefmt.duration(_lasted(alert))}  # fmt: skip
+                   "lasted": timefmt.duration(_lasted(alert))}
     return {"id": alert.id, "title": alert.title, "severity": alert.severity, "status": status,
             "event": alert.event, "field": alert.field, "source": alert.source_name, "source_id": alert.source_id,
             "check_kind": alert.check_kind, "summary": summary, "since": timefmt.iso(since(alert)),
             "detected_at": timefmt.iso(alert.started_at), "resolved_at": timefmt.iso(alert.resolved_at),
             "duration_s": round(_lasted(alert)) if status == "resolved" else None, "timezone": tz,
             "fingerprint": alert.fingerprint, "owner": alert.owner, "details": details,
-            "url": f"/#/alerts/{alert.id}"}  # fmt: skip
+            "url": f"/#/alerts/{alert.id}"}
 
 
 def _entry(alert: AlertRow, status: str) -> dict[str, Any]:
     return {"id": alert.id, "title": alert.title, "fingerprint": alert.fingerprint, "status": status,
-            "check_kind": alert.check_kind, "event": alert.event, "since": timefmt.iso(since(alert))}  # fmt: skip
+            "check_kind": alert.check_kind, "event": alert.event, "since": timefmt.iso(since(alert))}
 
 
 def render(alerts: Sequence[AlertRow], status: str, tz: str = "UTC") -> str:
@@ -79,5 +79,5 @@ def render(alerts: Sequence[AlertRow], status: str, tz: str = "UTC") -> str:
         "details": said,
         "url": "/#/alerts",
         "alerts": [_entry(a, status) for a in alerts],
-    }  # fmt: skip
+    }
     return orjson.dumps(payload).decode()

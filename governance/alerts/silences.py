@@ -57,7 +57,7 @@ def status(row: SilenceRow, now: datetime) -> Status:
         return Status("active", current=Window(row.starts_at, end)) if now < end else Status("expired")
     try:
         current, following = around(row.rrule, row.starts_at, row.timezone, timedelta(seconds=row.duration_s or 0),
-                                    now, row.ends_at)  # fmt: skip
+                                    now, row.ends_at)
     except RecurrenceError:  # stored before a rule was refused: it mutes nothing
         return Status("expired")
     if current is not None:
@@ -68,13 +68,13 @@ def status(row: SilenceRow, now: datetime) -> Status:
 def active(session: Session, now: datetime) -> list[tuple[SilenceRow, list[m.Matcher]]]:
     """The silences active at ``now``, with their matchers."""
     rows = session.exec(select(SilenceRow).where(col(SilenceRow.expired_at).is_(None) |
-                                                 (col(SilenceRow.expired_at) > now))).all()  # fmt: skip
+                                                 (col(SilenceRow.expired_at) > now))).all()
     return [(r, m.load(r.matchers)) for r in rows if status(r, now).state == "active"]
 
 
 def create(session: Session, *, matchers: list[m.Matcher], comment: str, starts_at: datetime | None,
            ends_at: datetime | None, recurrence: Recurrence | None, actor: str,
-           now: datetime) -> SilenceRow:  # fmt: skip
+           now: datetime) -> SilenceRow:
     """A new silence; ``ValidationFailed`` (with its path) when it could never mute anything."""
     if not matchers:
         raise _invalid("matchers", "give at least one matcher (a silence of everything is refused)")
@@ -93,11 +93,11 @@ def create(session: Session, *, matchers: list[m.Matcher], comment: str, starts_
     row = SilenceRow(id=new_id("sil"), matchers=m.dump(matchers), comment=comment, created_by=actor, starts_at=start,
                      ends_at=ends_at, rrule=recurrence.rrule.strip() if recurrence else None,
                      duration_s=int(recurrence.duration.total_seconds()) if recurrence else None,
-                     timezone=recurrence.timezone if recurrence else "UTC", created_at=now, updated_at=now)  # fmt: skip
+                     timezone=recurrence.timezone if recurrence else "UTC", created_at=now, updated_at=now)
     session.add(row)
     record(session, actor=actor, action="silence.create", entity="silence", entity_id=row.id,
            details={"matchers": [x.text() for x in matchers], "comment": comment, "starts_at": start.isoformat(),
-                    "ends_at": ends_at.isoformat() if ends_at else None, "rrule": row.rrule})  # fmt: skip
+                    "ends_at": ends_at.isoformat() if ends_at else None, "rrule": row.rrule})
     return row
 
 
@@ -128,7 +128,7 @@ def get(session: Session, silence_id: str) -> SilenceRow:
 
 
 def list_silences(session: Session, *, now: datetime, state: State | None, limit: int,
-                  offset: int) -> tuple[list[SilenceRow], int]:  # fmt: skip
+                  offset: int) -> tuple[list[SilenceRow], int]:
     """Silences, newest first, optionally in one state (states depend on ``now``: filtered here)."""
     rows = session.exec(select(SilenceRow).order_by(col(SilenceRow.created_at).desc(), col(SilenceRow.id))).all()
     kept = [r for r in rows if state is None or status(r, now).state == state]
@@ -157,4 +157,4 @@ def public(row: SilenceRow, now: datetime) -> dict[str, Any]:
             "recurrence": recurrence, "created_at": row.created_at, "updated_at": row.updated_at,
             "expired_at": row.expired_at, "expired_by": row.expired_by,
             "current": {"start": st.current.start, "end": st.current.end} if st.current else None,
-            "next": {"start": st.next.start, "end": st.next.end} if st.next else None}  # fmt: skip
+            "next": {"start": st.next.start, "end": st.next.end} if st.next else None}

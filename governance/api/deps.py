@@ -39,13 +39,13 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 BEARER_DESCRIPTION = ("An API token (`gov_...`, from `governance token create` or `POST /api/v1/tokens`), with "
-                      "the role viewer, editor or admin.")  # fmt: skip
+                      "the role viewer, editor or admin.")
 # parses the header and names the scheme in the OpenAPI document; the refusals are ours (error shape)
 bearer = HTTPBearer(auto_error=False, scheme_name="bearerToken", description=BEARER_DESCRIPTION)
 
 
 def current_actor(engine: EngineDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:  # fmt: skip
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
     secret = credentials.credentials.strip() if credentials is not None else ""
     if not secret:
         raise Unauthorized("missing API token: send 'Authorization: Bearer <token>'")

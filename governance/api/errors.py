@@ -19,11 +19,11 @@ HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     409: "conflict", 412: "etag_mismatch", 413: "payload_too_large", 415: "unsupported_media_type",
     422: "validation_failed", 428: "if_match_required", 503: "unavailable",
-}  # fmt: skip
+}
 
 
 def error_response(status: int, code: str, message: str, details: object = None,
-                   headers: dict[str, str] | None = None) -> FastJSON:  # fmt: skip
+                   headers: dict[str, str] | None = None) -> FastJSON:
     body: dict[str, object] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details

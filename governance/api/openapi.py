@@ -35,7 +35,7 @@ EVENT_REF = {"$ref": "#/components/schemas/EventSpec"}
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 WRITE_KEY_SCHEME = {"type": "http", "scheme": "basic", "description": (
     "A source's write key as the HTTP Basic user name, with an empty password (what every Segment SDK sends); "
-    "`writeKey` in the JSON body also works.")}  # fmt: skip
+    "`writeKey` in the JSON body also works.")}
 ERROR_BODY = {
     "type": "object", "title": "ErrorBody", "required": ["code", "message"],
     "properties": {
@@ -43,14 +43,14 @@ ERROR_BODY = {
         "message": {"type": "string", "description": "What went wrong, for people"},
         "details": {"description": "Where: for validation errors a list of {path, message}"},
     },
-}  # fmt: skip
+}
 
 
 def _rehome(node: Any) -> Any:
     """A copy with ``#/$defs/X`` references pointing at ``#/components/schemas/X``."""
     if isinstance(node, dict):
         return {k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" and isinstance(v, str)
-                    else _rehome(v)) for k, v in node.items()}  # fmt: skip
+                    else _rehome(v)) for k, v in node.items()}
     if isinstance(node, list):
         return [_rehome(item) for item in node]
     return node
@@ -69,9 +69,9 @@ def _secure(path: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     if {"bearerToken": []} in operation.get("security", []):
         responses.setdefault("401", {"description": "No valid API token (WWW-Authenticate: Bearer)", "content": {
-            "application/json": {"schema": ERROR_REF}}})  # fmt: skip
+            "application/json": {"schema": ERROR_REF}}})
         responses.setdefault("403", {"description": "The token's role is too low for this route", "content": {
-            "application/json": {"schema": ERROR_REF}}})  # fmt: skip
+            "application/json": {"schema": ERROR_REF}}})
     elif path.startswith("/v1/"):
         operation["security"] = [{"writeKey": []}, {}]  # {}: or writeKey in the body
     for response in responses.values():
@@ -114,4 +114,4 @@ def install_docs(app: FastAPI) -> None:
             swagger_js_url=f"{SWAGGER_PATH}/swagger-ui-bundle.js", swagger_css_url=f"{SWAGGER_PATH}/swagger-ui.css",
             swagger_favicon_url=f"{SWAGGER_PATH}/favicon-32x32.png",
             swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
-        )  # fmt: skip
+        )

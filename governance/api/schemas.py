@@ -135,7 +135,7 @@ class VersionPublic(BaseModel):
             schema_hash=row.schema_hash, category=row.category, changes=orjson.loads(row.changes),
             message=row.message, rollback_of=row.rollback_of, created_by=row.created_by,
             created_at=row.created_at, body=orjson.loads(row.body) if with_body else None,
-        )  # fmt: skip
+        )
 
 
 class PublishRequest(RequestModel):
@@ -188,7 +188,7 @@ class SourcePublic(BaseModel):
             upstream_url=row.upstream_url, has_upstream_write_key=bool(row.upstream_write_key),
             mode=row.mode, settings=SourceSettings.model_validate(orjson.loads(row.settings)),
             created_at=row.created_at, updated_at=row.updated_at,
-        )  # fmt: skip
+        )
 
 
 class SourceListed(SourcePublic):
@@ -252,7 +252,7 @@ class AuditPublic(BaseModel):
     @classmethod
     def of(cls, row: AuditRow) -> AuditPublic:
         return cls(id=row.id or 0, at=row.at, actor=row.actor, action=row.action, entity=row.entity,
-                   entity_id=row.entity_id, details=orjson.loads(row.details))  # fmt: skip
+                   entity_id=row.entity_id, details=orjson.loads(row.details))
 
 
 class TransformationCreate(TransformationSpec):

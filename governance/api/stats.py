@@ -50,16 +50,16 @@ def _violations(session: Session, source_ids: list[str]) -> dict[str, int]:
     t = ViolationCountRow.__table__.c  # type: ignore[attr-defined]
     query = (select(t.source_id, func.sum(t.count))
              .where(t.source_id.in_(source_ids), t.minute > _since(), t.type != EVENTS_WITH_VIOLATIONS)
-             .group_by(t.source_id))  # fmt: skip
+             .group_by(t.source_id))
     return {sid: int(n) for sid, n in session.execute(query)}
 
 
 def plan_stats(session: Session, rows: list[PlanRow]) -> dict[str, PlanStats]:
     ids = [r.id for r in rows]
     wanted = [(col(PlanVersionRow.plan_id) == r.id) & (col(PlanVersionRow.version) == r.latest_version)
-              for r in rows if r.latest_version]  # fmt: skip
+              for r in rows if r.latest_version]
     latest = {(r.plan_id, r.version): r for r in session.exec(select_rows(PlanVersionRow).where(or_(*wanted)))} \
-        if wanted else {}  # fmt: skip
+        if wanted else {}
     bound: dict[str, list[SourceRow]] = defaultdict(list)
     for source in session.exec(select_rows(SourceRow).where(col(SourceRow.plan_id).in_(ids))) if ids else []:
         bound[source.plan_id or ""].append(source)
@@ -72,7 +72,7 @@ def plan_stats(session: Session, rows: list[PlanRow]) -> dict[str, PlanStats]:
         out[row.id] = PlanStats(
             draft_differs=version is None or version.content_hash != row.draft_hash, events=events,
             draft_events=draft_events, bound_sources=sorted(s.name for s in bound[row.id]),
-            violations_24h=sum(violations.get(s.id, 0) for s in bound[row.id]))  # fmt: skip
+            violations_24h=sum(violations.get(s.id, 0) for s in bound[row.id]))
     return out
 
 
@@ -82,15 +82,15 @@ def source_stats(session: Session, rows: list[SourceRow]) -> dict[str, SourceSta
         return {}
     plans = PlanRow.__table__.c  # type: ignore[attr-defined]
     names: dict[str, str] = {pid: name for pid, name in session.execute(select(plans.id, plans.name).where(
-        plans.id.in_([r.plan_id for r in rows if r.plan_id])))}  # fmt: skip
+        plans.id.in_([r.plan_id for r in rows if r.plan_id])))}
     t = EventCountRow.__table__.c  # type: ignore[attr-defined]
     events = {sid: int(n) for sid, n in session.execute(
         select(t.source_id, func.sum(t.count)).where(t.source_id.in_(ids), t.minute > _since())
-        .group_by(t.source_id))}  # fmt: skip
+        .group_by(t.source_id))}
     box = OutboxRow.__table__.c  # type: ignore[attr-defined]
     outbox = {sid: (int(n), oldest) for sid, n, oldest in session.execute(
         select(box.source_id, func.count(), func.min(box.created_at))
-        .where(box.source_id.in_(ids)).group_by(box.source_id))}  # fmt: skip
+        .where(box.source_id.in_(ids)).group_by(box.source_id))}
     violations = _violations(session, ids)
     now = utcnow()
     out = {}
@@ -99,7 +99,7 @@ def source_stats(session: Session, rows: list[SourceRow]) -> dict[str, SourceSta
         age = (now - _aware(oldest, now)).total_seconds() if oldest is not None else None
         out[row.id] = SourceStats(plan_name=names.get(row.plan_id or ""), events_24h=events.get(row.id, 0),
                                   violations_24h=violations.get(row.id, 0), outbox_depth=depth,
-                                  outbox_oldest_s=age)  # fmt: skip
+                                  outbox_oldest_s=age)
     return out
 
 

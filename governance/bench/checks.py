@@ -67,7 +67,7 @@ GX_SUITE: list[dict[str, Any]] = [
      "max_value": 100_000},
     {"type": "expect_table_row_count_to_be_between", "min_value": 1, "max_value": 10_000_000},
     {"type": "expect_column_values_to_match_regex", "column": "properties.order_id", "regex": r"^o-\d+$"},
-]  # fmt: skip
+]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ FAST = {"silence", "violations"}  # conditions of the fast kinds, evaluated ever
 
 
 def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray], dict[str, BoolArray],
-                                                             dict[str, BoolArray]]:  # fmt: skip
+                                                             dict[str, BoolArray]]:
     """Evaluation minutes of each condition, each condition ``(events, times)`` and where each check
     was learning."""
     minutes = traffic.minutes
@@ -113,7 +113,7 @@ def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray]
     bad = _violation_flags(traffic, cs, fast, config.violations)
     drift = _drift_flags(traffic, cs, times, config.drift) if traffic.strings.any() else np.zeros_like(bad)
     holds = {"drop": drop, "spike": spike, "silence": silent, "decline": declining, "violations": bad,
-             "drift": drift}  # fmt: skip
+             "drift": drift}
     learning = {"volume": vol_learning, "silence": sil_learning, "decline": dec_learning}
     when = {name: fast if name in FAST else times for name in holds}
     return when, holds, learning
@@ -127,7 +127,7 @@ def _violation_flags(traffic: Traffic, cs: IntArray, times: IntArray, v: Violati
     fires, _ = two_window_flags(cv[:, end] - cv[:, end - w], cs[:, end] - cs[:, end - w], cv[:, end] - cv[:, end - s],
                                 cs[:, end] - cs[:, end - s], threshold=v.threshold, min_events=v.min_events,
                                 confidence_z=v.confidence_z, recent_min_events=v.short_min_events,
-                                recent_z=v.short_confidence_z)  # fmt: skip
+                                recent_z=v.short_confidence_z)
     return fires
 
 
@@ -195,7 +195,7 @@ def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out["false_alerts"][bucket] = {"event_days": days, "false_alerts": n, "by_kind": kinds,
                                        "per_1000_event_days": round(1000 * n / max(days, 1), 3),
                                        "holiday_alerts": sum(r["false"].get(bucket, {}).get("holiday_alerts", 0)
-                                                             for r in runs)}  # fmt: skip
+                                                             for r in runs)}
     families = sorted({f for r in runs for f in r["recall"]})
     for family in families:
         parts = [r["recall"][family] for r in runs if family in r["recall"]]
@@ -213,7 +213,7 @@ def _pool(parts: list[dict[str, Any]]) -> dict[str, Any]:
     p90 = [p["p90_latency_min"] for p in parts if p["p90_latency_min"] is not None]
     return {"anomalies": n, "detected": hit, "recall": round(hit / n, 4) if n else None,
             "median_latency_min": float(np.median(medians)) if medians else None,
-            "p90_latency_min": float(np.max(p90)) if p90 else None}  # fmt: skip
+            "p90_latency_min": float(np.max(p90)) if p90 else None}
 
 
 def run_generator(name: str, seeds: list[int], *, events: int, days: int, config: BenchConfig) -> dict[str, Any]:
@@ -240,7 +240,7 @@ def time_gx(events: int, seed: int) -> tuple[float, float, bool]:
     probe = ("import os, time; os.environ.setdefault('GX_ANALYTICS_ENABLED', 'false'); t = time.perf_counter(); "
              "import great_expectations; print(time.perf_counter() - t)")
     import_s = float(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
-                                    text=True).stdout.strip().splitlines()[-1])  # fmt: skip
+                                    text=True).stdout.strip().splitlines()[-1])
     from governance.quality.expectations import run_suite
 
     sample = sample_events(events, seed=seed)
@@ -252,7 +252,7 @@ def time_gx(events: int, seed: int) -> tuple[float, float, bool]:
 def run_checks_bench(*, generators: tuple[str, ...] = ("synthetic", "realistic"), events: int = 200, days: int = 35,
                      tuning: tuple[int, ...] = TUNING_SEEDS, held_out: tuple[int, ...] = HELD_OUT_SEEDS,
                      replay_events: int = 4, replay_days: float = 1.0, cycle_events: int = 3000,
-                     gx_events: int = 100_000) -> dict[str, Any]:  # fmt: skip
+                     gx_events: int = 100_000) -> dict[str, Any]:
     """The whole bench: accuracy per generator (tuning and held-out seeds), the run_cycle replay, timings."""
     config = BenchConfig()
     started = time.perf_counter()
@@ -262,13 +262,13 @@ def run_checks_bench(*, generators: tuple[str, ...] = ("synthetic", "realistic")
             "tuning": run_generator(name, list(tuning), events=events, days=days, config=config) if tuning else None,
             "held_out": run_generator(name, list(held_out), events=events, days=days, config=config)
             if held_out else None,
-        }  # fmt: skip
+        }
     report["accuracy_s"] = round(time.perf_counter() - started, 2)
     if replay_events:
         from governance.bench.replay import replay_agreement
 
         report["replay"] = {name: replay_agreement(name, events=replay_events, days=days, eval_days=replay_days,
-                                                   seed=tuning[0] if tuning else 0) for name in generators}  # fmt: skip
+                                                   seed=tuning[0] if tuning else 0) for name in generators}
     report.update(cycle_s=None, cycle_events=cycle_events, cycle_conditions=None)
     if cycle_events:
         cycle_s, found = time_cycle(cycle_events, 7)
@@ -292,7 +292,7 @@ def seed_list(text: str) -> tuple[int, ...]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     for name, default in (("events", 200), ("days", 35), ("replay-events", 4), ("replay-days", 1.0),
-                          ("cycle-events", 3000), ("gx-events", 100_000)):  # fmt: skip
+                          ("cycle-events", 3000), ("gx-events", 100_000)):
         parser.add_argument(f"--{name}", type=type(default), default=default)
     parser.add_argument("--generators", default="synthetic,realistic")
     parser.add_argument("--tuning", default="0-2", help="tuning seeds, e.g. 0-2")
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     report = run_checks_bench(generators=tuple(a.generators.split(",")), events=a.events, days=a.days,
                               tuning=seed_list(a.tuning), held_out=seed_list(a.held_out),
                               replay_events=a.replay_events, replay_days=a.replay_days,
-                              cycle_events=a.cycle_events, gx_events=a.gx_events)  # fmt: skip
+                              cycle_events=a.cycle_events, gx_events=a.gx_events)
     print(json.dumps(report, indent=2))
 
 

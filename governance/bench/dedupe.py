@@ -46,7 +46,7 @@ def _keys(n: int, seed: int = 0) -> list[tuple[str, str, int]]:
     source = f"src_{rng.getrandbits(64):016x}"
     start = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp() // 60)
     return [(source, str(uuid.UUID(int=rng.getrandbits(128), version=4)), start + i * 1440 // max(1, n))
-            for i in range(n)]  # fmt: skip
+            for i in range(n)]
 
 
 def compact_key(source_id: str, message_id: str) -> bytes:
@@ -59,7 +59,7 @@ def _ddl(engine: Engine) -> list[str]:
     rowid = "" if engine.dialect.name == "postgresql" else " WITHOUT ROWID"
     tables = ["dedupe_compact"] + ([f"dedupe_gen{g}" for g in range(GENERATIONS)] if blob == "bytea" else [])
     return [f"CREATE TABLE {t} (key {blob} PRIMARY KEY, minute INTEGER NOT NULL){rowid}" for t in tables] + \
-        ["CREATE INDEX ix_dedupe_compact_minute ON dedupe_compact (minute)"]  # fmt: skip
+        ["CREATE INDEX ix_dedupe_compact_minute ON dedupe_compact (minute)"]
 
 
 def _insert(engine: Engine, sql: str, rows: list[tuple[Any, ...]], batch: int) -> float:
@@ -87,18 +87,18 @@ def _bytes_of(engine: Engine, names: list[str]) -> int:
             return sum(int(conn.execute(text(f"SELECT pg_total_relation_size('{n}')")).scalar() or 0) for n in names)
         marks = ", ".join(f"'{n}'" for n in names)
         row = conn.execute(text(f"SELECT sum(pgsize) FROM dbstat WHERE name IN "  # noqa: S608 (table names)
-                                f"(SELECT name FROM sqlite_schema WHERE tbl_name IN ({marks}))")).scalar()  # fmt: skip
+                                f"(SELECT name FROM sqlite_schema WHERE tbl_name IN ({marks}))")).scalar()
         return int(row or 0)
 
 
 def _generations(engine: Engine, by_gen: list[list[tuple[Any, ...]]], batch: int,
-                 directory: Path) -> tuple[int, Callable[[], float]]:  # fmt: skip
+                 directory: Path) -> tuple[int, Callable[[], float]]:
     """Load one generation per list; return their bytes and a function that prunes the oldest."""
     if engine.dialect.name == "postgresql":
         for g, gen_rows in enumerate(by_gen):
             _insert(engine, f"INSERT INTO dedupe_gen{g} (key, minute) VALUES (%s, %s)", gen_rows, batch)  # noqa: S608
         return (_bytes_of(engine, [f"dedupe_gen{g}" for g in range(len(by_gen))]),
-                lambda: _timed(engine, "DROP TABLE dedupe_gen0"))  # fmt: skip
+                lambda: _timed(engine, "DROP TABLE dedupe_gen0"))
     files = [directory / f"dedupe-gen{g}.db" for g in range(len(by_gen))]
     total = 0
     for path, gen_rows in zip(files, by_gen, strict=True):
@@ -133,14 +133,14 @@ def measure(engine: Engine, keys: int, batch: int, directory: Path) -> dict[str,
     p = "%s" if engine.dialect.name == "postgresql" else "?"
     base = datetime(2026, 11, 28, tzinfo=UTC)
     stamp = (lambda m: base + timedelta(minutes=m - rows[0][2])) if engine.dialect.name == "postgresql" else \
-        (lambda m: (base + timedelta(minutes=m - rows[0][2])).strftime("%Y-%m-%d %H:%M:%S.%f"))  # fmt: skip
+        (lambda m: (base + timedelta(minutes=m - rows[0][2])).strftime("%Y-%m-%d %H:%M:%S.%f"))
     with engine.begin() as conn:
         for ddl in _ddl(engine):
             conn.exec_driver_sql(ddl)
     shuffled = rows[:]
     random.Random(1).shuffle(shuffled)  # messageIds arrive in no order
     current = _insert(engine, f"INSERT INTO dedupe (source_id, message_id, seen_at) VALUES ({p}, {p}, {p})",  # noqa: S608
-                      [(s, m, stamp(t)) for s, m, t in shuffled], batch)  # fmt: skip
+                      [(s, m, stamp(t)) for s, m, t in shuffled], batch)
     compact_rows = [(compact_key(s, m), t) for s, m, t in shuffled]
     compact = _insert(engine, f"INSERT INTO dedupe_compact (key, minute) VALUES ({p}, {p})",  # noqa: S608
                       compact_rows, batch)

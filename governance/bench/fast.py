@@ -92,7 +92,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
     return HourModel(est.low, est.high, est.floor, est.learning, np.minimum(scales[0], p.drop_cap),
                      np.maximum(scales[1], p.spike_floor), np.maximum(errors[0], floor),
-                     np.maximum(errors[1], floor))  # fmt: skip
+                     np.maximum(errors[1], floor))
 
 
 def hour_shapes(counts: NDArray[np.integer], masked: FloatArray, chunk: int = 96) -> FloatArray:
@@ -118,7 +118,7 @@ def _chunks(times: IntArray, size: int = 1440) -> list[slice]:
 
 
 def volume_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: FloatArray, p: VolumeCheckParams
-                      ) -> tuple[BoolArray, BoolArray, BoolArray]:  # fmt: skip
+                      ) -> tuple[BoolArray, BoolArray, BoolArray]:
     """``(drop, spike, learning)`` of the default volume check at every evaluation minute."""
     events = cs.shape[0]
     detector = volume_detector(p)
@@ -141,7 +141,7 @@ def volume_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: F
             if back is None:  # the shortest window says whether the event is back to normal
                 back = recovered(observed, low, high, window_minutes=w, params=detector)
             d, s = volume_flags(observed, low, high, model.error[:, t], window_minutes=w, params=detector,
-                                error_high=model.error_high[:, t])  # fmt: skip
+                                error_high=model.error_high[:, t])
             drop[:, part] |= d & ~back[0]
             spike[:, part] |= s & ~back[1]
             learning[:, part] &= waiting
@@ -175,14 +175,14 @@ class _Gaps:
         due = gap_due(start=start, end=end, current=self.t, floor_first=self.model.floor[rows, first],
                       floor_last=self.model.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=ShapeLookup(self.shapes, self.t - 1), shape_now=ShapeLookup(self.shapes, self.t),
-                      whole_first=moved, high_first=self.model.high[rows, first])  # fmt: skip
+                      whole_first=moved, high_first=self.model.high[rows, first])
         counted = np.maximum((self.m / 60.0 - start) * 60.0, 0.0)
         return np.where(end > start, due, 0.0), np.floor(span_start).astype(np.int64), counted
 
 
 def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatArray, times: IntArray,
                        model: HourModel, shapes: FloatArray, p: SilenceParams
-                       ) -> tuple[BoolArray, BoolArray]:  # fmt: skip
+                       ) -> tuple[BoolArray, BoolArray]:
     """``(silent, learning)`` of the default silence check at every evaluation minute."""
     events, minutes = counts.shape
     seen = np.where(counts > 0, np.arange(minutes), -(10**9))
@@ -208,7 +208,7 @@ def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatA
         on = gap >= p.after_minutes
         silent[:, part] = silence_flags(gap, due, np.where(on, settled, 0.0), recent, after_minutes=p.after_minutes,
                                         min_expected=p.min_expected, settle_minutes=p.settle_minutes,
-                                        span_minutes=counted) & ~waiting  # fmt: skip
+                                        span_minutes=counted) & ~waiting
         learning[:, part] = waiting
     return silent, learning
 

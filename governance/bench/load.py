@@ -36,11 +36,11 @@ def sample_events(n: int, *, invalid_share: float = 0.1, seed: int = 0) -> list[
                    "category": "Games", "name": "Monopoly: 3rd Edition", "brand": "Hasbro", "variant": "200 pieces",
                    "price": round(rng.uniform(1, 100), 2), "quantity": rng.randint(1, 3), "coupon": "MAYDEALS",
                    "position": 3, "url": "https://www.example.com/product/path",
-                   "image_url": "https://www.example.com/product/path.jpg"}  # fmt: skip
+                   "image_url": "https://www.example.com/product/path.jpg"}
         if i % 2:
             props: dict[str, Any] = {"order_id": f"o{i}", "checkout_id": f"c{i}", "affiliation": "Google Store",
                                      "total": 27.5, "revenue": 25.0, "shipping": 3.0, "tax": 2.0, "discount": 2.5,
-                                     "coupon": "hasbros", "currency": "USD", "products": [product]}  # fmt: skip
+                                     "coupon": "hasbros", "currency": "USD", "products": [product]}
             event = "Order Completed"
         else:
             props, event = {**product, "currency": "USD", "value": 18.99}, "Product Viewed"
@@ -51,7 +51,7 @@ def sample_events(n: int, *, invalid_share: float = 0.1, seed: int = 0) -> list[
                        "timestamp": "2026-11-28T12:00:00.000Z",
                        "context": {"library": {"name": "analytics-python", "version": "2.3.4"},
                                    "ip": "203.0.113.7", "userAgent": "Mozilla/5.0 (X11; Linux x86_64)"},
-                       "properties": props})  # fmt: skip
+                       "properties": props})
     return events
 
 
@@ -91,7 +91,7 @@ class Tally:
 
 
 async def _client(port: int, bodies: Bodies, stream: int, auth: str, stop_at: float, tally: Tally,
-                  seqs: list[int]) -> None:  # fmt: skip
+                  seqs: list[int]) -> None:
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     while time.perf_counter() < stop_at:
@@ -102,7 +102,7 @@ async def _client(port: int, bodies: Bodies, stream: int, auth: str, stop_at: fl
             body = bodies.body(stream, seqs[stream & 0xFF])
             seqs[stream & 0xFF] += 1  # never reused, even when the request fails
             head = (f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    f"Authorization: Basic {auth}\r\nContent-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+                    f"Authorization: Basic {auth}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
             started = time.perf_counter()
             writer.write(head + body)
             await writer.drain()
@@ -129,7 +129,7 @@ async def _client(port: int, bodies: Bodies, stream: int, auth: str, stop_at: fl
 
 
 def load(port: int, bodies: Bodies, auth: str, *, seconds: float, concurrency: int, stream_base: int,
-         seqs: list[int] | None = None) -> dict[str, Any]:  # fmt: skip
+         seqs: list[int] | None = None) -> dict[str, Any]:
     """``concurrency`` keep-alive clients for ``seconds``; client ``c`` is stream ``stream_base + c``.
 
     ``seqs`` (per client) carries request numbers over from an earlier run of the same streams, so a
@@ -142,7 +142,7 @@ def load(port: int, bodies: Bodies, auth: str, *, seconds: float, concurrency: i
         started = time.perf_counter()
         stop_at = started + seconds
         await asyncio.gather(*(_client(port, bodies, stream_base + c, auth, stop_at, tally, seqs)
-                               for c in range(concurrency)))  # fmt: skip
+                               for c in range(concurrency)))
         return time.perf_counter() - started
 
     elapsed = asyncio.run(main())
@@ -157,4 +157,4 @@ def load(port: int, bodies: Bodies, auth: str, *, seconds: float, concurrency: i
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2) if latencies else None,
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2)
         if latencies else None,
-    }  # fmt: skip
+    }

@@ -74,7 +74,7 @@ def corpus_figures(corpus: Path, repeats: int = 3) -> dict[str, Any]:
         "false_positives_by_family": {f: found[f] for f in sorted(total) if f not in labelled and found[f]},
         "per_value_us": round(cold / len(rows) * 1e6, 2),
         "per_value_us_cached": round(warm / len(rows) * 1e6, 2),
-    }  # fmt: skip
+    }
 
 
 def _events(n: int, extra: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
@@ -109,7 +109,7 @@ def _state(with_plan: bool) -> pipeline.SourceState:
 
     compiled = compile_validators(load_plan_file(ROOT / "plans" / "ecommerce.yaml")) if with_plan else None
     return pipeline.SourceState(id="src_bench", name="bench", mode="enforce", settings=SourceSettings(),
-                                compiled=compiled, plan_version=1 if with_plan else None)  # fmt: skip
+                                compiled=compiled, plan_version=1 if with_plan else None)
 
 
 def _scenario(state: pipeline.SourceState, batch: list[dict[str, Any]], repeats: int) -> dict[str, Any]:
@@ -135,11 +135,11 @@ def _scenario(state: pipeline.SourceState, batch: list[dict[str, Any]], repeats:
     fresh()
     found = sum(v.type == "pii_detected" for m in copies[0]
                 for v in pipeline.judge(m, state, kind=None, received_at=RECEIVED, max_depth=32,
-                                        salt=b"bench").violations)  # fmt: skip
+                                        salt=b"bench").violations)
     return {"judge_us_per_event": round(without / len(batch) * 1e6, 2),
             "with_scan_us_per_event": round(with_scan / len(batch) * 1e6, 2),
             "scan_us_per_event": round(max(with_scan - without, 0.0) / len(batch) * 1e6, 2),
-            "pii_found_per_event": round(found / len(batch), 2)}  # fmt: skip
+            "pii_found_per_event": round(found / len(batch), 2)}
 
 
 def hot_path(events: int = 2000, repeats: int = 3) -> dict[str, Any]:
@@ -150,7 +150,7 @@ def hot_path(events: int = 2000, repeats: int = 3) -> dict[str, Any]:
 
 
 def run_pii_bench(corpora: tuple[Path, ...] = (CORPUS, HOLDOUT), repeats: int = 5,
-                  events: int = 2000) -> dict[str, Any]:  # fmt: skip
+                  events: int = 2000) -> dict[str, Any]:
     result: dict[str, Any] = {path.stem: corpus_figures(path, repeats) for path in corpora}
     result["hot_path"] = hot_path(events, repeats)
     result["goal"] = {"recall": 0.99, "false_positive_rate": 0.01}
@@ -195,7 +195,7 @@ print(json.dumps({"ids": n, "build_s": round(built, 2), "rss_mb": round((after -
 def run_privacy_bench(ids: int = 1_000_000) -> dict[str, Any]:
     """The suppression set of ``ids`` subjects, measured in a fresh process (its RSS is its own)."""
     out = subprocess.run([sys.executable, "-c", CHILD, str(ids)], capture_output=True, text=True, check=True,
-                         timeout=600)  # fmt: skip
+                         timeout=600)
     result: dict[str, Any] = json.loads(out.stdout)
     result["goal"] = {"rss_mb": 64, "check_us": 1.0}
     return result

@@ -43,7 +43,7 @@ def profiling(directory: Path | None, label: str, web: subprocess.Popen[bytes], 
             continue
         out = directory / f"{label}-{role}.txt"
         cmd = [py_spy(), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", "100",
-               "--format", "raw", "--threads", "--nonblocking", "--output", str(out)]  # fmt: skip
+               "--format", "raw", "--threads", "--nonblocking", "--output", str(out)]
         spies.append((out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
     try:
         yield
@@ -83,5 +83,5 @@ def summarise(raw: str, top: int = 30) -> str:
 
     lines = [f"{samples} samples (threads that were not idle, 100 Hz)", "", "    %   thread", *pct(threads, 10),
              "", "self %  function", *pct(own, top), "", "total %  function of governance/ (with its callees)",
-             *pct(total, top)]  # fmt: skip
+             *pct(total, top)]
     return "\n".join(lines) + "\n"

@@ -91,7 +91,7 @@ class Bench:
     """One run's shared pieces: bodies, directory, children, and the load every peer gets."""
 
     def __init__(self, children: Children, bodies: Bodies, *, seconds: float, concurrency: int,
-                 rounds: int = 1, workers: int = 1) -> None:  # fmt: skip
+                 rounds: int = 1, workers: int = 1) -> None:
         self.children, self.bodies, self.workers = children, bodies, workers  # workers: the proxy's web processes
         self.seconds, self.concurrency, self.rounds = seconds, concurrency, rounds
         self.seqs: dict[str, list[int]] = {}  # per peer label: request numbers per client, never reused
@@ -100,7 +100,7 @@ class Bench:
     def drive(self, label: str, peer: str, port: int, auth: str = "",
               measured_in: Callable[[], AbstractContextManager[Any]] = nullcontext,
               ready: Callable[[], Any] | None = None,
-              cpu: Roles | Callable[[], Roles] | None = None) -> dict[str, Any]:  # fmt: skip
+              cpu: Roles | Callable[[], Roles] | None = None) -> dict[str, Any]:
         """Warm-up, then ``ready()`` (it waits until the server is in its steady state), then the
         measured load (inside ``measured_in()``); ``sent`` counts every answered event. ``cpu``
         names the processes (by role) whose CPU time per measured event is reported (a callable is
@@ -109,13 +109,13 @@ class Bench:
         seqs = self.seqs.setdefault(label, [0] * 256)
         stream = PEER_STREAMS[peer] + (0x800 if label != peer else 0)  # a second durability mode: other ids
         warm = load(port, self.bodies, auth, seconds=WARM_UP_S, concurrency=self.concurrency, stream_base=stream,
-                    seqs=seqs)  # fmt: skip
+                    seqs=seqs)
         waited = ready() if ready is not None else None
         roles = cpu() if callable(cpu) else (cpu or {})
         with measured_in():
             before = {role: cpu_s(pids) for role, pids in roles.items()}
             measured = load(port, self.bodies, auth, seconds=self.seconds, concurrency=self.concurrency,
-                            stream_base=stream, seqs=seqs)  # fmt: skip
+                            stream_base=stream, seqs=seqs)
             used = {role: cpu_s(pids) - before[role] for role, pids in roles.items()}
         if measured["events"]:
             measured["cpu_us_per_event"] = {role: round(s * 1e6 / measured["events"], 1) for role, s in used.items()}
@@ -164,7 +164,7 @@ def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str, *, database_url: str,
-                mode: str | None, drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:  # fmt: skip
+                mode: str | None, drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:
     """One round: ``governance serve`` started, loaded (outbox sampled, optionally profiled), drained, stopped."""
     from governance.bench.profile import profiling
     from governance.bench.readback import DepthSampler, postgres_pids, wait_drained
@@ -187,7 +187,7 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
             return roles
 
         figures = bench.drive(label, "proxy", port, auth, measured,
-                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s), cpu=cpu)  # fmt: skip
+                              ready=lambda: wait_drained(engine, source_id, drain_timeout_s), cpu=cpu)
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
         figures.update(sampler.summary(figures["events_per_s"]))
     finally:
@@ -196,7 +196,7 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
 
 
 def proxy_run(bench: Bench, label: str, *, database_url: str, mode: str | None, upstream_port: int,
-              drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:  # fmt: skip
+              drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:
     """The proxy under load ``rounds`` times, then what its database and the upstream say happened."""
     from governance.bench.readback import counters, postgres_churn, postgres_durability, wal_lsn
     from governance.db import make_engine
@@ -209,13 +209,13 @@ def proxy_run(bench: Bench, label: str, *, database_url: str, mode: str | None, 
         before, lsn = upstream_count(upstream_port), wal_lsn(engine)
         runs = [proxy_round(bench, label, engine, source_id, auth, database_url=database_url, mode=mode,
                             drain_timeout_s=drain_timeout_s, profile_dir=profile_dir if r == 0 else None)
-                for r in range(bench.rounds)]  # fmt: skip
+                for r in range(bench.rounds)]
         figures = best_of(runs)
         figures["drain_s"] = max((r["drain_s"] for r in runs), key=lambda d: float("inf") if d is None else d)
         figures["readback"] = counters(engine, source_id)
         after = upstream_count(upstream_port)
         figures["upstream"] = {"events": after["events"] - before["events"],
-                               "distinct": after["distinct"] - before["distinct"]}  # fmt: skip
+                               "distinct": after["distinct"] - before["distinct"]}
         if lsn is not None:  # PostgreSQL: its durability, and the WAL the run wrote
             figures["postgres"] = {**postgres_durability(engine), **postgres_churn(engine, lsn, figures["sent"])}
     finally:
@@ -258,7 +258,7 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "proxy_delivered": back["delivered"], "proxy_upstream_received": proxy["upstream"]["events"],
                 "proxy_upstream_distinct": proxy["upstream"]["distinct"], "proxy_outbox_left": back["outbox"],
                 "proxy_dead_lettered": back["dead_lettered"], "proxy_quarantined": back["quarantined"],
-                "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s")})  # fmt: skip
+                "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s")})
     out.update({k: v for k, v in proxy.items() if k.startswith("outbox_")})
     out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy") if n in peers})
     if "postgres" in proxy:
@@ -299,7 +299,7 @@ def goals_met(flat: dict[str, Any]) -> dict[str, bool | None]:
     for key, goal in GOALS.items():
         value = flat.get(key)
         met[key] = None if value is None else (value == goal if isinstance(goal, bool) else
-                                               value <= goal if key.endswith("_ms") else value >= goal)  # fmt: skip
+                                               value <= goal if key.endswith("_ms") else value >= goal)
     return met
 
 
@@ -308,7 +308,7 @@ def modes_for(durability: str, database_url: str | None) -> list[str | None]:
     if database_url and not database_url.startswith("sqlite"):
         if durability != "default":
             raise ValueError("durability chooses SQLite's synchronous mode; PostgreSQL's is the server's own "
-                             "(fsync, synchronous_commit), which the report shows")  # fmt: skip
+                             "(fsync, synchronous_commit), which the report shows")
         return [None]
     if durability == "both":
         return ["full", "normal"]
@@ -320,7 +320,7 @@ def modes_for(durability: str, database_url: str | None) -> list[str | None]:
 def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durability: str = "default",
         database_url: str | None = None, peers: tuple[str, ...] = PEERS, rounds: int = 1,
         drain_timeout_s: float | None = None, profile_dir: Path | None = None,
-        workers: int = 1) -> dict[str, Any]:  # fmt: skip
+        workers: int = 1) -> dict[str, Any]:
     """The peers, then the proxy (``workers`` web processes) once per durability mode; flat figures
     for the first mode."""
     unknown = set(peers) - set(PEERS)
@@ -332,7 +332,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     bodies = Bodies(events, batch)
     drain = drain_timeout_s if drain_timeout_s is not None else max(30.0, 6 * seconds)
     with tempfile.TemporaryDirectory(prefix="gov-bench-", ignore_cleanup_errors=True) as name, \
-            Children(Path(name)) as children:  # fmt: skip
+            Children(Path(name)) as children:
         tmp = Path(name)
         bench = Bench(children, bodies, seconds=seconds, concurrency=concurrency, rounds=rounds, workers=workers)
         schemas = write_schemas(tmp)
@@ -350,7 +350,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
                     ran[peer] = bench.diy(f"{peer}{suffix}", peer, schemas, mode or "full")
             url = database_url or f"sqlite:///{tmp / f'proxy{suffix}.db'}"
             ran["proxy"] = proxy_run(bench, f"proxy{suffix}", database_url=url, mode=mode, upstream_port=upstream_port,
-                                     drain_timeout_s=drain, profile_dir=profile_dir)  # fmt: skip
+                                     drain_timeout_s=drain, profile_dir=profile_dir)
             by_mode[mode or "postgresql"] = flatten(ran)
     first = by_mode[modes[0] or "postgresql"]
     result: dict[str, Any] = {
@@ -358,9 +358,9 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
         "rounds": rounds, "proxy_web_processes": workers,
         "database": "postgresql" if modes[0] is None else "sqlite", "durability": modes[0] or "postgresql server",
         **first, "goals": GOALS, "goals_met": goals_met(first), "machine": machine(load_before),
-    }  # fmt: skip
+    }
     if len(by_mode) > 1:
         result["by_durability"] = {m: {k: v for k, v in f.items() if not k.startswith("outbox_depth_samples")}
-                                   for m, f in by_mode.items()}  # fmt: skip
+                                   for m, f in by_mode.items()}
     result.update(validation_speedup(events))
     return result

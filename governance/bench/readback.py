@@ -91,13 +91,13 @@ class DepthSampler:
         depths = [d for _t, d in self.samples]
         if len(depths) < 4:
             return {"outbox_depth_max": max(depths, default=None), "outbox_bounded": None,
-                    "outbox_depth_samples": self.samples}  # fmt: skip
+                    "outbox_depth_samples": self.samples}
         (t_half, d_half), (t_end, d_end) = self.samples[len(depths) // 2], self.samples[-1]
         ingested = events_per_s * (t_end - t_half)
         share = (d_end - d_half) / ingested if ingested else 0.0
         return {"outbox_depth_max": max(depths), "outbox_depth_end": d_end,
                 "outbox_growth_share": round(share, 4), "outbox_bounded": share < 0.05,
-                "outbox_depth_samples": self.samples}  # fmt: skip
+                "outbox_depth_samples": self.samples}
 
 
 def storage(engine: Engine) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def storage(engine: Engine) -> dict[str, Any]:
         total = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
         dedupe, method = sqlite_btree_bytes(path, "dedupe")
     return {"database_bytes": total, "events": events, "dedupe_keys": keys, "dedupe_bytes": dedupe,
-            "dedupe_bytes_per_key": round(dedupe / keys, 1) if keys else None, "size_method": method}  # fmt: skip
+            "dedupe_bytes_per_key": round(dedupe / keys, 1) if keys else None, "size_method": method}
 
 
 def sqlite_btree_bytes(path: Path, table: str) -> tuple[int, str]:
@@ -124,7 +124,7 @@ def sqlite_btree_bytes(path: Path, table: str) -> tuple[int, str]:
     try:
         try:
             row = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name IN "
-                               "(SELECT name FROM sqlite_schema WHERE tbl_name = ?)", (table,)).fetchone()  # fmt: skip
+                               "(SELECT name FROM sqlite_schema WHERE tbl_name = ?)", (table,)).fetchone()
             return int(row[0] or 0), "dbstat"
         except sqlite3.OperationalError:
             used = [conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "freelist_count", "page_size")]
@@ -147,7 +147,7 @@ def postgres_churn(engine: Engine, since_lsn: str, events: int) -> dict[str, Any
     ``pg_stat_user_tables`` is not used: other backends report to it up to 10 s late."""
     with engine.connect() as conn:
         wal = int(conn.execute(text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(:l AS pg_lsn))"),
-                               {"l": since_lsn}).scalar() or 0)  # fmt: skip
+                               {"l": since_lsn}).scalar() or 0)
     return {"wal_bytes": wal, "wal_bytes_per_event": round(wal / events, 1) if events else None}
 
 
@@ -165,4 +165,4 @@ def postgres_durability(engine: Engine) -> dict[str, str]:
     """The server's own durability settings (the proxy's SQLite setting does not apply there)."""
     with engine.connect() as conn:
         return {name: str(conn.execute(text(f"SHOW {name}")).scalar())
-                for name in ("fsync", "synchronous_commit", "full_page_writes")}  # fmt: skip
+                for name in ("fsync", "synchronous_commit", "full_page_writes")}

@@ -33,7 +33,7 @@ TIMEZONES_H = (-8.0, -5.0, -3.0, 0.0, 1.0, 2.0, 5.5, 8.0, 9.0)
 EVENTS_PER_SOURCE = 10
 RATES = {"zero": 0.3, "half": 0.3, "spike": 0.15, "campaign": 0.06, "decline": 0.04, "violations": 0.3}
 DURATIONS = {"zero": (30, 240), "half": (30, 180), "spike": (30, 120), "campaign": (1440, 4320),
-             "decline": (4320, 4320), "violations": (30, 180)}  # fmt: skip
+             "decline": (4320, 4320), "violations": (30, 180)}
 GAP = 120
 RAMP = 180  # minutes over which one day turns into the next around local midnight
 Float = NDArray[np.float64]
@@ -134,7 +134,7 @@ def _apply(rate: Float, anomalies: list[Anomaly], minutes: int) -> tuple[Float, 
 
 
 def _event(rng: np.random.Generator, kind: str, days: int, offset: int, holiday: int | None,
-           start_minute: int) -> tuple[Float, float]:  # fmt: skip
+           start_minute: int) -> tuple[Float, float]:
     """Noise-free rate per minute of one event (without anomalies) and its mean per hour."""
     minutes = days * MINUTES_PER_DAY
     local = np.arange(minutes, dtype=np.float64) + offset + (start_minute - MONDAY)
@@ -149,7 +149,7 @@ def _event(rng: np.random.Generator, kind: str, days: int, offset: int, holiday:
         share = _smooth(weekend.astype(np.float64), RAMP)
         shape = share * weekend_shape + (1.0 - share) * weekday_shape
     per_hour = float(np.exp(rng.uniform(np.log(2), np.log(40)) if kind == "low"
-                            else rng.uniform(np.log(30), np.log(15_000))))  # fmt: skip
+                            else rng.uniform(np.log(30), np.log(15_000))))
     return per_hour / 60.0 * shape * _level(rng, days, minutes, local), per_hour
 
 
@@ -189,7 +189,7 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
         if rates is not None:
             rates[e] = rate
     return Traffic(counts, violations, np.zeros_like(counts), rates, means, anomalies, start_minute=start_minute,
-                   holidays=holiday_spans, archetypes=archetypes)  # fmt: skip
+                   holidays=holiday_spans, archetypes=archetypes)
 
 
 def _night(a: Anomaly, offset: int) -> Anomaly:

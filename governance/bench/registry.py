@@ -15,7 +15,7 @@ from governance.plan.model import Plan
 WORDS = ("Order", "Product", "Cart", "Checkout", "Coupon", "Account", "Trial", "Invite", "Page", "Video",
          "Search", "Payment", "Subscription", "Report", "Message", "File", "Team", "Project", "Task", "Widget")
 ACTIONS = ("Viewed", "Completed", "Started", "Added", "Removed", "Updated", "Shared", "Deleted", "Opened",
-           "Closed", "Sent", "Received", "Applied", "Failed", "Exported")  # fmt: skip
+           "Closed", "Sent", "Received", "Applied", "Failed", "Exported")
 
 
 def generated_plan(events: int, *, seed: int = 0, properties: int = 8) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from governance.bench.truth import Traffic
 
 NAMES = ["Order Completed", "Product Viewed", "Cart Viewed", "Checkout Started", "Signup Completed",
          "Coupon Applied", "Payment Failed", "Search Performed", "Invite Sent", "Report Exported",
-         "Video Played", "Trial Started"]  # fmt: skip
+         "Video Played", "Trial Started"]
 KINDS = {"volume": "volume", "silence": "silence", "decline": "decline", "violation_rate": "violations"}
 
 
@@ -46,10 +46,10 @@ def _rows(traffic: Traffic, events: list[int], source_id: str) -> tuple[list[dic
         minutes = np.flatnonzero(traffic.counts[e])
         counts += [{"minute": traffic.start_minute + int(m), "source_id": source_id, "kind": "track",
                     "event": NAMES[i], "outcome": "forwarded", "planned": True, "count": int(traffic.counts[e, m])}
-                   for m in minutes]  # fmt: skip
+                   for m in minutes]
         bad = np.flatnonzero(traffic.violations[e])
         violations += [{"minute": traffic.start_minute + int(m), "source_id": source_id, "event": NAMES[i],
-                        "field": "", "type": "*", "count": int(traffic.violations[e, m])} for m in bad]  # fmt: skip
+                        "field": "", "type": "*", "count": int(traffic.violations[e, m])} for m in bad]
     return counts, violations
 
 
@@ -126,7 +126,7 @@ def spread_sample(traffic: Traffic, n: int) -> list[int]:
 
 
 def replay_agreement(name: str, *, events: int = 4, days: int = 35, eval_days: float = 1.0, seed: int = 0,
-                     cadence: int = 5) -> dict[str, Any]:  # fmt: skip
+                     cadence: int = 5) -> dict[str, Any]:
     """Replay ``events`` of generator ``name`` through ``run_cycle`` over its last ``eval_days`` and
     compare every evaluation with ``fast.py``: the share that agrees, per check kind."""
     from governance.bench.checks import GENERATORS, BenchConfig, evaluate
@@ -137,9 +137,9 @@ def replay_agreement(name: str, *, events: int = 4, days: int = 35, eval_days: f
     chosen = [int(t) for t in when["drop"] if t > traffic.minutes - eval_days * 1440]
     got = replay(traffic, picked, chosen)
     fast = {"volume": holds["drop"] | holds["spike"], "silence": holds["silence"], "decline": holds["decline"],
-            "violations": holds["violations"]}  # fmt: skip
+            "violations": holds["violations"]}
     out: dict[str, Any] = {"events": picked, "evaluations": len(chosen), "cycles_s": round(got.seconds, 2),
-                           "agreement": {}}  # fmt: skip
+                           "agreement": {}}
     for kind, cond in fast.items():
         columns = np.searchsorted(when["drop" if kind in ("volume", "decline") else kind], chosen)
         ours = cond[picked][:, columns]
@@ -148,7 +148,7 @@ def replay_agreement(name: str, *, events: int = 4, days: int = 35, eval_days: f
         if waiting is not None:
             same &= waiting[picked][:, columns] == got.learning[kind]
         out["agreement"][kind] = {"agree": round(float(same.mean()), 6), "held": int(ours.sum()),
-                                  "disagreements": int((~same).sum())}  # fmt: skip
+                                  "disagreements": int((~same).sum())}
     return out
 
 
@@ -170,19 +170,19 @@ def memory_cycle(traffic: Traffic, minute: int) -> int:
     by_hour = traffic.counts[:, : t * 60].reshape(traffic.counts.shape[0], t, 60)
     samples = np.stack([by_hour[:, [h for h in sample_hours(hour)]] for hour in (t - 1, t)], axis=1)
     now = expect_now(history, traffic.start_minute // 60, traffic.start_minute + minute, model(v),
-                     learned_shape(samples))  # fmt: skip
+                     learned_shape(samples))
     low, high, waiting = now.windows(v.windows)
     found = 0
     for i, w in enumerate(detector(v).windows):
         observed = traffic.counts[:, minute - w : minute].sum(1)
         drop, spike = volume_flags(observed, np.where(waiting[:, i], np.nan, low[:, i]),
                                    np.where(waiting[:, i], np.nan, high[:, i]), now.error, window_minutes=w,
-                                   params=detector(v), error_high=now.error_high)  # fmt: skip
+                                   params=detector(v), error_high=now.error_high)
         found += int((drop | spike).sum())
     seen = traffic.counts[:, :minute] > 0
     gap = np.where(seen.any(1), np.argmax(seen[:, ::-1], axis=1), minute)
     due, _, _ = now.gap(np.minimum(np.maximum(gap, s.after_minutes), s.horizon_hours * 60.0), s.horizon_hours,
-                     traffic.counts[:, t * 60 : minute].sum(1))  # fmt: skip
+                     traffic.counts[:, t * 60 : minute].sum(1))
     found += int(((gap >= s.after_minutes) & (due >= s.min_expected)).sum())
     state = decline_state(history, [history.shape[1]], decline_detector(d))
     return found + int(decline_flags(state, decline_detector(d)).sum())

@@ -26,7 +26,7 @@ from governance.bench.truth import MINUTES_PER_DAY, Anomaly, Traffic
 Alert = tuple[int, int, int, str]  # event, first and last firing minute, alert kind
 CAUSES = {"drop": {"zero", "night_zero", "half", "decline"}, "silence": {"zero", "night_zero", "half"},
           "spike": {"spike", "campaign"}, "decline": {"decline"}, "violations": {"violations"},
-          "drift": {"drift"}}  # fmt: skip
+          "drift": {"drift"}}
 FAMILIES: dict[str, tuple[set[str], tuple[str, ...], float]] = {  # anomaly kinds, detecting alerts, min rate
     "drops": ({"zero", "night_zero", "half"}, ("drop", "silence"), 100.0),
     "outages": ({"zero", "night_zero"}, ("drop", "silence"), 100.0),
@@ -59,7 +59,7 @@ def _caused(alert: Alert, anomalies: Iterable[Anomaly], config: ScoreConfig, end
         if a.kind not in CAUSES[kind]:
             continue
         until = end_of_traffic if a.kind == "decline" else a.end + (config.drift_grace if kind == "drift"
-                                                                   else config.grace)  # fmt: skip
+                                                                   else config.grace)
         if a.start <= on <= until:
             return True
     return False
@@ -85,20 +85,20 @@ def false_alerts(traffic: Traffic, alerts: list[Alert], config: ScoreConfig) -> 
         event_days = traffic.counts.shape[0] * (min(hi, days) - lo)
         mine = [a for a in alerts if _week(a[1]) == name]
         holiday = [a for a in mine if _on_holiday(a, holidays, config.grace)
-                   and not _caused(a, by_event.get(a[0], []), config, traffic.minutes)]  # fmt: skip
+                   and not _caused(a, by_event.get(a[0], []), config, traffic.minutes)]
         false = [a for a in mine if a not in holiday and not _caused(a, by_event.get(a[0], []), config,
-                                                                      traffic.minutes)]  # fmt: skip
+                                                                      traffic.minutes)]
         kinds: dict[str, int] = {}
         for alert in false:
             kinds[alert[3]] = kinds.get(alert[3], 0) + 1
         out[name] = {"event_days": event_days, "false_alerts": len(false), "by_kind": kinds,
                      "per_1000_event_days": round(1000 * len(false) / event_days, 3),
-                     "holiday_alerts": len(holiday)}  # fmt: skip
+                     "holiday_alerts": len(holiday)}
     total_days = sum(v["event_days"] for v in out.values())
     total = sum(v["false_alerts"] for v in out.values())
     out["all"] = {"event_days": total_days, "false_alerts": total,
                   "per_1000_event_days": round(1000 * total / max(total_days, 1), 3),
-                  "holiday_alerts": sum(v["holiday_alerts"] for v in out.values())}  # fmt: skip
+                  "holiday_alerts": sum(v["holiday_alerts"] for v in out.values())}
     return out
 
 
@@ -111,14 +111,14 @@ def recall(traffic: Traffic, alerts: list[Alert], config: ScoreConfig) -> dict[s
     out: dict[str, Any] = {}
     for family, (kinds, detecting, min_rate) in FAMILIES.items():
         scored = [a for a in traffic.anomalies if a.kind in kinds and a.end - a.start >= config.min_minutes
-                  and float(traffic.rate[a.event, a.start : a.end].mean()) * 60 >= min_rate]  # fmt: skip
+                  and float(traffic.rate[a.event, a.start : a.end].mean()) * 60 >= min_rate]
         if not scored:
             continue
         found: dict[str, list[float | None]] = {}
         for a in scored:
             until = traffic.minutes if a.kind == "decline" else a.end
             hits = [max(on, a.start) - a.start for k in detecting for on, off in firing.get((a.event, k), [])
-                    if on <= until and off >= a.start]  # fmt: skip
+                    if on <= until and off >= a.start]
             found.setdefault(_week(a.start), []).append(min(hits) if hits else None)
         out[family] = _summary([x for v in found.values() for x in v])
         out[family]["by_week"] = {w: _summary(v) for w, v in sorted(found.items())}
@@ -130,4 +130,4 @@ def _summary(latencies: list[float | None]) -> dict[str, Any]:
     return {"anomalies": len(latencies), "detected": len(hit),
             "recall": round(len(hit) / len(latencies), 4) if latencies else None,
             "median_latency_min": float(np.median(hit)) if hit else None,
-            "p90_latency_min": float(np.percentile(hit, 90)) if hit else None}  # fmt: skip
+            "p90_latency_min": float(np.percentile(hit, 90)) if hit else None}

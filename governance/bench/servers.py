@@ -81,7 +81,7 @@ def durability_env(mode: str) -> dict[str, str]:
         return {f"GOVERNANCE_{SYNC_SETTING.upper()}": mode.upper()}
     if mode != build_default_durability():
         raise ValueError(f"this build has no {SYNC_SETTING} setting: its SQLite commits are "
-                         f"synchronous={build_default_durability().upper()} only")  # fmt: skip
+                         f"synchronous={build_default_durability().upper()} only")
     return {}
 
 
@@ -92,7 +92,7 @@ class Children:
         self.dir = directory
         self.procs: list[subprocess.Popen[bytes]] = []
         self.env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-                    "GX_ANALYTICS_ENABLED": "false"}  # fmt: skip
+                    "GX_ANALYTICS_ENABLED": "false"}
 
     def __enter__(self) -> Children:
         return self
@@ -105,7 +105,7 @@ class Children:
         log = self.dir / f"{name}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, env={**self.env, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
-                                    cwd=self.dir)  # fmt: skip
+                                    cwd=self.dir)
         self.procs.append(proc)
         wait_http(port, proc, log)
         return proc
@@ -117,13 +117,13 @@ class Children:
         return port, proc
 
     def proxy(self, name: str, database_url: str, env: dict[str, str],
-              workers: int = 1) -> tuple[int, subprocess.Popen[bytes]]:  # fmt: skip
+              workers: int = 1) -> tuple[int, subprocess.Popen[bytes]]:
         """``governance serve --workers N`` (web processes + its worker) on a fresh port; returns
         (port, serve)."""
         port = free_port()
         cmd = [sys.executable, "-m", "governance", "serve", "--port", str(port), "--workers", str(workers)]
         proc = self.start(name, cmd, port, {"GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_LOG_LEVEL": "WARNING",
-                                            **env})  # fmt: skip
+                                            **env})
         if workers > 1:  # the port is bound before the web processes have started
             wait_until_up(port, proc, self.dir / f"{name}.log")
         return port, proc

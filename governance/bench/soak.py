@@ -42,7 +42,7 @@ def _measure(engine: Any, web_pid: int, worker: int | None, row: dict[str, Any])
 
 def _intervals(port: int, bodies: Bodies, auth: str, engine: Any, sampler: DepthSampler, web: Any, upstream: int,
                source_id: str, *, minutes: int, interval_s: float,
-               concurrency: int) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+               concurrency: int) -> tuple[list[dict[str, Any]], int]:
     """A warm-up until the worker forwards, then the load, one interval after the other without a
     pause; a row of figures per interval."""
     rows: list[dict[str, Any]] = []
@@ -60,7 +60,7 @@ def _intervals(port: int, bodies: Bodies, auth: str, engine: Any, sampler: Depth
         now_forwarded, now = upstream_count(upstream)["events"], time.monotonic()
         row = {"minute": minute, "events_per_s": figures["events_per_s"], "p50_ms": figures["p50_ms"],
                "p99_ms": figures["p99_ms"], "errors": figures["errors"], "outbox_depth": depth,
-               "forwarded_per_s": round((now_forwarded - forwarded) / (now - since), 1)}  # fmt: skip
+               "forwarded_per_s": round((now_forwarded - forwarded) / (now - since), 1)}
         forwarded, since = now_forwarded, now
         rows.append(row)
         if pending is not None:
@@ -83,18 +83,18 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     rss = [grew("web_rss_mb"), grew("worker_rss_mb")]
     return {"last_vs_first": keep, "web_rss_growth": rss[0], "worker_rss_growth": rss[1],
             "goals_met": {"last_vs_first": keep is not None and keep >= 0.9,
-                          "rss_flat": all(g is not None and g <= 0.10 for g in rss)}}  # fmt: skip
+                          "rss_flat": all(g is not None and g <= 0.10 for g in rss)}}
 
 
 def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, batch: int = 100,
-        durability: str = "default", database_url: str | None = None) -> dict[str, Any]:  # fmt: skip
+        durability: str = "default", database_url: str | None = None) -> dict[str, Any]:
     from governance.db import make_engine
 
     mode = modes_for(durability, database_url)[0]
     load_before = os.getloadavg()
     bodies = Bodies(sample_events(batch * 20), batch)
     with tempfile.TemporaryDirectory(prefix="gov-soak-", ignore_cleanup_errors=True) as name, \
-            Children(Path(name)) as children:  # fmt: skip
+            Children(Path(name)) as children:
         url = database_url or f"sqlite:///{Path(name) / 'soak.db'}"
         upstream_port, _ = children.peer("upstream", "upstream", {"BENCH_UPSTREAM_DISTINCT": "0"})
         key, source_id = prepare_proxy(url, f"http://127.0.0.1:{upstream_port}", f"soak-{bodies.run}")
@@ -105,7 +105,7 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
             started = time.monotonic()
             with DepthSampler(engine, source_id, interval_s=1.0) as sampler:
                 rows, sent = _intervals(port, bodies, auth, engine, sampler, web, upstream_port, source_id,
-                                        minutes=minutes, interval_s=interval_s, concurrency=concurrency)  # fmt: skip
+                                        minutes=minutes, interval_s=interval_s, concurrency=concurrency)
             elapsed = time.monotonic() - started
             drain = wait_drained(engine, source_id, max(60.0, interval_s))
             back = counters(engine, source_id)
@@ -124,4 +124,4 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
         "drain_s": drain, "outbox_depth_max": bounded["outbox_depth_max"], "outbox_bounded": bounded["outbox_bounded"],
         "outbox_growth_share": bounded.get("outbox_growth_share"), "per_minute": rows, **result,
         "machine": machine(load_before),
-    }  # fmt: skip
+    }

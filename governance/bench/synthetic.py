@@ -105,7 +105,7 @@ def generate_traffic(
 
 
 def _inject(rng: np.random.Generator, anomalies: list[Anomaly], row: int, c: Any, rate: Any, p_violation: Any,
-            p_string: Any) -> None:  # fmt: skip
+            p_string: Any) -> None:
     """Apply one event's anomalies to its row of a chunk (in place, drawing from ``rng`` in order)."""
     for a in anomalies:
         s, t = a.start, a.end

@@ -48,11 +48,11 @@ def run(events: int = 1_000_000) -> dict[str, Any]:
         size = write_events(path, events)
         parse_s, _, _ = _child([sys.executable, "-c", PARSE_ONLY, str(path)])
         cmd = [sys.executable, "-m", "governance", "validate", "--json", "--max-violations", "100",
-               "--plan", str(ROOT / "plans" / "ecommerce.yaml"), str(path)]  # fmt: skip
+               "--plan", str(ROOT / "plans" / "ecommerce.yaml"), str(path)]
         elapsed, peak_mb, code = _child(cmd)
     return {
         "events": events, "mean_event_bytes": round(size / events), "seconds": round(elapsed, 2),
         "events_per_s": round(events / elapsed), "peak_rss_mb": round(peak_mb, 1),
         "parse_only_events_per_s": round(events / parse_s), "ratio_to_parse_only": round(parse_s / elapsed, 3),
         "exit_code": code, "goals": {"events_per_s": 50_000, "peak_rss_mb": 200},
-    }  # fmt: skip
+    }

@@ -46,4 +46,4 @@ def validation_speedup(events: list[dict[str, Any]]) -> dict[str, float]:
     slow = best / len(subset)
     return {"compiled_us_per_event": round(fast * 1e6, 2), "jsonschema_us_per_event": round(slow * 1e6, 2),
             "validation_speedup": round(slow / fast, 1),
-            "compiled_with_violations_us_per_event": round(classified * 1e6, 2)}  # fmt: skip
+            "compiled_with_violations_us_per_event": round(classified * 1e6, 2)}

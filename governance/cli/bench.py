@@ -64,7 +64,7 @@ def bench_proxy(
     try:
         result = run(seconds=seconds, concurrency=concurrency, durability=durability, database_url=database_url,
                      peers=tuple(p.strip() for p in peers.split(",") if p.strip()), rounds=rounds,
-                     profile_dir=profile, workers=workers)  # fmt: skip
+                     profile_dir=profile, workers=workers)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "proxy vs peers")
@@ -93,7 +93,7 @@ def bench_soak(
         raise typer.BadParameter("one of default, full, normal", param_hint="--durability")
     try:
         result = run(minutes=minutes, interval_s=interval, concurrency=concurrency, durability=durability,
-                     database_url=database_url)  # fmt: skip
+                     database_url=database_url)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "soak")
@@ -150,5 +150,5 @@ def bench_checks(
 
     result = run_checks_bench(generators=tuple(generators.split(",")), events=events, days=days,
                               tuning=seed_list(tuning), held_out=seed_list(held_out), replay_events=replay_events,
-                              replay_days=replay_days, cycle_events=cycle_events, gx_events=gx_events)  # fmt: skip
+                              replay_days=replay_days, cycle_events=cycle_events, gx_events=gx_events)
     _report(result, as_json, "checks")

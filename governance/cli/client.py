@@ -41,7 +41,7 @@ class Client:
                 body = None
             if not isinstance(body, dict) or "message" not in body:
                 body = {"code": "http_error", "message": f"HTTP {response.status_code} from {response.url}: "
-                                                         f"{response.text[:200]}"}  # fmt: skip
+                                                         f"{response.text[:200]}"}
             raise ApiError(response.status_code, body)
         return response
 

@@ -18,7 +18,7 @@ from governance.errors import GovernanceError
 db_app = new_typer("The database schema: upgrade it, or show where it is.")
 app.add_typer(db_app, name="db")
 DATABASE_OPTION = typer.Option(None, "--database-url", envvar="GOVERNANCE_DATABASE_URL", show_default=False,
-                               help="The database (default: the settings' database_url)")  # fmt: skip
+                               help="The database (default: the settings' database_url)")
 
 
 class DatabaseUnreachable(GovernanceError):

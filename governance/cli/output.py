@@ -40,7 +40,7 @@ EXIT_CODES = (
     (SERVER, "no usable answer from the server or the database",
      "unreachable or timed out; credentials refused (401, 403); a server error (5xx, 503 busy); an answer that is "
      "not the governance API"),
-)  # fmt: skip
+)
 # errors that are the command's answer "no", not a failure to run it
 ANSWERS_NO = frozenset({"incompatible_plan", "nothing_imported"})
 JSON_HELP = "Print one JSON document on stdout (shape in the command's help)"
@@ -51,7 +51,7 @@ def new_typer(help: str) -> typer.Typer:
     """A command group with plain (not rich) help and errors, unwrapped when stdout is a pipe."""
     width = {} if sys.stdout.isatty() else {"terminal_width": 10_000, "max_content_width": 10_000}
     return typer.Typer(help=help, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
-                       context_settings=width)  # fmt: skip
+                       context_settings=width)
 
 
 def paint(text: str, colour: str, stream: TextIO | None = None) -> str:
@@ -134,7 +134,7 @@ def fail(exc: GovernanceError, *, as_json: bool, code: int | None = None) -> NoR
     api_code = getattr(exc, "api_code", exc.code)
     if as_json:
         body = {"code": api_code, "message": exc.message, "status": getattr(exc, "http_status", None),
-                "details": exc.details}  # fmt: skip
+                "details": exc.details}
         print(json.dumps({"error": body}, ensure_ascii=False, default=str), file=sys.stderr, flush=True)
     else:
         note(f"{paint('error', 'red', sys.stderr)}: {exc.message} ({api_code})")

@@ -107,7 +107,7 @@ def diff(
         verdict = "compatible" if report["is_compatible"] else paint("not compatible", "red")
         refused = "" if report["is_compatible"] else f" ({len(report['messages'])} change(s) not allowed)"
         out(f"{len(report['changes'])} change(s), overall {report['category']}; "
-            f"under {report['mode']}: {verdict}{refused}")  # fmt: skip
+            f"under {report['mode']}: {verdict}{refused}")
     raise typer.Exit(OK if report["is_compatible"] else NO)
 
 

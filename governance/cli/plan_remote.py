@@ -37,7 +37,7 @@ def refusal(exc: ApiError) -> dict[str, Any]:
     """What a 409 ``incompatible_plan`` says: the message, the mode, the version broken, the changes."""
     details = exc.details if isinstance(exc.details, dict) else {}
     return {"message": exc.message, "mode": details.get("mode"), "against_version": details.get("against_version"),
-            "changes": details.get("changes", [])}  # fmt: skip
+            "changes": details.get("changes", [])}
 
 
 def print_refusal(name: str, what: str, refused: dict[str, Any]) -> None:
@@ -70,7 +70,7 @@ def push(
         plan = load_plan_file(path)
         client = Client(url, token)
         result: dict[str, Any] = {"plan": plan.name, "draft": store_draft(client, plan), "outcome": "draft_only",
-                                  "version": None, "category": None, "refused": None}  # fmt: skip
+                                  "version": None, "category": None, "refused": None}
         if publish:
             result.update(_publish(client, plan.name, {"message": message, "allow_breaking": allow_breaking}))
     if as_json:
@@ -154,7 +154,7 @@ def check(
             if exc.http_status != 404 or exc.api_code != "plan_not_found":
                 raise
             report = {"is_compatible": True, "mode": plan.compatibility or "BACKWARD", "category": "additive",
-                      "changes": [], "messages": []}  # fmt: skip
+                      "changes": [], "messages": []}
             exists = False
     result = {"plan": plan.name, "file": str(path), "exists": exists, "against_version": None, **report}
     if as_json:
@@ -174,7 +174,7 @@ def _print_check(result: dict[str, Any]) -> None:
         out(f"{name}: no changes from the latest version (nothing to publish)")
     elif result["is_compatible"]:
         out(f"{name}: publishing would succeed ({len(result['changes'])} change(s), overall {result['category']}, "
-            f"allowed under {mode})")  # fmt: skip
+            f"allowed under {mode})")
     else:
         against = result.get("against_version")
         versus = f" with version {against}" if against else ""
@@ -182,6 +182,6 @@ def _print_check(result: dict[str, Any]) -> None:
         others = [m for m in result["messages"] if m not in shown]  # a transitive mode's, against an older version
         count = len(result["messages"])
         out(f"{name}: publishing would be {paint('refused', 'red')}: not compatible{versus} under {mode} "
-            f"({count} change(s) not allowed)")  # fmt: skip
+            f"({count} change(s) not allowed)")
         for message in others:
             out(f"  {message}")

@@ -36,14 +36,14 @@ def versions(
         print_json({"plan": name, "versions": [{k: v for k, v in row.items() if k != "body"} for row in found]})
         return
     rows = [[v["version"], v["category"], len(v["changes"]), when(v["created_at"]), v["created_by"],
-             v["rollback_of"], v["message"]] for v in found]  # fmt: skip
+             v["rollback_of"], v["message"]] for v in found]
     table(["version", "category", "changes", "created", "by", "rollback_of", "message"], rows)
 
 
 def _entry(at: str, actor: str | None, action: str, version: dict[str, Any] | None, details: Any) -> dict[str, Any]:
     return {"at": at, "actor": actor, "action": action, "version": version["version"] if version else None,
             "category": version["category"] if version else None, "message": version["message"] if version else None,
-            "details": details}  # fmt: skip
+            "details": details}
 
 
 def _history(client: Client, name: str) -> tuple[str, list[dict[str, Any]]]:
@@ -58,7 +58,7 @@ def _history(client: Client, name: str) -> tuple[str, list[dict[str, Any]]]:
             raise
         note("the audit log needs an admin token: showing published versions only")
         entries = [_entry(v["created_at"], v["created_by"], "plan.rollback" if v["rollback_of"] else "plan.publish",
-                          v, None) for v in published]  # fmt: skip
+                          v, None) for v in published]
         return "versions", entries
     entries = []
     for row in audit:
@@ -110,7 +110,7 @@ def rollback(
     """
     body = {"version": version, "message": message, "allow_breaking": allow_breaking}
     result: dict[str, Any] = {"plan": name, "outcome": "published", "version": None, "rollback_of": version,
-                              "category": None, "refused": None}  # fmt: skip
+                              "category": None, "refused": None}
     with handled(as_json):
         try:
             created = Client(url, token).json("POST", plan_path(name, "rollback"), json=body)

@@ -29,15 +29,15 @@ app.add_typer(privacy_app, name="privacy")
 
 TERMINAL = ("FINISHED", "FAILED", "PARTIAL_SUCCESS")
 SOURCE_OPTION = typer.Option(None, "--source", help="Only this source (id or name; repeat for more). Default: every "
-                                                    "source")  # fmt: skip
+                                                    "source")
 NOTIFY_OPTION = typer.Option(None, "--notify", help="A webhook channel (id or name) to send regulation.created to "
-                                                    "(repeat for more)")  # fmt: skip
+                                                    "(repeat for more)")
 SUBJECTS = typer.Argument(..., metavar="USER_ID...", help="User ids (or anonymous ids) to match on userId, "
-                                                          "anonymousId and previousId")  # fmt: skip
+                                                          "anonymousId and previousId")
 
 
 def _request(kind: str, subjects: list[str], sources: list[str] | None, notify: list[str] | None, *, as_json: bool,
-             url: str, token: str | None) -> None:  # fmt: skip
+             url: str, token: str | None) -> None:
     body: dict[str, Any] = {"regulationType": kind, "subjectType": "USER_ID", "subjectIds": subjects}
     if sources:
         body["sourceIds"] = sources
@@ -58,7 +58,7 @@ def _request(kind: str, subjects: list[str], sources: list[str] | None, notify: 
 @privacy_app.command("suppress")
 def suppress(subjects: list[str] = SUBJECTS, source: list[str] = SOURCE_OPTION, notify: list[str] = NOTIFY_OPTION,
              as_json: bool = typer.Option(False, "--json", help=JSON_HELP), url: str = URL_OPTION,
-             token: str = TOKEN_OPTION) -> None:  # fmt: skip
+             token: str = TOKEN_OPTION) -> None:
     """Stop collecting these users' events (SUPPRESS_ONLY): answered 200, never forwarded or stored.
 
     JSON: the regulation, as `GET /api/v1/regulations/{id}` answers it.
@@ -71,7 +71,7 @@ def delete(subjects: list[str] = SUBJECTS, keep_collecting: bool = typer.Option(
                False, "--keep-collecting", help="DELETE_ONLY: forget what is held but keep collecting"),
            source: list[str] = SOURCE_OPTION, notify: list[str] = NOTIFY_OPTION,
            as_json: bool = typer.Option(False, "--json", help=JSON_HELP), url: str = URL_OPTION,
-           token: str = TOKEN_OPTION) -> None:  # fmt: skip
+           token: str = TOKEN_OPTION) -> None:
     """Forget these users (SUPPRESS_WITH_DELETE; DELETE_ONLY with --keep-collecting): their events are purged
     from the quarantine, the dead letter, the outbox and the samples by the worker.
 
@@ -84,7 +84,7 @@ def delete(subjects: list[str] = SUBJECTS, keep_collecting: bool = typer.Option(
 @privacy_app.command("unsuppress")
 def unsuppress(subjects: list[str] = SUBJECTS, source: list[str] = SOURCE_OPTION,
                notify: list[str] = NOTIFY_OPTION, as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-               url: str = URL_OPTION, token: str = TOKEN_OPTION) -> None:  # fmt: skip
+               url: str = URL_OPTION, token: str = TOKEN_OPTION) -> None:
     """Collect these users' events again (UNSUPPRESS); with --source, only those sources' suppressions are lifted.
 
     JSON: the regulation, as `GET /api/v1/regulations/{id}` answers it.
@@ -96,7 +96,7 @@ def unsuppress(subjects: list[str] = SUBJECTS, source: list[str] = SOURCE_OPTION
 def status(regulation_id: str = typer.Argument(..., help="The regulation id (reg_...)"),
            wait: float = typer.Option(0.0, "--wait", min=0.0, help="Seconds to wait for it to finish"),
            as_json: bool = typer.Option(False, "--json", help=JSON_HELP), url: str = URL_OPTION,
-           token: str = TOKEN_OPTION) -> None:  # fmt: skip
+           token: str = TOKEN_OPTION) -> None:
     """A regulation's overallStatus and receipt. Exits 0 when it is FINISHED (or, without --wait, still on its
     way), 1 when it FAILED, ended in PARTIAL_SUCCESS, or had not finished within --wait.
 
@@ -153,10 +153,10 @@ def bench_pii(
     for corpus in ("pii_corpus", "pii_holdout"):
         figures = result[corpus]
         out(f"{corpus}: recall {figures['recall']}, false positives {figures['false_positive_rate']}, "
-            f"{figures['per_value_us']} us per value ({figures['per_value_us_cached']} cached)")  # fmt: skip
+            f"{figures['per_value_us']} us per value ({figures['per_value_us_cached']} cached)")
     table(["scenario", "judge us/event", "scan us/event", "pii per event"],
           [[name, f["judge_us_per_event"], f["scan_us_per_event"], f["pii_found_per_event"]]
-           for name, f in result["hot_path"].items()])  # fmt: skip
+           for name, f in result["hot_path"].items()])
 
 
 @bench_app.command("privacy")

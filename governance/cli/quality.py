@@ -50,7 +50,7 @@ def backfill(
                               f"--granularity one of {', '.join(GRANULARITIES)}")
         if not database_url:
             raise NoTarget("quality backfill needs --database-url (or GOVERNANCE_DATABASE_URL) naming the server's "
-                           "database")  # fmt: skip
+                           "database")
         engine = _existing_engine(database_url)
         try:
             with sys.stdin.buffer if str(path) == "-" else path.open("rb") as stream:
@@ -64,7 +64,7 @@ def backfill(
         return
     verb = "would store" if dry_run else "stored"
     out(f"{verb} {result['stored']} {result['granularity']}ly counts of {result['events']} events "
-        f"({result['first'] or '-'} .. {result['last'] or '-'}) from {result['rows']} rows")  # fmt: skip
+        f"({result['first'] or '-'} .. {result['last'] or '-'}) from {result['rows']} rows")
     for name, rows in sorted(result["sources"].items()):
         out(f"  {name}: {rows}")
     for reason, rows in sorted(result["skipped"].items()):
@@ -92,7 +92,7 @@ def expected(
     with handled(as_json):
         if not database_url:
             raise NoTarget("quality expected needs --database-url (or GOVERNANCE_DATABASE_URL) naming the server's "
-                           "database")  # fmt: skip
+                           "database")
         engine = _existing_engine(database_url)
         try:
             body = ExpectedRequest(note=note, starts_at=_aware(start), ends_at=_aware(end))
@@ -104,7 +104,7 @@ def expected(
         print_json(result)
         return
     out(f"alert {alert_id}: {result['event'] or 'every event'} from {result['starts_at']} to "
-        f"{result['ends_at'] or 'its resolution'} is left out of the baselines")  # fmt: skip
+        f"{result['ends_at'] or 'its resolution'} is left out of the baselines")
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -46,7 +46,7 @@ def serve(
     from governance.worker.supervisor import serve_supervised
 
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port, "database_url": database_url,
-                                                   "web_workers": workers}.items() if v}  # fmt: skip
+                                                   "web_workers": workers}.items() if v}
     settings = Settings(**overrides)
     configure_logging(settings.log_level, json_lines=as_json)
     env = {**os.environ, **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in overrides.items()}}
@@ -81,7 +81,7 @@ def _serve_many(settings: Any, command: list[str] | None, env: dict[str, str], a
     os.environ[JSON_LOGS_ENV] = "1" if as_json else "0"
     with shared_state(worker=command is not None) as status_file:
         serve_supervised(lambda on_exit: run_web_processes(settings, settings.web_workers, on_exit), command,
-                         env, status_file=status_file)  # fmt: skip
+                         env, status_file=status_file)
 
 
 def _demo(engine: Any, plans_dir: Path) -> dict[str, Any]:
@@ -92,11 +92,11 @@ def _demo(engine: Any, plans_dir: Path) -> dict[str, Any]:
     except IncompatiblePlan:
         note(f"--demo publishes {plans_dir}/*.yaml; a file that breaks the plan's published version is "
              "refused: publish it with `governance plan push FILE --publish --allow-breaking`, or "
-             "start on a new database")  # fmt: skip
+             "start on a new database")
         raise
     return {"plans": creds.plans, "admin_token": creds.admin_token, "source": creds.source_name,
             "write_key": creds.write_key, "revoked_tokens": creds.revoked_tokens,
-            "revoked_keys": creds.revoked_keys}  # fmt: skip
+            "revoked_keys": creds.revoked_keys}
 
 
 def _banner(summary: dict[str, Any]) -> None:
@@ -110,9 +110,9 @@ def _banner(summary: dict[str, Any]) -> None:
     out(f"  demo write key:  {demo['write_key']}  (source '{demo['source']}')")
     if demo["revoked_tokens"] or demo["revoked_keys"]:
         out(f"  revoked the previous start's {demo['revoked_tokens']} demo token(s) and "
-            f"{demo['revoked_keys']} write key(s)")  # fmt: skip
+            f"{demo['revoked_keys']} write key(s)")
     out(f"  try: curl -u '{demo['write_key']}:' {summary['url']}/v1/validate -H 'content-type: application/json' "
-        "-d '{\"type\":\"track\",\"event\":\"Completed Order\",\"userId\":\"u1\"}'")  # fmt: skip
+        "-d '{\"type\":\"track\",\"event\":\"Completed Order\",\"userId\":\"u1\"}'")
 
 
 @app.command()

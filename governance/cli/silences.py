@@ -25,7 +25,7 @@ def _matchers(texts: list[str]) -> list[dict[str, str]]:
             out_.append(parse_text(item))
         except ValueError as exc:
             raise ValidationFailed(f"--match {item!r}: {exc}", details=[{"path": f"matchers.{number}",
-                                                                          "message": str(exc)}]) from None  # fmt: skip
+                                                                          "message": str(exc)}]) from None
     return out_
 
 
@@ -108,7 +108,7 @@ def silences_list(
         print_json({"silences": found})
         return
     rows = [[s["id"], s["state"], _window(s), (s.get("recurrence") or {}).get("rrule"),
-             " ".join(_matcher_text(m) for m in s["matchers"]), s["comment"]] for s in found]  # fmt: skip
+             " ".join(_matcher_text(m) for m in s["matchers"]), s["comment"]] for s in found]
     table(["id", "state", "window", "recurrence", "matchers", "comment"], rows)
 
 

@@ -40,7 +40,7 @@ def source_create(
     JSON: `{"id", "name", "write_key"}`.
     """
     body = {"name": name, "plan": plan_ref, "upstream_url": upstream, "upstream_write_key": upstream_write_key,
-            "mode": mode}  # fmt: skip
+            "mode": mode}
     with handled(as_json):
         created = Client(url, token).json("POST", "/api/v1/sources", json=body)
     if as_json:
@@ -68,7 +68,7 @@ def source_list(
         print_json({"sources": found})
         return
     rows = [[s["name"], s["id"], s["plan"], s["plan_version"] or "latest", s["mode"], s["upstream_url"]]
-            for s in found]  # fmt: skip
+            for s in found]
     table(["name", "id", "plan", "version", "mode", "upstream"], rows)
 
 
@@ -94,7 +94,7 @@ def source_show(
         print_json(found)
         return
     for key in ("name", "id", "plan", "plan_id", "plan_version", "mode", "upstream_url", "has_upstream_write_key",
-                "created_at", "updated_at"):  # fmt: skip
+                "created_at", "updated_at"):
         value = when(found[key]) if key.endswith("_at") else found.get(key)
         out(f"{key}: {text(value)}")
     out("settings:")

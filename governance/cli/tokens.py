@@ -25,7 +25,7 @@ token_app = new_typer("Admin API tokens: create, list, revoke.")
 app.add_typer(token_app, name="token")
 
 DATABASE_OPTION = typer.Option(None, "--database-url", envvar="GOVERNANCE_DATABASE_URL", show_default=False,
-                               help="Write to this existing database instead of asking the server")  # fmt: skip
+                               help="Write to this existing database instead of asking the server")
 
 
 class NoDatabase(GovernanceError):
@@ -75,19 +75,19 @@ def _existing_engine(url: str) -> Any:
         raise NoDatabase(f"not a database URL: {url!r} ({exc})") from None
     if parsed.get_backend_name() == "sqlite" and not _sqlite_has_tables(parsed.database):
         raise NoDatabase(f"no governance database at {parsed.database or url}: start the server on it first "
-                         "(or check the path); nothing was created")  # fmt: skip
+                         "(or check the path); nothing was created")
     engine = make_engine(url)
     try:
         found = status(engine)
     except SQLAlchemyError as exc:
         raise DatabaseUnreachable(f"cannot open {parsed.render_as_string(hide_password=True)}: "
-                                  f"{str(exc).splitlines()[0]}") from None  # fmt: skip
+                                  f"{str(exc).splitlines()[0]}") from None
     if found.state is SchemaState.empty:
         raise NoDatabase(f"{parsed.render_as_string(hide_password=True)} is not a governance database "
-                         "(it has no tables); nothing was created")  # fmt: skip
+                         "(it has no tables); nothing was created")
     if found.state is not SchemaState.current:
         raise SchemaNotCurrent(f"the database schema is {found.state.value} (at {found.revision or 'release 0.1.0'},"
-                               f" this release needs {found.head}): run `{UPGRADE_COMMAND}` first")  # fmt: skip
+                               f" this release needs {found.head}): run `{UPGRADE_COMMAND}` first")
     return engine
 
 
@@ -100,7 +100,7 @@ def _create_in_database(url: str, role: str, name: str) -> dict[str, Any]:
         with write_session(engine) as session:
             row, secret = create_token(session, role=role, name=name, actor="cli")
             return {"id": row.id, "name": row.name, "role": row.role, "prefix": row.prefix, "token": secret,
-                    "created_in": "database"}  # fmt: skip
+                    "created_in": "database"}
     finally:
         engine.dispose()
 
@@ -156,7 +156,7 @@ def token_list(
         print_json({"tokens": tokens})
         return
     rows = [[t["id"], t["name"], t["role"], t["prefix"], when(t["created_at"]),
-             "revoked " + when(t["revoked_at"]) if t.get("revoked_at") else "active"] for t in tokens]  # fmt: skip
+             "revoked " + when(t["revoked_at"]) if t.get("revoked_at") else "active"] for t in tokens]
     table(["id", "name", "role", "prefix", "created", "status"], rows)
 
 

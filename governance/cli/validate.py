@@ -51,7 +51,7 @@ def validate(
     try:
         if sys.stderr.isatty() and str(events) != "-":
             with Progress(TextColumn("validating"), BarColumn(), TransferSpeedColumn(), console=Console(stderr=True),
-                          transient=True) as progress:  # fmt: skip
+                          transient=True) as progress:
                 task = progress.add_task("validate", total=events.stat().st_size)
                 report = validate_stream(_tracked(stream, progress, task), state, max_violations=max_violations)
         else:

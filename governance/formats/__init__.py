@@ -37,15 +37,15 @@ __all__ = [
     "EXPORTERS", "IMPORTERS", "MAX_IMPORT_BYTES", "ExportResult", "Exporter", "ImportResult", "Importer",
     "InferReport", "ReportItem", "export_plan", "export_plan_with_report", "import_plan", "infer_plan",
     "infer_plan_from_lines",
-]  # fmt: skip
+]
 
 DEFAULT_IMPORTERS = ("governance.formats.segment", "governance.formats.rudderstack", "governance.formats.iglu",
-                     "governance.formats.jsonschema_bundle")  # fmt: skip
+                     "governance.formats.jsonschema_bundle")
 DEFAULT_EXPORTERS = ("governance.formats.segment", "governance.formats.jsonschema_bundle")
 IMPORTERS: Registry[Importer] = Registry("import format", group="governance.import_formats", attr="IMPORTER",
-                                         defaults=DEFAULT_IMPORTERS)  # fmt: skip
+                                         defaults=DEFAULT_IMPORTERS)
 EXPORTERS: Registry[Exporter] = Registry("export format", group="governance.export_formats", attr="EXPORTER",
-                                         defaults=DEFAULT_EXPORTERS)  # fmt: skip
+                                         defaults=DEFAULT_EXPORTERS)
 
 
 def _unknown(kind: str, format: str, known: Mapping[str, Any]) -> InvalidBody:

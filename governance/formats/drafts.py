@@ -26,7 +26,7 @@ IGLU_SELF_DESC = "iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema
 SCHEMA_KEYS = frozenset({
     "additionalProperties", "additionalItems", "items", "contains", "propertyNames", "not", "if", "then",
     "else", "unevaluatedItems", "unevaluatedProperties",
-})  # fmt: skip
+})
 SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions", "$defs", "dependentSchemas"})
 SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems", "items"})
 _OLD = frozenset({DRAFT4, DRAFT6, DRAFT7})

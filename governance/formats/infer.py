@@ -161,7 +161,7 @@ class InferReport:
             "properties": [asdict(p) for p in self.properties],
             "near_duplicates": [list(pair) for pair in self.near_duplicates],
             "items": [item.to_dict() for item in self.items],
-        }  # fmt: skip
+        }
 
 
 class _Inferrer:

@@ -41,12 +41,12 @@ VALIDATION_KEYWORDS = frozenset({
     "patternProperties", "additionalProperties", "propertyNames", "unevaluatedItems",
     "unevaluatedProperties", "$ref", "$dynamicRef", "$recursiveRef", "format", "$id", "$anchor",
     "$dynamicAnchor", "$recursiveAnchor", "dependencies", "additionalItems",
-})  # fmt: skip
+})
 FRIENDLY_KEYWORDS = frozenset({
     "type", "enum", "const", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "uniqueItems",
     "items", "properties", "required", "additionalProperties",
-})  # fmt: skip
+})
 KEPT_ANNOTATIONS = frozenset({"description", "deprecated"})
 JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
 _TRUE_WHEN_EMPTY = frozenset({"items", "additionalProperties", "additionalItems", "propertyNames",

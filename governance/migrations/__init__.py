@@ -128,7 +128,7 @@ def upgrade(engine: Engine) -> tuple[SchemaStatus, SchemaStatus]:
         if before.state is SchemaState.unknown:
             raise SchemaNotCurrent(
                 f"the database is at revision {before.revision}, which this release does not know "
-                f"(its head is {before.head}); a newer release upgraded it")  # fmt: skip
+                f"(its head is {before.head}); a newer release upgraded it")
         if before.state is SchemaState.empty:
             metadata().create_all(conn)
             command.stamp(cfg, "head")
@@ -150,8 +150,8 @@ def ensure_current(engine: Engine) -> SchemaStatus:
     if found.state is SchemaState.unknown:
         raise SchemaNotCurrent(
             f"the database is at revision {found.revision}, which this release does not know (it needs "
-            f"{found.head}); run the release that upgraded it")  # fmt: skip
+            f"{found.head}); run the release that upgraded it")
     at = found.revision or "release 0.1.0 (no version table)"
     raise SchemaNotCurrent(
         f"the database schema is behind: it is at {at}, this release needs {found.head}. "
-        f"Back it up, then run `{UPGRADE_COMMAND}` (docs/operations/upgrading.md)")  # fmt: skip
+        f"Back it up, then run `{UPGRADE_COMMAND}` (docs/operations/upgrading.md)")

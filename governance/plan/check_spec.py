@@ -123,7 +123,7 @@ class DriftParams(Params):
 class ExpectationsParams(Params):
     expectations: list[dict[str, Any]] = Field(min_length=1, description="GX expectations, e.g. "
                                                '{"type": "expect_column_values_to_not_be_null", "column": '
-                                               '"properties.order_id"}')  # fmt: skip
+                                               '"properties.order_id"}')
     window: int = Field(60, ge=1, le=10080, description="Sampled events of the last minutes the suite reads")
     max_events: int = Field(10_000, ge=1, le=1_000_000, description="Most sampled events read, newest first")
     min_events: int = Field(1, ge=1, description="Fewer sampled events than this: the run is skipped")
@@ -171,7 +171,7 @@ for _spec in (
              needs_event=True),
     KindSpec("expectations", "A Great Expectations suite over the event's recent sampled events", ExpectationsParams,
              needs_event=True, default_for=1, default_keep_firing_for=0),
-):  # fmt: skip
+):
     register_spec(_spec)
 
 

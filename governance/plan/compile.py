@@ -33,7 +33,7 @@ COMMON_KEY: SchemaKey = ("common", "", 0)
 _SIMPLE_KEYWORDS = (
     "enum", "const", "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
     "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "uniqueItems",
-)  # fmt: skip
+)
 
 
 def property_schema(spec: PropertySpec) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def _refuse_remote(uri: str) -> Any:
 def build_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
     """A linear-time, format-checking validator that never fetches a remote ``$ref``."""
     return jsonschema_rs.validator_for(schema, validate_formats=True, pattern_options=LINEAR,
-                                       retriever=_refuse_remote)  # fmt: skip
+                                       retriever=_refuse_remote)
 
 
 @dataclass

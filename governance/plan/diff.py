@@ -143,7 +143,7 @@ class _Differ:
             multi = any(len(e.all_versions()) > 1 for p in (old, new) for e in p.events.values())
             kind = "version_fallback_changed" if multi else "metadata_changed"
             self.add(kind, ("event_version_fallback",), None, old.event_version_fallback.value,
-                     new.event_version_fallback.value, keyword="event_version_fallback")  # fmt: skip
+                     new.event_version_fallback.value, keyword="event_version_fallback")
         old_events, new_events = self.old_body.get("events", {}), self.new_body.get("events", {})
         for name in sorted(old.events.keys() | new.events.keys()):
             if name not in new.events:
@@ -176,7 +176,7 @@ class _Differ:
                 self.properties(where(number), name, "properties", old_versions[number], new_versions[number])
                 if number in old.versions and number in new.versions:
                     self.metadata(where(number), name, old.versions[number], new.versions[number],
-                                  ("description", "deprecated"))  # fmt: skip
+                                  ("description", "deprecated"))
         if fallback in (VersionFallback.latest, VersionFallback.oldest):
             pick = max if fallback is VersionFallback.latest else min
             before, after = pick(old_versions), pick(new_versions)
@@ -208,7 +208,7 @@ class _Differ:
             self.add("view_added" if after is not None else "view_removed", loc, None)
             self.note = "named schema replaces the default: " if after else "default schema replaces it: "
             self.properties(loc, None, "properties", before.properties if before else old.properties,
-                            after.properties if after else new.properties)  # fmt: skip
+                            after.properties if after else new.properties)
             self.note = ""
 
     def common(self, old: CommonSpec, new: CommonSpec) -> None:
@@ -235,7 +235,7 @@ class _Differ:
             {n: (s, None) for n, s in old.items()}, {n: (s, None) for n, s in new.items()},
             {n for n, s in old.items() if s.required}, {n for n, s in new.items() if s.required},
             old_open=not closed, new_open=not closed,
-        )  # fmt: skip
+        )
 
     def object(
         self,
@@ -270,7 +270,7 @@ class _Differ:
                 kind = (
                     "property_removed_from_open_content_model" if new_open
                     else "property_removed_from_closed_content_model"
-                )  # fmt: skip
+                )
                 self.add(kind, here, event, _schema(spec, schema), None)
                 if name in old_required:
                     self.add("required_attribute_removed", (*here, "required"), event, True, False)
@@ -321,7 +321,7 @@ class _Differ:
                 set(before.get("required", ())), set(after.get("required", ())),
                 old_open=before.get("additionalProperties") is not False,
                 new_open=after.get("additionalProperties") is not False,
-            )  # fmt: skip
+            )
 
     def _finding(self, loc: Loc, event: str | None, finding: rules.Finding) -> None:
         kind, keyword, before, after = finding

@@ -89,7 +89,7 @@ _STATIC = (
     ("unique_items_removed", True, False, "array items no longer need to be unique", False),
     ("schema_changed", False, False, "raw schema changed (compared as a whole)", False),
     ("metadata_changed", True, True, "{keyword} changed from {old} to {new}", False),
-)  # fmt: skip
+)
 
 # One assertion whose value is compared for equality only: added / removed / changed.
 ASSERTIONS = (("pattern", "pattern"), ("format", "format"))
@@ -226,7 +226,7 @@ def enum_rule(old: Schema, new: Schema) -> Iterator[Finding]:
         "enum_array_extended" if old_keys <= new_keys
         else "enum_array_narrowed" if new_keys <= old_keys
         else "enum_array_changed"
-    )  # fmt: skip
+    )
     yield kind, "enum", before, after
 
 

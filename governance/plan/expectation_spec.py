@@ -33,7 +33,7 @@ EXPECTATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         ("expect_column_mean_to_be_between", {"column"}, {"min_value", "max_value", "meta"}),
         ("expect_table_row_count_to_be_between", set(), {"min_value", "max_value", "meta"}),
     )
-}  # fmt: skip
+}
 UNBOUNDED_OK = frozenset({"expect_table_row_count_to_be_between"})  # min and max may both be absent
 
 
@@ -102,7 +102,7 @@ def validate_expectations(expectations: Iterable[Any]) -> list[dict[str, Any]]:
     items = list(expectations)
     for loc, message in expectation_problems(items):
         where = f"expectation #{loc[0]}" + (f" ({items[loc[0]].get('type')})" if isinstance(items[loc[0]], Mapping)
-                                            and loc[1:] != ("type",) else "")  # fmt: skip
+                                            and loc[1:] != ("type",) else "")
         key = f" {'.'.join(map(str, loc[1:]))}:" if loc[1:] else ":"
         raise ValueError(f"{where}{key} {message}")
     return [dict(raw) for raw in items]

@@ -176,7 +176,7 @@ def rule_near_duplicate_events(plan: Plan) -> Iterator[Finding]:
             if position[other] < position[name]:  # report each pair once, on the later name
                 why = REASONS[reason].format(distance=distance)
                 yield Finding("error", "near_duplicate_event", ("events", name),
-                              f"near-duplicate of event {other!r}: {why}")  # fmt: skip
+                              f"near-duplicate of event {other!r}: {why}")
 
 
 def rule_near_duplicate_properties(plan: Plan) -> Iterator[Finding]:
@@ -216,7 +216,7 @@ def rule_enum_types(plan: Plan) -> Iterator[Finding]:
             wrong = [v for v in values if json_type(v) not in accepted]
             if wrong:
                 yield Finding("error", "enum_type_mismatch", loc,
-                              f"values {wrong!r} do not match the declared type {spec.type!r}")  # fmt: skip
+                              f"values {wrong!r} do not match the declared type {spec.type!r}")
             continue
         kinds = {json_type(v).replace("integer", "number") for v in values if v is not None}
         if len(kinds) > 1:

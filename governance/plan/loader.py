@@ -159,7 +159,7 @@ def _duplicates(root: yaml.Node | None, file: str | None) -> list[Problem]:
                 if key.value in first:
                     before, again = first[key.value].start_mark.line + 1, key.start_mark.line + 1
                     problems.append(Problem(format_path((*loc, key.value)), f"duplicate key {key.value!r}: first "
-                                            f"at line {before}, again at line {again}", again, file))  # fmt: skip
+                                            f"at line {before}, again at line {again}", again, file))
                 first.setdefault(key.value, key)
             stack.append((value, (*loc, key.value if isinstance(key, yaml.ScalarNode) else str(key.value))))
     return sorted(problems, key=lambda p: p.line or 0)
@@ -250,7 +250,7 @@ def _parse_json(text: str, file: str | None) -> Any:
         item, depth = depth_probe.pop()
         if depth > MAX_DEPTH:
             raise PlanInvalid(f"document nests deeper than {MAX_DEPTH} levels",
-                              details=[Problem("", "too deep", None, file).to_dict()])  # fmt: skip
+                              details=[Problem("", "too deep", None, file).to_dict()])
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
         depth_probe.extend((child, depth + 1) for child in children)
     return data
@@ -279,7 +279,7 @@ def plan_from_data(data: Any, *, index: _NodeIndex | None = None, file: str | No
         _refuse(problems)
     # the checks the plan declares: kind, params against the kind's schema, expectations, regexes
     declared = [Problem(format_path(loc), message, index.line(loc) if index is not None else None, file)
-                for loc, message in plan_check_problems(plan)]  # fmt: skip
+                for loc, message in plan_check_problems(plan)]
     if declared:
         _refuse(declared)
     return plan

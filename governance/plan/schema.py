@@ -27,7 +27,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 TITLE = "governance tracking plan"
 DESCRIPTION = ("A tracking plan: per Segment message kind (track events, identify and group traits, page and "
                "screen calls, and rules over every message), what a valid message looks like. See "
-               "docs/reference/plan-format.md.")  # fmt: skip
+               "docs/reference/plan-format.md.")
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -40,11 +40,11 @@ def _tighten(schema: dict[str, Any]) -> None:
     prop = defs["PropertySpec"]["properties"]
     name = {"enum": list(PROPERTY_TYPES)}
     prop["type"] = {"description": prop["type"]["description"], "default": None,
-                    "anyOf": [name, {"type": "array", "items": name, "minItems": 1}, {"type": "null"}]}  # fmt: skip
+                    "anyOf": [name, {"type": "array", "items": name, "minItems": 1}, {"type": "null"}]}
     prop["format"] = {"description": prop["format"]["description"], "default": None,
-                      **_nullable({"enum": sorted(FORMATS)})}  # fmt: skip
+                      **_nullable({"enum": sorted(FORMATS)})}
     prop["enum"] = {"description": prop["enum"]["description"], "default": None,
-                    **_nullable({"type": "array", "minItems": 1})}  # fmt: skip
+                    **_nullable({"type": "array", "minItems": 1})}
     defs["EventSpec"]["properties"]["versions"]["propertyNames"] = {"pattern": "^[1-9][0-9]*$"}
     schema["properties"]["events"]["propertyNames"] = {"minLength": 1, "maxLength": 200, "pattern": "\\S"}
 
@@ -83,4 +83,4 @@ def plan_json_schema() -> dict[str, Any]:
     generated.pop("title", None)
     generated.pop("description", None)
     return copy.deepcopy({"$schema": DIALECT, "$id": PLAN_SCHEMA_ID, "title": TITLE, "description": DESCRIPTION,
-                          **generated})  # fmt: skip
+                          **generated})

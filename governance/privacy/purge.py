@@ -117,7 +117,7 @@ def _candidates(store: Store, subjects: Sequence[str], source_ids: Sequence[str]
 def _count_purged(conn: Any, store: Store, rows: list[Any], kept: Callable[[Any], bool]) -> None:
     """Add deleted rows to ``purge_counts`` by (minute of receipt, source), the ledger's ``purged`` term."""
     per: Counter[tuple[int, str]] = Counter(
-        (epoch_minute(as_utc(r[3])), r.source_id) for r in rows if kept(r))  # fmt: skip
+        (epoch_minute(as_utc(r[3])), r.source_id) for r in rows if kept(r))
     counts = PurgeCountRow.__table__  # type: ignore[attr-defined]
     for (minute, source_id), n in per.items():
         where = and_(counts.c.minute == minute, counts.c.source_id == source_id, counts.c.store == store.name)
@@ -149,7 +149,7 @@ def _delete(engine: Engine, store: Store, rows: list[Any], now: datetime) -> set
 
 
 def purge_store(engine: Engine, store: Store, subjects: Sequence[str], source_ids: Sequence[str] | None, *,
-                pause_s: float = 0.0, on_batch: Callable[[], None] | None = None) -> Pass:  # fmt: skip
+                pause_s: float = 0.0, on_batch: Callable[[], None] | None = None) -> Pass:
     """One pass over ``store``: delete every row of ``subjects`` (in ``source_ids``; None: all sources)."""
     wanted = frozenset(subjects)
     result = Pass()

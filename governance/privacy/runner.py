@@ -37,7 +37,7 @@ RENEW_EVERY_S = 10.0
 OUTBOX_WAIT_S = 300.0  # how long a purge waits for forwarders to let go of a subject's outbox rows
 MAX_ATTEMPTS = 3
 KEPT = ("counters (event_counts, violation_counts, purge_counts) keep counts per source, event and minute, "
-        "and no user data; the dedupe table keeps messageIds for the dedupe window")  # fmt: skip
+        "and no user data; the dedupe table keeps messageIds for the dedupe window")
 
 
 class Interrupted(Exception):
@@ -52,7 +52,7 @@ class Purge:
     """One deletion at work: the receipt so far, and its lease kept alive."""
 
     def __init__(self, engine: Engine, row: RegulationRow, clock: Callable[[], datetime],
-                 stopping: Callable[[], bool] = lambda: False) -> None:  # fmt: skip
+                 stopping: Callable[[], bool] = lambda: False) -> None:
         self.engine, self.row, self.clock, self.stopping = engine, row, clock, stopping
         self.subjects: list[str] = orjson.loads(row.subject_ids)
         self.source_ids: list[str] | None = orjson.loads(row.source_ids) if row.source_ids else None
@@ -98,7 +98,7 @@ class Purge:
             self.keep_lease()
         self.receipt["left_outbox_meanwhile"] = forwarded
         self.step("deleted", store="outbox", rows=self.receipt["deleted"]["outbox"],
-                  left_outbox_meanwhile=forwarded, still_held=len(held))  # fmt: skip
+                  left_outbox_meanwhile=forwarded, still_held=len(held))
         return len(held)
 
     def run(self, outbox_wait_s: float) -> Status:
@@ -114,7 +114,7 @@ class Purge:
 
 def run_due(engine: Engine, settings: Settings, *, clock: Callable[[], datetime] = utcnow,
             outbox_wait_s: float = OUTBOX_WAIT_S,
-            stopping: Callable[[], bool] = lambda: False) -> str | None:  # fmt: skip
+            stopping: Callable[[], bool] = lambda: False) -> str | None:
     """Claim and run the oldest due deletion; its id, or None when nothing was due."""
     with write_session(engine) as session:
         row = regulations.claim(session, now=clock(), settle=timedelta(seconds=settle_s(settings)), lease=LEASE)
@@ -134,7 +134,7 @@ def run_due(engine: Engine, settings: Settings, *, clock: Callable[[], datetime]
         final = Status.FAILED if attempts >= MAX_ATTEMPTS else Status.INITIALIZED
         with write_session(engine) as session:
             regulations.finish(session, row.id, status=final, receipt=work.receipt, now=clock(),
-                               error=f"{type(exc).__name__}: {exc}"[:500])  # fmt: skip
+                               error=f"{type(exc).__name__}: {exc}"[:500])
         return row.id
     with write_session(engine) as session:
         regulations.finish(session, row.id, status=status, receipt=work.receipt, now=clock())

@@ -51,12 +51,12 @@ def webhook_payload(row: RegulationRow) -> dict[str, Any]:
         "subjectIds": orjson.loads(row.subject_ids),
         "sourceIds": orjson.loads(row.source_ids) if row.source_ids else None,
         "createdAt": stamp(row.created_at), "url": f"/api/v1/regulations/{row.id}",
-    }  # fmt: skip
+    }
 
 
 def create_regulation(engine: Engine, *, regulation_type: RegulationType, subject_ids: Sequence[str],
                       source_refs: Sequence[str] | None = None, notify: Sequence[str] = (), actor: str,
-                      now: datetime | None = None) -> RegulationRow:  # fmt: skip
+                      now: datetime | None = None) -> RegulationRow:
     """Record a regulation, put its suppressions in force and queue its webhooks (one transaction)."""
     now = now or utcnow()
     with write_session(engine) as session:
@@ -68,10 +68,10 @@ def create_regulation(engine: Engine, *, regulation_type: RegulationType, subjec
             for channel in channels:
                 session.add(NotificationRow(channel_id=channel.id, group_key=f"regulation:{row.id}",
                                             status="regulation", payload=payload, msg_id=new_msg_id(),
-                                            next_attempt_at=now, created_at=now))  # fmt: skip
+                                            next_attempt_at=now, created_at=now))
             receipt = orjson.loads(row.receipt)
             receipt["steps"].append({"at": stamp(now), "action": "notification_queued", "event_type": EVENT_TYPE,
-                                     "channels": [c.name for c in channels]})  # fmt: skip
+                                     "channels": [c.name for c in channels]})
             row.receipt = orjson.dumps(receipt).decode()
             session.add(row)
     return row

@@ -23,7 +23,7 @@ from typing import Any
 # analytics.js lets a page add its own, and a header refused here would lose events silently.
 SDK_HEADERS = ("authorization", "content-type", "content-encoding", "x-retry-count", "anonymousid", "sentat",
                "rsa-recovered", "rsa-retry-attempt", "rsa-since-last-attempt", "rsa-since-first-attempt",
-               "rsa-retry-reason")  # fmt: skip
+               "rsa-retry-reason")
 MAX_AGE_S = 7200  # Chromium caps a preflight's cache at two hours
 _TOKEN = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 _ORIGIN = re.compile(r"^[\x21-\x7e]{1,300}$")
@@ -88,7 +88,7 @@ class IngestionCORS:
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", ()), (b"access-control-allow-origin", origin),
-                           (b"access-control-expose-headers", b"retry-after"), (b"vary", b"Origin")]  # fmt: skip
+                           (b"access-control-expose-headers", b"retry-after"), (b"vary", b"Origin")]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -96,12 +96,12 @@ class IngestionCORS:
 
     async def _preflight(self, scope: Scope, send: Send, origin: bytes | None) -> None:
         headers = [(b"allow", b"POST, OPTIONS"), (b"content-length", b"0"),
-                   (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers")]  # fmt: skip
+                   (b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers")]
         if origin is not None:
             requested = _requested_headers(_header(scope, b"access-control-request-headers"))
             headers += [(b"access-control-allow-origin", origin), (b"access-control-allow-methods", b"POST"),
                         (b"access-control-allow-headers", ", ".join(requested).encode()),
-                        (b"access-control-max-age", str(MAX_AGE_S).encode())]  # fmt: skip
+                        (b"access-control-max-age", str(MAX_AGE_S).encode())]
             if _header(scope, b"access-control-request-private-network") == b"true":
                 headers.append((b"access-control-allow-private-network", b"true"))
         await send({"type": "http.response.start", "status": 204, "headers": headers})

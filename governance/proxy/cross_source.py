@@ -32,21 +32,21 @@ def blocked_copy(state: SourceState, verdict: Verdict) -> Verdict:
         context = {}
     protocols = dict(context.get("protocols") or {}) if isinstance(context.get("protocols"), dict) else {}
     protocols.update(blocked=verdict.reason, violations=[v.segment_form() for v in verdict.violations],
-                     plan_version=verdict.plan_version, sourceId=state.id)  # fmt: skip
+                     plan_version=verdict.plan_version, sourceId=state.id)
     message["context"] = {**context, "protocols": protocols}
     return Verdict(Outcome.FORWARDED, kind=verdict.kind, event=verdict.event, message_id=verdict.message_id,
                    planned=verdict.planned, forward=message, original=message,
-                   plan_version=verdict.plan_version)  # fmt: skip
+                   plan_version=verdict.plan_version)
 
 
 def rows_for_other_sources(runtime: Runtime, state: SourceState, verdicts: list[Verdict],
-                           received_at: str) -> list[tuple[str, Verdict]]:  # fmt: skip
+                           received_at: str) -> list[tuple[str, Verdict]]:
     """The (source id, verdict) rows for other sources; marks forwarded blocked verdicts in place."""
     extra: list[tuple[str, Verdict]] = []
     violations_to = runtime.violations_target(state)
     if violations_to is not None:
         extra += [(violations_to, v) for verdict in verdicts if verdict.violations
-                  for v in violation_events(state, verdict, received_at)]  # fmt: skip
+                  for v in violation_events(state, verdict, received_at)]
     blocked_to = runtime.blocked_target(state)
     if blocked_to is not None:
         for verdict in verdicts:

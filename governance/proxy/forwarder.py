@@ -53,7 +53,7 @@ NO_UPSTREAM_DELAY_S = 30.0
 
 class Forwarder:
     def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], datetime] | None = None,
-                 client: httpx.Client | None = None) -> None:  # fmt: skip
+                 client: httpx.Client | None = None) -> None:
         self.reader = engine
         self.engine = writer(engine)
         self.settings = settings
@@ -116,7 +116,7 @@ class Forwarder:
         with self.reader.connect() as conn:
             if orphans:
                 candidates += [sid for sid in conn.execute(select(table.c.source_id).distinct()).scalars()
-                               if sid not in sources and sid not in busy]  # fmt: skip
+                               if sid not in sources and sid not in busy]
             due = []
             for sid in candidates:
                 query = select(exists().where(table.c.source_id == sid, table.c.next_attempt_at <= now,
@@ -208,7 +208,7 @@ class Forwarder:
         try:
             cursor.execute(*self.sql.delete([r.id for r in rows]))
             cursor.execute(self.sql.forward_stat, (epoch_minute(now), source_id, len(seconds), sum(seconds),
-                                                   max(seconds)))  # fmt: skip
+                                                   max(seconds)))
             for minute, n in sorted(by_minute.items()):
                 cursor.execute(self.sql.delivery_count, (minute, source_id, n))
         finally:
@@ -235,10 +235,10 @@ class Forwarder:
                 conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]
                     {"source_id": source_id, "message_id": r.message_id, "payload": r.payload,
                      "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": as_utc(r.created_at),
-                     "created_at": now} for r in dead])  # fmt: skip
+                     "created_at": now} for r in dead])
                 conn.execute(delete(table).where(table.c.id.in_([r.id for r in dead])))
                 log.warning("dead-lettered %d event(s) of %s: %s", len(dead), source_id, reason)
             for tries, ids in retry.items():
                 conn.execute(update(table).where(table.c.id.in_(ids)).values(
                     attempts=tries, claimed_until=None, last_error=result.error,
-                    next_attempt_at=now + timedelta(seconds=self._delay(tries, result))))  # fmt: skip
+                    next_attempt_at=now + timedelta(seconds=self._delay(tries, result))))

@@ -19,18 +19,18 @@ class HotSQL:
         p = "%s" if self.postgres else "?"
         self.p = p
         self.outbox = ("INSERT INTO outbox (source_id, message_id, payload, created_at, attempts, next_attempt_at) "
-                       f"VALUES ({p}, {p}, {p}, {p}, 0, {p})")  # fmt: skip
+                       f"VALUES ({p}, {p}, {p}, {p}, 0, {p})")
         self.event_sample = ("INSERT INTO event_samples (source_id, kind, event, planned, received_at, payload) "
-                             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})")  # fmt: skip
+                             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})")
         self.event_count = (
             "INSERT INTO event_counts (minute, source_id, kind, event, outcome, planned, count) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
             "ON CONFLICT (minute, source_id, kind, event, outcome, planned) "
-            "DO UPDATE SET count = event_counts.count + excluded.count")  # fmt: skip
+            "DO UPDATE SET count = event_counts.count + excluded.count")
         self.violation_count = (
             "INSERT INTO violation_counts (minute, source_id, event, field, type, count) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (minute, source_id, event, field, type) "
-            "DO UPDATE SET count = violation_counts.count + excluded.count")  # fmt: skip
+            "DO UPDATE SET count = violation_counts.count + excluded.count")
         self.dedupe_arrays = (
             "INSERT INTO dedupe (source_id, message_id, seen_at) "
             "SELECT k.s, k.m, %s FROM unnest(%s::text[], %s::text[]) AS k(s, m) "
@@ -43,7 +43,7 @@ class HotSQL:
         values = ", ".join([f"({p}, {p}, {p})"] * rows)
         return (f"INSERT INTO dedupe (source_id, message_id, seen_at) VALUES {values} "
                 f"ON CONFLICT (source_id, message_id) DO UPDATE SET seen_at = excluded.seen_at "
-                f"WHERE dedupe.seen_at < {p} RETURNING source_id, message_id")  # fmt: skip
+                f"WHERE dedupe.seen_at < {p} RETURNING source_id, message_id")
 
     def claim_keys(self, keys: list[tuple[str, str]], stamp: Any, cutoff: Any) -> tuple[str, tuple[Any, ...]]:
         """The dedupe statement for ``keys`` (distinct (source, messageId) pairs) and its parameters.

@@ -49,7 +49,7 @@ def series(engine: Engine, source_id: str, window: str, step: str, event: str | 
     counts = EventCountRow.__table__.c  # type: ignore[attr-defined]
     query = (select((counts.minute // size).label("b"), counts.outcome, func.sum(counts.count))
              .where(counts.source_id == source_id, counts.minute > since)
-             .group_by("b", counts.outcome))  # fmt: skip
+             .group_by("b", counts.outcome))
     if event is not None:
         query = query.where(counts.event == event)
     outcomes: dict[str, list[int]] = {}
@@ -61,7 +61,7 @@ def series(engine: Engine, source_id: str, window: str, step: str, event: str | 
                 outcomes.setdefault(outcome, [0] * len(starts))[slot] += int(n)
         vio = ViolationCountRow.__table__.c  # type: ignore[attr-defined]
         query = (select((vio.minute // size).label("b"), vio.type, func.sum(vio.count))
-                 .where(vio.source_id == source_id, vio.minute > since).group_by("b", vio.type))  # fmt: skip
+                 .where(vio.source_id == source_id, vio.minute > since).group_by("b", vio.type))
         if event is not None:
             query = query.where(vio.event == event)
         for bucket, type_, n in conn.execute(query):
@@ -70,7 +70,7 @@ def series(engine: Engine, source_id: str, window: str, step: str, event: str | 
                 (flagged if type_ == EVENTS_WITH_VIOLATIONS else violations)[slot] += int(n)
     return {"step": step, "step_s": size * 60, "start": minute_iso(starts[0]), "t": [s * 60 for s in starts],
             "outcomes": dict(sorted(outcomes.items())), "events_with_violations": flagged,
-            "violations": violations}  # fmt: skip
+            "violations": violations}
 
 
 def last_seen(engine: Engine, source_id: str, window: str) -> dict[tuple[str, str], str | None]:
@@ -78,7 +78,7 @@ def last_seen(engine: Engine, source_id: str, window: str) -> dict[tuple[str, st
     since = _now_minute() - WINDOWS[window]
     t = EventCountRow.__table__.c  # type: ignore[attr-defined]
     query = (select(t.kind, t.event, func.max(t.minute))
-             .where(t.source_id == source_id, t.minute > since, t.count > 0).group_by(t.kind, t.event))  # fmt: skip
+             .where(t.source_id == source_id, t.minute > since, t.count > 0).group_by(t.kind, t.event))
     with engine.connect() as conn:
         return {(kind, event): minute_iso(int(m)) for kind, event, m in conn.execute(query)}
 
@@ -95,7 +95,7 @@ def violation_timelines(engine: Engine, source_id: str, window: str, groups: lis
         t.source_id == source_id, t.type != EVENTS_WITH_VIOLATIONS, t.count > 0).group_by(*key)
     series_q = (select(*key, (t.minute // size).label("b"), func.sum(t.count))
                 .where(t.source_id == source_id, t.minute > since, t.type != EVENTS_WITH_VIOLATIONS)
-                .group_by(*key, "b"))  # fmt: skip
+                .group_by(*key, "b"))
     with engine.connect() as conn:
         seen = {(e, f, ty): (lo, hi) for e, f, ty, lo, hi in conn.execute(seen_q)}
         lines: dict[tuple[str, str, str], list[int]] = {}
@@ -125,12 +125,12 @@ def shadow_impact(engine: Engine, source_id: str, window: str) -> dict[str, Any]
                 .where(c.source_id == source_id, c.minute > since).group_by(c.kind, c.event, c.planned, c.outcome))
     reasons_q = (select(v.event, v.type, v.field, func.sum(v.count))
                  .where(v.source_id == source_id, v.minute > since, v.type != EVENTS_WITH_VIOLATIONS)
-                 .group_by(v.event, v.type, v.field))  # fmt: skip
+                 .group_by(v.event, v.type, v.field))
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     with engine.connect() as conn:
         for kind, event, planned, outcome, n in conn.execute(counts_q):
             row = rows.setdefault((kind, event), {"kind": kind, "event": event, "planned": True, "total": 0,
-                                                  "would_block": 0, "would_omit": 0, "reasons": []})  # fmt: skip
+                                                  "would_block": 0, "would_omit": 0, "reasons": []})
             row["planned"] = row["planned"] and bool(planned)
             row["total"] += int(n)
             if outcome in SHADOW:

@@ -68,7 +68,7 @@ class Leases:
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
                 conn.execute(update(table).where(table.c.id.in_(chunk), table.c.claimed_until.is_not(None))
-                             .values(claimed_until=until))  # fmt: skip
+                             .values(claimed_until=until))
         self.renewals += 1
         return len(ids)
 

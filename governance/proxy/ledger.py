@@ -52,7 +52,7 @@ from governance.proxy.tables import (
 
 REPLAY_FORWARDED = ("forwarded", "already_forwarded")
 TERMS = ("forwarded", "quarantined", "dead_lettered", "deduplicated", "rejected", "handed_on", "suppressed",
-         "purged", "in_outbox")  # fmt: skip
+         "purged", "in_outbox")
 
 
 @dataclass
@@ -93,7 +93,7 @@ def minute_start(minute: int) -> datetime:
 def _counts(conn: Any, ledger: Ledger) -> None:
     c = EventCountRow.__table__.c  # type: ignore[attr-defined]
     query = (select(c.outcome, func.sum(c.count)).where(c.source_id == ledger.source_id,
-             c.minute >= ledger.from_minute, c.minute < ledger.to_minute).group_by(c.outcome))  # fmt: skip
+             c.minute >= ledger.from_minute, c.minute < ledger.to_minute).group_by(c.outcome))
     for outcome, n in conn.execute(query):
         ledger.received += int(n)
         if outcome == "deduplicated":
@@ -109,7 +109,7 @@ def _quarantine(conn: Any, ledger: Ledger, since: datetime, until: datetime) -> 
     unreplayed = c.replayed_at.is_(None)
     query = (select(c.reason, c.replay_outcome, unreplayed, func.count())
              .where(c.source_id == ledger.source_id, c.received_at >= since, c.received_at < until)
-             .group_by(c.reason, c.replay_outcome, unreplayed))  # fmt: skip
+             .group_by(c.reason, c.replay_outcome, unreplayed))
     for reason, replay_outcome, not_replayed, n in conn.execute(query):
         replayed = not not_replayed and replay_outcome in REPLAY_FORWARDED
         if replayed and replay_outcome == "already_forwarded":
@@ -166,9 +166,9 @@ def metric_lines(engine: Engine, names: dict[str, str], now_minute: int) -> list
     """``/metrics`` lines: each source's ledger over the last 24 hours (up to the current minute)."""
     since = now_minute - METRICS_WINDOW_MIN + 1
     lines = ["# HELP governance_ledger_events Events of the last 24 h by where they are now (the ledger)",
-             "# TYPE governance_ledger_events gauge"]  # fmt: skip
+             "# TYPE governance_ledger_events gauge"]
     differences = ["# HELP governance_ledger_difference received minus accounted for, last 24 h (0 = nothing lost)",
-                   "# TYPE governance_ledger_difference gauge"]  # fmt: skip
+                   "# TYPE governance_ledger_difference gauge"]
     for source_id in sources_with_events(engine, since):
         ledger = ledger_of(engine, source_id, since, now_minute + 1)
         label = names.get(source_id, source_id).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -99,11 +99,11 @@ class Refused:
 
     def verdict(self) -> Verdict:
         return Verdict("rejected", kind=self.kind, message_id=self.message_id, original=self.preview,
-                       reason="invalid_message", error=self.error)  # fmt: skip
+                       reason="invalid_message", error=self.error)
 
 
 def limit_messages(messages: list[Any], *, kind: str | None, max_depth: int, max_event_bytes: int,
-                   body_bytes: int, nul: bool) -> list[Any]:  # fmt: skip
+                   body_bytes: int, nul: bool) -> list[Any]:
     """``messages`` with every one over a limit replaced by its ``Refused`` (``nul``: the body spells
     U+0000 somewhere, so each message is checked for it)."""
     check_size = body_bytes > max_event_bytes  # a small body cannot hold an oversized event

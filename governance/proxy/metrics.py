@@ -43,10 +43,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("governance_requests", "Ingestion requests by endpoint and status",
-                                ["endpoint", "status"], registry=self.registry)  # fmt: skip
+                                ["endpoint", "status"], registry=self.registry)
         self.events_by_outcome = Counter("governance_events", "Events by outcome", ["outcome"], registry=self.registry)
         self.validation = Histogram("governance_validation_seconds", "Time to judge one request's events",
-                                    buckets=BUCKETS, registry=self.registry)  # fmt: skip
+                                    buckets=BUCKETS, registry=self.registry)
         self.validated_events = 0
 
     def request(self, endpoint: str, status: int) -> None:

@@ -31,7 +31,7 @@ def outbox_gauges(engine: Engine) -> dict[str, tuple[str, float]]:
         stats = ForwardStatRow.__table__.c  # type: ignore[attr-defined]
         delivered, latency_sum, latency_max = conn.execute(
             select(func.sum(stats.delivered), func.sum(stats.latency_sum_s), func.max(stats.latency_max_s))
-            .where(stats.minute >= int(time.time() // 60) - LATENCY_WINDOW_MIN)).one()  # fmt: skip
+            .where(stats.minute >= int(time.time() // 60) - LATENCY_WINDOW_MIN)).one()
     age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
     return {
         "governance_outbox_depth": ("Events waiting to be forwarded", float(depth)),
@@ -60,7 +60,7 @@ def events_seen(engine: Engine, source_id: str, window: str) -> list[dict[str, A
     with engine.connect() as conn:
         for kind, event, planned, outcome, count in conn.execute(query):
             entry = rows.setdefault((kind, event), {"kind": kind, "event": event, "planned": bool(planned),
-                                                    "total": 0, "outcomes": {}})  # fmt: skip
+                                                    "total": 0, "outcomes": {}})
             entry["planned"] = entry["planned"] and bool(planned)
             entry["outcomes"][outcome] = entry["outcomes"].get(outcome, 0) + int(count)
             entry["total"] += int(count)

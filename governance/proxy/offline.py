@@ -42,7 +42,7 @@ class Report:
             "violation_types": dict(self.violation_types), "violation_count": self.violation_count,
             "violations": self.violations, "violations_truncated": self.violation_count > len(self.violations),
             "invalid_lines": self.invalid_lines,
-        }  # fmt: skip
+        }
 
 
 def _plain(counts: Counter[str]) -> dict[str, int]:
@@ -55,7 +55,7 @@ def state_for(plan: Plan, settings: SourceSettings | None = None) -> SourceState
 
     return SourceState(id="offline", name="offline", mode="enforce", settings=settings or STRICT,
                        compiled=compile_validators(plan), plan_name=plan.name, plan_version=None,
-                       names=NameIndex(sorted(plan.events)))  # fmt: skip
+                       names=NameIndex(sorted(plan.events)))
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -66,7 +66,7 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 def validate_stream(lines: Iterable[tuple[int, bytes]], state: SourceState, *, max_violations: int = 1000,
-                    max_depth: int = 32, on_event: Callable[[], None] | None = None) -> Report:  # fmt: skip
+                    max_depth: int = 32, on_event: Callable[[], None] | None = None) -> Report:
     report = Report()
     received_at = now_iso()
     for number, line in lines:
@@ -77,7 +77,7 @@ def validate_stream(lines: Iterable[tuple[int, bytes]], state: SourceState, *, m
             report.invalid_lines += 1
             report.outcomes[Outcome.REJECTED] += 1
             _keep(report, max_violations, {"line": number, "type": "invalid_json", "field": "",
-                                           "message": "Invalid JSON"})  # fmt: skip
+                                           "message": "Invalid JSON"})
             continue
         verdict = judge(message, state, kind=None, received_at=received_at, max_depth=max_depth, salt=b"offline")
         report.outcomes[verdict.outcome] += 1
@@ -86,11 +86,11 @@ def validate_stream(lines: Iterable[tuple[int, bytes]], state: SourceState, *, m
         if verdict.error is not None:
             _keep(report, max_violations, {"line": number, "messageId": verdict.message_id, "event": name,
                                            "type": verdict.error.code, "field": "",
-                                           "message": verdict.error.message})  # fmt: skip
+                                           "message": verdict.error.message})
         for violation in verdict.violations:
             report.violation_types[violation.type] += 1
             _keep(report, max_violations, {"line": number, "messageId": verdict.message_id, "event": name,
-                                           "outcome": verdict.outcome, **violation.to_dict()})  # fmt: skip
+                                           "outcome": verdict.outcome, **violation.to_dict()})
         if on_event is not None:
             on_event()
     return report

@@ -48,14 +48,14 @@ class OutboxSQL:
         lock = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
         self.claim = ("SELECT id, source_id, message_id, payload, attempts, created_at FROM outbox "
                       f"WHERE source_id = {p} AND next_attempt_at <= {p} "
-                      f"AND (claimed_until IS NULL OR claimed_until < {p}) ORDER BY id LIMIT {p}{lock}")  # fmt: skip
+                      f"AND (claimed_until IS NULL OR claimed_until < {p}) ORDER BY id LIMIT {p}{lock}")
         biggest = "greatest" if self.postgres else "max"
         self.forward_stat = (
             "INSERT INTO forward_stats (minute, source_id, delivered, latency_sum_s, latency_max_s) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (minute, source_id) DO UPDATE SET "
             "delivered = forward_stats.delivered + excluded.delivered, "
             "latency_sum_s = forward_stats.latency_sum_s + excluded.latency_sum_s, "
-            f"latency_max_s = {biggest}(forward_stats.latency_max_s, excluded.latency_max_s)")  # fmt: skip
+            f"latency_max_s = {biggest}(forward_stats.latency_max_s, excluded.latency_max_s)")
         self.delivery_count = (
             f"INSERT INTO delivery_counts (minute, source_id, delivered) VALUES ({p}, {p}, {p}) "
             "ON CONFLICT (minute, source_id) DO UPDATE SET delivered = delivery_counts.delivered + excluded.delivered")

@@ -53,7 +53,7 @@ class PiiAction(StrEnum):
 
 
 LABELS = {PiiKind.email: "an email address", PiiKind.phone: "a phone number", PiiKind.card: "a payment card number",
-          PiiKind.ip: "an IP address", PiiKind.iban: "an IBAN"}  # fmt: skip
+          PiiKind.ip: "an IP address", PiiKind.iban: "an IBAN"}
 
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+([A-Za-z]{2,63})\b")
@@ -72,7 +72,7 @@ NOT_ADDRESS_KEYS = ("version", "build", "release", "firmware", "ver", "sdk")
 # where a national number is tried (an international one names its own country)
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "BR", "ES", "IT", "NL", "BE", "CH", "SE", "PL", "PT", "IE", "AU",
                  "NZ", "CA", "MX", "AR", "CO", "ZA", "NG", "KE", "EG", "AE", "SA", "TR", "JP", "KR", "CN", "SG",
-                 "PH", "ID")  # fmt: skip
+                 "PH", "ID")
 # payment-card issuer prefixes (ISO/IEC 7812 IINs) and the lengths each network issues
 CARD_NETWORKS: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
     (re.compile(r"4"), frozenset({13, 16, 19})),  # Visa
@@ -143,7 +143,7 @@ def _national_groupings() -> dict[tuple[int, ...], tuple[str, ...]]:
     found: dict[tuple[int, ...], set[str]] = {}
     for region in phonenumbers.SUPPORTED_REGIONS:
         for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
-                     phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.VOIP):  # fmt: skip
+                     phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.VOIP):
             example = phonenumbers.example_number_for_type(region, kind)
             if example is not None:
                 national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -49,7 +49,7 @@ def _governed(state: Any, message: dict[str, Any], planned: bool, name: str) -> 
 
 
 def targets(state: Any, message: dict[str, Any], planned: bool, name: str,
-            violations: list[Violation]) -> list[list[str]]:  # fmt: skip
+            violations: list[Violation]) -> list[list[str]]:
     """The paths whose values are scanned."""
     data_field = DATA_FIELD.get(message["type"])
     if data_field is None:
@@ -130,7 +130,7 @@ def guard(state: Any, work: dict[str, Any], original: Any, verdict: Any, salt: b
         field = ".".join(path)
         message = f"{field} looks like {LABELS[kind]}{done}"
         verdict.violations.append(Violation(ViolationType.PII_DETECTED, field, message, keyword=kind.value,
-                                            path=tuple(path)))  # fmt: skip
+                                            path=tuple(path)))
         if action == "allow":
             continue
         new = _replacement(raw, kind, action, salt)

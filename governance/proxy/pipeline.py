@@ -82,7 +82,7 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"outcome": self.outcome, "type": self.kind, "event": self.event,
                                "messageId": self.message_id, "planned": self.planned,
-                               "violations": [v.to_dict() for v in self.violations]}  # fmt: skip
+                               "violations": [v.to_dict() for v in self.violations]}
         if self.reason:
             out["reason"] = self.reason
         if self.omitted or self.omitted_on_violation:
@@ -102,7 +102,7 @@ def _copy(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_key(compiled: CompiledPlan, message: dict[str, Any], name: str,
-                violations: list[Violation]) -> SchemaKey | None:  # fmt: skip
+                violations: list[Violation]) -> SchemaKey | None:
     """The schema a message is judged by, or None when nothing in the plan governs it."""
     kind = message["type"]
     if kind == "track":
@@ -114,7 +114,7 @@ def resolve_key(compiled: CompiledPlan, message: dict[str, Any], name: str,
             if wanted in versions:
                 return (kind, name, wanted)
             violations.append(Violation(ViolationType.UNKNOWN_VERSION, "context.protocols.event_version",
-                                        f"event version {wanted} is not in the plan (live: {versions})"))  # fmt: skip
+                                        f"event version {wanted} is not in the plan (live: {versions})"))
         if len(versions) == 1:
             return (kind, name, versions[0])
         fallback = compiled.plan.event_version_fallback
@@ -184,7 +184,7 @@ _NOT_SCHEMA = frozenset({ViolationType.UNPLANNED_EVENT, ViolationType.COMMON_SCH
 
 
 def decide(state: SourceState, message: dict[str, Any], violations: list[Violation],
-           planned: bool) -> tuple[str | None, list[str], list[str]]:  # fmt: skip
+           planned: bool) -> tuple[str | None, list[str], list[str]]:
     """Segment's order: unplanned checks, then schema violations, then the common schema.
 
     Returns (block reason or None, omitted, omitted_on_violation) and trims ``message`` in place.
@@ -204,7 +204,7 @@ def decide(state: SourceState, message: dict[str, Any], violations: list[Violati
     if not planned and not allow_unplanned_event:
         return "unplanned_event", [], []
     unplanned = [v for v in violations if v.type == ViolationType.UNPLANNED_PROPERTY and len(_parts(v)) == 2
-                 and _top_level(_parts(v), data_field)]  # fmt: skip
+                 and _top_level(_parts(v), data_field)]
     schema = [v for v in violations if v.type not in _NOT_SCHEMA and v not in unplanned]
     common = [v for v in violations if v.type == ViolationType.COMMON_SCHEMA]
     omitted: list[str] = []
@@ -255,7 +255,7 @@ def suppressed(raw: Any, kind: str | None) -> Verdict:
 
 
 def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, max_depth: int | None,
-          salt: bytes) -> Verdict:  # fmt: skip
+          salt: bytes) -> Verdict:
     """The whole verdict of one message under the source's plan, settings and mode (``max_depth``
     None: the ingestion routes checked it when they parsed the body, see ``limits``)."""
     message = normalise(raw, kind=kind, received_at=received_at, max_depth=max_depth)
@@ -265,12 +265,12 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
         msg_id = fields.get("messageId")  # never "None": a missing or null type/messageId is ""
         return Verdict(Outcome.REJECTED, kind=kind_[:20] if isinstance(kind_, str) else "",
                        message_id=msg_id[:200] if isinstance(msg_id, str) else "", original=without_credentials(raw),
-                       reason="invalid_message", error=message)  # fmt: skip
+                       reason="invalid_message", error=message)
     original = message
     work = _copy(message) if state.transformations or state.mode == "shadow" else message
     applied = apply(work, state.transformations, salt) if state.transformations else None
     verdict = Verdict(Outcome.FORWARDED, kind=work["type"], message_id=work["messageId"], original=original,
-                      plan_version=state.plan_version)  # fmt: skip
+                      plan_version=state.plan_version)
     if applied is not None:
         verdict.transformed = applied.applied
         if applied.dropped:
@@ -286,12 +286,12 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
     reason: str | None = None
     if verdict.violations or not verdict.planned:  # a clean planned event has nothing to decide
         reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
-                                                                       verdict.planned)  # fmt: skip
+                                                                       verdict.planned)
     verdict.omitted_on_violation = [*dropped, *verdict.omitted_on_violation]
     if state.mode == "shadow":
         blocked, trimmed = reason or (applied and applied.dropped), verdict.omitted or verdict.omitted_on_violation
         verdict.outcome = Outcome.SHADOW_BLOCKED if blocked else \
-            Outcome.SHADOW_OMITTED if trimmed else Outcome.FORWARDED  # fmt: skip
+            Outcome.SHADOW_OMITTED if trimmed else Outcome.FORWARDED
         # enforce drops before judging, so a drop is the reason even when the plan would block too
         verdict.reason = "transformation_drop" if applied and applied.dropped else reason
         verdict.forward = original

@@ -74,16 +74,16 @@ def _quarantine_public(row: Any) -> dict[str, Any]:
         "event": row.event, "reason": row.reason, "violations": orjson.loads(row.violations),
         "plan_version": row.plan_version, "received_at": row.received_at, "payload": orjson.loads(row.payload),
         "replayed_at": row.replayed_at, "replay_outcome": row.replay_outcome,
-    }  # fmt: skip
+    }
 
 
 def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: QuarantineFilter, *, limit: int,
-                      salt: bytes, max_depth: int, suppressions: Suppressions = EMPTY) -> dict[str, Any]:  # fmt: skip
+                      salt: bytes, max_depth: int, suppressions: Suppressions = EMPTY) -> dict[str, Any]:
     """Re-judge matching quarantined events; forward those that now pass (once)."""
     table = QuarantineRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
     summary = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0, "no_source": 0,
-               "suppressed": 0}  # fmt: skip
+               "suppressed": 0}
     now = utcnow()
     with writer(engine).begin() as conn:
         rows = list(conn.execute(flt.apply(select(table), table).order_by(table.c.id).limit(limit)))
@@ -97,7 +97,7 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
             if refused:  # what is kept of a message a limit refused is not the message: never forwarded
                 summary["still_blocked"] += 1
                 conn.execute(update(table).where(table.c.id == row.id).values(
-                    replay_outcome=f"still_rejected:{min(refused)}"[:40]))  # fmt: skip
+                    replay_outcome=f"still_rejected:{min(refused)}"[:40]))
                 continue
             if state.mode == "shadow":  # replay acts: judge as enforce would
                 state = SourceState(**{**state.__dict__, "mode": "enforce"})
@@ -121,18 +121,18 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
                 else:
                     conn.execute(insert(outbox).values(
                         source_id=row.source_id, message_id=message_id, payload=orjson.dumps(verdict.forward).decode(),
-                        created_at=row.received_at, next_attempt_at=now, attempts=0))  # fmt: skip
+                        created_at=row.received_at, next_attempt_at=now, attempts=0))
                     summary["forwarded"] += 1
                 conn.execute(update(table).where(table.c.id == row.id).values(replayed_at=now, replay_outcome=outcome))
             else:
                 summary["still_blocked"] += 1
                 conn.execute(update(table).where(table.c.id == row.id).values(
-                    replay_outcome=f"still_{outcome}:{verdict.reason or ''}"[:40]))  # fmt: skip
+                    replay_outcome=f"still_{outcome}:{verdict.reason or ''}"[:40]))
     return summary
 
 
 def _dead_letter_where(query: Any, table: Any, source_id: str | None, since: datetime | None,
-                       until: datetime | None) -> Any:  # fmt: skip
+                       until: datetime | None) -> Any:
     """Dead letters not replayed yet, of one source and dead-lettered in ``[since, until)`` when given."""
     query = query.where(table.c.replayed_at.is_(None))
     if source_id:
@@ -145,7 +145,7 @@ def _dead_letter_where(query: Any, table: Any, source_id: str | None, since: dat
 
 
 def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offset: int, since: datetime | None = None,
-                     until: datetime | None = None) -> tuple[list[dict], int]:  # fmt: skip
+                     until: datetime | None = None) -> tuple[list[dict], int]:
     table = DeadLetterRow.__table__  # type: ignore[attr-defined]
     query = _dead_letter_where(select(table), table, source_id, since, until)
     count = _dead_letter_where(select(func.count()).select_from(table), table, source_id, since, until)
@@ -153,13 +153,13 @@ def list_dead_letter(engine: Engine, *, source_id: str | None, limit: int, offse
         rows = conn.execute(query.order_by(table.c.id.desc()).offset(offset).limit(limit))
         data = [{"id": r.id, "source_id": r.source_id, "message_id": r.message_id, "reason": r.reason,
                  "attempts": r.attempts, "first_attempt_at": r.first_attempt_at, "created_at": r.created_at,
-                 "payload": orjson.loads(r.payload)} for r in rows]  # fmt: skip
+                 "payload": orjson.loads(r.payload)} for r in rows]
         return data, int(conn.execute(count).scalar_one())
 
 
 def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] | None, limit: int,
                        since: datetime | None = None, until: datetime | None = None,
-                       suppressions: Suppressions = EMPTY) -> int:  # fmt: skip
+                       suppressions: Suppressions = EMPTY) -> int:
     """Move dead-lettered events back to the outbox for another round of tries (a suppressed user's stay)."""
     table = DeadLetterRow.__table__  # type: ignore[attr-defined]
     outbox = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -173,6 +173,6 @@ def replay_dead_letter(engine: Engine, *, source_id: str | None, ids: list[int] 
         if rows:
             conn.execute(insert(outbox), [{"source_id": r.source_id, "message_id": r.message_id, "payload": r.payload,
                                            "created_at": r.first_attempt_at, "next_attempt_at": now, "attempts": 0}
-                                          for r in rows])  # fmt: skip
+                                          for r in rows])
             conn.execute(delete(table).where(table.c.id.in_([r.id for r in rows])))
     return len(rows)

@@ -46,7 +46,7 @@ def _error(status: int, error: MessageError, headers: dict[str, str] | None = No
 
 def _unavailable() -> FastJSON:
     return FastJSON({"code": "unavailable", "message": "cannot commit events; retry later"},
-                    status_code=503, headers={"Retry-After": "5"})  # fmt: skip
+                    status_code=503, headers={"Retry-After": "5"})
 
 
 class BodyError(Exception):
@@ -149,12 +149,12 @@ def _rejected(message: Any, kind: str | None, error: MessageError, max_depth: in
 
 
 def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key: str, size: int, nul: bool,
-               envelope_sent_at: Any, settings: Settings, suppressions: Suppressions) -> list[Verdict]:  # fmt: skip
+               envelope_sent_at: Any, settings: Settings, suppressions: Suppressions) -> list[Verdict]:
     received_at = spec.now_iso()
     salt = settings.hash_salt.get_secret_value().encode()
     verdicts = []
     limited = limit_messages(messages, kind=kind, max_depth=settings.max_json_depth,
-                             max_event_bytes=settings.max_event_bytes, body_bytes=size, nul=nul)  # fmt: skip
+                             max_event_bytes=settings.max_event_bytes, body_bytes=size, nul=nul)
     for original, message in zip(messages, limited, strict=True):
         if suppressions.count and suppressions.suppressed(state.id, original) is not None:
             verdicts.append(suppressed(original, kind))  # before anything else: nothing of it is kept
@@ -175,7 +175,7 @@ def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key
 
 
 async def _judge_request(request: Request, kind: str | None, *, single_or_batch: bool = False
-                         ) -> tuple[SourceState, list[Verdict]] | FastJSON:  # fmt: skip
+                         ) -> tuple[SourceState, list[Verdict]] | FastJSON:
     proxy = request.app.state.proxy
     settings: Settings = request.app.state.settings
     try:
@@ -203,7 +203,7 @@ async def _judge_request(request: Request, kind: str | None, *, single_or_batch:
     started = time.perf_counter()
     verdicts = _judge_all(messages, state, kind=kind, key=key, size=size, nul=nul,
                           envelope_sent_at=envelope_sent_at, settings=settings,
-                          suppressions=proxy.runtime.suppressions.current)  # fmt: skip
+                          suppressions=proxy.runtime.suppressions.current)
     proxy.metrics.observe_validation(time.perf_counter() - started, len(messages))
     return state, verdicts
 
@@ -245,9 +245,9 @@ for _kind, _short in SHORT.items():
         return await ingest(request, _k)
 
     router.add_api_route(f"/v1/{_kind}", _endpoint, methods=["POST"], summary=f"Segment {_kind} call",
-                         name=f"ingest_{_kind}")  # fmt: skip
+                         name=f"ingest_{_kind}")
     router.add_api_route(f"/v1/{_short}", _endpoint, methods=["POST"], name=f"ingest_{_kind}_short",
-                         summary=f"Segment {_kind} call (analytics.js short path)")  # fmt: skip
+                         summary=f"Segment {_kind} call (analytics.js short path)")
 
 
 async def batch(request: Request) -> FastJSON:
@@ -271,4 +271,4 @@ async def validate(request: Request) -> FastJSON:
         "success": True, "source": state.name, "mode": state.mode, "plan": state.plan_name,
         "plan_version": state.plan_version,
         "verdicts": [{**v.to_dict(), "forwarded": v.forward} for v in verdicts],
-    })  # fmt: skip
+    })

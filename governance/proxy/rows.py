@@ -25,11 +25,11 @@ def quarantine_row(source_id: str, verdict: Verdict, now: datetime) -> dict[str,
         "violations": orjson.dumps([v.to_dict() for v in verdict.violations] or
                                    ([verdict.error.to_dict()] if verdict.error else [])).decode(),
         "plan_version": verdict.plan_version, "received_at": now,
-    }  # fmt: skip
+    }
 
 
 def violation_sample_row(fp: str, source_id: str, verdict: Verdict, v: Violation, now: datetime) -> dict[str, Any]:
     """A ``violation_samples`` row: the whole event as it arrived, under its fingerprint."""
     return {"fingerprint": fp, "source_id": source_id, "event": verdict.event[:200], "field": v.field[:300],
             "type": v.type, "message": v.message, "plan_version": verdict.plan_version, "seen_at": now,
-            "payload": orjson.dumps(without_credentials(verdict.original)).decode()}  # fmt: skip
+            "payload": orjson.dumps(without_credentials(verdict.original)).decode()}

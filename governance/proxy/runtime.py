@@ -110,7 +110,7 @@ class Runtime:
             try:
                 with read_session(self.engine) as session:
                     found = session.exec(select(WriteKeyRow.id).where(
-                        WriteKeyRow.key_hash == digest, col(WriteKeyRow.revoked_at).is_(None))).first()  # fmt: skip
+                        WriteKeyRow.key_hash == digest, col(WriteKeyRow.revoked_at).is_(None))).first()
                 if found is not None:
                     self.reload()
             except Exception as exc:
@@ -188,12 +188,12 @@ class Runtime:
                     id=row.id, name=row.name, mode=row.mode,
                     settings=SourceSettings.model_validate(orjson.loads(row.settings)),
                     upstream_url=row.upstream_url, upstream_write_key=row.upstream_write_key,
-                )  # fmt: skip
+                )
                 plan_row = plans.get(row.plan_id) if row.plan_id else None
                 if plan_row is not None and plan_row.deleted_at is None:
                     number = row.plan_version or plan_row.latest_version
                     version = session.exec(select(PlanVersionRow).where(
-                        PlanVersionRow.plan_id == plan_row.id, PlanVersionRow.version == number)).first()  # fmt: skip
+                        PlanVersionRow.plan_id == plan_row.id, PlanVersionRow.version == number)).first()
                     if version is not None:
                         # the body is parsed only when this version is not compiled yet
                         state.compiled = self.cache.get(version.content_hash, partial(_parse, version.body))

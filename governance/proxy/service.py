@@ -26,7 +26,7 @@ class Proxy:
         # the group commit has an engine of its own: its waits for a locked database are bounded by
         # db_lock_timeout_s, so that a request is answered 503 before the SDKs give up (15 s)
         commits = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous,
-                              lock_timeout_s=settings.db_lock_timeout_s)  # fmt: skip
+                              lock_timeout_s=settings.db_lock_timeout_s)
         store = Store(commits, dedupe_window_s=settings.dedupe_window_s, sample_per_minute=settings.sample_per_minute)
         return cls(runtime=runtime, store=store, metrics=Metrics())
 

@@ -15,7 +15,7 @@ from typing import Any
 KINDS = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 # Where each kind keeps the data its plan schema constrains.
 DATA_FIELD = {"track": "properties", "page": "properties", "screen": "properties", "identify": "traits",
-              "group": "traits", "alias": None}  # fmt: skip
+              "group": "traits", "alias": None}
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def without_credentials(message: Any) -> Any:
 
 
 def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: int | None,
-              context_defaults: dict[str, Any] | None = None) -> dict[str, Any] | MessageError:  # fmt: skip
+              context_defaults: dict[str, Any] | None = None) -> dict[str, Any] | MessageError:
     """A Segment message made complete (messageId, receivedAt, empty objects), or why it is invalid.
 
     ``kind`` is the endpoint's kind (``/v1/track``) or None for batch items, which name their own.
@@ -117,7 +117,7 @@ def normalise(message: Any, *, kind: str | None, received_at: str, max_depth: in
     data_field = DATA_FIELD[kind]
     context = out.get("context")
     if data_field == "traits" and out.get("traits") is None and isinstance(context, dict) \
-            and isinstance(context.get("traits"), dict):  # fmt: skip
+            and isinstance(context.get("traits"), dict):
         out["traits"] = dict(context["traits"])  # rudder-sdk-python sends identify traits only there
     for key in ("context", data_field):
         if key is None:

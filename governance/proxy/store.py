@@ -69,7 +69,7 @@ class Batch:
 
 class Store:
     def __init__(self, engine: Engine, *, dedupe_window_s: int, sample_per_minute: int = 10,
-                 max_group: int = 256) -> None:  # fmt: skip
+                 max_group: int = 256) -> None:
         self.engine = writer(engine)
         self.dedupe_window = timedelta(seconds=dedupe_window_s)
         self.max_group = max_group
@@ -81,7 +81,7 @@ class Store:
         self._thread.start()
 
     def submit(self, source_id: str, verdicts: list[Verdict],
-               extra: list[tuple[str, Verdict]] | None = None) -> Future[list[str]]:  # fmt: skip
+               extra: list[tuple[str, Verdict]] | None = None) -> Future[list[str]]:
         """Queue one request's verdicts (and rows it generates for other sources) for the next commit.
 
         The future resolves, once committed, to the final outcome of each of ``verdicts``.
@@ -142,9 +142,9 @@ class Store:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 fresh = dedupe.claim(cursor, self.sql, rows, stamp=self.sql.stamp(now),
-                                     cutoff=self.sql.stamp(now - self.dedupe_window))  # fmt: skip
+                                     cutoff=self.sql.stamp(now - self.dedupe_window))
                 counted = tally(rows, dedupe.duplicates(rows, fresh), now=now, minute=epoch_minute(now),
-                                samples=self.samples)  # fmt: skip
+                                samples=self.samples)
                 self._write(cursor, counted, now)
             finally:
                 cursor.close()
@@ -174,7 +174,7 @@ class Store:
         table = ViolationSampleRow.__table__  # type: ignore[attr-defined]
         have = dict(conn.execute(
             select(table.c.fingerprint, func.count()).where(table.c.fingerprint.in_(list(samples)))
-            .group_by(table.c.fingerprint)).all())  # fmt: skip
+            .group_by(table.c.fingerprint)).all())
         new = [row for fp, row in samples.items() if have.get(fp, 0) < SAMPLES_PER_FINGERPRINT]
         for fp in samples:
             self.samples.stored(fp, have.get(fp, 0) + 1)

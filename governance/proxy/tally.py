@@ -43,7 +43,7 @@ class Tally:
 
 
 def tally(rows: Sequence[tuple[str, Verdict]], duplicates: Collection[int], *, now: datetime, minute: int,
-          samples: SamplePolicy) -> Tally:  # fmt: skip
+          samples: SamplePolicy) -> Tally:
     """Count ``rows`` (source id, verdict) committed at ``now``; ``duplicates`` are row positions."""
     out = Tally()
     samples.start(minute)

@@ -74,11 +74,11 @@ def _drain(response: httpx.Response, deadline: float) -> None:
 
 
 def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], *, settings: Settings,
-         now: datetime) -> Delivery:  # fmt: skip
+         now: datetime) -> Delivery:
     """POST ``body`` to the upstream ``url`` (its ``/v1/batch``) at its vetted address."""
     try:
         target = vet_upstream(batch_url(url), allowed_networks=settings.upstream_allowed_networks,
-                              denied_networks=settings.upstream_denied_networks)  # fmt: skip
+                              denied_networks=settings.upstream_denied_networks)
     except UnresolvableHost as exc:
         log.warning("upstream %s: %s", url, exc.reason)
         return Delivery(False, None, "upstream host does not resolve")
@@ -86,7 +86,7 @@ def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], *
         return Delivery(False, None, f"upstream address refused: {exc.reason}", terminal=True)
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     request = client.build_request("POST", target.ip_url, content=body, extensions=extensions,
-                                   headers={**headers, "host": target.host_header})  # fmt: skip
+                                   headers={**headers, "host": target.host_header})
     deadline = time.monotonic() + settings.upstream_timeout_s
     try:
         response = client.send(request, stream=True)
@@ -105,7 +105,7 @@ def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], *
         return Delivery(True, status, None)
     verdict = "retried" if retryable(status) else "not retried"
     return Delivery(False, status, f"upstream answered HTTP {status} ({verdict})",
-                    retry_after_s(response.headers.get("retry-after"), now))  # fmt: skip
+                    retry_after_s(response.headers.get("retry-after"), now))
 
 
 def url_refusal(url: str, settings: Settings) -> str | None:
@@ -113,7 +113,7 @@ def url_refusal(url: str, settings: Settings) -> str | None:
     from here is accepted (it may later; each delivery checks again), a refused address is not."""
     try:
         vet_upstream(batch_url(url), allowed_networks=settings.upstream_allowed_networks,
-                     denied_networks=settings.upstream_denied_networks)  # fmt: skip
+                     denied_networks=settings.upstream_denied_networks)
     except UnresolvableHost:
         return None
     except UnsafeUrl as exc:

@@ -68,5 +68,5 @@ def violation_events(state: SourceState, verdict: Verdict, received_at: str) -> 
             },
         }
         out.append(Verdict(Outcome.FORWARDED, kind="track", event="Violation Generated",
-                           message_id=message["messageId"], forward=message, original=message))  # fmt: skip
+                           message_id=message["messageId"], forward=message, original=message))
     return out

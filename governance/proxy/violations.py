@@ -44,14 +44,14 @@ KIND_TYPES: dict[str, ViolationType] = {
     "ExclusiveMaximum": V.RANGE, "MinLength": V.RANGE, "MaxLength": V.RANGE, "MinItems": V.RANGE,
     "MaxItems": V.RANGE, "MultipleOf": V.RANGE, "MinProperties": V.RANGE, "MaxProperties": V.RANGE,
     "AdditionalProperties": V.UNPLANNED_PROPERTY,
-}  # fmt: skip
+}
 # Segment's names, for context.protocols and Violation Generated events
 SEGMENT_NAMES: dict[ViolationType, str] = {
     V.UNPLANNED_EVENT: "Unplanned Event", V.UNPLANNED_PROPERTY: "Unplanned Property", V.REQUIRED_MISSING: "Required",
     V.TYPE_MISMATCH: "Invalid Type", V.ENUM: "Invalid Enum", V.PATTERN: "Invalid Pattern", V.RANGE: "Out of Range",
     V.FORMAT: "Invalid Format", V.COMMON_SCHEMA: "Common Schema", V.INVALID: "Invalid",
     V.UNKNOWN_VERSION: "Unknown Version", V.PII_DETECTED: "PII Detected",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ def violations_of(validator: jsonschema_rs.Validator, instance: Any, *, common: 
             expected = "/".join(getattr(kind, "types", None) or [])
             given = json_type(error.instance, as_written=True)
             found.append(Violation(vtype, field, f"Invalid type. Expected: {expected}, given: {given}", name,
-                                   tuple(base)))  # fmt: skip
+                                   tuple(base)))
         else:
             found.append(Violation(vtype, _path(base), error.message, name, tuple(base)))
     return found

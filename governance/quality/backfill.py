@@ -71,7 +71,7 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "stored": self.stored, "granularity": self.granularity, "sources": self.sources,
-                "events": self.events, "first": self.first, "last": self.last, "skipped": self.skipped}  # fmt: skip
+                "events": self.events, "first": self.first, "last": self.last, "skipped": self.skipped}
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def read_records(stream: BinaryIO, fmt: Format = "auto", summary: Summary | None
             first += chunk
         rest = first + text.read(4095)
         fmt = "segment" if rest.lstrip().startswith("{") and _looks_like_segment(rest) else \
-            "jsonl" if rest.lstrip().startswith("{") else "csv"  # fmt: skip
+            "jsonl" if rest.lstrip().startswith("{") else "csv"
         lines: Iterable[str] = _chain(rest, text)
     else:
         lines = text
@@ -191,7 +191,7 @@ def _segment(text: str, summary: Summary) -> tuple[list[Record], str]:
         name = source.get("name") or source.get("slug") or source.get("id") or ""
         for point in series.get("series") or []:
             out.append(_record({"source": name, "event": series["eventName"], "time": point.get("time"),
-                                "count": point.get("count")}, i + 1))  # fmt: skip
+                                "count": point.get("count")}, i + 1))
     return out, {"minute": "hour", "hour": "hour", "day": "day"}.get(granularity, "auto")
 
 
@@ -223,7 +223,7 @@ def _sources(engine: Engine, records: Iterable[Record], override: str | None) ->
     missing = sorted(s for s in wanted if s not in by_key)
     if missing:
         raise SourceNotFound(f"no source named {', '.join(repr(m) for m in missing[:5])}; give --source, or create "
-                             f"it first (known: {', '.join(sorted(r.name for r in rows)) or 'none'})")  # fmt: skip
+                             f"it first (known: {', '.join(sorted(r.name for r in rows)) or 'none'})")
     return {s: by_key[s] for s in wanted}
 
 
@@ -256,7 +256,7 @@ def import_counts(engine: Engine, stream: BinaryIO, *, now: datetime, fmt: Forma
 
 
 def _summarise(summary: Summary, totals: dict[tuple[str, str, int], int], sources: dict[str, SourceRow],
-               hours: int) -> None:  # fmt: skip
+               hours: int) -> None:
     names = {row.id: row.name for row in sources.values()}
     summary.stored = len(totals)
     for source_id, _event, _hour in totals:
@@ -279,5 +279,5 @@ def _store(engine: Engine, totals: dict[tuple[str, str, int], int], hours: int, 
             same = [and_(table.c.source_id == s, table.c.event == e, table.c.hour == h) for s, e, h in chunk]
             conn.execute(delete(table).where(table.c.hours == hours, or_(*same)))
             rows = [{"source_id": s, "event": e, "hour": h, "hours": hours, "count": totals[s, e, h],
-                     "imported_at": now} for s, e, h in chunk]  # fmt: skip
+                     "imported_at": now} for s, e, h in chunk]
             conn.execute(insert(table), rows)

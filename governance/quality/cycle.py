@@ -35,7 +35,7 @@ log = logging.getLogger("governance.quality")
 ERROR_FIELD = "!check_error"  # the field of a check's own error fingerprint (never a property path)
 ERROR_FOR, ERROR_KEEP = 1, 1  # a run-time error alerts at once; one clean run in between does not resolve it
 TITLES = {"volume_drop": "Volume drop", "volume_spike": "Volume spike", "silence": "Silence",
-          "violation_rate": "High violation rate", "drift": "Drift", "expectations": "Expectations failed"}  # fmt: skip
+          "violation_rate": "High violation rate", "drift": "Drift", "expectations": "Expectations failed"}
 
 
 @dataclass
@@ -63,7 +63,7 @@ def _dumps(value: Any) -> str:
 
 def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: list[str] | None = None,
               trigger: str = "schedule", hand_off: HandOff | None = None,
-              fast: bool | None = None) -> CycleReport:  # fmt: skip
+              fast: bool | None = None) -> CycleReport:
     """Evaluate the checks at ``now`` (all enabled ones, or ``check_ids``; ``fast``: only the kinds of
     that cadence) and apply the results.
 
@@ -84,7 +84,7 @@ def run_cycle(engine: Engine, settings: Settings, now: datetime, *, check_ids: l
         sources = load_sources(session)
         query = select(CheckRow)
         query = query.where(col(CheckRow.id).in_(check_ids)) if check_ids is not None else \
-            query.where(col(CheckRow.enabled).is_(True))  # fmt: skip
+            query.where(col(CheckRow.enabled).is_(True))
         checks = list(session.exec(query.order_by(col(CheckRow.source_id), col(CheckRow.id))).all())
         if fast is not None:
             checks = [c for c in checks if _is_fast(c.kind) is fast]
@@ -114,7 +114,7 @@ def _is_fast(kind_name: str) -> bool:
 
 
 def evaluate(engine: Engine, check: CheckRow, source: SourceInfo | None, data: dict[str, SourceData],
-             now: datetime, *, reuse: bool = False) -> CheckResult:  # fmt: skip
+             now: datetime, *, reuse: bool = False) -> CheckResult:
     """Run one check's ``evaluate``; an exception becomes the run's error, never the cycle's."""
     started = time.perf_counter()
     try:
@@ -142,7 +142,7 @@ def _ms(started: float) -> float:
 
 
 def apply(session: Session, result: CheckResult, source: SourceInfo, states: dict[str, CheckStateRow],
-          now: datetime, trigger: str, report: CycleReport, transitions: Transitions) -> CheckRunRow:  # fmt: skip
+          now: datetime, trigger: str, report: CycleReport, transitions: Transitions) -> CheckRunRow:
     """Update hysteresis (scheduled runs only), noting its ``transitions``, and record the run."""
     check = result.check
     kind = CHECK_KINDS.get(check.kind)
@@ -175,7 +175,7 @@ def apply(session: Session, result: CheckResult, source: SourceInfo, states: dic
     run = CheckRunRow(check_id=check.id, trigger=trigger, started_at=now,
                       finished_at=now + timedelta(milliseconds=result.duration_ms), duration_ms=result.duration_ms,
                       outcome=outcome, observations=_dumps(entries), error=result.error,
-                      result=_dumps(results[0] if len(results) == 1 else results) if results else None)  # fmt: skip
+                      result=_dumps(results[0] if len(results) == 1 else results) if results else None)
     session.add(run)
     row = session.get(CheckRow, check.id)
     if row is not None:
@@ -188,7 +188,7 @@ def apply(session: Session, result: CheckResult, source: SourceInfo, states: dic
 
 def _entry(obs: Observation, state: str | None) -> dict[str, Any]:
     return {"event": obs.event, "field": obs.field, "condition": obs.finding is not None, "state": state,
-            "finding": obs.finding.to_dict() if obs.finding is not None else None}  # fmt: skip
+            "finding": obs.finding.to_dict() if obs.finding is not None else None}
 
 
 def _outcome(result: CheckResult, states: set[State], trigger: str) -> str:
@@ -200,7 +200,7 @@ def _outcome(result: CheckResult, states: set[State], trigger: str) -> str:
     waiting = bool(result.observations) and all(o.result and "learning" in o.result for o in result.observations)
     if trigger != "schedule":
         return "holds" if any(obs.finding is not None for obs in result.observations) else \
-            "learning" if waiting else "ok"  # fmt: skip
+            "learning" if waiting else "ok"
     for state, outcome in ((State.FIRING, "firing"), (State.RESOLVED, "resolved"), (State.PENDING, "pending")):
         if state in states:
             return outcome
@@ -209,7 +209,7 @@ def _outcome(result: CheckResult, states: set[State], trigger: str) -> str:
 
 def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observation, fp: str,
           state: CheckStateRow | None, for_: int, keep: int, now: datetime, report: CycleReport,
-          transitions: Transitions) -> State:  # fmt: skip
+          transitions: Transitions) -> State:
     """One hysteresis step of one fingerprint; its consequence for the alert goes to ``transitions``."""
     h = Hysteresis.from_dict(orjson.loads(state.state)) if state is not None else Hysteresis(for_, keep)
     h.for_, h.keep_firing_for = for_, keep
@@ -218,7 +218,7 @@ def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observatio
     if after is State.FIRING:
         if obs.finding is not None:
             transitions.steps.append(Transition(step=Step.FIRED, fingerprint=fp,
-                                                alert=alert_input(check, source, obs, fp)))  # fmt: skip
+                                                alert=alert_input(check, source, obs, fp)))
         else:
             transitions.steps.append(Transition(step=Step.KEPT, fingerprint=fp))
         if before is not State.FIRING:
@@ -239,7 +239,7 @@ def _step(session: Session, check: CheckRow, source: SourceInfo, obs: Observatio
 
 
 def _error_step(session: Session, result: CheckResult, source: SourceInfo, fp: str, state: CheckStateRow | None,
-                now: datetime, report: CycleReport, transitions: Transitions) -> None:  # fmt: skip
+                now: datetime, report: CycleReport, transitions: Transitions) -> None:
     """A check that errors raises a ``check_error`` alert to its owner, through the same hysteresis and
     transitions as any finding; it resolves once the check runs cleanly again."""
     check = result.check
@@ -247,7 +247,7 @@ def _error_step(session: Session, result: CheckResult, source: SourceInfo, fp: s
     if result.error is not None:
         what = f"{check.kind} check{' of ' + repr(check.event) if check.event else ''}"
         finding = Finding("check_error", f"the {what} failed: {result.error}", 1.0, 0.0, 1.0,
-                          {"error": result.error, "kind": check.kind, "origin": check.origin})  # fmt: skip
+                          {"error": result.error, "kind": check.kind, "origin": check.origin})
     obs = Observation(check.event, ERROR_FIELD, finding)
     after = _step(session, check, source, obs, fp, state, ERROR_FOR, ERROR_KEEP, now, report, transitions)
     report.firing += after is State.FIRING
@@ -265,7 +265,7 @@ def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) 
             source_name=source.name, event=obs.event, field="", severity=check.severity,
             title=f"Check error: the {subject} on {source.name} cannot run", summary=finding.message,
             details=dict(finding.details), owner=source.owner_of(obs.event), labels=source.labels_of(obs.event),
-        )  # fmt: skip
+        )
     if finding.kind == "unplanned_event":
         title = f"Unplanned event '{obs.event}' on {source.name}"
         about = suggestion or ""
@@ -275,15 +275,15 @@ def alert_input(check: CheckRow, source: SourceInfo, obs: Observation, fp: str) 
     else:
         subject = obs.event or "all events"
         title = f"{TITLES.get(finding.kind, finding.kind)}: {subject}{' ' + obs.field if obs.field else ''} " \
-                f"on {source.name}"  # fmt: skip
+                f"on {source.name}"
         about = obs.event
     details = {"observed": finding.observed, "expected": finding.expected, "score": round(finding.score, 3),
-               **finding.details}  # fmt: skip
+               **finding.details}
     return AlertInput(
         fingerprint=fp, check_id=check.id, check_kind=check.kind, source_id=source.id, source_name=source.name,
         event=obs.event, field=obs.field, severity=check.severity, title=title, summary=finding.message,
         details=details, owner=source.owner_of(about), labels=source.labels_of(about),
-    )  # fmt: skip
+    )
 
 
 def run_requested(engine: Engine, settings: Settings, now: datetime) -> CycleReport | None:

@@ -21,7 +21,7 @@ BoolArray = NDArray[np.bool_]
 
 
 def merge_backfill(engine: Engine, source_id: str, series: dict[str, IntArray], *, start: int, end: int,
-                   live_start: int | None, total: str = "") -> tuple[dict[str, BoolArray], BoolArray]:  # fmt: skip
+                   live_start: int | None, total: str = "") -> tuple[dict[str, BoolArray], BoolArray]:
     """Add backfilled hours before ``live_start`` (or all, when the window has no live count) into
     ``series`` (epoch hours ``start`` .. ``end``, in place); returns the coarse hours per event and
     the hours the source has any data for (live, or backfilled for some event)."""

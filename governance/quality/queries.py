@@ -80,7 +80,7 @@ class SourceData:
             hour = (t.c.minute // 60).label("h")
             query = (select(t.c.event, hour, func.sum(t.c.count))
                      .where(where, t.c.minute >= start * 60, t.c.minute < self.hour * 60)
-                     .group_by(t.c.event, hour))  # fmt: skip
+                     .group_by(t.c.event, hour))
             series: dict[str, IntArray] = {TOTAL: np.zeros(HISTORY_HOURS, np.int64)}
             live_start: int | None = None
             with self.engine.connect() as conn:
@@ -145,7 +145,7 @@ class SourceData:
                     slots.setdefault(h * 60, []).append((i, j))
             ranges = or_(*[(t.c.minute >= m) & (t.c.minute < m + 60) for m in sorted(slots)])
             query = (select(t.c.event, t.c.minute, func.sum(t.c.count)).where(where, ranges)
-                     .group_by(t.c.event, t.c.minute))  # fmt: skip
+                     .group_by(t.c.event, t.c.minute))
             empty = (2, SAMPLES, 60)
             out: dict[str, IntArray] = {TOTAL: np.zeros(empty, np.int64)}
             with self.engine.connect() as conn:
@@ -176,7 +176,7 @@ class SourceData:
             start = self.minute - 60
             query = (select(t.c.event, t.c.minute, func.sum(t.c.count))
                      .where(where, t.c.minute >= start, t.c.minute < self.minute)
-                     .group_by(t.c.event, t.c.minute))  # fmt: skip
+                     .group_by(t.c.event, t.c.minute))
             series: dict[str, IntArray] = {TOTAL: np.zeros(60, np.int64)}
             with self.engine.connect() as conn:
                 for event, minute, n in conn.execute(query):
@@ -210,7 +210,7 @@ class SourceData:
         t, where = self._counts()
         query = (select(t.c.event, func.max(t.c.minute))
                  .where(where, t.c.count > 0, t.c.minute >= since, t.c.minute < self.minute)
-                 .group_by(t.c.event))  # fmt: skip
+                 .group_by(t.c.event))
         with self.engine.connect() as conn:
             for event, m in conn.execute(query):
                 if event != TOTAL:
@@ -231,7 +231,7 @@ class SourceData:
             t, where = self._counts()
             query = (select(t.c.event, func.sum(t.c.count))
                      .where(where, t.c.minute > self.minute - window, t.c.minute <= self.minute)
-                     .group_by(t.c.event))  # fmt: skip
+                     .group_by(t.c.event))
             with self.engine.connect() as conn:
                 totals = {event: int(n) for event, n in conn.execute(query)}
             totals[TOTAL] = sum(totals.values())
@@ -262,7 +262,7 @@ class SourceData:
         query = (select(t.c.event, func.sum(t.c.count))
                  .where(where, t.c.planned == false(), t.c.kind == "track", t.c.event != "",
                         t.c.minute > self.minute - window, t.c.minute <= self.minute)
-                 .group_by(t.c.event))  # fmt: skip
+                 .group_by(t.c.event))
         with self.engine.connect() as conn:
             return {event: int(n) for event, n in conn.execute(query) if n}
 
@@ -273,7 +273,7 @@ class SourceData:
         query = (select(t.c.event, t.c.field, func.sum(t.c.count))
                  .where(t.c.source_id == self.source_id, t.c.type == ViolationType.UNPLANNED_PROPERTY,
                         t.c.minute > self.minute - window, t.c.minute <= self.minute)
-                 .group_by(t.c.event, t.c.field))  # fmt: skip
+                 .group_by(t.c.event, t.c.field))
         with self.engine.connect() as conn:
             return {(event, field): int(n) for event, field, n in conn.execute(query) if n}
 

@@ -67,7 +67,7 @@ def load_sources(session: Session) -> dict[str, SourceInfo]:
         if plan_row is not None and plan_row.deleted_at is None and plan_row.latest_version:
             number = row.plan_version or plan_row.latest_version
             version = session.exec(select(PlanVersionRow).where(
-                PlanVersionRow.plan_id == plan_row.id, PlanVersionRow.version == number)).first()  # fmt: skip
+                PlanVersionRow.plan_id == plan_row.id, PlanVersionRow.version == number)).first()
             if version is not None:
                 if version.content_hash not in _PLANS:
                     _PLANS[version.content_hash] = Plan.model_validate(orjson.loads(version.body))
@@ -98,7 +98,7 @@ def _valid(entry: CheckSpec, *, plan_level: bool, suite: list[dict[str, Any]] | 
     problems = list(entry_problems(entry.kind, params, (), plan_level=plan_level))
     if problems and entry.kind in CHECK_KINDS:
         log.warning("plan check %s skipped: %s", entry.kind, "; ".join(f"{'.'.join(map(str, loc))}: {m}"
-                                                                      for loc, m in problems))  # fmt: skip
+                                                                      for loc, m in problems))
     return not problems and entry.kind in CHECK_KINDS
 
 
@@ -158,9 +158,9 @@ def sync_checks(session: Session, *, defaults: bool, now: datetime) -> list[str]
         if row is None:
             session.add(CheckRow(id=check_id, kind=d.kind, source_id=source_id, event=d.event, params=params,
                                  severity=d.severity, for_evaluations=d.for_, keep_firing_for=d.keep_firing_for,
-                                 origin=d.origin, created_at=now, updated_at=now))  # fmt: skip
+                                 origin=d.origin, created_at=now, updated_at=now))
         elif (row.params, row.severity, row.for_evaluations, row.keep_firing_for) != (
-                params, d.severity, d.for_, d.keep_firing_for):  # fmt: skip
+                params, d.severity, d.for_, d.keep_firing_for):
             row.params, row.severity, row.for_evaluations = params, d.severity, d.for_
             row.keep_firing_for, row.updated_at = d.keep_firing_for, now
             session.add(row)

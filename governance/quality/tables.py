@@ -80,7 +80,7 @@ class BackfillRow(SQLModel, table=True):
 
     __tablename__ = "quality_backfill"
     __table_args__ = (UniqueConstraint("source_id", "event", "hour", "hours", name="uq_quality_backfill"),
-                      Index("ix_quality_backfill_scope", "source_id", "hour"))  # fmt: skip
+                      Index("ix_quality_backfill_scope", "source_id", "hour"))
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(max_length=40)

@@ -27,7 +27,7 @@ MAX_SPAN = timedelta(days=31)  # the checks read at most 31 days back
 
 
 def mark_expected(session: Session, *, source_id: str, event: str, starts_at: datetime, ends_at: datetime | None,
-                  alert_id: int | None, note: str, actor: str, now: datetime) -> ExpectedPeriodRow:  # fmt: skip
+                  alert_id: int | None, note: str, actor: str, now: datetime) -> ExpectedPeriodRow:
     """Store an expected period (``ValidationFailed`` with a path when it makes no sense), audited."""
     starts_at = as_utc(starts_at)
     ends_at = as_utc(ends_at) if ends_at is not None else None
@@ -38,17 +38,17 @@ def mark_expected(session: Session, *, source_id: str, event: str, starts_at: da
     if (ends_at or now) - starts_at > MAX_SPAN:
         raise ValidationFailed("ends_at: an expected period lasts at most 31 days", details=[{"path": "ends_at"}])
     row = ExpectedPeriodRow(source_id=source_id, event=event, starts_at=starts_at, ends_at=ends_at,
-                            alert_id=alert_id, note=note, created_by=actor, created_at=now)  # fmt: skip
+                            alert_id=alert_id, note=note, created_by=actor, created_at=now)
     session.add(row)
     session.flush()
     record(session, actor=actor, action="alert.expected", entity="alert", entity_id=str(alert_id or ""),
            details={"period": row.id, "source_id": source_id, "event": event, "starts_at": starts_at.isoformat(),
-                    "ends_at": ends_at.isoformat() if ends_at else None, "note": note})  # fmt: skip
+                    "ends_at": ends_at.isoformat() if ends_at else None, "note": note})
     return row
 
 
 def list_periods(session: Session, *, source_id: str | None = None, alert_id: int | None = None,
-                 limit: int = 100, offset: int = 0) -> tuple[list[ExpectedPeriodRow], int]:  # fmt: skip
+                 limit: int = 100, offset: int = 0) -> tuple[list[ExpectedPeriodRow], int]:
     query = select(ExpectedPeriodRow)
     if source_id is not None:
         query = query.where(ExpectedPeriodRow.source_id == source_id)
@@ -65,17 +65,17 @@ def delete_period(session: Session, period_id: int, *, actor: str) -> bool:
         return False
     session.delete(row)
     record(session, actor=actor, action="alert.expected.delete", entity="alert", entity_id=str(row.alert_id or ""),
-           details={"period": period_id})  # fmt: skip
+           details={"period": period_id})
     return True
 
 
 def periods_between(engine: Engine, source_id: str, start: datetime, end: datetime,
-                    now: datetime) -> list[tuple[str, datetime, datetime]]:  # fmt: skip
+                    now: datetime) -> list[tuple[str, datetime, datetime]]:
     """``(event, starts_at, ends_at)`` of the periods of ``source_id`` overlapping ``[start, end)``; an
     open one ends ``now``."""
     query = select(ExpectedPeriodRow).where(
         ExpectedPeriodRow.source_id == source_id, ExpectedPeriodRow.starts_at < end,
-        or_(col(ExpectedPeriodRow.ends_at).is_(None), col(ExpectedPeriodRow.ends_at) > start))  # fmt: skip
+        or_(col(ExpectedPeriodRow.ends_at).is_(None), col(ExpectedPeriodRow.ends_at) > start))
     with Session(engine) as session:
         return [(r.event, as_utc(r.starts_at), as_utc(r.ends_at) if r.ends_at else now)
-                for r in session.exec(query).all()]  # fmt: skip
+                for r in session.exec(query).all()]

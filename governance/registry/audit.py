@@ -37,7 +37,7 @@ def list_audit(
             conditions.append(column == value)
     if action:
         conditions.append(col(AuditRow.action).startswith(action) if action.endswith(".")
-                          else AuditRow.action == action)  # fmt: skip
+                          else AuditRow.action == action)
     if since:
         conditions.append(col(AuditRow.at) >= since)
     if until:
@@ -66,7 +66,7 @@ def config_seq(session: Session) -> int:
 def last_change(session: Session, *, entity: str, entity_id: str) -> dict[str, Any] | None:
     """Who last changed an entity and when: ``{changed_by, changed_by_name, changed_at, action}``."""
     row = session.exec(select(AuditRow).where(AuditRow.entity == entity, AuditRow.entity_id == entity_id)
-                       .order_by(col(AuditRow.id).desc()).limit(1)).first()  # fmt: skip
+                       .order_by(col(AuditRow.id).desc()).limit(1)).first()
     if row is None:
         return None
     name = None

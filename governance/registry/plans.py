@@ -138,15 +138,15 @@ def _check_if_match(session: Session, row: PlanRow, if_match: str | None) -> Non
         change = last_change(session, entity="plan", entity_id=row.id)
         who = f" by {change['changed_by']}" if change else ""
         raise PreconditionFailed(f"the draft changed since it was read{who} (current ETag {etag_of(row)})",
-                                 details={"etag": etag_of(row), **(change or {})})  # fmt: skip
+                                 details={"etag": etag_of(row), **(change or {})})
 
 
 def _store_draft(session: Session, row: PlanRow, plan: Plan, *, if_match: str | None, actor: str, action: str,
-                 details: Any) -> PlanRow:  # fmt: skip
+                 details: Any) -> PlanRow:
     _check_if_match(session, row, if_match)
     if plan.name != row.name:
         raise PlanInvalid(f"name: the draft of plan {row.name!r} cannot be renamed to {plan.name!r}",
-                          details=[{"path": "name", "message": "must equal the plan's name"}])  # fmt: skip
+                          details=[{"path": "name", "message": "must equal the plan's name"}])
     body = plan.body()
     result = session.execute(
         update(PlanRow)
@@ -180,10 +180,10 @@ def upsert_event(
     row = get_plan(session, ref)
     data = orjson.loads(row.draft_body)
     data.setdefault("events", {})[event] = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True) \
-        if isinstance(spec, EventSpec) else spec  # fmt: skip
+        if isinstance(spec, EventSpec) else spec
     plan = parse_plan_body(data)
     return _store_draft(session, row, plan, if_match=if_match, actor=actor, action="draft.upsert_event",
-                        details={"event": event})  # fmt: skip
+                        details={"event": event})
 
 
 def delete_event(session: Session, *, ref: str, event: str, if_match: str | None, actor: str) -> PlanRow:
@@ -194,7 +194,7 @@ def delete_event(session: Session, *, ref: str, event: str, if_match: str | None
     del data["events"][event]
     plan = parse_plan_body(data)
     return _store_draft(session, row, plan, if_match=if_match, actor=actor, action="draft.delete_event",
-                        details={"event": event})  # fmt: skip
+                        details={"event": event})
 
 
 def list_versions(session: Session, *, ref: str, limit: int, offset: int) -> tuple[list[PlanVersionRow], int]:
@@ -277,13 +277,13 @@ def publish(
     session.flush()
     record(session, actor=actor, action="plan.rollback" if rollback_of else "plan.publish", entity="plan",
            entity_id=row.id, details={"version": version.version, "category": version.category,
-                                      "rollback_of": rollback_of})  # fmt: skip
+                                      "rollback_of": rollback_of})
     bump_config(session)
     return version
 
 
 def _refuse_incompatible(session: Session, row: PlanRow, plan: Plan, changes: list[Change], *,
-                         allow_breaking: bool) -> None:  # fmt: skip
+                         allow_breaking: bool) -> None:
     """Raise ``IncompatiblePlan`` when publishing ``plan`` breaks the plan's compatibility mode."""
     mode = resolve_mode("NONE" if allow_breaking else row.compatibility)
     if mode.transitive:  # judged against every earlier version
@@ -315,7 +315,7 @@ def rollback(session: Session, *, ref: str, to_version: int, actor: str, message
         return publish(
             session, ref=ref, actor=actor, body=orjson.loads(old.body), allow_breaking=allow_breaking,
             rollback_of=to_version, message=message if message is not None else f"rollback to version {to_version}",
-        )  # fmt: skip
+        )
     except IncompatiblePlan as exc:
         raise IncompatiblePlan(f"rollback to version {to_version} refused: {exc.message} (pass allow_breaking: "
                                f"true to roll back anyway)", details=exc.details) from None

@@ -68,11 +68,11 @@ def _subjects(subject_ids: Sequence[str]) -> list[str]:
         raise ValidationFailed("subjectIds: give at least one id", details=[{"path": "subjectIds"}])
     if len(unique) > MAX_SUBJECTS:
         raise ValidationFailed(f"subjectIds: at most {MAX_SUBJECTS} ids per regulation",
-                               details=[{"path": "subjectIds"}])  # fmt: skip
+                               details=[{"path": "subjectIds"}])
     for i, subject in enumerate(unique):
         if not subject or len(subject) > MAX_SUBJECT_LENGTH or "\x00" in subject:
             raise ValidationFailed(f"subjectIds.{i}: an id of 1 to {MAX_SUBJECT_LENGTH} characters, without NUL",
-                                   details=[{"path": f"subjectIds.{i}"}])  # fmt: skip
+                                   details=[{"path": f"subjectIds.{i}"}])
     return unique
 
 
@@ -82,7 +82,7 @@ def resolve_sources(session: Session, refs: Sequence[str] | None) -> list[str] |
         return None
     if not refs:
         raise ValidationFailed("sourceIds: leave it out for every source, or name at least one",
-                               details=[{"path": "sourceIds"}])  # fmt: skip
+                               details=[{"path": "sourceIds"}])
     ids: list[str] = []
     for i, ref in enumerate(refs):
         row = session.exec(select(SourceRow).where((SourceRow.id == ref) | (SourceRow.name == ref))).first()
@@ -95,7 +95,7 @@ def resolve_sources(session: Session, refs: Sequence[str] | None) -> list[str] |
 
 def create(session: Session, *, regulation_type: RegulationType, subject_ids: Sequence[str],
            source_refs: Sequence[str] | None, notify: Sequence[str], actor: str, now: datetime,
-           subject_type: str = "USER_ID") -> RegulationRow:  # fmt: skip
+           subject_type: str = "USER_ID") -> RegulationRow:
     """Record a regulation and do what takes effect at once (suppress, unsuppress), with its audit row."""
     subjects = _subjects(subject_ids)
     source_ids = resolve_sources(session, source_refs)
@@ -103,24 +103,24 @@ def create(session: Session, *, regulation_type: RegulationType, subject_ids: Se
                         subject_ids=orjson.dumps(subjects).decode(),
                         source_ids=None if source_ids is None else orjson.dumps(source_ids).decode(),
                         notify=orjson.dumps(list(notify)).decode(), overall_status=Status.INITIALIZED,
-                        actor=actor, created_at=now)  # fmt: skip
+                        actor=actor, created_at=now)
     steps: list[dict[str, Any]] = []
     scopes = source_ids if source_ids is not None else [suppressions.GLOBAL]
     if regulation_type in SUPPRESSING:
         written = suppressions.suppress(session, subjects=subjects, scopes=scopes, regulation_id=row.id, now=now)
         steps.append({"at": stamp(now), "action": "suppressed", "scopes": scopes, "subjects": len(subjects),
-                      "new_suppressions": written})  # fmt: skip
+                      "new_suppressions": written})
     elif regulation_type == RegulationType.UNSUPPRESS:
         lifted = suppressions.lift(session, subjects=subjects, scopes=source_ids, regulation_id=row.id, now=now)
         steps.append({"at": stamp(now), "action": "unsuppressed", "scopes": sorted({s for s, _ in lifted}),
-                      "subjects": len(subjects), "lifted_suppressions": len(lifted)})  # fmt: skip
+                      "subjects": len(subjects), "lifted_suppressions": len(lifted)})
     if regulation_type not in DELETING:
         row.overall_status, row.started_at, row.finished_at = Status.FINISHED, now, now
     row.receipt = orjson.dumps({"steps": steps, "deleted": {}}).decode()
     session.add(row)
     audit.record(session, actor=actor, action="regulation.create", entity="regulation", entity_id=row.id,
                  details={"type": regulation_type, "subjects": len(subjects), "sources": source_ids,
-                          "notify": list(notify)})  # fmt: skip
+                          "notify": list(notify)})
     return row
 
 
@@ -132,14 +132,14 @@ def get(session: Session, regulation_id: str) -> RegulationRow:
 
 
 def list_regulations(session: Session, *, limit: int, offset: int,
-                     status: str | None = None) -> tuple[list[RegulationRow], int]:  # fmt: skip
+                     status: str | None = None) -> tuple[list[RegulationRow], int]:
     query = select(RegulationRow)
     count = select(func.count()).select_from(RegulationRow)
     if status:
         query, count = query.where(RegulationRow.overall_status == status), count.where(
             RegulationRow.overall_status == status)
     rows = session.exec(query.order_by(col(RegulationRow.created_at).desc(), col(RegulationRow.id))
-                        .offset(offset).limit(limit)).all()  # fmt: skip
+                        .offset(offset).limit(limit)).all()
     return list(rows), int(session.exec(count).one())
 
 
@@ -157,7 +157,7 @@ def claim(session: Session, *, now: datetime, settle: timedelta, lease: timedelt
     table = RegulationRow.__table__  # type: ignore[attr-defined]
     taken = session.execute(update(table).where(table.c.id == row.id, table.c.overall_status == row.overall_status)
                             .values(overall_status=Status.RUNNING, started_at=row.started_at or now,
-                                    lease_until=now + lease))  # fmt: skip
+                                    lease_until=now + lease))
     if not taken.rowcount:  # type: ignore[attr-defined]
         return None
     session.refresh(row)
@@ -168,15 +168,15 @@ def renew(session: Session, regulation_id: str, *, until: datetime, receipt: dic
     """Extend the lease and save the receipt so far (a takeover continues from it)."""
     table = RegulationRow.__table__  # type: ignore[attr-defined]
     session.execute(update(table).where(table.c.id == regulation_id, table.c.overall_status == Status.RUNNING)
-                    .values(lease_until=until, receipt=orjson.dumps(receipt).decode()))  # fmt: skip
+                    .values(lease_until=until, receipt=orjson.dumps(receipt).decode()))
 
 
 def finish(session: Session, regulation_id: str, *, status: Status, receipt: dict[str, Any], now: datetime,
-           error: str | None = None) -> None:  # fmt: skip
+           error: str | None = None) -> None:
     row = get(session, regulation_id)
     done = status in (Status.FINISHED, Status.FAILED, Status.PARTIAL_SUCCESS)  # INITIALIZED: tried again
     row.overall_status, row.finished_at, row.lease_until = status, now if done else None, None
     row.receipt, row.error = orjson.dumps(receipt).decode(), error
     session.add(row)
     audit.record(session, actor="worker", action="regulation.finish", entity="regulation", entity_id=row.id,
-                 details={"status": status, "deleted": receipt.get("deleted", {}), "error": error})  # fmt: skip
+                 details={"status": status, "deleted": receipt.get("deleted", {}), "error": error})

@@ -92,7 +92,7 @@ def normalise_origin(value: str) -> str:
     match = _ORIGIN.match(origin) if len(origin) <= 300 else None
     if match is None:
         raise ValueError(f"{value!r} is not an origin: scheme://host[:port], e.g. https://shop.example.com "
-                         "or https://*.example.com")  # fmt: skip
+                         "or https://*.example.com")
     default = DEFAULT_PORTS[match.group(1)]
     return origin[: -len(default)] if origin.endswith(default) else origin
 

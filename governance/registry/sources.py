@@ -48,7 +48,7 @@ REFERENCES = ("forwardingViolationsTo", "forwardingBlockedEventsTo")
 
 
 def _check_references(session: Session, settings: SourceSettings, source_id: str | None,
-                      names: Iterable[str] = REFERENCES) -> None:  # fmt: skip
+                      names: Iterable[str] = REFERENCES) -> None:
     """``forwardingViolationsTo`` and ``forwardingBlockedEventsTo`` must name a source (by id or name)."""
     for name in names:
         ref = getattr(settings, name)
@@ -59,7 +59,7 @@ def _check_references(session: Session, settings: SourceSettings, source_id: str
             raise ValidationFailed(f"settings.{name}: no source {ref!r}", details=[{"path": f"settings.{name}"}])
         if name == "forwardingBlockedEventsTo" and target.id == source_id:
             raise ValidationFailed(f"settings.{name}: a source cannot forward its blocked events to itself",
-                                   details=[{"path": f"settings.{name}"}])  # fmt: skip
+                                   details=[{"path": f"settings.{name}"}])
 
 
 def _validate_fields(session: Session, fields: dict[str, Any], source_id: str | None = None) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def create_source(session: Session, *, fields: dict[str, Any], actor: str) -> tu
     session.flush()
     key = _add_key(session, row.id)
     record(session, actor=actor, action="source.create", entity="source", entity_id=row.id,
-           details={"name": row.name, "plan_id": row.plan_id})  # fmt: skip
+           details={"name": row.name, "plan_id": row.plan_id})
     bump_config(session)
     return row, key
 
@@ -151,7 +151,7 @@ def delete_source(session: Session, *, ref: str, actor: str) -> None:
 def _add_key(session: Session, source_id: str) -> str:
     secret = new_secret("wk")
     session.add(WriteKeyRow(id=new_id("wk"), source_id=source_id, key_hash=hash_secret(secret),
-                            prefix=display_prefix(secret)))  # fmt: skip
+                            prefix=display_prefix(secret)))
     return secret
 
 
@@ -159,7 +159,7 @@ def list_keys(session: Session, *, ref: str) -> list[WriteKeyRow]:
     row = get_source(session, ref)
     return list(session.exec(
         select(WriteKeyRow).where(WriteKeyRow.source_id == row.id).order_by(col(WriteKeyRow.created_at))
-    ).all())  # fmt: skip
+    ).all())
 
 
 def rotate_key(session: Session, *, ref: str, actor: str) -> tuple[WriteKeyRow, str]:
@@ -169,7 +169,7 @@ def rotate_key(session: Session, *, ref: str, actor: str) -> tuple[WriteKeyRow, 
     session.flush()
     key = session.exec(select(WriteKeyRow).where(WriteKeyRow.key_hash == hash_secret(secret))).one()
     record(session, actor=actor, action="source.key_create", entity="source", entity_id=row.id,
-           details={"key_id": key.id})  # fmt: skip
+           details={"key_id": key.id})
     bump_config(session)
     return key, secret
 
@@ -183,7 +183,7 @@ def revoke_key(session: Session, *, ref: str, key_id: str, actor: str) -> None:
         key.revoked_at = utcnow()
         session.add(key)
         record(session, actor=actor, action="source.key_revoke", entity="source", entity_id=row.id,
-               details={"key_id": key_id})  # fmt: skip
+               details={"key_id": key_id})
         bump_config(session)
 
 

@@ -42,10 +42,10 @@ def next_seq(session: Session) -> int:
     dialect = session.get_bind().dialect.name
     build = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(build(table).values(id=1, seq=0, suppression_seq=0, changed_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["id"]))  # fmt: skip
+                    .on_conflict_do_nothing(index_elements=["id"]))
     taken = session.execute(update(table).where(table.c.id == 1)
                             .values(suppression_seq=table.c.suppression_seq + 1)
-                            .returning(table.c.suppression_seq)).scalar_one()  # fmt: skip
+                            .returning(table.c.suppression_seq)).scalar_one()
     return int(taken)
 
 
@@ -56,7 +56,7 @@ def current_seq(session: Session | Connection) -> int:
 
 
 def suppress(session: Session, *, subjects: Sequence[str], scopes: Sequence[str], regulation_id: str,
-             now: datetime) -> int:  # fmt: skip
+             now: datetime) -> int:
     """Put ``subjects`` under suppression in every scope of ``scopes``; returns the rows written
     (new, or lifted before and suppressed again); subjects already suppressed there are left."""
     seq = next_seq(session)
@@ -64,12 +64,12 @@ def suppress(session: Session, *, subjects: Sequence[str], scopes: Sequence[str]
     for scope in scopes:
         for chunk in _chunks(subjects):
             rows = {r.subject_id: r for r in session.exec(select(SuppressionRow).where(
-                SuppressionRow.scope == scope, col(SuppressionRow.subject_id).in_(chunk)))}  # fmt: skip
+                SuppressionRow.scope == scope, col(SuppressionRow.subject_id).in_(chunk)))}
             for subject in chunk:
                 row = rows.get(subject)
                 if row is None:
                     session.add(SuppressionRow(scope=scope, subject_id=subject, regulation_id=regulation_id, seq=seq,
-                                               created_at=now))  # fmt: skip
+                                               created_at=now))
                 elif row.lifted_at is not None:
                     row.lifted_at, row.seq, row.regulation_id, row.created_at = None, seq, regulation_id, now
                     session.add(row)
@@ -80,14 +80,14 @@ def suppress(session: Session, *, subjects: Sequence[str], scopes: Sequence[str]
 
 
 def lift(session: Session, *, subjects: Sequence[str], scopes: Sequence[str] | None, regulation_id: str,
-         now: datetime) -> list[tuple[str, str]]:  # fmt: skip
+         now: datetime) -> list[tuple[str, str]]:
     """Lift the suppressions of ``subjects`` in ``scopes`` (None: in every scope); returns the
     ``(scope, subject)`` pairs lifted."""
     seq = next_seq(session)
     lifted: list[tuple[str, str]] = []
     for chunk in _chunks(subjects):
         query = select(SuppressionRow).where(col(SuppressionRow.subject_id).in_(chunk),
-                                             col(SuppressionRow.lifted_at).is_(None))  # fmt: skip
+                                             col(SuppressionRow.lifted_at).is_(None))
         if scopes is not None:
             query = query.where(col(SuppressionRow.scope).in_(list(scopes)))
         for row in session.exec(query):
@@ -115,7 +115,7 @@ def changed_since(conn: Connection, after: int, upto: int) -> list[tuple[str, st
     """``(scope, subject, in_force)`` of every row changed with ``after < seq <= upto``."""
     table = SuppressionRow.__table__  # type: ignore[attr-defined]
     rows: Any = conn.execute(core_select(table.c.scope, table.c.subject_id, table.c.lifted_at)
-                             .where(table.c.seq > after, table.c.seq <= upto))  # fmt: skip
+                             .where(table.c.seq > after, table.c.seq <= upto))
     return [(scope, subject, lifted is None) for scope, subject, lifted in rows]
 
 

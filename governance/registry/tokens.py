@@ -32,7 +32,7 @@ def create_token(
     session.add(row)
     session.flush()
     record(session, actor=actor, action="token.create", entity="token", entity_id=row.id,
-           details={"role": role, "name": name})  # fmt: skip
+           details={"role": role, "name": name})
     return row, secret
 
 

@@ -187,4 +187,4 @@ BUILT_IN = (
     Action(name="drop_event", params=(), apply=_drop_event),
 )
 ACTIONS: Registry[Action] = Registry("transformation action", group="governance.transformation_actions",
-                                     defaults=(__name__,), attr="BUILT_IN")  # fmt: skip
+                                     defaults=(__name__,), attr="BUILT_IN")

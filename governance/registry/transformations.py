@@ -22,7 +22,7 @@ def parse_spec(body: dict[str, Any]) -> TransformationSpec:
         return TransformationSpec.model_validate(body)
     except ValidationError as exc:
         details = [{"path": ".".join(map(str, e["loc"])), "message": e["msg"].removeprefix("Value error, ")}
-                   for e in exc.errors()]  # fmt: skip
+                   for e in exc.errors()]
         raise ValidationFailed(f"{details[0]['path'] or 'transformation'}: {details[0]['message']}",
                                details=details) from None
 
@@ -41,7 +41,7 @@ def list_transformations(session: Session, *, source: str) -> list[Transformatio
 
 def _store(spec: TransformationSpec) -> str:
     return orjson.dumps({"if": spec.condition.model_dump(exclude_none=True), "action": spec.action,
-                         "params": spec.params}).decode()  # fmt: skip
+                         "params": spec.params}).decode()
 
 
 def create_transformation(session: Session, *, source: str, body: dict[str, Any], actor: str) -> TransformationRow:
@@ -52,11 +52,11 @@ def create_transformation(session: Session, *, source: str, body: dict[str, Any]
     if not isinstance(position, int):
         position = max((t.position for t in existing), default=-1) + 1  # after the last, even after deletes
     row = TransformationRow(id=new_id("tr"), source_id=src.id, position=position, name=spec.name,
-                            enabled=spec.enabled, spec=_store(spec))  # fmt: skip
+                            enabled=spec.enabled, spec=_store(spec))
     session.add(row)
     session.flush()
     record(session, actor=actor, action="transformation.create", entity="source", entity_id=src.id,
-           details={"transformation": row.id, "name": spec.name, "action": spec.action})  # fmt: skip
+           details={"transformation": row.id, "name": spec.name, "action": spec.action})
     bump_config(session)
     return row
 
@@ -70,7 +70,7 @@ def _get(session: Session, source: str, transformation_id: str) -> Transformatio
 
 
 def update_transformation(session: Session, *, source: str, transformation_id: str, body: dict[str, Any],
-                          actor: str) -> TransformationRow:  # fmt: skip
+                          actor: str) -> TransformationRow:
     row = _get(session, source, transformation_id)
     current = {"name": row.name, "enabled": row.enabled, **orjson.loads(row.spec)}
     spec = parse_spec({**current, **{k: v for k, v in body.items() if k != "position"}})
@@ -80,7 +80,7 @@ def update_transformation(session: Session, *, source: str, transformation_id: s
     row.updated_at = utcnow()
     session.add(row)
     record(session, actor=actor, action="transformation.update", entity="source", entity_id=row.source_id,
-           details={"transformation": row.id})  # fmt: skip
+           details={"transformation": row.id})
     bump_config(session)
     return row
 
@@ -89,5 +89,5 @@ def delete_transformation(session: Session, *, source: str, transformation_id: s
     row = _get(session, source, transformation_id)
     session.delete(row)
     record(session, actor=actor, action="transformation.delete", entity="source", entity_id=row.source_id,
-           details={"transformation": row.id})  # fmt: skip
+           details={"transformation": row.id})
     bump_config(session)

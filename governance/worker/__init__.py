@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def run_worker(settings: Settings | None = None, stop: threading.Event | None = None, *,
-               json_logs: bool = False) -> None:  # fmt: skip
+               json_logs: bool = False) -> None:
     """Run the worker until SIGTERM/SIGINT or ``stop`` (see ``process.run_worker``)."""
     from governance.worker import process
 

@@ -49,4 +49,4 @@ def prune_history(engine: Engine, settings: Settings, now: datetime) -> dict[str
             "scheduler_runs": conn.execute(delete(jobs).where(jobs.c.slot_time < cutoff)).rowcount,
             "notifications": conn.execute(delete(notes).where(notes.c.created_at < cutoff,
                                                               notes.c.state != "pending")).rowcount,
-        }  # fmt: skip
+        }

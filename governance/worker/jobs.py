@@ -43,7 +43,7 @@ Job = Callable[..., None]
 
 
 def run_slot(engine: Engine, job: str, slot: datetime, worker: str, fn: Callable[[], Any],
-             clock: Clock = SYSTEM_CLOCK) -> bool:  # fmt: skip
+             clock: Clock = SYSTEM_CLOCK) -> bool:
     """Claim ``(job, slot)`` and run ``fn``; ``False`` when the slot was already claimed."""
     try:
         with write_session(engine) as session:
@@ -82,7 +82,7 @@ def check_cycle_job(engine: Engine, settings: Settings, worker: str, clock: Cloc
             closed = 0 if fast_only else close_expected_periods(engine, now)  # their alerts resolved
             return {"checks": report.checks, "errors": report.errors, "firing": report.firing,
                     "fired": len(report.fired), "resolved": len(report.resolved),
-                    "expected_closed": closed}  # fmt: skip
+                    "expected_closed": closed}
 
         return run
 
@@ -102,13 +102,13 @@ def digest_job(engine: Engine, settings: Settings, worker: str, clock: Clock = S
     if slot is not None:
         with write_session(engine) as session:  # a failed digest is tried again next hour (within catch-up)
             failed = session.exec(select(JobRunRow).where(JobRunRow.job == "digest", JobRunRow.slot_time == slot,
-                                                          JobRunRow.outcome == "error")).first()  # fmt: skip
+                                                          JobRunRow.outcome == "error")).first()
             if failed is not None:
                 log.info("retrying the digest of %s (%s)", slot.isoformat(), failed.error)
                 session.delete(failed)
         to = digest.recipients(config)
         run_slot(engine, "digest", slot, worker, lambda: _digest_summary(digest.send_digest(engine, settings, to)),
-                 clock)  # fmt: skip
+                 clock)
 
 
 def _digest_summary(sent: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def _digest_summary(sent: dict[str, Any]) -> dict[str, Any]:
 def housekeeping_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
     now = clock.now()
     run_slot(engine, "housekeeping", floor_time(now, HOUR), worker, lambda: prune_history(engine, settings, now),
-             clock)  # fmt: skip
+             clock)
 
 
 def run_requests_job(engine: Engine, settings: Settings, worker: str, clock: Clock = SYSTEM_CLOCK) -> None:
@@ -138,4 +138,4 @@ def schedule(settings: Settings) -> list[tuple[Job, float]]:
     return [
         (check_cycle_job, settings.fast_interval_s), (digest_job, HOUR), (housekeeping_job, HOUR),
         (run_requests_job, settings.scheduler_poll_s), (dispatch_job, settings.scheduler_poll_s),
-    ]  # fmt: skip
+    ]

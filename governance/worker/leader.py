@@ -92,7 +92,7 @@ class AdvisoryLeadership:
             if self._conn is None:
                 self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5, keepalives=1,
                                              keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
-                                             application_name="governance-scheduler")  # fmt: skip
+                                             application_name="governance-scheduler")
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         except psycopg.Error as exc:
             log.warning("cannot take the scheduler lock: %s", exc)

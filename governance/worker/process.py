@@ -68,7 +68,7 @@ def run_worker(
         from governance.worker.scheduler import run_scheduler
 
         scheduler = threading.Thread(target=run_scheduler, args=(engine, settings, stop), name="scheduler",
-                                     daemon=True)  # fmt: skip
+                                     daemon=True)
         scheduler.start()
     purger = threading.Thread(target=run_regulations, args=(engine, settings, stop), name="regulations", daemon=True)
     purger.start()

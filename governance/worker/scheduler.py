@@ -37,7 +37,7 @@ def worker_id() -> str:
 
 
 def build_scheduler(engine: Engine, settings: Settings, worker: str,
-                    clock: Clock = SYSTEM_CLOCK) -> BackgroundScheduler:  # fmt: skip
+                    clock: Clock = SYSTEM_CLOCK) -> BackgroundScheduler:
     """An APScheduler with every job; each also runs once right away (catch-up on taking the lead)."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     kwargs = {"engine": engine, "settings": settings, "worker": worker, "clock": clock}
@@ -46,12 +46,12 @@ def build_scheduler(engine: Engine, settings: Settings, worker: str,
     for fn, every in schedule(settings):
         scheduler.add_job(fn, IntervalTrigger(seconds=every, start_date=epoch, timezone=UTC), kwargs=kwargs,
                           id=fn.__name__, name=fn.__name__, next_run_time=now,
-                          misfire_grace_time=int(every) + GRACE_S)  # fmt: skip
+                          misfire_grace_time=int(every) + GRACE_S)
     return scheduler
 
 
 def run_scheduler(engine: Engine, settings: Settings, stop: threading.Event, *, clock: Clock = SYSTEM_CLOCK,
-                  worker: str | None = None, leadership: Leadership | None = None) -> None:  # fmt: skip
+                  worker: str | None = None, leadership: Leadership | None = None) -> None:
     """Lead when the lock is free, stand by otherwise, until ``stop`` is set."""
     worker = worker or worker_id()
     leadership = leadership or leadership_for(engine, worker)

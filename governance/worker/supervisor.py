@@ -58,7 +58,7 @@ class WorkerStatus:
 
 class Supervisor:
     def __init__(self, command: Sequence[str], env: dict[str, str], *, backoff: Sequence[float] = BACKOFF_S,
-                 stop_timeout_s: float = STOP_TIMEOUT_S, status_file: str | None = None) -> None:  # fmt: skip
+                 stop_timeout_s: float = STOP_TIMEOUT_S, status_file: str | None = None) -> None:
         self.command = list(command)
         self.status_file = status_file
         self.env = {**env, SUPERVISOR_ENV: str(os.getpid())}
@@ -198,7 +198,7 @@ def watch_parent(stop: threading.Event) -> None:
 
 
 def serve_supervised(run_web: Callable[[Callable[[], None]], None], worker_command: Sequence[str] | None,
-                     env: dict[str, str], status_file: str | None = None) -> None:  # fmt: skip
+                     env: dict[str, str], status_file: str | None = None) -> None:
     """Run the web process (``run_web(on_exit)``, which calls ``on_exit`` when a signal asks it to
     stop) and supervise a worker beside it (when ``worker_command``); see the module docstring.
     ``status_file``: where the worker's status is published for other web processes."""

@@ -23,7 +23,7 @@ from .conftest import Receiver
 
 SHOP = {"name": "shop", "owner": "analytics@example.com", "events": {
     "Order Completed": {"owner": "checkout@example.com", "labels": {"team": "checkout"},
-                        "properties": {"order_id": {"type": "string"}}}}}  # fmt: skip
+                        "properties": {"order_id": {"type": "string"}}}}}
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def shop(client: TestClient) -> str:
 
 def test_channels_secrets_are_shown_once_and_tests_are_signed(client: TestClient, receiver: Receiver) -> None:
     created = client.post("/api/v1/alert-channels", json={"name": "hook", "kind": "webhook",
-                                                          "config": {"url": receiver.url}})  # fmt: skip
+                                                          "config": {"url": receiver.url}})
     assert created.status_code == 201, created.text
     secret = created.json()["secret"]
     assert secret.startswith("whsec_") and created.json()["config"] == {"url": receiver.url, "has_secret": True}
@@ -58,7 +58,7 @@ def test_channels_secrets_are_shown_once_and_tests_are_signed(client: TestClient
     bad_email = {"name": "m", "kind": "email", "config": {"to": "not an address"}}
     assert client.post("/api/v1/alert-channels", json=bad_email).status_code == 422
     assert client.post("/api/v1/alert-channels", json={"name": "hook", "kind": "slack",
-                                                       "config": {"url": "https://x"}}).status_code == 409  # fmt: skip
+                                                       "config": {"url": "https://x"}}).status_code == 409
     slack_url = "https://hooks.slack.com/services/T/B/SECRET"
     slack = client.post("/api/v1/alert-channels", json={"name": "slack", "kind": "slack", "config": {"url": slack_url}})
     assert slack.json()["config"]["url"] == "https://hooks.slack.com/services/…" and slack.json()["secret"] is None
@@ -89,15 +89,15 @@ def test_channels_secrets_are_shown_once_and_tests_are_signed(client: TestClient
 
 def test_rules_crud_and_dry_run_with_the_owner_route(client: TestClient) -> None:
     hook = client.post("/api/v1/alert-channels", json={
-        "name": "team-hook", "kind": "webhook", "config": {"url": "https://example.com/hook"}}).json()  # fmt: skip
+        "name": "team-hook", "kind": "webhook", "config": {"url": "https://example.com/hook"}}).json()
     owners = client.post("/api/v1/alert-channels", json={"name": "owners", "kind": "email",
-                                                         "config": {"to": "owner"}}).json()  # fmt: skip
+                                                         "config": {"to": "owner"}}).json()
     rule = client.post("/api/v1/alert-rules", json={"name": "checkout", "channels": ["team-hook"], "matchers": {
-        "labels": {"team": "checkout"}, "severity": "warning", "check_kind": ["volume", "silence"]}})  # fmt: skip
+        "labels": {"team": "checkout"}, "severity": "warning", "check_kind": ["volume", "silence"]}})
     assert rule.status_code == 201, rule.text
     assert rule.json()["channels"] == [hook["id"]]
     bad = client.post("/api/v1/alert-rules", json={"name": "x", "channels": ["team-hook"],
-                                                   "matchers": {"severity": "loud"}})  # fmt: skip
+                                                   "matchers": {"severity": "loud"}})
     assert bad.status_code == 422 and bad.json()["details"][0]["path"] == "matchers.severity"
     assert client.post("/api/v1/alert-rules", json={"name": "x", "channels": ["nope"]}).status_code == 422
 
@@ -126,7 +126,7 @@ def test_alerts_list_get_ack_and_snooze_with_history(client: TestClient) -> None
         row = lifecycle.fire(session, AlertInput(
             fingerprint="fp1", check_id="chk_1", check_kind="volume", source_id=source_id, source_name="web",
             event="Order Completed", field="", severity="critical", title="Volume drop: Order Completed on web",
-            summary="volume dropped 90%", owner="checkout@example.com", labels={"team": "checkout"}), now)  # fmt: skip
+            summary="volume dropped 90%", owner="checkout@example.com", labels={"team": "checkout"}), now)
         alert_id = row.id
     listed = client.get("/api/v1/alerts", params={"status": "firing", "source": "web"}).json()
     assert listed["count"] == 1 and listed["data"][0]["title"] == "Volume drop: Order Completed on web"
@@ -158,7 +158,7 @@ def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) 
     assert "sensitivity" in kinds["volume"]["params"]["properties"]
     created = client.post("/api/v1/checks", json={
         "kind": "violation_rate", "source": "web", "event": "Order Completed", "params": {"threshold": 0.2},
-        "for": 2, "severity": "critical"})  # fmt: skip
+        "for": 2, "severity": "critical"})
     assert created.status_code == 201, created.text
     check = created.json()
     assert check["origin"] == "api" and check["for"] == 2 and check["keep_firing_for"] == 4  # the kind's default
@@ -167,7 +167,7 @@ def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) 
     assert client.post("/api/v1/checks", json={"kind": "loud", "source": "web"}).status_code == 422
     assert client.post("/api/v1/checks", json={"kind": "drift", "source": "web"}).json()["message"].startswith("event:")
     suite = client.post("/api/v1/checks", json={"kind": "expectations", "source": "web", "event": "Order Completed",
-                                                "params": {"expectations": [{"type": "expect_nothing"}]}})  # fmt: skip
+                                                "params": {"expectations": [{"type": "expect_nothing"}]}})
     assert suite.status_code == 422 and "unknown expectation type" in suite.json()["message"]
     assert client.post("/api/v1/checks", json={"kind": "volume", "source": "nope"}).status_code == 404
     patched = client.patch(f"/api/v1/checks/{check['id']}", json={"params": {"threshold": 0.3, "window": 60}})
@@ -187,7 +187,7 @@ def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) 
     listed = client.get("/api/v1/checks", params={"source": "web"}).json()
     assert {(c["kind"], c["origin"]) for c in listed["data"]} == {
         ("violation_rate", "api"), ("volume", "default"), ("silence", "default"), ("violation_rate", "default"),
-        ("new_unplanned", "default"), ("decline", "default")}  # fmt: skip
+        ("new_unplanned", "default"), ("decline", "default")}
     default = next(c for c in listed["data"] if c["kind"] == "volume")
     managed = client.patch(f"/api/v1/checks/{default['id']}", json={"params": {"sensitivity": 5}})
     assert managed.status_code == 409 and managed.json()["code"] == "check_managed_by_plan"

@@ -24,13 +24,13 @@ def test_human_times_and_durations() -> None:
     assert human(moment, "Nowhere/Land") == "Wed 1 Jul 2026, 09:42 UTC"  # never fails a delivery
     assert iso(moment) == "2026-07-01T09:42:13Z"
     assert [duration(s) for s in (42, 27 * 60, 3 * 3600 + 300, 50 * 3600)] == ["42 s", "27 min", "3 h 05 min",
-                                                                                  "2 d 2 h"]  # fmt: skip
+                                                                                  "2 d 2 h"]
 
 
 def test_emails_and_slack_show_the_onset_in_the_recipients_zone() -> None:
     alert = {"title": "Silence: all events on web", "severity": "warning", "status": "firing", "source": "web",
              "summary": "no events for 20 min", "since": "2026-12-01T09:40:00Z", "timezone": "Europe/Paris",
-             "details": {}, "url": "/#/alerts/1"}  # fmt: skip
+             "details": {}, "url": "/#/alerts/1"}
     _, text, html = render_alert_email(alert, "http://127.0.0.1:8000")
     assert "Since: Tue 1 Dec 2026, 10:40 CET" in text and "2026-12-01T09:40:00Z" not in text
     assert "10:40 CET" in html

@@ -21,7 +21,7 @@ from governance.worker.tables import JobRunRow
 from tests.conftest import ADMIN_TOKEN, make_settings
 
 PLAN = {"name": "shop", "events": {"Order Completed": {"properties": {"total": {"type": "number"}}},
-                                   "Product Viewed": {}}}  # fmt: skip
+                                   "Product Viewed": {}}}
 
 
 def _violations(source_id: str, minute: int) -> list[dict[str, Any]]:
@@ -32,14 +32,14 @@ def _violations(source_id: str, minute: int) -> list[dict[str, Any]]:
             ("Completed Order", "event", "unplanned_event", 10, 4),
             ("Order Completed", "properties.total", "type_mismatch", 25 * 60, 100)]  # outside the 24 h window
     return [{"minute": minute - ago, "source_id": source_id, "event": e, "field": f, "type": t, "count": n}
-            for e, f, t, ago, n in rows]  # fmt: skip
+            for e, f, t, ago, n in rows]
 
 
 def _events(source_id: str, minute: int) -> list[dict[str, Any]]:
     return [{"minute": minute - ago, "source_id": source_id, "kind": "track", "event": e, "outcome": "forwarded",
              "planned": e != "Completed Order", "count": n}
             for e, ago, n in (("Order Completed", 1, 40), ("Order Completed", 600, 60), ("Completed Order", 10, 4),
-                              ("Product Viewed", 3, 9))]  # fmt: skip
+                              ("Product Viewed", 3, 9))]
 
 
 def test_digest_counts_equal_the_violations_endpoint(database_url: str, smtp_factory: Any) -> None:
@@ -47,12 +47,12 @@ def test_digest_counts_equal_the_violations_endpoint(database_url: str, smtp_fac
 
     controller, handler = smtp_factory()
     app = create_app(make_settings(database_url, smtp_host="127.0.0.1", smtp_port=controller.port,
-                                   smtp_starttls=False))  # fmt: skip
+                                   smtp_starttls=False))
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         assert client.post("/api/v1/plans", json=PLAN).status_code == 201
         assert client.post("/api/v1/plans/shop/versions", json={}).status_code == 201
         ids = {name: client.post("/api/v1/sources", json={"name": name, "plan": "shop"}).json()["id"]
-               for name in ("web", "ios", "quiet")}  # fmt: skip
+               for name in ("web", "ios", "quiet")}
         minute = int(time.time() // 60)
         with writer(app.state.engine).begin() as conn:
             for name in ("web", "ios"):
@@ -62,7 +62,7 @@ def test_digest_counts_equal_the_violations_endpoint(database_url: str, smtp_fac
         assert [s["source"] for s in preview["sources"]] == ["ios", "quiet", "web"]
         for source in preview["sources"]:
             rest = client.get(f"/api/v1/sources/{source['source_id']}/violations",
-                              params={"window": "24h", "samples": 0}).json()["data"]  # fmt: skip
+                              params={"window": "24h", "samples": 0}).json()["data"]
             expected: Counter[str] = Counter()
             for group in rest:
                 expected[group["event"]] += group["count"]
@@ -75,7 +75,7 @@ def test_digest_counts_equal_the_violations_endpoint(database_url: str, smtp_fac
         assert preview["total_violations"] == 58
 
         assert client.put("/api/v1/digest", json={"enabled": True, "hour": 8,
-                                                  "recipients": ["data@example.com"]}).status_code == 200  # fmt: skip
+                                                  "recipients": ["data@example.com"]}).status_code == 200
         sent = client.post("/api/v1/digest/send").json()
         assert sent["sent"] is True and sent["error"] is None
     [(_, rcpt, mail)] = handler.messages
@@ -97,7 +97,7 @@ def test_the_digest_job_sends_once_per_slot_and_catches_up_once(sqlite_url: str,
     assert handler.messages == []  # not enabled
     with write_session(engine) as session:
         put_digest_settings(session, enabled=True, hour=8, recipients=["data@example.com"], actor="test",
-                            now=clock.now())  # fmt: skip
+                            now=clock.now())
     jobs.digest_job(engine, settings, "A", clock)
     assert handler.messages == []  # yesterday's 08:00 is 22 h old: too late to catch up
     clock.set(datetime(2024, 5, 1, 9, 0, tzinfo=UTC))
@@ -109,7 +109,7 @@ def test_the_digest_job_sends_once_per_slot_and_catches_up_once(sqlite_url: str,
                          ((2024, 5, 1, 11, 0), 1),  # once
                          ((2024, 5, 2, 7, 59), 1),
                          ((2024, 5, 2, 8, 0), 2),
-                         ((2024, 5, 2, 8, 1), 2)):  # fmt: skip
+                         ((2024, 5, 2, 8, 1), 2)):
         clock.set(datetime(*moment, tzinfo=UTC))
         jobs.digest_job(engine, settings, "B" if moment[3] == 8 else "A", clock)
         assert len(handler.messages) == sent, moment

@@ -51,19 +51,19 @@ def webhook(engine: Any, receiver: Receiver, **matchers: Any) -> tuple[str, str]
     """A webhook channel to ``receiver`` and a rule sending matching alerts to it: (channel id, secret)."""
     with write_session(engine) as session:
         row, secret = config.create_channel(session, name="hook", kind="webhook", config={"url": receiver.url},
-                                            enabled=True, actor="test", now=T0)  # fmt: skip
+                                            enabled=True, actor="test", now=T0)
         config.create_rule(session, name="all", matchers=matchers, channels=[row.id], enabled=True, actor="test",
-                           now=T0)  # fmt: skip
+                           now=T0)
     assert secret is not None
     return row.id, secret
 
 
 def fire(engine: Any, name: str, at: datetime, *, kind: str = "volume", severity: str = "warning",
-         owner: str | None = None) -> int:  # fmt: skip
+         owner: str | None = None) -> int:
     alert = AlertInput(fingerprint=f"fp-{name}", check_id=f"chk_{name}", check_kind=kind,
                                  source_id="src_web", source_name="web", event=name, field="", severity=severity,
                                  title=f"Volume drop: {name} on web", summary=f"{name} dropped",
-                                 details={"observed": 0}, owner=owner)  # fmt: skip
+                                 details={"observed": 0}, owner=owner)
     with write_session(engine) as session:
         row = lifecycle.fire(session, alert, at)
         assert row.id is not None
@@ -116,7 +116,7 @@ def test_group_wait_dedupe_interval_repeat_and_resolve(engine: Any, sqlite_url: 
     dispatch(engine, settings, s(331 + 4 * 3600))  # repeat_interval: 4 h
     repeat = bodies(receiver, secret)[-1]
     assert repeat["type"] == "alert.firing" and {a["title"] for a in repeat["data"]["alerts"]} == {
-        "Volume drop: B on web", "Volume drop: C on web"}  # fmt: skip
+        "Volume drop: B on web", "Volume drop: C on web"}
     with write_session(engine) as session:
         b_id = session.exec(select(AlertRow.id).where(AlertRow.fingerprint == "fp-B")).one()
         lifecycle.ack(session, b_id, actor="token:t", now=s(331 + 4 * 3600 + 10))  # type: ignore[arg-type]
@@ -230,28 +230,28 @@ PLAN: dict[str, Any] = {
     "name": "shop", "owner": "analytics@example.com",
     "events": {"Order Completed": {"owner": "checkout@example.com", "properties": {"coupon": {"type": "string"}}},
                "Product Viewed": {"properties": {"product_id": {"type": "string"}}}},
-}  # fmt: skip
+}
 
 
 def test_owner_route_emails_the_event_owner_with_the_suggestion(engine: Any, sqlite_url: str,
-                                                                smtp_factory: Any) -> None:  # fmt: skip
+                                                                smtp_factory: Any) -> None:
     controller, handler = smtp_factory()
     settings = make_settings(sqlite_url, smtp_host="127.0.0.1", smtp_port=controller.port, smtp_starttls=False,
-                             smtp_from="governance@example.com")  # fmt: skip
+                             smtp_from="governance@example.com")
     with write_session(engine) as session:
         create_plan(session, plan=Plan.model_validate(PLAN), actor="test")
         publish(session, ref="shop", actor="test")
         source_id = create_source(session, fields={"name": "android-app", "plan": "shop"}, actor="test")[0].id
         config.create_channel(session, name="owners", kind="email", config={"to": ["owner", "data@example.com"]},
-                              enabled=True, actor="test", now=T0)  # fmt: skip
+                              enabled=True, actor="test", now=T0)
     minute = epoch_minute(T0)
     with writer(engine).begin() as conn:
         conn.execute(insert(EventCountRow.__table__), [  # type: ignore[attr-defined]
             {"minute": minute - 3, "source_id": source_id, "kind": "track", "event": "Completed Order",
-             "outcome": "forwarded", "planned": False, "count": 7}])  # fmt: skip
+             "outcome": "forwarded", "planned": False, "count": 7}])
         conn.execute(insert(ViolationCountRow.__table__), [  # type: ignore[attr-defined]
             {"minute": minute - 2, "source_id": source_id, "event": "Product Viewed", "field": "properties.prodct_id",
-             "type": "unplanned_property", "count": 2}])  # fmt: skip
+             "type": "unplanned_property", "count": 2}])
     assert len(check_cycle(engine, settings, T0).fired) == 2
     dispatch(engine, settings, T0 + timedelta(seconds=31))
     by_owner = {tuple(rcpt): msg for _, rcpt, msg in handler.messages}

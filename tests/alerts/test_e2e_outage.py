@@ -49,14 +49,14 @@ def test_one_outage_one_notification_and_a_maintenance_window_silences(sqlite_ur
     base = _base()
     smtp, mailbox = smtp_factory()
     settings = make_settings(sqlite_url, webhook_allowed_networks=["127.0.0.0/8"], smtp_host="127.0.0.1",
-                             smtp_port=smtp.port, smtp_starttls=False)  # fmt: skip
+                             smtp_port=smtp.port, smtp_starttls=False)
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         engine = client.app.state.engine
         assert client.post("/api/v1/plans", json=SHOP).status_code == 201
         assert client.post("/api/v1/plans/shop/versions").status_code == 201
         source = client.post("/api/v1/sources", json={"name": "web", "plan": "shop"}).json()
         hook = client.post("/api/v1/alert-channels", json={"name": "ops", "kind": "webhook",
-                                                           "config": {"url": receiver.url}}).json()  # fmt: skip
+                                                           "config": {"url": receiver.url}}).json()
         client.post("/api/v1/alert-rules", json={"name": "ops", "channels": ["ops"]})
         owners = {"name": "owners", "kind": "email", "config": {"to": "owner", "timezone": "Europe/Paris"}}
         assert client.post("/api/v1/alert-channels", json=owners).status_code == 201
@@ -68,7 +68,7 @@ def test_one_outage_one_notification_and_a_maintenance_window_silences(sqlite_ur
         assert declared.status_code == 201 and declared.json()["state"] == "pending", declared.text
 
     traffic = generate_traffic(events=3, days=14, seed=7, min_rate=3000, max_rate=6000, anomaly_rates={},
-                               keep_rate=False)  # fmt: skip
+                               keep_rate=False)
     for start, end in STOPS:
         traffic.counts[:, start:end] = 0
     insert_counts(engine, source["id"], EVENTS, traffic.counts, base=base)
@@ -101,7 +101,7 @@ def test_one_outage_one_notification_and_a_maintenance_window_silences(sqlite_ur
         assert inside, "the outage inside the window still raised alerts"
         history = list(session.exec(select(AlertHistoryRow).where(AlertHistoryRow.action == "silenced")).all())
         silenced = {h.alert_id for h in history
-                    if orjson.loads(h.details)["silences"][0]["id"] == declared.json()["id"]}  # fmt: skip
+                    if orjson.loads(h.details)["silences"][0]["id"] == declared.json()["id"]}
         assert {a.id for a in inside} <= silenced  # recorded as silenced by that window, nothing dropped
     inside_window = [m for m, _ in firing if WINDOW <= m < WINDOW + 60]
     assert inside_window == []  # nothing notified during the window

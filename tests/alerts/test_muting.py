@@ -44,23 +44,23 @@ def settings(sqlite_url: str) -> Any:
 
 
 def hook(engine: Any, receiver: Receiver, grouping: dict[str, Any] | None = None,
-         channel_config: dict[str, Any] | None = None) -> str:  # fmt: skip
+         channel_config: dict[str, Any] | None = None) -> str:
     with write_session(engine) as session:
         row, secret = config.create_channel(session, name="hook", kind="webhook",
                                             config={"url": receiver.url, **(channel_config or {})}, enabled=True,
-                                            actor="test", now=T0)  # fmt: skip
+                                            actor="test", now=T0)
         config.create_rule(session, name="all", matchers={}, channels=[row.id], enabled=True, actor="test", now=T0,
-                           grouping=grouping)  # fmt: skip
+                           grouping=grouping)
     assert secret is not None
     return secret
 
 
 def fire(engine: Any, at: datetime, *, kind: str = "volume", event: str = "Order Completed",
-         details: dict[str, Any] | None = None, source: str = "web") -> int:  # fmt: skip
+         details: dict[str, Any] | None = None, source: str = "web") -> int:
     title = f"{kind}: {event or 'all events'} on {source}"
     alert = AlertInput(fingerprint=f"fp-{kind}-{event}-{source}", check_id=f"chk_{kind}_{event}", check_kind=kind,
                        source_id=f"src_{source}", source_name=source, event=event, field="", severity="warning",
-                       title=title, summary=f"{title} happened", details=details or {})  # fmt: skip
+                       title=title, summary=f"{title} happened", details=details or {})
     with write_session(engine) as session:
         row = lifecycle.fire(session, alert, at)
         assert row.id is not None
@@ -84,12 +84,12 @@ def silence(engine: Any, *texts: str, start: datetime, end: datetime) -> str:
     with write_session(engine) as session:
         row = silences.create(session, matchers=[Matcher.model_validate(parse_text(t)) for t in texts],
                               comment="planned maintenance", starts_at=start, ends_at=end, recurrence=None,
-                              actor="test", now=start - timedelta(hours=1))  # fmt: skip
+                              actor="test", now=start - timedelta(hours=1))
         return row.id
 
 
 def test_a_silence_declared_ahead_mutes_what_fires_inside_it_and_notification_resumes_after(
-        engine: Any, settings: Any, receiver: Receiver) -> None:  # fmt: skip
+        engine: Any, settings: Any, receiver: Receiver) -> None:
     secret = hook(engine, receiver)
     sid = silence(engine, "source=web", 'event=~"Order.*"', start=s(0), end=s(3600))
     muted = fire(engine, s(60))
@@ -112,7 +112,7 @@ def test_a_silence_declared_ahead_mutes_what_fires_inside_it_and_notification_re
 
 
 def test_an_alert_that_resolves_inside_its_silence_is_never_announced(engine: Any, settings: Any,
-                                                                      receiver: Receiver) -> None:  # fmt: skip
+                                                                      receiver: Receiver) -> None:
     hook(engine, receiver)
     silence(engine, "check_kind=volume", start=s(0), end=s(3600))
     fire(engine, s(60))
@@ -125,7 +125,7 @@ def test_an_alert_that_resolves_inside_its_silence_is_never_announced(engine: An
 
 
 def test_a_source_level_silence_inhibits_the_per_event_volume_and_silence_alerts(
-        engine: Any, settings: Any, receiver: Receiver) -> None:  # fmt: skip
+        engine: Any, settings: Any, receiver: Receiver) -> None:
     secret = hook(engine, receiver)
     outage = fire(engine, s(0), kind="silence", event="", details={"last_seen_minutes_ago": 20})
     drop = fire(engine, s(5), kind="volume", details={"window_minutes": 20})
@@ -143,12 +143,12 @@ def test_a_source_level_silence_inhibits_the_per_event_volume_and_silence_alerts
 
 
 def test_all_events_silent_without_a_source_check_is_one_notification_of_the_silences(
-        engine: Any, settings: Any, receiver: Receiver) -> None:  # fmt: skip
+        engine: Any, settings: Any, receiver: Receiver) -> None:
     secret = hook(engine, receiver)
     quiet = [fire(engine, s(i), kind="silence", event=e, details={"last_seen_minutes_ago": 16 + i})
-             for i, e in enumerate(("Order Completed", "Signed Up", "Cart Viewed"))]  # fmt: skip
+             for i, e in enumerate(("Order Completed", "Signed Up", "Cart Viewed"))]
     drops = [fire(engine, s(10 + i), kind="volume", event=e, details={"window_minutes": 10})
-             for i, e in enumerate(("Order Completed", "Signed Up", "Cart Viewed"))]  # fmt: skip
+             for i, e in enumerate(("Order Completed", "Signed Up", "Cart Viewed"))]
     dispatch(engine, settings, s(40))
     [one] = bodies(receiver, secret)
     assert sorted(a["id"] for a in one["data"]["alerts"]) == sorted(quiet)  # the drops: inhibited by the silences
@@ -159,7 +159,7 @@ def test_all_events_silent_without_a_source_check_is_one_notification_of_the_sil
 
 
 def test_a_silence_after_its_events_drop_was_notified_is_news(engine: Any, settings: Any,
-                                                                receiver: Receiver) -> None:  # fmt: skip
+                                                                receiver: Receiver) -> None:
     secret = hook(engine, receiver)
     drop = fire(engine, s(0), kind="volume", details={"window_minutes": 10})
     dispatch(engine, settings, s(31))
@@ -171,7 +171,7 @@ def test_a_silence_after_its_events_drop_was_notified_is_news(engine: Any, setti
 
 def test_inhibition_is_configurable_and_can_be_turned_off(engine: Any, sqlite_url: str, receiver: Receiver) -> None:
     settings = make_settings(sqlite_url, webhook_allowed_networks=["127.0.0.0/8"], inhibit_rules=[],
-                             correlation_window_s=0)  # fmt: skip
+                             correlation_window_s=0)
     secret = hook(engine, receiver)
     fire(engine, s(0), kind="silence", event="", details={"last_seen_minutes_ago": 20})
     fire(engine, s(5), kind="volume", details={"window_minutes": 20})
@@ -180,7 +180,7 @@ def test_inhibition_is_configurable_and_can_be_turned_off(engine: Any, sqlite_ur
 
 
 def test_the_same_root_goes_out_once_across_groups_and_later_alerts_join_it(engine: Any, settings: Any,
-                                                                            receiver: Receiver) -> None:  # fmt: skip
+                                                                            receiver: Receiver) -> None:
     secret = hook(engine, receiver)
     first = fire(engine, s(0), kind="silence", event="Order Completed", details={"last_seen_minutes_ago": 16})
     # a volume drop of another event, same onset: another group (check kind), one notification
@@ -202,7 +202,7 @@ def test_the_same_root_goes_out_once_across_groups_and_later_alerts_join_it(engi
     dispatch(engine, settings, s(1600))
     kinds = {(b["type"], tuple(a["id"] for a in b["data"]["alerts"])) for b in bodies(receiver, secret)[2:]}
     assert kinds == {("alert.resolved", (first, drop))} or kinds == {("alert.resolved", (first,)),
-                                                                     ("alert.resolved", (drop,))}  # fmt: skip
+                                                                     ("alert.resolved", (drop,))}
     dispatch(engine, settings, s(1300 + 1800 - 10))  # a lagging symptom within the window: not news
     assert len(receiver.requests) == 2 + len(kinds)
     dispatch(engine, settings, s(1300 + 1800 + 1))  # still firing a whole window after its root resolved: news
@@ -222,7 +222,7 @@ def test_grouping_is_configurable_per_route(engine: Any, settings: Any, receiver
 
 
 def test_resolve_notices_say_when_and_how_long_in_the_recipients_zone(engine: Any, settings: Any,
-                                                                      receiver: Receiver) -> None:  # fmt: skip
+                                                                      receiver: Receiver) -> None:
     secret = hook(engine, receiver, channel_config={"timezone": "Europe/Paris"})
     fire(engine, s(0), details={"window_minutes": 10})
     dispatch(engine, settings, s(31))

@@ -28,7 +28,7 @@ def m(text: str) -> Matcher:
     ('event!~"Order.*"', False), ("check=volume", True), ("check=chk_9", True), ("check_kind=silence", False),
     ('owner=""', True), ('labels.team="checkout"', True), ('labels.area=""', True), ("labels.team=~check.*", True),
     ('severity=~"warning|critical"', True),
-])  # fmt: skip
+])
 def test_matchers(text: str, expected: bool) -> None:
     assert matches(m(text), alert_labels(ALERT)) is expected
 
@@ -71,7 +71,7 @@ def test_holidays_as_dates_and_refused_rules() -> None:
     christmas = "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25"
     assert around(christmas, first, "UTC", day, datetime(2027, 12, 25, 8, tzinfo=UTC))[0] is not None
     for rule, field in (("FREQ=MINUTELY", "rrule"), ("FREQ=SOMETIMES", "rrule"),
-                        ("DTSTART:20260101T000000\nRRULE:FREQ=DAILY", "rrule")):  # fmt: skip
+                        ("DTSTART:20260101T000000\nRRULE:FREQ=DAILY", "rrule")):
         with pytest.raises(RecurrenceError) as refused:
             around(rule, first, "UTC", day, first)
         assert refused.value.field == field
@@ -99,7 +99,7 @@ def iso(moment: datetime) -> str:
 def test_silences_over_rest(client: TestClient) -> None:
     now = datetime.now(UTC)
     body = {"matchers": [{"name": "source", "value": "web"}, 'event=~"Order.*"'], "comment": "deploy of 4.2",
-            "starts_at": iso(now - timedelta(minutes=1)), "ends_at": iso(now + timedelta(hours=1))}  # fmt: skip
+            "starts_at": iso(now - timedelta(minutes=1)), "ends_at": iso(now + timedelta(hours=1))}
     created = client.post("/api/v1/silences", json=body)
     assert created.status_code == 201, created.text
     active = created.json()
@@ -107,19 +107,19 @@ def test_silences_over_rest(client: TestClient) -> None:
     assert active["matchers"][1] == {"name": "event", "op": "=~", "value": "Order.*"}
     assert created.headers["location"] == f"/api/v1/silences/{active['id']}"
     later = {"matchers": ["check_kind=silence"], "comment": "maintenance", "starts_at": iso(now + timedelta(days=1)),
-             "duration_minutes": 90}  # fmt: skip
+             "duration_minutes": 90}
     pending = client.post("/api/v1/silences", json=later).json()
     assert pending["state"] == "pending" and pending["next"]["start"].startswith(iso(now + timedelta(days=1))[:16])
     weekly = {"matchers": ["source=web"], "comment": "Sunday maintenance", "starts_at": iso(now - timedelta(days=30)),
-              "recurrence": {"rrule": "FREQ=WEEKLY", "duration_minutes": 60, "timezone": "Europe/Paris"}}  # fmt: skip
+              "recurrence": {"rrule": "FREQ=WEEKLY", "duration_minutes": 60, "timezone": "Europe/Paris"}}
     recurring = client.post("/api/v1/silences", json=weekly)
     assert recurring.status_code == 201, recurring.text
     assert recurring.json()["recurrence"] == {"rrule": "FREQ=WEEKLY", "duration_minutes": 60.0,
-                                              "timezone": "Europe/Paris"}  # fmt: skip
+                                              "timezone": "Europe/Paris"}
     states = {s["id"]: s["state"] for s in client.get("/api/v1/silences").json()["data"]}
     assert states[active["id"]] == "active" and states[pending["id"]] == "pending"
     assert [s["id"] for s in client.get("/api/v1/silences", params={"state": "pending"}).json()["data"]] == [
-        pending["id"]] or states[recurring.json()["id"]] == "pending"  # fmt: skip
+        pending["id"]] or states[recurring.json()["id"]] == "pending"
 
     expired = client.post(f"/api/v1/silences/{active['id']}/expire")
     assert expired.status_code == 200 and expired.json()["state"] == "expired"
@@ -152,7 +152,7 @@ def test_silences_over_rest(client: TestClient) -> None:
      "recurrence.rrule"),
     ({"recurrence": {"rrule": "FREQ=DAILY", "duration_minutes": 0}}, "recurrence.duration_minutes"),
     ({"extra": 1}, "extra"),
-])  # fmt: skip
+])
 def test_bad_silences_get_a_422_with_the_path(client: TestClient, change: dict[str, object], path: str) -> None:
     ends = iso(datetime.now(UTC) + timedelta(hours=1))
     body = {"matchers": ["source=web"], "comment": "x", "ends_at": ends, **change}

@@ -20,18 +20,18 @@ def test_silences_create_list_and_expire(server: str) -> None:
     env = env_for(server)
     ends = (datetime.now(UTC) + timedelta(hours=2)).astimezone(timezone(timedelta(hours=1))).isoformat()
     created = cli("silences", "create", "-m", "source=web", "-m", 'event=~"Order.*"', "--comment", "deploy",
-                  "--ends", ends, env=env)  # fmt: skip
+                  "--ends", ends, env=env)
     assert created.code == 0 and created.out.strip().startswith("sil_"), created.err
     sid = created.out.strip()
     weekly = cli("silences", "create", "-m", "check_kind=volume", "--comment", "Sunday maintenance",
                  "--starts", "2026-01-04T02:00:00", "--rrule", "FREQ=WEEKLY;BYDAY=SU", "--duration", "180",
-                 "--timezone", "Europe/Paris", "--json", env=env)  # fmt: skip
+                 "--timezone", "Europe/Paris", "--json", env=env)
     assert weekly.code == 0 and weekly.json()["recurrence"]["timezone"] == "Europe/Paris"
     listed = cli("silences", "list", env=env)
     assert listed.code == 0 and listed.out.splitlines()[0].split() == [
-        "ID", "STATE", "WINDOW", "RECURRENCE", "MATCHERS", "COMMENT"]  # fmt: skip
+        "ID", "STATE", "WINDOW", "RECURRENCE", "MATCHERS", "COMMENT"]
     assert any(line.startswith(sid) and ' source="web" event=~"Order.*" ' in line and line.endswith("deploy")
-               for line in listed.out.splitlines())  # fmt: skip
+               for line in listed.out.splitlines())
     active = cli("silences", "list", "--state", "active", "--json", env=env).json()["silences"]
     assert [s["id"] for s in active] == [sid] or sid in [s["id"] for s in active]
     expired = cli("silences", "expire", sid, env=env)

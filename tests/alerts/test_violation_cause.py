@@ -16,13 +16,13 @@ from tests.conftest import ADMIN_TOKEN, make_settings, wait_until
 
 PLAN = {"name": "shop", "owner": "data@example.com", "events": {
     "Order Completed": {"owner": "checkout@example.com",
-                        "properties": {"total": {"type": "number", "required": True}}}}}  # fmt: skip
+                        "properties": {"total": {"type": "number", "required": True}}}}}
 
 
 def order(n: int, total: Any, app: str, library: str = "analytics-ios") -> dict[str, Any]:
     return {"type": "track", "event": "Order Completed", "userId": f"u{n}", "messageId": f"m{n}",
             "properties": {"total": total}, "context": {"app": {"version": app},
-                                                        "library": {"name": library, "version": "4.1.0"}}}  # fmt: skip
+                                                        "library": {"name": library, "version": "4.1.0"}}}
 
 
 def test_a_violation_rate_alert_names_fields_types_a_sample_the_plan_and_the_app_version(sqlite_url: str) -> None:
@@ -41,7 +41,7 @@ def test_a_violation_rate_alert_names_fields_types_a_sample_the_plan_and_the_app
             conn.execute(insert(EventSampleRow), [
                 {"source_id": created["id"], "kind": "track", "event": "Order Completed", "planned": True,
                  "received_at": yesterday, "payload": orjson.dumps(order(i, 10, "4.1.0")).decode()}
-                for i in range(5)])  # fmt: skip
+                for i in range(5)])
         good = [order(i, 12.5, "4.1.0") for i in range(60)]
         bad = [order(100 + i, "12.50", "4.2.0") for i in range(40)]
         answer = client.post("/v1/batch", json={"batch": good + bad}, auth=(key, ""), headers={"Authorization": ""})
@@ -54,9 +54,9 @@ def test_a_violation_rate_alert_names_fields_types_a_sample_the_plan_and_the_app
     [finding] = [o["finding"] for o in run["observations"] if o["finding"]]
     details = finding["details"]
     assert details["top_violations"][0] == {"field": "properties.total", "type": "type_mismatch", "count": 40,
-                                            "share": 1.0}  # fmt: skip
+                                            "share": 1.0}
     assert details["plan_version"] == 1 and details["sample"] == {
-        "message": "Invalid type. Expected: number, given: string", "plan_version": 1}  # fmt: skip
+        "message": "Invalid type. Expected: number, given: string", "plan_version": 1}
     assert details["top_app_versions"][0]["value"] == "4.2.0" and details["top_app_versions"][0]["new"] is True
     assert details["top_libraries"][0]["value"] == "analytics-ios 4.1.0"
     assert datetime.fromisoformat(details["onset"]) <= datetime.now(UTC)

@@ -27,9 +27,9 @@ def _setup(client: TestClient) -> None:
                                 "params": {"min_per_hour": BIG}}, "params.min_per_hour"),
     ("POST", "/api/v1/checks", {"kind": "volume", "source": "web", "for": 2**40}, "for"),
     ("POST", "/api/v1/alert-rules", {"name": "r", "channels": ["x"], "matchers": {"n": [BIG]}}, "matchers.n.0"),
-])  # fmt: skip
+])
 def test_integers_out_of_range_are_422_with_their_path(app_client: TestClient, method: str, path: str,
-                                                       body: dict[str, object], where: str) -> None:  # fmt: skip
+                                                       body: dict[str, object], where: str) -> None:
     _setup(app_client)
     response = app_client.request(method, path, json=body)
     assert response.status_code == 422, response.text

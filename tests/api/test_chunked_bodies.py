@@ -49,7 +49,7 @@ def test_every_body_taking_route_reads_a_chunked_body(app_client: TestClient) ->
     assert "content-length" not in created.request.headers
     assert app_client.get("/api/v1/plans/ecommerce/draft").status_code == 200
     source = app_client.post("/api/v1/sources", content=_chunks(orjson.dumps({"name": "web", "plan": "ecommerce"})),
-                             headers={"content-type": "application/json"})  # fmt: skip
+                             headers={"content-type": "application/json"})
     assert source.status_code == 201, source.text
     routes = _body_routes(app_client)
     assert len(routes) > 20
@@ -73,7 +73,7 @@ def test_plan_documents_arrive_whole_when_chunked(app_client: TestClient, route:
     app_client.post("/api/v1/plans/ecommerce/versions", json={})
     body = PLAN if "compatibility" in route else orjson.dumps({"rules": {"events": []}})
     response = app_client.post(route, content=_chunks(body), headers={"content-type": "application/yaml" if
-                               "compatibility" in route else "application/json"})  # fmt: skip
+                               "compatibility" in route else "application/json"})
     assert response.status_code < 500, response.text
     if "compatibility" in route:
         assert response.json()["is_compatible"] is True

@@ -59,13 +59,13 @@ def test_lint_route_places_findings_on_paths_and_lines(app_client) -> None:
     assert by_code["missing_description"]["line"] == 8
     assert body["errors"] == 1 and body["warnings"] == len(body["issues"]) - 1
     broken = app_client.post("/api/v1/plans/lint", content="name: shop\nevents:\n  A B:\n    colour: red\n",
-                             headers={"content-type": "application/yaml"}).json()  # fmt: skip
+                             headers={"content-type": "application/yaml"}).json()
     assert broken["issues"][0]["code"] == "invalid_plan" and broken["issues"][0]["line"] == 4
     as_json = app_client.post("/api/v1/plans/lint", json={"name": "shop", "events": {"x": {}}}).json()
     assert {i["code"] for i in as_json["issues"]} >= {"event_naming", "missing_description"}
     assert app_client.post("/api/v1/plans/lint", content=b"  ").json()["code"] == "invalid_body"
     surrogate = app_client.post("/api/v1/plans/lint", content=b'{"name": "shop", "events": {"\\udc80": {}}}',
-                                headers={"content-type": "application/json"})  # fmt: skip
+                                headers={"content-type": "application/json"})
     assert surrogate.status_code == 200 and 'events."\\udc80"' in {i["path"] for i in surrogate.json()["issues"]}
 
 
@@ -81,7 +81,7 @@ def test_plan_events_are_filtered_and_paginated_with_facets(app_client) -> None:
     second = app_client.get("/api/v1/plans/big/events", params={"version": "draft", "offset": 100}).json()
     assert second["data"][0]["name"] == "Thing 0100 Viewed" and len(second["data"]) == 20
     filtered = app_client.get("/api/v1/plans/big/events", params={
-        "version": "draft", "q": "thing 001", "label": "area:odd", "owner": "team1@example.com"}).json()  # fmt: skip
+        "version": "draft", "q": "thing 001", "label": "area:odd", "owner": "team1@example.com"}).json()
     assert [e["name"] for e in filtered["data"]] == ["Thing 0013 Viewed", "Thing 0019 Viewed"]
     assert app_client.get("/api/v1/plans/big/events").json()["code"] == "version_not_found"  # nothing published
     assert app_client.post("/api/v1/plans/big/versions", json={}).status_code == 201
@@ -114,7 +114,7 @@ def test_list_stats_for_plans_and_sources(app_client) -> None:
     _publish_ecommerce(app_client)
     key = _source(app_client, "web")
     _send(app_client, key, [{"type": "track", "event": "Order Completed", "userId": "u", "messageId": "m1",
-                             "properties": {"order_id": "o", "total": "12"}}])  # fmt: skip
+                             "properties": {"order_id": "o", "total": "12"}}])
     plans = app_client.get("/api/v1/plans", params={"stats": "true"}).json()["data"]
     stats = plans[0]["stats"]
     assert stats["bound_sources"] == ["web"] and stats["draft_differs"] is False and stats["events"] > 10
@@ -127,7 +127,7 @@ def test_list_stats_for_plans_and_sources(app_client) -> None:
     body = draft.json()
     body["description"] = "changed"
     assert app_client.put("/api/v1/plans/ecommerce/draft", json=body,
-                          headers={"If-Match": draft.headers["etag"]}).status_code == 200  # fmt: skip
+                          headers={"If-Match": draft.headers["etag"]}).status_code == 200
     assert app_client.get("/api/v1/plans?stats=true").json()["data"][0]["stats"]["draft_differs"] is True
 
 
@@ -145,7 +145,7 @@ def test_series_sum_to_the_window_counts_and_shadow_impact(app_client) -> None:
     _publish_ecommerce(app_client)
     key = _source(app_client, "shadowed", mode="shadow")
     app_client.patch("/api/v1/sources/shadowed/settings", json={"track": {
-        "allowUnplannedEvents": False, "allowEventOnViolations": False}})  # fmt: skip
+        "allowUnplannedEvents": False, "allowEventOnViolations": False}})
     app_client.app.state.proxy.runtime.reload()
     _send(app_client, key, [
         {"type": "track", "event": "Completed Order", "userId": "u", "messageId": "a"},
@@ -153,7 +153,7 @@ def test_series_sum_to_the_window_counts_and_shadow_impact(app_client) -> None:
          "properties": {"order_id": "o", "total": -1}},
         {"type": "track", "event": "Order Completed", "userId": "u", "messageId": "c",
          "properties": {"order_id": "o", "total": 3}},
-    ])  # fmt: skip
+    ])
     for window, step, points in (("1h", "minute", 60), ("24h", "hour", 24), ("7d", "hour", 168)):
         body = app_client.get("/api/v1/sources/shadowed/series", params={"window": window}).json()
         assert body["step"] == step and len(body["t"]) in (points, points + 1)
@@ -179,7 +179,7 @@ def test_violation_groups_carry_first_last_seen_and_a_sparkline(app_client) -> N
     _publish_ecommerce(app_client)
     key = _source(app_client, "web")
     _send(app_client, key, [{"type": "track", "event": "Order Completed", "userId": "u", "messageId": f"m{i}",
-                             "properties": {"order_id": "o", "total": "x"}} for i in range(3)])  # fmt: skip
+                             "properties": {"order_id": "o", "total": "x"}} for i in range(3)])
     groups = app_client.get("/api/v1/sources/web/violations", params={"window": "1h"}).json()["data"]
     group = next(g for g in groups if g["type"] == "type_mismatch")
     assert group["count"] == 3 and sum(group["series"]) == 3 and len(group["series"]) >= 60
@@ -191,10 +191,10 @@ def test_a_stale_draft_edit_says_who_changed_it(app_client) -> None:
     editor = app_client.post("/api/v1/tokens", json={"role": "editor", "name": "maria"}).json()
     stale = app_client.get("/api/v1/plans/shop/draft").headers["etag"]
     changed = app_client.put("/api/v1/plans/shop/draft", json={"name": "shop", "description": "by maria"},
-                             headers={"If-Match": stale, "Authorization": f"Bearer {editor['token']}"})  # fmt: skip
+                             headers={"If-Match": stale, "Authorization": f"Bearer {editor['token']}"})
     assert changed.status_code == 200
     refused = app_client.put("/api/v1/plans/shop/draft", json={"name": "shop"},
-                             headers={"If-Match": stale, "Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+                             headers={"If-Match": stale, "Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert refused.status_code == 412 and refused.json()["code"] == "etag_mismatch"
     details = refused.json()["details"]
     assert details["changed_by"] == f"token:{editor['id']}" and details["changed_by_name"] == "maria"

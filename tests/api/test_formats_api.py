@@ -16,14 +16,14 @@ def test_import_creates_then_updates_a_draft(app_client) -> None:
     if not source.exists():
         pytest.skip("shared/peer-data is not beside the checkout")
     created = app_client.post("/api/v1/plans/import", params={"format": "segment", "name": "imported"},
-                              content=source.read_bytes(), headers={"content-type": "application/json"})  # fmt: skip
+                              content=source.read_bytes(), headers={"content-type": "application/json"})
     assert created.status_code == 201, created.text
     assert created.json()["created"] is True and created.json()["plan"]["name"] == "imported"
     assert isinstance(created.json()["report"], list)
     draft = app_client.get("/api/v1/plans/imported/draft").json()
     assert draft["events"]
     again = app_client.post("/api/v1/plans/import", params={"format": "segment", "name": "imported"},
-                            content=source.read_bytes())  # fmt: skip
+                            content=source.read_bytes())
     assert again.status_code == 200 and again.json()["created"] is False
     assert app_client.post("/api/v1/plans/imported/versions").status_code == 201
 
@@ -42,7 +42,7 @@ def test_inferred_plan_from_a_sources_samples(app_client) -> None:
     app_client.app.state.proxy.runtime.reload()
     batch = [{"type": "track", "event": "Signup Started", "userId": f"u{i}", "messageId": f"m{i}",
               "properties": {"plan": "pro" if i % 2 else "free", "email": f"u{i}@example.com", "seats": i}}
-             for i in range(8)]  # fmt: skip
+             for i in range(8)]
     assert app_client.post("/v1/batch", json={"batch": batch}, auth=(key, "")).status_code == 200
     inferred = app_client.get("/api/v1/sources/web/inferred-plan").json()
     assert inferred["samples"] == 8

@@ -32,7 +32,7 @@ def test_no_route_answers_a_server_error(app: Any) -> None:
 
     # derandomized: the same examples on every run, so CI never fails by chance on an unrelated change
     @settings(max_examples=len(operations) * 8, deadline=None, suppress_health_check=list(HealthCheck),
-              derandomize=True, database=None)  # fmt: skip
+              derandomize=True, database=None)
     @given(data=st.data())
     def fuzz(data: st.DataObject) -> None:
         operation = data.draw(st.sampled_from(operations), label="operation")

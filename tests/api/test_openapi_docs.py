@@ -89,7 +89,7 @@ def test_swagger_ui_renders_offline_in_chromium(server: str, tmp_path: Path) -> 
         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path}",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing but this server resolves
         "--virtual-time-budget=15000", "--dump-dom", f"{server}/docs",
-    ]  # fmt: skip
+    ]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=90).stdout
     assert "opblock-summary" in dom, dom[-2000:]  # operations were rendered from /openapi.json
     assert "/api/v1/plans/{plan}/draft" in dom and "btn authorize" in dom
@@ -116,11 +116,11 @@ def test_plan_documents_reference_the_plan_format(app_client) -> None:
     plan_ref = {"$ref": "#/components/schemas/Plan"}
     paths = document["paths"]
     for path, method in [("/api/v1/plans", "post"), ("/api/v1/plans/{plan}/draft", "put"),
-                         ("/api/v1/plans/{plan}/compatibility", "post")]:  # fmt: skip
+                         ("/api/v1/plans/{plan}/compatibility", "post")]:
         content = paths[path][method]["requestBody"]["content"]
         assert content["application/json"]["schema"] == plan_ref and content["application/yaml"]["schema"] == plan_ref
     assert paths["/api/v1/plans/{plan}/draft"]["get"]["responses"]["200"]["content"]["application/json"][
-        "schema"] == plan_ref  # fmt: skip
+        "schema"] == plan_ref
     event = paths["/api/v1/plans/{plan}/draft/events/{event}"]["put"]["requestBody"]["content"]
     assert event["application/json"]["schema"] == {"$ref": "#/components/schemas/EventSpec"}
     schemas = document["components"]["schemas"]

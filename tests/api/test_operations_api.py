@@ -107,7 +107,7 @@ def test_quarantine_filters_by_time_and_a_replay_reports_each_event(app_client, 
     _send(app_client, key, _track("Coupon Applied", "q1"), _track("Wishlist Viewed", "q2"))
     now = datetime.now(UTC)
     listed = app_client.get("/api/v1/quarantine", params={"source": "web", "since": (now - timedelta(minutes=5))
-                                                          .isoformat()}).json()  # fmt: skip
+                                                          .isoformat()}).json()
     assert listed.get("count") == 2, listed
     assert {q["reason"] for q in listed["data"]} == {"unplanned_event"}
     later = app_client.get("/api/v1/quarantine", params={"since": (now + timedelta(minutes=5)).isoformat()}).json()
@@ -117,16 +117,16 @@ def test_quarantine_filters_by_time_and_a_replay_reports_each_event(app_client, 
     assert app_client.get("/api/v1/quarantine", params={"since": in_paris.isoformat()}).json()["count"] == 2
     etag = app_client.get("/api/v1/plans/shop/draft").headers["etag"]
     assert app_client.put("/api/v1/plans/shop/draft/events/Coupon Applied", json={"properties": {}},
-                          headers={"If-Match": etag}).status_code == 200  # fmt: skip
+                          headers={"If-Match": etag}).status_code == 200
     assert app_client.post("/api/v1/plans/shop/versions").status_code == 201
     replayed = app_client.post("/api/v1/quarantine/replay", json={"source": "web"}).json()
     assert (replayed["matched"], replayed["forwarded"], replayed["still_blocked"]) == (2, 1, 1)
     outcomes = {r["event"]: (r["outcome"], r["forwarded"]) for r in replayed["results"]}
     assert outcomes == {"Coupon Applied": ("forwarded", True),
-                        "Wishlist Viewed": ("still_blocked:unplanned_event", False)}  # fmt: skip
+                        "Wishlist Viewed": ("still_blocked:unplanned_event", False)}
     marked = app_client.get("/api/v1/quarantine", params={"include_replayed": True}).json()["data"]
     assert {q["event"]: q["replayed_at"] is not None for q in marked} == {"Coupon Applied": True,
-                                                                          "Wishlist Viewed": False}  # fmt: skip
+                                                                          "Wishlist Viewed": False}
     assert app_client.get("/api/v1/quarantine").json()["count"] == 1  # the forwarded one is out of the default view
     nothing = app_client.post("/api/v1/quarantine/replay", json={"event": "No Such Event"}).json()
     assert nothing["matched"] == 0 and nothing["results"] == []
@@ -147,10 +147,10 @@ def test_dead_letter_filters_by_time_and_a_replay_is_audited(app_client, upstrea
     forwarder.run_once()
     now = datetime.now(UTC)
     assert app_client.get("/api/v1/dead-letter", params={"since": (now + timedelta(minutes=1)).isoformat()}
-                          ).json()["count"] == 0  # fmt: skip
+                          ).json()["count"] == 0
     assert app_client.get("/api/v1/dead-letter", params={"since": (now - timedelta(minutes=1)).isoformat(),
                                                          "until": (now + timedelta(minutes=1)).isoformat()}
-                          ).json()["count"] == 1  # fmt: skip
+                          ).json()["count"] == 1
     future = app_client.post("/api/v1/dead-letter/replay", json={"since": (now + timedelta(minutes=1)).isoformat()})
     assert future.json() == {"requeued": 0}
     assert app_client.post("/api/v1/dead-letter/replay", json={"source": "web"}).json() == {"requeued": 1}
@@ -164,7 +164,7 @@ def test_dead_letter_filters_by_time_and_a_replay_is_audited(app_client, upstrea
 
 def test_a_test_alert_is_audited_with_what_the_receiver_answered(app_client, upstream) -> None:
     made = app_client.post("/api/v1/alert-channels", json={"name": "hook", "kind": "webhook",
-                                                           "config": {"url": upstream.url}})  # fmt: skip
+                                                           "config": {"url": upstream.url}})
     assert made.status_code == 201
     answer = app_client.post("/api/v1/alert-channels/hook/test").json()
     assert answer["ok"] is False and answer["error"]  # 127.0.0.1 is not an allowed network here
@@ -184,10 +184,10 @@ def test_the_audit_log_filters_by_actor_action_and_time(app_client) -> None:
     assert exact["count"] == 0  # without the dot, the whole action
     now = datetime.now(UTC)
     assert app_client.get("/api/v1/audit", params={"since": (now + timedelta(minutes=1)).isoformat()}
-                          ).json()["count"] == 0  # fmt: skip
+                          ).json()["count"] == 0
     assert app_client.get("/api/v1/audit", params={"until": (now - timedelta(hours=1)).isoformat()}
-                          ).json()["count"] == 0  # fmt: skip
+                          ).json()["count"] == 0
     recent = app_client.get("/api/v1/audit", params={"since": (now - timedelta(minutes=1)).isoformat(),
-                                                     "entity": "plan"}).json()  # fmt: skip
+                                                     "entity": "plan"}).json()
     assert [e["action"] for e in recent["data"]] == ["plan.create"]
     assert app_client.get("/api/v1/audit", params={"since": "yesterday"}).status_code == 422

@@ -26,7 +26,7 @@ BROKEN = [  # the three a trial published with 201, and two more the engine must
     ({"expectations": [{"type": "expect_column_values_to_match_regex", "column": "properties.order_id",
                         "regex": "^(a+)+\\1$"}]},
      'events."Order Completed".expectations[0].regex', "linear-time engine"),
-]  # fmt: skip
+]
 
 
 def _plan(extra: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def test_a_broken_check_is_refused_with_its_path(app_client, extra: dict[str, An
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["code"] == "plan_invalid" and any(d["path"] == path and message in d["message"]
-                                                    for d in body["details"]), body  # fmt: skip
+                                                    for d in body["details"]), body
 
 
 def test_publish_refuses_a_draft_stored_before_checks_were_validated(app_client, database_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +100,7 @@ def test_a_published_version_with_a_broken_check_keeps_the_default_running(app_c
     check_cycle(engine, make_settings(database_url), datetime.now(UTC))
     with Session(engine) as session:
         volume = session.exec(select(CheckRow).where(CheckRow.kind == "volume",
-                                                     CheckRow.event == "Order Completed")).all()  # fmt: skip
+                                                     CheckRow.event == "Order Completed")).all()
         assert [c.origin for c in volume] == ["default"]  # the broken plan check did not replace it
         runs = session.exec(select(CheckRunRow).where(CheckRunRow.check_id == volume[0].id)).all()
         assert [r.outcome for r in runs] == ["learning"]  # it runs (no history yet), it does not error

@@ -79,9 +79,9 @@ def test_breaking_publish_is_refused_with_the_changes(app_client) -> None:
     assert publish(app_client).status_code == 201
     body = {"name": "shop", "events": {"Order Completed": {"properties": {
         "order_id": {"type": "string", "required": True}, "total": {"type": "integer", "minimum": 0},
-        "currency": {"type": "string", "enum": ["USD", "EUR"]}}}}}  # fmt: skip
+        "currency": {"type": "string", "enum": ["USD", "EUR"]}}}}}
     assert app_client.put("/api/v1/plans/shop/draft", json=body,
-                          headers={"If-Match": draft_etag(app_client)}).status_code == 200  # fmt: skip
+                          headers={"If-Match": draft_etag(app_client)}).status_code == 200
     refused = publish(app_client)
     assert refused.status_code == 409
     error = refused.json()
@@ -107,7 +107,7 @@ def test_mode_none_allows_breaking_changes(app_client) -> None:
     assert publish(app_client).status_code == 201
     body = {"name": "shop", "events": {}}
     assert app_client.put("/api/v1/plans/shop/draft", json=body,
-                          headers={"If-Match": draft_etag(app_client)}).status_code == 200  # fmt: skip
+                          headers={"If-Match": draft_etag(app_client)}).status_code == 200
     assert publish(app_client).status_code == 201
 
 
@@ -126,12 +126,12 @@ def test_event_upsert_and_delete_in_draft(app_client) -> None:
     create(app_client)
     spec = {"description": "x", "properties": {"coupon_id": {"type": "string", "required": True}}}
     response = app_client.put("/api/v1/plans/shop/draft/events/Coupon Applied", json=spec,
-                              headers={"If-Match": draft_etag(app_client)})  # fmt: skip
+                              headers={"If-Match": draft_etag(app_client)})
     assert response.status_code == 200, response.text
     draft = app_client.get("/api/v1/plans/shop/draft").json()
     assert set(draft["events"]) == {"Order Completed", "Coupon Applied"}
     deleted = app_client.delete("/api/v1/plans/shop/draft/events/Coupon Applied",
-                                headers={"If-Match": draft_etag(app_client)})  # fmt: skip
+                                headers={"If-Match": draft_etag(app_client)})
     assert deleted.status_code == 204
     assert set(app_client.get("/api/v1/plans/shop/draft").json()["events"]) == {"Order Completed"}
 
@@ -157,7 +157,7 @@ def test_bad_plan_documents_get_a_4xx_with_a_path_and_change_nothing(
     etag = draft_etag(app_client)
     before = app_client.get("/api/v1/plans/shop/draft").json()
     response = app_client.put("/api/v1/plans/shop/draft", content=body,
-                              headers={"If-Match": etag, "content-type": content_type})  # fmt: skip
+                              headers={"If-Match": etag, "content-type": content_type})
     assert 400 <= response.status_code < 500, response.text
     error = response.json()
     assert error["code"] in {"plan_invalid", "invalid_body"}
@@ -172,19 +172,19 @@ def test_huge_and_deep_bodies_are_refused(app_client) -> None:
     etag = draft_etag(app_client)
     huge = b'{"name": "shop", "description": "' + b"x" * (10 * 1024 * 1024) + b'"}'
     response = app_client.put("/api/v1/plans/shop/draft", content=huge,
-                              headers={"If-Match": etag, "content-type": "application/json"})  # fmt: skip
+                              headers={"If-Match": etag, "content-type": "application/json"})
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
     deep = b'{"name": "shop", "x": ' + b"[" * 3000 + b"]" * 3000 + b"}"
     response = app_client.put("/api/v1/plans/shop/draft", content=deep,
-                              headers={"If-Match": etag, "content-type": "application/json"})  # fmt: skip
+                              headers={"If-Match": etag, "content-type": "application/json"})
     assert response.status_code in (400, 422) and response.json()["code"] in {"invalid_body", "plan_invalid"}
     deep_yaml = b"name: shop\nx: " + b"[" * 3000 + b"]" * 3000
     response = app_client.put("/api/v1/plans/shop/draft", content=deep_yaml,
-                              headers={"If-Match": etag, "content-type": "application/yaml"})  # fmt: skip
+                              headers={"If-Match": etag, "content-type": "application/yaml"})
     assert response.status_code in (400, 422)
     # a deep body on a pydantic-typed route is a 4xx too, never a 500
     response = app_client.post("/api/v1/sources", content=b'{"name": ' + b"[" * 3000 + b"]" * 3000 + b"}",
-                               headers={"content-type": "application/json"})  # fmt: skip
+                               headers={"content-type": "application/json"})
     assert 400 <= response.status_code < 500
     assert draft_etag(app_client) == etag
 
@@ -302,7 +302,7 @@ def test_a_diff_or_compatibility_without_changes_answers_category_none(app_clien
     diff = app_client.get("/api/v1/plans/ecommerce/diff", params={"from": "latest", "to": "draft"})
     assert diff.status_code == 200 and diff.json()["category"] == "none" and diff.json()["changes"] == []
     same = app_client.post("/api/v1/plans/ecommerce/compatibility", content=plan,
-                           headers={"content-type": "application/yaml"})  # fmt: skip
+                           headers={"content-type": "application/yaml"})
     assert same.status_code == 200 and same.json() | {"mode": None} == {
         "is_compatible": True, "mode": None, "category": "none", "changes": [], "messages": [],
-        "against_version": None}  # fmt: skip
+        "against_version": None}

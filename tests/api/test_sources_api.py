@@ -17,7 +17,7 @@ def test_source_lifecycle_and_settings_in_segment_shape(app_client) -> None:
     make_plan(app_client)
     created = app_client.post("/api/v1/sources", json={
         "name": "web", "plan": "shop", "upstream_url": "https://api.segment.io",
-        "upstream_write_key": "UPSTREAM-SECRET", "mode": "shadow"})  # fmt: skip
+        "upstream_write_key": "UPSTREAM-SECRET", "mode": "shadow"})
     assert created.status_code == 201, created.text
     source = created.json()
     assert source["write_key"].startswith("wk_") and source["mode"] == "shadow"
@@ -25,14 +25,14 @@ def test_source_lifecycle_and_settings_in_segment_shape(app_client) -> None:
     assert source["settings"]["track"]["allowUnplannedEvents"] is True  # Segment's default: allow
     patched = app_client.patch(f"/api/v1/sources/{source['id']}/settings", json={
         "track": {"allowUnplannedEvents": False, "commonEventOnViolations": "OMIT_PROPERTIES"},
-        "identify": {"allowUnplannedTraits": False}})  # fmt: skip
+        "identify": {"allowUnplannedTraits": False}})
     assert patched.status_code == 200, patched.text
     settings = patched.json()
     assert settings["track"]["allowUnplannedEvents"] is False
     assert settings["track"]["allowUnplannedEventProperties"] is True  # untouched keys keep their value
     assert settings["identify"]["allowUnplannedTraits"] is False
     bad = app_client.patch(f"/api/v1/sources/{source['id']}/settings",
-                           json={"track": {"commonEventOnViolations": "SOMETIMES"}})  # fmt: skip
+                           json={"track": {"commonEventOnViolations": "SOMETIMES"}})
     assert bad.status_code == 422 and bad.json()["code"] == "validation_failed"
     assert "track" in str(bad.json()["details"])
     unknown = app_client.patch(f"/api/v1/sources/{source['id']}/settings", json={"track": {"allowX": True}})

@@ -17,7 +17,7 @@ from governance.proxy.tables import EventSampleRow
 
 PEER = Path(os.environ.get("GOVERNANCE_PEER_DATA") or Path(__file__).resolve().parents[3] / "shared" / "peer-data")
 SHOP = {"name": "shop", "events": {"Order Completed": {"properties": {
-    "order_id": {"type": "string", "required": True}, "total": {"type": "number"}}}}}  # fmt: skip
+    "order_id": {"type": "string", "required": True}, "total": {"type": "number"}}}}}
 DUPLICATED = b"""{
   "name": "shop",
   "events": {"Order Completed": {"properties": {
@@ -41,21 +41,21 @@ def test_duplicate_keys_in_plan_documents_are_refused_with_both_lines(app_client
     assert created.status_code == 422 and body["code"] == "plan_invalid"
     assert body["details"] == [{"path": 'events."Order Completed".properties.total.type',
                                 "message": "duplicate key 'type': first at line 4, again at line 5",
-                                "line": 5, "file": None}]  # fmt: skip
+                                "line": 5, "file": None}]
     assert app_client.get("/api/v1/plans/shop").status_code == 404  # nothing stored
     assert app_client.post("/api/v1/plans", json=SHOP).status_code == 201
     as_yaml = b"name: shop\nevents:\n  Order Completed: {}\n  Order Completed: {description: x}\n"
     for method, path, extra in [("PUT", "/api/v1/plans/shop/draft", {"If-Match": _etag(app_client)}),
-                                ("POST", "/api/v1/plans/shop/compatibility", {})]:  # fmt: skip
+                                ("POST", "/api/v1/plans/shop/compatibility", {})]:
         refused = app_client.request(method, path, content=as_yaml, headers={"content-type": "application/yaml",
-                                                                               **extra})  # fmt: skip
+                                                                               **extra})
         assert _detail(refused) == {"path": 'events."Order Completed"', "line": 4, "file": None,
                                     "message": "duplicate key 'Order Completed': first at line 3, again at line 4"}
     event = app_client.put("/api/v1/plans/shop/draft/events/Signed%20Up", content=b'{"owner": "a", "owner": "b"}',
                            headers={"If-Match": _etag(app_client), "content-type": "application/json"})
     assert _detail(event)["path"] == "owner"
     imported = app_client.post("/api/v1/plans/import", params={"format": "segment"},
-                               content=b'{"rules": [], "rules": [{"type": "TRACK", "key": "A"}]}')  # fmt: skip
+                               content=b'{"rules": [], "rules": [{"type": "TRACK", "key": "A"}]}')
     assert imported.status_code == 400 and imported.json()["code"] == "invalid_body"
     assert "duplicate key 'rules'" in imported.json()["message"]
 
@@ -73,9 +73,9 @@ def test_duplicate_keys_in_plan_documents_are_refused_with_both_lines(app_client
     ("POST", "/api/v1/quarantine/replay", {"limt": 5}, "limt"),
     ("POST", "/api/v1/alert-rules", {"name": "r", "channels": ["x"], "matchers": {"sevrity": "info"}},
      "matchers.sevrity"),
-])  # fmt: skip
+])
 def test_unknown_keys_are_refused_with_their_path(app_client, method: str, path: str, body: dict,
-                                                  where: str) -> None:  # fmt: skip
+                                                  where: str) -> None:
     assert app_client.post("/api/v1/plans", json=SHOP).status_code == 201
     assert app_client.post("/api/v1/sources", json={"name": "web"}).status_code == 201
     response = app_client.request(method, path, json=body)
@@ -88,10 +88,10 @@ def test_unknown_keys_are_refused_with_their_path(app_client, method: str, path:
 def test_unknown_transformation_params_and_channel_config_are_refused(app_client) -> None:
     assert app_client.post("/api/v1/sources", json={"name": "web"}).status_code == 201
     bad = app_client.post("/api/v1/sources/web/transformations", json={
-        "name": "t", "action": "rename_event", "params": {"to": "B", "form": "A"}})  # fmt: skip
+        "name": "t", "action": "rename_event", "params": {"to": "B", "form": "A"}})
     assert bad.status_code == 422 and "unknown: ['form']" in bad.json()["message"]
     channel = app_client.post("/api/v1/alert-channels", json={"name": "c", "kind": "webhook", "config": {
-        "url": "https://hooks.example/x", "secrte": "s"}})  # fmt: skip
+        "url": "https://hooks.example/x", "secrte": "s"}})
     assert _detail(channel)["path"] == "config.secrte"
 
 
@@ -113,12 +113,12 @@ def test_a_bad_version_ref_says_so(app_client, ref: str) -> None:
 
 def test_rollback_is_judged_like_a_publish_and_keeps_its_message(app_client) -> None:
     assert app_client.post("/api/v1/plans", json={"name": "shop", "events": {"Order Completed": {}}}).status_code \
-        == 201  # fmt: skip
+        == 201
     assert app_client.post("/api/v1/plans/shop/versions", json={"message": "v1"}).status_code == 201
     required = {"name": "shop", "events": {"Order Completed": {"properties": {
-        "order_id": {"type": "string", "required": True}}}}}  # fmt: skip
+        "order_id": {"type": "string", "required": True}}}}}
     assert app_client.put("/api/v1/plans/shop/draft", json=required,
-                          headers={"If-Match": _etag(app_client)}).status_code == 200  # fmt: skip
+                          headers={"If-Match": _etag(app_client)}).status_code == 200
     assert app_client.patch("/api/v1/plans/shop", json={"compatibility": "FORWARD"}).status_code == 200
     assert app_client.post("/api/v1/plans/shop/versions", json={}).status_code == 201  # adding required: FORWARD ok
     # back to version 1 drops a required property: not FORWARD-compatible with version 2
@@ -130,7 +130,7 @@ def test_rollback_is_judged_like_a_publish_and_keeps_its_message(app_client) -> 
     assert error["details"]["against_version"] == 2 and error["details"]["changes"]
     assert app_client.get("/api/v1/plans/shop").json()["latest_version"] == 2
     forced = app_client.post("/api/v1/plans/shop/rollback", json={"version": 1, "message": "undo the required id",
-                                                                  "allow_breaking": True})  # fmt: skip
+                                                                  "allow_breaking": True})
     assert forced.status_code == 201, forced.text
     version = forced.json()
     assert (version["version"], version["rollback_of"], version["message"]) == (3, 1, "undo the required id")
@@ -146,7 +146,7 @@ def test_a_lone_rudderstack_tracking_plan_imports_nothing_and_says_so(app_client
     if not lone.exists():
         pytest.skip("shared/peer-data is not beside the checkout")
     response = app_client.post("/api/v1/plans/import", params={"format": "rudderstack"}, content=lone.read_bytes(),
-                               headers={"content-type": "application/yaml"})  # fmt: skip
+                               headers={"content-type": "application/yaml"})
     assert response.status_code == 422 and response.json()["code"] == "nothing_imported"
     assert len(response.json()["details"]) == 3
     assert app_client.get("/api/v1/plans").json()["count"] == 0
@@ -154,7 +154,7 @@ def test_a_lone_rudderstack_tracking_plan_imports_nothing_and_says_so(app_client
 
 def test_segment_import_over_rest_keeps_the_plan_name(app_client) -> None:
     body = {"data": {"trackingPlan": {"name": "Mobile App (iOS)"}, "rules": [
-        {"type": "TRACK", "key": "Order Completed", "version": 1, "jsonSchema": {}}]}}  # fmt: skip
+        {"type": "TRACK", "key": "Order Completed", "version": 1, "jsonSchema": {}}]}}
     response = app_client.post("/api/v1/plans/import", params={"format": "segment"}, content=orjson.dumps(body))
     assert response.status_code == 201, response.text
     assert response.json()["plan"]["name"] == "mobile-app-ios"

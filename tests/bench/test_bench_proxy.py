@@ -30,7 +30,7 @@ def test_bench_proxy_reports_no_duplicate_and_every_peer_served(database_url: st
     peers = "" if postgres else "baseline,naive,diy"
     out = subprocess.run([sys.executable, "-m", "governance", "bench", "proxy", "--seconds", "1", "--concurrency",
                           "4", "--database-url", database_url, "--peers", peers, "--json"], capture_output=True,
-                         text=True, timeout=240)  # fmt: skip
+                         text=True, timeout=240)
     assert out.returncode == 0, out.stderr + out.stdout
     report = json.loads(out.stdout)
     assert report["deduplicated"] == 0

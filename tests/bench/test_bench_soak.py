@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def test_soak_reports_every_interval(database_url: str) -> None:
     out = subprocess.run([sys.executable, "-m", "governance", "bench", "soak", "--minutes", "2", "--interval", "2",
                           "--concurrency", "4", "--database-url", database_url, "--json"], capture_output=True,
-                         text=True, timeout=240)  # fmt: skip
+                         text=True, timeout=240)
     assert out.returncode == 0, out.stderr + out.stdout
     report = json.loads(out.stdout)
     assert report["deduplicated"] == 0

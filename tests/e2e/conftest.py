@@ -18,7 +18,7 @@ import pytest
 
 # the flags that keep Chromium off the (closed) network and quiet in a sandbox
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def missing(reason: str) -> None:

@@ -56,7 +56,7 @@ PLAN: dict[str, Any] = {
                                                "column": "properties.currency", "value_set": ["USD", "EUR"],
                                                "mostly": 0.95}]},
     },
-}  # fmt: skip
+}
 BURST, BURST_END = 5, 15  # minutes after the start: 30 % of Order Completed violate
 QUIET, BACK = 10, 35  # Product Viewed (120/h) stops, and comes back
 
@@ -114,7 +114,7 @@ def _history(engine: Any, source_id: str, start: int) -> None:
         conn.execute(insert(ViolationCountRow.__table__), [  # type: ignore[attr-defined]
             {"minute": start + BURST + i, "source_id": source_id, "event": "Order Completed", "field": field,
              "type": vtype, "count": int(n)} for i, n in enumerate(bad) if n
-            for field, vtype in (("", "*"), ("properties.order_id", "required_missing"))])  # fmt: skip
+            for field, vtype in (("", "*"), ("properties.order_id", "required_missing"))])
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def world(sqlite_url: str) -> Iterator[World]:
     smtp.start()
     receiver, thread = start_receiver()
     settings = make_settings(sqlite_url, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False,
-                             smtp_from="governance@example.com", webhook_allowed_networks=["127.0.0.0/8"])  # fmt: skip
+                             smtp_from="governance@example.com", webhook_allowed_networks=["127.0.0.0/8"])
     app = create_app(settings)
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         assert client.post("/api/v1/plans", json=PLAN).status_code == 201
@@ -135,17 +135,17 @@ def world(sqlite_url: str) -> Iterator[World]:
         now = datetime.now(UTC)
         with write_session(engine) as session:
             hook, secret = config.create_channel(session, name="hook", kind="webhook", config={"url": receiver.url},
-                                                 enabled=True, actor="test", now=now)  # fmt: skip
+                                                 enabled=True, actor="test", now=now)
             mail, _ = config.create_channel(session, name="owners", kind="email", config={"to": ["owner"]},
-                                            enabled=True, actor="test", now=now)  # fmt: skip
+                                            enabled=True, actor="test", now=now)
             config.create_rule(session, name="all", matchers={}, channels=[hook.id, mail.id], enabled=True,
-                               actor="test", now=now)  # fmt: skip
+                               actor="test", now=now)
         assert secret is not None
         start = epoch_minute(now)
         _history(engine, source["id"], start)
         client.headers["Authorization"] = "Basic " + base64.b64encode(f"{source['write_key']}:".encode()).decode()
         yield World(client, engine, settings, ManualClock(now), datetime.fromtimestamp(start * 60, UTC), secret,
-                    receiver, handler)  # fmt: skip
+                    receiver, handler)
     smtp.stop()
     stop_receiver(receiver, thread)
 
@@ -161,9 +161,9 @@ def test_first_alerts_with_the_defaults(world: World) -> None:
     sent = world.clock.now()
     _send(world.client, [{"type": "track", "event": "Completed Ordr", "userId": "u1", "messageId": "typo-1"}])
     good = [{"type": "track", "event": "Checkout Started", "userId": f"u{i}", "messageId": f"good-{i}",
-             "properties": {"currency": "USD"}} for i in range(40)]  # fmt: skip
+             "properties": {"currency": "USD"}} for i in range(40)]
     bad = [{"type": "track", "event": "Checkout Started", "userId": f"v{i}", "messageId": f"bad-{i}",
-            "properties": {"currency": "XXX"}} for i in range(20)]  # fmt: skip
+            "properties": {"currency": "XXX"}} for i in range(20)]
     for chunk in range(0, 60, 10):
         _send(world.client, (good + bad)[chunk : chunk + 10])
     world.run_until(sent + timedelta(minutes=2), stop=lambda: world.first("new_unplanned"))
@@ -175,7 +175,7 @@ def test_first_alerts_with_the_defaults(world: World) -> None:
     took = {what: world.after(kind, status, at, event) for what, (kind, status, at, event) in {
         "burst": ("violation_rate", "firing", BURST, None), "burst resolved": ("violation_rate", "resolved", BURST_END,
         None), "silence": ("silence", "firing", QUIET, "Product Viewed"),
-        "silence resolved": ("silence", "resolved", BACK, "Product Viewed")}.items()}  # fmt: skip
+        "silence resolved": ("silence", "resolved", BACK, "Product Viewed")}.items()}
     assert took["burst"] <= 5 and took["silence"] <= 20, took  # minutes
     assert took["burst resolved"] <= 10 and took["silence resolved"] <= 10, took
     unplanned_resolved = world.first("new_unplanned", "resolved")
@@ -184,7 +184,7 @@ def test_first_alerts_with_the_defaults(world: World) -> None:
     # Great Expectations saw the bad events that came after the good ones in their minute
     with Session(world.engine) as session:
         sampled = [orjson.loads(r.payload)["messageId"] for r in session.exec(
-            select(EventSampleRow).where(EventSampleRow.event == "Checkout Started")).all()]  # fmt: skip
+            select(EventSampleRow).where(EventSampleRow.event == "Checkout Started")).all()]
     assert any(m.startswith("bad-") for m in sampled) and len(sampled) < 60
     gx = world.first("expectations", event="Checkout Started")
     assert gx is not None

@@ -64,9 +64,9 @@ STRICT = {  # Segment's strictest schema controls, by their Segment names
               "commonEventOnViolations": "BLOCK"},
     "identify": {"allowUnplannedTraits": False, "allowTraitsOnViolations": False, "allowEventOnViolations": False,
                  "commonEventOnViolations": "BLOCK"},
-}  # fmt: skip
+}
 OMIT = {"track": {"allowUnplannedEvents": False, "allowUnplannedEventProperties": False,
-                  "allowPropertiesOnViolations": False}}  # fmt: skip
+                  "allowPropertiesOnViolations": False}}
 
 VALID_ORDER = {"order_id": "o-1", "total": 42.5, "currency": "EUR", "products": [{"product_id": "p1", "price": 42.5}]}
 INVALID_ORDER = {"order_id": "o-2", "total": -5, "currency": "usd", "coupon_code": "SPRING"}
@@ -91,7 +91,7 @@ class Stack:
         """A source on the ecommerce plan with these schema controls; (id, write key) once live."""
         created = self.admin.post("/api/v1/sources", json={
             "name": name, "plan": "ecommerce", "upstream_url": self.upstream.url,
-            "upstream_write_key": UPSTREAM_KEY})  # fmt: skip
+            "upstream_write_key": UPSTREAM_KEY})
         assert created.status_code == 201, created.text
         source_id, write_key = created.json()["id"], created.json()["write_key"]
         patched = self.admin.patch(f"/api/v1/sources/{source_id}/settings", json=settings)
@@ -141,7 +141,7 @@ class Stack:
 @pytest.fixture
 def stack(tmp_path: Path, upstream: Any) -> Iterator[Stack]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'governance.db'}", run_worker=False,
-                        bootstrap_admin_token=ADMIN_TOKEN, plan_refresh_s=0.1)  # type: ignore[arg-type]  # fmt: skip
+                        bootstrap_admin_token=ADMIN_TOKEN, plan_refresh_s=0.1)  # type: ignore[arg-type]
     app = create_app(settings)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app=app, host="127.0.0.1", port=port, log_level="warning"))
@@ -191,14 +191,14 @@ def test_segment_analytics_python_with_strict_settings(stack: Stack) -> None:
     source_id, write_key = stack.source("python-segment", STRICT)
     errors: list[Any] = []
     client = Client(write_key=write_key, host=stack.url, gzip=False, upload_interval=0.1, max_retries=1,
-                    on_error=lambda error, _batch: errors.append(error))  # fmt: skip
+                    on_error=lambda error, _batch: errors.append(error))
     client.track(user_id="u1", event="Order Completed", properties=VALID_ORDER, message_id="py-valid-order")
     client.track(user_id="u1", event="Product Viewed", properties={"product_id": "p1", "price": 9.5},
-                 message_id="py-valid-viewed")  # fmt: skip
+                 message_id="py-valid-viewed")
     client.identify(user_id="u1", traits={"email": "ada@example.com", "first_name": "Ada"},
-                    message_id="py-valid-identify")  # fmt: skip
+                    message_id="py-valid-identify")
     client.page(user_id="u1", name="Home", properties={"path": "/", "url": "https://shop.example.com/"},
-                message_id="py-valid-page")  # fmt: skip
+                message_id="py-valid-page")
     client.track(user_id="u1", event="Completed Order", properties={"order_id": "o-3"}, message_id="py-unplanned")
     client.track(user_id="u1", event="Order Completed", properties=INVALID_ORDER, message_id="py-invalid")
     client.identify(user_id="u1", traits={"email": "not-an-email"}, message_id="py-invalid-identify")
@@ -229,10 +229,10 @@ def test_rudder_sdk_python_with_default_settings(stack: Stack) -> None:
     source_id, write_key = stack.source("python-rudder", {})
     errors: list[Any] = []
     client = Client(write_key=write_key, host=stack.url, gzip=True, upload_interval=0.1, max_retries=1,
-                    on_error=lambda error, _batch: errors.append(error))  # fmt: skip
+                    on_error=lambda error, _batch: errors.append(error))
     client.track(user_id="u2", event="Order Completed", properties=VALID_ORDER, message_id="rs-valid-order")
     client.track(anonymous_id="a2", event="Coupon Applied", properties={"coupon_id": "SPRING", "discount": 5},
-                 message_id="rs-valid-coupon")  # fmt: skip
+                 message_id="rs-valid-coupon")
     client.identify(user_id="u2", traits={"email": "grace@example.com"}, message_id="rs-valid-identify")
     client.track(user_id="u2", event="Order Complete", properties={"order_id": "o-4"}, message_id="rs-unplanned")
     client.track(user_id="u2", event="Order Completed", properties=INVALID_ORDER, message_id="rs-invalid")
@@ -249,13 +249,13 @@ def test_rudder_sdk_python_with_default_settings(stack: Stack) -> None:
     unplanned = forwarded["rs-unplanned"]["context"]["protocols"]
     assert unplanned["violations"] == [{"type": "Unplanned Event", "field": "event",
                                         "description": '"Order Complete" is not in the plan; '
-                                                       'did you mean "Order Completed"?'}]  # fmt: skip
+                                                       'did you mean "Order Completed"?'}]
     invalid = forwarded["rs-invalid"]
     assert invalid["properties"] == INVALID_ORDER
     assert invalid["context"]["protocols"]["omitted"] == [] == invalid["context"]["protocols"]["omitted_on_violation"]
     assert {(v["type"], v["field"]) for v in invalid["context"]["protocols"]["violations"]} == {
         ("Out of Range", "properties.total"), ("Invalid Pattern", "properties.currency"),
-        ("Unplanned Property", "properties.coupon_code")}  # fmt: skip
+        ("Unplanned Property", "properties.coupon_code")}
     assert stack.quarantine(source_id) == {}
     _upstream_auth_ok(stack.upstream)
     assert stack.counts(source_id) == Counter({"forwarded": 5})
@@ -295,7 +295,7 @@ def analytics_node(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("npm/node are not installed: cannot test @segment/analytics-node")
     prefix = tmp_path_factory.mktemp("analytics-node")
     done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
-                           "@segment/analytics-node"], capture_output=True, text=True, timeout=180)  # fmt: skip
+                           "@segment/analytics-node"], capture_output=True, text=True, timeout=180)
     if done.returncode != 0:
         pytest.fail(f"npm install @segment/analytics-node failed:\n{done.stdout}\n{done.stderr}")
     script = prefix / "send.mjs"  # next to node_modules, so the import resolves
@@ -316,10 +316,10 @@ def test_segment_analytics_node_with_omitting_settings(stack: Stack, analytics_n
                                        "messageId": "node-unplanned"}},
         {"method": "track", "params": {"userId": "n1", "event": "Order Completed", "properties": INVALID_ORDER,
                                        "messageId": "node-invalid"}},
-    ]  # fmt: skip
+    ]
     env = {**os.environ, "WRITE_KEY": write_key, "HOST": stack.url, "CALLS": json.dumps(calls)}
     done = subprocess.run([shutil.which("node") or "node", str(analytics_node)], env=env, capture_output=True,
-                          text=True, timeout=60, cwd=analytics_node.parent)  # fmt: skip
+                          text=True, timeout=60, cwd=analytics_node.parent)
     assert done.returncode == 0, f"node failed:\n{done.stdout}\n{done.stderr}"
 
     stack.drain()

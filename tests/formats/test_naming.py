@@ -26,7 +26,7 @@ def test_detect_needs_two_thirds_of_the_names() -> None:
     assert convention == "any" and why == "no convention fits 4 names: snake_case 2, camelCase 2"
     assert detect([], ("snake_case", "camelCase")) == ("snake_case", "no names")
     assert detect(["Order Completed", "Cart Viewed", "signup"], ("object_action_title", "snake_case",
-                                                                 "camelCase"))[0] == "object_action_title"  # fmt: skip
+                                                                 "camelCase"))[0] == "object_action_title"
 
 
 def test_a_camel_case_segment_plan_lints_only_its_exceptions(peer: Path) -> None:
@@ -58,14 +58,14 @@ def test_names_that_follow_no_convention_are_not_flagged_one_by_one(peer: Path) 
 def test_a_snake_case_plan_keeps_the_defaults() -> None:
     rules = [{"type": "TRACK", "key": "Order Completed", "version": 1, "jsonSchema": {
         "type": "object", "properties": {"properties": {"type": "object", "properties": {
-            "order_id": {"type": "string"}, "total_cents": {"type": "integer"}}}}}}]  # fmt: skip
+            "order_id": {"type": "string"}, "total_cents": {"type": "integer"}}}}}}]
     plan = import_plan("segment", orjson.dumps(rules), name="shop").plan
     assert "naming" not in plan.body()
 
 
 def test_the_jsonschema_bundle_keeps_the_plan_s_own_naming() -> None:
     plan = plan_from_data({"name": "shop", "events": {"Order Completed": {"properties": {
-        "orderId": {"type": "string"}}}}})  # fmt: skip  # camelCase names, default naming: stays as written
+        "orderId": {"type": "string"}}}}})  # camelCase names, default naming: stays as written
     again = import_plan("jsonschema", export_plan("jsonschema", plan)).plan
     assert again.body() == plan.body()
 
@@ -74,7 +74,7 @@ def test_the_jsonschema_bundle_keeps_the_plan_s_own_naming() -> None:
 def test_an_inferred_plan_follows_its_traffic(style: str) -> None:
     key = {"camelCase": "orderId", "snake_case": "order_id"}[style]
     messages = [{"type": "track", "event": "Order Completed", "properties": {key: str(i), "total": i}}
-                for i in range(5)]  # fmt: skip
+                for i in range(5)]
     plan, report = infer_plan(messages, name="t")
     assert plan.naming.properties == style
     assert not _naming_warnings(plan)

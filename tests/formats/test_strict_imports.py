@@ -12,7 +12,7 @@ from governance.formats import import_plan, infer_plan_from_lines
 
 RULES = [{"type": "TRACK", "key": "Order Completed", "version": 1, "jsonSchema": {
     "type": "object", "properties": {"properties": {"type": "object", "properties": {
-        "order_id": {"type": "string"}}}}}}]  # fmt: skip
+        "order_id": {"type": "string"}}}}}}]
 
 
 def test_a_lone_rudderstack_tracking_plan_is_an_error(peer: Path) -> None:
@@ -34,7 +34,7 @@ def test_an_import_without_any_rule_is_an_error() -> None:
 
 def test_identify_rules_alone_are_something() -> None:
     rules = [{"type": "IDENTIFY", "version": 1, "jsonSchema": {"type": "object", "properties": {
-        "traits": {"type": "object", "properties": {"email": {"type": "string"}}}}}}]  # fmt: skip
+        "traits": {"type": "object", "properties": {"email": {"type": "string"}}}}}}]
     plan = import_plan("segment", orjson.dumps(rules), name="people").plan
     assert plan.identify is not None and not plan.events
 

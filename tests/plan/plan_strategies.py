@@ -27,7 +27,7 @@ FORMAT_SAMPLES = ("2024-01-31", "a@b.co", "123e4567-e89b-12d3-a456-426614174000"
 TYPES = (
     None, "string", "integer", "number", "boolean", "array", "object", "null",
     ["string", "integer"], ["number", "null"], ["integer", "boolean"],
-)  # fmt: skip
+)
 RAW_SCHEMAS = (
     {},
     {"type": "string", "maxLength": 3},
@@ -274,7 +274,7 @@ def mutated_bodies(draw: st.DrawFn, body: dict[str, Any]) -> dict[str, Any]:
 _LEAVES = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 10), st.floats(-5, 10, allow_nan=False),
     st.text("abcxyz019", max_size=4), st.sampled_from(ENUM_VALUES), st.sampled_from(FORMAT_SAMPLES),
-)  # fmt: skip
+)
 _KEYS = st.sampled_from((*PROPERTY_NAMES, "e"))
 JSON = st.recursive(
     _LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3), max_leaves=6

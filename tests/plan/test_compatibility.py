@@ -140,7 +140,7 @@ def test_compatibility_report_shape() -> None:
     ]
     assert compatibility_report(V1, V1) == {
         "is_compatible": True, "mode": "BACKWARD", "category": "none", "changes": [], "messages": [],
-    }  # fmt: skip
+    }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,4 +164,4 @@ def test_the_modes_are_the_plan_formats_modes() -> None:
     transitive = [Mode.BACKWARD_TRANSITIVE, Mode.FORWARD_TRANSITIVE, Mode.FULL_TRANSITIVE]
     assert [m for m in Mode if m.transitive] == transitive
     assert [(m.backward, m.forward) for m in (Mode.NONE, Mode.BACKWARD, Mode.FORWARD, Mode.FULL)] == [
-        (False, False), (True, False), (False, True), (True, True)]  # fmt: skip
+        (False, False), (True, False), (False, True), (True, True)]

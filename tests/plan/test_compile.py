@@ -18,9 +18,9 @@ ORACLE = jsonschema.Draft202012Validator
 FORMATS = ORACLE.FORMAT_CHECKER
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.sampled_from([0.5, 2.0, -1.25]),
-                         st.text("abcxyz019@.-", max_size=6))  # fmt: skip
+                         st.text("abcxyz019@.-", max_size=6))
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.sampled_from("abcde"), inner, max_size=3), max_leaves=8)  # fmt: skip
+                           | st.dictionaries(st.sampled_from("abcde"), inner, max_size=3), max_leaves=8)
 
 
 def _message(kind: str, data_field: str, value: Any) -> dict[str, Any]:
@@ -33,12 +33,12 @@ def test_same_plan_same_bytes_same_hash() -> None:
     first, second = compile_validators(load_plan_text(text)), compile_validators(load_plan_text(reordered))
     assert first.schema_hash == second.schema_hash
     assert content_hash(compile_plan(load_plan_text(text))[("track", "B Done", 1)]) == \
-        content_hash(compile_plan(load_plan_text(reordered))[("track", "B Done", 1)])  # fmt: skip
+        content_hash(compile_plan(load_plan_text(reordered))[("track", "B Done", 1)])
 
 
 def test_schemas_are_2020_12_and_meta_valid() -> None:
     plan = load_plan_text((__import__("pathlib").Path(__file__).resolve().parents[2] / "plans" / "ecommerce.yaml")
-                          .read_text())  # fmt: skip
+                          .read_text())
     for key, schema in compile_plan(plan).items():
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema", key
         ORACLE.check_schema(schema)
@@ -66,7 +66,7 @@ def test_compiled_validators_agree_with_the_pure_python_oracle(body: dict[str, A
             _message(kind, data_field, data.draw(object_for(props), label=f"valid {key}")),
             _message(kind, data_field, data.draw(st.dictionaries(st.sampled_from("abcdz"), json_values, max_size=4),
                                                  label=f"random {key}")),
-        ]  # fmt: skip
+        ]
         oracle = ORACLE(schema, format_checker=FORMATS)
         for message in candidates:
             assert compiled.validators[key].is_valid(message) == oracle.is_valid(message), (schema, message)

@@ -222,7 +222,7 @@ def test_traits_views_and_common() -> None:
 STRUCTURAL_KINDS = {
     "event_added", "event_removed", "event_version_added", "event_version_removed", "default_version_changed",
     "version_fallback_changed", "view_added", "view_removed",
-}  # fmt: skip
+}
 
 
 def test_every_kind_has_a_case() -> None:
@@ -233,7 +233,7 @@ def test_every_kind_has_a_case() -> None:
 def test_every_kind_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs/concepts/versions-and-compatibility.md").read_text()
     rows = {line.split("|")[1].strip().strip("`"): line.split("|")[2:5] for line in doc.splitlines()
-            if line.startswith("| `")}  # fmt: skip
+            if line.startswith("| `")}
     for name, kind in KINDS.items():
         assert name in rows, name
         category, backward, forward = (cell.strip() for cell in rows[name])

@@ -35,7 +35,7 @@ SEGMENT_SPEC_EVENTS = [
     "Video Playback Exited", "Video Content Started", "Video Content Playing", "Video Content Completed",
     "Video Ad Started", "Video Ad Playing", "Video Ad Completed", "Video Quality Updated",
     "Email Bounced", "Email Link Clicked", "Email Marked as Spam", "Email Opened", "Unsubscribed",
-]  # fmt: skip
+]
 
 
 def plan(**body: Any) -> Plan:
@@ -56,7 +56,7 @@ def only(issues: list[LintIssue], code: str) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize(
     "sent", ["Completed Order", "order completed", "Order Complete", "order_completed", "OrderCompleted",
              "Order Compelted", "ORDER COMPLETED", "order-completed"],
-)  # fmt: skip
+)
 def test_closest_event_finds_the_planned_name(sent: str) -> None:
     assert closest_event(sent, ["Signed Up", "Order Completed", "Product Viewed"]) == "Order Completed"
 
@@ -143,7 +143,7 @@ def test_example_plans_have_no_errors(path: Path) -> None:
         ("camelCase", ["orderCompleted", "signup"], ["OrderCompleted", "order_completed", "Order Completed"]),
         ("any", ["whatever you like", "X"], []),
     ],
-)  # fmt: skip
+)
 def test_event_naming(convention: str, good: list[str], bad: list[str]) -> None:
     events = {name: {"description": "x"} for name in [*good, *bad]}
     issues = lint_plan(plan(naming={"events": convention}, events=events))
@@ -159,9 +159,9 @@ def test_event_naming_suggests_a_name() -> None:
 
 def test_property_naming() -> None:
     properties = {"order_id": {"description": "x"}, "orderTotal": {"description": "x"},
-                  "nested": {"description": "x", "properties": {"BadName": {"description": "x"}}}}  # fmt: skip
+                  "nested": {"description": "x", "properties": {"BadName": {"description": "x"}}}}
     issues = lint_plan(plan(events={"Order Completed": {"description": "x", "properties": properties}},
-                            identify={"traits": {"firstName": {"description": "x"}}}))  # fmt: skip
+                            identify={"traits": {"firstName": {"description": "x"}}}))
     assert only(issues, "property_naming") == [
         ("warning", "property_naming", 'events."Order Completed".properties.orderTotal'),
         ("warning", "property_naming", 'events."Order Completed".properties.nested.properties.BadName'),

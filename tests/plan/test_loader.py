@@ -32,7 +32,7 @@ def test_a_yaml_key_written_twice_is_refused_with_both_lines() -> None:
         "path": 'events."Order Completed".properties.total.type',
         "message": "duplicate key 'type': first at line 6, again at line 8",
         "line": 8, "file": "plans/shop.yaml",
-    }]  # fmt: skip
+    }]
     assert str(error).startswith('events."Order Completed".properties.total.type: duplicate key')
 
 
@@ -63,7 +63,7 @@ def test_an_aliased_mapping_is_checked_once() -> None:
 
 def test_json_documents_are_refused_too() -> None:
     text = '{\n  "name": "shop",\n  "events": {"A B": {"properties": {\n    "x": {"type": "string"},\n' \
-           '    "x": {"type": "number"}}}}\n}\n'  # fmt: skip
+           '    "x": {"type": "number"}}}}\n}\n'
     error = _refusal(text)
     assert error.details[0]["path"] == 'events."A B".properties.x'
     assert error.details[0]["message"] == "duplicate key 'x': first at line 4, again at line 5"
@@ -83,7 +83,7 @@ def test_check_json_duplicates_is_silent_on_clean_or_foreign_input() -> None:
     with pytest.raises(PlanInvalid) as caught:
         check_json_duplicates(b'{"a": [{"b": 1, "b": 2}]}', file="rules.json")
     assert caught.value.details[0] == {"path": "a[0].b", "message": "duplicate key 'b': first at line 1, again "
-                                       "at line 1", "line": 1, "file": "rules.json"}  # fmt: skip
+                                       "at line 1", "line": 1, "file": "rules.json"}
 
 
 def test_distinct_keys_load_as_before() -> None:

@@ -40,10 +40,10 @@ def serve(tmp_path: Path) -> Iterator[tuple[str, str]]:
     database = f"sqlite:///{tmp_path / 'governance.db'}"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")},
            "GOVERNANCE_DATABASE_URL": database, "GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
-           "GOVERNANCE_SCHEDULER_ENABLED": "false"}  # fmt: skip
+           "GOVERNANCE_SCHEDULER_ENABLED": "false"}
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=log, stderr=log, start_new_session=True)  # fmt: skip
+                               env=env, stdout=log, stderr=log, start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
         yield f"http://127.0.0.1:{port}", database
@@ -73,15 +73,15 @@ def conservation(database: str, source_id: str, forwarded: int) -> dict[str, int
         with engine.connect() as conn:
             c = EventCountRow.__table__.c  # type: ignore[attr-defined]
             outcomes = dict(conn.execute(select(c.outcome, func.sum(c.count)).where(c.source_id == source_id)
-                                         .group_by(c.outcome)).all())  # fmt: skip
+                                         .group_by(c.outcome)).all())
             rows = {t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE source_id = :s"), {"s": source_id}).scalar()
-                    for t in ("quarantine", "dead_letter", "outbox")}  # fmt: skip
+                    for t in ("quarantine", "dead_letter", "outbox")}
             purged = conn.execute(select(func.coalesce(func.sum(PurgeCountRow.__table__.c.count), 0))).scalar()
     finally:
         engine.dispose()
     terms = {"forwarded": forwarded, "quarantined": rows["quarantine"], "dead_lettered": rows["dead_letter"],
              "in_outbox": rows["outbox"], "deduplicated": int(outcomes.get("deduplicated", 0)),
-             "suppressed": int(outcomes.get("suppressed", 0)), "purged": int(purged)}  # fmt: skip
+             "suppressed": int(outcomes.get("suppressed", 0)), "purged": int(purged)}
     return {"received": int(sum(outcomes.values())), "accounted": sum(terms.values()), **terms}
 
 
@@ -122,14 +122,14 @@ def test_forget_a_user_end_to_end(serve: tuple[str, str], upstream: Upstream) ->
     assert "u-forget-2" not in upstream.message_ids()  # ... u-forget's no longer do
 
     assert wait_until(lambda: api.get(f"/api/v1/regulations/{regulation}").json()["overallStatus"] == "FINISHED",
-                      timeout=60)  # fmt: skip
+                      timeout=60)
     done = api.get(f"/api/v1/regulations/{regulation}").json()
     assert done["receipt"]["deleted"] == before  # the receipt's counts match what the stores held
     assert held(engine, "u-forget") == dict.fromkeys(before, 0)  # quarantine and samples: nothing of u-forget
     quarantine = api.get("/api/v1/quarantine").json()["data"]
     assert [q["payload"]["userId"] for q in quarantine] == ["u-keep"]
     samples = [s for g in api.get("/api/v1/sources/web/violations", params={"samples": 3}).json()["data"]
-               for s in g.get("samples", [])]  # fmt: skip
+               for s in g.get("samples", [])]
     assert [s["payload"]["userId"] for s in samples] == ["u-keep"]
     engine.dispose()
 

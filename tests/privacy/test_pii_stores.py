@@ -69,7 +69,7 @@ def test_no_store_holds_the_raw_value(client: TestClient, action: str) -> None:
     quarantined = payloads(engine, "quarantine")[0]["properties"]
     if action == "hash":
         assert quarantined == {"contact": pseudonym(EMAIL, SALT.encode()), "mobile": pseudonym(PHONE, SALT.encode()),
-                               "card": pseudonym(CARD, SALT.encode())}  # fmt: skip
+                               "card": pseudonym(CARD, SALT.encode())}
     elif action == "mask":
         masked = {"contact": "j***@example.com", "mobile": "+** **** **3456", "card": "**** **** **** 1111"}
         assert quarantined == masked
@@ -94,7 +94,7 @@ def test_allow_keeps_the_value_and_reports_it(client: TestClient) -> None:
 def test_a_value_a_transformation_moved_is_changed_in_the_stored_original_too(client: TestClient) -> None:
     engine = client.app.state.engine  # type: ignore[attr-defined]
     move = {"name": "mail-to-contact", "action": "rename_property",
-            "params": {"from": "properties.mail", "to": "properties.contact"}}  # fmt: skip
+            "params": {"from": "properties.mail", "to": "properties.contact"}}
     key = source(client, "hash", (move,))
     send(client, key, [{"type": "track", "event": "Unplanned", "userId": "u1", "properties": {"mail": EMAIL}}])
     stored = payloads(engine, "quarantine")[0]

@@ -61,9 +61,9 @@ def test_bench_commands_report_their_shapes() -> None:
     assert figures["hot_path"]["unplanned_pii"]["pii_found_per_event"] == 2.0
     assert figures["hot_path"]["unplanned_lookalikes"]["pii_found_per_event"] == 0.0
     assert all(set(s) == {"judge_us_per_event", "with_scan_us_per_event", "scan_us_per_event", "pii_found_per_event"}
-               for s in figures["hot_path"].values())  # fmt: skip
+               for s in figures["hot_path"].values())
     privacy = cli("bench", "privacy", "--ids", "20000", "--json")
     assert privacy.code == 0, privacy.err
     assert {"ids", "rss_mb", "structures_mb", "check_us_not_suppressed", "check_us_suppressed", "false_hits",
-            "missed", "goal"} <= set(privacy.json())  # fmt: skip
+            "missed", "goal"} <= set(privacy.json())
     assert privacy.json()["missed"] == 0

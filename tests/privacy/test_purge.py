@@ -26,7 +26,7 @@ LATER = timedelta(seconds=10)  # past the settle time: every web process enforce
 
 def source(client: TestClient, name: str, upstream: str | None = None) -> tuple[str, str]:
     body = {"name": name, "plan": "shop", "upstream_url": upstream,
-            "settings": {"track": {"allowUnplannedEvents": False}}}  # fmt: skip
+            "settings": {"track": {"allowUnplannedEvents": False}}}
     created = client.post("/api/v1/sources", json=body).json()
     probe = {"writeKey": created["write_key"], "type": "track", "event": "x", "userId": "u"}
     assert wait_until(lambda: client.post("/v1/validate", json=probe).status_code == 200)
@@ -46,7 +46,7 @@ def traffic(user: str, n: int) -> list[dict[str, Any]]:
         {"type": "track", "event": "Unplanned", "userId": user, "messageId": f"{user}-blocked-{n}"},
         {"type": "track", "event": "Order Completed", "anonymousId": user, "messageId": f"{user}-bad-{n}",
          "properties": {"order_id": n}},
-    ]  # fmt: skip
+    ]
 
 
 def regulate(client: TestClient, kind: str, subjects: list[str], **extra: Any) -> str:
@@ -165,7 +165,7 @@ def test_ids_with_like_wildcards_and_long_lists(client: TestClient, many: bool) 
     odd = 'sale_50%\\off "quoted" é'
     send(client, key, *traffic(odd, 1), *traffic("sale_50xoff", 1), *traffic("12345", 1),
          {"type": "track", "event": "Order Completed", "userId": 12345, "messageId": "number-id",
-          "properties": {"order_id": "o"}})  # fmt: skip
+          "properties": {"order_id": "o"}})
     subjects = [odd, "12345"] + ([f"other-{i}" for i in range(80)] if many else [])
     regulate(client, "DELETE_ONLY", subjects)
     done = run(client)

@@ -29,13 +29,13 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 def test_a_regulation_is_sent_on_signed_and_retried(client: TestClient, receiver: Receiver) -> None:
     hook = client.post("/api/v1/alert-channels", json={"name": "downstream", "kind": "webhook",
-                                                       "config": {"url": receiver.url}})  # fmt: skip
+                                                       "config": {"url": receiver.url}})
     assert hook.status_code == 201, hook.text
     secret = hook.json()["secret"]
     web = client.post("/api/v1/sources", json={"name": "web"}).json()["id"]
     created = client.post("/api/v1/regulations", json={
         "regulationType": "SUPPRESS_WITH_DELETE", "subjectIds": ["u-forget", "anon-1"], "sourceIds": ["web"],
-        "notify": ["downstream"]}).json()  # fmt: skip
+        "notify": ["downstream"]}).json()
     queued = created["receipt"]["steps"][-1]
     assert (queued["action"], queued["event_type"], queued["channels"]) == (
         "notification_queued", "regulation.created", ["downstream"])
@@ -54,7 +54,7 @@ def test_a_regulation_is_sent_on_signed_and_retried(client: TestClient, receiver
     assert body["data"] == {
         "id": created["id"], "regulationType": "SUPPRESS_WITH_DELETE", "subjectType": "USER_ID",
         "subjectIds": ["u-forget", "anon-1"], "sourceIds": [web], "createdAt": body["data"]["createdAt"],
-        "url": f"http://127.0.0.1:8000/api/v1/regulations/{created['id']}"}  # fmt: skip
+        "url": f"http://127.0.0.1:8000/api/v1/regulations/{created['id']}"}
     assert orjson.loads(second.body) == body
     dispatch(app.state.engine, app.state.settings, now + timedelta(hours=1))
     assert len(receiver.requests) == 2  # delivered once: never sent again

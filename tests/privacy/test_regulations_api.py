@@ -25,7 +25,7 @@ def client(database_url: str) -> Iterator[TestClient]:
 
 def regulate(client: TestClient, kind: str, subjects: list[str], **extra: Any) -> dict[str, Any]:
     answer = client.post("/api/v1/regulations", json={"regulationType": kind, "subjectType": "USER_ID",
-                                                      "subjectIds": subjects, **extra})  # fmt: skip
+                                                      "subjectIds": subjects, **extra})
     assert answer.status_code == 201, answer.text
     return dict(answer.json())
 
@@ -106,7 +106,7 @@ def test_unsuppress_for_sources_lifts_only_those(client: TestClient) -> None:
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": ["u"], "notify": ["no-channel"]}, "notify.0"),
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": ["u"], "colour": "red"}, "colour"),
     ({"regulationType": "SUPPRESS_ONLY", "subjectIds": [f"u{i}" for i in range(5001)]}, "subjectIds"),
-])  # fmt: skip
+])
 def test_refusals_name_the_path(client: TestClient, body: dict[str, Any], path: str) -> None:
     answer = client.post("/api/v1/regulations", json=body)
     assert answer.status_code == 422, answer.text
@@ -119,7 +119,7 @@ def test_only_webhook_channels_are_notified_and_only_admins_regulate(client: Tes
                                                         "config": {"url": "https://hooks.slack.com/services/x"}})
     assert slack.status_code == 201, slack.text
     answer = client.post("/api/v1/regulations", json={"regulationType": "SUPPRESS_ONLY", "subjectIds": ["u"],
-                                                      "notify": ["chat"]})  # fmt: skip
+                                                      "notify": ["chat"]})
     assert answer.status_code == 422 and "webhook" in answer.json()["message"]
     editor = client.post("/api/v1/tokens", json={"role": "editor"}).json()["token"]
     as_editor = {"Authorization": f"Bearer {editor}"}

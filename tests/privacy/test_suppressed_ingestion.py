@@ -41,7 +41,7 @@ def counts(client: TestClient, source_id: str) -> dict[tuple[str, str], int]:
     t = EventCountRow.__table__  # type: ignore[attr-defined]
     with client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
         query = (select(t.c.outcome, t.c.event, func.sum(t.c.count)).where(t.c.source_id == source_id)
-                 .group_by(t.c.outcome, t.c.event))  # fmt: skip
+                 .group_by(t.c.outcome, t.c.event))
         return {(o, e): int(n) for o, e, n in conn.execute(query)}
 
 
@@ -75,7 +75,7 @@ def test_anonymous_subjects_and_links(client: TestClient) -> None:
     _, key = source(client, "web")
     regulate(client, "SUPPRESS_ONLY", ["anon-9"])
     assert wait_until(lambda: outcome(client, key, {"type": "page", "anonymousId": "anon-9"}) == "suppressed",
-                      timeout=1.5)  # fmt: skip
+                      timeout=1.5)
     assert outcome(client, key, {"type": "identify", "userId": "u-new", "anonymousId": "anon-9"}) == "suppressed"
     assert outcome(client, key, {"type": "alias", "userId": "u-new", "previousId": "anon-9"}) == "suppressed"
     assert outcome(client, key, {"type": "identify", "userId": "u-new", "anonymousId": "anon-8"}) == "forwarded"
@@ -120,7 +120,7 @@ def test_single_calls_and_oversized_or_malformed_events_of_a_suppressed_user(cli
     single = client.post("/v1/track", json={"writeKey": key, **order("u-forget", 1)})
     assert single.status_code == 200, single.text
     big = client.post("/v1/track", json={"writeKey": key, "userId": "u-forget", "event": "Order Completed",
-                                          "properties": {"blob": "x" * 40_000}})  # fmt: skip
+                                          "properties": {"blob": "x" * 40_000}})
     assert big.status_code == 200  # not 413: nothing of it is judged, so nothing to refuse
     bad = client.post("/v1/identify", json={"writeKey": key, "userId": "u-forget", "traits": "not an object"})
     assert bad.status_code == 200

@@ -31,7 +31,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 def regulate(engine: Engine, kind: RegulationType, subjects: list[str]) -> None:
     with write_session(engine) as session:
         regulations.create(session, regulation_type=kind, subject_ids=subjects, source_refs=None, notify=[],
-                           actor="test", now=utcnow())  # fmt: skip
+                           actor="test", now=utcnow())
 
 
 def test_deltas_and_two_views_in_step(engine: Engine) -> None:
@@ -52,7 +52,7 @@ def test_concurrent_regulations_take_distinct_sequence_numbers(engine: Engine) -
     view = SuppressionView(engine)
     view.load()
     threads = [threading.Thread(target=regulate, args=(engine, RegulationType.SUPPRESS_ONLY, [f"u-{i}"]))
-               for i in range(8)]  # fmt: skip
+               for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

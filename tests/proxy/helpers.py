@@ -21,7 +21,7 @@ PLAN = {
 }
 STRICT = {"track": {"allowUnplannedEvents": False, "allowEventOnViolations": False,
                     "allowUnplannedEventProperties": False, "allowPropertiesOnViolations": False,
-                    "commonEventOnViolations": "BLOCK"}}  # fmt: skip
+                    "commonEventOnViolations": "BLOCK"}}
 
 
 class Clock:
@@ -44,10 +44,10 @@ def publish_plan(client: Any) -> None:
 
 
 def add_source(client: Any, name: str, upstream_url: str | None, *, plan: str | None = "shop",
-               settings: dict[str, Any] | None = None, upstream_key: str = "UP-KEY") -> tuple[str, str]:  # fmt: skip
+               settings: dict[str, Any] | None = None, upstream_key: str = "UP-KEY") -> tuple[str, str]:
     """(source id, write key) of a new source, loaded into the proxy."""
     body: dict[str, Any] = {"name": name, "plan": plan, "upstream_url": upstream_url,
-                            "upstream_write_key": upstream_key}  # fmt: skip
+                            "upstream_write_key": upstream_key}
     if settings is not None:
         body["settings"] = settings
     created = client.post("/api/v1/sources", json=body)

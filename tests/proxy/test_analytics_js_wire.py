@@ -24,11 +24,11 @@ def message(kind: str, message_id: str, key: str) -> dict:  # type: ignore[type-
     base = {"type": kind, "messageId": message_id, "anonymousId": "anon-1", "writeKey": key,
             "timestamp": "2025-03-01T10:00:00.000Z", "sentAt": "2025-03-01T10:00:01.000Z",
             "context": {"library": {"name": "analytics.js", "version": "next-1.84.3"}, "page": {"path": "/"}},
-            "_metadata": {"bundled": ["Segment.io"], "unbundled": [], "bundledIds": []}}  # fmt: skip
+            "_metadata": {"bundled": ["Segment.io"], "unbundled": [], "bundledIds": []}}
     extra = {"track": {"event": "Order Completed", "properties": {"order_id": "o1", "total": 3}},
              "page": {"name": "Home", "properties": {"path": "/"}}, "identify": {"userId": "u1", "traits": {}},
              "screen": {"name": "Home"}, "group": {"groupId": "g1", "traits": {}},
-             "alias": {"userId": "u1", "previousId": "anon-1"}}  # fmt: skip
+             "alias": {"userId": "u1", "previousId": "anon-1"}}
     return {**base, **extra[kind]}
 
 
@@ -73,10 +73,10 @@ def test_a_send_beacon_body_authenticates_by_the_write_key_on_its_messages(app_c
     _source_id, key = source
     batch = [message("track", "beacon-1", key), message("page", "beacon-2", key)]
     response = app_client.post("/v1/b", content=orjson.dumps({"batch": batch, "sentAt": "2025-03-01T10:00:05Z"}),
-                               headers={**BEACON, "Authorization": ""})  # fmt: skip
+                               headers={**BEACON, "Authorization": ""})
     assert response.status_code == 200, response.text
     single = app_client.post("/v1/t", content=orjson.dumps(message("track", "beacon-3", key)),
-                             headers={**BEACON, "Authorization": ""})  # fmt: skip
+                             headers={**BEACON, "Authorization": ""})
     assert single.status_code == 200, single.text
     assert sorted(m["messageId"] for m in outbox(app_client)) == ["beacon-1", "beacon-2", "beacon-3"]
 
@@ -96,7 +96,7 @@ def test_a_batch_message_naming_another_write_key_is_rejected_not_misattributed(
     assert [m["messageId"] for m in outbox(app_client)] == ["mine"]
     assert quarantine(app_client)["theirs"][1] == "invalid_message"
     mismatch = app_client.post("/v1/t", content=orjson.dumps(message("track", "t2", other_key)),
-                               headers={**TEXT, **basic(key)})  # fmt: skip
+                               headers={**TEXT, **basic(key)})
     assert mismatch.status_code == 400 and mismatch.json()["code"] == "write_key_mismatch"
     assert other_id not in {m["source_id"] for m in outbox(app_client)}
 
@@ -113,7 +113,7 @@ def test_any_content_type_is_read_as_json(app_client, source) -> None:
 def test_rudderstacks_beacon_path_takes_the_write_key_from_the_query(app_client, source) -> None:
     _source_id, key = source
     body = orjson.dumps({"batch": [{**message("track", "rs-beacon", key), "writeKey": None}],
-                         "sentAt": "2025-03-01T10:00:05.000Z"})  # fmt: skip
+                         "sentAt": "2025-03-01T10:00:05.000Z"})
     beacon = app_client.post(f"/beacon/v1/batch?writeKey={key}", content=body, headers={**BEACON, "Authorization": ""})
     assert beacon.status_code == 200, beacon.text
     # anywhere else a write key in the URL is not taken (it would end up in access logs)

@@ -78,7 +78,7 @@ EXPECT_KEYS = {
     "omitted", "omitted_on_violation", "error", "error_message", "planned", "transformed", "forwarded",
     "absent", "hashed", "message_id_prefix", "data",
     "segment_violations", "kind",
-}  # fmt: skip
+}
 MAX_BATCH_EVENTS = 50  # small, so http.yaml can exceed it cheaply
 SALT = "conformance-salt"
 ADMIN_TOKEN = "gov_cases_admin_token_0123456789abcdefghijklmnopqrstuv"
@@ -132,7 +132,7 @@ def _setup(client: TestClient, case: dict[str, Any]) -> tuple[str, str, str]:
     assert published.status_code == 201, published.text
     source = client.post("/api/v1/sources", json={
         "name": f"source-{uid}", "plan": f"plan-{uid}", "mode": case.get("mode", "enforce"),
-        "upstream_url": "http://127.0.0.1:9", "upstream_write_key": "UPSTREAM"})  # fmt: skip
+        "upstream_url": "http://127.0.0.1:9", "upstream_write_key": "UPSTREAM"})
     assert source.status_code == 201, source.text
     source_id, write_key = source.json()["id"], source.json()["write_key"]
     patched = client.patch(f"/api/v1/sources/{source_id}/settings", json=case.get("settings") or {})
@@ -303,7 +303,7 @@ def test_case(client: TestClient, case: dict[str, Any]) -> None:
 
 
 def _check_storage(client: TestClient, case: dict[str, Any], source_id: str, entries: list[dict[str, Any]],
-                   endpoint: str) -> None:  # fmt: skip
+                   endpoint: str) -> None:
     """Every event ended in exactly one place, and the counters counted it there."""
     engine = client.app.state.engine
     with engine.connect() as conn:
@@ -410,12 +410,12 @@ def test_transformations_keep_distinct_positions_after_a_delete(client: TestClie
     ids = {}
     for name in ("a", "b", "c"):
         created = client.post(url, json={"name": name, "action": "set_value",
-                                         "params": {"path": "properties.last", "value": name}})  # fmt: skip
+                                         "params": {"path": "properties.last", "value": name}})
         assert created.status_code == 201, created.text
         ids[name] = created.json()["id"]
     assert client.delete(f"{url}/{ids['b']}").status_code == 204
     created = client.post(url, json={"name": "d", "action": "set_value", "params": {"path": "properties.last",
-                                                                                   "value": "d"}})  # fmt: skip
+                                                                                   "value": "d"}})
     assert created.status_code == 201, created.text
     listed = client.get(url).json()
     assert [t["name"] for t in listed] == ["a", "c", "d"]

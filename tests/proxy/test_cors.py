@@ -10,12 +10,12 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True) 
 PAGE = "http://shop.example.test:8080"
 INGESTION_PATHS = ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
                    "/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a", "/v1/b", "/v1/validate",
-                   "/beacon/v1/batch"]  # fmt: skip
+                   "/beacon/v1/batch"]
 
 
 def preflight(client, path: str, origin: str = PAGE, headers: str = "authorization,content-type,x-retry-count"):  # type: ignore[no-untyped-def]
     return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                         "Access-Control-Request-Headers": headers})  # fmt: skip
+                                         "Access-Control-Request-Headers": headers})
 
 
 def test_a_preflight_allows_what_analytics_js_sends(app_client) -> None:
@@ -40,7 +40,7 @@ def test_a_preflight_allows_any_requested_header_and_the_rudderstack_ones(app_cl
 
 def test_a_private_network_preflight_is_allowed(app_client) -> None:
     response = app_client.options("/v1/b", headers={"Origin": PAGE, "Access-Control-Request-Method": "POST",
-                                                    "Access-Control-Request-Private-Network": "true"})  # fmt: skip
+                                                    "Access-Control-Request-Private-Network": "true"})
     assert response.headers["access-control-allow-private-network"] == "true"
 
 
@@ -60,10 +60,10 @@ def test_every_ingestion_answer_carries_allow_origin(app_client, upstream) -> No
         "too large": app_client.post("/v1/b", content=b"x" * 600_000, auth=(key, ""), headers=origin),
         "validate": app_client.post("/v1/validate", json=track("Order Completed", "m4"), auth=(key, ""),
                                     headers=origin),
-    }  # fmt: skip
+    }
     statuses = {name: r.status_code for name, r in answers.items()}
     assert statuses == {"accepted": 200, "invalid json": 400, "missing key": 401, "unknown key": 401,
-                        "bad message": 400, "too large": 413, "validate": 200}  # fmt: skip
+                        "bad message": 400, "too large": 413, "validate": 200}
     for name, response in answers.items():
         assert response.headers.get("access-control-allow-origin") == PAGE, name
         assert "retry-after" in response.headers["access-control-expose-headers"], name

@@ -200,7 +200,7 @@ def test_quarantine_replay_forwards_at_most_once(app_client, upstream) -> None:
     spec = {"properties": {"coupon": {"type": "string"}}}
     etag = app_client.get("/api/v1/plans/shop/draft").headers["etag"]
     assert app_client.put("/api/v1/plans/shop/draft/events/Coupon Applied", json=spec,
-                          headers={"If-Match": etag}).status_code == 200  # fmt: skip
+                          headers={"If-Match": etag}).status_code == 200
     assert app_client.post("/api/v1/plans/shop/versions").status_code == 201
     replayed = app_client.post("/api/v1/quarantine/replay", json={"source": "web"}).json()
     assert replayed["forwarded"] == 1
@@ -231,19 +231,19 @@ def test_request_limits_and_vocabulary(app_client, upstream) -> None:
     # gzip and the write key in the body, as rudder-sdk-python sends
     body = gzip.compress(orjson.dumps({"batch": [track("Product Viewed", "g1")], "writeKey": key}))
     ok = app_client.post("/v1/batch", content=body, headers={"content-encoding": "gzip",
-                                                             "content-type": "application/json"})  # fmt: skip
+                                                             "content-type": "application/json"})
     assert ok.status_code == 200
     assert app_client.post("/v1/batch", json={"batch": []}, auth=(key, "")).status_code == 400
     missing = app_client.post("/v1/batch", json={"batch": [track("Product Viewed", "x")]})
     assert missing.status_code == 401 and missing.json()["message"] == "Missing writeKey"
     nan = app_client.post("/v1/track", content=b'{"event": "Product Viewed", "userId": "u", "properties": {"x": NaN}}',
-                          auth=(key, ""))  # fmt: skip
+                          auth=(key, ""))
     assert nan.status_code == 400 and nan.json()["message"] == "Invalid JSON"
     big = app_client.post("/v1/batch", content=b'{"batch": [' + b'"' + b"x" * 600_000 + b'"]}', auth=(key, ""))
     assert big.status_code == 413
     bomb = gzip.compress(b'{"batch": ["' + b"x" * 5_000_000 + b'"]}')
     assert app_client.post("/v1/batch", content=bomb, auth=(key, ""),
-                           headers={"content-encoding": "gzip"}).status_code == 413  # fmt: skip
+                           headers={"content-encoding": "gzip"}).status_code == 413
     many = [track("Product Viewed", f"n{i}") for i in range(2501)]
     assert app_client.post("/v1/batch", json={"batch": many}, auth=(key, "")).status_code == 413
     deep: dict = {}
@@ -258,7 +258,7 @@ def test_request_limits_and_vocabulary(app_client, upstream) -> None:
     rows = app_client.get("/api/v1/quarantine").json()["data"]
     assert sorted(r["violations"][0]["code"] for r in rows) == ["event_too_large", "missing_event", "too_deep"]
     single = app_client.post("/v1/track", json={"event": "Product Viewed", "userId": None, "anonymousId": None},
-                             auth=(key, ""))  # fmt: skip
+                             auth=(key, ""))
     assert single.status_code == 400 and single.json()["message"] == "Missing userId or anonymousId"
 
 

@@ -120,7 +120,7 @@ def test_attempts_are_counted_per_row(database_url, upstream) -> None:
             conn.execute(insert(OutboxRow.__table__), [  # type: ignore[attr-defined]
                 {"source_id": source_id, "message_id": m, "created_at": old, "next_attempt_at": old,
                  "attempts": attempts, "payload": f'{{"type":"track","event":"E","userId":"u","messageId":"{m}"}}'}
-                for m, attempts in (("fresh", 0), ("third-try", 2))])  # fmt: skip
+                for m, attempts in (("fresh", 0), ("third-try", 2))])
         upstream.status = 503
         forwarder = Forwarder(engine, client.app.state.settings)
         assert forwarder.run_once() == 2
@@ -133,17 +133,17 @@ def test_attempts_are_counted_per_row(database_url, upstream) -> None:
 
 @pytest.mark.parametrize("address", ["169.254.169.254", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe",
                                      "2002:a9fe:a9fe::1", "fd00:ec2::254", "169.254.1.1", "fe80::1",
-                                     "::ffff:169.254.1.1"])  # fmt: skip
+                                     "::ffff:169.254.1.1"])
 def test_link_local_and_metadata_upstreams_are_refused_in_every_form(address: str) -> None:
     assert upstream_refusal(ipaddress.ip_address(address)) is not None
     allowed = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
     metadata = address in ("169.254.169.254", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1",
-                           "fd00:ec2::254")  # fmt: skip
+                           "fd00:ec2::254")
     assert (upstream_refusal(ipaddress.ip_address(address), allowed=allowed) is not None) is metadata
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.1.2.3", "192.168.1.10", "172.16.0.5", "fd12::1",
-                                     "8.8.8.8"])  # fmt: skip
+                                     "8.8.8.8"])
 def test_loopback_private_and_public_upstreams_are_allowed(address: str) -> None:
     assert upstream_refusal(ipaddress.ip_address(address)) is None
     assert upstream_refusal(ipaddress.ip_address(address), denied=(ipaddress.ip_network("::/0"),

@@ -28,7 +28,7 @@ SEGMENT_VIOLATION = {
                    "violationType": "Required"},
     "receivedAt": "2018-09-05T23:05:25.862826965Z", "timestamp": "2018-09-05T23:05:25.862826855Z",
     "type": "track", "userId": "schema-violations", "forwardedFromProject": "dInN1HJ4bi",
-}  # fmt: skip
+}
 
 
 def _kinds(value: Any) -> Any:
@@ -42,22 +42,22 @@ def _kinds(value: Any) -> Any:
 def sources(app_client, upstream: Upstream, other_upstream: Upstream) -> Iterator[dict[str, tuple[str, str]]]:
     publish_plan(app_client)
     found = {"blocked": add_source(app_client, "Blocked Events", other_upstream.url, plan=None,
-                                   upstream_key="BLOCKED-UP-KEY")}  # fmt: skip
+                                   upstream_key="BLOCKED-UP-KEY")}
     found["web"] = add_source(app_client, "Web Shop", upstream.url, settings=STRICT)
     patched = app_client.patch("/api/v1/sources/Web Shop/settings",
-                               json={"forwardingBlockedEventsTo": "Blocked Events"})  # fmt: skip
+                               json={"forwardingBlockedEventsTo": "Blocked Events"})
     assert patched.status_code == 200, patched.text
     app_client.app.state.proxy.runtime.reload()
     yield found
 
 
 def test_blocked_events_reach_the_named_sources_upstream_exactly_once(app_client, upstream, other_upstream,
-                                                                      sources) -> None:  # fmt: skip
+                                                                      sources) -> None:
     web_id, key = sources["web"]
     blocked_id, _ = sources["blocked"]
     batch = [track("Order Completed", "ok", order_id="o1", total=5), track("Completed Order", "unplanned"),
              track("Order Completed", "invalid", order_id="o2", total=-1),
-             {"type": "track", "userId": "u1", "messageId": "not-segment"}]  # fmt: skip
+             {"type": "track", "userId": "u1", "messageId": "not-segment"}]
     for _attempt in range(2):  # the SDK retries the whole batch: nothing is forwarded twice
         assert app_client.post("/v1/batch", json={"batch": batch}, auth=(key, "")).status_code == 200
     drain(app_client)
@@ -69,7 +69,7 @@ def test_blocked_events_reach_the_named_sources_upstream_exactly_once(app_client
     hint = '"Completed Order" is not in the plan; did you mean "Order Completed"?'
     assert forwarded["unplanned"]["context"]["protocols"] == {
         "blocked": "unplanned_event", "sourceId": web_id, "plan_version": 1,
-        "violations": [{"type": "Unplanned Event", "field": "event", "description": hint}]}  # fmt: skip
+        "violations": [{"type": "Unplanned Event", "field": "event", "description": hint}]}
     assert forwarded["invalid"]["properties"] == {"order_id": "o2", "total": -1}  # as it arrived
     assert forwarded["invalid"]["context"]["protocols"]["blocked"] == "violations"
     # exactly one place: not in the quarantine too (a rejected message was not blocked: it stays there)
@@ -77,14 +77,14 @@ def test_blocked_events_reach_the_named_sources_upstream_exactly_once(app_client
     assert outbox(app_client) == []
     # (a rejected message has no trustworthy messageId: it is not deduplicated, so it counts twice)
     assert outcome_counts(app_client, web_id) == {"forwarded": 1, "blocked_forwarded": 2, "rejected": 2,
-                                                  "deduplicated": 3}  # fmt: skip
+                                                  "deduplicated": 3}
     assert outcome_counts(app_client, blocked_id) == {"forwarded": 2, "deduplicated": 2}
     events = app_client.get("/api/v1/sources/Web Shop/events", params={"window": "1h"}).json()["data"]
     assert Counter(o for e in events for o, n in e["outcomes"].items() for _ in range(n))["blocked_forwarded"] == 2
 
 
 def test_without_the_setting_blocked_events_stay_in_the_quarantine(app_client, upstream, other_upstream,
-                                                                   sources) -> None:  # fmt: skip
+                                                                   sources) -> None:
     web_id, key = sources["web"]
     assert app_client.patch("/api/v1/sources/Web Shop/settings", json={"forwardingBlockedEventsTo": None}).is_success
     app_client.app.state.proxy.runtime.reload()
@@ -95,7 +95,7 @@ def test_without_the_setting_blocked_events_stay_in_the_quarantine(app_client, u
 
 
 def test_shadow_mode_blocks_nothing_so_forwards_nothing_elsewhere(app_client, upstream, other_upstream,
-                                                                  sources) -> None:  # fmt: skip
+                                                                  sources) -> None:
     _web_id, key = sources["web"]
     assert app_client.patch("/api/v1/sources/Web Shop", json={"mode": "shadow"}).is_success
     app_client.app.state.proxy.runtime.reload()
@@ -124,10 +124,10 @@ def test_violation_generated_has_segments_shape(app_client, upstream, other_upst
     web_id, key = sources["web"]
     assert app_client.patch("/api/v1/sources/Web Shop/settings", json={
         "forwardingViolationsTo": "Blocked Events", "forwardingBlockedEventsTo": None,
-        "track": {"allowEventOnViolations": True, "allowPropertiesOnViolations": True}}).is_success  # fmt: skip
+        "track": {"allowEventOnViolations": True, "allowPropertiesOnViolations": True}}).is_success
     app_client.app.state.proxy.runtime.reload()
     offending = {**track("Order Completed", "node-1", total="12"), "timestamp": "2025-03-01T10:00:00.000Z",
-                 "context": {"library": {"name": "analytics-node", "version": "2.1.0"}}}  # fmt: skip
+                 "context": {"library": {"name": "analytics-node", "version": "2.1.0"}}}
     body = {"batch": [offending], "sentAt": "2025-03-01T10:00:02.000Z"}  # sentAt on the envelope, as analytics-node
     for _attempt in range(2):  # a retry does not double the violations
         assert app_client.post("/v1/batch", json=body, auth=(key, "")).status_code == 200
@@ -153,10 +153,10 @@ def test_violation_generated_has_segments_shape(app_client, upstream, other_upst
 def test_violation_generated_carries_the_apps_version(app_client, upstream, other_upstream, sources) -> None:
     _web_id, key = sources["web"]
     assert app_client.patch("/api/v1/sources/Web Shop/settings", json={
-        "forwardingViolationsTo": "Blocked Events"}).is_success  # fmt: skip
+        "forwardingViolationsTo": "Blocked Events"}).is_success
     app_client.app.state.proxy.runtime.reload()
     offending = {**track("Completed Order", "ios-1"), "sentAt": "2025-03-01T10:00:02Z",
-                 "context": {"app": {"name": "Shop", "version": "5.2.0", "build": "520"}}}  # fmt: skip
+                 "context": {"app": {"name": "Shop", "version": "5.2.0", "build": "520"}}}
     assert app_client.post("/v1/batch", json={"batch": [offending]}, auth=(key, "")).status_code == 200
     drain(app_client)
     [generated] = [e for e in other_upstream.events if e["event"] == "Violation Generated"]

@@ -23,7 +23,7 @@ EVENT = {"type": "track", "event": "Order Completed", "userId": "u1", "propertie
 def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "governance.app:create_app", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _up(port: int) -> bool:
@@ -35,7 +35,7 @@ def _up(port: int) -> bool:
 
 def _samples(text: str) -> dict[str, float]:
     return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-            if line and not line.startswith("#")}  # fmt: skip
+            if line and not line.startswith("#")}
 
 
 @pytest.mark.slow
@@ -49,7 +49,7 @@ def test_several_web_processes_add_up_in_multiprocess_mode(tmp_path: Path) -> No
     shared = tmp_path / "prometheus"
     shared.mkdir()
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": url, "GOVERNANCE_LOG_LEVEL": "WARNING",
-           "GOVERNANCE_PLAN_REFRESH_S": "0.1", "PROMETHEUS_MULTIPROC_DIR": str(shared)}  # fmt: skip
+           "GOVERNANCE_PLAN_REFRESH_S": "0.1", "PROMETHEUS_MULTIPROC_DIR": str(shared)}
     ports = [_free_port(), _free_port()]
     procs = [_serve(port, env) for port in ports]
     try:

@@ -58,7 +58,7 @@ def test_a_write_key_works_within_50_ms_of_its_creation(slow_refresh: TestClient
     rotated = client.post("/api/v1/sources/web/write-keys")
     assert rotated.status_code == 201, rotated.text
     response = client.post("/v1/t", json=track("Order Completed", "rotated-1", order_id="o"),
-                           auth=(rotated.json()["write_key"], ""))  # fmt: skip
+                           auth=(rotated.json()["write_key"], ""))
     assert response.status_code == 200, response.text
     assert sorted(m["messageId"] for m in outbox(client)) == ["app-1", "rotated-1", "web-1"]
     print(f"first use of a new write key answered in {max(timings) * 1000:.1f} ms")  # a figure, not a gate

@@ -57,12 +57,12 @@ def test_two_web_processes_share_the_port_the_metrics_and_the_settings(tmp_path:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_LOG_LEVEL": "WARNING",
-           "GOVERNANCE_PLAN_REFRESH_S": "0.2", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}  # fmt: skip
+           "GOVERNANCE_PLAN_REFRESH_S": "0.2", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     serve = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--port", str(port), "--workers", "2"],
-                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(lambda: (r := _get(f"{base}/healthz")) is not None and r.json().get("worker", {})
-                          .get("state") == "running", timeout=90), "serve did not start with its worker"  # fmt: skip
+                          .get("state") == "running", timeout=90), "serve did not start with its worker"
         webs = [p for p in psutil.Process(serve.pid).children() if "spawn_main" in " ".join(p.cmdline())]
         assert len(webs) == 2
         auth = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}

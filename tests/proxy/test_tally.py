@@ -21,18 +21,18 @@ WRONG_TYPE = Violation("type_mismatch", "properties.total", "Invalid type. Expec
 
 
 def track(message_id: str, *, outcome: str = "forwarded", violations: tuple[Violation, ...] = (),
-          event: str = "Order Completed") -> Verdict:  # fmt: skip
+          event: str = "Order Completed") -> Verdict:
     message = {"type": "track", "event": event, "messageId": message_id, "properties": {"total": "x"}}
     forward = message if outcome in ("forwarded", "omitted", "shadow_blocked") else None
     reason = "violations" if outcome == "blocked" else None
     return Verdict(outcome, kind="track", event=event, message_id=message_id, forward=forward, original=message,
-                   reason=reason, violations=list(violations), plan_version=3)  # fmt: skip
+                   reason=reason, violations=list(violations), plan_version=3)
 
 
 def test_duplicates_are_what_the_database_did_not_call_fresh_and_repeats_within_the_group() -> None:
     rejected = Verdict("rejected", kind="track", message_id="m1", error=INVALID_JSON)
     rows = [("s", track("m1")), ("s", track("m1")), ("s", track("m2")), ("t", track("m1")), ("s", rejected),
-            ("s", track(""))]  # fmt: skip
+            ("s", track(""))]
     fresh = {("s", "m1"), ("t", "m1")}  # m2 was seen within the window
     # the second m1 repeats the first; m2 is stale; a rejected event and one without messageId never are
     assert duplicates(rows, fresh) == {1, 2}
@@ -41,20 +41,20 @@ def test_duplicates_are_what_the_database_did_not_call_fresh_and_repeats_within_
 def test_tally_counts_every_event_and_routes_each_to_one_place() -> None:
     rows = [("s", track("a")), ("s", track("b", violations=(WRONG_TYPE,))), ("s", track("c", outcome="blocked",
             violations=(WRONG_TYPE,))), ("s", track("d")), ("s", Verdict("rejected", kind="track", message_id="e",
-            original=b"{", reason="invalid_message", error=INVALID_JSON))]  # fmt: skip
+            original=b"{", reason="invalid_message", error=INVALID_JSON))]
     counted = tally(rows, {3}, now=NOW, minute=MINUTE, samples=SamplePolicy(per_minute=10))
     assert counted.outcomes == ["forwarded", "forwarded", "blocked", "deduplicated", "rejected"]
     assert counted.event_counts == {
         ("s", "track", "Order Completed", "forwarded", True): 2, ("s", "track", "Order Completed", "blocked", True): 1,
         ("s", "track", "Order Completed", "deduplicated", True): 1, ("s", "track", "", "rejected", True): 1,
-    }  # fmt: skip
+    }
     assert [m for _, m, _ in counted.outbox] == ["a", "b"]  # the duplicate goes nowhere
     assert orjson.loads(counted.outbox[1][2])["messageId"] == "b"
     quarantined = [(q["message_id"], q["reason"]) for q in counted.quarantine]
     assert quarantined == [("c", "violations"), ("e", "invalid_message")]
     assert orjson.loads(counted.quarantine[1]["violations"]) == [INVALID_JSON.to_dict()]
     assert counted.violation_counts == {("s", "Order Completed", "", EVENTS_WITH_VIOLATIONS): 2,
-                                        ("s", "Order Completed", "properties.total", "type_mismatch"): 2}  # fmt: skip
+                                        ("s", "Order Completed", "properties.total", "type_mismatch"): 2}
     fp = fingerprint("s", "Order Completed", WRONG_TYPE)
     assert list(counted.violation_samples) == [fp]  # one candidate per fingerprint and commit
     assert orjson.loads(counted.violation_samples[fp]["payload"])["messageId"] == "b"
@@ -92,7 +92,7 @@ def test_event_samples_are_uniform_over_the_minute_not_its_first_events() -> Non
     assert 8 < per_minute < 12  # about per_minute a minute
     # a slot's first minute has no rate to go by: the first 10 are kept, later ones with chance 10 / i
     firsts = [_sampled_ids(SamplePolicy(per_minute=10, rng=random.Random(seed)), minutes=1, good=40, bad=20)
-              for seed in range(40)]  # fmt: skip
+              for seed in range(40)]
     late = sum(i.startswith("b") for taken_then in firsts for i in taken_then) / 40
     assert 2.5 < late < 6  # 10 x ln(60 / 40) = 4.1 of the 20 bad ones, on average
 

@@ -40,7 +40,7 @@ def _send_from_skewed_device(app_client, key: str, *, envelope: bool) -> datetim
     true_now = datetime.now(UTC)
     happened = true_now - timedelta(seconds=3)
     message = {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "skewed",
-               "properties": {"order_id": "o1"}, "timestamp": iso(happened + SKEW)}  # fmt: skip
+               "properties": {"order_id": "o1"}, "timestamp": iso(happened + SKEW)}
     if envelope:  # analytics-python, analytics-node, analytics.js /v1/b: sentAt on the batch
         body: dict[str, Any] = {"batch": [message], "sentAt": iso(true_now + SKEW)}
     else:  # analytics.js standard delivery: sentAt on the message
@@ -51,7 +51,7 @@ def _send_from_skewed_device(app_client, key: str, *, envelope: bool) -> datetim
 
 @pytest.mark.parametrize("envelope", [True, False], ids=["sentAt-on-the-batch", "sentAt-on-the-message"])
 def test_an_event_held_an_hour_from_a_skewed_device_keeps_its_event_time(app_client, upstream, source,
-                                                                         envelope: bool) -> None:  # fmt: skip
+                                                                         envelope: bool) -> None:
     _source_id, key = source
     happened = _send_from_skewed_device(app_client, key, envelope=envelope)
     stored = outbox(app_client)[0]
@@ -85,7 +85,7 @@ def test_rudderstack_devices_send_original_timestamp(app_client, upstream, sourc
     true_now = datetime.now(UTC)
     message = {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "rs",
                "properties": {"order_id": "o1"}, "originalTimestamp": iso(true_now - timedelta(seconds=2) + SKEW),
-               "sentAt": iso(true_now + SKEW)}  # fmt: skip
+               "sentAt": iso(true_now + SKEW)}
     assert app_client.post("/v1/batch", json={"batch": [message]}, auth=(key, "")).status_code == 200
     clock = Clock(datetime.now(UTC) + HELD)
     drain(app_client, clock)
@@ -99,7 +99,7 @@ def test_rudderstack_devices_send_original_timestamp(app_client, upstream, sourc
 def test_an_event_without_timestamps_is_dated_by_its_receipt(app_client, upstream, source) -> None:
     _source_id, key = source
     message = {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "bare",
-               "properties": {"order_id": "o1"}}  # fmt: skip
+               "properties": {"order_id": "o1"}}
     assert app_client.post("/v1/track", json=message, auth=(key, "")).status_code == 200
     stored = outbox(app_client)[0]
     assert stored["timestamp"] == stored["receivedAt"] == stored["originalTimestamp"]
@@ -115,7 +115,7 @@ def test_a_manual_timestamp_without_sent_at_is_kept(app_client, upstream, source
     """Importing history through the HTTP API: a timestamp and no sentAt is taken as it is (Segment too)."""
     _source_id, key = source
     message = {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "history",
-               "properties": {"order_id": "o1"}, "timestamp": "2024-01-01T00:00:00.000Z"}  # fmt: skip
+               "properties": {"order_id": "o1"}, "timestamp": "2024-01-01T00:00:00.000Z"}
     assert app_client.post("/v1/batch", json={"batch": [message]}, auth=(key, "")).status_code == 200
     clock = Clock(datetime.now(UTC) + HELD)
     drain(app_client, clock)
@@ -128,7 +128,7 @@ def test_a_replayed_quarantined_event_keeps_its_first_receipt(app_client, upstre
     source_id, key = add_source(app_client, "web", upstream.url, settings={"track": {"allowUnplannedEvents": False}})
     happened = datetime.now(UTC) - timedelta(seconds=1)
     message = {"type": "track", "event": "Cart Viewed", "userId": "u1", "messageId": "later",
-               "timestamp": iso(happened + SKEW)}  # fmt: skip
+               "timestamp": iso(happened + SKEW)}
     body = {"batch": [message], "sentAt": iso(datetime.now(UTC) + SKEW)}
     assert app_client.post("/v1/batch", json=body, auth=(key, "")).status_code == 200
     assert quarantine(app_client) == {"later": (source_id, "unplanned_event")}
@@ -151,7 +151,7 @@ def test_stamp_fills_only_what_is_absent() -> None:
     from_envelope: dict[str, Any] = {"timestamp": None, "originalTimestamp": ""}
     stamp(from_envelope, envelope_sent_at="2025-03-01T10:10:00Z", received_at=received)
     assert from_envelope == {"timestamp": "2025-03-01T10:10:00Z", "originalTimestamp": "2025-03-01T10:10:00Z",
-                             "sentAt": "2025-03-01T10:10:00Z"}  # fmt: skip
+                             "sentAt": "2025-03-01T10:10:00Z"}
     odd: dict[str, Any] = {"timestamp": 1740823200}  # not ours to rewrite
     stamp(odd, envelope_sent_at=None, received_at=received)
     assert odd == {"timestamp": 1740823200, "originalTimestamp": 1740823200}
@@ -163,7 +163,7 @@ def test_relay_batch_survives_odd_clocks() -> None:
         {"messageId": "a", "sentAt": "0001-01-01T00:00:00Z", "receivedAt": "9999-01-01T00:00:00Z"},
         {"messageId": "b", "sentAt": "not a date", "receivedAt": "2025-03-01T10:00:00Z"},
         {"messageId": "c", "sentAt": "2025-03-01T09:00:00+01:00", "receivedAt": "2025-03-01T08:00:00.5Z"},
-    )]  # fmt: skip
+    )]
     body = orjson.loads(relay_batch(payloads, now))
     assert set(body) == {"batch"}
     sent = {m["messageId"]: m["sentAt"] for m in body["batch"]}
@@ -196,7 +196,7 @@ def test_relay_rewrites_only_the_tail_and_agrees_with_a_full_parse() -> None:
         {"messageId": "in-a-string", "sentAt": "2025-03-01T09:00:00Z", "receivedAt": "2025-03-01T08:00:00.000Z",
          "properties": {"note": sneaky}},
         {"messageId": "odd", "receivedAt": "2025-03-01T08:00:00.000Z", "sentAt": 12},
-    ]  # fmt: skip
+    ]
     for message in messages:
         for ordered in (False, True):
             stored = dict(message)

@@ -58,9 +58,9 @@ def test_a_backfilled_event_is_judged_from_the_first_cycle(engine: Any, database
     run_cycle(engine, make_settings(database_url), NOW)
     with Session(engine) as session:
         checks = {(c.source_id, c.kind): c.id for c in session.exec(select(CheckRow)).all()
-                  if c.event == "Order Completed"}  # fmt: skip
+                  if c.event == "Order Completed"}
         outcome = {key: session.exec(select(CheckRunRow).where(CheckRunRow.check_id == cid)).one().outcome
-                   for key, cid in checks.items()}  # fmt: skip
+                   for key, cid in checks.items()}
     assert outcome[(ids["web"], "volume")] == "ok" and outcome[(ids["web"], "silence")] == "ok"
     assert outcome[(ids["ios"], "volume")] == "learning" and outcome[(ids["ios"], "silence")] == "learning"
     data = SourceData(engine, ids["web"], NOW)
@@ -74,10 +74,10 @@ def test_a_backfilled_event_is_judged_from_the_first_cycle(engine: Any, database
 def test_reimport_replaces_and_old_or_future_rows_are_skipped(engine: Any) -> None:
     seed(engine)
     text = b"time,source,event,count\n2024-03-31T08:00:00Z,web,A Happened,5\n2024-03-31T08:30:00Z,web,A Happened,2\n" \
-           b"2024-01-01T00:00:00Z,web,A Happened,9\n2024-04-01T10:00:00Z,web,A Happened,1\n"  # fmt: skip
+           b"2024-01-01T00:00:00Z,web,A Happened,9\n2024-04-01T10:00:00Z,web,A Happened,1\n"
     first = import_counts(engine, io.BytesIO(text), now=NOW)
     assert first.stored == 1 and first.skipped == {"older than the 38 days the checks read": 1,
-                                                   "not complete yet, or in the future": 1}  # fmt: skip
+                                                   "not complete yet, or in the future": 1}
     import_counts(engine, io.BytesIO(text.replace(b",5\n", b",50\n")), now=NOW)
     with Session(engine) as session:
         [row] = session.exec(select(BackfillRow)).all()
@@ -91,7 +91,7 @@ def test_segment_event_volume_json_by_day_feeds_the_decline_check(engine: Any) -
         {"source": {"id": "segment-src-1", "name": "Web"}, "eventName": "Order Completed", "eventType": "track",
          "total": 0, "series": [{"time": f"{d}T00:00:00Z", "count": 4800} for d in days]},
         {"source": {"id": "segment-src-1"}, "eventType": "identify", "total": 0,
-         "series": [{"time": f"{d}T00:00:00Z", "count": 99} for d in days]}]}}  # fmt: skip
+         "series": [{"time": f"{d}T00:00:00Z", "count": 99} for d in days]}]}}
     with pytest.raises(SourceNotFound, match="'Web'"):
         import_counts(engine, io.BytesIO(orjson.dumps(body)), now=NOW)
     summary = import_counts(engine, io.BytesIO(orjson.dumps(body)), now=NOW, source="web")
@@ -124,7 +124,7 @@ def test_the_cli_reports_a_dry_run_and_refuses_a_missing_source(tmp_path: Any, s
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "governance", "quality", "backfill", *args], capture_output=True,
-                              text=True, timeout=120, env=env)  # fmt: skip
+                              text=True, timeout=120, env=env)
 
     done = cli(str(path), "--dry-run", "--json")
     assert done.returncode == 0, done.stderr

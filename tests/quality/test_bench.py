@@ -77,13 +77,13 @@ def _scalar(traffic: Traffic, events: list[int], minute: int) -> tuple[np.ndarra
         observed = counts[:, minute - w : minute].sum(1)
         d, sp = volume_flags(observed, np.where(learning[:, i], np.nan, low[:, i]),
                              np.where(learning[:, i], np.nan, high[:, i]), now.error, window_minutes=w,
-                             params=detector(v), error_high=now.error_high)  # fmt: skip
+                             params=detector(v), error_high=now.error_high)
         drop |= d | sp
     seen = counts[:, :minute] > 0
     gap = np.where(seen.any(1), np.argmax(seen[:, ::-1], axis=1), 10_080).astype(float)
     so_far = counts[:, t * 60 : minute].sum(1)
     quiet = expect_now(hourly[:, :t], traffic.start_minute // 60, traffic.start_minute + minute, silence_model(s),
-                       shapes)  # fmt: skip
+                       shapes)
     span = np.minimum(np.maximum(gap, s.after_minutes), s.horizon_hours * 60.0)
     due, waiting, counted = quiet.gap(span, s.horizon_hours, so_far)
     settled, _, _ = quiet.gap(span, s.horizon_hours, so_far, until_minutes_ago=s.settle_minutes)
@@ -103,7 +103,7 @@ def test_the_fast_path_equals_the_checks_functions_evaluation_by_evaluation(real
     rng = np.random.default_rng(0)
     columns = sorted(set(rng.integers(0, times.size, 40).tolist())
                      | set(np.flatnonzero(volume.any(0))[:15].tolist())
-                     | set(np.flatnonzero(holds["silence"].any(0))[:15].tolist()))  # fmt: skip
+                     | set(np.flatnonzero(holds["silence"].any(0))[:15].tolist()))
     events = list(range(realistic.counts.shape[0]))
     for j in columns:
         drop, silent, waiting = _scalar(realistic, events, int(times[j]))
@@ -118,7 +118,7 @@ def test_run_cycle_over_a_real_database_agrees_with_the_fast_path(realistic: Tra
     times = when["drop"]
     events = [realistic.archetypes.index(k) for k in ("batch", "business", "consumer")]
     fast = {"volume": holds["drop"] | holds["spike"], "silence": holds["silence"], "decline": holds["decline"],
-            "violations": holds["violations"]}  # fmt: skip
+            "violations": holds["violations"]}
     interesting: set[int] = set()
     for cond in fast.values():
         interesting |= set(np.flatnonzero(cond[events].any(0))[:4].tolist())
@@ -134,7 +134,7 @@ def test_run_cycle_over_a_real_database_agrees_with_the_fast_path(realistic: Tra
 
 def test_a_small_bench_run_reports_every_figure() -> None:
     report = run_checks_bench(events=30, days=22, tuning=(0,), held_out=(100,), replay_events=0, cycle_events=100,
-                              gx_events=2000)  # fmt: skip
+                              gx_events=2000)
     for name in ("synthetic", "realistic"):
         for part in ("tuning", "held_out"):
             run = report["generators"][name][part]

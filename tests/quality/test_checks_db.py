@@ -51,7 +51,7 @@ SHOP: dict[str, Any] = {
         "Product Viewed": {"properties": {"product_id": {"type": "string"}}},
         "Cart Viewed": {},
     },
-}  # fmt: skip
+}
 
 
 def at(minute: int, second: int = 5) -> datetime:
@@ -65,16 +65,16 @@ def seed(engine: Any, body: dict[str, Any] = SHOP, sources: tuple[str, ...] = ("
         create_plan(session, plan=plan, actor="test")
         publish(session, ref=plan.name, actor="test")
         return {name: create_source(session, fields={"name": name, "plan": plan.name}, actor="test")[0].id
-                for name in sources}  # fmt: skip
+                for name in sources}
 
 
 def insert_counts(engine: Any, source_id: str, names: list[str], counts: np.ndarray, base: int = BASE,
-                  planned: bool = True) -> None:  # fmt: skip
+                  planned: bool = True) -> None:
     """Bulk insert a ``(events, minutes)`` matrix into ``event_counts`` (non-zero cells only)."""
     e_idx, m_idx = np.nonzero(counts)
     rows = [{"minute": base + int(m), "source_id": source_id, "kind": "track", "event": names[int(e)],
              "outcome": "forwarded", "planned": planned, "count": int(counts[e, m])}
-            for e, m in zip(e_idx, m_idx, strict=True)]  # fmt: skip
+            for e, m in zip(e_idx, m_idx, strict=True)]
     with writer(engine).begin() as conn:
         for start in range(0, len(rows), 20_000):
             conn.execute(insert(EventCountRow.__table__), rows[start : start + 20_000])  # type: ignore[attr-defined]
@@ -97,13 +97,13 @@ def alerts(engine: Any, **where: Any) -> list[AlertRow]:
 def runs(engine: Any, check_id: str) -> list[CheckRunRow]:
     with Session(engine) as session:
         return list(session.exec(select(CheckRunRow).where(CheckRunRow.check_id == check_id)
-                                 .order_by(CheckRunRow.id)).all())  # fmt: skip
+                                 .order_by(CheckRunRow.id)).all())
 
 
 def test_volume_drop_fires_after_for_evaluations_and_resolves(engine: Any, database_url: str) -> None:
     ids = seed(engine)
     traffic = generate_traffic(events=3, days=14, seed=7, min_rate=3000, max_rate=6000, anomaly_rates={},
-                               keep_rate=False)  # fmt: skip
+                               keep_rate=False)
     drop = 13 * 1440 + 600  # day 13, 10:00: Order Completed stops for two hours
     traffic.counts[0, drop : drop + 120] = 0
     insert_counts(engine, ids["web"], EVENTS, traffic.counts)
@@ -112,7 +112,7 @@ def test_volume_drop_fires_after_for_evaluations_and_resolves(engine: Any, datab
     reports = [check_cycle(engine, settings, at(drop + m)) for m in (10, 15, 20)]
     with Session(engine) as session:
         volume = session.exec(select(CheckRow).where(CheckRow.kind == "volume",
-                                                     CheckRow.event == "Order Completed")).one()  # fmt: skip
+                                                     CheckRow.event == "Order Completed")).one()
     assert volume.origin == "plan" and volume.for_evaluations == 3
     assert [r.outcome for r in runs(engine, volume.id)] == ["pending", "pending", "firing"]
     [alert] = alerts(engine, check_id=volume.id)
@@ -163,14 +163,14 @@ def test_new_unplanned_event_and_property_with_suggestions(engine: Any, database
     with writer(engine).begin() as conn:
         conn.execute(insert(ViolationCountRow.__table__), [  # type: ignore[attr-defined]
             {"minute": minute - 2, "source_id": ids["android-app"], "event": "Order Completed",
-             "field": "properties.coupn", "type": "unplanned_property", "count": 4}])  # fmt: skip
+             "field": "properties.coupn", "type": "unplanned_property", "count": 4}])
     settings = make_settings(database_url)
     report = check_cycle(engine, settings, now)
     assert len(report.fired) == 2
     event_alert, property_alert = sorted(alerts(engine, check_kind="new_unplanned"), key=lambda a: a.field)
     assert event_alert.title == "Unplanned event 'Completed Order' on android-app"
     assert event_alert.summary == ('unplanned event "Completed Order" arrived 8 times in the last 5 min on '
-                                   'android-app; did you mean "Order Completed"?')  # fmt: skip
+                                   'android-app; did you mean "Order Completed"?')
     assert event_alert.owner == "checkout@example.com"  # the owner of the event it was meant to be
     assert orjson.loads(event_alert.details)["suggestion"] == "Order Completed"
     assert property_alert.field == "properties.coupn" and property_alert.event == "Order Completed"
@@ -186,7 +186,7 @@ def test_new_unplanned_event_and_property_with_suggestions(engine: Any, database
 
 
 def _sample_rows(source_id: str, start: datetime, minutes: int, per_minute: int, string_share: float,
-                 seed: int) -> list[dict[str, Any]]:  # fmt: skip
+                 seed: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     rows = []
     for m in range(minutes):
@@ -195,7 +195,7 @@ def _sample_rows(source_id: str, start: datetime, minutes: int, per_minute: int,
             if rng.random() < string_share:
                 quantity = str(quantity)
             payload = {"type": "track", "event": "Order Completed",
-                       "properties": {"order_id": f"o-{m}-{i}", "quantity": quantity}}  # fmt: skip
+                       "properties": {"order_id": f"o-{m}-{i}", "quantity": quantity}}
             rows.append({"source_id": source_id, "kind": "track", "event": "Order Completed", "planned": True,
                          "received_at": start + timedelta(minutes=m, seconds=i),
                          "payload": orjson.dumps(payload).decode()})
@@ -212,7 +212,7 @@ def test_drift_of_type_mix_from_event_samples(engine: Any, database_url: str) ->
     with write_session(engine) as session:
         session.add(CheckRow(id="chk_drift", kind="drift", source_id=ids["web"], event="Order Completed",
                              params=orjson.dumps({"properties": ["properties.quantity", "properties.order_id"],
-                                                  "reference": 300}).decode(), for_evaluations=1))  # fmt: skip
+                                                  "reference": 300}).decode(), for_evaluations=1))
     settings = make_settings(database_url, default_checks=False)
     check_cycle(engine, settings, now)
     [alert] = alerts(engine, check_id="chk_drift")
@@ -229,7 +229,7 @@ def test_defaults_plan_overrides_and_switching_off(engine: Any, database_url: st
                                       {"kind": "violation_rate", "params": {"scope": "source", "threshold": 0.2}}],
             "events": {"A Happened": {"checks": [{"kind": "volume", "params": {"enabled": False}}]},
                        "B Happened": {"expectations": [{"type": "expect_column_values_to_not_be_null",
-                                                        "column": "properties.id"}]}}}  # fmt: skip
+                                                        "column": "properties.id"}]}}}
     ids = seed(engine, body, sources=("web", "ios"))
     now = at(0)
     with write_session(engine) as session:
@@ -267,7 +267,7 @@ def test_errors_are_recorded_per_check_and_manual_runs_leave_state_alone(engine:
     with write_session(engine) as session:
         session.add(CheckRow(id="chk_bad", kind="violation_rate", source_id=ids["web"], params='{"window": -1}'))
         session.add(CheckRow(id="chk_rate", kind="violation_rate", source_id=ids["web"], event="",
-                             params='{"min_events": 10, "threshold": 0.1}', for_evaluations=2))  # fmt: skip
+                             params='{"min_events": 10, "threshold": 0.1}', for_evaluations=2))
     counts = np.full((1, 30), 10)
     insert_counts(engine, ids["web"], ["Order Completed"], counts, base=epoch_minute(now) - 30)
     with writer(engine).begin() as conn:
@@ -303,7 +303,7 @@ def test_a_check_that_errors_raises_check_error_to_its_owner_and_resolves_when_i
     now = at(20 * 1440)
     with write_session(engine) as session:  # valid when stored, broken at run time (a plug-in gone, a bad edit)
         session.add(CheckRow(id="chk_gone", kind="volume", source_id=ids["web"], event="Order Completed",
-                             params='{"windows": [0]}', origin="api"))  # fmt: skip
+                             params='{"windows": [0]}', origin="api"))
     settings = make_settings(database_url, default_checks=False)
     for step in range(2):
         check_cycle(engine, settings, now + timedelta(minutes=5 * step))
@@ -331,7 +331,7 @@ def test_expectations_suite_runs_and_its_result_is_stored(sqlite_url: str) -> No
     body = {"name": "shop", "events": {"Order Completed": {"expectations": [
         {"type": "expect_column_values_to_not_be_null", "column": "properties.order_id", "mostly": 0.99},
         {"type": "expect_column_values_to_be_between", "column": "properties.quantity", "min_value": 1,
-         "max_value": 10}]}}}  # fmt: skip
+         "max_value": 10}]}}}
     ids = seed(engine, body)
     now = at(20 * 1440)
     rows = _sample_rows(ids["web"], now - timedelta(minutes=30), 30, 4, 0.0, seed=3)
@@ -362,7 +362,7 @@ def test_every_parameter_of_every_kind_is_documented_with_its_default() -> None:
     missing = []
     for name, kind in CHECK_KINDS.items():
         rows = {line.split("|")[1].strip(): line for line in sections.get(name, "").splitlines()
-                if line.startswith("| `")}  # fmt: skip
+                if line.startswith("| `")}
         for param, info in kind.params.model_fields.items():
             row = rows.get(f"`{param}`")
             if row is None:

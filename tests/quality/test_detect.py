@@ -32,7 +32,7 @@ def scan(traffic: Traffic, event: int, start: int, stop: int, params: VolumePara
     for now in range(start, stop, 5):
         t = now // 60
         model = expect_now(hourly[:, :t], traffic.start_minute // 60, traffic.start_minute + now, ModelParams(),
-                           shapes[:, [t - 1, t]])  # fmt: skip
+                           shapes[:, [t - 1, t]])
         low, high, learning = model.windows(params.windows)
         low, high = np.where(learning, np.nan, low)[0], np.where(learning, np.nan, high)[0]
         finding = volume_check(counts[0, now - 60 : now], low, high, float(model.error[0]), params)
@@ -91,13 +91,13 @@ def test_noise_alone_never_fires(quiet: Traffic) -> None:
 def test_volume_flags_need_the_rate_the_count_the_z_and_the_relative_change() -> None:
     p = VolumeParams()
     drop, spike = volume_flags([400, 700, 500], [1000, 1000, 1000], [1000, 1000, 1000], [0.05, 0.05, 0.2],
-                               window_minutes=60, params=p)  # fmt: skip
+                               window_minutes=60, params=p)
     assert drop.tolist() == [True, False, False]  # 60 % down; only 30 % down; z only 2
     assert not volume_flags(0, 40, 40, 0.1, window_minutes=60, params=p)[0]  # 40/h: below min_volume
     assert not volume_flags(0, 40, 40, 0.1, window_minutes=10, params=VolumeParams(min_count=50))[0]
     _, spike = volume_flags(2500, 1000, 1000, 0.05, window_minutes=60, params=p)
     assert spike and not volume_flags(2500, 1000, 1000, 0.05, window_minutes=60,
-                                      params=VolumeParams(direction="drop"))[1]  # fmt: skip
+                                      params=VolumeParams(direction="drop"))[1]
     # a spike is judged against the high estimate: a busy Monday after a holiday is no spike
     assert not volume_flags(2500, 1000, 2000, 0.05, window_minutes=60, params=p)[1]
 
@@ -132,7 +132,7 @@ def test_silence_needs_the_gap_a_settled_debt_and_to_be_due_still() -> None:
     never = silence(10_080, 500, 500, 10, never_seen=True, span_minutes=2880)
     assert never is not None and "no events for over 10080 min" in never.message
     assert silence_flags([20, 20], [200, 200], [150, 5], [50, 50], after_minutes=15, min_expected=20,
-                         settle_minutes=5).tolist() == [True, False]  # fmt: skip
+                         settle_minutes=5).tolist() == [True, False]
 
 
 def _weeks(days: int, per_hour: float, shrink: tuple[int, float] | None = None) -> np.ndarray:
@@ -250,7 +250,7 @@ def test_hysteresis_fires_only_after_for_consecutive_true(conditions: list[bool]
 @settings(max_examples=300, deadline=None)
 @given(conditions=st.lists(st.booleans(), max_size=80), for_=st.integers(0, 5), keep=st.integers(0, 4))
 def test_firing_spans_are_exactly_what_stepping_the_hysteresis_gives(conditions: list[bool], for_: int,
-                                                                      keep: int) -> None:  # fmt: skip
+                                                                      keep: int) -> None:
     h, stepped = Hysteresis(for_, keep), []  # the reference: one update per evaluation, as run_cycle does
     for i, condition in enumerate(conditions):
         before = h.state

@@ -29,14 +29,14 @@ DAY = 1440
 
 
 def _alert(engine: Any, source_id: str, *, kind: str = "volume", resolved: bool = True,
-           started: datetime | None = None) -> int:  # fmt: skip
+           started: datetime | None = None) -> int:
     started = started or at(7 * DAY + 60)  # an hour into the campaign
     with write_session(engine) as session:
         row = AlertRow(fingerprint="fp-campaign", check_id="chk", check_kind=kind, source_id=source_id,
                        source_name="web", event="Order Completed", title="Volume spike: Order Completed on web",
                        started_at=started, last_firing_at=started + timedelta(days=2),
                        status="resolved" if resolved else "firing",
-                       resolved_at=started + timedelta(days=3) if resolved else None)  # fmt: skip
+                       resolved_at=started + timedelta(days=3) if resolved else None)
         session.add(row)
         session.flush()
         return int(row.id or 0)
@@ -45,9 +45,9 @@ def _alert(engine: Any, source_id: str, *, kind: str = "volume", resolved: bool 
 def _last_condition(engine: Any) -> bool:
     with Session(engine) as session:
         check = session.exec(select(CheckRow).where(CheckRow.kind == "volume",
-                                                    CheckRow.event == "Order Completed")).one()  # fmt: skip
+                                                    CheckRow.event == "Order Completed")).one()
         run = session.exec(select(CheckRunRow).where(CheckRunRow.check_id == check.id)
-                           .order_by(CheckRunRow.id.desc())).first()  # type: ignore[union-attr]  # fmt: skip
+                           .order_by(CheckRunRow.id.desc())).first()  # type: ignore[union-attr]
         assert run is not None
         return bool(orjson.loads(run.observations) and orjson.loads(run.observations)[0]["condition"])
 
@@ -126,7 +126,7 @@ def test_the_cli_marks_an_alert_expected(sqlite_url: str) -> None:
     alert_id = _alert(engine, ids["web"], kind="silence")
     engine.dispose()
     done = cli("quality", "expected", str(alert_id), "--note", "migration", "--start", "2024-03-11T00:00:00",
-               "--database-url", sqlite_url, "--json")  # fmt: skip
+               "--database-url", sqlite_url, "--json")
     assert done.code == 0, done.err
     period = done.json()
     assert period["alert_id"] == alert_id and period["starts_at"].startswith("2024-03-11T00:00:00")

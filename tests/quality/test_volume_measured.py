@@ -20,7 +20,7 @@ __all__ = ["engine"]  # the fixture, imported for this module
 def test_each_volume_run_stores_its_observed_count_and_expected_band(engine: Any, database_url: str) -> None:
     ids = seed(engine)
     traffic = generate_traffic(events=3, days=14, seed=11, min_rate=3000, max_rate=6000, anomaly_rates={},
-                               keep_rate=False)  # fmt: skip
+                               keep_rate=False)
     drop = 13 * 1440 + 600
     traffic.counts[0, drop : drop + 120] = 0  # Order Completed stops for two hours
     insert_counts(engine, ids["web"], EVENTS, traffic.counts)
@@ -30,7 +30,7 @@ def test_each_volume_run_stores_its_observed_count_and_expected_band(engine: Any
         check_cycle(engine, settings, at(minute))
     with Session(engine) as session:
         volume = session.exec(select(CheckRow).where(CheckRow.kind == "volume",
-                                                     CheckRow.event == "Order Completed")).one()  # fmt: skip
+                                                     CheckRow.event == "Order Completed")).one()
     before, during = (orjson.loads(r.result)["volume"] for r in runs(engine, volume.id))
     for measured, minute in ((before, normal), (during, dropped)):
         minutes = [w["window_minutes"] for w in measured["windows"]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.conftest import ADMIN_TOKEN, ROOT
 
 HEAVY = ("numpy", "pandas", "great_expectations", "scipy", "governance.quality.detect",
-         "governance.quality.baseline", "governance.quality.checks")  # fmt: skip
+         "governance.quality.baseline", "governance.quality.checks")
 
 SCRIPT = """
 import json, sys
@@ -52,7 +52,7 @@ print(json.dumps(out))
 def test_the_web_process_validates_checks_without_the_detectors(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'web.db'}"
     done = subprocess.run([sys.executable, "-c", SCRIPT, url, ADMIN_TOKEN], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+                          timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["modules"] == []
@@ -68,15 +68,15 @@ def test_the_web_process_validates_checks_without_the_detectors(tmp_path: Path) 
 def test_the_check_and_teaching_routes_import_no_numpy() -> None:
     code = ("import sys, governance.api.routes.checks, governance.api.routes.teaching, governance.plan.check_spec, "
             f"governance.quality.teaching; print([m for m in sys.modules if m.split('.')[0] in {HEAVY[:4]!r} "
-            "or m.startswith(('governance.quality.detect', 'governance.quality.baseline'))])")  # fmt: skip
+            "or m.startswith(('governance.quality.detect', 'governance.quality.baseline'))])")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          check=True)  # fmt: skip
+                          check=True)
     assert done.stdout.strip() == "[]"
 
 
 def test_importing_the_app_leaves_the_detectors_and_gx_out() -> None:
     code = ("import governance.app, sys; print([m for m in sys.modules if m.split('.')[0] in "
-            f"{HEAVY[1:4]!r} or m.startswith({HEAVY[4:]!r})])")  # fmt: skip
+            f"{HEAVY[1:4]!r} or m.startswith({HEAVY[4:]!r})])")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          check=True)  # fmt: skip
+                          check=True)
     assert done.stdout.strip() == "[]"

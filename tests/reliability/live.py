@@ -24,7 +24,7 @@ def live_app(settings: Settings) -> Iterator[tuple[str, Any]]:
     settings = settings.model_copy(update={"port": port})
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning",
-                            http=protocol_for(settings), lifespan="on")  # fmt: skip
+                            http=protocol_for(settings), lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -26,7 +26,7 @@ class Serve:
         self.args = [sys.executable, "-m", "governance", "serve", *([] if worker else ["--no-worker"])]
         self.env = {**os.environ, "GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_PORT": str(self.port),
                     "GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "GOVERNANCE_LOG_LEVEL": "WARNING",
-                    **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in settings.items()}}  # fmt: skip
+                    **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in settings.items()}}
         self.process: subprocess.Popen[bytes] | None = None
         self.admin = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
 

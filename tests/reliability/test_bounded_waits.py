@@ -23,7 +23,7 @@ HEAD_S, BODY_S = 1.5, 2.0
 
 def _source(base: str, app) -> str:  # type: ignore[no-untyped-def]
     created = httpx.post(f"{base}/api/v1/sources", json={"name": "web"},
-                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)  # fmt: skip
+                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
     assert created.status_code == 201, created.text
     app.state.proxy.runtime.reload()
     return str(created.json()["write_key"])
@@ -82,7 +82,7 @@ def test_a_trickled_body_is_answered_408_within_its_bound_and_stores_nothing(ser
     auth = base64.b64encode(f"{key}:".encode()).decode()
     body = b'{"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": "slow"}]}' + b" " * 400
     head = (f"POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Basic {auth}"
-            f"\r\nContent-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+            f"\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     answer, elapsed = _trickle(base, body, every_s=0.3, limit_s=15, at_once=head)
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b'"code":"request_timeout"' in answer

@@ -44,7 +44,7 @@ class Client:
 
     def send(self, prefix: str, n: int) -> list[str]:
         batch = [{"type": "track", "event": "Tick", "userId": "u", "messageId": f"{prefix}-{next(self.ids)}"}
-                 for _ in range(n)]  # fmt: skip
+                 for _ in range(n)]
         while True:
             try:
                 response = httpx.post(f"{self.url}/v1/batch", json={"batch": batch}, auth=(self.key, ""), timeout=15)
@@ -70,7 +70,7 @@ class Client:
 @pytest.mark.slow
 def test_acknowledged_events_survive_kill_9_and_the_worker_is_restarted(tmp_path: Path, upstream: Upstream) -> None:
     serve = Serve(f"sqlite:///{tmp_path / 'governance.db'}", tmp_path / "serve.log", retry_base_s=1,
-                  forward_lease_s=3, scheduler_enabled="false")  # fmt: skip
+                  forward_lease_s=3, scheduler_enabled="false")
     try:
         serve.start()
         created = serve.admin.post("/api/v1/sources", json={"name": "web", "upstream_url": upstream.url})
@@ -118,7 +118,7 @@ def test_acknowledged_events_survive_kill_9_and_the_worker_is_restarted(tmp_path
         duplicates = len(delivered) - len(set(delivered))
         print(f"\ncrash test: {len(client.acked)} acknowledged, {len(set(delivered))} delivered "
               f"({duplicates} delivered twice), answers {client.answers}, forwarding resumed "
-              f"{resumed_s:.2f} s after the worker was killed; ledger {ledger}")  # fmt: skip
+              f"{resumed_s:.2f} s after the worker was killed; ledger {ledger}")
         assert serve.stop() in (0, -15)  # SIGTERM: serve stops its worker and exits as terminated
     finally:
         serve.close()

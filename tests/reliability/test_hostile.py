@@ -28,7 +28,7 @@ HEAD_S, BODY_S = 1.5, 2.0
 PASSES = 2
 RSS_BOUND_MB = 64
 TOKENS = {"DIGITS5000": "0" * 5000, "REDOS30000": "a" * 30000 + "!", "LONG200": "x" * 200,
-          "LONG10000": "y" * 10000}  # fmt: skip
+          "LONG10000": "y" * 10000}
 
 
 def expand(text: str) -> str:
@@ -39,7 +39,7 @@ def expand(text: str) -> str:
 
 def item_bytes(spec: dict[str, Any], key: str) -> bytes:
     fields: dict[str, Any] = {"type": "track", "event": spec.get("event", "Tick"), "userId": "u",
-                              "messageId": expand(spec["id"])}  # fmt: skip
+                              "messageId": expand(spec["id"])}
     if spec.get("write_key"):
         fields["writeKey"] = key
     fields.update(orjson.loads(expand(orjson.dumps(spec.get("fields", {})).decode())))
@@ -83,7 +83,7 @@ def over_wire(url: str, path: str, body: bytes, headers: dict[str, str], wire: d
     host, port = url.removeprefix("http://").split(":")
     length = wire.get("content_length", len(body))
     lines = [f"POST {path} HTTP/1.1", "Host: x", f"Content-Length: {length}", "Connection: close",
-             *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+             *(f"{k}: {v}" for k, v in headers.items())]
     if wire.get("header_bytes"):
         lines.append("X-Big: " + "b" * wire["header_bytes"])
     head = ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -156,7 +156,7 @@ CORPUS_DOC = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
 def test_the_hostile_corpus(tmp_path: Path) -> None:
     db = tmp_path / "governance.db"
     serve = Serve(f"sqlite:///{db}", tmp_path / "serve.log", worker=False, request_head_timeout_s=HEAD_S,
-                  request_body_timeout_s=BODY_S)  # fmt: skip
+                  request_body_timeout_s=BODY_S)
     try:
         serve.start()
         plan = {"name": "hostile", **CORPUS_DOC["defaults"]["plan"]}
@@ -184,7 +184,7 @@ def test_the_hostile_corpus(tmp_path: Path) -> None:
         growth = rss[-1] - rss[0]
         print(f"\nhostile corpus: {len(CORPUS_DOC['hostile'])} requests x {PASSES + 1}, RSS {rss[0]:.0f} MB after "
               f"the first pass, {rss[-1]:.0f} MB after the last; slowest "
-              f"{max(slowest.items(), key=lambda kv: kv[1])}")  # fmt: skip
+              f"{max(slowest.items(), key=lambda kv: kv[1])}")
         assert growth < RSS_BOUND_MB, f"RSS grew {growth:.0f} MB over {PASSES} passes: {rss}"
         ledger = serve.admin.get("/api/v1/sources/web/ledger").json()
         assert ledger["difference"] == 0, ledger

@@ -35,7 +35,7 @@ def test_the_dedupe_key_is_the_id_when_it_fits_and_a_digest_of_all_of_it_when_no
 def test_no_stored_payload_keeps_a_write_key(app_client, upstream) -> None:
     publish_plan(app_client)
     _, key = add_source(app_client, "web", upstream.url,
-                        settings={"track": {"allowUnplannedEvents": False}})  # fmt: skip
+                        settings={"track": {"allowUnplannedEvents": False}})
     batch = [
         {**track("Product Viewed", "ok", product_id=1), "writeKey": key},  # a violation: type_mismatch
         {**track("Coupon Applied", "blocked"), "writeKey": key},  # unplanned: quarantined
@@ -52,7 +52,7 @@ def test_no_stored_payload_keeps_a_write_key(app_client, upstream) -> None:
                   *conn.execute(select(ViolationSampleRow.payload)).scalars(),
                   *conn.execute(select(EventSampleRow.payload)).scalars(),
                   *conn.execute(select(DeadLetterRow.payload)).scalars(),
-                  *conn.execute(select(OutboxRow.payload)).scalars()]  # fmt: skip
+                  *conn.execute(select(OutboxRow.payload)).scalars()]
     assert len(stored) >= 5
     assert all(key not in payload and "writeKey" not in orjson.loads(payload) for payload in stored)
     for path in ("/api/v1/quarantine", "/api/v1/dead-letter", "/api/v1/sources/web/violations"):
@@ -75,7 +75,7 @@ def cut_me(depth: int) -> dict:
     (b'"-9223372036854775809"', False), (b'"\\"-9223372036854775809"', False), (b"1.18446744073709551616", False),
     (b"1e18446744073709551616", False), (b"[1, -99999999999999999999]", True),
     (b'{"a\\\\": 18446744073709551616}', True), (b'{"a\\"": "b", "c": 18446744073709551616}', True),
-])  # fmt: skip
+])
 def test_the_64_bit_check_is_exact(text: bytes, refused: bool) -> None:
     assert out_of_range_integer(text) is refused
 

@@ -8,7 +8,7 @@ from governance.proxy.forwarder import Forwarder
 from tests.proxy.helpers import Clock, add_source, publish_plan, track
 
 TERMS = ("forwarded", "quarantined", "dead_lettered", "deduplicated", "rejected", "handed_on", "suppressed",
-         "in_outbox")  # fmt: skip
+         "in_outbox")
 
 
 def ledger(client, source: str = "web", **params: str) -> dict:  # type: ignore[no-untyped-def]
@@ -43,7 +43,7 @@ def test_the_ledger_balances_through_every_move(app_client, upstream) -> None:
 
     send(track("Product Viewed", "g1"), track("Product Viewed", "g2"), track("Product Viewed", "g3"),
          track("Product Viewed", "g1"), track("Coupon Applied", "q1"),
-         {"type": "track", "userId": "u", "messageId": "r1"})  # fmt: skip
+         {"type": "track", "userId": "u", "messageId": "r1"})
     forward(app_client, clock)
     upstream.status = 400
     send(track("Product Viewed", "d1"), track("Product Viewed", "d2"))
@@ -52,17 +52,17 @@ def test_the_ledger_balances_through_every_move(app_client, upstream) -> None:
     send(track("Product Viewed", "w1"))
     forward(app_client, clock, rounds=1)
     assert terms(ledger(app_client)) == {"received": 9, "forwarded": 3, "deduplicated": 1, "quarantined": 1,
-                                         "rejected": 1, "dead_lettered": 2, "in_outbox": 1}  # fmt: skip
+                                         "rejected": 1, "dead_lettered": 2, "in_outbox": 1}
     # plan the blocked event and replay it: it moves from the quarantine to the outbox
     etag = app_client.get("/api/v1/plans/shop/draft").headers["etag"]
     app_client.put("/api/v1/plans/shop/draft/events/Coupon Applied", json={}, headers={"If-Match": etag})
     assert app_client.post("/api/v1/plans/shop/versions").status_code == 201
     assert app_client.post("/api/v1/quarantine/replay", json={"source": "web"}).json()["forwarded"] == 1
     assert terms(ledger(app_client)) == {"received": 9, "forwarded": 3, "deduplicated": 1, "rejected": 1,
-                                         "dead_lettered": 2, "in_outbox": 2}  # fmt: skip
+                                         "dead_lettered": 2, "in_outbox": 2}
     assert app_client.post("/api/v1/dead-letter/replay", json={"source": "web"}).json() == {"requeued": 2}
     assert terms(ledger(app_client)) == {"received": 9, "forwarded": 3, "deduplicated": 1, "rejected": 1,
-                                         "in_outbox": 4}  # fmt: skip
+                                         "in_outbox": 4}
     upstream.status = 200
     forward(app_client, clock)
     body = ledger(app_client)

@@ -46,7 +46,7 @@ POISON = {  # name: (path, body, the status it must get)
     "a NUL in an event name": ("/v1/batch", raw_batch(orjson.dumps(item("pnul", event="Ti\u0000ck")),
                                                       orjson.dumps(item("with-pnul"))), 200),
     "300 levels in a single call": ("/v1/track", deep_item("p300-single", 300), 400),
-}  # fmt: skip
+}
 
 
 def test_a_poison_item_among_concurrent_innocent_requests_fails_only_itself(database_url, upstream) -> None:
@@ -68,7 +68,7 @@ def test_a_poison_item_among_concurrent_innocent_requests_fails_only_itself(data
         def poison(name: str) -> None:
             path, body, _ = POISON[name]
             response = httpx.post(f"{base}{path}", content=body, auth=(key, ""), timeout=15,
-                                  headers={"content-type": "application/json"})  # fmt: skip
+                                  headers={"content-type": "application/json"})
             with lock:
                 answers[name] = response.status_code
 
@@ -79,17 +79,17 @@ def test_a_poison_item_among_concurrent_innocent_requests_fails_only_itself(data
             for job in jobs:
                 job.result()
         assert {k: v for k, v in answers.items() if k.startswith("innocent")} == {f"innocent-{i}": 200
-                                                                                  for i in range(40)}  # fmt: skip
+                                                                                  for i in range(40)}
         assert {name: answers[name] for name in POISON} == {name: want for name, (_, _, want) in POISON.items()}
         engine = app.state.engine
         with engine.connect() as conn:
             waiting = set(conn.execute(select(OutboxRow.message_id)).scalars())
             rejected = dict(conn.execute(select(QuarantineRow.message_id, QuarantineRow.violations)).all())
         assert waiting == {f"innocent-{i}" for i in range(40)} | {"with-p300", "with-p1000", "with-p300-big",
-                                                                  "with-pnul"}  # fmt: skip
+                                                                  "with-pnul"}
         codes = {m: orjson.loads(v)[0]["code"] for m, v in rejected.items()}
         assert codes == {"p300": "too_deep", "p1000": "too_deep", "p300-big": "too_deep", "pad": "event_too_large",
-                         "pnul": "nul_character"}  # fmt: skip
+                         "pnul": "nul_character"}
         ledger = admin.get("/api/v1/sources/web/ledger").json()
         assert ledger["difference"] == 0 and ledger["received"] == 49 and ledger["rejected"] == 5, ledger
         admin.close()
@@ -128,7 +128,7 @@ def test_a_group_commit_isolates_the_request_that_cannot_be_written(database_url
 
     def verdict(message_id: str, forward: Any = None) -> Verdict:
         return Verdict("forwarded", kind="track", event="Tick", message_id=message_id,
-                       forward=forward if forward is not None else item(message_id))  # fmt: skip
+                       forward=forward if forward is not None else item(message_id))
 
     try:
         with Lock(database_url):  # the first request waits for the lock; the others queue behind it

@@ -38,7 +38,7 @@ def test_full_cycles_on_the_interval_fast_kinds_in_between(engine: Any, database
         clock.advance(15)
     with Session(engine) as session:
         slots = [(r.job, r.slot_time.strftime("%H:%M:%S")) for r in session.exec(select(JobRunRow)
-                 .order_by(JobRunRow.slot_time)).all()]  # fmt: skip
+                 .order_by(JobRunRow.slot_time)).all()]
         kinds = {c.id: c.kind for c in session.exec(select(CheckRow)).all()}
         ran: dict[str, int] = {}
         for run in session.exec(select(CheckRunRow)).all():
@@ -61,7 +61,7 @@ def test_the_job_fires_on_clock_boundaries_whenever_the_worker_started(sqlite_ur
     for _ in range(3):
         fires.append(job.trigger.get_next_fire_time(fires[-1], fires[-1] + timedelta(microseconds=1)))
     assert [f.strftime("%H:%M:%S.%f") for f in fires] == ["10:00:15.000000", "10:00:30.000000", "10:00:45.000000",
-                                                          "10:01:00.000000"]  # fmt: skip
+                                                          "10:01:00.000000"]
     engine.dispose()
 
 

@@ -41,7 +41,7 @@ def engine(database_url: str) -> Any:
 def cycle_rows(engine: Any) -> list[JobRunRow]:
     with Session(engine) as session:
         return list(session.exec(select(JobRunRow).where(JobRunRow.job == "check_cycle")
-                                 .order_by(JobRunRow.slot_time)).all())  # fmt: skip
+                                 .order_by(JobRunRow.slot_time)).all())
 
 
 def test_a_slot_is_claimed_once_across_concurrent_runners(engine: Any) -> None:
@@ -68,7 +68,7 @@ def test_a_slot_is_claimed_once_across_concurrent_runners(engine: Any) -> None:
 
 
 def test_two_schedulers_one_leader_then_handover(engine: Any, database_url: str,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     settings = make_settings(database_url, **FAST)
     calls: Counter[tuple[str, str]] = Counter()
     real = jobs.run_slot
@@ -82,7 +82,7 @@ def test_two_schedulers_one_leader_then_handover(engine: Any, database_url: str,
     engines = {name: make_engine(url) for name in "AB"}
     stops = {name: threading.Event() for name in "AB"}
     threads = {name: threading.Thread(target=sched.run_scheduler, args=(engines[name], settings, stops[name]),
-                                      kwargs={"worker": name}, daemon=True) for name in "AB"}  # fmt: skip
+                                      kwargs={"worker": name}, daemon=True) for name in "AB"}
     try:
         threads["A"].start()
         assert wait_until(lambda: any(r.worker == "A" for r in cycle_rows(engine)), timeout=10)
@@ -111,9 +111,9 @@ def test_two_schedulers_one_leader_then_handover(engine: Any, database_url: str,
 
 def _spawn(database_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": database_url, "GOVERNANCE_LOG_LEVEL": "WARNING",
-           "GX_ANALYTICS_ENABLED": "false", **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in FAST.items()}}  # fmt: skip
+           "GX_ANALYTICS_ENABLED": "false", **{f"GOVERNANCE_{k.upper()}": str(v) for k, v in FAST.items()}}
     return subprocess.Popen([sys.executable, "-m", "governance.worker.scheduler"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def test_killing_the_leader_lets_the_standby_take_over(engine: Any, database_url: str) -> None:

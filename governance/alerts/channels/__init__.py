@@ -25,4 +25,4 @@ DEFAULT_PLUGINS = (
     "governance.alerts.channels.slack",
 )
 CHANNEL_KINDS: Registry[ChannelKind] = Registry("alert channel", group="governance.alert_channels",
-                                                defaults=DEFAULT_PLUGINS, attr="CHANNEL")  # fmt: skip
+                                                defaults=DEFAULT_PLUGINS, attr="CHANNEL")

@@ -143,7 +143,7 @@ def deliver_email(
     started = time.perf_counter()
 
     def result(ok: bool, *, retryable: bool = False, error: str | None = None,
-               status: int | None = None) -> DeliveryResult:  # fmt: skip
+               status: int | None = None) -> DeliveryResult:
         elapsed = (time.perf_counter() - started) * 1000
         return DeliveryResult(ok=ok, status=status, retryable=retryable, error=error, elapsed_ms=elapsed)
 
@@ -173,7 +173,7 @@ def deliver_email(
         return result(False, error=str(exc))
     except smtplib.SMTPResponseException as exc:
         return result(False, retryable=400 <= exc.smtp_code < 500, error=f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
-                      status=exc.smtp_code)  # fmt: skip
+                      status=exc.smtp_code)
     except smtplib.SMTPRecipientsRefused as exc:
         temporary = all(400 <= code < 500 for code, _ in exc.recipients.values())
         return result(False, retryable=temporary, error=f"recipients refused: {exc.recipients!r}")

@@ -58,13 +58,13 @@ def deliver_webhook(
     """
     started = time.perf_counter()
     result = _attempt(url, payload, secret=secret, timeout_s=timeout_s, allowed_networks=allowed_networks,
-                      msg_id=msg_id, verify=verify)  # fmt: skip
+                      msg_id=msg_id, verify=verify)
     return replace(result, elapsed_ms=round((time.perf_counter() - started) * 1000, 3))
 
 
 def _attempt(url: str, payload: Mapping[str, Any], *, secret: str | None, timeout_s: float,
              allowed_networks: Sequence[str], msg_id: str | None,
-             verify: ssl.SSLContext | bool) -> DeliveryResult:  # fmt: skip
+             verify: ssl.SSLContext | bool) -> DeliveryResult:
     try:
         target = vet_url(url, allowed_networks=allowed_networks)
     except UnsafeUrl as exc:
@@ -77,7 +77,7 @@ def _attempt(url: str, payload: Mapping[str, Any], *, secret: str | None, timeou
     try:
         with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False, verify=verify) as client:
             request = client.build_request("POST", target.ip_url, content=body, headers=request_headers,
-                                           extensions=extensions)  # fmt: skip
+                                           extensions=extensions)
             response = client.send(request)
             response.close()
     except httpx.TimeoutException as exc:

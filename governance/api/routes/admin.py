@@ -44,9 +44,9 @@ def list_audit(engine: EngineDep, _actor: Admin, page: PageDep, entity: str | No
                action: Annotated[str | None, Query(description="An action; ending in '.' a prefix (alert.)")] = None,
                since: Annotated[datetime | None, Query(description="At or after this time")] = None,
                until: Annotated[datetime | None, Query(description="Before this time")] = None,
-               ) -> ListOf[AuditPublic]:  # fmt: skip
+               ) -> ListOf[AuditPublic]:
     with read_session(engine) as session:
         rows, count = audit.list_audit(session, entity=entity, entity_id=entity_id, actor=actor, action=action,
                                        since=column_time(since), until=column_time(until),
-                                       limit=page.limit, offset=page.offset)  # fmt: skip
+                                       limit=page.limit, offset=page.offset)
         return ListOf[AuditPublic](data=[AuditPublic.of(r) for r in rows], count=count)

@@ -65,7 +65,7 @@ class AlertPublic(BaseModel):
                    acked_at=row.acked_at, acked_by=row.acked_by, snoozed_until=row.snoozed_until,
                    snoozed_by=row.snoozed_by, since=row.onset_at or row.started_at,
                    silenced_by=[{"id": i} for i in ids_of(row.silenced_by)], inhibited_by=ids_of(row.inhibited_by),
-                   correlated_with=row.root_id)  # fmt: skip
+                   correlated_with=row.root_id)
 
 
 class AckRequest(RequestModel):
@@ -100,12 +100,12 @@ def _now() -> datetime:
 @router.get("/alerts", response_model=ListOf[AlertPublic], summary="Alerts, newest first")
 def list_alerts(engine: EngineDep, _actor: Viewer, page: PageDep, status: Literal["firing", "resolved"] | None = None,
                 source: str | None = None, check_kind: str | None = None, check_id: str | None = None,
-                event: str | None = None, acked: bool | None = None) -> ListOf[AlertPublic]:  # fmt: skip
+                event: str | None = None, acked: bool | None = None) -> ListOf[AlertPublic]:
     with read_session(engine) as session:
         source_id = get_source(session, source).id if source else None
         rows, count = lifecycle.list_alerts(session, status=status, source_id=source_id, check_kind=check_kind,
                                             check_id=check_id, event=event, acked=acked, limit=page.limit,
-                                            offset=page.offset)  # fmt: skip
+                                            offset=page.offset)
         return ListOf[AlertPublic](data=[AlertPublic.of(r) for r in rows], count=count)
 
 
@@ -120,16 +120,16 @@ def get_alert(alert_id: int, engine: EngineDep, _actor: Viewer) -> AlertPublic:
                 st = silences.status(row, now)
                 entry.update(comment=row.comment, state=st.state, ends_at=st.current.end if st.current else row.ends_at)
         out.history = [{"at": h.at, "action": h.action, "actor": h.actor, "details": orjson.loads(h.details)}
-                       for h in lifecycle.history_of(session, alert_id)]  # fmt: skip
+                       for h in lifecycle.history_of(session, alert_id)]
         routes = session.exec(select(AlertRouteRow).where(AlertRouteRow.alert_id == alert_id)).all()
         sent = session.exec(select(NotificationRow).where(col(NotificationRow.alert_ids).contains(str(alert_id)))
-                            .order_by(col(NotificationRow.id))).all()  # fmt: skip
+                            .order_by(col(NotificationRow.id))).all()
         out.notifications = [
             {"id": n.id, "channel_id": n.channel_id, "status": n.status, "state": n.state, "attempts": n.attempts,
              "last_error": n.last_error, "created_at": n.created_at, "sent_at": n.sent_at}
             for n in sent if alert_id in orjson.loads(n.alert_ids)
         ] + [{"channel_id": r.channel_id, "route": True, "recipient": r.recipient, "notified": r.notified_status}
-             for r in routes]  # fmt: skip
+             for r in routes]
         return out
 
 
@@ -179,7 +179,7 @@ def get_digest(request: Request, engine: EngineDep, _actor: Viewer) -> DigestSet
 def put_digest(body: DigestSettings, engine: EngineDep, actor: Editor) -> DigestSettings:
     with write_session(engine) as session:
         row = digest.put_digest_settings(session, enabled=body.enabled, hour=body.hour, recipients=body.recipients,
-                                         actor=actor.name, now=_now())  # fmt: skip
+                                         actor=actor.name, now=_now())
         return _digest_public(row)
 
 

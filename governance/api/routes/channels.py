@@ -32,7 +32,7 @@ class ChannelCreate(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     kind: str = Field(description="email | webhook | slack")
     config: dict[str, Any] = Field(description='email: {"to": [...]} ("owner" = the event owner); webhook/slack: '
-                                   '{"url": ...}')  # fmt: skip
+                                   '{"url": ...}')
     enabled: bool = True
 
 
@@ -103,7 +103,7 @@ class RulePublic(BaseModel):
         return cls(id=row.id, name=row.name, matchers=orjson.loads(row.matchers),
                    channels=orjson.loads(row.channel_ids), enabled=row.enabled,
                    grouping={**grouping.model_dump(exclude_none=True), "group_by": list(grouping.labels())},
-                   created_at=row.created_at, updated_at=row.updated_at)  # fmt: skip
+                   created_at=row.created_at, updated_at=row.updated_at)
 
 
 class RouteRequest(RequestModel):
@@ -128,11 +128,11 @@ def list_channels(engine: EngineDep, _actor: Viewer, page: PageDep) -> ListOf[Ch
 
 
 @router.post("/alert-channels", status_code=201, response_model=ChannelCreated,
-             summary="Create a channel (a webhook's signing secret is returned once)")  # fmt: skip
+             summary="Create a channel (a webhook's signing secret is returned once)")
 def create_channel(body: ChannelCreate, engine: EngineDep, actor: Admin) -> ChannelCreated:
     with write_session(engine) as session:
         row, secret = store.create_channel(session, name=body.name, kind=body.kind, config=body.config,
-                                           enabled=body.enabled, actor=actor.name, now=_now())  # fmt: skip
+                                           enabled=body.enabled, actor=actor.name, now=_now())
         return ChannelCreated(**ChannelPublic.of(row).model_dump(), secret=secret)
 
 
@@ -146,7 +146,7 @@ def get_channel(channel: str, engine: EngineDep, _actor: Viewer) -> ChannelPubli
 def update_channel(channel: str, body: ChannelUpdate, engine: EngineDep, actor: Admin) -> ChannelPublic:
     with write_session(engine) as session:
         row = store.update_channel(session, channel, fields=body.model_dump(exclude_unset=True), actor=actor.name,
-                                   now=_now())  # fmt: skip
+                                   now=_now())
         return ChannelPublic.of(row)
 
 
@@ -158,7 +158,7 @@ def delete_channel(channel: str, engine: EngineDep, actor: Admin) -> Response:
 
 
 @router.post("/alert-channels/{channel}/rotate-secret", response_model=ChannelCreated,
-             summary="A new webhook signing secret, returned once")  # fmt: skip
+             summary="A new webhook signing secret, returned once")
 def rotate_secret(channel: str, engine: EngineDep, actor: Admin) -> ChannelCreated:
     with write_session(engine) as session:
         row, secret = store.rotate_secret(session, channel, actor=actor.name, now=_now())
@@ -167,14 +167,14 @@ def rotate_secret(channel: str, engine: EngineDep, actor: Admin) -> ChannelCreat
 
 @router.post("/alert-channels/{channel}/test", summary="Send a test alert through the channel now")
 def test_channel(channel: str, request: Request, engine: EngineDep, actor: Editor,
-                 body: TestRequest | None = None) -> dict[str, Any]:  # fmt: skip
+                 body: TestRequest | None = None) -> dict[str, Any]:
     """What the receiver answered: ``ok``, ``status`` (its HTTP or SMTP code), ``error``, ``elapsed_ms``."""
     with read_session(engine) as session:
         channel_id = store.get_channel(session, channel).id
     result = send_test_alert(engine, request.app.state.settings, channel_id, _now(), to=body.to if body else None)
     with write_session(engine) as session:
         record(session, actor=actor.name, action="channel.test", entity="channel", entity_id=channel_id,
-               details={"ok": result.ok, "status": result.status, "error": result.error})  # fmt: skip
+               details={"ok": result.ok, "status": result.status, "error": result.error})
     return {"channel_id": channel_id, **asdict(result)}
 
 
@@ -190,7 +190,7 @@ def create_rule(body: RuleCreate, engine: EngineDep, actor: Admin) -> RulePublic
     with write_session(engine) as session:
         return RulePublic.of(store.create_rule(session, name=body.name, matchers=body.matchers,
                                                channels=body.channels, enabled=body.enabled, actor=actor.name,
-                                               now=_now(), grouping=body.grouping.model_dump()))  # fmt: skip
+                                               now=_now(), grouping=body.grouping.model_dump()))
 
 
 @router.post("/alert-rules/route", summary="Dry run: the channels an alert with these labels would reach")
@@ -201,7 +201,7 @@ def dry_run(body: RouteRequest, engine: EngineDep, _actor: Viewer) -> dict[str, 
     alert = {**body.model_dump(), "source_id": body.source, "source_name": body.source}
     return {"routes": [{"channel_id": r.channel_id, "recipient": r.recipient, "via": r.via,
                         "channel": names.get(r.channel_id), "group_by": list(r.grouping.labels())}
-                       for r in route(alert, rules, channels)]}  # fmt: skip
+                       for r in route(alert, rules, channels)]}
 
 
 @router.get("/alert-rules/{rule_id}", response_model=RulePublic, summary="One routing rule")
@@ -214,7 +214,7 @@ def get_rule(rule_id: str, engine: EngineDep, _actor: Viewer) -> RulePublic:
 def update_rule(rule_id: str, body: RuleUpdate, engine: EngineDep, actor: Admin) -> RulePublic:
     with write_session(engine) as session:
         return RulePublic.of(store.update_rule(session, rule_id, fields=body.model_dump(exclude_unset=True),
-                                               actor=actor.name, now=_now()))  # fmt: skip
+                                               actor=actor.name, now=_now()))
 
 
 @router.delete("/alert-rules/{rule_id}", status_code=204, summary="Delete a routing rule")
@@ -226,10 +226,10 @@ def delete_rule(rule_id: str, engine: EngineDep, actor: Admin) -> Response:
 
 @router.post("/alert-rules/{rule_id}/test", summary="Send a test alert through every channel of the rule")
 def test_rule(rule_id: str, request: Request, engine: EngineDep, _actor: Editor,
-              body: TestRequest | None = None) -> dict[str, Any]:  # fmt: skip
+              body: TestRequest | None = None) -> dict[str, Any]:
     with read_session(engine) as session:
         channel_ids = orjson.loads(store.get_rule(session, rule_id).channel_ids)
     settings, now = request.app.state.settings, _now()
     return {"rule_id": rule_id, "results": [
         {"channel_id": c, **asdict(send_test_alert(engine, settings, c, now, to=body.to if body else None))}
-        for c in channel_ids]}  # fmt: skip
+        for c in channel_ids]}

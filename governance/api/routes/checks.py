@@ -100,7 +100,7 @@ class CheckPublic(BaseModel):
             states=None if states is None else [CheckState(
                 fingerprint=s.fingerprint, event=s.event, field=s.field, state=orjson.loads(s.state),
                 finding=orjson.loads(s.finding) if s.finding else None) for s in states],
-        )  # fmt: skip
+        )
 
 
 class CheckRunPublic(BaseModel):
@@ -120,7 +120,7 @@ class CheckRunPublic(BaseModel):
         return cls(id=row.id or 0, check_id=row.check_id, trigger=row.trigger, started_at=row.started_at,
                    finished_at=row.finished_at, duration_ms=row.duration_ms, outcome=row.outcome,
                    observations=orjson.loads(row.observations), error=row.error,
-                   result=orjson.loads(row.result) if with_result and row.result else None)  # fmt: skip
+                   result=orjson.loads(row.result) if with_result and row.result else None)
 
 
 class JobRunPublic(BaseModel):
@@ -150,7 +150,7 @@ def _validate(kind_name: str, event: str, params: dict[str, Any]) -> str:
     kind = spec_of(kind_name)
     if kind is None:
         raise ValidationFailed(f"kind: unknown check kind {kind_name!r}; known kinds: {sorted(all_specs())}",
-                               details=[{"path": "kind"}])  # fmt: skip
+                               details=[{"path": "kind"}])
     if kind.needs_event and not event:
         raise ValidationFailed(f"event: a {kind_name} check needs an event", details=[{"path": "event"}])
     try:
@@ -165,12 +165,12 @@ def _validate(kind_name: str, event: str, params: dict[str, Any]) -> str:
 def kinds(_actor: Viewer) -> list[dict[str, Any]]:
     return [{"kind": k.name, "summary": k.summary, "scope": k.scope, "needs_event": k.needs_event,
              "default_for": k.default_for, "default_keep_firing_for": k.default_keep_firing_for,
-             "params": k.params.model_json_schema()} for k in all_specs().values()]  # fmt: skip
+             "params": k.params.model_json_schema()} for k in all_specs().values()]
 
 
 @router.get("/checks", response_model=ListOf[CheckPublic], response_model_by_alias=True, summary="List checks")
 def list_checks(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | None = None, event: str | None = None,
-                kind: str | None = None, origin: str | None = None) -> ListOf[CheckPublic]:  # fmt: skip
+                kind: str | None = None, origin: str | None = None) -> ListOf[CheckPublic]:
     with read_session(engine) as session:
         conditions: list[Any] = []
         if source:
@@ -179,13 +179,13 @@ def list_checks(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | 
             if value is not None:
                 conditions.append(column == value)
         rows = session.exec(select(CheckRow).where(*conditions).order_by(col(CheckRow.source_id), col(CheckRow.event),
-                            col(CheckRow.kind)).offset(page.offset).limit(page.limit)).all()  # fmt: skip
+                            col(CheckRow.kind)).offset(page.offset).limit(page.limit)).all()
         count = session.exec(select(func.count()).select_from(CheckRow).where(*conditions)).one()
         return ListOf[CheckPublic](data=[CheckPublic.of(r) for r in rows], count=int(count))
 
 
 @router.post("/checks", status_code=201, response_model=CheckPublic, response_model_by_alias=True,
-             summary="Create a check")  # fmt: skip
+             summary="Create a check")
 def create_check(body: CheckCreate, engine: EngineDep, actor: Editor) -> CheckPublic:
     now = _now()
     with write_session(engine) as session:
@@ -194,15 +194,15 @@ def create_check(body: CheckCreate, engine: EngineDep, actor: Editor) -> CheckPu
         row = CheckRow(id=new_id("chk"), kind=body.kind, source_id=source.id, event=body.event, params=params,
                        severity=body.severity, for_evaluations=body.for_, keep_firing_for=body.keep_firing_for,
                        enabled=body.enabled, origin="api", description=body.description, created_at=now,
-                       updated_at=now)  # fmt: skip
+                       updated_at=now)
         session.add(row)
         record(session, actor=actor.name, action="check.create", entity="check", entity_id=row.id,
-               details={"kind": body.kind, "source_id": source.id, "event": body.event})  # fmt: skip
+               details={"kind": body.kind, "source_id": source.id, "event": body.event})
         return CheckPublic.of(row)
 
 
 @router.get("/checks/{check_id}", response_model=CheckPublic, response_model_by_alias=True,
-            summary="One check, with the hysteresis state of each of its fingerprints")  # fmt: skip
+            summary="One check, with the hysteresis state of each of its fingerprints")
 def get_check(check_id: str, engine: EngineDep, _actor: Viewer) -> CheckPublic:
     with read_session(engine) as session:
         row = _get(session, check_id)
@@ -211,21 +211,21 @@ def get_check(check_id: str, engine: EngineDep, _actor: Viewer) -> CheckPublic:
 
 
 @router.patch("/checks/{check_id}", response_model=CheckPublic, response_model_by_alias=True,
-              summary="Change a check (plan and default checks: only 'enabled')")  # fmt: skip
+              summary="Change a check (plan and default checks: only 'enabled')")
 def update_check(check_id: str, body: CheckUpdate, engine: EngineDep, actor: Editor) -> CheckPublic:
     fields = body.model_dump(exclude_unset=True)
     with write_session(engine) as session:
         row = _get(session, check_id)
         if row.origin != "api" and set(fields) - {"enabled"}:
             raise ManagedByPlan(f"check {check_id!r} comes from the {row.origin} checks: change the plan, or only "
-                                "switch it on and off here")  # fmt: skip
+                                "switch it on and off here")
         if "event" in fields or "params" in fields:
             event = row.event if fields.get("event") is None else fields["event"]
             params = orjson.loads(row.params) if fields.get("params") is None else fields["params"]
             row.params, row.event = _validate(row.kind, event, params), event
         for name, column in (("severity", "severity"), ("for_", "for_evaluations"),
                              ("keep_firing_for", "keep_firing_for"), ("enabled", "enabled"),
-                             ("description", "description")):  # fmt: skip
+                             ("description", "description")):
             if name in fields and (fields[name] is not None or name in ("for_", "keep_firing_for", "description")):
                 setattr(row, column, fields[name])  # for/keep_firing_for null: back to the kind's default
         row.updated_at = _now()
@@ -242,7 +242,7 @@ def delete_check(check_id: str, engine: EngineDep, actor: Editor) -> Response:
         row = _get(session, check_id)
         if row.origin != "api":
             raise ManagedByPlan(f"check {check_id!r} comes from the {row.origin} checks: remove it from the plan, "
-                                "or disable it")  # fmt: skip
+                                "or disable it")
         resolve_checks(session, [row.id], _now(), "check deleted")
         delete_checks(session, [row.id])
         record(session, actor=actor.name, action="check.delete", entity="check", entity_id=row.id)
@@ -258,7 +258,7 @@ def run_check(check_id: str, engine: EngineDep, actor: Editor) -> dict[str, Any]
         session.add(row)
         record(session, actor=actor.name, action="check.run", entity="check", entity_id=row.id)
     return {"check_id": check_id, "requested_at": now,
-            "message": "the worker runs it shortly; see GET /api/v1/checks/{id}/runs"}  # fmt: skip
+            "message": "the worker runs it shortly; see GET /api/v1/checks/{id}/runs"}
 
 
 @router.get("/checks/{check_id}/runs", response_model=ListOf[CheckRunPublic], summary="Run history, newest first")
@@ -266,20 +266,20 @@ def list_runs(check_id: str, engine: EngineDep, _actor: Viewer, page: PageDep,
               trigger: Literal["schedule", "manual"] | None = None,
               results: Annotated[bool, Query(description="Each run with its stored result (a volume check's "
                                                          "observed count and expected band, a GX result)")] = False,
-              ) -> ListOf[CheckRunPublic]:  # fmt: skip
+              ) -> ListOf[CheckRunPublic]:
     with read_session(engine) as session:
         _get(session, check_id)
         conditions: list[Any] = [CheckRunRow.check_id == check_id]
         if trigger:
             conditions.append(CheckRunRow.trigger == trigger)
         rows = session.exec(select(CheckRunRow).where(*conditions).order_by(col(CheckRunRow.id).desc())
-                            .offset(page.offset).limit(page.limit)).all()  # fmt: skip
+                            .offset(page.offset).limit(page.limit)).all()
         count = session.exec(select(func.count()).select_from(CheckRunRow).where(*conditions)).one()
         return ListOf[CheckRunPublic](data=[CheckRunPublic.of(r, with_result=results) for r in rows], count=int(count))
 
 
 @router.get("/checks/{check_id}/runs/{run_id}", response_model=CheckRunPublic,
-            summary="One run, with its stored result (e.g. the Great Expectations result)")  # fmt: skip
+            summary="One run, with its stored result (e.g. the Great Expectations result)")
 def get_run(check_id: str, run_id: int, engine: EngineDep, _actor: Viewer) -> CheckRunPublic:
     with read_session(engine) as session:
         row = session.get(CheckRunRow, run_id)
@@ -293,9 +293,9 @@ def job_runs(engine: EngineDep, _actor: Viewer, page: PageDep, job: str | None =
     with read_session(engine) as session:
         conditions = [JobRunRow.job == job] if job else []
         rows = session.exec(select(JobRunRow).where(*conditions).order_by(col(JobRunRow.id).desc())
-                            .offset(page.offset).limit(page.limit)).all()  # fmt: skip
+                            .offset(page.offset).limit(page.limit)).all()
         count = session.exec(select(func.count()).select_from(JobRunRow).where(*conditions)).one()
         data = [JobRunPublic(job=r.job, slot_time=r.slot_time, worker=r.worker, started_at=r.started_at,
                              finished_at=r.finished_at, outcome=r.outcome, error=r.error,
-                             details=orjson.loads(r.details)) for r in rows]  # fmt: skip
+                             details=orjson.loads(r.details)) for r in rows]
         return ListOf[JobRunPublic](data=data, count=int(count))

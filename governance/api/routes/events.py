@@ -26,7 +26,7 @@ def _source_id(engine: Any, ref: str) -> str:
 
 @router.get("/sources/{source}/events", summary="Events seen, with counts by outcome and planned status")
 def events_seen(source: str, request: Request, engine: EngineDep, _actor: Viewer,
-                window: Window = "24h") -> dict[str, Any]:  # fmt: skip
+                window: Window = "24h") -> dict[str, Any]:
     """Each entry: counts by outcome, ``planned``, ``last_seen``, and for an unplanned track event the
     planned event it most likely meant (``suggestion``, the proxy's "did you mean")."""
     source_id = _source_id(engine, source)
@@ -44,7 +44,7 @@ def events_seen(source: str, request: Request, engine: EngineDep, _actor: Viewer
 
 @router.get("/sources/{source}/violations", summary="Violations grouped by event, field and type, with samples")
 def violations(source: str, engine: EngineDep, _actor: Viewer, window: Window = "24h",
-               samples: Annotated[int, Query(ge=0, le=3)] = 1) -> dict[str, Any]:  # fmt: skip
+               samples: Annotated[int, Query(ge=0, le=3)] = 1) -> dict[str, Any]:
     """Each group has ``first_seen``/``last_seen`` and a ``series`` (per minute for 1h, per hour otherwise)."""
     source_id = _source_id(engine, source)
     groups = observe.violations_grouped(engine, source_id, window)
@@ -54,8 +54,8 @@ def violations(source: str, engine: EngineDep, _actor: Viewer, window: Window = 
             for group in groups:
                 fp = fingerprint(source_id, group["event"], Violation(group["type"], group["field"], ""))
                 rows = session.exec(select(ViolationSampleRow).where(ViolationSampleRow.fingerprint == fp)
-                                    .limit(samples)).all()  # fmt: skip
+                                    .limit(samples)).all()
                 group["fingerprint"] = fp
                 group["samples"] = [{"message": r.message, "plan_version": r.plan_version, "seen_at": r.seen_at,
-                                     "payload": orjson.loads(r.payload)} for r in rows]  # fmt: skip
+                                     "payload": orjson.loads(r.payload)} for r in rows]
     return {"source_id": source_id, "window": window, "data": groups}

@@ -23,17 +23,17 @@ router = APIRouter(prefix="/api/v1", tags=["formats"])
 IMPORT_BODY: dict[str, Any] = {"requestBody": {"required": True, "description": (
     "The document in the other tool's format (JSON or YAML), or a zip of a directory (rudder-cli "
     "projects, Iglu schema trees)"), "content": {"application/json": {}, "application/yaml": {},
-    "application/zip": {}}}}  # fmt: skip
+    "application/zip": {}}}}
 
 
 @router.post("/plans/import", status_code=200, openapi_extra=IMPORT_BODY, response_model=ImportPublic,
              responses={201: {"model": ImportPublic, "description": "A new plan was created"}},
-             summary="Import a plan (segment, rudderstack, iglu, jsonschema) into a new or existing draft")  # fmt: skip
+             summary="Import a plan (segment, rudderstack, iglu, jsonschema) into a new or existing draft")
 async def import_route(
     request: Request, response: Response, engine: EngineDep, actor: Editor,
     format: Annotated[str, Query(description=f"One of {sorted(IMPORTERS)}")],
     name: Annotated[str | None, Query(description="Plan name (default: derived from the input)")] = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     raw = await read_body(request, min(MAX_IMPORT_BYTES, request.app.state.settings.max_api_body_bytes))
     result = import_plan(format, raw, name=name)
     with write_session(engine) as session:
@@ -47,21 +47,21 @@ async def import_route(
     response.status_code = 201 if created else 200
     response.headers["ETag"] = registry.etag_of(row)
     return {"plan": PlanPublic.of(row).model_dump(mode="json"), "created": created,
-            "report": [item.to_dict() for item in result.report]}  # fmt: skip
+            "report": [item.to_dict() for item in result.report]}
 
 
 @router.get("/sources/{source}/inferred-plan", response_model=InferredPlanPublic,
             responses={200: {"content": {"application/yaml": {}}}},
-            summary="A draft plan inferred from the source's recent samples")  # fmt: skip
+            summary="A draft plan inferred from the source's recent samples")
 def inferred_plan(
     source: str, engine: EngineDep, _actor: Viewer,
     limit: Annotated[int, Query(ge=1, le=100_000, description="Most recent samples to learn from")] = 10_000,
     format: Annotated[str, Query(pattern="^(json|yaml)$", description="json or yaml")] = "json",
-) -> Any:  # fmt: skip
+) -> Any:
     with read_session(engine) as session:
         src = get_source(session, source)
         rows = session.exec(select(EventSampleRow.payload).where(EventSampleRow.source_id == src.id)
-                            .order_by(col(EventSampleRow.id).desc()).limit(limit)).all()  # fmt: skip
+                            .order_by(col(EventSampleRow.id).desc()).limit(limit)).all()
     plan, report = infer_plan_from_lines(rows, name=f"{src.name}-inferred")  # a damaged sample is counted
     if format == "yaml":
         return Response(dump_plan_yaml(plan), media_type="application/yaml")

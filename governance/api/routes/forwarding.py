@@ -49,7 +49,7 @@ class Forwarding(BaseModel):
 def _outbox(conn: Any, ids: list[str]) -> dict[str, tuple[int, Any, int]]:
     box = OutboxRow.__table__.c  # type: ignore[attr-defined]
     query = (select(box.source_id, func.count(), func.min(box.created_at), func.count(box.last_error))
-             .where(box.source_id.in_(ids)).group_by(box.source_id))  # fmt: skip
+             .where(box.source_id.in_(ids)).group_by(box.source_id))
     return {sid: (int(n), oldest, int(failing)) for sid, n, oldest, failing in conn.execute(query)}
 
 
@@ -57,17 +57,17 @@ def _retry_error(conn: Any, source_id: str) -> ForwardError | None:
     box = OutboxRow.__table__.c  # type: ignore[attr-defined]
     row = conn.execute(select(box.last_error, box.next_attempt_at)
                        .where(box.source_id == source_id, box.last_error.is_not(None))
-                       .order_by(box.next_attempt_at.desc()).limit(1)).first()  # fmt: skip
+                       .order_by(box.next_attempt_at.desc()).limit(1)).first()
     if row is None:
         return None
     return ForwardError(where="retrying", message=our_reason(row.last_error) or "",
-                        status=upstream_status(row.last_error), at=row.next_attempt_at)  # fmt: skip
+                        status=upstream_status(row.last_error), at=row.next_attempt_at)
 
 
 def _dead_letters(conn: Any, ids: list[str]) -> dict[str, int]:
     dead = DeadLetterRow.__table__.c  # type: ignore[attr-defined]
     query = (select(dead.source_id, func.count()).where(dead.source_id.in_(ids), dead.replayed_at.is_(None))
-             .group_by(dead.source_id))  # fmt: skip
+             .group_by(dead.source_id))
     return {sid: int(n) for sid, n in conn.execute(query)}
 
 
@@ -75,15 +75,15 @@ def _newest_dead_letter(conn: Any, source_id: str) -> ForwardError | None:
     dead = DeadLetterRow.__table__.c  # type: ignore[attr-defined]
     row = conn.execute(select(dead.reason, dead.created_at)
                        .where(dead.source_id == source_id, dead.replayed_at.is_(None))
-                       .order_by(dead.id.desc()).limit(1)).first()  # fmt: skip
+                       .order_by(dead.id.desc()).limit(1)).first()
     if row is None:
         return None
     return ForwardError(where="dead_letter", message=our_reason(row.reason) or "",
-                        status=upstream_status(row.reason), at=row.created_at)  # fmt: skip
+                        status=upstream_status(row.reason), at=row.created_at)
 
 
 @router.get("/forwarding", response_model=ListOf[Forwarding], summary="Forwarding per source: outbox, retries, "
-            "the last error, dead letters")  # fmt: skip
+            "the last error, dead letters")
 def forwarding(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | None = None) -> ListOf[Forwarding]:
     """Sources by name; ``?source=`` for one. ``last_error`` is the error of the outbox event tried
     most recently while any is being retried (the current problem), else the newest dead letter's."""
@@ -93,7 +93,7 @@ def forwarding(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | N
             count = 1
         else:
             rows = list(session.exec(select_rows(SourceRow).order_by(col(SourceRow.name))
-                                     .offset(page.offset).limit(page.limit)).all())  # fmt: skip
+                                     .offset(page.offset).limit(page.limit)).all())
             count = int(session.exec(select_rows(func.count()).select_from(SourceRow)).one())
     ids, now, out = [r.id for r in rows], utcnow(), []
     with engine.connect() as conn:
@@ -105,5 +105,5 @@ def forwarding(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | N
             out.append(Forwarding(
                 source_id=row.id, source=row.name, upstream_configured=bool(row.upstream_url), outbox_depth=depth,
                 outbox_oldest_s=(now - as_utc(oldest)).total_seconds() if oldest is not None else None,
-                retrying=failing, dead_letters=dead.get(row.id, 0), last_error=error))  # fmt: skip
+                retrying=failing, dead_letters=dead.get(row.id, 0), last_error=error))
     return ListOf[Forwarding](data=out, count=count)

@@ -20,7 +20,7 @@ def series(source: str, engine: EngineDep, _actor: Viewer, window: Window = "24h
            step: Annotated[Literal["minute", "hour"] | None,
                            Query(description="Bucket size (default: minute for 1h, hour otherwise)")] = None,
            event: Annotated[str | None, Query(max_length=200, description="Only this event name")] = None,
-           ) -> dict[str, Any]:  # fmt: skip
+           ) -> dict[str, Any]:
     """``t`` holds each bucket's start (epoch seconds); every other list is aligned with it.
     Summed over the buckets, the series equal ``/events`` and ``/violations`` for the same window."""
     with read_session(engine) as session:
@@ -36,4 +36,4 @@ def shadow_impact(source: str, engine: EngineDep, _actor: Viewer, window: Window
     with read_session(engine) as session:
         row = get_source(session, source)
     return {"source_id": row.id, "mode": row.mode, "window": window,
-            **insights.shadow_impact(engine, row.id, window)}  # fmt: skip
+            **insights.shadow_impact(engine, row.id, window)}

@@ -19,4 +19,4 @@ def whoami(engine: EngineDep, actor: Viewer) -> dict[str, Any]:
     with read_session(engine) as session:
         row = session.get(ApiTokenRow, actor.token_id)
     return {"token_id": actor.token_id, "name": row.name if row else None, "prefix": row.prefix if row else None,
-            "role": actor.role, "roles": list(ROLES[: role_rank(actor.role) + 1])}  # fmt: skip
+            "role": actor.role, "roles": list(ROLES[: role_rank(actor.role) + 1])}

@@ -34,7 +34,7 @@ def _body(engine: Any, plan: str, version: str) -> tuple[dict[str, Any], Any, in
         if version == "draft":
             return orjson.loads(row.draft_body), row, None
         ref: int | str = version if version == "latest" else int(version) if version.isascii() and \
-            version.isdigit() else -1  # fmt: skip
+            version.isdigit() else -1
         found = registry.get_version(session, ref=row.id, version=ref)
         return orjson.loads(found.body), row, found.version
 
@@ -56,7 +56,7 @@ def _facets(events: dict[str, Any]) -> dict[str, Any]:
     owners = Counter(str(e.get("owner") or "") for e in events.values())
     labels = Counter(f"{k}:{v}" for e in events.values() for k, v in (e.get("labels") or {}).items())
     return {"owners": [{"value": o, "count": n} for o, n in sorted(owners.items()) if o],
-            "labels": [{"value": lab, "count": n} for lab, n in sorted(labels.items())]}  # fmt: skip
+            "labels": [{"value": lab, "count": n} for lab, n in sorted(labels.items())]}
 
 
 @router.get("/events", summary="The plan's events, filtered by name, label and owner, a page at a time")
@@ -65,7 +65,7 @@ def list_events(
     q: Annotated[str, Query(max_length=200, description="Part of the name or description (any case)")] = "",
     label: Annotated[str | None, Query(max_length=300, description="'key' or 'key:value'")] = None,
     owner: Annotated[str | None, Query(max_length=300, description="Exactly this owner")] = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Events in the document's order, each ``{name, spec}``; ``facets`` list every owner and label
     of the whole version (with counts) so a filter can offer them."""
     body, _row, number = _body(engine, plan, version)
@@ -91,7 +91,7 @@ ExportFormat = Annotated[str, Query(description=f"One of {list(EXPORT_FORMATS)}"
 @router.get("/export", responses=EXPORT_RESPONSES,
             summary="Download a version in our format (yaml, json) or another tool's (zip when many files)")
 def export(plan: str, engine: EngineDep, _actor: Viewer, version: VersionRef = "latest",
-           format: ExportFormat = "yaml") -> Response:  # fmt: skip
+           format: ExportFormat = "yaml") -> Response:
     body, row, number = _body(engine, plan, version)
     parsed = Plan.model_validate(body)
     stem = f"{row.name}-{'draft' if number is None else f'v{number}'}"
@@ -101,7 +101,7 @@ def export(plan: str, engine: EngineDep, _actor: Viewer, version: VersionRef = "
         files = {f"{stem}.json": orjson.dumps(parsed.body(), option=orjson.OPT_INDENT_2)}
     else:  # an unknown format: 400 naming the known ones
         files = {f"{stem}-{format}-{name}": content
-                 for name, content in export_plan_with_report(format, parsed).files.items()}  # fmt: skip
+                 for name, content in export_plan_with_report(format, parsed).files.items()}
     if len(files) == 1:
         name, content = next(iter(files.items()))
         kind = "application/yaml" if name.endswith((".yaml", ".yml")) else "application/json"

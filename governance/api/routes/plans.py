@@ -47,7 +47,7 @@ EVENT_BODY: dict[str, Any] = {
     }
 }
 PLAN_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The draft, a plan document", "content": {
-    "application/json": {"schema": PLAN_REF}}}}  # fmt: skip
+    "application/json": {"schema": PLAN_REF}}}}
 EVENT_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The event as stored in the draft",
                                                          "content": {"application/json": {"schema": EVENT_REF}}}}
 IfMatch = Annotated[str | None, Header(description="The draft's ETag, from GET .../draft")]
@@ -59,16 +59,16 @@ def _with_etag(response: Response, row: PlanRow) -> None:
 
 @router.get("", response_model=ListOf[PlanListed], summary="List plans (?stats=true: drafts, sources, violations)")
 def list_plans(engine: EngineDep, _actor: Viewer, page: PageDep, include_deleted: bool = False,
-               stats: bool = False) -> ListOf[PlanListed]:  # fmt: skip
+               stats: bool = False) -> ListOf[PlanListed]:
     with read_session(engine) as session:
         rows, count = registry.list_plans(session, limit=page.limit, offset=page.offset,
-                                          include_deleted=include_deleted)  # fmt: skip
+                                          include_deleted=include_deleted)
         extra = plan_stats(session, rows) if stats else {}
         return ListOf[PlanListed](data=[PlanListed.of(r, extra.get(r.id)) for r in rows], count=count)
 
 
 @router.post("", status_code=201, response_model=PlanPublic, openapi_extra=DOCUMENT_BODY,
-             summary="Create a plan from a plan document (its draft)")  # fmt: skip
+             summary="Create a plan from a plan document (its draft)")
 async def create_plan(request: Request, response: Response, engine: EngineDep, actor: Editor) -> PlanPublic:
     document = await read_document(request)
     plan = registry.parse_plan_body(document)
@@ -89,7 +89,7 @@ def get_plan(plan: str, engine: EngineDep, _actor: Viewer) -> PlanPublic:
 def update_plan(plan: str, body: PlanUpdate, engine: EngineDep, actor: Editor) -> PlanPublic:
     with write_session(engine) as session:
         row = registry.update_plan_meta(session, ref=plan, changes=body.model_dump(exclude_unset=True),
-                                        actor=actor.name)  # fmt: skip
+                                        actor=actor.name)
         return PlanPublic.of(row)
 
 
@@ -103,7 +103,7 @@ def delete_plan(plan: str, engine: EngineDep, actor: Editor, permanent: bool = F
 
 
 @router.get("/{plan}/draft", summary="The editable draft (with its ETag)", response_model=None,
-            responses=PLAN_RESPONSE)  # fmt: skip
+            responses=PLAN_RESPONSE)
 def get_draft(plan: str, response: Response, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     with read_session(engine) as session:
         row = registry.get_plan(session, plan)
@@ -112,9 +112,9 @@ def get_draft(plan: str, response: Response, engine: EngineDep, _actor: Viewer) 
 
 
 @router.put("/{plan}/draft", summary="Replace the draft (If-Match required)", openapi_extra=DOCUMENT_BODY,
-            response_model=None, responses=PLAN_RESPONSE)  # fmt: skip
+            response_model=None, responses=PLAN_RESPONSE)
 async def replace_draft(plan: str, request: Request, response: Response, engine: EngineDep, actor: Editor,
-                        if_match: IfMatch = None) -> dict[str, Any]:  # fmt: skip
+                        if_match: IfMatch = None) -> dict[str, Any]:
     document = await read_document(request)
     with write_session(engine) as session:
         row = registry.replace_draft(session, ref=plan, body=document, if_match=if_match, actor=actor.name)
@@ -123,13 +123,13 @@ async def replace_draft(plan: str, request: Request, response: Response, engine:
 
 
 @router.put("/{plan}/draft/events/{event}", summary="Add or replace one event in the draft (If-Match)",
-            openapi_extra=EVENT_BODY, response_model=None, responses=EVENT_RESPONSE)  # fmt: skip
+            openapi_extra=EVENT_BODY, response_model=None, responses=EVENT_RESPONSE)
 async def upsert_event(plan: str, event: str, request: Request, response: Response, engine: EngineDep,
-                       actor: Editor, if_match: IfMatch = None) -> dict[str, Any]:  # fmt: skip
+                       actor: Editor, if_match: IfMatch = None) -> dict[str, Any]:
     spec = await read_document(request)
     with write_session(engine) as session:
         row = registry.upsert_event(session, ref=plan, event=event, spec=spec, if_match=if_match,
-                                    actor=actor.name)  # fmt: skip
+                                    actor=actor.name)
     _with_etag(response, row)
     return orjson.loads(row.draft_body)["events"][event]
 
@@ -149,26 +149,26 @@ def list_versions(plan: str, engine: EngineDep, _actor: Viewer, page: PageDep) -
 
 
 @router.post("/{plan}/versions", status_code=201, response_model=VersionPublic,
-             summary="Publish the draft as the next version (409 when incompatible)")  # fmt: skip
+             summary="Publish the draft as the next version (409 when incompatible)")
 def publish(plan: str, engine: EngineDep, actor: Editor, body: PublishRequest | None = None,
-            if_match: IfMatch = None) -> VersionPublic:  # fmt: skip
+            if_match: IfMatch = None) -> VersionPublic:
     body = body or PublishRequest()
     with write_session(engine) as session:
         row = registry.publish(session, ref=plan, actor=actor.name, message=body.message,
-                               allow_breaking=body.allow_breaking, if_match=if_match)  # fmt: skip
+                               allow_breaking=body.allow_breaking, if_match=if_match)
         return VersionPublic.of(row, with_body=True)
 
 
 @router.get("/{plan}/versions/{version}", response_model=VersionPublic,
-            summary="One version (a number or 'latest'), with its body")  # fmt: skip
+            summary="One version (a number or 'latest'), with its body")
 def get_version(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> VersionPublic:
     with read_session(engine) as session:
         return VersionPublic.of(registry.get_version(session, ref=plan, version=_version(version)),
-                                with_body=True)  # fmt: skip
+                                with_body=True)
 
 
 @router.get("/{plan}/versions/{version}/schemas", response_model=CompiledSchemasPublic,
-            summary="The compiled JSON Schemas of a version")  # fmt: skip
+            summary="The compiled JSON Schemas of a version")
 def get_schemas(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     with read_session(engine) as session:
         row = registry.get_version(session, ref=plan, version=_version(version))
@@ -181,11 +181,11 @@ def get_schemas(plan: str, version: str, engine: EngineDep, _actor: Viewer) -> d
 
 
 @router.get("/{plan}/diff", response_model=DiffPublic,
-            summary="Changes between two versions ('draft' allowed as either side)")  # fmt: skip
+            summary="Changes between two versions ('draft' allowed as either side)")
 def diff(plan: str, engine: EngineDep, _actor: Viewer,
          from_: Annotated[str, Query(alias="from", description="A version number, 'latest' or 'draft'")],
          to: Annotated[str, Query(description="A version number, 'latest' or 'draft'")] = "draft",
-         ) -> dict[str, Any]:  # fmt: skip
+         ) -> dict[str, Any]:
     with read_session(engine) as session:
         old, new = _side(session, plan, from_, "from"), _side(session, plan, to, "to")
     changes = diff_plans(old, new)
@@ -193,30 +193,30 @@ def diff(plan: str, engine: EngineDep, _actor: Viewer,
 
 
 @router.post("/{plan}/compatibility", openapi_extra=DOCUMENT_BODY, response_model=CompatibilityPublic,
-             summary="Check a candidate plan against the plan's versions without publishing")  # fmt: skip
+             summary="Check a candidate plan against the plan's versions without publishing")
 async def compatibility(plan: str, request: Request, engine: EngineDep, _actor: Viewer) -> dict[str, Any]:
     candidate = registry.parse_plan_body(await read_document(request))
     with read_session(engine) as session:
         row = registry.get_plan(session, plan)
         history = [registry.version_plan(v) for v in reversed(
-            registry.list_versions(session, ref=plan, limit=10_000, offset=0)[0])]  # fmt: skip
+            registry.list_versions(session, ref=plan, limit=10_000, offset=0)[0])]
     if not history:
         return {"is_compatible": True, "mode": row.compatibility, "category": "additive", "changes": [],
-                "messages": []}  # fmt: skip
+                "messages": []}
     report = compatibility_report(history[-1], candidate, row.compatibility)
     refusal = check_publish(candidate, history, row.compatibility)  # transitive modes see every version
     if refusal is not None:
         report.update(is_compatible=False, against_version=refusal.against_version,
-                      messages=[str(c) for c in refusal.changes])  # fmt: skip
+                      messages=[str(c) for c in refusal.changes])
     return report
 
 
 @router.post("/{plan}/rollback", status_code=201, response_model=VersionPublic,
-             summary="Publish an old version's body as a new version (409 when incompatible)")  # fmt: skip
+             summary="Publish an old version's body as a new version (409 when incompatible)")
 def rollback(plan: str, body: RollbackRequest, engine: EngineDep, actor: Editor) -> VersionPublic:
     with write_session(engine) as session:
         row = registry.rollback(session, ref=plan, to_version=body.version, actor=actor.name, message=body.message,
-                                allow_breaking=body.allow_breaking)  # fmt: skip
+                                allow_breaking=body.allow_breaking)
         return VersionPublic.of(row, with_body=True)
 
 

@@ -67,12 +67,12 @@ def upstream_status(reason: str | None) -> int | None:
 def quarantine(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | None = None,
                reason: str | None = None, event: str | None = None, since: Since = None, until: Until = None,
                include_replayed: Annotated[bool, Query(description="Also the events a replay forwarded")] = False,
-               ) -> dict[str, Any]:  # fmt: skip
+               ) -> dict[str, Any]:
     """Each event has its ``violations``; ``replayed_at`` is set once a replay forwarded it, and
     ``replay_outcome`` says what the last replay did (``forwarded``, ``still_blocked:<reason>``, ...)."""
     flt = QuarantineFilter(source_id=_source_id(engine, source), reason=reason, event=event,
                            since=column_time(since), until=column_time(until),
-                           include_replayed=include_replayed)  # fmt: skip
+                           include_replayed=include_replayed)
     data, count = list_quarantine(engine, flt, limit=page.limit, offset=page.offset)
     return {"data": data, "count": count}
 
@@ -100,7 +100,7 @@ def _outcomes(engine: Any, ids: list[int]) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(query)}
     return [{"id": i, "event": rows[i].event, "outcome": rows[i].replay_outcome or "no_source",
-             "forwarded": rows[i].replayed_at is not None} for i in ids if i in rows]  # fmt: skip
+             "forwarded": rows[i].replayed_at is not None} for i in ids if i in rows]
 
 
 @router.post("/quarantine/replay", summary="Re-judge quarantined events with the current plan; forward passes once")
@@ -112,33 +112,33 @@ def replay(body: ReplayRequest, request: Request, engine: EngineDep, actor: Edit
     settings = request.app.state.settings
     flt = QuarantineFilter(source_id=_source_id(engine, body.source), reason=body.reason, event=body.event,
                            since=column_time(body.since), until=column_time(body.until),
-                           ids=body.ids)  # fmt: skip
+                           ids=body.ids)
     ids = _matching(engine, flt, body.limit)
     summary: dict[str, Any] = {"matched": 0, "forwarded": 0, "still_blocked": 0, "already_forwarded": 0,
-                               "no_source": 0}  # fmt: skip
+                               "no_source": 0}
     if ids:
         flt.ids = ids
         summary = replay_quarantine(engine, runtime.by_id, flt, limit=body.limit,
                                     salt=settings.hash_salt.get_secret_value().encode(),
                                     max_depth=settings.max_json_depth,
-                                    suppressions=runtime.suppressions.current)  # fmt: skip
+                                    suppressions=runtime.suppressions.current)
     summary["results"] = _outcomes(engine, ids) if ids else []
     with write_session(engine) as session:
         record(session, actor=actor.name, action="quarantine.replay", entity="quarantine",
                entity_id=flt.source_id or "*", details={
                    "filter": body.model_dump(mode="json", exclude_none=True, exclude={"ids"}),
-                   "ids": ids[:100], **{k: v for k, v in summary.items() if k != "results"}})  # fmt: skip
+                   "ids": ids[:100], **{k: v for k, v in summary.items() if k != "results"}})
     return summary
 
 
 @router.get("/dead-letter", summary="Events the upstream refused or never took, newest first")
 def dead_letter(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | None = None, since: Since = None,
-                until: Until = None) -> dict[str, Any]:  # fmt: skip
+                until: Until = None) -> dict[str, Any]:
     """Each event has ``status`` (the upstream's last HTTP status, when it answered) and ``reason``,
     ours: an upstream's response body is never shown."""
     data, count = list_dead_letter(engine, source_id=_source_id(engine, source), limit=page.limit,
                                    offset=page.offset, since=column_time(since),
-                                   until=column_time(until))  # fmt: skip
+                                   until=column_time(until))
     for row in data:
         row["status"], row["reason"] = upstream_status(row["reason"]), our_reason(row["reason"])
     return {"data": data, "count": count}
@@ -157,9 +157,9 @@ def replay_dead(body: DeadLetterReplay, request: Request, engine: EngineDep, act
     source_id = _source_id(engine, body.source)
     moved = replay_dead_letter(engine, source_id=source_id, ids=body.ids, limit=body.limit,
                                since=column_time(body.since), until=column_time(body.until),
-                               suppressions=request.app.state.proxy.runtime.suppressions.current)  # fmt: skip
+                               suppressions=request.app.state.proxy.runtime.suppressions.current)
     with write_session(engine) as session:
         record(session, actor=actor.name, action="dead_letter.replay", entity="dead_letter",
                entity_id=source_id or "*", details={
-                   "filter": body.model_dump(mode="json", exclude_none=True), "requeued": moved})  # fmt: skip
+                   "filter": body.model_dump(mode="json", exclude_none=True), "requeued": moved})
     return {"requeued": moved}

@@ -30,13 +30,13 @@ class RegulationCreate(RequestModel):
     """Segment's ``POST /regulations`` body, plus ``notify``."""
 
     regulationType: RegulationType = Field(description="SUPPRESS_ONLY, SUPPRESS_WITH_DELETE, DELETE_ONLY or "
-                                                       "UNSUPPRESS")  # fmt: skip
+                                                       "UNSUPPRESS")
     subjectType: Literal["USER_ID"] = Field("USER_ID", description="What subjectIds are (user or anonymous ids)")
     subjectIds: list[Annotated[str, Field(min_length=1, max_length=regulations.MAX_SUBJECT_LENGTH)]] = Field(
         min_length=1, max_length=MAX_SUBJECTS, description="The ids to match on userId, anonymousId and previousId")
     sourceIds: list[str] | None = Field(None, min_length=1, description="Source ids or names; left out: every source")
     notify: list[str] = Field(default_factory=list, description="Webhook channels (ids or names) that receive a "
-                                                                "signed regulation.created")  # fmt: skip
+                                                                "signed regulation.created")
 
 
 class RegulationPublic(BaseModel):
@@ -61,21 +61,21 @@ class RegulationPublic(BaseModel):
                    sourceIds=orjson.loads(row.source_ids) if row.source_ids else None,
                    notify=orjson.loads(row.notify), overallStatus=Status(row.overall_status),
                    receipt=orjson.loads(row.receipt), actor=row.actor, createdAt=row.created_at,
-                   startedAt=row.started_at, finishedAt=row.finished_at, error=row.error)  # fmt: skip
+                   startedAt=row.started_at, finishedAt=row.finished_at, error=row.error)
 
 
 @router.post("", status_code=201, response_model=RegulationPublic,
-             summary="Suppress, unsuppress or delete users' data (Segment's regulation types)")  # fmt: skip
+             summary="Suppress, unsuppress or delete users' data (Segment's regulation types)")
 def create(body: RegulationCreate, engine: EngineDep, actor: Admin) -> RegulationPublic:
     row = create_regulation(engine, regulation_type=body.regulationType, subject_ids=body.subjectIds,
-                            source_refs=body.sourceIds, notify=body.notify, actor=actor.name)  # fmt: skip
+                            source_refs=body.sourceIds, notify=body.notify, actor=actor.name)
     return RegulationPublic.of(row)
 
 
 @router.get("", response_model=ListOf[RegulationPublic], summary="Regulations, newest first")
 def list_all(engine: EngineDep, _actor: Admin, page: PageDep,
              status: Annotated[Status | None, Query(description="Only this overallStatus")] = None,
-             ) -> ListOf[RegulationPublic]:  # fmt: skip
+             ) -> ListOf[RegulationPublic]:
     with read_session(engine) as session:
         rows, count = regulations.list_regulations(session, limit=page.limit, offset=page.offset, status=status)
         return ListOf[RegulationPublic](data=[RegulationPublic.of(r) for r in rows], count=count)

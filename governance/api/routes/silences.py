@@ -93,19 +93,19 @@ def create_silence(body: SilenceCreate, engine: EngineDep, actor: Editor, respon
         recurrence = silences.Recurrence(r.rrule, timedelta(minutes=r.duration_minutes), r.timezone)
     with write_session(engine) as session:
         row = silences.create(session, matchers=body.matchers, comment=body.comment, starts_at=body.starts_at,
-                              ends_at=ends_at, recurrence=recurrence, actor=actor.name, now=now)  # fmt: skip
+                              ends_at=ends_at, recurrence=recurrence, actor=actor.name, now=now)
         response.headers["Location"] = f"/api/v1/silences/{row.id}"
         return SilencePublic.model_validate(silences.public(row, now))
 
 
 @router.get("/silences", response_model=ListOf[SilencePublic], summary="Silences, newest first")
 def list_silences(engine: EngineDep, _actor: Viewer, page: PageDep,
-                  state: Literal["active", "pending", "expired"] | None = None) -> ListOf[SilencePublic]:  # fmt: skip
+                  state: Literal["active", "pending", "expired"] | None = None) -> ListOf[SilencePublic]:
     now = _now()
     with read_session(engine) as session:
         rows, count = silences.list_silences(session, now=now, state=state, limit=page.limit, offset=page.offset)
         return ListOf[SilencePublic](data=[SilencePublic.model_validate(silences.public(r, now)) for r in rows],
-                                     count=count)  # fmt: skip
+                                     count=count)
 
 
 @router.get("/silences/{silence_id}", response_model=SilencePublic, summary="One silence")

@@ -59,11 +59,11 @@ def get_source(source: str, engine: EngineDep, _actor: Viewer) -> SourcePublic:
 
 @router.patch("/{source}", response_model=SourcePublic, summary="Update a source (plan, pin, upstream, mode)")
 def update_source(source: str, body: SourceUpdate, engine: EngineDep, actor: Editor,
-                  settings: SettingsDep) -> SourcePublic:  # fmt: skip
+                  settings: SettingsDep) -> SourcePublic:
     _check_upstream(body.upstream_url, settings)
     with write_session(engine) as session:
         row = registry.update_source(session, ref=source, fields=body.model_dump(exclude_unset=True),
-                                     actor=actor.name)  # fmt: skip
+                                     actor=actor.name)
         return SourcePublic.of(row)
 
 
@@ -81,11 +81,11 @@ def get_settings(source: str, engine: EngineDep, _actor: Viewer) -> SourceSettin
 
 
 @router.patch("/{source}/settings", response_model=SourceSettings,
-              summary="Change schema controls (Segment Public API body: {track, identify, group})")  # fmt: skip
+              summary="Change schema controls (Segment Public API body: {track, identify, group})")
 def patch_settings(source: str, body: SourceSettingsPatch, engine: EngineDep, actor: Editor) -> SourceSettings:
     with write_session(engine) as session:
         return registry.settings_of(registry.patch_settings(session, ref=source, patch=body.changes(),
-                                                            actor=actor.name))  # fmt: skip
+                                                            actor=actor.name))
 
 
 @router.get("/{source}/write-keys", response_model=list[WriteKeyPublic], summary="List write keys (prefixes only)")
@@ -95,7 +95,7 @@ def list_keys(source: str, engine: EngineDep, _actor: Viewer) -> list[WriteKeyPu
 
 
 @router.post("/{source}/write-keys", status_code=201, response_model=WriteKeyCreated,
-             summary="Rotate: add a write key (old keys stay valid until revoked)")  # fmt: skip
+             summary="Rotate: add a write key (old keys stay valid until revoked)")
 def rotate_key(source: str, engine: EngineDep, actor: Editor) -> WriteKeyCreated:
     with write_session(engine) as session:
         row, secret = registry.rotate_key(session, ref=source, actor=actor.name)

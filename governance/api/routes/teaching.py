@@ -50,7 +50,7 @@ class ExpectedPeriodPublic(BaseModel):
     def of(cls, row: ExpectedPeriodRow) -> ExpectedPeriodPublic:
         return cls(id=row.id or 0, alert_id=row.alert_id, source_id=row.source_id, event=row.event,
                    starts_at=row.starts_at, ends_at=row.ends_at, note=row.note, created_by=row.created_by,
-                   created_at=row.created_at)  # fmt: skip
+                   created_at=row.created_at)
 
 
 def teach(engine: Engine, alert_id: int, body: ExpectedRequest, *, actor: str, now: datetime) -> ExpectedPeriodRow:
@@ -62,40 +62,40 @@ def teach(engine: Engine, alert_id: int, body: ExpectedRequest, *, actor: str, n
         if alert.check_kind not in TEACHABLE:
             raise ValidationFailed(f"alert: a {alert.check_kind} alert does not judge against the history; only "
                                    f"{', '.join(TEACHABLE)} alerts can be marked expected",
-                                   details=[{"path": "alert"}])  # fmt: skip
+                                   details=[{"path": "alert"}])
         starts = body.starts_at or alert.started_at - ONSET_MARGIN
         ends = body.ends_at if body.ends_at is not None else alert.resolved_at
         row = mark_expected(session, source_id=alert.source_id, event=alert.event,
                             starts_at=starts if starts.tzinfo else starts.replace(tzinfo=UTC),
                             ends_at=ends if ends is None or ends.tzinfo else ends.replace(tzinfo=UTC),
-                            alert_id=alert_id, note=body.note, actor=actor, now=now)  # fmt: skip
+                            alert_id=alert_id, note=body.note, actor=actor, now=now)
         session.add(AlertHistoryRow(alert_id=alert_id, at=now, action="expected", actor=actor,
-                                    details=orjson.dumps({"period": row.id, "note": body.note}).decode()))  # fmt: skip
+                                    details=orjson.dumps({"period": row.id, "note": body.note}).decode()))
         session.flush()
         session.expunge(row)
         return row
 
 
 @router.post("/alerts/{alert_id}/expected", status_code=201, response_model=ExpectedPeriodPublic,
-             summary="Mark an alert expected (a campaign): its period is left out of the baselines")  # fmt: skip
+             summary="Mark an alert expected (a campaign): its period is left out of the baselines")
 def mark(alert_id: int, engine: EngineDep, actor: Editor, body: ExpectedRequest | None = None) -> ExpectedPeriodPublic:
     row = teach(engine, alert_id, body or ExpectedRequest(), actor=actor.name, now=datetime.now(UTC))
     return ExpectedPeriodPublic.of(row)
 
 
 @router.get("/expected-periods", response_model=ListOf[ExpectedPeriodPublic],
-            summary="Periods marked expected, newest first")  # fmt: skip
+            summary="Periods marked expected, newest first")
 def periods(engine: EngineDep, _actor: Viewer, page: PageDep, source: str | None = None,
-            alert_id: int | None = None) -> ListOf[ExpectedPeriodPublic]:  # fmt: skip
+            alert_id: int | None = None) -> ListOf[ExpectedPeriodPublic]:
     with read_session(engine) as session:
         source_id = get_source(session, source).id if source else None
         rows, count = list_periods(session, source_id=source_id, alert_id=alert_id, limit=page.limit,
-                                   offset=page.offset)  # fmt: skip
+                                   offset=page.offset)
         return ListOf[ExpectedPeriodPublic](data=[ExpectedPeriodPublic.of(r) for r in rows], count=count)
 
 
 @router.delete("/expected-periods/{period_id}", status_code=204,
-               summary="Forget an expected period: its hours count in the baselines again")  # fmt: skip
+               summary="Forget an expected period: its hours count in the baselines again")
 def forget(period_id: int, engine: EngineDep, actor: Editor) -> Response:
     with write_session(engine) as session:
         if not delete_period(session, period_id, actor=actor.name):

@@ -26,20 +26,20 @@ def list_transformations(source: str, engine: EngineDep, _actor: Viewer) -> list
 
 @router.post("/transformations", status_code=201, summary="Add a transformation")
 def create_transformation(source: str, body: TransformationCreate, engine: EngineDep,
-                          actor: Editor) -> dict[str, Any]:  # fmt: skip
+                          actor: Editor) -> dict[str, Any]:
     fields = body.model_dump(by_alias=True, exclude_unset=True)
     with write_session(engine) as session:
         return registry.to_public(registry.create_transformation(session, source=source, body=fields,
-                                                                 actor=actor.name))  # fmt: skip
+                                                                 actor=actor.name))
 
 
 @router.patch("/transformations/{transformation_id}", summary="Change a transformation")
 def update_transformation(source: str, transformation_id: str, body: TransformationUpdate, engine: EngineDep,
-                          actor: Editor) -> dict[str, Any]:  # fmt: skip
+                          actor: Editor) -> dict[str, Any]:
     fields = body.model_dump(by_alias=True, exclude_unset=True)
     with write_session(engine) as session:
         row = registry.update_transformation(session, source=source, transformation_id=transformation_id,
-                                             body=fields, actor=actor.name)  # fmt: skip
+                                             body=fields, actor=actor.name)
         return registry.to_public(row)
 
 
@@ -47,7 +47,7 @@ def update_transformation(source: str, transformation_id: str, body: Transformat
 def delete_transformation(source: str, transformation_id: str, engine: EngineDep, actor: Editor) -> Response:
     with write_session(engine) as session:
         registry.delete_transformation(session, source=source, transformation_id=transformation_id,
-                                       actor=actor.name)  # fmt: skip
+                                       actor=actor.name)
     return Response(status_code=204)
 
 
@@ -65,6 +65,6 @@ def preview(source: str, body: dict[str, Any], request: Request, engine: EngineD
     settings = request.app.state.settings
     salt = settings.hash_salt.get_secret_value().encode()
     verdicts = [judge(m, state, kind=None, received_at=now_iso(), max_depth=settings.max_json_depth, salt=salt)
-                for m in messages]  # fmt: skip
+                for m in messages]
     return {"source": state.name, "plan": state.plan_name, "plan_version": state.plan_version,
-            "verdicts": [{**v.to_dict(), "forwarded": v.forward} for v in verdicts]}  # fmt: skip
+            "verdicts": [{**v.to_dict(), "forwarded": v.forward} for v in verdicts]}

@@ -26,7 +26,7 @@ def make_app(build: Callable[[dict[str, Any]], Any]) -> FastAPI:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={os.environ.get('BENCH_SYNCHRONOUS', 'FULL')}")
     db.execute("CREATE TABLE IF NOT EXISTS events (message_id TEXT PRIMARY KEY, event TEXT, valid INTEGER, "
-               "payload TEXT)")  # fmt: skip
+               "payload TEXT)")
     app = FastAPI()
 
     @app.post("/v1/batch")

@@ -74,7 +74,7 @@ def first_arrival_mask(hourly: ArrayLike) -> FloatArray:
 
 
 def window_parts(into_hour: ArrayLike, minutes: float, shape_prev: ShapeLookup, shape_now: ShapeLookup
-                 ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+                 ) -> tuple[FloatArray, FloatArray]:
     """Shares of the previous and the current hour's events inside the trailing window.
 
     ``into_hour``: how far into the current hour now is (0 .. 1); ``shape_*``: the two hours'
@@ -103,7 +103,7 @@ def quiet_restart(start: ArrayLike, last_quiet: ArrayLike) -> tuple[FloatArray, 
 def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first: FloatArray,
             floor_last: FloatArray, interior: FloatArray, observed_first: FloatArray, shape_prev: ShapeLookup,
             shape_now: ShapeLookup, whole_first: ArrayLike | bool = False,
-            high_first: FloatArray | None = None) -> FloatArray:  # fmt: skip
+            high_first: FloatArray | None = None) -> FloatArray:
     """Events the floor owed over ``[start, end)`` (hours, fractional) of a silence.
 
     ``end`` lies in the current hour ``current`` or the one before; ``floor_first`` and
@@ -138,7 +138,7 @@ def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first
 
 def window_expectation(into_hour: ArrayLike, minutes: float, *, low: FloatArray, high: FloatArray,
                        learning: NDArray[np.int64], shapes: tuple[ShapeLookup, ShapeLookup], drop_scale: FloatArray,
-                       spike_scale: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:  # fmt: skip
+                       spike_scale: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Low and high expected counts of one trailing window and whether it is learning.
 
     ``low``/``high``/``learning``: ``(..., 2)`` for the previous and the current hour; ``shapes``:
@@ -187,11 +187,11 @@ class Now:
         parts = [window_expectation(into_all, float(w), low=self.low[:, pair], high=self.high[:, pair],
                                     learning=self.learning[:, pair], shapes=self.lookups(),
                                     drop_scale=self.drop_scale, spike_scale=self.spike_scale)
-                 for w in np.asarray(minutes, dtype=np.float64).reshape(-1)]  # fmt: skip
+                 for w in np.asarray(minutes, dtype=np.float64).reshape(-1)]
         return tuple(np.stack([p[i] for p in parts], -1) for i in range(3))  # type: ignore[return-value]
 
     def gap(self, minutes: ArrayLike, horizon: int, observed_now: ArrayLike, *, until_minutes_ago: float = 0.0
-            ) -> tuple[FloatArray, BoolArray, FloatArray]:  # fmt: skip
+            ) -> tuple[FloatArray, BoolArray, FloatArray]:
         """Events the floor owed over the last ``minutes`` (at most ``horizon`` hours) of each event,
         up to ``until_minutes_ago`` before now, unscaled (from after its last quiet hour, see
         ``quiet_restart``); whether every hour of the span is learning; and the minutes the debt
@@ -210,7 +210,7 @@ class Now:
         due = gap_due(start=start, end=end, current=np.full(g.size, t), floor_first=self.floor[rows, first],
                       floor_last=self.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved,
-                      high_first=self.high[rows, first])  # fmt: skip
+                      high_first=self.high[rows, first])
         covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
         known = ((self.learning == KNOWN) & covered).any(-1)
         counted = np.maximum((self.position - start) * 60.0, 0.0)
@@ -218,7 +218,7 @@ class Now:
 
 
 def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelParams | None = None,
-               shapes: ArrayLike | None = None) -> Now:  # fmt: skip
+               shapes: ArrayLike | None = None) -> Now:
     """The expectation at epoch ``minute`` of events with complete hourly counts ``(events, T)``
     from epoch hour ``first_hour`` (``NaN``: unknown); the current hour is index ``T``.
     ``shapes``: learned cumulative shares ``(events, 2, SUB + 1)`` of the previous and the current
@@ -247,4 +247,4 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
         floor=est.floor, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
         drop_scale=np.minimum(scale_drop, p.drop_cap), spike_scale=np.maximum(scale_spike, p.spike_floor),
         error=np.maximum(err_lo, floor), error_high=np.maximum(err_hi, floor),
-    )  # fmt: skip
+    )

@@ -33,7 +33,7 @@ def weighted_median(values: FloatArray, weights: FloatArray) -> FloatArray:
 
 
 def recent_level(observed: ArrayLike, expected: ArrayLike, *, clip: tuple[float, float] = (0.5, 2.0)
-                 ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+                 ) -> tuple[FloatArray, FloatArray]:
     """``(level, error)`` from lookback hours ``(..., hours)``: 1 and 0 without a usable hour."""
     obs = np.asarray(observed, dtype=np.float64)
     exp = np.asarray(expected, dtype=np.float64)

@@ -45,7 +45,7 @@ LEARNING = {
     NEEDS_WEEK: "waits for one week of history: until then, Friday 12:00 to Monday 12:00 UTC is only "
                 "learned, never judged against weekdays",
     NEVER_SEEN: "waits for the event's first arrival",
-}  # fmt: skip
+}
 
 
 def hour_of_week(epoch_hour: ArrayLike) -> IntArray:
@@ -88,7 +88,7 @@ def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArr
 
 
 def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
-                   days: int = 7) -> HourEstimates:  # fmt: skip
+                   days: int = 7) -> HourEstimates:
     """Estimates for target ``hours`` (indexes into ``hourly`` ``(events, T)``, may be >= T).
 
     ``first_hour`` is the epoch hour of index 0 (it places the weekday core).
@@ -128,7 +128,7 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
         core_median = np.nanmedian(core_days, axis=-1)
         core_spread = MAD_SCALE * np.nanmedian(np.abs(core_days - core_median[..., None]), axis=-1)
     spread = np.where(first_week, np.where(n_core >= MIN_WEEKS, core_spread, 0.0),
-                      np.where(n_weeks >= MIN_WEEKS, week_spread, 0.0))  # fmt: skip
+                      np.where(n_weeks >= MIN_WEEKS, week_spread, 0.0))
     floor = np.clip(low - spread, 0.0, None)
     return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64))
 

@@ -36,7 +36,7 @@ DEFAULT_KINDS = ("volume", "silence", "decline", "violation_rate")  # per planne
 SOURCE_DEFAULT_KINDS = ("new_unplanned",)  # per source
 
 CHECK_KINDS: Registry[CheckKind] = Registry("check kind", group="governance.check_kinds", defaults=DEFAULT_PLUGINS,
-                                            attr="KIND")  # fmt: skip
+                                            attr="KIND")
 
 
 def register(kind: CheckKind) -> CheckKind:
@@ -46,4 +46,4 @@ def register(kind: CheckKind) -> CheckKind:
 
 
 __all__ = ["CHECK_KINDS", "CheckContext", "CheckKind", "Observation", "Params", "SourceInfo", "fingerprint",
-           "register"]  # fmt: skip
+           "register"]

@@ -109,7 +109,7 @@ class CheckKind:
     def spec(self) -> KindSpec:
         return KindSpec(self.name, self.summary, self.params, scope=self.scope, needs_event=self.needs_event,
                         default_for=self.default_for, default_keep_firing_for=self.default_keep_firing_for,
-                        default_severity=self.default_severity, fast=self.fast)  # fmt: skip
+                        default_severity=self.default_severity, fast=self.fast)
 
     def parse(self, params: dict[str, Any]) -> Params:
         """Validated params (``ValidationError`` on a bad value)."""
@@ -121,7 +121,7 @@ def kind(name: str, evaluate: Callable[[CheckContext], list[Observation]]) -> Ch
     spec = CHECK_SPECS[name]
     return CheckKind(spec.name, spec.summary, spec.params, evaluate, default_for=spec.default_for,
                      default_keep_firing_for=spec.default_keep_firing_for, scope=spec.scope,
-                     needs_event=spec.needs_event, default_severity=spec.default_severity, fast=spec.fast)  # fmt: skip
+                     needs_event=spec.needs_event, default_severity=spec.default_severity, fast=spec.fast)
 
 
 def fingerprint(check_id: str, source_id: str, event: str, field: str) -> str:

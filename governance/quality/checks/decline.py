@@ -27,7 +27,7 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     if state.learning[0, 0]:
         days = float(np.isfinite(history).sum()) / 24
         return [Observation.waiting(event, f"waits for {params.weeks} weeks of history before each of the last "
-                                           f"3 days (has {days:.1f} days)")]  # fmt: skip
+                                           f"3 days (has {days:.1f} days)")]
     if not decline_flags(state, params)[0, 0]:
         return [Observation(event)]
     finding = decline_finding(state.ratios[0, 0], float(state.reference[0, 0, 0]), float(state.recent[0, 0]))

@@ -36,13 +36,13 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     event = ctx.check.event
     recent = ctx.data.samples(event, start_minutes_ago=p.window, end_minutes_ago=0, limit=p.max_samples)
     reference = ctx.data.samples(event, start_minutes_ago=p.window + p.reference, end_minutes_ago=p.window,
-                                 limit=p.max_samples)  # fmt: skip
+                                 limit=p.max_samples)
     found: list[Observation] = []
     for path in _paths(reference + recent, p.properties):
         before = profile_values(lookup(e, path) for e in reference)
         now = profile_values(lookup(e, path) for e in recent)
         finding = drift(before, now, min_count=p.min_count, sensitivity=p.sensitivity, null_rise=p.null_rise,
-                        type_shift=p.type_shift, value_shift=p.value_shift)  # fmt: skip
+                        type_shift=p.type_shift, value_shift=p.value_shift)
         if finding is not None:
             finding.details.update(property=path, samples={"reference": before.count, "recent": now.count})
         found.append(Observation(event, path, finding))

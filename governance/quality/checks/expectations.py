@@ -38,9 +38,9 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
         return [Observation(event, "", None, result)]
     failed = [r for r in outcome.results if not r["success"]]
     message = (f"{len(failed)} of {len(outcome.results)} expectations failed over {outcome.rows} sampled "
-               f"events: " + "; ".join(_describe(r) for r in failed[:5]))  # fmt: skip
+               f"events: " + "; ".join(_describe(r) for r in failed[:5]))
     finding = Finding("expectations", message, float(len(failed)), 0.0, float(len(failed)),
-                      {"failed": [_describe(r) for r in failed], "rows": outcome.rows})  # fmt: skip
+                      {"failed": [_describe(r) for r in failed], "rows": outcome.rows})
     return [Observation(event, "", finding, result)]
 
 

@@ -34,9 +34,9 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
                 continue
             suggestion = source.closest_event(name)
             message = (f'unplanned event "{name}" arrived {count} times in the last {p.window} min on '
-                       f"{source.name}{_hint(suggestion)}")  # fmt: skip
+                       f"{source.name}{_hint(suggestion)}")
             finding = Finding("unplanned_event", message, float(count), 0.0, float(count),
-                              {"name": name, "count": count, "suggestion": suggestion})  # fmt: skip
+                              {"name": name, "count": count, "suggestion": suggestion})
             found.append(Observation(name, "", finding))
     if p.properties:
         for (event, field), count in sorted(ctx.data.unplanned_properties(p.window).items()):
@@ -44,9 +44,9 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
                 continue
             suggestion = _closest_property(ctx, event, field)
             message = (f'unplanned property "{field}" on "{event}" arrived {count} times in the last {p.window} '
-                       f"min on {source.name}{_hint(suggestion)}")  # fmt: skip
+                       f"min on {source.name}{_hint(suggestion)}")
             finding = Finding("unplanned_property", message, float(count), 0.0, float(count),
-                              {"name": field, "count": count, "suggestion": suggestion})  # fmt: skip
+                              {"name": field, "count": count, "suggestion": suggestion})
             found.append(Observation(event, field, finding))
     return found
 

@@ -38,7 +38,7 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     owed = (float(due[0]), float(settled[0]), float(recent[0])) if gap >= p.after_minutes else (0.0, 0.0, 0.0)
     finding = silence(gap, *owed, after_minutes=p.after_minutes, min_expected=p.min_expected,
                       settle_minutes=p.settle_minutes, span_minutes=float(counted[0]),
-                      never_seen=ago is None)  # fmt: skip
+                      never_seen=ago is None)
     return [Observation(event, "", finding)]
 
 

@@ -47,7 +47,7 @@ def top_violations(data: SourceData, event: str, window: int) -> list[dict[str, 
     t = ViolationCountRow.__table__  # type: ignore[attr-defined]
     query = select(t.c.field, t.c.type, t.c.count).where(
         t.c.source_id == data.source_id, t.c.minute >= data.minute - window, t.c.minute < data.minute,
-        t.c.type != EVENTS_WITH_VIOLATIONS)  # fmt: skip
+        t.c.type != EVENTS_WITH_VIOLATIONS)
     if event:
         query = query.where(t.c.event == event)
     counts: Counter[tuple[str, str]] = Counter()
@@ -75,13 +75,13 @@ def violating_events(data: SourceData, event: str, window: int) -> list[Any]:
     start = data.now - timedelta(minutes=window)
     q, s, v = QuarantineRow.__table__, EventSampleRow.__table__, ViolationSampleRow.__table__  # type: ignore[attr-defined]
     blocked = select(q.c.payload).where(q.c.source_id == data.source_id, q.c.received_at >= start,
-                                        q.c.received_at < data.now, q.c.violations != "[]")  # fmt: skip
+                                        q.c.received_at < data.now, q.c.violations != "[]")
     sampled = select(s.c.payload).where(s.c.source_id == data.source_id, s.c.received_at >= start,
-                                        s.c.received_at < data.now)  # fmt: skip
+                                        s.c.received_at < data.now)
     kept = select(v.c.payload).where(v.c.source_id == data.source_id, v.c.seen_at >= start, v.c.seen_at < data.now)
     if event:
         blocked, sampled, kept = (blocked.where(q.c.event == event), sampled.where(s.c.event == event),
-                                  kept.where(v.c.event == event))  # fmt: skip
+                                  kept.where(v.c.event == event))
     found: dict[Any, Any] = {}
     with data.engine.connect() as conn:
         for query, marked in ((blocked, False), (kept, False), (sampled, True)):
@@ -96,12 +96,12 @@ def _known_versions(data: SourceData, event: str, window: int) -> set[str]:
     s = EventSampleRow.__table__  # type: ignore[attr-defined]
     end = data.now - timedelta(minutes=window)
     query = select(s.c.payload).where(s.c.source_id == data.source_id, s.c.received_at >= end - timedelta(days=1),
-                                      s.c.received_at < end)  # fmt: skip
+                                      s.c.received_at < end)
     if event:
         query = query.where(s.c.event == event)
     with data.engine.connect() as conn:
         return {str(v) for (p,) in conn.execute(query.limit(5000)) if (v := _dig(orjson.loads(p), "context", "app",
-                                                                                  "version")) is not None}  # fmt: skip
+                                                                                  "version")) is not None}
 
 
 def _top(values: list[str | None]) -> list[dict[str, Any]]:
@@ -115,9 +115,9 @@ def onset_minute(data: SourceData, event: str, window: int, threshold: float) ->
     v, e = ViolationCountRow.__table__, EventCountRow.__table__  # type: ignore[attr-defined]
     span = (data.minute - window, data.minute)
     bad_q = select(v.c.minute, v.c.count).where(v.c.source_id == data.source_id, v.c.type == EVENTS_WITH_VIOLATIONS,
-                                                v.c.minute >= span[0], v.c.minute < span[1])  # fmt: skip
+                                                v.c.minute >= span[0], v.c.minute < span[1])
     all_q = select(e.c.minute, e.c.count).where(e.c.source_id == data.source_id, e.c.outcome.not_in(NOT_TRAFFIC),
-                                                e.c.minute >= span[0], e.c.minute < span[1])  # fmt: skip
+                                                e.c.minute >= span[0], e.c.minute < span[1])
     if event:
         bad_q, all_q = bad_q.where(v.c.event == event), all_q.where(e.c.event == event)
     bad: Counter[int] = Counter()
@@ -147,7 +147,7 @@ def cause(data: SourceData, event: str, window: int, threshold: float, plan_vers
         for entry in versions:
             entry["new"] = bool(known) and entry["value"] not in known
     details: dict[str, Any] = {"top_violations": top, "plan_version": plan_version, "top_app_versions": versions,
-                               "top_libraries": _top([_library(x) for x in events])}  # fmt: skip
+                               "top_libraries": _top([_library(x) for x in events])}
     if top and (found := sample(data, event, top[0])) is not None:
         details["sample"] = found
     minute = onset_minute(data, event, window, threshold)

@@ -27,11 +27,11 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     recent = (min(ctx.data.violation_totals(p.short_window, p.types).get(event, 0), n), n) if p.short_window else None
     finding = violation_rate(violations, events, threshold=p.threshold, min_events=p.min_events,
                              confidence_z=p.confidence_z, recent=recent, recent_window=p.short_window,
-                             recent_min_events=p.short_min_events, recent_z=p.short_confidence_z)  # fmt: skip
+                             recent_min_events=p.short_min_events, recent_z=p.short_confidence_z)
     if finding is not None:
         window = int(finding.details.get("window_minutes") or p.window)
         details = {"window_minutes": window, **finding.details,
-                   **cause(ctx.data, event, window, p.threshold, ctx.source.plan_version)}  # fmt: skip
+                   **cause(ctx.data, event, window, p.threshold, ctx.source.plan_version)}
         why = explain(details)
         finding = replace(finding, details=details, message=f"{finding.message}: {why}" if why else finding.message)
     return [Observation(event, "", finding)]

@@ -21,7 +21,7 @@ from governance.quality.detect.volume import VolumeParams, spread, volume_check
 def detector(p: VolumeCheckParams) -> VolumeParams:
     return VolumeParams(direction=p.direction, sensitivity=p.sensitivity, min_volume=p.min_volume,
                         min_drop=p.min_drop, min_spike=p.min_spike, min_count=p.min_count,
-                        windows=tuple(p.windows))  # fmt: skip
+                        windows=tuple(p.windows))
 
 
 def model(p: VolumeCheckParams) -> ModelParams:
@@ -38,7 +38,7 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
         return [Observation.waiting(event, waits_for(now, first))]
     low, high = np.where(learning, np.nan, low)[0], np.where(learning, np.nan, high)[0]
     finding = volume_check(ctx.data.recent(event), low, high, float(now.error[0]), detector(p),
-                           error_high=float(now.error_high[0]))  # fmt: skip
+                           error_high=float(now.error_high[0]))
     if finding is not None:
         finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
     return [Observation(event, "", finding, {"volume": measured(ctx.data.recent(event), low, high, float(now.error[0]),
@@ -46,7 +46,7 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
 
 
 def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float, error_high: float,
-             p: VolumeCheckParams) -> dict[str, object]:  # fmt: skip
+             p: VolumeCheckParams) -> dict[str, object]:
     """What a run saw, stored with it (the console charts it): each judged window's count against
     the band in which nothing fires (below ``low`` a drop, above ``high`` a spike, when the window
     is judged at all), and ``expected`` between the low and the high estimate; the longest window on top."""
@@ -59,7 +59,7 @@ def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float
         ceiling = max((1 + p.min_spike) * hi, hi + p.sensitivity * float(spread(hi, error_high)))
         rows.append({"window_minutes": w, "observed": float(counts[-w:].sum()),
                      "expected": round(float(lo + hi) / 2, 3), "low": round(max(0.0, floor), 3),
-                     "high": round(ceiling, 3)})  # fmt: skip
+                     "high": round(ceiling, 3)})
     return {**rows[-1], "windows": rows} if rows else {}
 
 

@@ -70,10 +70,10 @@ def decline_state(hourly: ArrayLike, ends: ArrayLike, params: DeclineParams | No
     hours = np.arange(first, int(end.max()))
     ref = weekly_reference(counts, hours, p.weeks)
     obs = np.where((hours >= 0) & (hours < counts.shape[-1]), counts[:, np.clip(hours, 0, counts.shape[-1] - 1)],
-                   np.nan)  # fmt: skip
+                   np.nan)
     known = np.isfinite(ref) & np.isfinite(obs)
     cum = [np.concatenate([np.zeros((counts.shape[0], 1)), np.cumsum(np.where(known, x, 0.0), axis=-1)], axis=-1)
-           for x in (obs, ref, known.astype(np.float64))]  # fmt: skip
+           for x in (obs, ref, known.astype(np.float64))]
     ratios = np.empty((counts.shape[0], end.size, BLOCKS))
     reference = np.empty_like(ratios)
 
@@ -93,7 +93,7 @@ def decline_flags(state: DeclineState, params: DeclineParams) -> NDArray[np.bool
     r = np.nan_to_num(state.ratios, nan=np.inf)
     now = np.nan_to_num(state.recent, nan=np.inf)
     return np.asarray((state.reference[..., 0] >= params.min_per_day) & (r[..., 0] <= 1 - params.min_decline)
-                      & (r[..., 1:] <= 1 - params.confirm).all(-1) & (now <= 1 - params.min_decline))  # fmt: skip
+                      & (r[..., 1:] <= 1 - params.confirm).all(-1) & (now <= 1 - params.min_decline))
 
 
 def decline_finding(ratios: ArrayLike, reference: float, recent: float) -> Finding:
@@ -108,4 +108,4 @@ def decline_finding(ratios: ArrayLike, reference: float, recent: float) -> Findi
         score=1.0 - r[0],
         details={"ratios": [round(x, 4) for x in r], "recent": round(recent, 4),
                  "reference_per_day": round(reference, 1)},
-    )  # fmt: skip
+    )

@@ -64,7 +64,7 @@ class Hysteresis:
 
 
 def firing_spans(conditions: Sequence[bool] | NDArray[np.bool_], *, for_: int, keep_firing_for: int
-                 ) -> list[tuple[int, int]]:  # fmt: skip
+                 ) -> list[tuple[int, int]]:
     """``[first, last]`` evaluation indexes of each firing period of a fresh ``Hysteresis``.
 
     Computed from runs of true evaluations rather than by stepping (the bench calls it on series

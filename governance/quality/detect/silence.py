@@ -29,7 +29,7 @@ RECENT_RATE = 0.1  # the last settle_minutes must expect at least this share of 
 
 def silence_flags(gap_minutes: ArrayLike, due: ArrayLike, settled: ArrayLike, recent: ArrayLike, *,
                   after_minutes: float, min_expected: float, settle_minutes: float,
-                  span_minutes: ArrayLike | None = None) -> NDArray[np.bool_]:  # fmt: skip
+                  span_minutes: ArrayLike | None = None) -> NDArray[np.bool_]:
     """Vectorised: quiet for ``after_minutes``; ``min_expected`` events owed already
     ``settle_minutes`` ago (``settled``); still due now (``recent``: owed over the last
     ``settle_minutes``, against ``due`` over the ``span_minutes`` judged, by default the gap)."""
@@ -38,16 +38,16 @@ def silence_flags(gap_minutes: ArrayLike, due: ArrayLike, settled: ArrayLike, re
     owed, lately = (np.nan_to_num(np.asarray(x, dtype=np.float64)) for x in (due, recent))
     still_due = lately * span >= RECENT_RATE * owed * max(settle_minutes, 1.0)
     return np.asarray((gap >= after_minutes) & (np.nan_to_num(np.asarray(settled, dtype=np.float64)) >= min_expected)
-                      & still_due)  # fmt: skip
+                      & still_due)
 
 
 def silence(gap_minutes: float, due: float, settled: float, recent: float, *, after_minutes: float = 15.0,
             min_expected: float = 20.0, settle_minutes: float = 5.0, span_minutes: float | None = None,
-            never_seen: bool = False) -> Finding | None:  # fmt: skip
+            never_seen: bool = False) -> Finding | None:
     """The silence finding (``due``: owed over the whole gap), or ``None``; ``never_seen``: nothing
     arrived within the read history."""
     if not silence_flags(gap_minutes, due, settled, recent, after_minutes=after_minutes, min_expected=min_expected,
-                         settle_minutes=settle_minutes, span_minutes=span_minutes):  # fmt: skip
+                         settle_minutes=settle_minutes, span_minutes=span_minutes):
         return None
     since = f"no events for over {gap_minutes:.0f} min" if never_seen else f"no events for {gap_minutes:.0f} min"
     return Finding(

@@ -41,12 +41,12 @@ def violation_flags(
 def two_window_flags(violations: ArrayLike, events: ArrayLike, recent_violations: ArrayLike,
                      recent_events: ArrayLike, *, threshold: float, min_events: int, confidence_z: float,
                      recent_min_events: int | None = None,
-                     recent_z: float | None = None) -> tuple[BoolArray, BoolArray]:  # fmt: skip
+                     recent_z: float | None = None) -> tuple[BoolArray, BoolArray]:
     """``(fires, by_short)``: the short window fires on its own, or the long one while the short one
     still shows the problem (raw share >= threshold, or no events at all)."""
     short = violation_flags(recent_violations, recent_events, threshold=threshold,
                             min_events=recent_min_events or min_events,
-                            confidence_z=confidence_z if recent_z is None else recent_z)  # fmt: skip
+                            confidence_z=confidence_z if recent_z is None else recent_z)
     long = violation_flags(violations, events, threshold=threshold, min_events=min_events, confidence_z=confidence_z)
     n, k = np.asarray(recent_events, dtype=np.float64), np.asarray(recent_violations, dtype=np.float64)
     still = (n <= 0) | (k >= threshold * n)
@@ -63,18 +63,18 @@ def violation_rate(
     if recent is not None:
         fires, by_short = two_window_flags(violations, events, *recent, threshold=threshold, min_events=min_events,
                                            confidence_z=confidence_z, recent_min_events=recent_min_events,
-                                           recent_z=recent_z)  # fmt: skip
+                                           recent_z=recent_z)
         if not fires:
             return None
         if by_short and not violation_flags(violations, events, threshold=threshold, min_events=min_events,
-                                            confidence_z=confidence_z):  # fmt: skip
+                                            confidence_z=confidence_z):
             found = violation_rate(*recent, threshold=threshold, min_events=recent_min_events or min_events,
-                                   confidence_z=confidence_z if recent_z is None else recent_z)  # fmt: skip
+                                   confidence_z=confidence_z if recent_z is None else recent_z)
             if found is not None and recent_window is not None:
                 found.details["window_minutes"] = recent_window
             return found
     elif not violation_flags(violations, events, threshold=threshold, min_events=min_events,
-                             confidence_z=confidence_z):  # fmt: skip
+                             confidence_z=confidence_z):
         return None
     rate = violations / events
     return Finding(

@@ -51,7 +51,7 @@ def spread(expected: ArrayLike, error: ArrayLike) -> FloatArray:
 
 
 def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: ArrayLike, *, window_minutes: int,
-                 params: VolumeParams, error_high: ArrayLike | None = None) -> tuple[BoolArray, BoolArray]:  # fmt: skip
+                 params: VolumeParams, error_high: ArrayLike | None = None) -> tuple[BoolArray, BoolArray]:
     """Vectorised: ``(drop, spike)`` of window counts against the low and high expected counts
     (``error``: relative error of the low one; ``error_high`` of the high one, default the same)."""
     err_hi = error if error_high is None else error_high
@@ -80,7 +80,7 @@ def recovered(observed: ArrayLike, low: ArrayLike, high: ArrayLike, *, window_mi
     judged_lo = (lo * per_hour >= params.min_volume) & (lo >= params.min_count)
     judged_hi = (hi * per_hour >= params.min_volume) & (hi >= params.min_count)
     return (np.asarray(judged_lo & (obs >= (1 - params.min_drop / 2) * lo)),
-            np.asarray(judged_hi & (obs <= (1 + params.min_spike / 2) * hi)))  # fmt: skip
+            np.asarray(judged_hi & (obs <= (1 + params.min_spike / 2) * hi)))
 
 
 def volume_finding(observed: float, expected: float, error: float, *, window_minutes: int, drop: bool) -> Finding:
@@ -101,7 +101,7 @@ def volume_finding(observed: float, expected: float, error: float, *, window_min
 
 
 def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: float, params: VolumeParams,
-                 error_high: float | None = None) -> Finding | None:  # fmt: skip
+                 error_high: float | None = None) -> Finding | None:
     """Strongest finding over ``params.windows`` of one event.
 
     ``recent``: the last complete minute counts, newest last (at least the longest window);
@@ -111,7 +111,7 @@ def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: floa
     best: Finding | None = None
     first = params.windows[0]
     back = recovered(counts[-first:].sum(), np.asarray(low)[0], np.asarray(high)[0], window_minutes=first,
-                     params=params)  # fmt: skip
+                     params=params)
     for window, lo, hi in zip(params.windows, np.asarray(low), np.asarray(high), strict=True):
         observed = float(counts[-window:].sum())
         err_hi = error if error_high is None else error_high
@@ -120,7 +120,7 @@ def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: floa
         if not (drop or spike):
             continue
         finding = volume_finding(observed, float(lo if drop else hi), error if drop else err_hi, window_minutes=window,
-                                 drop=bool(drop))  # fmt: skip
+                                 drop=bool(drop))
         if best is None or finding.score > best.score:
             best = finding
     return best

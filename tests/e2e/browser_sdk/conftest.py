@@ -69,7 +69,7 @@ def sdk_packages() -> Path:
     if not done.exists():
         prefix.mkdir(parents=True, exist_ok=True)
         result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(prefix),
-                                 *PACKAGES], capture_output=True, text=True, timeout=300)  # fmt: skip
+                                 *PACKAGES], capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
             pytest.fail(f"npm install {' '.join(PACKAGES)} failed:\n{result.stdout}\n{result.stderr}")
         done.write_text("\n".join(PACKAGES))
@@ -125,7 +125,7 @@ class Governance:
         created = self.admin.post("/api/v1/sources", json={"name": name, "plan": "ecommerce",
                                                            "upstream_url": self.upstream.url,
                                                            "upstream_write_key": "UPSTREAM-KEY",
-                                                           "settings": settings})  # fmt: skip
+                                                           "settings": settings})
         assert created.status_code == 201, created.text
         return created.json()["id"], created.json()["write_key"]
 
@@ -156,13 +156,13 @@ def governance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Governance]
     port = free_port()
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": f"sqlite:///{directory / 'governance.db'}",
            "GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN, "GOVERNANCE_SCHEDULER_ENABLED": "false",
-           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_ACCESS_LOG": "true"}  # fmt: skip
+           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_ACCESS_LOG": "true"}
     log = directory / "serve.log"
     upstreams = serve_upstream()
     upstream = next(upstreams)
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--host", "127.0.0.1",
-                                    "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+                                    "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10)
     try:

@@ -22,7 +22,7 @@ STRICT = {
               "commonEventOnViolations": "BLOCK"},
     "identify": {"allowUnplannedTraits": False, "allowTraitsOnViolations": False, "allowEventOnViolations": False,
                  "commonEventOnViolations": "BLOCK"},
-}  # fmt: skip
+}
 VALID_ORDER = {"order_id": "o-1", "total": 42.5, "currency": "EUR", "products": [{"product_id": "p1", "price": 42.5}]}
 INVALID_ORDER = {"order_id": "o-2", "total": -5, "currency": "usd"}
 
@@ -51,7 +51,7 @@ def _check_delivery(governance: Any, page: Any, site: str, source_id: str, sent:
     blocked = set(sent["ids"]) - valid
     governance.wait_for(lambda: sum(governance.outcomes(source_id).values()) >= len(CALLS), "the proxy to judge all")
     governance.wait_for(lambda: {e["messageId"] for e in _arrived(governance, sent["anonymousId"])} >= valid,
-                        "the worker to forward every valid event")  # fmt: skip
+                        "the worker to forward every valid event")
     arrived = Counter(e["messageId"] for e in _arrived(governance, sent["anonymousId"]))
     assert set(arrived) == valid and set(arrived.values()) == {1}, arrived  # every valid one, once; none blocked
     assert governance.quarantined(source_id) == {sent["ids"][4]: "unplanned_event", sent["ids"][5]: "violations"}
@@ -69,11 +69,11 @@ def _check_delivery(governance: Any, page: Any, site: str, source_id: str, sent:
 
 @pytest.mark.parametrize("batching", [False, True], ids=["default-delivery", "batching-delivery"])
 def test_analytics_next_delivers_every_valid_event_and_leaks_no_blocked_one(governance, page, site,
-                                                                             batching: bool) -> None:  # fmt: skip
+                                                                             batching: bool) -> None:
     source_id, write_key = governance.source(f"web-{'batching' if batching else 'default'}", STRICT)
     sent = page.evaluate("config => withSegment(config)", {
         "writeKey": write_key, "apiHost": governance.api_host, "batching": batching,
-        "calls": [call for call, _valid in CALLS]})  # fmt: skip
+        "calls": [call for call, _valid in CALLS]})
     assert len(sent["ids"]) == len(CALLS)
     _check_delivery(governance, page, site, source_id, sent)
     paths = {url.removeprefix(governance.url) for url in page.requests if url.startswith(governance.url)}
@@ -83,16 +83,16 @@ def test_analytics_next_delivers_every_valid_event_and_leaks_no_blocked_one(gove
 def test_send_beacon_and_keepalive_fetch_reach_the_proxy(governance, page, site) -> None:
     source_id, write_key = governance.source("web-unload", STRICT)
     base = {"anonymousId": "leaving-1", "writeKey": write_key, "timestamp": "2025-03-01T10:00:00.000Z",
-            "context": {"library": {"name": "analytics.js", "version": "next-1.84.3"}}}  # fmt: skip
+            "context": {"library": {"name": "analytics.js", "version": "next-1.84.3"}}}
     beacon = {"batch": [{**base, "type": "track", "event": "Product Viewed", "messageId": "beacon-1",
-                         "properties": {"product_id": "p1"}}], "sentAt": "2025-03-01T10:00:01.000Z"}  # fmt: skip
+                         "properties": {"product_id": "p1"}}], "sentAt": "2025-03-01T10:00:01.000Z"}
     assert page.evaluate("([url, body]) => beacon(url, body)", [governance.url + "/v1/b", beacon]) is True
     kept = {**base, "type": "page", "name": "Home", "messageId": "keepalive-1", "properties": {"path": "/"}}
     answer = page.evaluate("([url, body, key]) => keepaliveFetch(url, body, key)",
-                           [governance.url + "/v1/p", kept, write_key])  # fmt: skip
+                           [governance.url + "/v1/p", kept, write_key])
     assert answer == {"status": 200, "body": {"success": True}}  # the page could read it: CORS allowed it
     governance.wait_for(lambda: {"beacon-1", "keepalive-1"} <= set(governance.upstream.message_ids()),
-                        "the beacon and the keepalive fetch upstream")  # fmt: skip
+                        "the beacon and the keepalive fetch upstream")
     assert governance.outcomes(source_id) == {"forwarded": 2}
     _assert_only_local_requests(page, site, governance)
 
@@ -101,7 +101,7 @@ def test_a_refused_origin_is_a_readable_403(governance, page, site) -> None:
     source_id, write_key = governance.source("web-elsewhere", {"allowedOrigins": ["https://shop.example.com"]})
     body = {"type": "track", "event": "Product Viewed", "anonymousId": "a-1", "messageId": "refused-1"}
     answer = page.evaluate("([url, body, key]) => keepaliveFetch(url, body, key)",
-                           [governance.url + "/v1/t", body, write_key])  # fmt: skip
+                           [governance.url + "/v1/t", body, write_key])
     assert answer == {"status": 403,  # and readable by the page, so the SDK can tell why
                       "body": {"code": "origin_not_allowed", "message": "This origin may not send with this writeKey"}}
     assert governance.outcomes(source_id) == {}
@@ -112,19 +112,19 @@ def test_rudderstack_browser_sdk_delivers_every_valid_event(governance, page, si
     source_id, write_key = governance.source(f"web-rudder-{'beacon' if beacon else 'xhr'}", STRICT)
     calls = [call for call, _valid in CALLS]
     sent = page.evaluate("config => withRudderStack(config)", {
-        "writeKey": write_key, "dataPlaneUrl": governance.url, "calls": calls, "beacon": beacon})  # fmt: skip
+        "writeKey": write_key, "dataPlaneUrl": governance.url, "calls": calls, "beacon": beacon})
     governance.wait_for(lambda: sum(governance.outcomes(source_id).values()) >= len(CALLS), "the proxy to judge all")
     governance.wait_for(lambda: len(_arrived(governance, sent["anonymousId"])) >= 4, "four valid events upstream")
     arrived = _arrived(governance, sent["anonymousId"])
     names = Counter((e["type"], e.get("event") or e.get("name")) for e in arrived)
     assert names == Counter({("track", "Order Completed"): 1, ("track", "Product Viewed"): 1, ("identify", None): 1,
-                             ("page", "Home"): 1}), names  # fmt: skip
+                             ("page", "Home"): 1}), names
     assert all(e["context"]["library"]["name"] == "RudderLabs JavaScript SDK" for e in arrived)
     reasons = sorted(governance.quarantined(source_id).values())
     assert reasons == ["unplanned_event", "violations"]
     assert governance.outcomes(source_id).get("blocked") == 2
     paths = Counter(url.removeprefix(governance.url).split("?")[0] for url in page.requests
-                    if url.startswith(governance.url))  # fmt: skip
+                    if url.startswith(governance.url))
     if beacon:  # Playwright does not report beacons: the server's access log shows them
         assert paths == Counter(), paths
         assert f'"POST /beacon/v1/batch?writeKey={write_key} HTTP/1.1" 200' in governance.log.read_text()
@@ -140,7 +140,7 @@ def test_a_browser_clock_ten_minutes_fast_is_corrected_upstream(governance, page
     page.clock.set_system_time(before + timedelta(minutes=10))  # Playwright's clock: no request is touched
     sent = page.evaluate("config => withSegment(config)", {
         "writeKey": write_key, "apiHost": governance.api_host, "batching": False,
-        "calls": [["track", "Product Viewed", {"product_id": "p1", "price": 9.5}]]})  # fmt: skip
+        "calls": [["track", "Product Viewed", {"product_id": "p1", "price": 9.5}]]})
     after = datetime.now(UTC)
     [message_id] = sent["ids"]
     governance.wait_for(lambda: message_id in governance.upstream.message_ids(), "the event upstream")

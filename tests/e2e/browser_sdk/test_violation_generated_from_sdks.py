@@ -38,7 +38,7 @@ def _python_sdk(module: str) -> Callable[[Any, str, str], None]:
         client_class = __import__(module, fromlist=["Client"]).Client
         errors: list[Any] = []
         client = client_class(write_key=write_key, host=governance.url, upload_interval=0.1, max_retries=1,
-                              on_error=lambda error, _batch: errors.append(error))  # fmt: skip
+                              on_error=lambda error, _batch: errors.append(error))
         client.track(user_id="u1", event="Order Completed", properties=PROPERTIES, message_id=message_id)
         client.flush()
         client.join()
@@ -61,7 +61,7 @@ def _analytics_node(governance: Any, write_key: str, message_id: str, sdk_packag
 
 def _violations_of(governance: Any, message_id: str) -> list[dict[str, Any]]:
     return [e for e in governance.upstream.events
-            if e.get("event") == "Violation Generated" and e["properties"]["eventMessageID"] == message_id]  # fmt: skip
+            if e.get("event") == "Violation Generated" and e["properties"]["eventMessageID"] == message_id]
 
 
 @pytest.mark.parametrize("sdk", ["analytics-python", "rudder-sdk-python", "analytics-node", "analytics.js"])
@@ -81,7 +81,7 @@ def test_event_sent_at_is_the_sdks_sent_at(governance, sdk_packages, sdk: str, r
         page = request.getfixturevalue("page")
         sent = page.evaluate("config => withSegment(config)", {
             "writeKey": write_key, "apiHost": governance.api_host, "batching": True,
-            "calls": [["track", "Order Completed", PROPERTIES]]})  # fmt: skip
+            "calls": [["track", "Order Completed", PROPERTIES]]})
         message_id = sent["ids"][0]
     governance.wait_for(lambda: _violations_of(governance, message_id), f"{sdk}'s Violation Generated upstream")
     [violation] = _violations_of(governance, message_id)

@@ -85,9 +85,9 @@ def start_serve(folder: Path, *, worker: bool = False, env: dict[str, str] | Non
     env = {**os.environ, "GOVERNANCE_DATABASE_URL": f"sqlite:///{folder / 'governance.db'}",
            "GOVERNANCE_BOOTSTRAP_ADMIN_TOKEN": ADMIN, "GOVERNANCE_RUN_WORKER": str(worker).lower(),
            "GOVERNANCE_ACCESS_LOG": "false", "GX_ANALYTICS_ENABLED": "false",
-           "GOVERNANCE_PUBLIC_URL": f"http://127.0.0.1:{port}", **(env or {})}  # fmt: skip
+           "GOVERNANCE_PUBLIC_URL": f"http://127.0.0.1:{port}", **(env or {})}
     command = [sys.executable, "-m", "governance", "serve", "--demo", "--plans-dir", str(ROOT / "plans"),
-               "--port", str(port), *([] if worker else ["--no-worker"])]  # fmt: skip
+               "--port", str(port), *([] if worker else ["--no-worker"])]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -141,7 +141,7 @@ class Ops:
     def upstream_ids(self) -> list[str]:
         """messageIds the upstream accepted (a /v1/batch body each)."""
         return [e["messageId"] for r in list(self.upstream.requests) if r.path.endswith("/v1/batch")
-                for e in json.loads(r.body)["batch"]]  # fmt: skip
+                for e in json.loads(r.body)["batch"]]
 
     def db(self) -> sqlite3.Connection:
         """The serve's own SQLite file (WAL), for seeding history the tests cannot wait for."""
@@ -153,7 +153,7 @@ class Ops:
 OPS_ENV = {"GOVERNANCE_SMTP_STARTTLS": "false", "GOVERNANCE_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
            "GOVERNANCE_SCHEDULER_INTERVAL_S": "2", "GOVERNANCE_SCHEDULER_POLL_S": "1",
            "GOVERNANCE_GROUP_WAIT_S": "0", "GOVERNANCE_GROUP_INTERVAL_S": "1", "GOVERNANCE_REPEAT_INTERVAL_S": "3",
-           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_DEFAULT_CHECKS": "false"}  # fmt: skip
+           "GOVERNANCE_RETRY_BASE_S": "1", "GOVERNANCE_DEFAULT_CHECKS": "false"}
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +168,7 @@ def ops() -> Iterator[Ops]:
     smtp.start()
     (webhook, webhook_thread), (upstream, upstream_thread) = start_receiver(), start_receiver()
     running = start_serve(folder, worker=True, env={**OPS_ENV, "GOVERNANCE_SMTP_HOST": "127.0.0.1",
-                                                    "GOVERNANCE_SMTP_PORT": str(smtp.port)})  # fmt: skip
+                                                    "GOVERNANCE_SMTP_PORT": str(smtp.port)})
     try:
         yield Ops(server=running, folder=folder, smtp=handler, webhook=webhook, upstream=upstream)
     finally:
@@ -252,7 +252,7 @@ def check_a11y(page: Any, screen: str) -> None:
         page.evaluate(AXE.read_text())  # evaluated over the protocol: the console's CSP still holds
     result = page.evaluate("async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
                            " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-                           " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }")  # fmt: skip
+                           " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }")
     bad = [v for v in result if v["impact"] in ("serious", "critical")]
     assert bad == [], f"axe on {screen}: {json.dumps(bad, indent=2)}"
 

@@ -86,7 +86,7 @@ def test_a_webhook_channel_test_alert_verifies_at_the_receiver(page: Any, ops: O
 
 def test_rules_with_a_dry_run_and_the_digest(page: Any, ops: Ops, shoot: Any) -> None:
     channel = ops.server.admin.post("/api/v1/alert-channels", json={"name": "shop hook", "kind": "webhook",
-                                                                    "config": {"url": ops.webhook.url}})  # fmt: skip
+                                                                    "config": {"url": ops.webhook.url}})
     assert channel.status_code == 201
     sign_in(page, ops.server, at="#/channels/rules")
     page.get_by_text("Create a rule").click()
@@ -127,7 +127,7 @@ def test_rules_with_a_dry_run_and_the_digest(page: Any, ops: Ops, shoot: Any) ->
     page.get_by_role("button", name="Save the digest settings").click()
     page.get_by_text("Saved the digest settings.").wait_for()
     assert ops.server.admin.get("/api/v1/digest").json() == {"enabled": True, "hour": 7,
-                                                             "recipients": ["digest@example.com"]}  # fmt: skip
+                                                             "recipients": ["digest@example.com"]}
     page.get_by_text(re.compile("^Daily digest: .* violations on")).wait_for()  # the preview
     page.get_by_role("button", name="Send the digest now").click()
     page.get_by_text("to digest@example.com.").wait_for()
@@ -138,7 +138,7 @@ def test_rules_with_a_dry_run_and_the_digest(page: Any, ops: Ops, shoot: Any) ->
 
 
 def test_an_alert_opened_from_its_webhook_link_is_acknowledged_and_snoozed_and_repeats_stop(
-        page: Any, ops: Ops, noisy: str, shoot: Any) -> None:  # fmt: skip
+        page: Any, ops: Ops, noisy: str, shoot: Any) -> None:
     pager_path = noisy
     first = wait_for(lambda: _deliveries(ops, path=pager_path), timeout=80, what="the first alert notification")[0]
     alert_id, link = first["data"]["id"], first["data"]["url"]

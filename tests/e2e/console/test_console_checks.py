@@ -27,7 +27,7 @@ def _seed_history(ops: Ops, source_id: str, event: str) -> None:
     with ops.db() as conn:
         conn.executemany("INSERT INTO event_counts (minute, source_id, kind, event, outcome, planned, count) "
                          "VALUES (?, ?, 'track', ?, 'forwarded', 1, ?)",
-                         [(minute, source_id, event, count) for minute, count in rows])  # fmt: skip
+                         [(minute, source_id, event, count) for minute, count in rows])
 
 
 def test_a_volume_check_made_in_the_form_shows_its_history_against_the_band(page: Any, ops: Ops, shoot: Any) -> None:
@@ -94,7 +94,7 @@ def test_an_expectations_check_shows_its_great_expectations_result(page: Any, op
     key = ops.server.source("gx-shop")
     ops.server.send(key, [{"type": "track", "event": "Order Completed", "userId": "u1", "messageId": f"gx-{i}",
                            "properties": {"order_id": f"o-{i}", "total": 10, "currency": currency}}
-                          for i, currency in enumerate(["EUR", "EUR", "USD", "GBP", "JPY"])])  # fmt: skip
+                          for i, currency in enumerate(["EUR", "EUR", "USD", "GBP", "JPY"])])
     sign_in(page, ops.server, at="#/checks")
     page.get_by_text("Create a check").click()
     form = page.get_by_role("form", name="Create a check")
@@ -103,14 +103,14 @@ def test_an_expectations_check_shows_its_great_expectations_result(page: Any, op
     form.get_by_label(re.compile("^Event")).fill("Order Completed")
     suite = [{"type": "expect_column_values_to_be_in_set", "column": "properties.currency",
               "value_set": ["EUR", "USD"], "mostly": 0.9},
-             {"type": "expect_column_values_to_not_be_null", "column": "properties.order_id"}]  # fmt: skip
+             {"type": "expect_column_values_to_not_be_null", "column": "properties.order_id"}]
     form.get_by_label("expectations (JSON, required)").fill(json.dumps(suite))
     form.get_by_role("button", name="Create the check").click()
     note = page.get_by_role("status").filter(has_text="Created the expectations check")
     note.wait_for()
     check_id = re.search(r"chk_\w+", note.inner_text()).group(0)  # type: ignore[union-attr]
     wait_for(lambda: ops.server.admin.get(f"/api/v1/checks/{check_id}").json()["last_outcome"], timeout=90,
-             what="the first run (the worker imports Great Expectations once)")  # fmt: skip
+             what="the first run (the worker imports Great Expectations once)")
     page.goto(f"{ops.server.url}/#/checks/{check_id}")
     result = page.get_by_role("table", name=re.compile("Great Expectations result"))
     result.wait_for()

@@ -28,12 +28,12 @@ def _plan() -> dict[str, Any]:
                            "position": {"type": "integer", "minimum": 0, "description": "Slot on the page."},
                            "variant": {"type": "string", "enum": ["a", "b"], "description": "A/B variant."}},
         } for i in range(EVENTS)
-    }  # fmt: skip
+    }
     return {"name": "huge", "description": "Three thousand events.", "events": events}
 
 
 def test_a_plan_of_3000_events_is_usable_within_a_second(page: Any, server: Server, shoot: Any,
-                                                         record_property: Any) -> None:  # fmt: skip
+                                                         record_property: Any) -> None:
     created = server.admin.post("/api/v1/plans", json=_plan())
     assert created.status_code == 201, created.text
     assert server.admin.post("/api/v1/plans/huge/versions", json={"message": "big"}).status_code == 201

@@ -25,7 +25,7 @@ def _source(ops: Ops, name: str, upstream: str, **settings: Any) -> str:
 
 def _order(message_id: str, total: Any = 12, **more: Any) -> dict[str, Any]:
     return {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": message_id,
-            "properties": {"order_id": f"o-{message_id}", "total": total, "currency": "EUR", **more}}  # fmt: skip
+            "properties": {"order_id": f"o-{message_id}", "total": total, "currency": "EUR", **more}}
 
 
 def _changes(row: Any) -> dict[str, str]:
@@ -39,10 +39,10 @@ def _track(event: str, message_id: str, **properties: Any) -> dict[str, Any]:
 
 
 def test_overview_shows_traffic_with_numbers_that_agree_with_the_api_and_the_digest(page: Any, ops: Ops,
-                                                                                   shoot: Any) -> None:  # fmt: skip
+                                                                                   shoot: Any) -> None:
     key = _source(ops, "web-shop", f"http://127.0.0.1:{ops.upstream.port}")
     ops.server.send(key, [_order("ov-1"), _order("ov-2"), _order("ov-3", total=-5), _order("ov-4", total="12"),
-                          _track("Product Viewed", "ov-5", product_id="p-1")])  # fmt: skip
+                          _track("Product Viewed", "ov-5", product_id="p-1")])
     wait_for(lambda: {"ov-1", "ov-2", "ov-5"} <= set(ops.upstream_ids()), what="the worker to forward")
     sign_in(page, ops.server, at="")
     page.get_by_role("heading", name="Overview", level=1).wait_for()
@@ -73,9 +73,9 @@ def test_overview_shows_traffic_with_numbers_that_agree_with_the_api_and_the_dig
 
 
 def test_a_blocked_event_is_replayed_after_a_plan_that_allows_it_is_published(page: Any, ops: Ops,
-                                                                               shoot: Any) -> None:  # fmt: skip
+                                                                               shoot: Any) -> None:
     key = _source(ops, "strict-shop", f"http://127.0.0.1:{ops.upstream.port}",
-                  track={"allowUnplannedEvents": False})  # fmt: skip
+                  track={"allowUnplannedEvents": False})
     ops.server.send(key, [_track("Wishlist Viewed", "wl-1", wishlist_id="w-1"), _order("wl-ok")])
     sign_in(page, ops.server, at="#/quarantine")
     page.get_by_label("Source", exact=True).select_option("strict-shop")
@@ -101,7 +101,7 @@ def test_a_blocked_event_is_replayed_after_a_plan_that_allows_it_is_published(pa
     etag = ops.server.admin.get("/api/v1/plans/ecommerce/draft").headers["etag"]
     spec = {"description": "A wishlist was opened.", "properties": {"wishlist_id": {"type": "string"}}}
     assert ops.server.admin.put("/api/v1/plans/ecommerce/draft/events/Wishlist Viewed", json=spec,
-                                headers={"If-Match": etag}).status_code == 200  # fmt: skip
+                                headers={"If-Match": etag}).status_code == 200
     assert ops.server.admin.post("/api/v1/plans/ecommerce/versions", json={"message": "wishlist"}).status_code == 201
     page.get_by_role("button", name=re.compile("^Replay all 1 matching the filter")).click()  # the dialog is accepted
     results.get_by_role("row").filter(has_text="Wishlist Viewed").get_by_text("forwarded").wait_for()
@@ -187,7 +187,7 @@ def test_the_operations_screens_reflow_at_200_percent_zoom(page: Any, ops: Ops) 
     page.set_viewport_size({"width": 640, "height": 900})  # a 1280 px window at 200 % zoom
     sign_in(page, ops.server, at="#/overview")
     for screen in ("#/overview", "#/quarantine?replayed=1", "#/dead-letters", "#/alerts", "#/checks", "#/channels",
-                   "#/channels/rules", "#/channels/digest", "#/audit", "#/tokens"):  # fmt: skip
+                   "#/channels/rules", "#/channels/digest", "#/audit", "#/tokens"):
         page.goto(f"{ops.server.url}/{screen}")
         page.locator("main h1").wait_for()
         page.wait_for_load_state("networkidle")

@@ -18,7 +18,7 @@ SEGMENT_RULES = [
     {"type": "SCREEN", "key": "Settings", "version": 1, "jsonSchema": {
         "$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {
             "properties": {"type": "object", "properties": {"tab": {"type": "date-time"}}}}}},
-]  # fmt: skip
+]
 
 
 def test_plans_list_and_a_plan_with_filters_tree_and_sections(page: Any, server: Server, shoot: Any) -> None:

@@ -15,7 +15,7 @@ from conftest import ROOT, Server, check_a11y, sign_in
 def test_create_a_deletion_and_read_its_receipt(page: Any, server: Server, shoot: Any) -> None:
     key = server.source("privacy-web")
     server.send(key, [{"type": "track", "event": "Order Completed", "userId": "u-forget", "messageId": "pf-1",
-                       "properties": {"order_id": "o-1", "total": 12, "currency": "EUR"}}])  # fmt: skip
+                       "properties": {"order_id": "o-1", "total": 12, "currency": "EUR"}}])
     sign_in(page, server, at="#/privacy")
     page.get_by_role("heading", name="Privacy").wait_for()
     page.get_by_label("Regulation", exact=True).select_option("SUPPRESS_WITH_DELETE")
@@ -27,9 +27,9 @@ def test_create_a_deletion_and_read_its_receipt(page: Any, server: Server, shoot
     assert server.admin.get(f"/api/v1/regulations/{regulation}").json()["subjectIds"] == ["u-forget"]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")},
            "GOVERNANCE_DATABASE_URL": f"sqlite:///{server.log.parent / 'governance.db'}",
-           "GOVERNANCE_SCHEDULER_ENABLED": "false"}  # fmt: skip
+           "GOVERNANCE_SCHEDULER_ENABLED": "false"}
     worker = subprocess.Popen([sys.executable, "-m", "governance", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         page.get_by_text("purge_finished").wait_for(timeout=30_000)  # the page follows the purge
     finally:

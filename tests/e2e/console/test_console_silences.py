@@ -23,7 +23,7 @@ def _heard(ops: Ops, alert_id: int) -> list[dict[str, Any]]:
 
 
 def test_a_silence_made_in_the_console_mutes_an_alert_and_expiring_it_notifies(page: Any, ops: Ops,
-                                                                               shoot: Any) -> None:  # fmt: skip
+                                                                               shoot: Any) -> None:
     hook = {"name": "silences hook", "kind": "webhook", "config": {"url": ops.webhook.url + "&silences=1"}}
     assert ops.server.admin.post("/api/v1/alert-channels", json=hook).status_code == 201
     rule = {"name": "maintained-app", "matchers": {"source": "maintained-app"}, "channels": ["silences hook"]}
@@ -43,7 +43,7 @@ def test_a_silence_made_in_the_console_mutes_an_alert_and_expiring_it_notifies(p
     page.get_by_text("(active).").wait_for()
     [made] = ops.server.admin.get("/api/v1/silences").json()["data"]
     assert [(m["name"], m["op"], m["value"]) for m in made["matchers"]] == [
-        ("source", "=", "maintained-app"), ("event", "=~", "Promo.*")]  # fmt: skip
+        ("source", "=", "maintained-app"), ("event", "=~", "Promo.*")]
     row = page.locator(f"#silence-{made['id']}")
     assert "database maintenance" in row.inner_text() and 'event=~"Promo.*"' in row.inner_text()
 
@@ -52,7 +52,7 @@ def test_a_silence_made_in_the_console_mutes_an_alert_and_expiring_it_notifies(p
     assert ops.server.admin.post("/api/v1/checks", json=check).status_code == 201
     ops.server.send(key, [{"type": "track", "event": "Promo Banner Clicked", "userId": "u1", "messageId": "m-1"}])
     alert = wait_for(lambda: (a := _alert(ops, "maintained-app")) and a["silenced_by"] and a, timeout=80,
-                     what="the alert, silenced")  # fmt: skip
+                     what="the alert, silenced")
     page.goto(f"{ops.server.url}/#/alerts/{alert['id']}")
     facts = page.get_by_role("definition").filter(has_text="database maintenance")
     facts.wait_for()
@@ -77,7 +77,7 @@ def test_a_silence_made_in_the_console_mutes_an_alert_and_expiring_it_notifies(p
     listed = ops.server.admin.get("/api/v1/silences").json()["data"]
     weekly = next(s for s in listed if s["comment"] == "Sunday backups")
     assert weekly["recurrence"] == {"rrule": "FREQ=WEEKLY;BYDAY=SU", "duration_minutes": 180.0,
-                                    "timezone": "Europe/Paris"}  # fmt: skip
+                                    "timezone": "Europe/Paris"}
     assert weekly["state"] in ("active", "pending") and (weekly["next"] or weekly["current"])
     check_a11y(page, "silences")
     shoot(page, "silences")

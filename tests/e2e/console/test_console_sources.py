@@ -14,7 +14,7 @@ STRICT = {"track": {"allowUnplannedEvents": False, "allowEventOnViolations": Fal
 
 def _order(message_id: str, total: Any) -> dict[str, Any]:
     return {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": message_id,
-            "properties": {"order_id": "o-1", "total": total, "currency": "EUR"}}  # fmt: skip
+            "properties": {"order_id": "o-1", "total": total, "currency": "EUR"}}
 
 
 def test_flip_a_schema_control_change_mode_and_manage_write_keys(page: Any, server: Server, shoot: Any) -> None:
@@ -43,7 +43,7 @@ def test_flip_a_schema_control_change_mode_and_manage_write_keys(page: Any, serv
     page.get_by_role("button", name=f"Revoke {new['prefix']}…").click()
     page.get_by_text("1 active key").wait_for()
     assert next(k for k in server.admin.get("/api/v1/sources/demo/write-keys").json()
-                if k["id"] == new["id"])["revoked_at"] is not None  # fmt: skip
+                if k["id"] == new["id"])["revoked_at"] is not None
     page.get_by_label("Upstream URL").fill("http://127.0.0.1:9/collect")
     page.get_by_role("button", name="Save the upstream").click()
     page.get_by_text("Saved the upstream.").wait_for()
@@ -56,7 +56,7 @@ def test_events_seen_did_you_mean_rename_and_add_to_draft(page: Any, server: Ser
     key = server.source("android")
     server.send(key, [{"type": "track", "event": "Completed Order", "userId": "u1", "messageId": "m-1",
                        "properties": {"order_id": "o-1", "total": 12}},
-                      _order("m-2", "12")])  # fmt: skip
+                      _order("m-2", "12")])
     sign_in(page, server, at="#/sources")
     row = page.get_by_role("table", name="Sources").get_by_role("row").filter(has_text="android")
     row.wait_for()
@@ -90,7 +90,7 @@ def test_transformations_add_reorder_edit_and_preview(page: Any, server: Server,
     page.get_by_text("No transformations.").wait_for()
     for name, action, fields in (("rename", "rename_event", {"Only for the event or name": "Completed Order",
                                                               "to": "Order Completed"}),
-                                 ("drop coupon", "drop_property", {"path": "properties.coupon"})):  # fmt: skip
+                                 ("drop coupon", "drop_property", {"path": "properties.coupon"})):
         page.get_by_role("button", name="Add a transformation").click()
         form = page.locator("form.transformation-form")
         form.get_by_label("Transformation name").fill(name)
@@ -118,11 +118,11 @@ def test_transformations_add_reorder_edit_and_preview(page: Any, server: Server,
 
 def test_shadow_impact_and_violations_explorer(page: Any, server: Server, shoot: Any) -> None:
     made = server.admin.post("/api/v1/sources", json={"name": "web", "plan": "ecommerce", "mode": "shadow",
-                                                      "settings": STRICT})  # fmt: skip
+                                                      "settings": STRICT})
     assert made.status_code == 201, made.text
     server.send(made.json()["write_key"], [
         {"type": "track", "event": "Completed Order", "userId": "u1", "messageId": "s-1"},
-        _order("s-2", -5), _order("s-3", 10)])  # fmt: skip
+        _order("s-2", -5), _order("s-3", 10)])
     sign_in(page, server, at="#/sources/web/shadow")
     summary = page.get_by_role("table", name="What enforce would have done")
     summary.get_by_role("row").filter(has_text="Last 24 hours").wait_for()
