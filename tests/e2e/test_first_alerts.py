@@ -18,6 +18,7 @@ through the proxy itself.
 from __future__ import annotations
 
 import base64
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ PLAN: dict[str, Any] = {
     },
 }
 BURST, BURST_END = 5, 15  # minutes after the start: 30 % of Order Completed violate
+SAMPLER_SEED = 20261201
 QUIET, BACK = 10, 35  # Product Viewed (120/h) stops, and comes back
 
 
@@ -131,6 +133,8 @@ def world(sqlite_url: str) -> Iterator[World]:
         assert client.post("/api/v1/plans/shop/versions", json={}).status_code == 201
         source = client.post("/api/v1/sources", json={"name": "web", "plan": "shop"}).json()
         client.app.state.proxy.runtime.reload()
+        # the sampler keeps each event with chance per_minute / n: a fixed seed makes the run repeatable
+        client.app.state.proxy.store.samples._random = random.Random(SAMPLER_SEED).random
         engine = client.app.state.engine
         now = datetime.now(UTC)
         with write_session(engine) as session:
