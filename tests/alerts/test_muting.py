@@ -6,7 +6,7 @@ verified; time is injected into ``dispatch``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -15,27 +15,15 @@ import pytest
 from governance.alerts import config, lifecycle, signing, silences
 from governance.alerts.dispatcher import dispatch
 from governance.alerts.tables import AlertRow
-from governance.db import make_engine, read_session, write_session
+from governance.db import read_session, write_session
 from governance.matchers import Matcher, parse_text
-from governance.migrations import upgrade
 from governance.quality.transitions import AlertInput
 from tests.conftest import make_settings
 
 from .conftest import Receiver
+from .test_dispatcher import T0, engine, s
 
-T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
-
-
-def s(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def engine(sqlite_url: str) -> Any:
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+__all__ = ["engine"]  # the fixture, shared with the dispatcher's tests
 
 
 @pytest.fixture

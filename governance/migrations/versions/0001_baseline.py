@@ -1,5 +1,8 @@
 """Baseline: the schema of release 0.1.0, exactly
 
+One idea over 500 lines: every table 0.1.0 made, as autogenerate wrote them; a released
+revision is never split or edited.
+
 Revision ID: 0001_baseline
 Revises: (none: release 0.1.0 made these tables with create_all; its databases are stamped here)
 Create Date: 2026-12-01 06:59:26.602274
