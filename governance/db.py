@@ -27,7 +27,8 @@ from governance import writelock
 class QueuedConnection(sqlite3.Connection):
     """A SQLite connection that gives its turn in the write queue back once its transaction ends."""
 
-    write_queue: writelock.WriteQueue | None = None
+    database: str | None = None  # the file whose write queue this connection takes turns in
+    write_queue: writelock.WriteQueue | None = None  # opened on the first write transaction
     holds_turn = False
 
     def _end_turn(self) -> None:
@@ -96,21 +97,19 @@ def make_engine(url: str, *, pool_size: int = 10, synchronous: str = "FULL",
             connect_args=connect_args,
             poolclass=NullPool if database in (None, "", ":memory:") else None,
         )
-        queue = writelock.for_database(str(database)) if on_file else None
-        _configure_sqlite(engine, synchronous, lock_timeout_s, queue)
+        _configure_sqlite(engine, synchronous, lock_timeout_s, str(database) if on_file else None)
         return engine
     connect_args = {} if lock_timeout_s is None else {"options": f"-c lock_timeout={int(lock_timeout_s * 1000)}"}
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                          connect_args=connect_args)
 
 
-def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float,
-                      queue: writelock.WriteQueue | None) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float, database: str | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         if isinstance(dbapi_connection, QueuedConnection):
-            dbapi_connection.write_queue = queue
+            dbapi_connection.database = database
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SYNCHRONOUS, checked above
@@ -131,10 +130,12 @@ def _begin_writing(conn: Any, mode: str, timeout_s: float) -> None:
     """``BEGIN IMMEDIATE`` (or EXCLUSIVE) after taking this transaction's turn in the write queue;
     a turn that does not come within ``timeout_s`` fails as SQLite's own busy timeout does."""
     dbapi = conn.connection.driver_connection
-    queue = getattr(dbapi, "write_queue", None)
-    if queue is None or dbapi.holds_turn:
+    if getattr(dbapi, "database", None) is None or dbapi.holds_turn:
         conn.exec_driver_sql(f"BEGIN {mode}")
         return
+    if dbapi.write_queue is None:  # the sidecar files are made by the first writer, not by a reader
+        dbapi.write_queue = writelock.for_database(dbapi.database)
+    queue = dbapi.write_queue
     if not queue.acquire(timeout_s):
         raise sqlalchemy.exc.OperationalError(
             f"BEGIN {mode}", None,
