@@ -18,7 +18,7 @@ waiting for the lock, so the lock goes to that writer and the holder queues behi
 writers alternate whatever their pace, and a waiting writer is woken by the kernel rather than
 polling. (``flock`` alone is not fair: the releasing process wins a lock it asks for again at once.)
 Locks are per open file description, so a process keeps one descriptor of each file and a
-``threading.Lock`` orders its own threads; the kernel drops a dead process's locks.
+``FairLock`` orders its own threads (first come, first served); the kernel drops a dead process's locks.
 
 Waits are bounded: ``acquire`` gives up after its timeout (the engine's busy timeout) and the
 transaction fails as SQLite's "database is locked" would. Because ``flock`` cannot time out, a
@@ -30,6 +30,7 @@ and busy handler, as before: the queue makes our writers fair, SQLite keeps them
 
 from __future__ import annotations
 
+import collections
 import fcntl
 import os
 import queue
@@ -65,6 +66,39 @@ class _Request:
     error: OSError | None = None
 
 
+class FairLock:
+    """A lock handed to its waiters in the order they came (``threading.Lock`` is not: a thread
+    that releases it and asks again at once usually wins, so a loop of short transactions, such
+    as a prune in chunks, would starve the forwarder's lanes of the same process)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: collections.deque[threading.Event] = collections.deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held and not self._waiters:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(max(0.0, timeout)):
+            return True
+        with self._mutex:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # still held: ownership passes to the first waiter
+            else:
+                self._held = False
+
+
 class WriteQueue:
     """``acquire(timeout)`` / ``release()`` around one write transaction on one database file."""
 
@@ -73,7 +107,7 @@ class WriteQueue:
         self.paths = (f"{database}-writer.turn", f"{database}-writer.lock")
         self._turn = os.open(self.paths[0], os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._lock = os.open(self.paths[1], os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        self._threads = threading.Lock()  # one writer per process at a time: flock is per descriptor
+        self._threads = FairLock()  # one writer per process at a time, in turn: flock is per descriptor
         self._requests: queue.Queue[_Request] = queue.Queue()
         self._state = threading.Lock()  # guards a request's granted/abandoned hand-over
         self._waiter: threading.Thread | None = None
@@ -82,7 +116,7 @@ class WriteQueue:
     def acquire(self, timeout: float) -> bool:
         """Take the writer's lock within ``timeout`` seconds; False when it did not come."""
         deadline = time.monotonic() + timeout
-        if not self._threads.acquire(timeout=max(0.0, timeout)):
+        if not self._threads.acquire(timeout):
             return False
         try:
             if self._try_both():

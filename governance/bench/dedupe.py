@@ -27,6 +27,8 @@ from __future__ import annotations
 import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -137,65 +139,95 @@ def _generations(engine: Engine, by_gen: list[list[tuple[Any, ...]]], batch: int
     return total, prune
 
 
+INGEST_CHILD = """
+import sys
+from governance.bench.dedupe import ingest_forever
+ingest_forever(sys.argv[1], int(sys.argv[2]))
+"""
+
+
+def ingest_forever(url: str, now_s: int) -> None:
+    """The child process of ``_Ingest``: commit the proxy's dedupe statement back to back, printing
+    when each commit ended (``time.monotonic``, one clock for every process) and how long it took."""
+    from governance.db import make_engine
+
+    engine = writer(make_engine(url))
+    sql = HotSQL(engine.dialect.name)
+    n = 0
+    while True:
+        keys = [compact_key("src_ingest", f"ingest-{n}-{i}") for i in range(INGEST_KEYS)]
+        n += 1
+        started = time.monotonic()
+        with engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(*sql.claim_keys(keys, now_s, 0))
+            cursor.fetchall()
+            cursor.close()
+        ended = time.monotonic()
+        print(f"{ended:.4f} {(ended - started) * 1000:.2f}", flush=True)
+
+
 class _Ingest:
-    """A thread committing the proxy's dedupe statement back to back, ``INGEST_KEYS`` new keys a
-    transaction; ``window()`` returns the commit latencies (ms) recorded since the last call."""
+    """Ingest in its own process, as the web process is the prune's (the worker's) neighbour:
+    ``INGEST_KEYS`` new keys a transaction, back to back; ``window(a, b)`` gives the latencies of
+    the commits that ended between two ``time.monotonic()`` readings."""
 
     def __init__(self, engine: Engine, now_s: int) -> None:
-        self.engine, self.sql, self.now_s = writer(engine), HotSQL(engine.dialect.name), now_s
-        self.latencies: list[float] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="bench-ingest", daemon=True)
+        url = engine.url.render_as_string(hide_password=False)
+        self.proc = subprocess.Popen([sys.executable, "-c", INGEST_CHILD, url, str(now_s)],
+                                     stdout=subprocess.PIPE, text=True)
+        self.commits: list[tuple[float, float]] = []
+        self.thread = threading.Thread(target=self._read, name="bench-ingest", daemon=True)
         self.thread.start()
 
-    def _run(self) -> None:
-        n = 0
-        while not self.stop.is_set():
-            keys = [compact_key("src_ingest", f"ingest-{n}-{i}") for i in range(INGEST_KEYS)]
-            n += 1
-            started = time.perf_counter()
-            with self.engine.begin() as conn:
-                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                cursor.execute(*self.sql.claim_keys(keys, self.now_s, 0))
-                cursor.fetchall()
-                cursor.close()
-            self.latencies.append((time.perf_counter() - started) * 1000)
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            ended, ms = line.split()
+            self.commits.append((float(ended), float(ms)))
 
-    def window(self) -> dict[str, float]:
-        got, self.latencies = self.latencies, []
+    def window(self, start: float, end: float) -> dict[str, float]:
+        got = [ms for ended, ms in list(self.commits) if start <= ended <= end]
         if len(got) < 2:
-            return {"commits": len(got), "p50_ms": got[0] if got else 0.0, "p99_ms": max(got, default=0.0),
-                    "max_ms": max(got, default=0.0)}
+            return {"commits": len(got), "p50_ms": round(got[0], 1) if got else 0.0,
+                    "p99_ms": round(max(got, default=0.0), 1), "max_ms": round(max(got, default=0.0), 1)}
         cuts = statistics.quantiles(got, n=100, method="inclusive")
         return {"commits": len(got), "p50_ms": round(cuts[49], 1), "p99_ms": round(cuts[98], 1),
                 "max_ms": round(max(got), 1)}
 
     def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.thread.join(timeout=10)
 
 
 def _prune_under_ingest(engine: Engine, cutoff_s: int, tenth: int) -> dict[str, Any]:
-    """Commit latency of the ingest thread alone, during one ``DELETE`` of a tenth of the keys,
-    and during the worker's chunked prune of the next tenth."""
-    out: dict[str, Any] = {}
+    """Commit latency of the ingest process alone, during one ``DELETE`` of a tenth of the keys,
+    and during the worker's chunked prune of the next tenth (a commit that ends up to 1 s after a
+    prune still counts for it: it may have waited for the prune's last turn)."""
+    out: dict[str, Any] = {"prune_keys": tenth}
     ingest = _Ingest(engine, START_S + 2 * 86_400)
     try:
-        time.sleep(2.0)
-        out["ingest_alone"] = ingest.window()
+        while len(ingest.commits) < 3 and ingest.proc.poll() is None:
+            time.sleep(0.1)  # started
+        alone = time.monotonic()
+        time.sleep(3.0)
+        started = time.monotonic()
+        out["ingest_alone"] = ingest.window(alone, started)
         out["compact_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe_keys WHERE seen_s < :c", c=cutoff_s)
-        out["ingest_during_delete"] = ingest.window()
-        started = time.perf_counter()
+        time.sleep(1.0)
+        out["ingest_during_delete"] = ingest.window(started, started + out["compact_prune_tenth_s"] + 1.0)
+        started = time.monotonic()
         later = cutoff_s + (cutoff_s - START_S)  # the second tenth of the window
         settings = SimpleNamespace(dedupe_window_s=0, sample_retention_days=10_000)
-        pruned = housekeeping.forget_expired(engine, settings, datetime.fromtimestamp(later, UTC),  # type: ignore[arg-type]
-                                             budget_s=3600)["dedupe"]
-        out["compact_chunked_prune_tenth_s"] = round(time.perf_counter() - started, 3)
-        out["compact_chunked_pruned"] = pruned
-        out["ingest_during_chunked_prune"] = ingest.window()
+        out["compact_chunked_pruned"] = housekeeping.forget_expired(
+            engine, settings, datetime.fromtimestamp(later, UTC), budget_s=3600)["dedupe"]  # type: ignore[arg-type]
+        out["compact_chunked_prune_tenth_s"] = round(time.monotonic() - started, 3)
+        time.sleep(1.0)
+        took = out["compact_chunked_prune_tenth_s"]
+        out["ingest_during_chunked_prune"] = ingest.window(started, started + took + 1.0)
     finally:
         ingest.close()
-    out["prune_keys"] = tenth
     return out
 
 
