@@ -10,6 +10,7 @@ lock the rows they change (``SELECT ... FOR UPDATE``) in the repository.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,7 +129,9 @@ def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float, d
 
 def _begin_writing(conn: Any, mode: str, timeout_s: float) -> None:
     """``BEGIN IMMEDIATE`` (or EXCLUSIVE) after taking this transaction's turn in the write queue;
-    a turn that does not come within ``timeout_s`` fails as SQLite's own busy timeout does."""
+    a turn that does not come within ``timeout_s`` fails as SQLite's own busy timeout does, and
+    the time the turn took comes off the busy timeout of the BEGIN (a writer outside the queue may
+    still hold SQLite's lock), so the whole wait stays within ``timeout_s``."""
     dbapi = conn.connection.driver_connection
     if getattr(dbapi, "database", None) is None or dbapi.holds_turn:
         conn.exec_driver_sql(f"BEGIN {mode}")
@@ -136,13 +139,21 @@ def _begin_writing(conn: Any, mode: str, timeout_s: float) -> None:
     if dbapi.write_queue is None:  # the sidecar files are made by the first writer, not by a reader
         dbapi.write_queue = writelock.for_database(dbapi.database)
     queue = dbapi.write_queue
+    started = time.monotonic()
     if not queue.acquire(timeout_s):
         raise sqlalchemy.exc.OperationalError(
             f"BEGIN {mode}", None,
             sqlite3.OperationalError(f"database is locked (no turn in the write queue within {timeout_s:g} s)"))
     dbapi.holds_turn = True
+    waited = time.monotonic() - started
     try:
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if waited > 0.001:
+            dbapi.execute(f"PRAGMA busy_timeout={max(1, int((timeout_s - waited) * 1000))}")
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        finally:
+            if waited > 0.001:
+                dbapi.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
     except BaseException:
         dbapi._end_turn()
         raise
