@@ -26,7 +26,7 @@ from governance.settings import Settings
 from governance.worker.tables import JobRunRow
 
 EXPIRY_EVERY_S = 60.0
-PRUNE_CHUNK = 500  # dedupe keys deleted per transaction: each is one short turn of SQLite's write lock
+PRUNE_CHUNK = 2000  # dedupe keys deleted per transaction: each is one short turn of SQLite's write lock
 PRUNE_BUDGET_S = 2.0  # longest one call prunes; what is left waits for the next call (``more``)
 # one chunk of expired keys, found through ix_dedupe_keys_seen; the key list keeps the DELETE on the primary key
 PRUNE_SQL = ("DELETE FROM dedupe_keys WHERE key IN "
