@@ -1,8 +1,8 @@
 """``governance bench hotpath``: the proxy's per-event Python in one process, in CPU time per event.
 
 ``bench proxy`` measures the whole web process under HTTP load, on a machine whose other work moves
-its figures; this bench measures only the code the compiled hot path covers (``governance.native``),
-on the same bodies (``load.sample_events``: ~1 KB e-commerce events, 10 % invalid, in batches of
+its figures (15-20 % between runs on a shared machine); this bench measures only the per-event
+Python of the web process (and the forwarder's relay), on the same bodies (``load.sample_events``: ~1 KB e-commerce events, 10 % invalid, in batches of
 100) under the same plan (``plans/ecommerce.yaml``), with no HTTP and no database:
 
     parse    orjson.loads of the body and the 20-digit scan (``limits.out_of_range_integer``)
@@ -11,9 +11,9 @@ on the same bodies (``load.sample_events``: ~1 KB e-commerce events, 10 % invali
     relay    ``timestamps.relay_batch`` of those outbox rows (the forwarder, in the worker)
 
 It reports the CPU microseconds per event of each stage (the best of ``rounds``, each over every
-body; ``time.process_time``, so time other processes take is not counted) and which modules ran
-compiled (``native_modules``). The garbage collector is tuned as in a serving web process
-(``webgc``). Run it twice to compare, once with ``GOVERNANCE_PURE=1``.
+body; ``time.process_time``, so time other processes take is not counted), with the garbage
+collector tuned as in a serving web process (``webgc``). Compare two builds of the code with it
+(see docs/operations/capacity.md, "Compiled hot path").
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from governance import native, webgc
+from governance import webgc
 from governance.bench.load import Bodies, sample_events
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -107,8 +107,4 @@ def run(*, batches: int = 200, batch: int = 100, rounds: int = 5) -> dict[str, A
     figures["relay_us_per_event"] = _best(rounds, relay, events)
     figures["web_us_per_event"] = round(parse_us + figures["judge_us_per_event"] + figures["tally_us_per_event"], 2)
     figures["forwarded"] = sum(len(rows) for rows in payloads)
-    modules = native.status()
-    figures["native_modules"] = modules
-    figures["compiled"] = sum(state == "compiled" for state in modules.values())
-    figures["pure_reason"] = native.why_not()
     return figures
