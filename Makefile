@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DATA := data
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test lint typecheck bench clean lock vendor screenshots native
+.PHONY: run test lint typecheck bench clean lock vendor screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,26 +22,14 @@ $(TEST_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $@ $(STAMP)
 
-# The compiled hot path (governance/native.py): the proxy's per-event modules built with mypyc into
-# governance/proxy/_native/ when a C compiler is present; without one (or with a source edited since
-# the build) the pure-Python modules run. GOVERNANCE_REQUIRE_NATIVE=1 (CI) makes a failed build an error.
-NATIVE_MODULES := spec limits violations pii_guard pipeline timestamps rows tally
-NATIVE := governance/proxy/_native/manifest.json
-
-native: $(NATIVE)
-
-$(NATIVE): $(NATIVE_MODULES:%=governance/proxy/%.py) governance/native.py constraints.txt | $(STAMP)
-	@$(BIN)/python -c 'import mypyc' 2>/dev/null || $(BIN)/pip install -q -c constraints.txt mypy
-	$(BIN)/python -m governance.native build
-
-run: $(STAMP) native
+run: $(STAMP)
 	@mkdir -p $(DATA)
 	GOVERNANCE_DATABASE_URL=$${GOVERNANCE_DATABASE_URL:-sqlite:///$(DATA)/governance.db} \
 	  $(BIN)/governance db upgrade
 	GOVERNANCE_DATABASE_URL=$${GOVERNANCE_DATABASE_URL:-sqlite:///$(DATA)/governance.db} \
 	  $(BIN)/governance serve --demo --plans-dir plans
 
-test: $(TEST_STAMP) native
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)
@@ -63,7 +51,7 @@ lock:  # re-resolve every dependency from pyproject.toml, newest allowed, into c
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(DATA) governance/proxy/_native build/native .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
+	rm -rf $(VENV) $(DATA) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
 
 vendor:
 	bash scripts/vendor.sh

@@ -71,12 +71,7 @@ class Violation:
 
 
 def fingerprint(source_id: str, event: str, violation: Violation) -> str:
-    return fingerprint_of(source_id, event, violation.field, violation.type)
-
-
-def fingerprint_of(source_id: str, event: str, field: str, vtype: str) -> str:
-    """``fingerprint`` of a violation read back as its stored strings (its type as written)."""
-    raw = f"{source_id}\x1f{event}\x1f{field}\x1f{vtype}"
+    raw = f"{source_id}\x1f{event}\x1f{violation.field}\x1f{violation.type}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -13,11 +13,11 @@ from governance.proxy.pipeline import Verdict
 from governance.proxy.sampling import CAP, SAMPLES_PER_FINGERPRINT, SamplePolicy
 from governance.proxy.spec import INVALID_JSON
 from governance.proxy.tally import tally
-from governance.proxy.violations import Violation, ViolationType, fingerprint
+from governance.proxy.violations import Violation, fingerprint
 
 NOW = datetime(2026, 11, 28, 12, 0, 30, tzinfo=UTC)
 MINUTE = int(NOW.timestamp() // 60)
-WRONG_TYPE = Violation(ViolationType.TYPE_MISMATCH, "properties.total", "Invalid type. Expected: number, given: string")
+WRONG_TYPE = Violation("type_mismatch", "properties.total", "Invalid type. Expected: number, given: string")
 
 
 def track(message_id: str, *, outcome: str = "forwarded", violations: tuple[Violation, ...] = (),

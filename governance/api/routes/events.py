@@ -12,7 +12,7 @@ from governance.api.deps import EngineDep, Viewer
 from governance.db import read_session
 from governance.proxy import insights, observe
 from governance.proxy.tables import ViolationSampleRow
-from governance.proxy.violations import fingerprint_of
+from governance.proxy.violations import Violation, fingerprint
 from governance.registry.sources import get_source
 
 router = APIRouter(prefix="/api/v1", tags=["observability"])
@@ -52,7 +52,7 @@ def violations(source: str, engine: EngineDep, _actor: Viewer, window: Window = 
     if samples:
         with read_session(engine) as session:
             for group in groups:
-                fp = fingerprint_of(source_id, group["event"], group["field"], group["type"])
+                fp = fingerprint(source_id, group["event"], Violation(group["type"], group["field"], ""))
                 rows = session.exec(select(ViolationSampleRow).where(ViolationSampleRow.fingerprint == fp)
                                     .limit(samples)).all()
                 group["fingerprint"] = fp
