@@ -2,8 +2,9 @@
 
 ``bench proxy`` measures the whole web process under HTTP load, on a machine whose other work moves
 its figures (15-20 % between runs on a shared machine); this bench measures only the per-event
-Python of the web process (and the forwarder's relay), on the same bodies (``load.sample_events``: ~1 KB e-commerce events, 10 % invalid, in batches of
-100) under the same plan (``plans/ecommerce.yaml``), with no HTTP and no database:
+Python of the web process (and the forwarder's relay), on the same bodies (``load.sample_events``:
+~1 KB e-commerce events, 10 % invalid, in batches of 100) under the same plan
+(``plans/ecommerce.yaml``), with no HTTP and no database:
 
     parse    orjson.loads of the body and the 20-digit scan (``limits.out_of_range_integer``)
     judge    ``routes._judge_all``: limits, timestamps, ``pipeline.judge`` per message
