@@ -152,3 +152,17 @@ def bench_checks(
                               tuning=seed_list(tuning), held_out=seed_list(held_out), replay_events=replay_events,
                               replay_days=replay_days, cycle_events=cycle_events, gx_events=gx_events)
     _report(result, as_json, "checks")
+
+
+@bench_app.command("cycle")
+def bench_cycle(
+    events: int = typer.Option(12, help="Planned events with minute counters"),
+    days: int = typer.Option(35, help="Days of minute counters"),
+    database_url: str | None = typer.Option(None, help="An empty database to use (default: a new SQLite file)"),
+    repeat: int = typer.Option(2, help="Timed cycles per path (the best is reported)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
+) -> None:
+    """One full check cycle over weeks of minute counters: read from the minutes, then from the hourly rollup."""
+    from governance.bench.cycle import cycle_bench
+
+    _report(cycle_bench(events, days, url=database_url, repeat=repeat), as_json, "check cycle")
