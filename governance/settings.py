@@ -144,6 +144,9 @@ class Settings(BaseSettings):
         True, description="Planned events get volume, silence and violation_rate checks, sources new_unplanned"
     )
     check_run_retention_days: int = Field(7, ge=1, description="Days check runs and scheduler runs are kept")
+    silence_retention_days: int = Field(
+        5, ge=1, description="Days an expired silence stays listed (as history) before it is deleted "
+        "(Alertmanager's --data.retention, 120 h)")
     # alert grouping (Alertmanager defaults; see docs/alerts/routing.md)
     group_wait_s: float = Field(30.0, ge=0, description="Wait before the first notification of a new alert group")
     group_interval_s: float = Field(

@@ -166,3 +166,17 @@ def bench_cycle(
     from governance.bench.cycle import cycle_bench
 
     _report(cycle_bench(events, days, url=database_url, repeat=repeat), as_json, "check cycle")
+
+
+@bench_app.command("silences")
+def bench_silences(
+    silences: int = typer.Option(1000, help="Active silences"),
+    alerts: int = typer.Option(1000, help="Firing alerts"),
+    expired: int = typer.Option(5000, help="Silences that ended in the last days (kept for their retention)"),
+    database_url: str | None = typer.Option(None, help="An empty database to use (default: a new SQLite file)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
+) -> None:
+    """What muting costs one dispatch: active silences against firing alerts."""
+    from governance.bench.silences import mute_bench
+
+    _report(mute_bench(silences, alerts, expired=expired, url=database_url), as_json, "silences")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from sqlalchemy import func, insert, select, text
 
 from governance.bench.cycle import detector_inputs, judged, same_inputs
@@ -25,22 +24,15 @@ from governance.quality.teaching import mark_expected
 from governance.worker import jobs
 from governance.worker.tables import JobRunRow
 from tests.conftest import make_settings
-from tests.quality.test_checks_db import BASE, EVENTS, insert_counts, seed
+from tests.quality.test_checks_db import BASE, EVENTS, engine, insert_counts, seed
 
+__all__ = ["engine"]  # the fixture, shared with the checks' tests
 DAYS = 9
 NOW = datetime.fromtimestamp((BASE + DAYS * 1440 + 37) * 60 + 5, UTC)  # 37 min into an hour
 OTHER_ROWS = (("track", EVENTS[0], "deduplicated", 2), ("track", EVENTS[0], "blocked", 1),
               ("identify", "", "forwarded", 1), ("track", EVENTS[1], "rejected", 4))
 HOURLY = HourlyCountRow.__table__  # type: ignore[attr-defined]
 MINUTES = EventCountRow.__table__  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def engine(database_url: str) -> Any:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _traffic(engine: Any, source_id: str) -> None:
