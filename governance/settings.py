@@ -78,8 +78,8 @@ class Settings(BaseSettings):
     )
     dedupe_window_s: int = Field(86400, ge=0, description="messageId dedupe window per source, seconds")
     sample_per_minute: int = Field(
-        10, ge=0, description="Forwarded events sampled per (source, event) and minute for quality checks, "
-        "uniformly over the minute (at most 3x this; 0: none)"
+        10, ge=0, description="Forwarded events sampled per (source, event) and minute for quality checks: "
+        "a uniform sample of the minute's events, whatever their order (a reservoir; 0: none)"
     )
     sample_retention_days: int = Field(7, ge=1, description="Days event samples are kept")
     # forwarding
