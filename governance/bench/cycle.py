@@ -2,8 +2,9 @@
 
 ``cycle_bench(events, days)`` makes a real SQLite file (or uses an empty database at ``url``, e.g.
 PostgreSQL), publishes a plan of ``events`` events, stores ``days`` days of per-minute counts as the
-proxy writes them (``event_counts``: a daily curve, Poisson noise, a share of duplicates that are not
-traffic), and times a full ``run_cycle`` (every default check, nothing reused):
+proxy writes them (``event_counts``: every minute of every event, a daily curve drawn with the
+database's random numbers, and minutes of duplicates that are not traffic), and times a full
+``run_cycle`` (every default check, nothing reused):
 
     minutes_cycle_s   the hourly history read from the minute counters (no rollup yet: how every
                       cycle ran before ``event_counts_hourly``)
@@ -27,44 +28,33 @@ from typing import Any
 
 import numpy as np
 
-DUPLICATES = 0.02  # share of each minute's events counted as ``deduplicated`` (not traffic)
+DUPLICATES = 0.05  # share of the minutes that also count ``deduplicated`` events (not traffic)
 
 
-def _minute_rows(events: int, days: int, end_minute: int, source_id: str, seed: int) -> list[tuple[Any, ...]]:
-    rng = np.random.default_rng(seed)
-    minutes = days * 1440
-    start = end_minute - minutes
-    t = (np.arange(start, end_minute) % 1440) / 1440
-    curve = 0.55 - 0.45 * np.cos(2 * np.pi * (t - 0.1))  # a day: quiet at night, a peak in the afternoon
-    rates = rng.lognormal(np.log(1.0), 1.2, events)[:, None]  # 60/h typical, a few much busier
-    counts = rng.poisson(rates * curve[None, :])
-    dupes = rng.binomial(counts, DUPLICATES)
-    rows: list[tuple[Any, ...]] = []
-    for e in range(events):
-        name = f"Event {e:03d}"
-        for outcome, matrix in (("forwarded", counts[e] - dupes[e]), ("deduplicated", dupes[e])):
-            nz = np.flatnonzero(matrix)
-            rows += [(start + int(m), source_id, "track", name, outcome, True, int(matrix[m])) for m in nz]
-    return rows
+_SQLITE = """
+WITH RECURSIVE m(x) AS (SELECT :start UNION ALL SELECT x + 1 FROM m WHERE x + 1 < :end),
+               e(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM e WHERE i + 1 < :events)
+INSERT INTO event_counts (minute, source_id, kind, event, outcome, planned, count)
+SELECT x, :source, 'track', printf('Event %03d', i), :outcome, 1, 1 + abs(random()) % (1 + (x % 1440) / 240 + i % 4)
+FROM m, e WHERE abs(random()) % 1000 < :share"""
+_POSTGRES = """
+INSERT INTO event_counts (minute, source_id, kind, event, outcome, planned, count)
+SELECT x, :source, 'track', 'Event ' || lpad(i::text, 3, '0'), :outcome, true,
+       1 + floor(random() * (1 + (x % 1440) / 240 + i % 4))::int
+FROM generate_series(:start, :end - 1) AS x, generate_series(0, :events - 1) AS i
+WHERE random() * 1000 < :share"""
 
 
-def _store(engine: Any, rows: list[tuple[Any, ...]]) -> None:
-    sql = ("INSERT INTO event_counts (minute, source_id, kind, event, outcome, planned, count) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?)")
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            columns = "(minute, source_id, kind, event, outcome, planned, count)"
-            with cursor.copy(f"COPY event_counts {columns} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            for lo in range(0, len(rows), 50_000):
-                cursor.executemany(sql, rows[lo : lo + 50_000])
-        raw.commit()
-    finally:
-        raw.close()
+def _store(engine: Any, source_id: str, events: int, days: int, end_minute: int) -> None:
+    """Every minute of ``days`` for each event as ``forwarded`` (a busy day curve, by the database's own
+    random numbers: millions of rows in seconds), and ``DUPLICATES`` of those minutes ``deduplicated``."""
+    from sqlalchemy import text
+
+    sql = _POSTGRES if engine.dialect.name == "postgresql" else _SQLITE
+    with engine.begin() as conn:
+        for outcome, share in (("forwarded", 1000), ("deduplicated", int(DUPLICATES * 1000))):
+            conn.execute(text(sql), {"start": end_minute - days * 1440, "end": end_minute, "events": events,
+                                     "source": source_id, "outcome": outcome, "share": share})
 
 
 def _setup(url: str, events: int) -> tuple[Any, str]:
@@ -93,17 +83,21 @@ def _best(fn: Callable[[], Any], repeat: int) -> float:
     return best
 
 
-def timed_cycles(url: str, events: int, days: int, *, now: datetime, repeat: int = 2,
-                 seed: int = 0) -> tuple[Any, str, dict[str, Any]]:
+def timed_cycles(url: str, events: int, days: int, *, now: datetime,
+                 repeat: int = 2) -> tuple[Any, str, dict[str, Any]]:
     """Store the counters at ``url`` and time full cycles over them as the code base reads them now."""
+    from sqlalchemy import func, select
+
+    from governance.proxy.tables import EventCountRow
     from governance.quality.cycle import run_cycle
     from governance.settings import Settings
 
     engine, source_id = _setup(url, events)
     started = time.perf_counter()
-    rows = _minute_rows(events, days, int(now.timestamp() // 60), source_id, seed)
-    _store(engine, rows)
-    out: dict[str, Any] = {"events": events, "days": days, "minute_rows": len(rows),
+    _store(engine, source_id, events, days, int(now.timestamp() // 60))
+    with engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(EventCountRow.__table__)).scalar()  # type: ignore[attr-defined]
+    out: dict[str, Any] = {"events": events, "days": days, "minute_rows": rows,
                            "store_s": round(time.perf_counter() - started, 1)}
     settings = Settings(database_url=url, run_worker=False)
     run_cycle(engine, settings, now)  # syncs the default checks
@@ -167,7 +161,7 @@ def judged(engine: Any, settings: Any, now: datetime) -> str:
 
 
 def cycle_bench(events: int = 12, days: int = 35, *, url: str | None = None, directory: str | None = None,
-                repeat: int = 2, seed: int = 0) -> dict[str, Any]:
+                repeat: int = 2) -> dict[str, Any]:
     """Full-cycle timings over the minute counters and over the hourly rollup (see the module doc)."""
     from governance.quality import rollup
     from governance.quality.cycle import run_cycle
@@ -176,7 +170,7 @@ def cycle_bench(events: int = 12, days: int = 35, *, url: str | None = None, dir
     now = datetime.fromtimestamp((int(time.time()) // 3600) * 3600 + 37 * 60 + 5, UTC)  # 37 min into the hour
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         target = url or f"sqlite:///{Path(tmp) / 'cycle.db'}"
-        engine, source_id, out = timed_cycles(target, events, days, now=now, repeat=repeat, seed=seed)
+        engine, source_id, out = timed_cycles(target, events, days, now=now, repeat=repeat)
         out["database"] = engine.dialect.name
         settings = Settings(database_url=target, run_worker=False)
         before, observed_before = detector_inputs(engine, source_id, now), judged(engine, settings, now)
