@@ -51,8 +51,9 @@ class Settings(BaseSettings):
         "503 (below the SDKs' 15 s timeout, so they retry rather than give up)"
     )
     db_lock_timeout_s: float = Field(
-        5.0, gt=0, description="Longest the proxy's commit waits for a locked database (SQLite busy_timeout, "
-        "PostgreSQL lock_timeout) before it fails and the request is answered 503"
+        5.0, gt=0, description="Longest the proxy's commit waits for a locked database (SQLite: its turn in the "
+        "write queue and the busy_timeout together; PostgreSQL lock_timeout) before it fails and the request is "
+        "answered 503"
     )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL", description="SQLite's synchronous mode: FULL (default) makes every commit survive a power loss "

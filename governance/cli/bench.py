@@ -111,7 +111,8 @@ def bench_dedupe(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Bytes per key, insert and prune cost of the dedupe window: today's table vs compact 16-byte keys."""
+    """Bytes per key, insert and prune costs of the dedupe window (the text table before revision 0007, today's
+    16-byte keys, generations), and how long a prune stalls ingest."""
     from governance.bench.dedupe import run
 
     try:

@@ -22,7 +22,6 @@ import sqlite3
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy.exc
@@ -71,7 +70,7 @@ class Store:
     def __init__(self, engine: Engine, *, dedupe_window_s: int, sample_per_minute: int = 10,
                  max_group: int = 256) -> None:
         self.engine = writer(engine)
-        self.dedupe_window = timedelta(seconds=dedupe_window_s)
+        self.dedupe_window_s = dedupe_window_s
         self.max_group = max_group
         self.samples = SamplePolicy(sample_per_minute)
         self.sql = HotSQL(engine.dialect.name)
@@ -141,8 +140,7 @@ class Store:
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                fresh = dedupe.claim(cursor, self.sql, rows, stamp=self.sql.stamp(now),
-                                     cutoff=self.sql.stamp(now - self.dedupe_window))
+                fresh = dedupe.claim(cursor, self.sql, rows, now_s=int(now.timestamp()), window_s=self.dedupe_window_s)
                 counted = tally(rows, dedupe.duplicates(rows, fresh), now=now, minute=epoch_minute(now),
                                 samples=self.samples)
                 self._write(cursor, counted, now)

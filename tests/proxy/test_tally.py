@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import orjson
 
 from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, Outcome
-from governance.proxy.dedupe import duplicates
+from governance.proxy.dedupe import compact_key, duplicates
 from governance.proxy.pipeline import Verdict
 from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy
 from governance.proxy.spec import INVALID_JSON
@@ -32,7 +32,7 @@ def test_duplicates_are_what_the_database_did_not_call_fresh_and_repeats_within_
     rejected = Verdict("rejected", kind="track", message_id="m1", error=INVALID_JSON)
     rows = [("s", track("m1")), ("s", track("m1")), ("s", track("m2")), ("t", track("m1")), ("s", rejected),
             ("s", track(""))]
-    fresh = {("s", "m1"), ("t", "m1")}  # m2 was seen within the window
+    fresh = {compact_key("s", "m1"), compact_key("t", "m1")}  # m2 was seen within the window
     # the second m1 repeats the first; m2 is stale; a rejected event and one without messageId never are
     assert duplicates(rows, fresh) == {1, 2}
 

@@ -1,7 +1,7 @@
 """event_counts_hourly, rollup_marks: the hourly rollup of the minute counters, built from the existing rows
 
 Revision ID: 0008_hourly_rollup
-Revises: 0006_silences
+Revises: 0007_compact_dedupe
 Create Date: 2026-12-01 13:40:00.000000
 
 The upgrade sums every closed hour of ``event_counts`` (closed: ended five minutes ago or more, as
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_hourly_rollup"
-down_revision: str | None = "0006_silences"
+down_revision: str | None = "0007_compact_dedupe"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
