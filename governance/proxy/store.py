@@ -32,7 +32,7 @@ from governance.db import writer
 from governance.proxy import dedupe
 from governance.proxy.hotsql import HotSQL
 from governance.proxy.pipeline import Verdict
-from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy
+from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy, delete_sql
 from governance.proxy.tables import QuarantineRow, ViolationSampleRow
 from governance.proxy.tally import Tally, tally
 
@@ -161,8 +161,11 @@ class Store:
         sql, stamp, minute = self.sql, self.sql.stamp(now), epoch_minute(now)
         if counted.outbox:
             cursor.executemany(sql.outbox, [(s, m, p, stamp, stamp) for s, m, p in counted.outbox])
-        if counted.event_samples:
-            cursor.executemany(sql.event_sample, [(*row[:4], stamp, row[4]) for row in counted.event_samples])
+        if counted.event_samples:  # the minute's reservoir: newcomers in, the samples they push out deleted
+            keep, gone = self.samples.settle(counted.event_samples, stamp)
+            cursor.executemany(sql.event_sample, [(*row[:4], stamp, row[4]) for row in keep])
+            if gone:
+                cursor.executemany(delete_sql(self.engine.dialect.name), gone)
         for (source, kind, event, outcome, planned), n in counted.event_counts.items():
             cursor.execute(sql.event_count, (minute, source, kind, event[:200], outcome, planned, n))
         for (source, event, field_path, vtype), n in counted.violation_counts.items():

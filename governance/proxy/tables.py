@@ -133,8 +133,8 @@ class ViolationSampleRow(SQLModel, table=True):
 
 class EventSampleRow(SQLModel, table=True):
     """A bounded sample of accepted events per (source, event) and minute, for quality checks
-    (drift, expectations, inferred plans): about ``sample_per_minute`` rows per key and minute, spread
-    uniformly over it (``sampling.SamplePolicy``), at most three times that."""
+    (drift, expectations, inferred plans): ``sample_per_minute`` rows per key and minute, a uniform
+    sample of its events (``sampling.SamplePolicy``: a reservoir per key and minute)."""
 
     __tablename__ = "event_samples"
     __table_args__ = (Index("ix_event_samples_key", "source_id", "event", "received_at"),)
