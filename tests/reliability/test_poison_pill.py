@@ -96,7 +96,7 @@ def test_a_poison_item_among_concurrent_innocent_requests_fails_only_itself(data
 
 
 class Lock:
-    """Hold the database's write lock from another connection (SQLite) or the dedupe table (PostgreSQL)."""
+    """Hold the database's write lock from another connection (SQLite) or the dedupe window (PostgreSQL)."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
@@ -107,7 +107,7 @@ class Lock:
         if self.engine.dialect.name == "sqlite":
             cursor.execute("BEGIN IMMEDIATE")
         else:
-            cursor.execute("LOCK TABLE dedupe IN ACCESS EXCLUSIVE MODE")
+            cursor.execute("LOCK TABLE dedupe_keys IN ACCESS EXCLUSIVE MODE")
         return self
 
     def __exit__(self, *exc: object) -> None:
