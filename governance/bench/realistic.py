@@ -189,7 +189,9 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
         if rates is not None:
             rates[e] = rate
     return Traffic(counts, violations, np.zeros_like(counts), rates, means, anomalies, start_minute=start_minute,
-                   holidays=holiday_spans, archetypes=archetypes)
+                   holidays=holiday_spans, archetypes=archetypes,
+                   sources=[e // EVENTS_PER_SOURCE for e in range(events)],
+                   tz_offsets=[offsets[e // EVENTS_PER_SOURCE] for e in range(events)])
 
 
 def _night(a: Anomaly, offset: int) -> Anomaly:

@@ -40,6 +40,8 @@ class Traffic:
     start_minute: int = MONDAY
     holidays: list[tuple[int, int, int]] = field(default_factory=list)  # (event, start, end) minutes
     archetypes: list[str] = field(default_factory=list)  # per event, when the generator has them
+    sources: list[int] = field(default_factory=list)  # per event, its source, when the generator has them
+    tz_offsets: list[int] = field(default_factory=list)  # per event, its source's UTC offset (minutes)
 
     @property
     def minutes(self) -> int:
