@@ -116,10 +116,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.tune_gc = False  # serve sets it: tests and embedders keep the interpreter's collector
     install_error_handlers(app)
-    routers = (me.router, lint.router, plan_schema.router, formats.router, plans.router, plan_browse.router,
-               insights.router, sources.router, transformations.router, events.router, quarantine.router,
-               forwarding.router, admin.router, check_routes.router, alert_routes.router, teaching_routes.router,
-               channel_routes.router, silence_routes.router, ledger.router, regulations.router, ingest.router)
+    # ingestion first: FastAPI tries the routers in order, each over all its routes (~5 µs an event
+    # of a 100-event batch when ingestion came last); no admin path overlaps an ingestion path
+    routers = (ingest.router, me.router, lint.router, plan_schema.router, formats.router, plans.router,
+               plan_browse.router, insights.router, sources.router, transformations.router, events.router,
+               quarantine.router, forwarding.router, admin.router, check_routes.router, alert_routes.router,
+               teaching_routes.router, channel_routes.router, silence_routes.router, ledger.router,
+               regulations.router)
     for router in routers:
         app.include_router(router)
 

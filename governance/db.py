@@ -1,21 +1,61 @@
 """Engine and sessions for SQLite (embedded default, WAL, ``synchronous=FULL``) and PostgreSQL.
 
 Write transactions on SQLite start with ``BEGIN IMMEDIATE`` so two writers serialise at the start
-of the transaction instead of failing at commit; reads stay deferred. On PostgreSQL, writers lock
-the rows they change (``SELECT ... FOR UPDATE``) in the repository.
+of the transaction instead of failing at commit; reads stay deferred. On a database file, a write
+transaction first takes its turn in ``writelock``'s queue (fair across threads and processes,
+woken rather than polling) and gives it back after its COMMIT or ROLLBACK. On PostgreSQL, writers
+lock the rows they change (``SELECT ... FOR UPDATE``) in the repository.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
+
+from governance import writelock
+
+
+class QueuedConnection(sqlite3.Connection):
+    """A SQLite connection that gives its turn in the write queue back once its transaction ends."""
+
+    database: str | None = None  # the file whose write queue this connection takes turns in
+    write_queue: writelock.WriteQueue | None = None  # opened on the first write transaction
+    holds_turn = False
+
+    def _end_turn(self) -> None:
+        if self.holds_turn:
+            self.holds_turn = False
+            assert self.write_queue is not None
+            self.write_queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self._end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._end_turn()
 
 
 def normalise_url(url: str) -> str:
@@ -47,24 +87,30 @@ def make_engine(url: str, *, pool_size: int = 10, synchronous: str = "FULL",
     if parsed.get_backend_name() == "sqlite":
         lock_timeout_s = 30.0 if lock_timeout_s is None else lock_timeout_s
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        on_file = bool(database) and database != ":memory:" and not str(database).startswith("file:")
+        if on_file:
+            Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": lock_timeout_s}
+        if on_file:
+            connect_args["factory"] = QueuedConnection
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": lock_timeout_s},
+            connect_args=connect_args,
             poolclass=NullPool if database in (None, "", ":memory:") else None,
         )
-        _configure_sqlite(engine, synchronous, lock_timeout_s)
+        _configure_sqlite(engine, synchronous, lock_timeout_s, str(database) if on_file else None)
         return engine
     connect_args = {} if lock_timeout_s is None else {"options": f"-c lock_timeout={int(lock_timeout_s * 1000)}"}
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                          connect_args=connect_args)
 
 
-def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float, database: str | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        if isinstance(dbapi_connection, QueuedConnection):
+            dbapi_connection.database = database
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SYNCHRONOUS, checked above
@@ -75,7 +121,42 @@ def _configure_sqlite(engine: Engine, synchronous: str, lock_timeout_s: float) -
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "DEFERRED":
+            conn.exec_driver_sql("BEGIN DEFERRED")
+            return
+        _begin_writing(conn, mode, lock_timeout_s)
+
+
+def _begin_writing(conn: Any, mode: str, timeout_s: float) -> None:
+    """``BEGIN IMMEDIATE`` (or EXCLUSIVE) after taking this transaction's turn in the write queue;
+    a turn that does not come within ``timeout_s`` fails as SQLite's own busy timeout does, and
+    the time the turn took comes off the busy timeout of the BEGIN (a writer outside the queue may
+    still hold SQLite's lock), so the whole wait stays within ``timeout_s``."""
+    dbapi = conn.connection.driver_connection
+    if getattr(dbapi, "database", None) is None or dbapi.holds_turn:
         conn.exec_driver_sql(f"BEGIN {mode}")
+        return
+    if dbapi.write_queue is None:  # the sidecar files are made by the first writer, not by a reader
+        dbapi.write_queue = writelock.for_database(dbapi.database)
+    queue = dbapi.write_queue
+    started = time.monotonic()
+    if not queue.acquire(timeout_s):
+        raise sqlalchemy.exc.OperationalError(
+            f"BEGIN {mode}", None,
+            sqlite3.OperationalError(f"database is locked (no turn in the write queue within {timeout_s:g} s)"))
+    dbapi.holds_turn = True
+    waited = time.monotonic() - started
+    try:
+        if waited > 0.001:
+            dbapi.execute(f"PRAGMA busy_timeout={max(1, int((timeout_s - waited) * 1000))}")
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        finally:
+            if waited > 0.001:
+                dbapi.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+    except BaseException:
+        dbapi._end_turn()
+        raise
 
 
 def writer(engine: Engine) -> Engine:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import jsonschema_rs
 import orjson
@@ -35,6 +35,7 @@ from governance.plan.regex import LINEAR, regex_problem
 NAMES = ("source", "source_id", "event", "field", "owner", "check", "check_kind", "check_id", "severity")
 LABEL_PREFIX = "labels."
 Op = Literal["=", "!=", "=~", "!~"]
+K = TypeVar("K")
 _TEXT = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$', re.DOTALL)
 
 
@@ -109,6 +110,42 @@ def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, Sequence[str]]
     return all(matches(m, labels) for m in matchers)
 
 
+# the names an index prefers to look a matcher set up by: the likeliest to tell alerts apart first
+_SELECTIVE = ("check_id", "event", "field", "owner", "source_id", "source", "check", "check_kind", "severity")
+
+
+def _rank(matcher: Matcher) -> int:
+    return _SELECTIVE.index(matcher.name) if matcher.name in _SELECTIVE else 4  # labels.<k>: as an owner
+
+
+class MatcherIndex(Generic[K]):
+    """Matcher sets (a silence's) looked up by one equality matcher each (its most selective
+    ``name="value"``): ``matching(labels)`` checks only the sets that matcher admits, and the sets
+    without one, so a dispatch costs alerts x (label values + candidate sets), not alerts x sets.
+    Keys come back in the order the sets were given."""
+
+    def __init__(self, entries: Iterable[tuple[K, Sequence[Matcher]]]) -> None:
+        self._entries = [(key, tuple(found)) for key, found in entries]
+        self._by_value: dict[tuple[str, str], list[int]] = {}
+        self._always: list[int] = []
+        for i, (_, found) in enumerate(self._entries):
+            equal = sorted((x for x in found if x.op == "=" and x.value), key=_rank)
+            if equal:
+                self._by_value.setdefault((equal[0].name, equal[0].value), []).append(i)
+            else:
+                self._always.append(i)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def matching(self, labels: Mapping[str, Sequence[str]]) -> list[K]:
+        candidates = set(self._always)
+        for name, values in labels.items():
+            for value in values:
+                candidates.update(self._by_value.get((name, value), ()))
+        return [self._entries[i][0] for i in sorted(candidates) if matches_all(self._entries[i][1], labels)]
+
+
 def equal_on(names: Iterable[str], a: Mapping[str, Sequence[str]], b: Mapping[str, Sequence[str]]) -> bool:
     """Inhibition's ``equal``: both alerts have the same values of every label named."""
     return all(list(a.get(n) or [""]) == list(b.get(n) or [""]) for n in names)
@@ -119,7 +156,13 @@ def dump(matchers: Sequence[Matcher]) -> str:
 
 
 def load(text: str) -> list[Matcher]:
-    return [Matcher.model_validate(m) for m in orjson.loads(text)]
+    return list(load_cached(text))
+
+
+@lru_cache(maxsize=4096)
+def load_cached(text: str) -> tuple[Matcher, ...]:
+    """``load``, parsed once per distinct text (matchers are frozen)."""
+    return tuple(Matcher.model_validate(m) for m in orjson.loads(text))
 
 
 class InhibitRule(BaseModel):

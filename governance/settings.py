@@ -51,8 +51,9 @@ class Settings(BaseSettings):
         "503 (below the SDKs' 15 s timeout, so they retry rather than give up)"
     )
     db_lock_timeout_s: float = Field(
-        5.0, gt=0, description="Longest the proxy's commit waits for a locked database (SQLite busy_timeout, "
-        "PostgreSQL lock_timeout) before it fails and the request is answered 503"
+        5.0, gt=0, description="Longest the proxy's commit waits for a locked database (SQLite: its turn in the "
+        "write queue and the busy_timeout together; PostgreSQL lock_timeout) before it fails and the request is "
+        "answered 503"
     )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL", description="SQLite's synchronous mode: FULL (default) makes every commit survive a power loss "
@@ -78,8 +79,8 @@ class Settings(BaseSettings):
     )
     dedupe_window_s: int = Field(86400, ge=0, description="messageId dedupe window per source, seconds")
     sample_per_minute: int = Field(
-        10, ge=0, description="Forwarded events sampled per (source, event) and minute for quality checks, "
-        "uniformly over the minute (at most 3x this; 0: none)"
+        10, ge=0, description="Forwarded events sampled per (source, event) and minute for quality checks: "
+        "a uniform sample of the minute's events, whatever their order (a reservoir; 0: none)"
     )
     sample_retention_days: int = Field(7, ge=1, description="Days event samples are kept")
     # forwarding
@@ -144,6 +145,9 @@ class Settings(BaseSettings):
         True, description="Planned events get volume, silence and violation_rate checks, sources new_unplanned"
     )
     check_run_retention_days: int = Field(7, ge=1, description="Days check runs and scheduler runs are kept")
+    silence_retention_days: int = Field(
+        5, ge=1, description="Days an expired silence stays listed (as history) before it is deleted "
+        "(Alertmanager's --data.retention, 120 h)")
     # alert grouping (Alertmanager defaults; see docs/alerts/routing.md)
     group_wait_s: float = Field(30.0, ge=0, description="Wait before the first notification of a new alert group")
     group_interval_s: float = Field(

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
 RELEASES = sorted(p.stem.removeprefix("governance-") for p in FIXTURES.glob("governance-*.db"))
-# tables whose rows a later revision rewrites on purpose (none yet): {table: reason}
-REWRITTEN: dict[str, str] = {}
+# tables whose rows a later revision rewrites on purpose: {table: reason}
+REWRITTEN: dict[str, str] = {
+    "dedupe": "0007_compact_dedupe moves the window to dedupe_keys (16-byte keys): checked by _window_moved",
+}
 
 
 def _diff(engine: Any) -> list[Any]:
@@ -116,6 +119,7 @@ def test_a_released_database_upgrades_in_place(release: str, database_url: str, 
     with sqlite3.connect(fixture) as old:
         tables = [t for (t,) in old.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     engine = make_engine(database_url)
+    seen_now = _seen_before_the_upgrade(engine)
     with engine.connect() as conn:
         before = {t: _rows(conn, t) for t in tables}
     found = status(engine)
@@ -127,7 +131,8 @@ def test_a_released_database_upgrades_in_place(release: str, database_url: str, 
     assert was.state is found.state and now.state is SchemaState.current
     assert _diff(engine) == []
     with engine.connect() as conn:
-        assert set(inspect(conn).get_table_names()) >= set(tables)
+        assert set(inspect(conn).get_table_names()) >= set(tables) - set(REWRITTEN)
+        _window_moved(conn, before["dedupe"])
         for table, rows in before.items():
             if table in REWRITTEN:
                 continue
@@ -135,15 +140,46 @@ def test_a_released_database_upgrades_in_place(release: str, database_url: str, 
             kept = [{k: r[k] for k in rows[0]} for r in after] if rows else []
             assert kept == rows or sorted(map(repr, kept)) == sorted(map(repr, rows)), table
     engine.dispose()
-    _works(database_url, secrets)
+    _works(database_url, secrets, duplicate_of=seen_now)
+
+
+SEEN_BEFORE = "seen-before-the-upgrade"
+
+
+def _seen_before_the_upgrade(engine: Any) -> str:
+    """A key of the web source written to the old ``dedupe`` table a moment ago (the fixture's own
+    keys are as old as the fixture, so they may be outside the window); its messageId."""
+    from governance.clock import utcnow
+
+    now = utcnow()
+    seen = now if engine.dialect.name == "postgresql" else now.replace(tzinfo=None).isoformat(" ")
+    with engine.begin() as conn:
+        web = conn.execute(text("SELECT id FROM sources WHERE name = 'web'")).scalar_one()
+        conn.execute(text("INSERT INTO dedupe (source_id, message_id, seen_at) VALUES (:s, :m, :t)"),
+                     {"s": web, "m": SEEN_BEFORE, "t": seen})
+    return SEEN_BEFORE
+
+
+def _window_moved(conn: Any, old: list[dict[str, Any]]) -> None:
+    """Every key of the old window is in ``dedupe_keys``: its 16-byte hash, last seen the same second."""
+    from governance.clock import as_utc
+    from governance.proxy.dedupe import compact_key
+
+    def second(value: Any) -> int:
+        value = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return int(as_utc(value).timestamp())
+
+    moved = {bytes(k): s for k, s in conn.execute(text("SELECT key, seen_s FROM dedupe_keys"))}
+    assert len(old) >= 5 and moved == {compact_key(r["source_id"], r["message_id"]): second(r["seen_at"]) for r in old}
 
 
 def _items(listed: Any) -> list[Any]:
     return list(listed["data"] if isinstance(listed, dict) else listed)
 
 
-def _works(database_url: str, secrets: dict[str, str]) -> None:
-    """The upgraded database serves: plans, sources, keys, quarantine, checks and alerts are there."""
+def _works(database_url: str, secrets: dict[str, str], duplicate_of: str) -> None:
+    """The upgraded database serves: plans, sources, keys, quarantine, checks and alerts are there;
+    an event whose messageId was seen before the upgrade is a duplicate, a new one is not."""
     from governance.app import create_app
     from governance.settings import Settings
 
@@ -175,6 +211,21 @@ def _works(database_url: str, secrets: dict[str, str]) -> None:
                 break
             time.sleep(0.1)
         assert sent.status_code == 200, sent.text
+        again = client.post("/v1/track", auth=(secrets["write_key"], ""),
+                            json={"event": "Order Completed", "userId": "u9", "messageId": duplicate_of,
+                                  "properties": {"order_id": "o9", "total": 1.0, "currency": "EUR"}})
+        assert again.status_code == 200, again.text
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            outcomes = dict(conn.execute(text(
+                "SELECT outcome, sum(count) FROM event_counts c JOIN sources s ON s.id = c.source_id "
+                "WHERE s.name = 'web' AND c.event = 'Order Completed' AND c.minute >= :m GROUP BY outcome"),
+                {"m": int(time.time() // 60) - 5}).all())
+    finally:
+        engine.dispose()
+    assert outcomes.get("deduplicated") == 1, outcomes  # the key written before the upgrade
+    assert sum(outcomes.values()) == 2, outcomes  # and "after-upgrade", new
 
 
 def test_the_cli_upgrades_and_reports(tmp_path: Path) -> None:

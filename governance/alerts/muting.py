@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from governance.alerts import lifecycle, silences
 from governance.alerts.inhibition import InhibitRule, inhibitors
 from governance.alerts.tables import AlertRow
-from governance.matchers import alert_labels, matches_all
+from governance.matchers import MatcherIndex, alert_labels
 
 
 def ids_of(text: str | None) -> list[Any]:
@@ -37,41 +37,35 @@ def mute(session: Session, now: datetime, rules: Sequence[InhibitRule]) -> None:
     firing = list(session.exec(select(AlertRow).where(AlertRow.status == "firing")).all())
     if not firing:
         return
-    active = silences.active(session, now)
+    index = MatcherIndex((s, found) for s, found in silences.active(session, now))  # looked up, not scanned
     labels = {a.id: alert_labels(a) for a in firing if a.id is not None}
     inhibited = inhibitors(labels, rules)
     for alert in firing:
         assert alert.id is not None
-        by_silence = [(s.id, s.comment) for s, matchers in active if matches_all(matchers, labels[alert.id])]
-        _silenced(session, alert, by_silence, now)
-        _inhibited(session, alert, inhibited.get(alert.id, []), now)
+        by_silence = [{"id": s.id, "comment": s.comment} for s in index.matching(labels[alert.id])]
+        _update(session, alert, "silenced_by", by_silence, now)
+        by_alert = [{"alert_id": aid, "rule": rule} for aid, rule in inhibited.get(alert.id, [])]
+        _update(session, alert, "inhibited_by", by_alert, now)
 
 
-def _silenced(session: Session, alert: AlertRow, found: list[tuple[str, str]], now: datetime) -> None:
+# per column: the id in each found entry, the history actions (muted, unmuted), their details' key
+_COLUMNS = {"silenced_by": ("id", "silenced", "unsilenced", "silences"),
+            "inhibited_by": ("alert_id", "inhibited", "uninhibited", "by")}
+
+
+def _update(session: Session, alert: AlertRow, column: str, found: list[dict[str, Any]], now: datetime) -> None:
+    """Set ``column`` to the ids ``found``; a history row (``silenced`` / ``unsilenced``, ``inhibited`` /
+    ``uninhibited``) when that changes."""
     assert alert.id is not None
-    before, after = ids_of(alert.silenced_by), [sid for sid, _ in found]
+    key, muted_as, unmuted_as, details = _COLUMNS[column]
+    before, after = ids_of(getattr(alert, column)), [entry[key] for entry in found]
     if before == after:
         return
-    alert.silenced_by = orjson.dumps(after).decode() if after else None
+    setattr(alert, column, orjson.dumps(after).decode() if after else None)
     session.add(alert)
     if after:
-        lifecycle.history(session, alert.id, "silenced", now, details={
-            "silences": [{"id": sid, "comment": comment} for sid, comment in found]})
-    else:
-        lifecycle.history(session, alert.id, "unsilenced", now, details={"silences": before})
-
-
-def _inhibited(session: Session, alert: AlertRow, found: list[tuple[int, str]], now: datetime) -> None:
-    assert alert.id is not None
-    before, after = ids_of(alert.inhibited_by), [aid for aid, _ in found]
-    if before == after:
+        lifecycle.history(session, alert.id, muted_as, now, details={details: found})
         return
-    alert.inhibited_by = orjson.dumps(after).decode() if after else None
-    session.add(alert)
-    if after:
-        lifecycle.history(session, alert.id, "inhibited", now, details={
-            "by": [{"alert_id": aid, "rule": rule} for aid, rule in found]})
-    else:
-        if alert.root_id is None:  # the inhibitor stays its root (``correlation``): a symptom outlives its cause
-            alert.root_id = before[0]
-        lifecycle.history(session, alert.id, "uninhibited", now, details={"by": before})
+    if column == "inhibited_by" and alert.root_id is None:  # the inhibitor stays its root (``correlation``)
+        alert.root_id = before[0]  # a symptom outlives its cause
+    lifecycle.history(session, alert.id, unmuted_as, now, details={details: before})

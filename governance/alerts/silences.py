@@ -4,7 +4,9 @@ A silence mutes the notifications of every firing alert all its matchers accept 
 while it is **active**; the alert keeps firing and its history says which silence muted it
 (``muting``). It is created ahead of time, so it may be **pending**; it is **expired** once its
 end has passed or someone expired it. A recurring silence (``recurrence``) is active during each
-occurrence of its rule, pending between them, and expired after the last one.
+occurrence of its rule, pending between them, and expired after the last one. An expired silence
+stays listed for ``silence_retention_days`` after it ended, then the hourly housekeeping deletes it
+(``prune``; the alerts' history keeps its id and comment).
 
 Every mutation writes an audit row. Times are aware UTC ``datetime``s.
 """
@@ -65,11 +67,42 @@ def status(row: SilenceRow, now: datetime) -> Status:
     return Status("pending", next=following) if following is not None else Status("expired")
 
 
-def active(session: Session, now: datetime) -> list[tuple[SilenceRow, list[m.Matcher]]]:
-    """The silences active at ``now``, with their matchers."""
-    rows = session.exec(select(SilenceRow).where(col(SilenceRow.expired_at).is_(None) |
-                                                 (col(SilenceRow.expired_at) > now))).all()
-    return [(r, m.load(r.matchers)) for r in rows if status(r, now).state == "active"]
+def active(session: Session, now: datetime) -> list[tuple[SilenceRow, tuple[m.Matcher, ...]]]:
+    """The silences active at ``now``, with their matchers (parsed once per distinct text), oldest first;
+    silences that have not started or have ended are not even read."""
+    query = select(SilenceRow).where(
+        col(SilenceRow.starts_at) <= now,
+        col(SilenceRow.expired_at).is_(None) | (col(SilenceRow.expired_at) > now),
+        col(SilenceRow.rrule).is_not(None) | (col(SilenceRow.ends_at) > now))
+    rows = session.exec(query.order_by(col(SilenceRow.created_at), col(SilenceRow.id))).all()
+    return [(r, m.load_cached(r.matchers)) for r in rows if status(r, now).state == "active"]
+
+
+def ended_at(row: SilenceRow, now: datetime) -> datetime | None:
+    """When an expired silence ended (expired by hand, its end, or its series' last occurrence's end);
+    ``None`` while it may still mute."""
+    if status(row, now).state != "expired":
+        return None
+    natural = None
+    if row.rrule is None:
+        natural = row.ends_at or row.starts_at
+    elif row.ends_at is not None:
+        natural = row.ends_at + timedelta(seconds=row.duration_s or 0)
+    ends = [t for t in (row.expired_at, natural) if t is not None]
+    return min(ends) if ends else row.updated_at  # a rule refused after it was stored: since it last changed
+
+
+def prune(session: Session, now: datetime, retention: timedelta) -> int:
+    """Delete the silences that ended more than ``retention`` ago (Alertmanager's ``--data.retention``:
+    until then an expired silence is still listed, as history); how many."""
+    cutoff = now - retention
+    old = session.exec(select(SilenceRow).where(
+        (col(SilenceRow.expired_at) < cutoff) | (col(SilenceRow.ends_at) < cutoff) |
+        (col(SilenceRow.rrule).is_not(None) & (col(SilenceRow.updated_at) < cutoff)))).all()
+    gone = [r for r in old if (ended := ended_at(r, now)) is not None and ended < cutoff]
+    for row in gone:
+        session.delete(row)
+    return len(gone)
 
 
 def create(session: Session, *, matchers: list[m.Matcher], comment: str, starts_at: datetime | None,

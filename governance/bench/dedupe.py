@@ -1,65 +1,77 @@
-"""``governance bench dedupe``: what one key of the messageId dedupe window costs, today and compact.
+"""``governance bench dedupe``: what one key of the messageId dedupe window costs, and what pruning stalls.
 
 Three layouts hold the same ``keys`` (source, messageId) pairs, inserted in random order in
 transactions of ``batch`` keys as the proxy's group commit does:
 
-    current       the proxy's ``dedupe`` table (migrations): text source id and messageId as the
-                  primary key, a text ``seen_at`` and its index (pruning deletes by ``seen_at``)
-    compact       16 bytes of BLAKE2b(source id, messageId) as the primary key of a WITHOUT ROWID
-                  table, with the minute it was seen (a 4-byte integer); no second index
-    generations   the compact table split into generations (e.g. one per 6 h): a key is new when
+    text          the table before revision 0007 (``dedupe_text`` here): text source id and
+                  messageId as the primary key, a timestamp ``seen_at`` and its index
+    compact       the proxy's ``dedupe_keys`` (migrations): 16 bytes of BLAKE2b(source id,
+                  messageId) as the primary key of a WITHOUT ROWID table (``bytea`` on
+                  PostgreSQL), the second it was seen (an integer) and its index
+    generations   the compact key split into generations (e.g. one per 6 h): a key is new when
                   no generation within the window holds it; pruning drops the oldest generation:
                   on SQLite each generation is its own file (dropped by DETACH and unlink, as
                   DROP TABLE visits every page under the write lock), on PostgreSQL a table
 
 Reported per layout: bytes per key (SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``),
-insert cost per key at the end of the load, and the cost of pruning: deleting the oldest tenth
-by ``seen_at`` (current, compact) against dropping one generation of a tenth of the keys, and
-what ``DROP TABLE`` of the compact table's remaining nine tenths costs. On SQLite a prune holds
-the write lock, so its duration is how long ingest stalls.
+insert cost per key at the end of the load, and the cost of pruning the oldest tenth: one
+``DELETE`` by time (text, compact), the worker's chunked prune (compact: ``housekeeping``), and
+dropping one generation. On SQLite a prune holds the write lock, so its duration is how long
+ingest stalls; ``ingest_*`` measures it: a thread commits the proxy's own dedupe statement (500
+new keys a transaction, through the same engine and write queue) alone, during a one-statement
+prune, and during the chunked prune, and reports each one's commit latency (p50, p99, max).
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import sqlite3
+import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from governance.bench.readback import sqlite_btree_bytes
+from governance.db import writer
+from governance.proxy.dedupe import compact_key
+from governance.proxy.hotsql import HotSQL
+from governance.worker import housekeeping
 
 GENERATIONS = 10  # generations the keys are spread over: dropping one prunes a tenth
 
 
+START_S = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp())
+INGEST_KEYS = 500  # new keys per simulated group commit (five 100-event requests)
+
+
 def _keys(n: int, seed: int = 0) -> list[tuple[str, str, int]]:
-    """(source id, messageId, minute) in random order; ids shaped like the real ones."""
+    """(source id, messageId, second seen) over 24 hours; ids shaped like the real ones."""
     rng = random.Random(seed)
     source = f"src_{rng.getrandbits(64):016x}"
-    start = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp() // 60)
-    return [(source, str(uuid.UUID(int=rng.getrandbits(128), version=4)), start + i * 1440 // max(1, n))
+    return [(source, str(uuid.UUID(int=rng.getrandbits(128), version=4)), START_S + i * 86_400 // max(1, n))
             for i in range(n)]
 
 
-def compact_key(source_id: str, message_id: str) -> bytes:
-    """16 bytes of BLAKE2b over the length-prefixed source id and the messageId (unambiguous)."""
-    return hashlib.blake2b(f"{len(source_id)}:{source_id}{message_id}".encode(), digest_size=16).digest()
-
-
 def _ddl(engine: Engine) -> list[str]:
-    blob = "bytea" if engine.dialect.name == "postgresql" else "BLOB"
-    rowid = "" if engine.dialect.name == "postgresql" else " WITHOUT ROWID"
-    tables = ["dedupe_compact"] + ([f"dedupe_gen{g}" for g in range(GENERATIONS)] if blob == "bytea" else [])
-    return [f"CREATE TABLE {t} (key {blob} PRIMARY KEY, minute INTEGER NOT NULL){rowid}" for t in tables] + \
-        ["CREATE INDEX ix_dedupe_compact_minute ON dedupe_compact (minute)"]
+    postgres = engine.dialect.name == "postgresql"
+    stamp = "timestamptz" if postgres else "DATETIME"
+    text_table = [f"CREATE TABLE dedupe_text (source_id VARCHAR(40) NOT NULL, message_id VARCHAR(200) NOT NULL, "
+                  f"seen_at {stamp} NOT NULL, PRIMARY KEY (source_id, message_id))",
+                  "CREATE INDEX ix_dedupe_text_seen_at ON dedupe_text (seen_at)"]
+    gens = [f"CREATE TABLE dedupe_gen{g} (key bytea PRIMARY KEY, seen_s BIGINT NOT NULL)"
+            for g in range(GENERATIONS)] if postgres else []
+    return text_table + gens
 
 
 def _insert(engine: Engine, sql: str, rows: list[tuple[Any, ...]], batch: int) -> float:
@@ -69,14 +81,14 @@ def _insert(engine: Engine, sql: str, rows: list[tuple[Any, ...]], batch: int) -
     for i in range(0, len(rows), batch):
         if i >= len(rows) - tail and not started:
             started = time.perf_counter()
-        with engine.begin() as conn:
+        with writer(engine).begin() as conn:
             conn.exec_driver_sql(sql, rows[i : i + batch])
     return round((time.perf_counter() - started) * 1e6 / tail, 2)
 
 
 def _timed(engine: Engine, sql: str, **params: Any) -> float:
     started = time.perf_counter()
-    with engine.begin() as conn:
+    with writer(engine).begin() as conn:
         conn.execute(text(sql), params)
     return round(time.perf_counter() - started, 3)
 
@@ -96,7 +108,7 @@ def _generations(engine: Engine, by_gen: list[list[tuple[Any, ...]]], batch: int
     """Load one generation per list; return their bytes and a function that prunes the oldest."""
     if engine.dialect.name == "postgresql":
         for g, gen_rows in enumerate(by_gen):
-            _insert(engine, f"INSERT INTO dedupe_gen{g} (key, minute) VALUES (%s, %s)", gen_rows, batch)  # noqa: S608
+            _insert(engine, f"INSERT INTO dedupe_gen{g} (key, seen_s) VALUES (%s, %s)", gen_rows, batch)  # noqa: S608
         return (_bytes_of(engine, [f"dedupe_gen{g}" for g in range(len(by_gen))]),
                 lambda: _timed(engine, "DROP TABLE dedupe_gen0"))
     files = [directory / f"dedupe-gen{g}.db" for g in range(len(by_gen))]
@@ -104,7 +116,7 @@ def _generations(engine: Engine, by_gen: list[list[tuple[Any, ...]]], batch: int
     for path, gen_rows in zip(files, by_gen, strict=True):
         conn = sqlite3.connect(path, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE keys (key BLOB PRIMARY KEY, minute INTEGER NOT NULL) WITHOUT ROWID")
+        conn.execute("CREATE TABLE keys (key BLOB PRIMARY KEY, seen_s INTEGER NOT NULL) WITHOUT ROWID")
         for i in range(0, len(gen_rows), batch):
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO keys VALUES (?, ?)", gen_rows[i : i + batch])
@@ -127,23 +139,115 @@ def _generations(engine: Engine, by_gen: list[list[tuple[Any, ...]]], batch: int
     return total, prune
 
 
+INGEST_CHILD = """
+import sys
+from governance.bench.dedupe import ingest_forever
+ingest_forever(sys.argv[1], int(sys.argv[2]))
+"""
+
+
+def ingest_forever(url: str, now_s: int) -> None:
+    """The child process of ``_Ingest``: commit the proxy's dedupe statement back to back, printing
+    when each commit ended (``time.monotonic``, one clock for every process) and how long it took."""
+    from governance.db import make_engine
+
+    engine = writer(make_engine(url))
+    sql = HotSQL(engine.dialect.name)
+    n = 0
+    while True:
+        keys = [compact_key("src_ingest", f"ingest-{n}-{i}") for i in range(INGEST_KEYS)]
+        n += 1
+        started = time.monotonic()
+        with engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(*sql.claim_keys(keys, now_s, 0))
+            cursor.fetchall()
+            cursor.close()
+        ended = time.monotonic()
+        print(f"{ended:.4f} {(ended - started) * 1000:.2f}", flush=True)
+
+
+class _Ingest:
+    """Ingest in its own process, as the web process is the prune's (the worker's) neighbour:
+    ``INGEST_KEYS`` new keys a transaction, back to back; ``window(a, b)`` gives the latencies of
+    the commits that ended between two ``time.monotonic()`` readings."""
+
+    def __init__(self, engine: Engine, now_s: int) -> None:
+        url = engine.url.render_as_string(hide_password=False)
+        self.proc = subprocess.Popen([sys.executable, "-c", INGEST_CHILD, url, str(now_s)],
+                                     stdout=subprocess.PIPE, text=True)
+        self.commits: list[tuple[float, float]] = []
+        self.thread = threading.Thread(target=self._read, name="bench-ingest", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            ended, ms = line.split()
+            self.commits.append((float(ended), float(ms)))
+
+    def window(self, start: float, end: float) -> dict[str, float]:
+        got = [ms for ended, ms in list(self.commits) if start <= ended <= end]
+        if len(got) < 2:
+            return {"commits": len(got), "p50_ms": round(got[0], 1) if got else 0.0,
+                    "p99_ms": round(max(got, default=0.0), 1), "max_ms": round(max(got, default=0.0), 1)}
+        cuts = statistics.quantiles(got, n=100, method="inclusive")
+        return {"commits": len(got), "p50_ms": round(cuts[49], 1), "p99_ms": round(cuts[98], 1),
+                "max_ms": round(max(got), 1)}
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.thread.join(timeout=10)
+
+
+def _prune_under_ingest(engine: Engine, cutoff_s: int, tenth: int) -> dict[str, Any]:
+    """Commit latency of the ingest process alone, during one ``DELETE`` of a tenth of the keys,
+    and during the worker's chunked prune of the next tenth (a commit that ends up to 1 s after a
+    prune still counts for it: it may have waited for the prune's last turn)."""
+    out: dict[str, Any] = {"prune_keys": tenth}
+    ingest = _Ingest(engine, START_S + 2 * 86_400)
+    try:
+        while len(ingest.commits) < 3 and ingest.proc.poll() is None:
+            time.sleep(0.1)  # started
+        alone = time.monotonic()
+        time.sleep(3.0)
+        started = time.monotonic()
+        out["ingest_alone"] = ingest.window(alone, started)
+        out["compact_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe_keys WHERE seen_s < :c", c=cutoff_s)
+        time.sleep(1.0)
+        out["ingest_during_delete"] = ingest.window(started, started + out["compact_prune_tenth_s"] + 1.0)
+        started = time.monotonic()
+        later = cutoff_s + (cutoff_s - START_S)  # the second tenth of the window
+        settings = SimpleNamespace(dedupe_window_s=0, sample_retention_days=10_000)
+        out["compact_chunked_pruned"] = housekeeping.forget_expired(
+            engine, settings, datetime.fromtimestamp(later, UTC), budget_s=3600)["dedupe"]  # type: ignore[arg-type]
+        out["compact_chunked_prune_tenth_s"] = round(time.monotonic() - started, 3)
+        time.sleep(1.0)
+        took = out["compact_chunked_prune_tenth_s"]
+        out["ingest_during_chunked_prune"] = ingest.window(started, started + took + 1.0)
+    finally:
+        ingest.close()
+    return out
+
+
 def measure(engine: Engine, keys: int, batch: int, directory: Path) -> dict[str, Any]:
     """Load every layout with the same keys; bytes per key, insert and prune costs."""
     rows = _keys(keys)
-    p = "%s" if engine.dialect.name == "postgresql" else "?"
-    base = datetime(2026, 11, 28, tzinfo=UTC)
-    stamp = (lambda m: base + timedelta(minutes=m - rows[0][2])) if engine.dialect.name == "postgresql" else \
-        (lambda m: (base + timedelta(minutes=m - rows[0][2])).strftime("%Y-%m-%d %H:%M:%S.%f"))
-    with engine.begin() as conn:
+    postgres = engine.dialect.name == "postgresql"
+    p = "%s" if postgres else "?"
+    stamp = (lambda t: datetime.fromtimestamp(t, UTC)) if postgres else \
+        (lambda t: datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
+    with writer(engine).begin() as conn:
         for ddl in _ddl(engine):
             conn.exec_driver_sql(ddl)
     shuffled = rows[:]
     random.Random(1).shuffle(shuffled)  # messageIds arrive in no order
-    current = _insert(engine, f"INSERT INTO dedupe (source_id, message_id, seen_at) VALUES ({p}, {p}, {p})",  # noqa: S608
+    text_us = _insert(engine, f"INSERT INTO dedupe_text (source_id, message_id, seen_at) VALUES ({p}, {p}, {p})",  # noqa: S608
                       [(s, m, stamp(t)) for s, m, t in shuffled], batch)
     compact_rows = [(compact_key(s, m), t) for s, m, t in shuffled]
-    compact = _insert(engine, f"INSERT INTO dedupe_compact (key, minute) VALUES ({p}, {p})",  # noqa: S608
-                      compact_rows, batch)
+    compact_us = _insert(engine, f"INSERT INTO dedupe_keys (key, seen_s) VALUES ({p}, {p})",  # noqa: S608
+                         compact_rows, batch)
     per_gen = -(-len(rows) // GENERATIONS)
     order = {m: i for i, (_s, m, _t) in enumerate(rows)}
     by_gen: list[list[tuple[Any, ...]]] = [[] for _ in range(GENERATIONS)]
@@ -151,21 +255,20 @@ def measure(engine: Engine, keys: int, batch: int, directory: Path) -> dict[str,
         by_gen[order[m] // per_gen].append(row)
     generations, prune_generation = _generations(engine, by_gen, batch, directory)
     out: dict[str, Any] = {"keys": len(rows), "batch": batch, "database": engine.dialect.name}
-    for name, tables in {"current": ["dedupe"], "compact": ["dedupe_compact"]}.items():
+    for name, tables in {"text": ["dedupe_text"], "compact": ["dedupe_keys"]}.items():
         out[f"{name}_bytes_per_key"] = round(_bytes_of(engine, tables) / len(rows), 1)
     out["generations_bytes_per_key"] = round(generations / len(rows), 1)
-    out["current_insert_us_per_key"], out["compact_insert_us_per_key"] = current, compact
+    out["text_insert_us_per_key"], out["compact_insert_us_per_key"] = text_us, compact_us
     cutoff = rows[per_gen][2]
-    out["current_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe WHERE seen_at < :c", c=stamp(cutoff))
-    out["compact_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe_compact WHERE minute < :c", c=cutoff)
+    out["text_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe_text WHERE seen_at < :c", c=stamp(cutoff))
+    out.update(_prune_under_ingest(engine, cutoff, per_gen))
     out["generations_prune_tenth_s"] = prune_generation()
-    out["compact_drop_table_s"] = _timed(engine, "DROP TABLE dedupe_compact")  # nine tenths of the keys
     return out
 
 
 def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = None) -> dict[str, Any]:
-    """On a temp SQLite file, or on ``database_url`` (an empty database: its ``dedupe`` table must
-    hold no rows; the bench's own tables are dropped afterwards)."""
+    """On a temp SQLite file, or on ``database_url`` (an empty database: its ``dedupe_keys`` table
+    must hold no rows; the bench's own tables are dropped and its keys deleted afterwards)."""
     from governance.db import make_engine
     from governance.migrations import upgrade
 
@@ -174,14 +277,14 @@ def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = 
         try:
             upgrade(engine)
             with engine.connect() as conn:
-                if conn.execute(text("SELECT count(*) FROM dedupe")).scalar():
-                    raise ValueError("the database's dedupe table is not empty: use a throwaway database")
+                if conn.execute(text("SELECT count(*) FROM dedupe_keys")).scalar():
+                    raise ValueError("the database's dedupe_keys table is not empty: use a throwaway database")
             try:
                 return measure(engine, keys, batch, Path(name))
             finally:
-                with engine.begin() as conn:
-                    conn.execute(text("DELETE FROM dedupe"))
-                    for table in ["dedupe_compact"] + [f"dedupe_gen{g}" for g in range(GENERATIONS)]:
+                with writer(engine).begin() as conn:
+                    conn.execute(text("DELETE FROM dedupe_keys"))
+                    for table in ["dedupe_text"] + [f"dedupe_gen{g}" for g in range(GENERATIONS)]:
                         conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         finally:
             engine.dispose()

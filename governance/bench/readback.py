@@ -103,16 +103,16 @@ class DepthSampler:
 def storage(engine: Engine) -> dict[str, Any]:
     """Database bytes, events counted, and dedupe-index bytes per key (SQLite ``dbstat``, else page counts; PostgreSQL
     ``pg_total_relation_size``)."""
-    keys = _scalar(engine, "SELECT count(*) FROM dedupe")
+    keys = _scalar(engine, "SELECT count(*) FROM dedupe_keys")
     events = _scalar(engine, "SELECT sum(count) FROM event_counts")
     if engine.dialect.name == "postgresql":
         total = _scalar(engine, "SELECT pg_database_size(current_database())")
-        dedupe = _scalar(engine, "SELECT pg_total_relation_size('dedupe')")
+        dedupe = _scalar(engine, "SELECT pg_total_relation_size('dedupe_keys')")
         method = "pg_total_relation_size"
     else:
         path = Path(str(make_url(engine.url).database))
         total = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-        dedupe, method = sqlite_btree_bytes(path, "dedupe")
+        dedupe, method = sqlite_btree_bytes(path, "dedupe_keys")
     return {"database_bytes": total, "events": events, "dedupe_keys": keys, "dedupe_bytes": dedupe,
             "dedupe_bytes_per_key": round(dedupe / keys, 1) if keys else None, "size_method": method}
 

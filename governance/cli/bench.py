@@ -26,7 +26,7 @@ def _report(result: dict[str, object], as_json: bool, title: str) -> None:
 @bench_app.command("registry")
 def bench_registry(
     events: int = typer.Option(3000, help="Events in the generated plan"),
-    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
+    as_json: bool = JSON,
 ) -> None:
     """Compile + meta-validate a generated plan, its memory, and a diff of two versions."""
     from governance.bench.registry import run
@@ -111,7 +111,8 @@ def bench_dedupe(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Bytes per key, insert and prune cost of the dedupe window: today's table vs compact 16-byte keys."""
+    """Bytes per key, insert and prune costs of the dedupe window (the text table before revision 0007, today's
+    16-byte keys, generations), and how long a prune stalls ingest."""
     from governance.bench.dedupe import run
 
     try:
@@ -124,7 +125,7 @@ def bench_dedupe(
 @bench_app.command("validate")
 def bench_validate(
     events: int = typer.Option(1_000_000, help="Generated events"),
-    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}"),
+    as_json: bool = JSON,
 ) -> None:
     """`governance validate` on generated ~1 KB events: throughput and peak memory."""
     from governance.bench.validate import run
@@ -152,3 +153,56 @@ def bench_checks(
                               tuning=seed_list(tuning), held_out=seed_list(held_out), replay_events=replay_events,
                               replay_days=replay_days, cycle_events=cycle_events, gx_events=gx_events)
     _report(result, as_json, "checks")
+
+
+@bench_app.command("hotpath")
+def bench_hotpath(
+    batches: int = typer.Option(200, min=1, help="100-event bodies per round"),
+    rounds: int = typer.Option(5, min=1, help="Rounds per stage (the best is reported)"),
+    as_json: bool = JSON,
+) -> None:
+    """The proxy's per-event Python in one process (parse, judge, tally, relay): CPU µs per event
+    of each stage, no HTTP, no database."""
+    from governance.bench.hotpath import run
+
+    _report(run(batches=batches, rounds=rounds), as_json, "hot path (CPU µs per event)")
+
+
+@bench_app.command("cycle")
+def bench_cycle(
+    events: int = typer.Option(12, help="Planned events with minute counters"),
+    days: int = typer.Option(35, help="Days of minute counters"),
+    database_url: str | None = typer.Option(None, help="An empty database to use (default: a new SQLite file)"),
+    repeat: int = typer.Option(2, help="Timed cycles per path (the best is reported)"),
+    as_json: bool = JSON,
+) -> None:
+    """One full check cycle over weeks of minute counters: read from the minutes, then from the hourly rollup."""
+    from governance.bench.cycle import cycle_bench
+
+    _report(cycle_bench(events, days, url=database_url, repeat=repeat), as_json, "check cycle")
+
+
+@bench_app.command("silences")
+def bench_silences(
+    silences: int = typer.Option(1000, help="Active silences"),
+    alerts: int = typer.Option(1000, help="Firing alerts"),
+    expired: int = typer.Option(5000, help="Silences that ended in the last days (kept for their retention)"),
+    database_url: str | None = typer.Option(None, help="An empty database to use (default: a new SQLite file)"),
+    as_json: bool = JSON,
+) -> None:
+    """What muting costs one dispatch: active silences against firing alerts."""
+    from governance.bench.silences import mute_bench
+
+    _report(mute_bench(silences, alerts, expired=expired, url=database_url), as_json, "silences")
+
+
+@bench_app.command("sampler")
+def bench_sampler(
+    events: int = typer.Option(300_000, help="Forwarded events"),
+    per_minute: int = typer.Option(6000, help="Events a minute, over 20 (source, event) pairs"),
+    as_json: bool = JSON,
+) -> None:
+    """The event sampler's hot-path cost (µs per forwarded event, in-process) and its sample writes."""
+    from governance.bench.sampler import sampler_cost
+
+    _report(sampler_cost(events, per_minute=per_minute), as_json, "event sampler")

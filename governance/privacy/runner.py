@@ -37,7 +37,7 @@ RENEW_EVERY_S = 10.0
 OUTBOX_WAIT_S = 300.0  # how long a purge waits for forwarders to let go of a subject's outbox rows
 MAX_ATTEMPTS = 3
 KEPT = ("counters (event_counts, violation_counts, purge_counts) keep counts per source, event and minute, "
-        "and no user data; the dedupe table keeps messageIds for the dedupe window")
+        "and no user data; the dedupe window keeps a 16-byte hash of (source, messageId) for its duration")
 
 
 class Interrupted(Exception):

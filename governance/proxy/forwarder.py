@@ -4,7 +4,10 @@ Each source is forwarded in its own *lane* (a thread of a pool of ``forward_conc
 hanging upstream delays only its own source. A lane claims up to ``limit`` of its source's due
 rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work;
 one ``BEGIN IMMEDIATE`` transaction on SQLite), delivers them ``forward_batch_size`` at a time, and
-claims again until its source has nothing due or ``LANE_BUDGET_S`` has passed. The lease is
+claims again until its source has nothing due or ``LANE_BUDGET_S`` has passed. What a claim's
+deliveries leave to write (deletes, counters, retries) is settled in the transaction of the next
+claim: on SQLite each transaction is a turn of the one write lock, which the web processes'
+group commits also want, so a lane takes one turn per claim (2,000 rows by default). The lease is
 renewed while the lane holds the rows (``leases``), so no other worker claims them while this one
 is alive, however long the upstream takes. After a retryable failure the rest of the claim is
 released to the same retry time, unattempted: a down upstream costs one timeout per retry, not
@@ -29,6 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +53,17 @@ log = logging.getLogger("governance.forwarder")
 LANE_BUDGET_S = 5.0  # a lane hands its thread back after this long, so lanes take turns
 ORPHANS_EVERY_S = 60.0  # how often rows of sources that no longer exist are looked for
 NO_UPSTREAM_DELAY_S = 30.0
+
+
+@dataclass
+class Settlement:
+    """What one claim's deliveries leave to write: each chunk with its result, and the rows not
+    tried because the upstream went down (released to retry after ``rest_delay_s``)."""
+
+    chunks: list[tuple[list[Any], Delivery]] = field(default_factory=list)
+    rest: list[Any] = field(default_factory=list)
+    rest_delay_s: float = 0.0
+    down: bool = False
 
 
 class Forwarder:
@@ -81,7 +96,7 @@ class Forwarder:
         futures = [self.pool.submit(self.run_source, sid, sources.get(sid), limit) for sid in due]
         return sum(f.result() for f in futures)
 
-    def dispatch(self, limit: int = 500) -> int:
+    def dispatch(self, limit: int = 2000) -> int:
         """Start a lane for each source with due rows and no running lane (never waits for one);
         returns how many lanes finished or started, 0 when there was nothing to do."""
         finished = [sid for sid, future in self.lanes.items() if future.done()]
@@ -127,43 +142,68 @@ class Forwarder:
 
     def run_source(self, source_id: str, source: Any, limit: int) -> int:
         """One lane: claim and deliver this source's due rows until none are due, a retryable
-        failure, or ``LANE_BUDGET_S``; returns how many rows were handled."""
+        failure, or ``LANE_BUDGET_S``; returns how many rows were handled. A claim's deliveries are
+        settled in the transaction of the next claim (or alone after the last): on SQLite every
+        transaction is a turn of the one write lock, which the group commits also want."""
         started, handled = time.monotonic(), 0
-        while True:
-            rows = self.claim(source_id, limit)
-            if not rows:
-                return handled
-            handled += len(rows)
-            try:
+        pending: Settlement | None = None
+        held: list[Any] = []
+        try:
+            while True:
+                rows = self.claim(source_id, limit, settle=pending)
+                self.leases.release(held)
+                held, pending = rows, None
+                if not rows:
+                    return handled
+                handled += len(rows)
                 if source is None or not source.upstream_url:
                     self._release(rows, delay_s=NO_UPSTREAM_DELAY_S)  # nowhere to send yet: wait for one
                     return handled
-                healthy = self._deliver_all(source, rows)
-            finally:
-                self.leases.release(rows)
-            if not healthy or len(rows) < limit or time.monotonic() - started > LANE_BUDGET_S:
-                return handled
+                pending = self._deliver_all(source, rows)
+                if pending.down or len(rows) < limit or time.monotonic() - started > LANE_BUDGET_S:
+                    return handled
+        finally:
+            if pending is not None:
+                with self.engine.begin() as conn:
+                    self._settle(conn, source_id, pending)
+            self.leases.release(held)
 
-    def _deliver_all(self, source: Any, rows: list[Any]) -> bool:
+    def _deliver_all(self, source: Any, rows: list[Any]) -> Settlement:
+        """Deliver the claim chunk by chunk, until the upstream is down; what to settle."""
         size = self.settings.forward_batch_size
+        done = Settlement()
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
             result = self.deliver(source, chunk)
-            self._settle(source.id, chunk, result)
-            if not result.ok and retryable(result.status) and not result.terminal:
-                rest = rows[start + size :]
-                if rest:  # the upstream is down: the rest waits as long as the failed chunk, untried
-                    self._release(rest, delay_s=self._delay(1, result))
-                return False
-        return True
+            done.chunks.append((chunk, result))
+            done.down = not result.ok and retryable(result.status) and not result.terminal
+            if done.down:
+                done.rest = rows[start + size :]  # the rest waits as long as the failed chunk, untried
+                done.rest_delay_s = self._delay(1, result)
+                break
+        return done
+
+    def _settle(self, conn: Any, source_id: str, done: Settlement) -> None:
+        now = self.clock()
+        delivered = [row for chunk, result in done.chunks if result.ok for row in chunk]
+        if delivered:
+            self._delivered(conn, source_id, delivered, now)
+        for chunk, result in done.chunks:
+            if not result.ok:
+                self._failed(conn, source_id, chunk, result, now)
+        if done.rest:
+            self._release_in(conn, done.rest, delay_s=done.rest_delay_s)
 
     # ------------------------------------------------------------ rows
 
-    def claim(self, source_id: str, limit: int) -> list[Any]:
-        """Up to ``limit`` due, unclaimed rows of the source, leased (``outbox_sql``: driver-level)."""
-        now = self.clock()
-        stamp = self.sql.stamp(now)
+    def claim(self, source_id: str, limit: int, settle: Settlement | None = None) -> list[Any]:
+        """Up to ``limit`` due, unclaimed rows of the source, leased (``outbox_sql``: driver-level);
+        ``settle`` (the previous claim's deliveries) is written first, in the same transaction."""
         with self.engine.begin() as conn:
+            if settle is not None:
+                self._settle(conn, source_id, settle)
+            now = self.clock()
+            stamp = self.sql.stamp(now)
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 cursor.execute(self.sql.claim, (source_id, stamp, stamp, limit))
@@ -185,10 +225,13 @@ class Forwarder:
         return post(self.client, source.upstream_url, body, headers, settings=self.settings, now=now)
 
     def _release(self, rows: list[Any], *, delay_s: float) -> None:
-        table = OutboxRow.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
-            conn.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
-                         .values(claimed_until=None, next_attempt_at=self.clock() + timedelta(seconds=delay_s)))
+            self._release_in(conn, rows, delay_s=delay_s)
+
+    def _release_in(self, conn: Any, rows: list[Any], *, delay_s: float) -> None:
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        conn.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
+                     .values(claimed_until=None, next_attempt_at=self.clock() + timedelta(seconds=delay_s)))
 
     def _delay(self, attempts: int, result: Delivery) -> float:
         delay = min(self.settings.retry_base_s * 2 ** (attempts - 1), self.settings.retry_max_s)
@@ -214,31 +257,27 @@ class Forwarder:
         finally:
             cursor.close()
 
-    def _settle(self, source_id: str, rows: list[Any], result: Delivery) -> None:
-        now = self.clock()
+    def _failed(self, conn: Any, source_id: str, rows: list[Any], result: Delivery, now: datetime) -> None:
+        """A chunk the upstream did not take: dead-lettered or retried later, per row's attempts."""
         table = OutboxRow.__table__  # type: ignore[attr-defined]
-        with self.engine.begin() as conn:
-            if result.ok:
-                self._delivered(conn, source_id, rows, now)
-                return
-            final = result.terminal or not retryable(result.status)
-            after = timedelta(seconds=self.settings.dead_letter_after_s)
-            dead, retry = [], defaultdict(list)
-            for row in rows:  # attempts per row: a chunk may hold rows of different histories
-                tries = row.attempts + 1
-                if final or (tries >= self.settings.dead_letter_min_tries and now - as_utc(row.created_at) >= after):
-                    dead.append(row)
-                else:
-                    retry[tries].append(row.id)
-            if dead:
-                reason = result.error or "upstream refused"
-                conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]
-                    {"source_id": source_id, "message_id": r.message_id, "payload": r.payload,
-                     "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": as_utc(r.created_at),
-                     "created_at": now} for r in dead])
-                conn.execute(delete(table).where(table.c.id.in_([r.id for r in dead])))
-                log.warning("dead-lettered %d event(s) of %s: %s", len(dead), source_id, reason)
-            for tries, ids in retry.items():
-                conn.execute(update(table).where(table.c.id.in_(ids)).values(
-                    attempts=tries, claimed_until=None, last_error=result.error,
-                    next_attempt_at=now + timedelta(seconds=self._delay(tries, result))))
+        final = result.terminal or not retryable(result.status)
+        after = timedelta(seconds=self.settings.dead_letter_after_s)
+        dead, retry = [], defaultdict(list)
+        for row in rows:  # attempts per row: a chunk may hold rows of different histories
+            tries = row.attempts + 1
+            if final or (tries >= self.settings.dead_letter_min_tries and now - as_utc(row.created_at) >= after):
+                dead.append(row)
+            else:
+                retry[tries].append(row.id)
+        if dead:
+            reason = result.error or "upstream refused"
+            conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]
+                {"source_id": source_id, "message_id": r.message_id, "payload": r.payload,
+                 "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": as_utc(r.created_at),
+                 "created_at": now} for r in dead])
+            conn.execute(delete(table).where(table.c.id.in_([r.id for r in dead])))
+            log.warning("dead-lettered %d event(s) of %s: %s", len(dead), source_id, reason)
+        for tries, ids in retry.items():
+            conn.execute(update(table).where(table.c.id.in_(ids)).values(
+                attempts=tries, claimed_until=None, last_error=result.error,
+                next_attempt_at=now + timedelta(seconds=self._delay(tries, result))))

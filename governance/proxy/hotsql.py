@@ -32,31 +32,30 @@ class HotSQL:
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (minute, source_id, event, field, type) "
             "DO UPDATE SET count = violation_counts.count + excluded.count")
         self.dedupe_arrays = (
-            "INSERT INTO dedupe (source_id, message_id, seen_at) "
-            "SELECT k.s, k.m, %s FROM unnest(%s::text[], %s::text[]) AS k(s, m) "
-            "ON CONFLICT (source_id, message_id) DO UPDATE SET seen_at = excluded.seen_at "
-            "WHERE dedupe.seen_at < %s RETURNING source_id, message_id")  # PostgreSQL only (claim_keys)
+            "INSERT INTO dedupe_keys (key, seen_s) SELECT k, %s FROM unnest(%s::bytea[]) AS k "
+            "ON CONFLICT (key) DO UPDATE SET seen_s = excluded.seen_s "
+            "WHERE dedupe_keys.seen_s <= %s RETURNING key")  # PostgreSQL only (claim_keys)
 
     def dedupe(self, rows: int) -> str:
-        """Record ``rows`` (source, messageId, seen_at) triples; return those not seen since the cutoff."""
+        """Record ``rows`` (key, seen_s) pairs; return the keys last seen at or before the cutoff, or new."""
         p = self.p
-        values = ", ".join([f"({p}, {p}, {p})"] * rows)
-        return (f"INSERT INTO dedupe (source_id, message_id, seen_at) VALUES {values} "
-                f"ON CONFLICT (source_id, message_id) DO UPDATE SET seen_at = excluded.seen_at "
-                f"WHERE dedupe.seen_at < {p} RETURNING source_id, message_id")
+        values = ", ".join([f"({p}, {p})"] * rows)
+        return (f"INSERT INTO dedupe_keys (key, seen_s) VALUES {values} "
+                f"ON CONFLICT (key) DO UPDATE SET seen_s = excluded.seen_s "
+                f"WHERE dedupe_keys.seen_s <= {p} RETURNING key")
 
-    def claim_keys(self, keys: list[tuple[str, str]], stamp: Any, cutoff: Any) -> tuple[str, tuple[Any, ...]]:
-        """The dedupe statement for ``keys`` (distinct (source, messageId) pairs) and its parameters.
+    def claim_keys(self, keys: list[bytes], now_s: int, cutoff_s: int) -> tuple[str, tuple[Any, ...]]:
+        """The dedupe statement for ``keys`` (distinct 16-byte keys) seen at ``now_s``, and its parameters.
 
-        PostgreSQL gets two arrays through ``unnest``: four parameters whatever the number of keys,
+        PostgreSQL gets one array through ``unnest``: three parameters whatever the number of keys,
         so psycopg parses the statement once and caches it (it caches statements of under 50
-        parameters; the VALUES form has three a key). SQLite gets the VALUES form."""
+        parameters; the VALUES form has two a key). SQLite gets the VALUES form."""
         if not self.postgres:
             params: list[Any] = []
-            for source_id, message_id in keys:
-                params += (source_id, message_id, stamp)
-            return self.dedupe(len(keys)), (*params, cutoff)
-        return self.dedupe_arrays, (stamp, [k[0] for k in keys], [k[1] for k in keys], cutoff)
+            for key in keys:
+                params += (key, now_s)
+            return self.dedupe(len(keys)), (*params, cutoff_s)
+        return self.dedupe_arrays, (now_s, keys, cutoff_s)
 
     def stamp(self, value: datetime) -> Any:
         """A timestamp as SQLAlchemy stores it: aware on PostgreSQL, naive UTC text on SQLite."""

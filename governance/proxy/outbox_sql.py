@@ -45,10 +45,15 @@ class OutboxSQL:
         self.hot = HotSQL(dialect)
         self.postgres = self.hot.postgres
         p = self.hot.p
+        # SQLite: in the order of ``ix_outbox_due`` (source, next_attempt_at, rowid), so the LIMIT stops
+        # the index walk; ``ORDER BY id`` sorted every due row of the source, payloads included, in a
+        # temporary b-tree under the write lock: a claim cost grew with the outbox (34 ms at 50,000 rows
+        # against 0.9 ms).
+        order = "id" if self.postgres else "next_attempt_at, id"
         lock = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
         self.claim = ("SELECT id, source_id, message_id, payload, attempts, created_at FROM outbox "
                       f"WHERE source_id = {p} AND next_attempt_at <= {p} "
-                      f"AND (claimed_until IS NULL OR claimed_until < {p}) ORDER BY id LIMIT {p}{lock}")
+                      f"AND (claimed_until IS NULL OR claimed_until < {p}) ORDER BY {order} LIMIT {p}{lock}")
         biggest = "greatest" if self.postgres else "max"
         self.forward_stat = (
             "INSERT INTO forward_stats (minute, source_id, delivered, latency_sum_s, latency_max_s) "

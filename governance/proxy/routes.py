@@ -236,6 +236,18 @@ async def ingest(request: Request, kind: str | None) -> FastJSON:
     return FastJSON({"success": True})
 
 
+# the batch routes first: FastAPI matches routes in order, and SDKs send batches
+async def batch(request: Request) -> FastJSON:
+    return await ingest(request, None)
+
+
+router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch (what every SDK sends)")
+router.add_api_route("/v1/b", batch, methods=["POST"], name="batch_short",
+                     summary="Segment batch (analytics.js short path, batching delivery)")
+router.add_api_route(BEACON_PATH, batch, methods=["POST"], name="batch_beacon",
+                     summary="Segment batch (RudderStack's sendBeacon delivery; writeKey in the query)")
+
+
 SHORT = {"track": "t", "identify": "i", "page": "p", "screen": "s", "group": "g", "alias": "a"}  # analytics.js
 
 
@@ -248,17 +260,6 @@ for _kind, _short in SHORT.items():
                          name=f"ingest_{_kind}")
     router.add_api_route(f"/v1/{_short}", _endpoint, methods=["POST"], name=f"ingest_{_kind}_short",
                          summary=f"Segment {_kind} call (analytics.js short path)")
-
-
-async def batch(request: Request) -> FastJSON:
-    return await ingest(request, None)
-
-
-router.add_api_route("/v1/batch", batch, methods=["POST"], summary="Segment batch (what every SDK sends)")
-router.add_api_route("/v1/b", batch, methods=["POST"], name="batch_short",
-                     summary="Segment batch (analytics.js short path, batching delivery)")
-router.add_api_route(BEACON_PATH, batch, methods=["POST"], name="batch_beacon",
-                     summary="Segment batch (RudderStack's sendBeacon delivery; writeKey in the query)")
 
 
 @router.post("/v1/validate", summary="Judge a message or batch: verdicts and violations, nothing stored")

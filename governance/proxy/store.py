@@ -22,7 +22,6 @@ import sqlite3
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy.exc
@@ -33,7 +32,7 @@ from governance.db import writer
 from governance.proxy import dedupe
 from governance.proxy.hotsql import HotSQL
 from governance.proxy.pipeline import Verdict
-from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy
+from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy, delete_sql
 from governance.proxy.tables import QuarantineRow, ViolationSampleRow
 from governance.proxy.tally import Tally, tally
 
@@ -71,7 +70,7 @@ class Store:
     def __init__(self, engine: Engine, *, dedupe_window_s: int, sample_per_minute: int = 10,
                  max_group: int = 256) -> None:
         self.engine = writer(engine)
-        self.dedupe_window = timedelta(seconds=dedupe_window_s)
+        self.dedupe_window_s = dedupe_window_s
         self.max_group = max_group
         self.samples = SamplePolicy(sample_per_minute)
         self.sql = HotSQL(engine.dialect.name)
@@ -141,8 +140,7 @@ class Store:
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                fresh = dedupe.claim(cursor, self.sql, rows, stamp=self.sql.stamp(now),
-                                     cutoff=self.sql.stamp(now - self.dedupe_window))
+                fresh = dedupe.claim(cursor, self.sql, rows, now_s=int(now.timestamp()), window_s=self.dedupe_window_s)
                 counted = tally(rows, dedupe.duplicates(rows, fresh), now=now, minute=epoch_minute(now),
                                 samples=self.samples)
                 self._write(cursor, counted, now)
@@ -163,8 +161,11 @@ class Store:
         sql, stamp, minute = self.sql, self.sql.stamp(now), epoch_minute(now)
         if counted.outbox:
             cursor.executemany(sql.outbox, [(s, m, p, stamp, stamp) for s, m, p in counted.outbox])
-        if counted.event_samples:
-            cursor.executemany(sql.event_sample, [(*row[:4], stamp, row[4]) for row in counted.event_samples])
+        if counted.event_samples:  # the minute's reservoir: newcomers in, the samples they push out deleted
+            keep, gone = self.samples.settle(counted.event_samples, stamp)
+            cursor.executemany(sql.event_sample, [(*row[:4], stamp, row[4]) for row in keep])
+            if gone:
+                cursor.executemany(delete_sql(self.engine.dialect.name), gone)
         for (source, kind, event, outcome, planned), n in counted.event_counts.items():
             cursor.execute(sql.event_count, (minute, source, kind, event[:200], outcome, planned, n))
         for (source, event, field_path, vtype), n in counted.violation_counts.items():

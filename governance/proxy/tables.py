@@ -3,7 +3,7 @@
     outbox       accepted, waiting for the forwarder (deleted once the upstream took it)
     quarantine   blocked by the plan and settings (raw payload, reason, violations), replayable
     dead_letter  the upstream refused or stayed down past the retry budget, replayable
-    dedupe       (source, messageId) seen within the window
+    dedupe_keys  (source, messageId) seen within the window, as a 16-byte hash
     event_counts / violation_counts / violation_samples   per-minute observability
     event_samples   a bounded sample of accepted events, for the quality checks
     forward_stats   delivered events and their latency per minute (read by /metrics)
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from governance.clock import utcnow
@@ -69,12 +69,16 @@ class DeadLetterRow(SQLModel, table=True):
     replayed_at: datetime | None = None
 
 
-class DedupeRow(SQLModel, table=True):
-    __tablename__ = "dedupe"
+class DedupeKeyRow(SQLModel, table=True):
+    """One (source, messageId) seen within the dedupe window, as 16 bytes of its hash
+    (``dedupe.key_of``) and the second it was last seen (``seen_s``, epoch seconds, indexed for
+    pruning). ``WITHOUT ROWID`` on SQLite: the key is stored once, in the primary key's b-tree."""
 
-    source_id: str = Field(primary_key=True, max_length=40)
-    message_id: str = Field(primary_key=True, max_length=200)
-    seen_at: datetime = Field(default_factory=utcnow, index=True)
+    __tablename__ = "dedupe_keys"
+    __table_args__ = (Index("ix_dedupe_keys_seen", "seen_s"), {"sqlite_with_rowid": False})
+
+    key: bytes = Field(sa_column=Column(LargeBinary(16), primary_key=True))
+    seen_s: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class EventCountRow(SQLModel, table=True):
@@ -129,8 +133,8 @@ class ViolationSampleRow(SQLModel, table=True):
 
 class EventSampleRow(SQLModel, table=True):
     """A bounded sample of accepted events per (source, event) and minute, for quality checks
-    (drift, expectations, inferred plans): about ``sample_per_minute`` rows per key and minute, spread
-    uniformly over it (``sampling.SamplePolicy``), at most three times that."""
+    (drift, expectations, inferred plans): ``sample_per_minute`` rows per key and minute, a uniform
+    sample of its events (``sampling.SamplePolicy``: a reservoir per key and minute)."""
 
     __tablename__ = "event_samples"
     __table_args__ = (Index("ix_event_samples_key", "source_id", "event", "received_at"),)

@@ -4,9 +4,10 @@
 one evaluation time, one grouped query per question (cached for the cycle). Minutes are epoch
 minutes; minute ``m`` is complete when ``m < epoch_minute(now)``. Counted events exclude the
 ``deduplicated`` and ``rejected`` outcomes (retries and unparseable messages are not traffic).
-Event ``""`` stands for the whole source (every event of every kind). Hours before the proxy
-counted anything for the source come from imported counts (``history.py``, ``governance quality
-backfill``).
+Event ``""`` stands for the whole source (every event of every kind). Complete hours come from
+the hourly rollup (``rollup.py``) up to its mark and from the minutes after it; hours before the
+proxy counted anything for the source come from imported counts (``history.py``, ``governance
+quality backfill``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from governance.clock import as_utc, epoch_minute
 from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, NOT_TRAFFIC
 from governance.proxy.tables import EventCountRow, EventSampleRow, ViolationCountRow
 from governance.proxy.violations import ViolationType
+from governance.quality import rollup
 from governance.quality.baseline import first_arrival_mask
 from governance.quality.baseline.shape import SAMPLES, learned_shape, sample_hours
 from governance.quality.history import merge_backfill
@@ -75,21 +77,8 @@ class SourceData:
 
     def _hourly_all(self) -> dict[str, IntArray]:
         if "hourly" not in self._cache:
-            t, where = self._counts()
             start = self.hour - HISTORY_HOURS
-            hour = (t.c.minute // 60).label("h")
-            query = (select(t.c.event, hour, func.sum(t.c.count))
-                     .where(where, t.c.minute >= start * 60, t.c.minute < self.hour * 60)
-                     .group_by(t.c.event, hour))
-            series: dict[str, IntArray] = {TOTAL: np.zeros(HISTORY_HOURS, np.int64)}
-            live_start: int | None = None
-            with self.engine.connect() as conn:
-                for event, h, n in conn.execute(query):
-                    row = series.setdefault(event, np.zeros(HISTORY_HOURS, np.int64))
-                    row[int(h) - start] += int(n)
-                    live_start = int(h) if live_start is None else min(live_start, int(h))
-                    if event != TOTAL:
-                        series[TOTAL][int(h) - start] += int(n)
+            series, live_start = rollup.hourly_counts(self.engine, self.source_id, start, self.hour)
             self._cache["coarse"], self._cache["known"] = merge_backfill(
                 self.engine, self.source_id, series, start=start, end=self.hour, live_start=live_start, total=TOTAL)
             self._cache["hourly"] = series
@@ -207,14 +196,8 @@ class SourceData:
         if self._reuse and kept is not None and kept["hour"] == self.hour and "seen" in kept:
             seen = {e: m for e, m in kept["seen"].items() if m >= since}
             since = max(since, kept["seen_until"] - 1)
-        t, where = self._counts()
-        query = (select(t.c.event, func.max(t.c.minute))
-                 .where(where, t.c.count > 0, t.c.minute >= since, t.c.minute < self.minute)
-                 .group_by(t.c.event))
-        with self.engine.connect() as conn:
-            for event, m in conn.execute(query):
-                if event != TOTAL:
-                    seen[event] = max(seen.get(event, -1), int(m))
+        for event, m in rollup.last_seen(self.engine, self.source_id, since, self.minute).items():
+            seen[event] = max(seen.get(event, -1), m)
         seen.pop(TOTAL, None)
         if seen:
             seen[TOTAL] = max(seen.values())

@@ -11,6 +11,10 @@
                           the checks read them for the hours before the proxy counted that source
     quality_expected_periods  periods someone marked "expected" (a campaign, a launch) from a fired
                           alert: the baselines leave their hours out (``teaching.py``)
+    event_counts_hourly   the proxy's traffic per (source, event, hour), rolled up from its minute
+                          counters once the hour closed (``rollup.py``); the checks read complete
+                          hours from it
+    rollup_marks          how far each rollup goes (the first hour not rolled up)
 
 Times are stored as UTC and always read back aware (``UTCDateTime``), on SQLite too.
 """
@@ -107,6 +111,28 @@ class ExpectedPeriodRow(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_by: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class HourlyCountRow(SQLModel, table=True):
+    """Traffic (every outcome but ``NOT_TRAFFIC``) of one event in one epoch hour, from ``event_counts``."""
+
+    __tablename__ = "event_counts_hourly"
+
+    source_id: str = Field(primary_key=True, max_length=40)
+    hour: int = Field(primary_key=True)  # epoch hour (UTC)
+    event: str = Field(primary_key=True, max_length=200)  # "" as in event_counts (calls without a name)
+    count: int = 0
+    last_minute: int | None = None  # the hour's last epoch minute with any traffic
+
+
+class RollupMarkRow(SQLModel, table=True):
+    """How far a rollup goes: every hour before ``through_hour`` is rolled up."""
+
+    __tablename__ = "rollup_marks"
+
+    name: str = Field(primary_key=True, max_length=40)
+    through_hour: int
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 def delete_checks(session: Session, ids: list[str]) -> None:

@@ -4,7 +4,9 @@
     check_cycle    scheduler_fast_interval_s    ``check_cycle``: ``quality.cycle.run_cycle``, its transitions
                                                 handed to ``alerts.lifecycle.apply``: every check once per
                                                 ``scheduler_interval_s`` (slot ``check_cycle``), the fast
-                                                kinds in between (slot ``fast_checks``)
+                                                kinds in between (slot ``fast_checks``); a full
+                                                cycle first rolls the closed hours of the minute
+                                                counters up (``quality.rollup``)
     digest         hourly, and on taking lead   the daily digest when due (slot = its hour; retried
                                                 hourly after a failure, within the catch-up window)
     housekeeping   hourly                       ``housekeeping.prune_history``
@@ -31,6 +33,7 @@ from sqlmodel import select
 from governance.alerts import lifecycle
 from governance.clock import SYSTEM_CLOCK, Clock, floor_time
 from governance.db import read_session, write_session
+from governance.quality import rollup
 from governance.quality.cycle import CycleReport, run_cycle, run_requested
 from governance.settings import Settings
 from governance.worker.housekeeping import prune_history
@@ -78,11 +81,12 @@ def check_cycle_job(engine: Engine, settings: Settings, worker: str, clock: Cloc
 
     def cycle(fast_only: bool) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
+            rolled = None if fast_only else rollup.roll_up(engine, now)  # closed hours, before they are read
             report = check_cycle(engine, settings, now, fast_only=fast_only)
             closed = 0 if fast_only else close_expected_periods(engine, now)  # their alerts resolved
             return {"checks": report.checks, "errors": report.errors, "firing": report.firing,
                     "fired": len(report.fired), "resolved": len(report.resolved),
-                    "expected_closed": closed}
+                    "expected_closed": closed, "rolled_up_hours": rolled["hours"] if rolled else 0}
 
         return run
 

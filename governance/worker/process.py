@@ -37,8 +37,9 @@ def run_forwarder(engine: Engine, settings: Settings, stop: threading.Event) -> 
             try:
                 handled = forwarder.dispatch()
                 if time.monotonic() - last_housekeeping > EXPIRY_EVERY_S:
-                    forget_expired(engine, settings, utcnow())
-                    last_housekeeping = time.monotonic()
+                    left = forget_expired(engine, settings, utcnow())["more"]
+                    # keys left over (a large window expiring): the next cycle goes on with them
+                    last_housekeeping = 0.0 if left else time.monotonic()
             except Exception as exc:
                 log.warning("forwarder cycle failed: %s", exc)
                 handled = 0
