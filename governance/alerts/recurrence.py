@@ -3,7 +3,8 @@
 The rule counts in wall-clock time of ``timezone`` from the local time of the window's first
 start (``DTSTART``), so "every Sunday 02:00 for 3 hours in Europe/Paris" stays at 02:00 across
 daylight-saving changes. Rules may use ``RRULE``, ``RDATE`` and ``EXDATE`` lines (a list of
-holidays is ``RDATE:20261225T000000,20270101T000000``; dateutil also knows ``BYEASTER``). The
+holidays is ``RDATE:20261225T000000,20270101T000000``; dateutil also knows ``BYEASTER``), and a
+line ``HOLIDAYS:US`` (a country's public holidays, ``calendars.py``). The
 frequency is at least hourly and the duration at most ``MAX_DURATION``; a rule is refused unless
 it has an occurrence. Times here are aware ``datetime``s in UTC unless said otherwise.
 """
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 
-from governance.alerts import timefmt
+from governance.alerts import calendars, timefmt
 
 MAX_DURATION = timedelta(days=31)
 _REFUSED_FREQ = ("FREQ=SECONDLY", "FREQ=MINUTELY")
@@ -50,7 +51,7 @@ class Window:
 
 @lru_cache(maxsize=512)
 def _rule(text: str, first_local: datetime) -> Any:
-    return rrule.rrulestr(text, dtstart=first_local, forceset=True, cache=True)
+    return rrule.rrulestr(calendars.expand(text, first_local), dtstart=first_local, forceset=True, cache=True)
 
 
 def compile_rule(text: str, first: datetime, tz: str) -> Any:
@@ -64,6 +65,8 @@ def compile_rule(text: str, first: datetime, tz: str) -> Any:
     try:
         rules = _rule(text.strip(), local)
         rules.after(local, inc=True)  # a rule that only fails when iterated fails here
+    except calendars.CalendarError as exc:
+        raise RecurrenceError("rrule", str(exc)) from None
     except (ValueError, TypeError, OverflowError, KeyError) as exc:
         raise RecurrenceError("rrule", f"not an RFC 5545 recurrence rule: {exc}") from None
     return rules

@@ -34,7 +34,7 @@ from governance.bench.fast import (
     volume_conditions,
 )
 from governance.bench.realistic import generate_realistic
-from governance.bench.score import Alert, ScoreConfig, false_alerts, recall
+from governance.bench.score import Alert, ScoreConfig, false_alerts, holiday_report, recall
 from governance.bench.synthetic import generate_traffic, sample_events
 from governance.bench.truth import Traffic
 from governance.plan.check_spec import (
@@ -174,12 +174,16 @@ def accuracy(traffic: Traffic, config: BenchConfig) -> dict[str, Any]:
     when, holds, learning = evaluate(traffic, config)
     alerts = alerts_of(when, holds)
     week1 = {k: when["drop" if k == "volume" else k] < 7 * 1440 for k in learning}
-    return {
+    out = {
         "false": false_alerts(traffic, alerts, config.score),
         "recall": recall(traffic, alerts, config.score),
         "learning_share_week_1": {k: round(float(v[:, week1[k]].mean()), 4) for k, v in learning.items()},
         "learning_share_after": {k: round(float(v[:, ~week1[k]].mean()), 4) for k, v in learning.items()},
     }
+    if traffic.holidays:
+        sources = traffic.sources or list(range(traffic.counts.shape[0]))
+        out["holidays"] = holiday_report(traffic, alerts, config.score, sources)
+    return out
 
 
 def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -202,9 +206,22 @@ def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         weeks = sorted({w for p in parts for w in p["by_week"]})
         by_week = {w: _pool([p["by_week"][w] for p in parts if w in p["by_week"]]) for w in weeks}
         out["recall"][family] = _pool(parts) | {"by_week": by_week}
+    if all("holidays" in r for r in runs):
+        out["holidays"] = _pool_holidays([r["holidays"] for r in runs])
     for key in ("learning_share_week_1", "learning_share_after"):
         out[key] = {k: round(float(np.mean([r[key][k] for r in runs])), 4) for k in runs[0][key]}
     return out
+
+
+def _pool_holidays(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    n = max(sum(p["source_holidays"] for p in parts), 1)
+    total = {k: sum(p[k] for p in parts) for k in ("source_holidays", "alerts", "notifications_undeclared",
+                                                     "notifications_declared")}
+    return total | {"alerts_per_source_holiday": round(total["alerts"] / n, 2),
+                    "notifications_per_source_holiday_undeclared": round(total["notifications_undeclared"] / n, 2),
+                    "max_notifications_one_source_holiday": max(p["max_notifications_one_source_holiday"]
+                                                                for p in parts),
+                    "notifications_per_source_holiday_declared": round(total["notifications_declared"] / n, 2)}
 
 
 def _pool(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from governance.quality.checks.decline import detector as decline_detector
 from governance.quality.checks.volume import detector as volume_detector
 from governance.quality.detect.decline import decline_flags, decline_state
 from governance.quality.detect.silence import silence_flags
-from governance.quality.detect.volume import recovered, volume_flags
+from governance.quality.detect.volume import leans, recovered, volume_flags
 from governance.quality.queries import LAST_SEEN_MINUTES
 
 IntArray = NDArray[np.int64]
@@ -132,19 +132,31 @@ def volume_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: F
         pair = np.stack([t - 1, t], -1)  # (n, 2)
         looks = (ShapeLookup(shapes, (t - 1)[None, :]), ShapeLookup(shapes, t[None, :]))
         back: tuple[BoolArray, BoolArray] | None = None
-        for w in detector.windows:
+        first: tuple[BoolArray, BoolArray] | None = None
+        for i, w in enumerate(detector.windows):
             low, high, waiting = window_expectation(
                 into, float(w), low=model.low[:, pair], high=model.high[:, pair], learning=model.learning[:, pair],
                 shapes=looks, drop_scale=model.drop_scale[:, t], spike_scale=model.spike_scale[:, t])
             observed = cs[:, m] - cs[:, m - w]
             low, high = np.where(waiting, np.nan, low), np.where(waiting, np.nan, high)
+            learning[:, part] &= waiting
             if back is None:  # the shortest window says whether the event is back to normal
                 back = recovered(observed, low, high, window_minutes=w, params=detector)
             d, s = volume_flags(observed, low, high, model.error[:, t], window_minutes=w, params=detector,
                                 error_high=model.error_high[:, t])
-            drop[:, part] |= d & ~back[0]
-            spike[:, part] |= s & ~back[1]
-            learning[:, part] &= waiting
+            d, s = d & ~back[0], s & ~back[1]
+            if i == 0 and len(detector.windows) > 1:  # the shortest window waits for the next one's lean
+                first = (d, s)
+                continue
+            if first is not None:
+                down, up = leans(observed, low, high, model.error[:, t], model.error_high[:, t])
+                d, s = d | (first[0] & down), s | (first[1] & up)
+                first = None
+            drop[:, part] |= d
+            spike[:, part] |= s
+        if first is not None:  # a single window
+            drop[:, part] |= first[0]
+            spike[:, part] |= first[1]
     return drop, spike, learning
 
 

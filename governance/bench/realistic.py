@@ -169,6 +169,7 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
     means = np.empty(events)
     anomalies: list[Anomaly] = []
     holiday_spans: list[tuple[int, int, int]] = []
+    holiday_days: list[tuple[int, int, int]] = []
     for e in range(events):
         src = e // EVENTS_PER_SOURCE
         rate, means[e] = _event(rng, archetypes[e], days, offsets[src], holidays[src], start_minute)
@@ -178,6 +179,8 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
         if holiday is not None:
             first = holiday * MINUTES_PER_DAY - offsets[src] - RAMP // 2  # the day blends in over RAMP minutes
             holiday_spans.append((e, max(first, 0), min(first + MINUTES_PER_DAY + RAMP, minutes)))
+            day = holiday * MINUTES_PER_DAY - offsets[src]  # what a user declares: the local calendar day
+            holiday_days.append((e, max(day, 0), min(day + MINUTES_PER_DAY, minutes)))
         actual, keep, extra = _apply(rate, placed, minutes)
         noisy = actual * rng.gamma(30.0, 1 / 30.0, minutes)
         c = rng.binomial(rng.poisson(noisy), keep) + rng.poisson(extra * rate)
@@ -189,7 +192,9 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
         if rates is not None:
             rates[e] = rate
     return Traffic(counts, violations, np.zeros_like(counts), rates, means, anomalies, start_minute=start_minute,
-                   holidays=holiday_spans, archetypes=archetypes)
+                   holidays=holiday_spans, holiday_days=holiday_days, archetypes=archetypes,
+                   sources=[e // EVENTS_PER_SOURCE for e in range(events)],
+                   tz_offsets=[offsets[e // EVENTS_PER_SOURCE] for e in range(events)])
 
 
 def _night(a: Anomaly, offset: int) -> Anomaly:

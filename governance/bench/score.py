@@ -131,3 +131,52 @@ def _summary(latencies: list[float | None]) -> dict[str, Any]:
             "recall": round(len(hit) / len(latencies), 4) if latencies else None,
             "median_latency_min": float(np.median(hit)) if hit else None,
             "p90_latency_min": float(np.percentile(hit, 90)) if hit else None}
+
+
+CORRELATED = ("drop", "spike", "silence")  # the kinds correlation joins (alerts/correlation.py)
+
+
+def _notifications(alerts: list[Alert], window: int) -> int:
+    """Notifications of one source's alerts once correlated: volume and silence alerts whose onsets
+    lie within ``window`` minutes of the previous one's join its incident; other kinds go out alone."""
+    starts = sorted(a[1] for a in alerts if a[3] in CORRELATED)
+    incidents = sum(1 for i, s in enumerate(starts) if i == 0 or s - starts[i - 1] > window)
+    return incidents + sum(1 for a in alerts if a[3] not in CORRELATED)
+
+
+def holiday_report(traffic: Traffic, alerts: list[Alert], config: ScoreConfig, sources: list[int],
+                   window: int = 30) -> dict[str, Any]:
+    """What an undeclared holiday costs a source, and what a declared one does.
+
+    Undeclared: the holiday alerts of each (source, holiday) and the notifications they make once
+    correlated (``_notifications``; one audience per source). Declared: a maintenance window over
+    the local calendar day (``Traffic.holiday_days``) silences the alerts that start in it; those
+    still firing when it ends are notified then (one incident per source), and those that start
+    outside it (the evening before, the morning after) are notified as usual.
+    """
+    by_event: dict[int, list[Anomaly]] = {}
+    for a in traffic.anomalies:
+        by_event.setdefault(a.event, []).append(a)
+    spans = {e: (lo, hi) for e, lo, hi in traffic.holidays}
+    days = {e: (lo, hi) for e, lo, hi in traffic.holiday_days}
+    groups: dict[tuple[int, int], list[Alert]] = {}
+    for alert in alerts:
+        e = alert[0]
+        if e in spans and _on_holiday(alert, {e: [spans[e]]}, config.grace) \
+                and not _caused(alert, by_event.get(e, []), config, traffic.minutes):
+            groups.setdefault((sources[e], days[e][0] if e in days else spans[e][0]), []).append(alert)
+    held = {(sources[e], days[e][0] if e in days else spans[e][0]) for e in spans}
+    undeclared = [_notifications(g, window) for g in groups.values()]
+    declared = 0
+    for g in groups.values():
+        outside = [a for a in g if not days[a[0]][0] <= a[1] < days[a[0]][1]]
+        still = [a for a in g if days[a[0]][0] <= a[1] < days[a[0]][1] and a[2] >= days[a[0]][1]]
+        declared += _notifications(outside, window) + (1 if still else 0)
+    n = max(len(held), 1)
+    return {"source_holidays": len(held), "alerts": sum(len(g) for g in groups.values()),
+            "alerts_per_source_holiday": round(sum(len(g) for g in groups.values()) / n, 2),
+            "notifications_undeclared": sum(undeclared),
+            "notifications_per_source_holiday_undeclared": round(sum(undeclared) / n, 2),
+            "max_notifications_one_source_holiday": max(undeclared, default=0),
+            "notifications_declared": declared,
+            "notifications_per_source_holiday_declared": round(declared / n, 2)}

@@ -39,7 +39,10 @@ class Traffic:
     anomalies: list[Anomaly] = field(default_factory=list)
     start_minute: int = MONDAY
     holidays: list[tuple[int, int, int]] = field(default_factory=list)  # (event, start, end) minutes
+    holiday_days: list[tuple[int, int, int]] = field(default_factory=list)  # (event, start, end): the local day
     archetypes: list[str] = field(default_factory=list)  # per event, when the generator has them
+    sources: list[int] = field(default_factory=list)  # per event, its source, when the generator has them
+    tz_offsets: list[int] = field(default_factory=list)  # per event, its source's UTC offset (minutes)
 
     @property
     def minutes(self) -> int:

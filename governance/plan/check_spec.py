@@ -53,7 +53,7 @@ class VolumeCheckParams(Params):
     min_volume: float = Field(100.0, ge=0, description="Expected events/hour below which nothing fires")
     min_drop: float = Field(0.4, gt=0, le=1, description="Relative drop a window must show")
     min_spike: float = Field(1.0, gt=0, description="Relative rise a window must show")
-    min_count: float = Field(50.0, ge=0, description="Expected events a window must hold to be judged")
+    min_count: float = Field(100.0, ge=0, description="Expected events a window must hold to be judged")
     windows: list[int] = Field([10, 20, 30, 60], min_length=1, description="Trailing windows, minutes")
     level_hours: int = Field(12, ge=1, le=48, description="Recent hours that set today's level")
     min_error: float = Field(0.1, ge=0, description="Floor of the expectation's relative error")

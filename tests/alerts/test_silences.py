@@ -160,3 +160,21 @@ def test_bad_silences_get_a_422_with_the_path(client: TestClient, change: dict[s
     assert answer.status_code == 422, answer.text
     paths = [d["path"] for d in answer.json().get("details", [])]
     assert any(p == path or p.startswith(path + ".") or p.startswith(path + "[") for p in paths), answer.json()
+
+
+def test_a_holiday_calendar_in_one_line() -> None:
+    first = datetime(2026, 12, 1, tzinfo=UTC)
+    day = timedelta(days=1)
+    thanksgiving = datetime(2027, 11, 25, 15, 0, tzinfo=UTC)  # 10:00 in New York
+    inside, following = around("HOLIDAYS:US", first, "America/New_York", day, thanksgiving)
+    assert inside is not None and inside.start == datetime(2027, 11, 25, 5, 0, tzinfo=UTC)  # 00:00 EST
+    assert following is not None and following.start == datetime(2027, 12, 24, 5, 0, tzinfo=UTC)  # observed
+    assert around("HOLIDAYS:US", first, "America/New_York", day, datetime(2027, 11, 26, 15, tzinfo=UTC))[0] is None
+    # a subdivision, and a company day off beside the calendar
+    bavaria = "HOLIDAYS:DE-BY\nRDATE:20270502T000000"
+    assert around(bavaria, first, "Europe/Berlin", day, datetime(2027, 1, 6, 12, tzinfo=UTC))[0] is not None
+    assert around(bavaria, first, "Europe/Berlin", day, datetime(2027, 5, 2, 12, tzinfo=UTC))[0] is not None
+    for rule in ("HOLIDAYS:XX", "HOLIDAYS:DE-ZZ"):
+        with pytest.raises(RecurrenceError) as refused:
+            around(rule, first, "UTC", day, first)
+        assert refused.value.field == "rrule" and "unknown holiday calendar" in str(refused.value)

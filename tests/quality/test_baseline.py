@@ -148,3 +148,40 @@ def test_weekly_samples_shape_an_hour_once_three_weeks_exist() -> None:
     assert share_until(cum[None], np.array([[0.5]]))[0, 0] == pytest.approx(10 / 11, abs=0.02)
     minutes[9:] = np.nan  # two weeks only: the days decide
     assert share_until(learned_shape(minutes)[None], np.array([[0.5]]))[0, 0] == pytest.approx(0.5, abs=0.02)
+
+
+def test_an_hour_quiet_on_one_of_its_weeks_owes_a_silence_nothing() -> None:
+    days = np.zeros((28, 24))
+    days[:, 12] = 3000.0
+    days[:, 17] = np.resize([40.0, 40.0, 40.0, 0.0, 40.0, 40.0, 40.0], 28)  # Thursdays the batch stops on time
+    est = estimate_hours(days.reshape(-1), FIRST, [24 * 28 + 17 + 24 * k for k in range(7)] + [24 * 28 + 12])
+    thursday = 3  # day 31 is a Thursday: its weekly samples held 0
+    assert est.floor[0, thursday] == 0.0 and est.low[0, thursday] == 0.0
+    friday = 4  # never quiet on Fridays: the floor stays (drops still judge the low estimate)
+    assert est.low[0, friday] == pytest.approx(40.0) and est.floor[0, friday] == pytest.approx(40.0)
+    assert est.floor[0, -1] == pytest.approx(3000.0)
+
+
+def test_the_first_week_judges_drops_against_its_lowest_core_day() -> None:
+    hourly = np.full(24 * 5, 500.0)
+    hourly[24 : 24 * 3] = 1250.0  # a 2.5x campaign on Tuesday and Wednesday
+    est = estimate_hours(hourly[: 24 * 4], FIRST, [24 * 3 + 14])  # Thursday 14:00: Mon, Tue, Wed core days
+    assert est.learning[0, 0] == KNOWN
+    assert est.low[0, 0] == pytest.approx(500.0)  # the median (1250) would make the campaign's end a drop
+    assert est.high[0, 0] == pytest.approx(1250.0)
+
+
+def test_before_three_weeks_an_hour_unlike_the_other_days_has_no_floor() -> None:
+    days = np.array([1, 1, 1, 1, 1, 0.1, 0.0, 1, 1, 1, 1, 1], dtype=float)  # weekdays, a quiet Saturday
+    hourly = np.repeat(days * 1000, 24)
+    saturday = estimate_hours(hourly, FIRST, [24 * 12 + 1])  # the second Saturday, 01:00
+    assert saturday.weeks[0, 0] == 1 and saturday.low[0, 0] == pytest.approx(100.0)
+    assert saturday.floor[0, 0] == 0.0  # its shape is still learned from weekdays: a silence counts nothing
+
+
+def test_an_hour_quieter_than_other_days_keeps_its_own_weekly_shape() -> None:
+    minutes = np.full((SAMPLES, 60), 10.0)  # the days: flat, 600 an hour
+    minutes[7:, :] = 0.0
+    minutes[7:, :20] = 5.0  # the same hour of the week (100 events): a weekend begins, done by 20 past
+    cum = learned_shape(minutes)
+    assert share_until(cum[None], np.array([[1 / 3]]))[0, 0] == pytest.approx(1.0, abs=0.03)

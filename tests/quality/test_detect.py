@@ -260,3 +260,22 @@ def test_firing_spans_are_exactly_what_stepping_the_hysteresis_gives(conditions:
             else:
                 stepped.append((i, i))
     assert firing_spans(conditions, for_=for_, keep_firing_for=keep) == stepped
+
+
+def test_the_shortest_window_needs_the_next_one_to_lean_its_way() -> None:
+    recent = np.full(60, 20.0)
+    recent[-4:] = 0  # a batch that stopped four minutes early: 120 of 200 in the last 10 minutes (z -3.3)
+    low = [200.0, 400.0, 600.0, 1200.0]
+    assert volume_check(recent, low, low, 0.1, VolumeParams(direction="drop")) is None  # 20 min: 320 of 400
+    recent[-20:] = 5.0  # the 20 minutes lean too (100 of 400): the drop holds
+    found = volume_check(recent, low, low, 0.1, VolumeParams(direction="drop"))
+    assert found is not None and found.kind == "volume_drop"
+    only_ten = VolumeParams(direction="drop", windows=(10,))
+    assert volume_check(np.r_[np.full(56, 20.0), np.zeros(4)], [200.0], [200.0], 0.1, only_ten) is not None
+
+
+def test_a_silence_is_over_when_the_event_is_no_longer_due() -> None:
+    # 56 min after a batch's last event, its hour's shape still owes a trickle (0.2 in 3 min, against
+    # 20.3 over the gap): under a quarter of the gap's rate, so the silence is over an edge
+    assert silence(56, 20.3, 20.1, 0.2, after_minutes=15, settle_minutes=3, span_minutes=56) is None
+    assert silence(56, 60.0, 55.0, 3.2, after_minutes=15, settle_minutes=3, span_minutes=56) is not None

@@ -16,7 +16,13 @@ event first arrived or before the proxy ran):
 
 The *floor* of an hour, what a silence may count on, is the low estimate less one robust spread
 of its samples (from three samples on): an hour whose samples swing between nothing and a lot,
-like the minutes around a batch's start or end, counts for nothing.
+like the minutes around a batch's start or end, counts for nothing. So does an hour that was
+quiet (fewer than ``EDGE`` events) on one of its same-hour-of-week samples (in the first week: on
+one of its core days): the edge of a schedule that starts or stops a few minutes off its usual
+minute is quiet on some days and not on others, and a silence must not count on it. Before three
+weeks of samples, an hour of the week under half of the same hour on other days (the night a
+weekend begins, for an event that rests on weekends) counts for nothing either: its shape is still
+learned from the other days.
 
 Events that are legitimately zero for hours or days (batch jobs, business hours, weekdays only)
 get zero estimates for those hours and nothing is expected of them.
@@ -39,6 +45,8 @@ HOURS_PER_WEEK = 168
 MIN_WEEKS = 3  # same-hour-of-week samples for the median alone
 MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 CORE_START, CORE_END = 12, 4 * 24 + 12  # hour of the (Monday-based) week: Monday 12:00 .. Friday 12:00 UTC
+UNLIKE = 0.5  # ... and so is, before three weeks, an hour of the week under this share of other days'
+EDGE = 1.0  # a same-hour sample below this many events was quiet: the hour's floor is 0
 KNOWN, NEEDS_DAYS, NEEDS_WEEK, NEVER_SEEN = 0, 1, 2, 3
 LEARNING = {
     NEEDS_DAYS: "waits for 2 days of history at this hour of the day",
@@ -112,7 +120,9 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     sample_core = in_core(first_hour + h[:, None] - 24 * np.arange(1, days + 1)[None, :])
     core_days = np.where(sample_core, daily, np.nan)
     n_core = (~np.isnan(core_days)).sum(-1)
-    core_lo, core_hi = _spread_pick(core_days, n_core)
+    _, core_hi = _spread_pick(core_days, n_core)
+    with quiet():  # the lowest core day: one to three days of a campaign are most of a first week
+        core_lo = np.nanmin(core_days, axis=-1)
     target_core = np.broadcast_to(in_core(first_hour + h), n_weeks.shape)
     first_week = n_weeks == 0
     usable = target_core & (n_core >= 2)
@@ -121,16 +131,31 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     learning = np.where(~first_week | usable, KNOWN, np.where(target_core, NEEDS_DAYS, NEEDS_WEEK))
     seen = np.asarray(~np.isnan(counts).all(axis=-1))
     learning = np.where(seen[:, None], learning, NEVER_SEEN)
-    # floor: from three samples on, one robust spread (1.4826 x MAD) below the median; an hour whose
-    # samples swing between 0 and a lot (the edge of a batch) counts for nothing
+    edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly))
+    floor = _floor(low, weekly, core_days, first_week, n_weeks, n_core, edge
+                   | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
+    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64))
+
+
+def _floor(low: FloatArray, weekly: FloatArray, core_days: FloatArray, first_week: NDArray[np.bool_],
+           n_weeks: IntArray, n_core: IntArray, nothing: NDArray[np.bool_]) -> FloatArray:
+    """What a silence may count on: from three samples on, one robust spread (1.4826 x MAD) below the
+    low estimate (an hour whose samples swing between 0 and a lot, the edge of a batch, counts for
+    nothing); 0 where ``nothing``: an hour quiet on one of its recent same-hour samples (a schedule
+    that starts or stops a few minutes off its usual minute, a weekend that may or may not begin at
+    midnight), or, with one or two weeks of samples, under ``UNLIKE`` of the same hour on other days
+    (the night a weekend begins, for an event that rests on weekends: no shape of its own yet)."""
     with quiet():
-        week_spread = MAD_SCALE * np.nanmedian(np.abs(weekly - week_median[..., None]), axis=-1)
-        core_median = np.nanmedian(core_days, axis=-1)
-        core_spread = MAD_SCALE * np.nanmedian(np.abs(core_days - core_median[..., None]), axis=-1)
+        week_spread = MAD_SCALE * np.nanmedian(np.abs(weekly - np.nanmedian(weekly, -1)[..., None]), axis=-1)
+        core_spread = MAD_SCALE * np.nanmedian(np.abs(core_days - np.nanmedian(core_days, -1)[..., None]), axis=-1)
     spread = np.where(first_week, np.where(n_core >= MIN_WEEKS, core_spread, 0.0),
                       np.where(n_weeks >= MIN_WEEKS, week_spread, 0.0))
-    floor = np.clip(low - spread, 0.0, None)
-    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64))
+    return np.asarray(np.where(nothing, 0.0, np.clip(low - spread, 0.0, None)))
+
+
+def _quiet_sample(samples: FloatArray) -> NDArray[np.bool_]:
+    """Whether any known sample held fewer than ``EDGE`` events."""
+    return np.asarray((np.nan_to_num(samples, nan=np.inf) < EDGE).any(-1))
 
 
 @contextmanager

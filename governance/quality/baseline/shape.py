@@ -7,11 +7,13 @@ So the shape of each hour is learned, minute by minute, from the same hour of th
 last ``WEEKS`` weeks (from three of them: a Friday night that turns into Saturday at 00:00 local
 has its own shape) or else on the last ``DAYS`` days. Each sample hour is first normalised to
 shares of its own total (a weekend, a holiday or an outage only changes the level, not the
-shape), hours holding less than a quarter of the typical one are left out, and the **median**
+shape), hours holding less than a quarter of the typical one of their group (the days, the weeks:
+the hour a weekend begins is quieter than the same hour on weekdays, and still its own best
+shape) are left out, and the **median**
 share of each minute is taken (a batch that started early on two days of seven puts nothing into
 the minutes before its usual start). When the medians hold less than half of the hour (an hour
 that only sometimes sees a batch's last minutes), the mean share is used instead. The result is
-shrunk towards an even spread by ``PSEUDO`` events: a quiet event has no shape to learn.
+shrunk towards an even spread by ``PSEUDO`` (3) events: a quiet event has no shape to learn.
 
 The shares of the current and the previous hour are all the checks need (their windows lie in
 those two hours); the checks read those minutes from the database by indexed ranges, the bench
@@ -30,7 +32,7 @@ SUB = 60  # an hour's shape is learned minute by minute
 DAYS = 7  # the same hour on this many previous days
 WEEKS = 4  # ... or the same hour of the week on this many previous weeks (from three)
 SAMPLES = DAYS + WEEKS
-PSEUDO = 10.0  # events of even spread mixed into every learned shape (few: an empty minute stays nearly empty)
+PSEUDO = 3.0  # events of even spread mixed into every learned shape (few: an empty minute stays nearly empty)
 
 
 def sample_hours(hour: int) -> list[int]:
@@ -46,7 +48,11 @@ def learned_shape(minutes: ArrayLike) -> FloatArray:
     m = np.asarray(minutes, dtype=np.float64)
     totals = m.sum(-1)  # NaN for unknown samples
     with quiet():
-        typical = np.nanmedian(totals, axis=-1, keepdims=True)
+        # each group (the days, the weeks) against its own typical total: the hour of the week a weekend
+        # begins holds a fraction of the same hour on weekdays, and is still its own best shape
+        group = np.arange(SAMPLES) >= DAYS
+        typical = np.where(group, np.nanmedian(totals[..., DAYS:], axis=-1, keepdims=True),
+                           np.nanmedian(totals[..., :DAYS], axis=-1, keepdims=True))
         usable = np.isfinite(totals) & (totals >= np.maximum(5.0, 0.25 * np.nan_to_num(typical)))
         weekly = usable[..., DAYS:].sum(-1, keepdims=True) >= 3
         chosen = np.where(weekly, np.arange(SAMPLES) >= DAYS, np.arange(SAMPLES) < DAYS) & usable

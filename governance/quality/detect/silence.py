@@ -11,7 +11,7 @@ Arrivals are not Poisson at the edges of a schedule: a batch that usually starts
 "owes" hundreds of events within a minute of 13:58. So the ``min_expected`` events must already
 have been owed ``settle_minutes`` ago (``settled``): a schedule that runs a few minutes late is
 not a silence. And the event must still be due **now**: over the last ``settle_minutes`` the
-expected rate must be at least ``RECENT_RATE`` of the gap's average (``recent``). A batch that
+expected rate must be at least ``RECENT_RATE`` (a quarter) of the gap's average (``recent``). A batch that
 stopped three minutes before its usual end owes those minutes, then nothing: the silence is over
 an edge, not ongoing. (A real outage that outlasts the day's activity resolves at its end and
 fires again when the event is due the next morning.)
@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from governance.quality.detect.finding import Finding
 
-RECENT_RATE = 0.1  # the last settle_minutes must expect at least this share of the gap's average rate
+RECENT_RATE = 0.25  # the last settle_minutes must expect at least this share of the gap's average rate
 
 
 def silence_flags(gap_minutes: ArrayLike, due: ArrayLike, settled: ArrayLike, recent: ArrayLike, *,
