@@ -36,11 +36,12 @@ MINUTES = EventCountRow.__table__  # type: ignore[attr-defined]
 
 
 def _traffic(engine: Any, source_id: str) -> None:
-    """Nine days of three events (one goes quiet for the last day), some duplicates (not traffic),
+    """Nine days of three events (the third, at 120 an hour so no hour is quiet by chance, goes quiet
+    for the last day), some duplicates (not traffic),
     blocked events (traffic), calls without a name, a day of backfill before, an expected period."""
     rng = np.random.default_rng(8)
     minutes = DAYS * 1440 + 37
-    counts = rng.poisson(np.array([3.0, 0.6, 0.05])[:, None], (3, minutes))
+    counts = rng.poisson(np.array([3.0, 0.6, 2.0])[:, None], (3, minutes))
     counts[2, -1440:] = 0
     insert_counts(engine, source_id, EVENTS, counts)
     extra = [{"minute": BASE + m, "source_id": source_id, "kind": kind, "event": event, "outcome": outcome,
