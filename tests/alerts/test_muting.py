@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from governance.alerts import config, lifecycle, signing, silences
+from governance.alerts import config, lifecycle, silences
 from governance.alerts.dispatcher import dispatch
 from governance.alerts.tables import AlertRow
 from governance.db import read_session, write_session
@@ -21,7 +21,7 @@ from governance.quality.transitions import AlertInput
 from tests.conftest import make_settings
 
 from .conftest import Receiver
-from .test_dispatcher import T0, engine, s
+from .test_dispatcher import T0, bodies, engine, s
 
 __all__ = ["engine"]  # the fixture, shared with the dispatcher's tests
 
@@ -53,14 +53,6 @@ def fire(engine: Any, at: datetime, *, kind: str = "volume", event: str = "Order
         row = lifecycle.fire(session, alert, at)
         assert row.id is not None
         return row.id
-
-
-def bodies(receiver: Receiver, secret: str) -> list[dict[str, Any]]:
-    out = []
-    for request in receiver.requests:
-        signing.verify(secret, request.headers, request.body)
-        out.append(orjson.loads(request.body))
-    return out
 
 
 def history(engine: Any, alert_id: int) -> list[tuple[str, dict[str, Any]]]:
