@@ -91,7 +91,7 @@ HYSTERESIS = {"volume": "volume", "silence": "silence", "decline": "decline", "v
               "drift": "drift"}  # bench condition -> check kind whose for / keep_firing_for it uses
 
 
-FAST = {"silence", "violations", "source_drop"}  # conditions of the fast kinds, evaluated every ``fast_cadence`` minutes
+FAST = {"silence", "violations", "source_drop", "source_drop_held"}  # conditions of the fast kinds, evaluated every ``fast_cadence`` minutes
 
 
 def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray], dict[str, BoolArray],
@@ -107,7 +107,7 @@ def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray]
     model = hour_model(masked, first_hour, volume_model(config.volume))
     shapes = hour_shapes(traffic.counts, masked)
     drop, spike, vol_learning = volume_conditions(cs, times, model, shapes, config.volume)
-    broad = source_conditions(cs, fast, model, shapes, sources_of(traffic), config.source_drop)
+    broad, broad_held = source_conditions(cs, fast, model, shapes, sources_of(traffic), config.source_drop)
     if config.silence.weeks != config.volume.weeks:
         from governance.quality.checks.silence import model as silence_model
 
@@ -117,7 +117,7 @@ def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray]
     bad = _violation_flags(traffic, cs, fast, config.violations)
     drift = _drift_flags(traffic, cs, times, config.drift) if traffic.strings.any() else np.zeros_like(bad)
     holds = {"drop": drop, "spike": spike, "silence": silent, "decline": declining, "violations": bad,
-             "drift": drift, "source_drop": broad}  # source_drop: (sources, times)
+             "drift": drift, "source_drop": broad, "source_drop_held": broad_held}  # these two: (sources, times)
     learning = {"volume": vol_learning, "silence": sil_learning, "decline": dec_learning}
     when = {name: fast if name in FAST else times for name in holds}
     return when, holds, learning
@@ -184,7 +184,7 @@ def accuracy(traffic: Traffic, config: BenchConfig) -> dict[str, Any]:
         "learning_share_week_1": {k: round(float(v[:, week1[k]].mean()), 4) for k, v in learning.items()},
         "learning_share_after": {k: round(float(v[:, ~week1[k]].mean()), 4) for k, v in learning.items()},
     }
-    broad = source_alerts(when["source_drop"], holds["source_drop"])
+    broad = source_alerts(when["source_drop"], holds["source_drop"], holds["source_drop_held"])
     out["source_drop"] = false_source_alerts(traffic, broad, sources_of(traffic), config.score.grace)
     out["source_drop"]["caused_alerts_inhibited"] = _hidden(traffic, alerts, broad, config)
     if traffic.holidays:

@@ -21,7 +21,7 @@ from governance.plan.check_spec import CHECK_SPECS, SourceDropParams
 from governance.quality.baseline.expectation import window_expectation
 from governance.quality.baseline.shape import ShapeLookup
 from governance.quality.checks.source_drop import detector
-from governance.quality.detect.hysteresis import firing_spans
+from governance.quality.detect.hysteresis import Hysteresis, State
 from governance.quality.detect.source_drop import breadth
 
 EVENTS_PER_SOURCE = 10
@@ -35,12 +35,14 @@ def sources_of(traffic: Traffic) -> list[int]:
 
 
 def source_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: NDArray[np.float64],
-                      sources: list[int], p: SourceDropParams) -> BoolArray:
-    """``(sources, times)``: the condition of each source's default ``source_drop`` check."""
+                      sources: list[int], p: SourceDropParams) -> tuple[BoolArray, BoolArray]:
+    """``(sources, times)`` twice: the condition of each source's default ``source_drop`` check, and
+    the condition while its alert fires (``hold_factor``, ``hold_unjudged``)."""
     d = detector(p)
     groups = [np.flatnonzero(np.asarray(sources) == s) for s in range(max(sources) + 1)]
     events = cs.shape[0]
     holds = np.zeros((len(groups), times.size), bool)
+    held = np.zeros_like(holds)
     for part in _chunks(times):
         m = times[part]
         t = m // 60
@@ -53,20 +55,48 @@ def source_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: N
                 shapes=looks, drop_scale=model.drop_scale[:, t], spike_scale=model.spike_scale[:, t])
             low = np.where(waiting, np.nan, low)
             observed = cs[:, m] - cs[:, m - w]
-            error = model.error[:, t]
             for s, idx in enumerate(groups):
                 if idx.size:
-                    holds[s, part] |= breadth(observed[idx], low[idx], error[idx], d).holds
-    return holds
+                    holds[s, part] |= breadth(observed[idx], low[idx], d).holds
+                    held[s, part] |= breadth(observed[idx], low[idx], d, firing=True).holds
+    return holds, held
 
 
-def source_alerts(times: IntArray, holds: BoolArray, ticks_per_minute: int = 4) -> list[SourceAlert]:
-    """Firing periods of each source's condition through the kind's default hysteresis (a fast kind:
-    its evaluations become minutes, as in ``checks.alerts_of``)."""
+def source_alerts(times: IntArray, holds: BoolArray, held: BoolArray, ticks_per_minute: int = 4
+                  ) -> list[SourceAlert]:
+    """Firing periods of each source's condition through the kind's default hysteresis, stepped (the
+    condition while firing is ``held``); a fast kind: its evaluations become minutes, as in
+    ``checks.alerts_of``."""
     spec = CHECK_SPECS["source_drop"]
     for_, keep = -(-spec.default_for // ticks_per_minute), -(-spec.default_keep_firing_for // ticks_per_minute)
     return [(int(s), int(times[i]), int(times[j])) for s in np.flatnonzero(holds.any(axis=1))
-            for i, j in firing_spans(holds[s], for_=for_, keep_firing_for=keep)]
+            for i, j in stepped_spans(holds[s], held[s], for_=for_, keep_firing_for=keep)]
+
+
+def stepped_spans(holds: BoolArray, held: BoolArray, *, for_: int, keep_firing_for: int) -> list[tuple[int, int]]:
+    """``[first, last]`` evaluation indexes of each firing period of a ``Hysteresis`` fed ``holds``,
+    or ``held`` while it fires. Runs of false far from any firing are skipped, not stepped."""
+    h = Hysteresis(for_, keep_firing_for)
+    out: list[tuple[int, int]] = []
+    start: int | None = None
+    i, n = 0, holds.size
+    while i < n:
+        if h.state is State.INACTIVE and not holds[i]:
+            ahead = np.flatnonzero(holds[i:])
+            if not ahead.size:
+                break
+            i += int(ahead[0])
+            continue
+        state = h.update(bool(held[i] if h.state is State.FIRING else holds[i]))
+        if state is State.FIRING and start is None:
+            start = i
+        elif state is not State.FIRING and start is not None:
+            out.append((start, i - 1))
+            start = None
+        i += 1
+    if start is not None:
+        out.append((start, n - 1))
+    return out
 
 
 def on_holiday(alert: SourceAlert, traffic: Traffic, sources: list[int], grace: int) -> bool:

@@ -6,7 +6,7 @@ imports ``quality/``.
     kind             scope   params model          cadence  for  keep  severity
     volume           event   VolumeCheckParams     regular    3     2  warning
     silence          event   SilenceParams         fast       1     2  warning
-    source_drop      source  SourceDropParams      fast       4   240  warning
+    source_drop      source  SourceDropParams      fast       4   720  warning
     decline          event   DeclineCheckParams    regular   36    12  info
     violation_rate   event   ViolationRateParams   fast       2     4  warning
     new_unplanned    source  NewUnplannedParams    fast       1    12  warning
@@ -85,13 +85,15 @@ class SourceDropParams(Params):
                             "of its low expectation")
     min_share: float = Field(0.5, gt=0, le=1, description="Share of the judged events' expected volume the low events "
                              "must hold")
-    min_events_share: float = Field(0.5, gt=0, le=1, description="Share of the judged events that must be low")
-    min_events: int = Field(2, ge=1, description="Low events at least")
+    min_events_share: float = Field(0.6, gt=0, le=1, description="Share of the judged events that must be low")
+    min_events: int = Field(3, ge=1, description="Low events at least")
     min_event_count: float = Field(10.0, ge=0, description="Expected events a window must hold for its event to be "
                                    "judged")
     min_count: float = Field(200.0, ge=0, description="Expected events the judged events' windows must hold together")
     sensitivity: float = Field(3.0, gt=0, description="z-score the judged events' total must fall below its "
                                "expectation")
+    hold_factor: float = Field(0.5, gt=0, le=1, description="While its alert fires, the two shares it needs are "
+                               "this much of min_share and min_events_share")
     weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in each event's estimate")
 
     @field_validator("windows")
@@ -193,7 +195,7 @@ for _spec in (
              ViolationRateParams, default_for=2, default_keep_firing_for=4, fast=True),
     KindSpec("source_drop", "Most of the source's expected volume is low together (a holiday, an outage of the "
              "whole source); it inhibits the source's per-event volume and silence alerts", SourceDropParams,
-             scope="source", whole_source=True, default_for=4, default_keep_firing_for=240, fast=True),
+             scope="source", whole_source=True, default_for=4, default_keep_firing_for=720, fast=True),
     KindSpec("new_unplanned", 'An unplanned event or property arrives; the alert says "did you mean ...?"',
              NewUnplannedParams, scope="source", default_for=1, default_keep_firing_for=12, fast=True),
     KindSpec("drift", "Null rate, type mix or value shares of a property shift (from sampled events)", DriftParams,

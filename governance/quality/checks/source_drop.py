@@ -15,8 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from governance.plan.check_spec import SourceDropParams as SourceDropCheckParams
+import orjson
+
+from governance.db import read_session
 from governance.quality.baseline import ModelParams
-from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
+from governance.quality.checks.base import CheckContext, CheckKind, Observation, fingerprint, kind
 from governance.quality.checks.expected import expectation_of
 from governance.quality.detect.source_drop import SourceDropParams, breadth, source_drop
 
@@ -24,7 +27,17 @@ from governance.quality.detect.source_drop import SourceDropParams, breadth, sou
 def detector(p: SourceDropCheckParams) -> SourceDropParams:
     return SourceDropParams(min_drop=p.min_drop, min_share=p.min_share, min_events_share=p.min_events_share,
                             min_events=p.min_events, min_event_count=p.min_event_count, min_count=p.min_count,
-                            sensitivity=p.sensitivity, windows=tuple(p.windows))
+                            sensitivity=p.sensitivity, windows=tuple(p.windows), hold_factor=p.hold_factor)
+
+
+def firing(ctx: CheckContext) -> bool:
+    """Whether this check's alert fires now (its stored hysteresis): then the shares it needs are
+    ``hold_factor`` of the thresholds, so a holiday's lunch dip does not resolve it."""
+    from governance.quality.tables import CheckStateRow
+
+    with read_session(ctx.data.engine) as session:
+        row = session.get(CheckStateRow, fingerprint(ctx.check.id, ctx.check.source_id, "", ""))
+    return row is not None and orjson.loads(row.state).get("state") == "firing"
 
 
 def model(p: SourceDropCheckParams) -> ModelParams:
@@ -39,20 +52,19 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     events = ctx.data.events()
     if not events:
         return [Observation.waiting("", "waits for the source's first events")]
-    lows, observed, errors = [], [], []
+    lows, observed = [], []
     for event in events:
         now = expectation_of(ctx.data, event, model(p))
         low, _, learning = now.windows(p.windows)
         lows.append(np.where(learning[0], np.nan, low[0]))
         recent = ctx.data.recent(event)
         observed.append([float(recent[-w:].sum()) for w in p.windows])
-        errors.append(float(now.error[0]))
     low_all, obs_all = np.asarray(lows), np.asarray(observed)
     if not np.isfinite(low_all).any():
         return [Observation.waiting("", "waits for an estimate of the current hour of one of the source's events")]
-    params = detector(p)
-    finding = source_drop(obs_all, low_all, np.asarray(errors), params, events)
-    seen = breadth(obs_all[:, -1], low_all[:, -1], np.asarray(errors), params)
+    params, held = detector(p), firing(ctx)
+    finding = source_drop(obs_all, low_all, params, events, firing=held)
+    seen = breadth(obs_all[:, -1], low_all[:, -1], params, firing=held)
     result = {"source_drop": {"window_minutes": p.windows[-1], "events_judged": int(seen.judged),
                               "events_low": int(seen.low), "volume_share_low": round(float(seen.share), 4),
                               "observed": float(seen.observed), "expected": round(float(seen.expected), 3)}}

@@ -9,10 +9,14 @@ is known and holds at least ``min_event_count`` events, and **low** when its win
   and hold at least ``min_share`` of the judged events' expected volume (one busy event dropping
   on a healthy source is that event's alert, never the source's);
 - the judged events together expect at least ``min_count`` events, and together fall at least
-  ``sensitivity`` spreads (``detect.volume.spread``, with the expectation's error weighted by
-  volume) below it.
+  ``sensitivity`` spreads of counting noise below it (not the events' expectation errors: on a
+  holiday the level's error grows large, and the breadth over events is the guard).
 
-The condition holds when one of ``windows`` holds it. Vectorised over trailing axes (the bench
+The condition holds when one of ``windows`` holds it. **Hold**: while the check's alert fires, the
+two shares it needs are ``hold_factor`` of their thresholds (a thermostat's two set points), so a
+holiday whose lunch hour looks like any Monday's does not resolve it and fire it again in the
+afternoon; and a window too quiet to judge (fewer than ``min_events`` judged events, or under
+``min_count`` expected) holds it (a holiday's evening, when only a few events are busy). Vectorised over trailing axes (the bench
 judges every evaluation of every source at once); axis 0 is the source's events.
 """
 
@@ -34,12 +38,14 @@ FloatArray = NDArray[np.float64]
 class SourceDropParams:
     min_drop: float = 0.3  # an event is low when its window holds at most 1 - min_drop of its low expectation
     min_share: float = 0.5  # share of the judged events' expected volume that must be low
-    min_events_share: float = 0.5  # share of the judged events that must be low
-    min_events: int = 2  # low events at least
+    min_events_share: float = 0.6  # share of the judged events that must be low
+    min_events: int = 3  # low events at least
     min_event_count: float = 10.0  # an event is judged when its window should hold this many
     min_count: float = 200.0  # the judged events together should hold this many
     sensitivity: float = 3.0  # z of the judged events' total against their total expectation
     windows: tuple[int, ...] = (20, 60)
+    hold_factor: float = 0.5  # while firing, the shares it needs are this much of the above
+    hold_unjudged: bool = True  # while firing, a window too quiet to judge holds it
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,11 @@ class Breadth:
     expected: FloatArray  # ... and its low expectation
 
 
-def breadth(observed: ArrayLike, low: ArrayLike, error: ArrayLike, params: SourceDropParams) -> Breadth:
+def breadth(observed: ArrayLike, low: ArrayLike, params: SourceDropParams, *,
+            firing: bool = False) -> Breadth:
     """One window over the events of a source (axis 0): ``low`` is NaN where an event is learning."""
     obs = np.asarray(observed, dtype=np.float64)
     lo = np.asarray(low, dtype=np.float64)
-    err = np.broadcast_to(np.asarray(error, dtype=np.float64), lo.shape)
     judged = np.isfinite(lo) & (lo >= params.min_event_count)
     expected = np.where(judged, lo, 0.0)
     is_low = judged & (obs <= (1 - params.min_drop) * expected)
@@ -68,21 +74,24 @@ def breadth(observed: ArrayLike, low: ArrayLike, error: ArrayLike, params: Sourc
     n_judged, n_low = judged.sum(axis=0), is_low.sum(axis=0)
     safe = np.maximum(total, 1e-9)
     share = low_volume / safe
-    weighted = np.where(judged, err * expected, 0.0).sum(axis=0) / safe
-    z = (seen - total) / spread(total, weighted)
-    holds = ((n_low >= params.min_events) & (n_low >= params.min_events_share * np.maximum(n_judged, 1))
-             & (share >= params.min_share) & (total >= params.min_count) & (z <= -params.sensitivity))
+    z = (seen - total) / spread(total, 0.0)
+    k = params.hold_factor if firing else 1.0
+    judgeable = (n_judged >= params.min_events) & (total >= params.min_count)
+    holds = ((n_low >= params.min_events) & (n_low >= k * params.min_events_share * np.maximum(n_judged, 1))
+             & (share >= k * params.min_share) & (total >= params.min_count) & (z <= -params.sensitivity))
+    if firing and params.hold_unjudged:
+        holds = holds | ~judgeable
     return Breadth(np.asarray(holds), np.asarray(n_judged), np.asarray(n_low), np.asarray(share), np.asarray(seen),
                    np.asarray(total))
 
 
-def source_drop(observed: ArrayLike, low: ArrayLike, error: ArrayLike, params: SourceDropParams,
-                events: list[str]) -> Finding | None:
+def source_drop(observed: ArrayLike, low: ArrayLike, params: SourceDropParams,
+                events: list[str], *, firing: bool = False) -> Finding | None:
     """The finding of the strongest window that holds (``observed``/``low``: ``(events, windows)``)."""
     obs, lo = np.asarray(observed, dtype=np.float64), np.asarray(low, dtype=np.float64)
     best: Finding | None = None
     for i, window in enumerate(params.windows):
-        b = breadth(obs[:, i], lo[:, i], error, params)
+        b = breadth(obs[:, i], lo[:, i], params, firing=firing)
         if not b.holds:
             continue
         judged = np.isfinite(lo[:, i]) & (lo[:, i] >= params.min_event_count)
