@@ -91,7 +91,8 @@ HYSTERESIS = {"volume": "volume", "silence": "silence", "decline": "decline", "v
               "drift": "drift"}  # bench condition -> check kind whose for / keep_firing_for it uses
 
 
-FAST = {"silence", "violations", "source_drop", "source_drop_held"}  # conditions of the fast kinds, evaluated every ``fast_cadence`` minutes
+# conditions of the fast kinds, evaluated every ``fast_cadence`` minutes
+FAST = {"silence", "violations", "source_drop", "source_drop_held"}
 
 
 def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray], dict[str, BoolArray],

@@ -26,7 +26,8 @@ def test_most_events_low_together_holds_and_names_them() -> None:
     got = breadth(observed, low, P)
     assert bool(got.holds) and int(got.low) == 4 and int(got.judged) == 5 and float(got.share) == pytest.approx(0.8)
     finding = source_drop(observed[:, None], low[:, None], P, ["a", "b", "c", "d", "e"])
-    assert finding is not None and finding.kind == "source_drop" and finding.details["low_events"] == ["a", "b", "d", "e"]
+    assert finding is not None and finding.kind == "source_drop"
+    assert finding.details["low_events"] == ["a", "b", "d", "e"]
     assert "4 of 5 events are low together" in finding.message and finding.details["window_minutes"] == 60
 
 
@@ -98,4 +99,5 @@ def test_the_fast_path_equals_the_checks_functions_evaluation_by_evaluation(real
     for s in range(broad.shape[0]):
         events = np.flatnonzero(sources == s).tolist()
         for j in columns:
-            assert _scalar(realistic, events, int(times[j])) == (bool(broad[s, j]), bool(held[s, j])), (s, int(times[j]))
+            expected = (bool(broad[s, j]), bool(held[s, j]))
+            assert _scalar(realistic, events, int(times[j])) == expected, (s, int(times[j]))

@@ -13,11 +13,10 @@ source (they are still recorded). Learning while no event's window has an estima
 from __future__ import annotations
 
 import numpy as np
-
-from governance.plan.check_spec import SourceDropParams as SourceDropCheckParams
 import orjson
 
 from governance.db import read_session
+from governance.plan.check_spec import SourceDropParams as SourceDropCheckParams
 from governance.quality.baseline import ModelParams
 from governance.quality.checks.base import CheckContext, CheckKind, Observation, fingerprint, kind
 from governance.quality.checks.expected import expectation_of

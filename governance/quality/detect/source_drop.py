@@ -16,8 +16,9 @@ The condition holds when one of ``windows`` holds it. **Hold**: while the check'
 two shares it needs are ``hold_factor`` of their thresholds (a thermostat's two set points), so a
 holiday whose lunch hour looks like any Monday's does not resolve it and fire it again in the
 afternoon; and a window too quiet to judge (fewer than ``min_events`` judged events, or under
-``min_count`` expected) holds it (a holiday's evening, when only a few events are busy). Vectorised over trailing axes (the bench
-judges every evaluation of every source at once); axis 0 is the source's events.
+``min_count`` expected) holds it (a holiday's evening, when only a few events are busy).
+Vectorised over trailing axes (the bench judges every evaluation of every source at once); axis 0
+is the source's events.
 """
 
 from __future__ import annotations
