@@ -243,7 +243,7 @@ def test_defaults_plan_overrides_and_switching_off(engine: Any, database_url: st
         ("decline", "B Happened", "default"),
         ("expectations", "B Happened", "plan"),
         ("violation_rate", "", "plan"),  # plan-level, per source: replaces the per-event default
-        ("new_unplanned", "", "default"),
+        ("new_unplanned", "", "default"), ("source_drop", "", "default"),
     }
     assert orjson.loads(next(r for r in rows if r.kind == "violation_rate").params) == {"scope": "source",
                                                                                         "threshold": 0.2}
