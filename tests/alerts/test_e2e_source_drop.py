@@ -73,7 +73,8 @@ def test_most_events_stopping_together_is_one_notification_and_one_event_alone_s
     clock = ManualClock(_at(base, ALONE - 5))
     verify = Webhook(hook["secret"])
     seen: list[tuple[int, dict[str, Any]]] = []
-    for minute in [*range(ALONE - 5, ALONE + 30), *range(ALONE + 30, TOGETHER - 5, 5), *range(TOGETHER - 5, TOGETHER + 30)]:
+    minutes = [*range(ALONE - 5, ALONE + 30), *range(ALONE + 30, TOGETHER - 5, 5), *range(TOGETHER - 5, TOGETHER + 30)]
+    for minute in minutes:
         clock.set(_at(base, minute))
         check_cycle_job(engine, settings, "e2e", clock)
         dispatch_job(engine, settings, "e2e", clock)
