@@ -34,7 +34,6 @@ from governance.proxy.pipeline import Verdict
 
 Key = bytes  # 16 bytes of BLAKE2b over (source id, messageId)
 CHUNK = 512  # keys per statement at most
-SHAPE = 32  # a statement's keys are padded to a multiple of this (see ``HotSQL.claim_keys``)
 MAX_PLAIN = 200  # longer messageIds are hashed with SHA-256 first (the text table's rule, kept for 0007's migration)
 KEY_BYTES = 16
 
@@ -96,7 +95,7 @@ def claim(cursor: Any, sql: HotSQL, keys: Sequence[Key | None], *, now_s: int, w
     ordered = sorted({key for key in keys if key is not None})
     fresh: set[Key] = set()
     for start in range(0, len(ordered), CHUNK):
-        cursor.execute(*sql.claim_keys(ordered[start : start + CHUNK], now_s, now_s - window_s, shape=SHAPE))
+        cursor.execute(*sql.claim_keys(ordered[start : start + CHUNK], now_s, now_s - window_s))
         fresh.update(bytes(r[0]) for r in cursor.fetchall())
     return fresh
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+SHAPE = 32  # SQLite's dedupe statements come in multiples of this many keys (``claim_keys``)
+
 
 class HotSQL:
     """The hot path's statements for one dialect (``postgresql`` or ``sqlite``)."""
@@ -45,7 +47,7 @@ class HotSQL:
                 f"WHERE dedupe_keys.seen_s <= {p} RETURNING key")
 
     def claim_keys(self, keys: list[bytes], now_s: int, cutoff_s: int, *,
-                   shape: int = 1) -> tuple[str, tuple[Any, ...]]:
+                   shape: int = SHAPE) -> tuple[str, tuple[Any, ...]]:
         """The dedupe statement for ``keys`` (distinct 16-byte keys) seen at ``now_s``, and its parameters.
 
         PostgreSQL gets one array through ``unnest``: three parameters whatever the number of keys,

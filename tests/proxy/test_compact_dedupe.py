@@ -12,8 +12,8 @@ from sqlalchemy import text
 
 from governance.db import make_engine, writer
 from governance.migrations import upgrade
-from governance.proxy.dedupe import CHUNK, SHAPE, claim, compact_key, id_key, key_of
-from governance.proxy.hotsql import HotSQL
+from governance.proxy.dedupe import CHUNK, claim, compact_key, id_key, key_of
+from governance.proxy.hotsql import SHAPE, HotSQL
 from governance.proxy.pipeline import Verdict
 from governance.proxy.store import Store
 from governance.settings import Settings
@@ -141,7 +141,7 @@ def test_sqlite_statements_come_in_a_few_shapes() -> None:
     keys = [compact_key("s", str(i)) for i in range(CHUNK)]
     texts = set()
     for n in range(1, CHUNK + 1):
-        statement, params = sql.claim_keys(keys[:n], 100, 50, shape=SHAPE)
+        statement, params = sql.claim_keys(keys[:n], 100, 50)
         rows = -(-n // SHAPE) * SHAPE
         assert statement.count("(?, ?)") == rows and len(params) == 2 * rows + 1
         assert params[: 2 * n : 2] == tuple(keys[:n]) and set(params[2 * n : -1 : 2]) <= {keys[n - 1]}
