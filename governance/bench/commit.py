@@ -21,9 +21,10 @@ import tempfile
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from governance.proxy.pipeline import Verdict
+if TYPE_CHECKING:
+    from governance.proxy.pipeline import Verdict
 
 GROUP = 4  # requests a group commit
 
