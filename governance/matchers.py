@@ -192,6 +192,8 @@ class InhibitRule(BaseModel):
 DEFAULT_RULES: tuple[InhibitRule, ...] = tuple(InhibitRule.model_validate(r) for r in (
     {"name": "source outage", "source": ['check_kind="silence"', 'event=""'],
      "target": ['check_kind=~"volume|silence"', 'event!=""'], "equal": ["source_id"]},
+    {"name": "source drop", "source": ['check_kind="source_drop"'],
+     "target": ['check_kind=~"volume|silence"', 'event!=""'], "equal": ["source_id"]},
     {"name": "event silence", "source": ['check_kind="silence"', 'event!=""'],
      "target": ['check_kind="volume"'], "equal": ["source_id", "event"]},
 ))

@@ -132,8 +132,9 @@ class Settings(BaseSettings):
         "to the clock; their `for`/`keep_firing_for` count these evaluations"
     )
     scheduler_fast_interval_s: int = Field(
-        15, ge=1, description="Seconds between fast cycles (new_unplanned, violation_rate, silence), aligned to the "
-        "clock; their `for`/`keep_firing_for` count these; capped at scheduler_interval_s, which it must divide"
+        15, ge=1, description="Seconds between fast cycles (new_unplanned, source_drop, violation_rate, silence), "
+        "aligned to the clock; their `for`/`keep_firing_for` count these; capped at scheduler_interval_s, which it "
+        "must divide"
     )
     scheduler_poll_s: float = Field(
         2.0, gt=0, description="Seconds between alert dispatch rounds and pickups of 'run now' requests"
@@ -142,7 +143,8 @@ class Settings(BaseSettings):
         1.0, gt=0, description="How often a standby scheduler tries to take the leadership lock"
     )
     default_checks: bool = Field(
-        True, description="Planned events get volume, silence and violation_rate checks, sources new_unplanned"
+        True, description="Planned events get volume, silence, decline and violation_rate checks, sources "
+        "new_unplanned and source_drop"
     )
     check_run_retention_days: int = Field(7, ge=1, description="Days check runs and scheduler runs are kept")
     silence_retention_days: int = Field(
@@ -162,8 +164,9 @@ class Settings(BaseSettings):
     )
     inhibit_rules: list[dict[str, Any]] | None = Field(
         None, description="Inhibition rules as JSON, like Alertmanager's inhibit_rules: [{\"name\", \"source\": "
-        "[matchers], \"target\": [matchers], \"equal\": [labels]}]; unset: a source-level silence mutes that "
-        "source's per-event volume and silence alerts, an event's silence mutes its volume alerts; [] turns it off"
+        "[matchers], \"target\": [matchers], \"equal\": [labels]}]; unset: a source-level silence or a source_drop "
+        "alert mutes that source's per-event volume and silence alerts, an event's silence mutes its volume alerts; "
+        "[] turns it off"
     )
     digest_hour: int = Field(8, ge=0, le=23, description="UTC hour of the daily digest until set over REST")
     # logging

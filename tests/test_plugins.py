@@ -36,8 +36,8 @@ def _install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: str, points
 
 
 def test_the_built_ins_are_entries_of_one_mechanism() -> None:
-    assert list(CHECK_KINDS) == ["volume", "silence", "decline", "violation_rate", "new_unplanned", "drift",
-                                 "expectations"]
+    assert list(CHECK_KINDS) == ["volume", "silence", "decline", "source_drop", "violation_rate", "new_unplanned",
+                                 "drift", "expectations"]
     assert list(CHANNEL_KINDS) == ["email", "webhook", "slack"]
     assert (list(IMPORTERS), list(EXPORTERS)) == (["segment", "rudderstack", "iglu", "jsonschema"],
                                                   ["segment", "jsonschema"])

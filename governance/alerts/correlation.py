@@ -38,7 +38,7 @@ Audience = tuple[str, str | None]
 CORRELATED = "correlated"  # the route state of an alert that joined an incident silently
 
 
-KINDS = frozenset({"silence", "volume"})  # the counts of a source going wrong together
+KINDS = frozenset({"silence", "volume", "source_drop"})  # the counts of a source going wrong together
 
 
 def same_root(a: AlertRow, b: AlertRow, window: timedelta) -> bool:

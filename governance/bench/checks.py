@@ -34,7 +34,8 @@ from governance.bench.fast import (
     volume_conditions,
 )
 from governance.bench.realistic import generate_realistic
-from governance.bench.score import Alert, ScoreConfig, false_alerts, holiday_report, recall
+from governance.bench.score import Alert, ScoreConfig, _caused, false_alerts, holiday_report, recall
+from governance.bench.source_drop import false_source_alerts, inhibited, source_alerts, source_conditions, sources_of
 from governance.bench.synthetic import generate_traffic, sample_events
 from governance.bench.truth import Traffic
 from governance.plan.check_spec import (
@@ -42,6 +43,7 @@ from governance.plan.check_spec import (
     DeclineCheckParams,
     DriftParams,
     SilenceParams,
+    SourceDropParams,
     ViolationRateParams,
     VolumeCheckParams,
 )
@@ -81,6 +83,7 @@ class BenchConfig:
     decline: DeclineCheckParams = field(default_factory=DeclineCheckParams)
     violations: ViolationRateParams = field(default_factory=ViolationRateParams)
     drift: DriftParams = field(default_factory=DriftParams)
+    source_drop: SourceDropParams = field(default_factory=SourceDropParams)
     score: ScoreConfig = field(default_factory=ScoreConfig)
 
 
@@ -88,7 +91,8 @@ HYSTERESIS = {"volume": "volume", "silence": "silence", "decline": "decline", "v
               "drift": "drift"}  # bench condition -> check kind whose for / keep_firing_for it uses
 
 
-FAST = {"silence", "violations"}  # conditions of the fast kinds, evaluated every ``fast_cadence`` minutes
+# conditions of the fast kinds, evaluated every ``fast_cadence`` minutes
+FAST = {"silence", "violations", "source_drop", "source_drop_held"}
 
 
 def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray], dict[str, BoolArray],
@@ -104,6 +108,7 @@ def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray]
     model = hour_model(masked, first_hour, volume_model(config.volume))
     shapes = hour_shapes(traffic.counts, masked)
     drop, spike, vol_learning = volume_conditions(cs, times, model, shapes, config.volume)
+    broad, broad_held = source_conditions(cs, fast, model, shapes, sources_of(traffic), config.source_drop)
     if config.silence.weeks != config.volume.weeks:
         from governance.quality.checks.silence import model as silence_model
 
@@ -113,7 +118,7 @@ def evaluate(traffic: Traffic, config: BenchConfig) -> tuple[dict[str, IntArray]
     bad = _violation_flags(traffic, cs, fast, config.violations)
     drift = _drift_flags(traffic, cs, times, config.drift) if traffic.strings.any() else np.zeros_like(bad)
     holds = {"drop": drop, "spike": spike, "silence": silent, "decline": declining, "violations": bad,
-             "drift": drift}
+             "drift": drift, "source_drop": broad, "source_drop_held": broad_held}  # these two: (sources, times)
     learning = {"volume": vol_learning, "silence": sil_learning, "decline": dec_learning}
     when = {name: fast if name in FAST else times for name in holds}
     return when, holds, learning
@@ -180,10 +185,27 @@ def accuracy(traffic: Traffic, config: BenchConfig) -> dict[str, Any]:
         "learning_share_week_1": {k: round(float(v[:, week1[k]].mean()), 4) for k, v in learning.items()},
         "learning_share_after": {k: round(float(v[:, ~week1[k]].mean()), 4) for k, v in learning.items()},
     }
+    broad = source_alerts(when["source_drop"], holds["source_drop"], holds["source_drop_held"])
+    out["source_drop"] = false_source_alerts(traffic, broad, sources_of(traffic), config.score.grace)
+    out["source_drop"]["caused_alerts_inhibited"] = _hidden(traffic, alerts, broad, config)
     if traffic.holidays:
         sources = traffic.sources or list(range(traffic.counts.shape[0]))
-        out["holidays"] = holiday_report(traffic, alerts, config.score, sources)
+        out["holidays"] = holiday_report(traffic, alerts, config.score, sources, source_alerts=broad)
     return out
+
+
+def _hidden(traffic: Traffic, alerts: list[Alert], broad: list[tuple[int, int, int]], config: BenchConfig) -> int:
+    """Per-event drop and silence alerts caused by an injected anomaly that a ``source_drop`` alert
+    inhibits (the source's owner is told of the source, not of that event)."""
+    sources = sources_of(traffic)
+    by_source: dict[int, list[tuple[int, int]]] = {}
+    for s, on, off in broad:
+        by_source.setdefault(s, []).append((on, off))
+    by_event: dict[int, list[Any]] = {}
+    for a in traffic.anomalies:
+        by_event.setdefault(a.event, []).append(a)
+    return sum(1 for a in alerts if a[3] in ("drop", "silence") and inhibited(a, sources[a[0]], by_source, 0)[0]
+               and _caused(a, by_event.get(a[0], []), config.score, traffic.minutes))
 
 
 def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -206,6 +228,13 @@ def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         weeks = sorted({w for p in parts for w in p["by_week"]})
         by_week = {w: _pool([p["by_week"][w] for p in parts if w in p["by_week"]]) for w in weeks}
         out["recall"][family] = _pool(parts) | {"by_week": by_week}
+    parts = [r["source_drop"] for r in runs]
+    days = sum(p["event_days"] for p in parts)
+    out["source_drop"] = {k: sum(p[k] for p in parts) for k in ("alerts", "false_alerts", "event_days",
+                                                                "holiday_alerts", "caused_alerts_inhibited")}
+    out["source_drop"]["per_1000_event_days"] = round(1000 * out["source_drop"]["false_alerts"] / max(days, 1), 3)
+    out["source_drop"]["by_week"] = {w: sum(p["by_week"].get(w, 0) for p in parts)
+                                     for w in sorted({w for p in parts for w in p["by_week"]})}
     if all("holidays" in r for r in runs):
         out["holidays"] = _pool_holidays([r["holidays"] for r in runs])
     for key in ("learning_share_week_1", "learning_share_after"):
@@ -216,12 +245,18 @@ def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def _pool_holidays(parts: list[dict[str, Any]]) -> dict[str, Any]:
     n = max(sum(p["source_holidays"] for p in parts), 1)
     total = {k: sum(p[k] for p in parts) for k in ("source_holidays", "alerts", "notifications_undeclared",
-                                                     "notifications_declared")}
+                                                     "notifications_declared", "notifications_source_drop",
+                                                     "source_drop_alerts_on_holidays", "holiday_alerts_inhibited")
+             if all(k in p for p in parts)}
     return total | {"alerts_per_source_holiday": round(total["alerts"] / n, 2),
                     "notifications_per_source_holiday_undeclared": round(total["notifications_undeclared"] / n, 2),
                     "max_notifications_one_source_holiday": max(p["max_notifications_one_source_holiday"]
                                                                 for p in parts),
-                    "notifications_per_source_holiday_declared": round(total["notifications_declared"] / n, 2)}
+                    "notifications_per_source_holiday_declared": round(total["notifications_declared"] / n, 2)} | ({
+        "notifications_per_source_holiday_source_drop": round(total["notifications_source_drop"] / n, 2),
+        "max_notifications_one_source_holiday_source_drop": max(
+            p["max_notifications_one_source_holiday_source_drop"] for p in parts)}
+        if "notifications_source_drop" in total else {})
 
 
 def _pool(parts: list[dict[str, Any]]) -> dict[str, Any]:

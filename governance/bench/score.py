@@ -144,16 +144,9 @@ def _notifications(alerts: list[Alert], window: int) -> int:
     return incidents + sum(1 for a in alerts if a[3] not in CORRELATED)
 
 
-def holiday_report(traffic: Traffic, alerts: list[Alert], config: ScoreConfig, sources: list[int],
-                   window: int = 30) -> dict[str, Any]:
-    """What an undeclared holiday costs a source, and what a declared one does.
-
-    Undeclared: the holiday alerts of each (source, holiday) and the notifications they make once
-    correlated (``_notifications``; one audience per source). Declared: a maintenance window over
-    the local calendar day (``Traffic.holiday_days``) silences the alerts that start in it; those
-    still firing when it ends are notified then (one incident per source), and those that start
-    outside it (the evening before, the morning after) are notified as usual.
-    """
+def holiday_groups(traffic: Traffic, alerts: list[Alert], config: ScoreConfig, sources: list[int]
+                   ) -> dict[tuple[int, int], list[Alert]]:
+    """The holiday alerts of each (source, holiday), the holiday keyed by the start of its local day."""
     by_event: dict[int, list[Anomaly]] = {}
     for a in traffic.anomalies:
         by_event.setdefault(a.event, []).append(a)
@@ -165,6 +158,24 @@ def holiday_report(traffic: Traffic, alerts: list[Alert], config: ScoreConfig, s
         if e in spans and _on_holiday(alert, {e: [spans[e]]}, config.grace) \
                 and not _caused(alert, by_event.get(e, []), config, traffic.minutes):
             groups.setdefault((sources[e], days[e][0] if e in days else spans[e][0]), []).append(alert)
+    return groups
+
+
+def holiday_report(traffic: Traffic, alerts: list[Alert], config: ScoreConfig, sources: list[int],
+                   window: int = 30, source_alerts: list[tuple[int, int, int]] | None = None) -> dict[str, Any]:
+    """What an undeclared holiday costs a source, and what a declared one does.
+
+    Undeclared: the holiday alerts of each (source, holiday) and the notifications they make once
+    correlated (``_notifications``; one audience per source). Declared: a maintenance window over
+    the local calendar day (``Traffic.holiday_days``) silences the alerts that start in it; those
+    still firing when it ends are notified then (one incident per source), and those that start
+    outside it (the evening before, the morning after) are notified as usual. With
+    ``source_alerts`` (the ``source_drop`` check's), the undeclared notifications once it inhibits
+    (``source_drop.holiday_notifications``).
+    """
+    spans = {e: (lo, hi) for e, lo, hi in traffic.holidays}
+    days = {e: (lo, hi) for e, lo, hi in traffic.holiday_days}
+    groups = holiday_groups(traffic, alerts, config, sources)
     held = {(sources[e], days[e][0] if e in days else spans[e][0]) for e in spans}
     undeclared = [_notifications(g, window) for g in groups.values()]
     declared = 0
@@ -179,4 +190,13 @@ def holiday_report(traffic: Traffic, alerts: list[Alert], config: ScoreConfig, s
             "notifications_per_source_holiday_undeclared": round(sum(undeclared) / n, 2),
             "max_notifications_one_source_holiday": max(undeclared, default=0),
             "notifications_declared": declared,
-            "notifications_per_source_holiday_declared": round(declared / n, 2)}
+            "notifications_per_source_holiday_declared": round(declared / n, 2)} | (
+        {} if source_alerts is None else _with_source_drop(traffic, groups, source_alerts, sources, config, window))
+
+
+def _with_source_drop(traffic: Traffic, groups: dict[tuple[int, int], list[Alert]],
+                      source_alerts: list[tuple[int, int, int]], sources: list[int], config: ScoreConfig,
+                      window: int) -> dict[str, Any]:
+    from governance.bench.source_drop import holiday_notifications
+
+    return holiday_notifications(traffic, groups, source_alerts, sources, config.grace, window)

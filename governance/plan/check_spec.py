@@ -6,6 +6,7 @@ imports ``quality/``.
     kind             scope   params model          cadence  for  keep  severity
     volume           event   VolumeCheckParams     regular    3     2  warning
     silence          event   SilenceParams         fast       1     2  warning
+    source_drop      source  SourceDropParams      fast       4   720  warning
     decline          event   DeclineCheckParams    regular   36    12  info
     violation_rate   event   ViolationRateParams   fast       2     4  warning
     new_unplanned    source  NewUnplannedParams    fast       1    12  warning
@@ -75,6 +76,32 @@ class SilenceParams(Params):
                                               "running a few minutes late is not a silence)")
     horizon_hours: int = Field(48, ge=1, le=48, description="Hours of the gap the expectation integrates at most")
     weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in the estimate")
+
+
+class SourceDropParams(Params):
+    windows: list[int] = Field([20, 60], min_length=1, description="Trailing windows, minutes; one that holds is "
+                               "enough")
+    min_drop: float = Field(0.3, gt=0, le=1, description="An event is low when its window holds at most 1 - min_drop "
+                            "of its low expectation")
+    min_share: float = Field(0.5, gt=0, le=1, description="Share of the judged events' expected volume the low events "
+                             "must hold")
+    min_events_share: float = Field(0.6, gt=0, le=1, description="Share of the judged events that must be low")
+    min_events: int = Field(3, ge=1, description="Low events at least")
+    min_event_count: float = Field(10.0, ge=0, description="Expected events a window must hold for its event to be "
+                                   "judged")
+    min_count: float = Field(200.0, ge=0, description="Expected events the judged events' windows must hold together")
+    sensitivity: float = Field(3.0, gt=0, description="z-score the judged events' total must fall below its "
+                               "expectation")
+    hold_factor: float = Field(0.5, gt=0, le=1, description="While its alert fires, the two shares it needs are "
+                               "this much of min_share and min_events_share")
+    weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in each event's estimate")
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= w <= 60 for w in value):
+            raise ValueError("windows are 1..60 minutes")
+        return sorted(set(value))
 
 
 class DeclineCheckParams(Params):
@@ -147,6 +174,7 @@ class KindSpec:
     default_keep_firing_for: int = 2
     default_severity: Severity = "warning"
     fast: bool = False  # evaluated every GOVERNANCE_SCHEDULER_FAST_INTERVAL_S, not every ..._INTERVAL_S
+    whole_source: bool = False  # judges the whole source only (event ""): never declared on one event
 
 
 CHECK_SPECS: dict[str, KindSpec] = {}
@@ -165,6 +193,9 @@ for _spec in (
              DeclineCheckParams, default_for=36, default_keep_firing_for=12, default_severity="info"),
     KindSpec("violation_rate", "Share of events with violations above a threshold, per event or per source",
              ViolationRateParams, default_for=2, default_keep_firing_for=4, fast=True),
+    KindSpec("source_drop", "Most of the source's expected volume is low together (a holiday, an outage of the "
+             "whole source); it inhibits the source's per-event volume and silence alerts", SourceDropParams,
+             scope="source", whole_source=True, default_for=4, default_keep_firing_for=720, fast=True),
     KindSpec("new_unplanned", 'An unplanned event or property arrives; the alert says "did you mean ...?"',
              NewUnplannedParams, scope="source", default_for=1, default_keep_firing_for=12, fast=True),
     KindSpec("drift", "Null rate, type mix or value shares of a property shift (from sampled events)", DriftParams,
@@ -239,6 +270,9 @@ def entry_problems(kind: str, params: dict[str, Any], loc: Loc, *, plan_level: b
     if scope is not None and (not plan_level or scope not in ("event", "source")):
         why = "only a plan-level check has a scope" if not plan_level else "must be 'event' or 'source'"
         yield (*loc, "params", "scope"), why
+    elif spec.whole_source and (not plan_level or scope == "event"):
+        yield (*loc, "params", "scope") if scope else (*loc, "kind"), \
+            f"a {kind} check judges a whole source: declare it in the plan's checks, with scope 'source'"
     elif scope == "source" and spec.needs_event:
         yield (*loc, "params", "scope"), f"a {kind} check needs an event; it cannot judge a whole source"
     if enabled is False:

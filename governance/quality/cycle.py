@@ -35,6 +35,7 @@ log = logging.getLogger("governance.quality")
 ERROR_FIELD = "!check_error"  # the field of a check's own error fingerprint (never a property path)
 ERROR_FOR, ERROR_KEEP = 1, 1  # a run-time error alerts at once; one clean run in between does not resolve it
 TITLES = {"volume_drop": "Volume drop", "volume_spike": "Volume spike", "silence": "Silence",
+          "source_drop": "Source drop",
           "violation_rate": "High violation rate", "drift": "Drift", "expectations": "Expectations failed"}
 
 

@@ -85,6 +85,10 @@ class SourceData:
             self._keep(hourly=series, coarse=self._cache["coarse"], known=self._cache["known"])
         return self._cache["hourly"]
 
+    def events(self) -> list[str]:
+        """The events of the source with counts in the last ``HISTORY_HOURS`` complete hours."""
+        return sorted(e for e in self._hourly_all() if e != TOTAL)
+
     def hourly(self, event: str) -> IntArray:
         """The last ``HISTORY_HOURS`` complete hours of ``event`` (zeros where nothing arrived)."""
         return self._hourly_all().get(event, np.zeros(HISTORY_HOURS, np.int64))

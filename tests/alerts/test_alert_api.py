@@ -154,7 +154,8 @@ def test_alerts_list_get_ack_and_snooze_with_history(client: TestClient) -> None
 def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) -> None:
     shop(client)
     kinds = {k["kind"]: k for k in client.get("/api/v1/checks/kinds").json()}
-    assert set(kinds) == {"volume", "silence", "violation_rate", "new_unplanned", "drift", "expectations", "decline"}
+    assert set(kinds) == {"volume", "silence", "violation_rate", "new_unplanned", "drift", "expectations", "decline",
+                          "source_drop"}
     assert "sensitivity" in kinds["volume"]["params"]["properties"]
     created = client.post("/api/v1/checks", json={
         "kind": "violation_rate", "source": "web", "event": "Order Completed", "params": {"threshold": 0.2},
@@ -187,7 +188,7 @@ def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) 
     listed = client.get("/api/v1/checks", params={"source": "web"}).json()
     assert {(c["kind"], c["origin"]) for c in listed["data"]} == {
         ("violation_rate", "api"), ("volume", "default"), ("silence", "default"), ("violation_rate", "default"),
-        ("new_unplanned", "default"), ("decline", "default")}
+        ("new_unplanned", "default"), ("decline", "default"), ("source_drop", "default")}
     default = next(c for c in listed["data"] if c["kind"] == "volume")
     managed = client.patch(f"/api/v1/checks/{default['id']}", json={"params": {"sensitivity": 5}})
     assert managed.status_code == 409 and managed.json()["code"] == "check_managed_by_plan"

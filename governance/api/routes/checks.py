@@ -153,6 +153,9 @@ def _validate(kind_name: str, event: str, params: dict[str, Any]) -> str:
                                details=[{"path": "kind"}])
     if kind.needs_event and not event:
         raise ValidationFailed(f"event: a {kind_name} check needs an event", details=[{"path": "event"}])
+    if kind.whole_source and event:
+        raise ValidationFailed(f'event: a {kind_name} check judges a whole source: give event ""',
+                               details=[{"path": "event"}])
     try:
         parse_params(kind_name, params)
     except ValidationError as exc:

@@ -4,6 +4,7 @@
     volume           event        the count drops or spikes against its seasonal baseline
     silence          event        an expected event has not arrived for a while
     decline          event        the last days are well below the 4-week level (a slow decline)
+    source_drop      source       most of the source's expected volume is low together (holiday, outage)
     violation_rate   event/source violations per event exceed a threshold over a window
     new_unplanned    source       an unplanned event or property arrives ("did you mean ...?")
     drift            event        a property's null rate, type mix or value shares shift
@@ -27,13 +28,14 @@ DEFAULT_PLUGINS = (
     "governance.quality.checks.volume",
     "governance.quality.checks.silence",
     "governance.quality.checks.decline",
+    "governance.quality.checks.source_drop",
     "governance.quality.checks.violation_rate",
     "governance.quality.checks.new_unplanned",
     "governance.quality.checks.drift",
     "governance.quality.checks.expectations",
 )
 DEFAULT_KINDS = ("volume", "silence", "decline", "violation_rate")  # per planned event, unless turned off
-SOURCE_DEFAULT_KINDS = ("new_unplanned",)  # per source
+SOURCE_DEFAULT_KINDS = ("new_unplanned", "source_drop")  # per source
 
 CHECK_KINDS: Registry[CheckKind] = Registry("check kind", group="governance.check_kinds", defaults=DEFAULT_PLUGINS,
                                             attr="KIND")

@@ -102,12 +102,14 @@ class CheckKind:
     default_keep_firing_for: int = 2
     scope: Scope = "event"  # what a plan-level declaration fans out to
     needs_event: bool = False  # False: event "" (the whole source) is allowed
+    whole_source: bool = False  # only event "" (the whole source)
     default_severity: Severity = "warning"
     fast: bool = False  # evaluated at the scheduler's fast cadence
 
     @property
     def spec(self) -> KindSpec:
         return KindSpec(self.name, self.summary, self.params, scope=self.scope, needs_event=self.needs_event,
+                        whole_source=self.whole_source,
                         default_for=self.default_for, default_keep_firing_for=self.default_keep_firing_for,
                         default_severity=self.default_severity, fast=self.fast)
 
@@ -121,7 +123,8 @@ def kind(name: str, evaluate: Callable[[CheckContext], list[Observation]]) -> Ch
     spec = CHECK_SPECS[name]
     return CheckKind(spec.name, spec.summary, spec.params, evaluate, default_for=spec.default_for,
                      default_keep_firing_for=spec.default_keep_firing_for, scope=spec.scope,
-                     needs_event=spec.needs_event, default_severity=spec.default_severity, fast=spec.fast)
+                     needs_event=spec.needs_event, whole_source=spec.whole_source,
+                     default_severity=spec.default_severity, fast=spec.fast)
 
 
 def fingerprint(check_id: str, source_id: str, event: str, field: str) -> str:

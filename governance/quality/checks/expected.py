@@ -5,16 +5,22 @@ from __future__ import annotations
 from governance.quality.baseline import ModelParams, Now, expect_now
 from governance.quality.baseline.seasonal import KNOWN, LEARNING, NEEDS_DAYS
 from governance.quality.checks.base import CheckContext
+from governance.quality.queries import SourceData
 
 
 def expectation(ctx: CheckContext, model: ModelParams) -> Now:
     """``expect_now`` of the check's event (cached per cycle, event and model)."""
-    key = ("expectation", ctx.check.event, model)
-    cache = ctx.data._cache
+    return expectation_of(ctx.data, ctx.check.event, model)
+
+
+def expectation_of(data: SourceData, event: str, model: ModelParams) -> Now:
+    """``expect_now`` of ``event`` of the source (cached per cycle, event and model: the checks of one
+    source share it)."""
+    key = ("expectation", event, model)
+    cache = data._cache
     if key not in cache:
-        event = ctx.check.event
-        history, shapes = ctx.data.history(event), ctx.data.shapes(event)
-        cache[key] = expect_now(history[None, :], ctx.data.first_hour, ctx.data.minute, model, shapes[None])
+        history, shapes = data.history(event), data.shapes(event)
+        cache[key] = expect_now(history[None, :], data.first_hour, data.minute, model, shapes[None])
     result: Now = cache[key]
     return result
 
