@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     )
     default_checks: bool = Field(
         True, description="Planned events get volume, silence, decline and violation_rate checks, sources "
-        "new_unplanned and source_drop"
+        "new_unplanned"
     )
     check_run_retention_days: int = Field(7, ge=1, description="Days check runs and scheduler runs are kept")
     silence_retention_days: int = Field(

@@ -188,7 +188,7 @@ def test_checks_crud_run_now_and_history(client: TestClient, database_url: str) 
     listed = client.get("/api/v1/checks", params={"source": "web"}).json()
     assert {(c["kind"], c["origin"]) for c in listed["data"]} == {
         ("violation_rate", "api"), ("volume", "default"), ("silence", "default"), ("violation_rate", "default"),
-        ("new_unplanned", "default"), ("decline", "default"), ("source_drop", "default")}
+        ("new_unplanned", "default"), ("decline", "default")}
     default = next(c for c in listed["data"] if c["kind"] == "volume")
     managed = client.patch(f"/api/v1/checks/{default['id']}", json={"params": {"sensitivity": 5}})
     assert managed.status_code == 409 and managed.json()["code"] == "check_managed_by_plan"

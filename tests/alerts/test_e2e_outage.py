@@ -52,10 +52,7 @@ def test_one_outage_one_notification_and_a_maintenance_window_silences(sqlite_ur
                              smtp_port=smtp.port, smtp_starttls=False)
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         engine = client.app.state.engine
-        # the REST source-level silence check is what this test is about: the default source_drop check (which
-        # would also see this outage, and keep firing hours after it; tests/alerts/test_e2e_source_drop.py) is off
-        plan = {**SHOP, "checks": [{"kind": "source_drop", "params": {"enabled": False}}]}
-        assert client.post("/api/v1/plans", json=plan).status_code == 201
+        assert client.post("/api/v1/plans", json=SHOP).status_code == 201
         assert client.post("/api/v1/plans/shop/versions").status_code == 201
         source = client.post("/api/v1/sources", json={"name": "web", "plan": "shop"}).json()
         hook = client.post("/api/v1/alert-channels", json={"name": "ops", "kind": "webhook",

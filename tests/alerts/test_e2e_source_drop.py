@@ -1,12 +1,12 @@
-"""End to end with the defaults only: most events of a source stopping together is one notification
-(the default ``source_drop`` check), its per-event alerts recorded as inhibited; one event stopping on
-a healthy source still alerts on its own.
+"""End to end with the defaults and a plan-level ``source_drop`` (opt-in): most events of a source
+stopping together is one notification, its per-event alerts recorded as inhibited; one event
+stopping on a healthy source still alerts on its own.
 
 Everything is real but the clock: a SQLite file, the app's REST API, the worker's own jobs
 (``check_cycle_job`` and ``dispatch_job``) driven by a ``ManualClock`` over two weeks of seeded
 minute counters, an aiosmtpd server for the owners' email and a webhook receiver on 127.0.0.1
-whose every body is verified with the ``standardwebhooks`` library. No source-level check is
-declared: the source's default checks are all there is.
+whose every body is verified with the ``standardwebhooks`` library. The plan declares
+``source_drop`` with its default parameters; every other check is a default.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ ALONE = 13 * DAY + 480  # day 13, 08:00: one event stops for an hour on an other
 TOGETHER = ALONE + 150  # 10:30: four of the source's five events stop for an hour
 EVENTS = ["Order Completed", "Product Viewed", "Cart Viewed", "Signed Up", "Checkout Started"]
 STOPPED = ("Order Completed", "Product Viewed", "Checkout Started", "Signed Up")  # four of five
-PLAN = {**SHOP, "events": {**SHOP["events"], "Signed Up": {}, "Checkout Started": {}}}
+PLAN = {**SHOP, "checks": [{"kind": "source_drop"}],
+        "events": {**SHOP["events"], "Signed Up": {}, "Checkout Started": {}}}
 
 
 def _at(base: int, minute: int, second: int = 5) -> datetime:

@@ -243,7 +243,7 @@ def test_defaults_plan_overrides_and_switching_off(engine: Any, database_url: st
         ("decline", "B Happened", "default"),
         ("expectations", "B Happened", "plan"),
         ("violation_rate", "", "plan"),  # plan-level, per source: replaces the per-event default
-        ("new_unplanned", "", "default"), ("source_drop", "", "default"),
+        ("new_unplanned", "", "default"),
     }
     assert orjson.loads(next(r for r in rows if r.kind == "violation_rate").params) == {"scope": "source",
                                                                                         "threshold": 0.2}
@@ -256,7 +256,7 @@ def test_defaults_plan_overrides_and_switching_off(engine: Any, database_url: st
         assert session.get(CheckRow, default.id).enabled is False  # type: ignore[union-attr]
         # GOVERNANCE_DEFAULT_CHECKS=false drops the defaults, keeps the plan's
         gone = sync_checks(session, defaults=False, now=now)
-    assert len(gone) == 10  # volume, decline x 2, new_unplanned and source_drop, on both sources
+    assert len(gone) == 8  # volume, decline x 2 and new_unplanned, on both sources
     with Session(engine) as session:
         assert {r.origin for r in session.exec(select(CheckRow)).all()} == {"plan"}
 

@@ -1,5 +1,5 @@
 """Two cadences aligned to the clock: every check once per ``scheduler_interval_s``, the fast kinds
-(new_unplanned, source_drop, violation_rate, silence) every ``scheduler_fast_interval_s`` in between."""
+(new_unplanned, violation_rate, silence) every ``scheduler_fast_interval_s`` in between."""
 
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ def test_full_cycles_on_the_interval_fast_kinds_in_between(engine: Any, database
     assert slots[0] == ("check_cycle", "10:00:00") and slots[-1] == ("check_cycle", "10:05:00")
     assert [s for s in slots[1:-1] if s[0] == "check_cycle"] == []
     assert [t for _, t in slots[1:-1]] == [f"10:0{m}:{s:02d}" for m in range(5) for s in (0, 15, 30, 45)][1:]
-    per_event = {k: n // 3 for k, n in ran.items() if k not in ("new_unplanned", "source_drop")}  # three events
+    per_event = {k: n // 3 for k, n in ran.items() if k != "new_unplanned"}  # three planned events
     assert per_event == {"volume": 2, "decline": 2, "violation_rate": 21, "silence": 21}
-    assert ran["new_unplanned"] == 21 and ran["source_drop"] == 21  # per source, fast
+    assert ran["new_unplanned"] == 21
 
 
 def test_the_job_fires_on_clock_boundaries_whenever_the_worker_started(sqlite_url: str) -> None:

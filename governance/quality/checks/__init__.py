@@ -35,7 +35,7 @@ DEFAULT_PLUGINS = (
     "governance.quality.checks.expectations",
 )
 DEFAULT_KINDS = ("volume", "silence", "decline", "violation_rate")  # per planned event, unless turned off
-SOURCE_DEFAULT_KINDS = ("new_unplanned", "source_drop")  # per source
+SOURCE_DEFAULT_KINDS = ("new_unplanned",)  # per source (source_drop is opt-in: see docs/quality/checks.md)
 
 CHECK_KINDS: Registry[CheckKind] = Registry("check kind", group="governance.check_kinds", defaults=DEFAULT_PLUGINS,
                                             attr="KIND")
