@@ -43,6 +43,10 @@ BoolArray = NDArray[np.bool_]
 # counted: a batch that sent its hour early owes nothing more, and an event that ran above its floor
 # (the floor is conservative) does not have to "use up" that surplus before a silence counts
 QUIET = 1.0  # an hour whose floor is below this many events expects nothing
+# a window's low expectation (drops) is the least it holds with the learned shapes shifted by up to this many
+# minutes either way: a batch that stops two minutes before its usual minute is not a drop of the window
+# that ends after it (a smooth shape barely moves when shifted)
+SLACK_MINUTES = 3.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,13 @@ def window_expectation(into_hour: ArrayLike, minutes: float, *, low: FloatArray,
     """
     prev, now = window_parts(into_hour, minutes, *shapes)
     reaches_back = np.asarray(into_hour) - minutes / 60.0 < 0
-    lo = drop_scale * (np.nan_to_num(low[..., 0]) * prev + np.nan_to_num(low[..., 1]) * now)
+    low_prev, low_now = np.nan_to_num(low[..., 0]), np.nan_to_num(low[..., 1])
+    lo = low_prev * prev + low_now * now
+    for shift in (-SLACK_MINUTES, SLACK_MINUTES):  # the schedule a few minutes early or late
+        moved_prev, moved_now = window_parts(np.clip(np.asarray(into_hour) + shift / 60.0, 0.0, 1.0), minutes,
+                                              *shapes)
+        lo = np.minimum(lo, low_prev * moved_prev + low_now * moved_now)
+    lo = drop_scale * lo
     hi = spike_scale * (np.nan_to_num(high[..., 0]) * prev + np.nan_to_num(high[..., 1]) * now)
     waiting = (reaches_back & (learning[..., 0] != KNOWN)) | (learning[..., 1] != KNOWN)
     return np.asarray(lo), np.asarray(hi), np.asarray(waiting)
