@@ -4,7 +4,8 @@ For each target hour, from the complete hourly counts before it (``NaN``: no dat
 event first arrived or before the proxy ran):
 
 - **one week or more**: the same hour of the week (from three weeks their median, which shrugs
-  off one holiday, campaign or outage; one value, or the lower and the higher of two) against the
+  off one holiday, campaign or outage, the lower middle value of four for the low estimate and the
+  upper one for the high; one value, or the lower and the higher of two) against the
   median of the same hour on the last seven days. The *low* estimate is the smaller, the *high*
   estimate the larger. Drops and silences are judged against the low one, spikes against the
   high one: a weekend that was quiet last week is quiet again (low), and a Monday after a holiday,
@@ -87,12 +88,17 @@ def samples(counts: FloatArray, hours: IntArray, step: int, n: int) -> FloatArra
 
 
 def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArray]:
-    """Low and high of a small sample: the median from three values, else the min and the max."""
+    """Low and high of a small sample: from three values the lower and the upper median (the two middle
+    values of an even count: with two campaign weeks of four, their mean was half a campaign too high),
+    else the min and the max."""
+    ordered = np.sort(samples, axis=-1)  # NaN last
     with quiet():
-        median = np.nanmedian(samples, axis=-1)
         lo, hi = np.nanmin(samples, axis=-1), np.nanmax(samples, axis=-1)
+    k = np.clip(n, 1, None)[..., None]
+    lower = np.take_along_axis(ordered, (k - 1) // 2, -1)[..., 0]
+    upper = np.take_along_axis(ordered, k // 2, -1)[..., 0]
     few = n < MIN_WEEKS
-    return np.where(few, lo, median), np.where(few, hi, median)
+    return np.where(few, lo, lower), np.where(few, hi, upper)
 
 
 def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
