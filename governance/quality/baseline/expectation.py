@@ -60,7 +60,7 @@ class ModelParams:
     warmup_error: float = 0.15  # floor while fewer than three weeks stand behind the estimate
     level_clip: tuple[float, float] = (0.5, 2.0)
     drop_cap: float = 1.25  # drops: the level may raise the low estimate by this much at most
-    spike_floor: float = 0.8  # spikes: the level may lower the high estimate by this much at most
+    spike_floor: float = 1.0  # spikes: the level may lower the high estimate to this share at most (1: never)
     silence_horizon: int = 48  # hours a silence integrates over at most
 
 
@@ -157,7 +157,12 @@ def window_expectation(into_hour: ArrayLike, minutes: float, *, low: FloatArray,
                                               *shapes)
         lo = np.minimum(lo, low_prev * moved_prev + low_now * moved_now)
     lo = drop_scale * lo
-    hi = spike_scale * (np.nan_to_num(high[..., 0]) * prev + np.nan_to_num(high[..., 1]) * now)
+    # spikes: at least what an even spread of the two hours puts in the window (a shape learned from the
+    # first days' few samples, one of them cut by an outage, can crowd an hour into a few minutes)
+    even_prev, even_now = np.clip(np.asarray(minutes / 60.0 - np.asarray(into_hour)), 0.0, 1.0), np.minimum(
+        np.asarray(into_hour), minutes / 60.0)
+    hi = spike_scale * (np.nan_to_num(high[..., 0]) * np.maximum(prev, even_prev)
+                        + np.nan_to_num(high[..., 1]) * np.maximum(now, even_now))
     waiting = (reaches_back & (learning[..., 0] != KNOWN)) | (learning[..., 1] != KNOWN)
     return np.asarray(lo), np.asarray(hi), np.asarray(waiting)
 
