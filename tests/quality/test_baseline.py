@@ -230,3 +230,16 @@ def test_a_spike_must_beat_an_even_spread_of_the_hour_whatever_its_learned_shape
     low, high, learning = now.windows([10])
     assert not learning[0, 0] and float(low[0, 0]) < 20.0  # drops still use the learned shape
     assert float(high[0, 0]) == pytest.approx(100.0)  # ten minutes of 600 an hour, at least
+
+
+def test_an_hour_quiet_on_a_recent_day_next_to_a_busy_one_is_an_edge_a_silence_cannot_count_on() -> None:
+    days = np.zeros((9, 24))
+    days[:5, 9:17] = 6000.0  # weekdays 09:00-17:00, Monday to Friday, then the second week's Monday and Tuesday
+    days[7:, 9:17] = 6000.0
+    days[[0, 1, 2, 4, 7], 8] = 200.0  # the batch usually starts at 08:58 ...
+    days[3, 8] = 0.0  # ... but on Thursday at 09:02
+    est = estimate_hours(days.reshape(-1), FIRST, [24 * 8 + 8, 24 * 8 + 12])  # the second Tuesday, 08:00, 12:00
+    assert est.weeks[0, 0] == 1 and est.low[0, 0] == pytest.approx(200.0)  # drops still judge the low estimate
+    assert est.floor[0, 0] == 0.0  # last Tuesday held 200, but Thursday's 08:00 was quiet next to a busy 09:00
+    # 12:00 was quiet on the weekend, next to quiet hours: not an edge, the floor stands
+    assert est.floor[0, 1] == pytest.approx(6000.0)
