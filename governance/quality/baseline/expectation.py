@@ -16,7 +16,9 @@ the current one:
 
 A trailing window (at most 60 minutes) lies in the current and the previous hour; its expectation
 is each hour's estimate times the share of that hour's events the window covers, from the
-learned shapes of the two hours (``shape.py``). A silence integrates the floor over exactly the
+learned shapes of the two hours (``shape.py``): the low one the least the window holds with the
+shapes shifted up to ``SLACK_MINUTES`` either way (a schedule's edge runs a few minutes off), the
+high one at least what an even spread of the two hours puts in it. A silence integrates the floor over exactly the
 gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
 gap began in by no more than its high estimate still owed by the end of the gap (``high x share -
 observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
