@@ -243,3 +243,11 @@ def test_an_hour_quiet_on_a_recent_day_next_to_a_busy_one_is_an_edge_a_silence_c
     assert est.floor[0, 0] == 0.0  # last Tuesday held 200, but Thursday's 08:00 was quiet next to a busy 09:00
     # 12:00 was quiet on the weekend, next to quiet hours: not an edge, the floor stands
     assert est.floor[0, 1] == pytest.approx(6000.0)
+
+
+def test_a_quiet_level_never_lowers_the_bar_for_a_spike() -> None:
+    history = np.full((1, 28 * 24 + 14), 1000.0)
+    history[0, -14:] = 700.0  # a slow day: the last hours at 70 % of their estimate
+    now = expect_now(history, FIRST, MONDAY + (28 * 24 + 14) * 60 + 30)
+    assert float(now.drop_scale[0]) == pytest.approx(0.7, abs=0.02)  # drops follow the level down
+    assert float(now.spike_scale[0]) == 1.0  # spikes do not: 2x of the day's usual, not of a slow morning
