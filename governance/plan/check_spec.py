@@ -118,7 +118,7 @@ class ViolationRateParams(Params):
                               "its own within minutes (0: off)")
     short_min_events: int = Field(25, ge=1, description="Events the short window must hold to be judged (25 in 5 "
                                   "min: 300/h)")
-    short_confidence_z: float = Field(4.0, ge=0, description="z of the short window's Wilson lower bound (stricter: "
+    short_confidence_z: float = Field(5.0, ge=0, description="z of the short window's Wilson lower bound (stricter: "
                                       "it is judged every minute on few events)")
     threshold: float = Field(0.05, gt=0, le=1, description="Share of events with violations above which it fires")
     min_events: int = Field(50, ge=1, description="Events the window must hold to be judged")

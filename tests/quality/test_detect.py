@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from governance.bench.fast import hour_shapes, hourly_counts
 from governance.bench.synthetic import generate_traffic
 from governance.bench.truth import Traffic
+from governance.plan.check_spec import ViolationRateParams
 from governance.quality.baseline import ModelParams, expect_now, first_arrival_mask
 from governance.quality.detect.decline import DeclineParams, decline_finding, decline_flags, decline_state
 from governance.quality.detect.drift import Profile, drift, profile_values
@@ -165,6 +166,16 @@ def test_violation_rate_threshold_min_events_and_confidence() -> None:
     assert violation_rate(20, 40, threshold=0.05) is None  # fewer than min_events
     assert violation_rate(8, 100, threshold=0.05) is None  # 8 % could be 5 % by chance
     assert violation_rate(8, 100, threshold=0.05, confidence_z=0) is not None  # raw comparison
+
+
+def test_the_short_violation_window_defaults_shrug_off_a_3_percent_background() -> None:
+    p = ViolationRateParams()
+    z, n = p.short_confidence_z, p.short_min_events
+    # 8 violations in 37 events (5 minutes of a 440/h event at 3 %) fired at z 4: once every few thousand
+    # event-days, judged every minute, on the bench
+    assert violation_rate(8, 37, threshold=0.05, min_events=n, confidence_z=4.0) is not None
+    assert violation_rate(8, 37, threshold=0.05, min_events=n, confidence_z=z) is None
+    assert violation_rate(15, 50, threshold=0.05, min_events=n, confidence_z=z) is not None  # 30 % of 600/h
 
 
 # -- drift ----------------------------------------------------------------------------------------

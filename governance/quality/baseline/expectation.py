@@ -16,7 +16,9 @@ the current one:
 
 A trailing window (at most 60 minutes) lies in the current and the previous hour; its expectation
 is each hour's estimate times the share of that hour's events the window covers, from the
-learned shapes of the two hours (``shape.py``). A silence integrates the floor over exactly the
+learned shapes of the two hours (``shape.py``): the low one the least the window holds with the
+shapes shifted up to ``SLACK_MINUTES`` either way (a schedule's edge runs a few minutes off), the
+high one at least what an even spread of the two hours puts in it. A silence integrates the floor over exactly the
 gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
 gap began in by no more than its high estimate still owed by the end of the gap (``high x share -
 observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
@@ -43,6 +45,10 @@ BoolArray = NDArray[np.bool_]
 # counted: a batch that sent its hour early owes nothing more, and an event that ran above its floor
 # (the floor is conservative) does not have to "use up" that surplus before a silence counts
 QUIET = 1.0  # an hour whose floor is below this many events expects nothing
+# a window's low expectation (drops) is the least it holds with the learned shapes shifted by up to this many
+# minutes either way: a batch that stops two minutes before its usual minute is not a drop of the window
+# that ends after it (a smooth shape barely moves when shifted)
+SLACK_MINUTES = 3.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class ModelParams:
     warmup_error: float = 0.15  # floor while fewer than three weeks stand behind the estimate
     level_clip: tuple[float, float] = (0.5, 2.0)
     drop_cap: float = 1.25  # drops: the level may raise the low estimate by this much at most
-    spike_floor: float = 0.8  # spikes: the level may lower the high estimate by this much at most
+    spike_floor: float = 1.0  # spikes: the level may lower the high estimate to this share at most (1: never)
     silence_horizon: int = 48  # hours a silence integrates over at most
 
 
@@ -146,8 +152,19 @@ def window_expectation(into_hour: ArrayLike, minutes: float, *, low: FloatArray,
     """
     prev, now = window_parts(into_hour, minutes, *shapes)
     reaches_back = np.asarray(into_hour) - minutes / 60.0 < 0
-    lo = drop_scale * (np.nan_to_num(low[..., 0]) * prev + np.nan_to_num(low[..., 1]) * now)
-    hi = spike_scale * (np.nan_to_num(high[..., 0]) * prev + np.nan_to_num(high[..., 1]) * now)
+    low_prev, low_now = np.nan_to_num(low[..., 0]), np.nan_to_num(low[..., 1])
+    lo = low_prev * prev + low_now * now
+    for shift in (-SLACK_MINUTES, SLACK_MINUTES):  # the schedule a few minutes early or late
+        moved_prev, moved_now = window_parts(np.clip(np.asarray(into_hour) + shift / 60.0, 0.0, 1.0), minutes,
+                                              *shapes)
+        lo = np.minimum(lo, low_prev * moved_prev + low_now * moved_now)
+    lo = drop_scale * lo
+    # spikes: at least what an even spread of the two hours puts in the window (a shape learned from the
+    # first days' few samples, one of them cut by an outage, can crowd an hour into a few minutes)
+    even_prev, even_now = np.clip(np.asarray(minutes / 60.0 - np.asarray(into_hour)), 0.0, 1.0), np.minimum(
+        np.asarray(into_hour), minutes / 60.0)
+    hi = spike_scale * (np.nan_to_num(high[..., 0]) * np.maximum(prev, even_prev)
+                        + np.nan_to_num(high[..., 1]) * np.maximum(now, even_now))
     waiting = (reaches_back & (learning[..., 0] != KNOWN)) | (learning[..., 1] != KNOWN)
     return np.asarray(lo), np.asarray(hi), np.asarray(waiting)
 

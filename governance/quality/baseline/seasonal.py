@@ -4,7 +4,8 @@ For each target hour, from the complete hourly counts before it (``NaN``: no dat
 event first arrived or before the proxy ran):
 
 - **one week or more**: the same hour of the week (from three weeks their median, which shrugs
-  off one holiday, campaign or outage; one value, or the lower and the higher of two) against the
+  off one holiday, campaign or outage, the lower middle value of four for the low estimate and the
+  upper one for the high; one value, or the lower and the higher of two) against the
   median of the same hour on the last seven days. The *low* estimate is the smaller, the *high*
   estimate the larger. Drops and silences are judged against the low one, spikes against the
   high one: a weekend that was quiet last week is quiet again (low), and a Monday after a holiday,
@@ -47,6 +48,7 @@ MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 CORE_START, CORE_END = 12, 4 * 24 + 12  # hour of the (Monday-based) week: Monday 12:00 .. Friday 12:00 UTC
 UNLIKE = 0.5  # ... and so is, before three weeks, an hour of the week under this share of other days'
 EDGE = 1.0  # a same-hour sample below this many events was quiet: the hour's floor is 0
+BUSY = 20.0  # ... and so is an hour quiet on a recent day whose hour before or after held this many (an edge)
 KNOWN, NEEDS_DAYS, NEEDS_WEEK, NEVER_SEEN = 0, 1, 2, 3
 LEARNING = {
     NEEDS_DAYS: "waits for 2 days of history at this hour of the day",
@@ -87,12 +89,17 @@ def samples(counts: FloatArray, hours: IntArray, step: int, n: int) -> FloatArra
 
 
 def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArray]:
-    """Low and high of a small sample: the median from three values, else the min and the max."""
+    """Low and high of a small sample: from three values the lower and the upper median (the two middle
+    values of an even count: with two campaign weeks of four, their mean was half a campaign too high),
+    else the min and the max."""
+    ordered = np.sort(samples, axis=-1)  # NaN last
     with quiet():
-        median = np.nanmedian(samples, axis=-1)
         lo, hi = np.nanmin(samples, axis=-1), np.nanmax(samples, axis=-1)
+    k = np.clip(n, 1, None)[..., None]
+    lower = np.take_along_axis(ordered, (k - 1) // 2, -1)[..., 0]
+    upper = np.take_along_axis(ordered, k // 2, -1)[..., 0]
     few = n < MIN_WEEKS
-    return np.where(few, lo, median), np.where(few, hi, median)
+    return np.where(few, lo, lower), np.where(few, hi, upper)
 
 
 def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
@@ -131,7 +138,7 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     learning = np.where(~first_week | usable, KNOWN, np.where(target_core, NEEDS_DAYS, NEEDS_WEEK))
     seen = np.asarray(~np.isnan(counts).all(axis=-1))
     learning = np.where(seen[:, None], learning, NEVER_SEEN)
-    edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly))
+    edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly)) | _edge_day(counts, h, daily, days)
     floor = _floor(low, weekly, core_days, first_week, n_weeks, n_core, edge
                    | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
     return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64))
@@ -151,6 +158,18 @@ def _floor(low: FloatArray, weekly: FloatArray, core_days: FloatArray, first_wee
     spread = np.where(first_week, np.where(n_core >= MIN_WEEKS, core_spread, 0.0),
                       np.where(n_weeks >= MIN_WEEKS, week_spread, 0.0))
     return np.asarray(np.where(nothing, 0.0, np.clip(low - spread, 0.0, None)))
+
+
+def _edge_day(counts: FloatArray, hours: IntArray, daily: FloatArray, days: int) -> NDArray[np.bool_]:
+    """Whether the hour was quiet on one of the last ``days`` days while the hour before or after it was
+    busy (``BUSY`` events): a schedule's edge (a batch that starts at 08:58 on some days and at 09:02 on
+    others), seen on the days before the weeks have a sample quiet at that hour. A weekend, quiet next to
+    quiet hours, is not an edge."""
+    before = samples(counts, hours - 1, 24, days)
+    after = samples(counts, hours + 1, 24, days)
+    with quiet():
+        busy = (np.nan_to_num(before) >= BUSY) | (np.nan_to_num(after) >= BUSY)
+    return np.asarray(((np.nan_to_num(daily, nan=np.inf) < EDGE) & busy).any(-1))
 
 
 def _quiet_sample(samples: FloatArray) -> NDArray[np.bool_]:
