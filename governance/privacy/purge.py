@@ -17,11 +17,12 @@ Each pass walks a store by id in batches of ``BATCH`` rows: a read finds candida
 on the id's JSON text when there are few subjects, every row of the scope otherwise), Python
 parses each payload and confirms one of the three id fields equals a subject, and a short write
 transaction deletes the confirmed rows (``DELETE ... RETURNING id``; the outbox's only while no
-lease is held). An outbox row holds the events of one group commit (``outbox_batch``): each of its
-events is confirmed alone, and a row that holds other events too is rewritten without the
-subjects' (under the same lease condition) and adds them to ``purge_counts`` by source and minute of receipt, so the
-conservation ledger still balances. Counters (``event_counts``, ``violation_counts``) hold no
-user data and stay.
+lease is held) and adds them to ``purge_counts`` by source and minute of receipt, so the
+conservation ledger still balances. An outbox row holds the events of one group commit
+(``outbox_batch``): each of its events is confirmed alone, and a row that also holds other
+events is rewritten without the subjects' (under the same lease condition, and only if it is
+still as it was read; else it is left for the next pass, like a leased one). Counters
+(``event_counts``, ``violation_counts``) hold no user data and stay.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, delete, or_, select
+from sqlalchemy import Engine, and_, delete, literal, or_, select
 
 from governance.clock import as_utc, epoch_minute, utcnow
 from governance.db import writer
@@ -154,14 +155,17 @@ def _delete(engine: Engine, store: Store, rows: list[tuple[Any, list[str]]], now
     free = or_(t.c.claimed_until.is_(None), t.c.claimed_until < now) if store.name == "outbox" else None
     done: list[tuple[Any, int]] = []
     with writer(engine).begin() as conn:
-        whole = [r for r, keep in rows if not keep]
+        whole = {r.id: r for r, keep in rows if not keep}
         if whole:
-            query = delete(t).where(t.c.id.in_([r.id for r in whole]))
-            gone = {i for (i,) in conn.execute((query if free is None else query.where(free)).returning(t.c.id))}
-            done += [(r, len(_events(store, r.payload))) for r in whole if r.id in gone]
+            deleting = delete(t).where(t.c.id.in_(list(whole)))
+            # the events a deleted row held when it was deleted (a forwarder may have sent some since)
+            events = t.c.events if store.name == "outbox" else literal(1)
+            returning = (deleting if free is None else deleting.where(free)).returning(t.c.id, events)
+            done += [(whole[i], int(n)) for i, n in conn.execute(returning)]
         for r, keep in rows:
-            if keep:  # an outbox row of several events, some of them the subjects'
-                query = t.update().where(t.c.id == r.id, free).values(**outbox_batch.remainder(keep))
+            if keep:  # an outbox row of several events, some of them the subjects', unchanged since read
+                query = (t.update().where(t.c.id == r.id, t.c.payload == r.payload, free)
+                         .values(**outbox_batch.remainder(keep)))
                 if conn.execute(query).rowcount:
                     done.append((r, len(_events(store, r.payload)) - len(keep)))
         if done and store.ledger:
