@@ -10,6 +10,9 @@ Python of the web process (and the forwarder's relay), on the same bodies (``loa
     judge    ``routes._judge_all``: limits, timestamps, ``pipeline.judge`` per message
     tally    ``tally.tally`` of the verdicts: counters, outbox rows (payload text), samples
     relay    ``timestamps.relay_batch`` of those outbox rows (the forwarder, in the worker)
+    commit   ``Store.commit`` of the judged bodies on a real SQLite file (``bench.commit``: the
+             group commit's dedupe claim, tally, rows and fsynced COMMIT; CPU, wall and bytes
+             written per event, the one stage with a database)
 
 It reports the CPU microseconds per event of each stage (the best of ``rounds``, each over every
 body; ``time.process_time``, so time other processes take is not counted), with the garbage
@@ -29,6 +32,7 @@ from typing import Any
 import orjson
 
 from governance import webgc
+from governance.bench.commit import measure as measure_commit
 from governance.bench.load import Bodies, sample_events
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -50,7 +54,7 @@ def _best(rounds: int, run: Callable[[], None], events: int, prepare: Callable[[
     return round(best * 1e6 / events, 2)
 
 
-def run(*, batches: int = 200, batch: int = 100, rounds: int = 5) -> dict[str, Any]:
+def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool = True) -> dict[str, Any]:
     """CPU µs per event of each stage over ``batches`` bodies of ``batch`` events (best of ``rounds``)."""
     from governance.plan.compile import compile_validators
     from governance.plan.loader import load_plan_file
@@ -108,4 +112,4 @@ def run(*, batches: int = 200, batch: int = 100, rounds: int = 5) -> dict[str, A
     figures["relay_us_per_event"] = _best(rounds, relay, events)
     figures["web_us_per_event"] = round(parse_us + figures["judge_us_per_event"] + figures["tally_us_per_event"], 2)
     figures["forwarded"] = sum(len(rows) for rows in payloads)
-    return figures
+    return {**figures, **(measure_commit(state.id, judged, rounds) if commit else {})}  # commit: a database

@@ -159,13 +159,15 @@ def bench_checks(
 def bench_hotpath(
     batches: int = typer.Option(200, min=1, help="100-event bodies per round"),
     rounds: int = typer.Option(5, min=1, help="Rounds per stage (the best is reported)"),
+    commit: bool = typer.Option(True, "--commit/--no-commit",
+                                help="Also the group commit on a real SQLite file (the commit_* figures)"),
     as_json: bool = JSON,
 ) -> None:
     """The proxy's per-event Python in one process (parse, judge, tally, relay): CPU µs per event
-    of each stage, no HTTP, no database."""
+    of each stage, no HTTP; and the group commit on a temporary SQLite file (commit_*)."""
     from governance.bench.hotpath import run
 
-    _report(run(batches=batches, rounds=rounds), as_json, "hot path (CPU µs per event)")
+    _report(run(batches=batches, rounds=rounds, commit=commit), as_json, "hot path (CPU µs per event)")
 
 
 @bench_app.command("cycle")

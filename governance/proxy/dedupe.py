@@ -33,7 +33,7 @@ from governance.proxy.hotsql import HotSQL
 from governance.proxy.pipeline import Verdict
 
 Key = bytes  # 16 bytes of BLAKE2b over (source id, messageId)
-CHUNK = 500  # keys per statement
+CHUNK = 512  # keys per statement at most
 MAX_PLAIN = 200  # longer messageIds are hashed with SHA-256 first (the text table's rule, kept for 0007's migration)
 KEY_BYTES = 16
 
@@ -45,29 +45,54 @@ def id_key(message_id: str) -> str:
     return "sha256:" + hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _prefix(source_id: str) -> bytes:
+    return f"{len(source_id)}:{source_id}".encode("utf-8", "surrogatepass")
+
+
 def compact_key(source_id: str, stored_id: str) -> Key:
     """16 bytes of BLAKE2b over the length-prefixed source id and ``stored_id`` (``id_key``'s form):
     the length prefix makes (``ab``, ``c``) and (``a``, ``bc``) two keys."""
-    text = f"{len(source_id)}:{source_id}{stored_id}".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=KEY_BYTES).digest()
+    return hashlib.blake2b(_prefix(source_id) + stored_id.encode("utf-8", "surrogatepass"),
+                           digest_size=KEY_BYTES).digest()
+
+
+def never_deduplicated(verdict: Verdict) -> bool:
+    return not verdict.message_id or verdict.outcome in (Outcome.REJECTED, Outcome.SUPPRESSED)
 
 
 def key_of(source_id: str, verdict: Verdict) -> Key | None:
     """The dedupe key of a verdict, or ``None`` when it is never deduplicated."""
-    if not verdict.message_id or verdict.outcome in (Outcome.REJECTED, Outcome.SUPPRESSED):
+    if never_deduplicated(verdict):
         return None
     return compact_key(source_id, id_key(verdict.message_id))
 
 
-def claim(cursor: Any, sql: HotSQL, rows: Sequence[tuple[str, Verdict]], *, now_s: int, window_s: int) -> set[Key]:
-    """Record every row's key as seen at second ``now_s``; return the keys not seen within the
-    window (last seen at or before ``now_s - window_s``, or never)."""
-    keys: dict[Key, None] = {}
+def keys_of(rows: Sequence[tuple[str, Verdict]]) -> list[Key | None]:
+    """``key_of`` of every row, computed once for ``claim`` and ``duplicates`` (a group's rows come
+    from a few sources: each source's length-prefixed id is encoded once)."""
+    prefixes: dict[str, bytes] = {}
+    blake2b = hashlib.blake2b
+    keys: list[Key | None] = []
     for source_id, verdict in rows:
-        key = key_of(source_id, verdict)
-        if key is not None:
-            keys[key] = None
-    ordered = list(keys)
+        if never_deduplicated(verdict):
+            keys.append(None)
+            continue
+        prefix = prefixes.get(source_id)
+        if prefix is None:
+            prefix = prefixes[source_id] = _prefix(source_id)
+        text = prefix + id_key(verdict.message_id).encode("utf-8", "surrogatepass")
+        keys.append(blake2b(text, digest_size=KEY_BYTES).digest())
+    return keys
+
+
+def claim(cursor: Any, sql: HotSQL, keys: Sequence[Key | None], *, now_s: int, window_s: int) -> set[Key]:
+    """Record every key (``keys_of``; ``None`` skipped) as seen at second ``now_s``; return the keys
+    not seen within the window (last seen at or before ``now_s - window_s``, or never).
+
+    The keys go in sorted order (neighbours in the B-tree follow one another, so each page is
+    found once per statement), in statements of a few fixed shapes so that sqlite3's statement
+    cache keeps them parsed."""
+    ordered = sorted({key for key in keys if key is not None})
     fresh: set[Key] = set()
     for start in range(0, len(ordered), CHUNK):
         cursor.execute(*sql.claim_keys(ordered[start : start + CHUNK], now_s, now_s - window_s))
@@ -75,12 +100,12 @@ def claim(cursor: Any, sql: HotSQL, rows: Sequence[tuple[str, Verdict]], *, now_
     return fresh
 
 
-def duplicates(rows: Sequence[tuple[str, Verdict]], fresh: set[Key]) -> set[int]:
-    """Positions of the rows that are duplicates: their key is not fresh, or came earlier in ``rows``."""
+def duplicates(keys: Sequence[Key | None], fresh: set[Key]) -> set[int]:
+    """Positions of the rows that are duplicates (``keys`` from ``keys_of``): their key is not
+    fresh, or came earlier in the group."""
     unseen = set(fresh)
     found: set[int] = set()
-    for i, (source_id, verdict) in enumerate(rows):
-        key = key_of(source_id, verdict)
+    for i, key in enumerate(keys):
         if key is None:
             continue
         if key in unseen:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+SHAPE = 32  # SQLite's dedupe statements come in multiples of this many keys (``claim_keys``)
+
 
 class HotSQL:
     """The hot path's statements for one dialect (``postgresql`` or ``sqlite``)."""
@@ -44,17 +46,25 @@ class HotSQL:
                 f"ON CONFLICT (key) DO UPDATE SET seen_s = excluded.seen_s "
                 f"WHERE dedupe_keys.seen_s <= {p} RETURNING key")
 
-    def claim_keys(self, keys: list[bytes], now_s: int, cutoff_s: int) -> tuple[str, tuple[Any, ...]]:
+    def claim_keys(self, keys: list[bytes], now_s: int, cutoff_s: int, *,
+                   shape: int = SHAPE) -> tuple[str, tuple[Any, ...]]:
         """The dedupe statement for ``keys`` (distinct 16-byte keys) seen at ``now_s``, and its parameters.
 
         PostgreSQL gets one array through ``unnest``: three parameters whatever the number of keys,
         so psycopg parses the statement once and caches it (it caches statements of under 50
-        parameters; the VALUES form has two a key). SQLite gets the VALUES form."""
+        parameters; the VALUES form has two a key). SQLite gets the VALUES form, its rows padded
+        to a multiple of ``shape`` by repeating the last key: sqlite3 caches statements by their
+        text, so a few shapes stay parsed where one text per number of keys would be parsed again
+        for almost every group. A repeat changes nothing: it conflicts with the row the statement
+        itself just wrote, whose second is ``now_s``, after the cutoff, so it is neither updated
+        nor returned (and when the window is 0 it returns a key that is fresh anyway)."""
         if not self.postgres:
             params: list[Any] = []
             for key in keys:
                 params += (key, now_s)
-            return self.dedupe(len(keys)), (*params, cutoff_s)
+            pad = -len(keys) % shape if keys else 0
+            params += (keys[-1], now_s) * pad if pad else ()
+            return self.dedupe(len(keys) + pad), (*params, cutoff_s)
         return self.dedupe_arrays, (now_s, keys, cutoff_s)
 
     def stamp(self, value: datetime) -> Any:

@@ -142,8 +142,9 @@ class Store:
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                fresh = dedupe.claim(cursor, self.sql, rows, now_s=int(now.timestamp()), window_s=self.dedupe_window_s)
-                counted = tally(rows, dedupe.duplicates(rows, fresh), now=now, minute=epoch_minute(now),
+                keys = dedupe.keys_of(rows)
+                fresh = dedupe.claim(cursor, self.sql, keys, now_s=int(now.timestamp()), window_s=self.dedupe_window_s)
+                counted = tally(rows, dedupe.duplicates(keys, fresh), now=now, minute=epoch_minute(now),
                                 samples=self.samples)
                 self._write(cursor, counted, now)
             finally:

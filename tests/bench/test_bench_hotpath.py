@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from governance.bench.hotpath import run
 from tests.cli_support import cli
 
 
 def test_every_stage_is_measured_over_every_event() -> None:
-    figures = run(batches=3, rounds=1)
+    figures = run(batches=3, rounds=1, commit=False)
     assert figures["events"] == 300
     assert figures["forwarded"] == 300  # the bench source lets events with violations through: all reach the outbox
     for stage in ("parse", "judge", "tally", "relay"):
@@ -17,7 +20,39 @@ def test_every_stage_is_measured_over_every_event() -> None:
 
 
 def test_the_command_prints_the_figures_as_json() -> None:
-    run_ = cli("bench", "hotpath", "--batches", "2", "--rounds", "1", "--json")
+    run_ = cli("bench", "hotpath", "--batches", "2", "--rounds", "1", "--no-commit", "--json")
     assert run_.code == 0, run_.err
     figures = run_.json()
     assert figures["events"] == 200 and figures["forwarded"] == 200 and figures["judge_us_per_event"] > 0
+
+
+def test_the_commit_stage_commits_every_event_to_a_real_sqlite_file(monkeypatch: Any) -> None:
+    """The commit stage runs the group commit itself: every judged event is counted, claimed and
+    queued in a real database file (read back before the round's directory goes), FULL commits."""
+    from sqlalchemy import text
+
+    from governance.bench import commit
+    from governance.db import make_engine
+
+    seen: dict[str, Any] = {}
+    measured = commit._round
+
+    def round_and_read_back(directory: Path, source_id: str, judged: list[list[Any]]) -> Any:
+        result = measured(directory, source_id, judged)
+        engine = make_engine(f"sqlite:///{directory / 'commit.db'}")
+        with engine.connect() as conn:
+            seen["outbox"] = conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+            seen["keys"] = conn.execute(text("SELECT count(*) FROM dedupe_keys")).scalar_one()
+            seen["counted"] = conn.execute(text("SELECT sum(count) FROM event_counts")).scalar_one()
+            seen["synchronous"] = conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
+        engine.dispose()
+        return result
+
+    monkeypatch.setattr(commit, "_round", round_and_read_back)
+    figures = run(batches=5, rounds=1)
+    # every event counted and claimed once; the outbox holds them (in rows of one or more events)
+    assert seen["keys"] == 500 and seen["counted"] == 500 and seen["outbox"] > 0
+    assert seen["synchronous"] == 2  # FULL, as serve runs
+    assert figures["commit_group_requests"] == commit.GROUP
+    assert 0 < figures["commit_us_per_event"] and 0 < figures["commit_wall_us_per_event"]
+    assert figures["commit_written_bytes_per_event"] > 700  # the outbox alone holds each ~750-byte event

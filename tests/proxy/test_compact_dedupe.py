@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from governance.db import make_engine, writer
 from governance.migrations import upgrade
-from governance.proxy.dedupe import compact_key, id_key, key_of
+from governance.proxy.dedupe import CHUNK, claim, compact_key, id_key, key_of
+from governance.proxy.hotsql import SHAPE, HotSQL
 from governance.proxy.pipeline import Verdict
 from governance.proxy.store import Store
 from governance.settings import Settings
@@ -95,3 +96,54 @@ def test_the_prune_goes_in_chunks_within_its_budget_and_keeps_the_window(databas
     assert rest["dedupe"] == 5000 - housekeeping.PRUNE_CHUNK and rest["more"] == 0
     assert set(_keys(engine)) == {r["k"] for r in live}
     engine.dispose()
+
+
+def _insert(engine: Any, keys: list[bytes], seen_s: int) -> None:
+    with writer(engine).begin() as conn:
+        conn.execute(text("INSERT INTO dedupe_keys (key, seen_s) VALUES (:k, :s)"),
+                     [{"k": k, "s": seen_s} for k in keys])
+
+
+def _claim(engine: Any, keys: list[bytes | None], now_s: int, window_s: int) -> set[bytes]:
+    with writer(engine).begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            return claim(cursor, HotSQL(engine.dialect.name), keys, now_s=now_s, window_s=window_s)
+        finally:
+            cursor.close()
+
+
+def test_the_claim_in_fixed_shapes_records_each_key_once_and_calls_the_same_keys_fresh(database_url: str) -> None:
+    """Padding a statement to its shape (the last key repeated) changes neither what is fresh nor
+    what is stored, on either side of a shape and of a chunk, with the window on and at 0."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    now_s = int(time.time())
+    seen = [compact_key("src", f"seen-{i}") for i in range(40)]  # within the window
+    _insert(engine, seen, now_s - 10)
+    sizes = (1, SHAPE - 1, SHAPE, SHAPE + 1, CHUNK, CHUNK + 1)
+    for n in sizes:
+        new = [compact_key("src", f"new-{n}-{i}") for i in range(n)]
+        old = [compact_key("src", f"old-{n}-{i}") for i in range(n % 40)]  # last seen before the window
+        _insert(engine, old, now_s - 7200)
+        group = [*new, None, *seen[: n % 40], *old, new[0]]  # a repeat within the group, a None
+        assert _claim(engine, group, now_s, 3600) == set(new) | set(old), n
+        stored = _keys(engine)
+        assert all(stored[k] == now_s for k in new + old) and all(stored[k] == now_s - 10 for k in seen)
+    assert len(_keys(engine)) == 40 + sum(n + n % 40 for n in sizes)
+    again = [compact_key("src", "new-1-0"), compact_key("src", "zero")]
+    assert _claim(engine, again, now_s + 1, 0) == set(again)  # a window of 0: everything is fresh again
+    engine.dispose()
+
+
+def test_sqlite_statements_come_in_a_few_shapes() -> None:
+    sql = HotSQL("sqlite")
+    keys = [compact_key("s", str(i)) for i in range(CHUNK)]
+    texts = set()
+    for n in range(1, CHUNK + 1):
+        statement, params = sql.claim_keys(keys[:n], 100, 50)
+        rows = -(-n // SHAPE) * SHAPE
+        assert statement.count("(?, ?)") == rows and len(params) == 2 * rows + 1
+        assert params[: 2 * n : 2] == tuple(keys[:n]) and set(params[2 * n : -1 : 2]) <= {keys[n - 1]}
+        texts.add(statement)
+    assert len(texts) == CHUNK // SHAPE  # within sqlite3's cache of 128 statements

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import orjson
 
 from governance.proxy.counters import EVENTS_WITH_VIOLATIONS, Outcome
-from governance.proxy.dedupe import compact_key, duplicates
+from governance.proxy.dedupe import compact_key, duplicates, key_of, keys_of
 from governance.proxy.pipeline import Verdict
 from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy
 from governance.proxy.spec import INVALID_JSON
@@ -34,7 +34,10 @@ def test_duplicates_are_what_the_database_did_not_call_fresh_and_repeats_within_
             ("s", track(""))]
     fresh = {compact_key("s", "m1"), compact_key("t", "m1")}  # m2 was seen within the window
     # the second m1 repeats the first; m2 is stale; a rejected event and one without messageId never are
-    assert duplicates(rows, fresh) == {1, 2}
+    keys = keys_of(rows)
+    assert keys == [key_of(source, verdict) for source, verdict in rows]  # the one-pass form is key_of's
+    assert keys[4] is None and keys[5] is None
+    assert duplicates(keys, fresh) == {1, 2}
 
 
 def test_tally_counts_every_event_and_routes_each_to_one_place() -> None:
