@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     dead_letter_after_s: float = Field(
         3 * 3600.0, gt=0, description="Age after which a retried event is dead-lettered"
     )
-    forward_batch_size: int = Field(100, ge=1, le=2500, description="Events per upstream /v1/batch")
+    forward_batch_size: int = Field(100, ge=1, le=2500, description="Events per upstream /v1/batch, and at "
+                                    "most per outbox row (a group commit writes a row per source and this many events)")
     forward_concurrency: int = Field(
         8, ge=1, le=64, description="Sources a worker forwards to at once (each in its own lane: one slow "
         "upstream delays only its own source)"

@@ -89,7 +89,7 @@ def source_stats(session: Session, rows: list[SourceRow]) -> dict[str, SourceSta
         .group_by(t.source_id))}
     box = OutboxRow.__table__.c  # type: ignore[attr-defined]
     outbox = {sid: (int(n), oldest) for sid, n, oldest in session.execute(
-        select(box.source_id, func.count(), func.min(box.created_at))
+        select(box.source_id, func.sum(box.events), func.min(box.created_at))  # events, not rows
         .where(box.source_id.in_(ids)).group_by(box.source_id))}
     violations = _violations(session, ids)
     now = utcnow()

@@ -28,7 +28,7 @@ def _scalar(engine: Engine, sql: str, **params: Any) -> int:
 
 
 def outbox_depth(engine: Engine, source_id: str) -> int:
-    return _scalar(engine, "SELECT count(*) FROM outbox WHERE source_id = :s", s=source_id)
+    return _scalar(engine, "SELECT coalesce(sum(events), 0) FROM outbox WHERE source_id = :s", s=source_id)
 
 
 def counters(engine: Engine, source_id: str) -> dict[str, Any]:

@@ -18,8 +18,11 @@ on the id's JSON text when there are few subjects, every row of the scope otherw
 parses each payload and confirms one of the three id fields equals a subject, and a short write
 transaction deletes the confirmed rows (``DELETE ... RETURNING id``; the outbox's only while no
 lease is held) and adds them to ``purge_counts`` by source and minute of receipt, so the
-conservation ledger still balances. Counters (``event_counts``, ``violation_counts``) hold no
-user data and stay.
+conservation ledger still balances. An outbox row holds the events of one group commit
+(``outbox_batch``): each of its events is confirmed alone, and a row that also holds other
+events is rewritten without the subjects' (under the same lease condition, and only if it is
+still as it was read; else it is left for the next pass, like a leased one). Counters
+(``event_counts``, ``violation_counts``) hold no user data and stay.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, delete, or_, select
+from sqlalchemy import Engine, and_, delete, literal, or_, select
 
 from governance.clock import as_utc, epoch_minute, utcnow
 from governance.db import writer
+from governance.proxy import outbox_batch
 from governance.proxy.tables import (
     DeadLetterRow,
     EventSampleRow,
@@ -83,6 +87,11 @@ def belongs(payload: str, subjects: frozenset[str]) -> bool:
     return False
 
 
+def _events(store: Store, payload: str) -> list[str]:
+    """The stored events of one row: an outbox row holds several (``outbox_batch``)."""
+    return outbox_batch.split(payload) if store.name == "outbox" else [payload]
+
+
 def _like(subject: str) -> str:
     """A LIKE pattern for the id as it appears in JSON text (quoted or as a number)."""
     text = orjson.dumps(subject).decode()[1:-1]
@@ -93,9 +102,10 @@ def _like(subject: str) -> str:
 class Pass:
     """What one pass over one store did."""
 
-    deleted: int = 0
+    deleted: int = 0  # events (an outbox row may hold several, and keep the others)
     batches: int = 0
-    leased: set[int] = field(default_factory=set)  # outbox rows a forwarder held (left for the next pass)
+    leased: dict[int, int] = field(default_factory=dict)  # outbox rows a forwarder held (left for the next
+    # pass) -> how many of the subjects' events each holds
     deleted_ids: set[int] = field(default_factory=set)
 
 
@@ -114,10 +124,13 @@ def _candidates(store: Store, subjects: Sequence[str], source_ids: Sequence[str]
     return query
 
 
-def _count_purged(conn: Any, store: Store, rows: list[Any], kept: Callable[[Any], bool]) -> None:
-    """Add deleted rows to ``purge_counts`` by (minute of receipt, source), the ledger's ``purged`` term."""
-    per: Counter[tuple[int, str]] = Counter(
-        (epoch_minute(as_utc(r[3])), r.source_id) for r in rows if kept(r))
+def _count_purged(conn: Any, store: Store, rows: list[tuple[Any, int]], kept: Callable[[Any], bool]) -> None:
+    """Add deleted events (row, how many of its events) to ``purge_counts`` by (minute of receipt,
+    source), the ledger's ``purged`` term."""
+    per: Counter[tuple[int, str]] = Counter()
+    for r, n in rows:
+        if kept(r):
+            per[(epoch_minute(as_utc(r[3])), r.source_id)] += n
     counts = PurgeCountRow.__table__  # type: ignore[attr-defined]
     for (minute, source_id), n in per.items():
         where = and_(counts.c.minute == minute, counts.c.source_id == source_id, counts.c.store == store.name)
@@ -134,18 +147,30 @@ def _in_ledger(store: Store) -> Callable[[Any], bool]:
     return lambda row: not (row.replayed_at is not None and row.replay_outcome == "forwarded")
 
 
-def _delete(engine: Engine, store: Store, rows: list[Any], now: datetime) -> set[int]:
-    """Delete ``rows`` (the outbox's only when no lease is held); the ids deleted."""
+def _delete(engine: Engine, store: Store, rows: list[tuple[Any, list[str]]], now: datetime) -> tuple[set[int], int]:
+    """Delete the subjects' events of ``rows`` (row, the events it keeps): a row that keeps none
+    is deleted, an outbox row that keeps some is rewritten with them; the outbox's only when no
+    lease is held. The ids of the rows done, and how many events were deleted."""
     t = store.table
-    ids = [r.id for r in rows]
+    free = or_(t.c.claimed_until.is_(None), t.c.claimed_until < now) if store.name == "outbox" else None
+    done: list[tuple[Any, int]] = []
     with writer(engine).begin() as conn:
-        query = delete(t).where(t.c.id.in_(ids))
-        if store.name == "outbox":
-            query = query.where(or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
-        gone = {r[0] for r in conn.execute(query.returning(t.c.id))}
-        if gone and store.ledger:
-            _count_purged(conn, store, [r for r in rows if r.id in gone], _in_ledger(store))
-    return gone
+        whole = {r.id: r for r, keep in rows if not keep}
+        if whole:
+            deleting = delete(t).where(t.c.id.in_(list(whole)))
+            # the events a deleted row held when it was deleted (a forwarder may have sent some since)
+            events = t.c.events if store.name == "outbox" else literal(1)
+            returning = (deleting if free is None else deleting.where(free)).returning(t.c.id, events)
+            done += [(whole[i], int(n)) for i, n in conn.execute(returning)]
+        for r, keep in rows:
+            if keep:  # an outbox row of several events, some of them the subjects', unchanged since read
+                query = (t.update().where(t.c.id == r.id, t.c.payload == r.payload, free)
+                         .values(**outbox_batch.remainder(keep)))
+                if conn.execute(query).rowcount:
+                    done.append((r, len(_events(store, r.payload)) - len(keep)))
+        if done and store.ledger:
+            _count_purged(conn, store, done, _in_ledger(store))
+    return {r.id for r, _n in done}, sum(n for _r, n in done)
 
 
 def purge_store(engine: Engine, store: Store, subjects: Sequence[str], source_ids: Sequence[str] | None, *,
@@ -160,13 +185,17 @@ def purge_store(engine: Engine, store: Store, subjects: Sequence[str], source_id
         if not rows:
             return result
         after = rows[-1].id
-        mine = [r for r in rows if belongs(r.payload, wanted)]
+        mine = []
+        for r in rows:
+            events = _events(store, r.payload)
+            keep = [p for p in events if not belongs(p, wanted)]
+            if len(keep) < len(events):
+                mine.append((r, keep))
         if mine:
-            now = utcnow()
-            gone = _delete(engine, store, mine, now)
-            result.deleted += len(gone)
+            gone, events_deleted = _delete(engine, store, mine, utcnow())
+            result.deleted += events_deleted
             result.deleted_ids |= gone
-            result.leased |= {r.id for r in mine if r.id not in gone}
+            result.leased |= {r.id: len(_events(store, r.payload)) - len(keep) for r, keep in mine if r.id not in gone}
         result.batches += 1
         if on_batch is not None:
             on_batch()
@@ -184,7 +213,7 @@ def remaining(engine: Engine, store: Store, ids: set[int]) -> set[int]:
 
 
 def held_rows(engine: Engine, subjects: Sequence[str], source_ids: Sequence[str] | None) -> dict[str, int]:
-    """How many rows of ``subjects`` each store holds now (for tests and the receipt's check)."""
+    """How many events of ``subjects`` each store holds now (for tests and the receipt's check)."""
     wanted = frozenset(subjects)
     out: dict[str, int] = {}
     for store in STORES:
@@ -195,7 +224,7 @@ def held_rows(engine: Engine, subjects: Sequence[str], source_ids: Sequence[str]
             if not rows:
                 break
             after = rows[-1].id
-            n += sum(1 for r in rows if belongs(r.payload, wanted))
+            n += sum(1 for r in rows for p in _events(store, r.payload) if belongs(p, wanted))
         out[store.name] = n
     return out
 

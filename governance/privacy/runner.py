@@ -81,25 +81,28 @@ class Purge:
         return done
 
     def outbox(self, wait_s: float) -> int:
-        """Purge the outbox, waiting for forwarders to let go of leased rows; the rows still held."""
+        """Purge the outbox, waiting for forwarders to let go of leased rows; the subjects' events
+        still held (counted in events: an outbox row holds several)."""
         store = purge.BY_NAME["outbox"]
-        held: set[int] = set()
+        held: dict[int, int] = {}  # outbox row -> the subjects' events in it (``purge.Pass.leased``)
         forwarded = 0
         deadline = time.monotonic() + wait_s
         while True:
             done = self.store(store)
-            gone = held - done.leased - done.deleted_ids  # held before, and not deleted by us now
-            still = purge.remaining(self.engine, store, gone)
-            forwarded += len(gone - still)  # gone, and not by us: delivered (or dead-lettered: purged below)
-            held = done.leased | still
+            # held before, and not deleted by us now
+            gone = {i: n for i, n in held.items() if i not in done.leased and i not in done.deleted_ids}
+            still = purge.remaining(self.engine, store, set(gone))
+            # gone, and not by us: delivered (or dead-lettered: purged below)
+            forwarded += sum(n for i, n in gone.items() if i not in still)
+            held = {**{i: gone[i] for i in still}, **done.leased}
             if not held or time.monotonic() >= deadline:
                 break
             time.sleep(1.0)
             self.keep_lease()
         self.receipt["left_outbox_meanwhile"] = forwarded
         self.step("deleted", store="outbox", rows=self.receipt["deleted"]["outbox"],
-                  left_outbox_meanwhile=forwarded, still_held=len(held))
-        return len(held)
+                  left_outbox_meanwhile=forwarded, still_held=sum(held.values()))
+        return sum(held.values())
 
     def run(self, outbox_wait_s: float) -> Status:
         self.step("purge_started", subjects=len(self.subjects), sources=self.source_ids)

@@ -3,11 +3,13 @@
 Each source is forwarded in its own *lane* (a thread of a pool of ``forward_concurrency``), so a
 hanging upstream delays only its own source. A lane claims up to ``limit`` of its source's due
 rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work;
-one ``BEGIN IMMEDIATE`` transaction on SQLite), delivers them ``forward_batch_size`` at a time, and
+one ``BEGIN IMMEDIATE`` transaction on SQLite), delivers their events ``forward_batch_size`` at a
+time (a row holds up to a batch of events, ``outbox_batch``; ``settle.pack`` packs rows into
+requests and splits a larger one), and
 claims again until its source has nothing due or ``LANE_BUDGET_S`` has passed. What a claim's
 deliveries leave to write (deletes, counters, retries) is settled in the transaction of the next
 claim: on SQLite each transaction is a turn of the one write lock, which the web processes'
-group commits also want, so a lane takes one turn per claim (2,000 rows by default). The lease is
+group commits also want, so a lane takes one turn per claim (``CLAIM_ROWS`` rows by default). The lease is
 renewed while the lane holds the rows (``leases``), so no other worker claims them while this one
 is alive, however long the upstream takes. After a retryable failure the rest of the claim is
 released to the same retry time, unattempted: a down upstream costs one timeout per retry, not
@@ -15,12 +17,14 @@ one per chunk.
 
 Retries follow DESIGN: 408, 429 and 5xx (but 501/505) and network errors back off from
 ``retry_base_s`` doubling to ``retry_max_s`` with jitter, honouring ``Retry-After``. Attempts are
-counted per row: a row goes to the dead letter once *it* has had ``dead_letter_min_tries`` tries
-and is ``dead_letter_after_s`` old, or at once on any other 4xx or a refused address. A delivered
-event is deleted from the outbox, counted in ``delivery_counts`` under the minute it was received
-(the ledger) and in ``forward_stats`` under the minute it was delivered (latency). Each message
-carries its own ``sentAt`` (``timestamps.relay_batch``), so the upstream's clock-skew correction
-yields the device's event time however long the event waited here.
+counted per row: a row's events go to the dead letter (one dead-letter row each) once the row has
+had ``dead_letter_min_tries`` tries and is ``dead_letter_after_s`` old, or at once on any other
+4xx or a refused address; what is left of a row that was partly delivered is written back to it
+(``settle``). A delivered event is deleted from the outbox (with its row), counted in
+``delivery_counts`` under the minute it was received (the ledger) and in ``forward_stats`` under
+the minute it was delivered (latency). Each message carries its own ``sentAt``
+(``timestamps.relay_batch``), so the upstream's clock-skew correction yields the device's event
+time however long the event waited here.
 """
 
 from __future__ import annotations
@@ -32,17 +36,18 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, delete, exists, insert, select, update
+from sqlalchemy import Engine, exists, insert, select, update
 
 from governance.clock import as_utc, epoch_minute, utcnow
 from governance.db import writer
 from governance.proxy.leases import Leases
+from governance.proxy.outbox_batch import message_id_of, remainder
 from governance.proxy.outbox_sql import OutboxSQL
+from governance.proxy.settle import Plan, Settlement, pack, resolve
 from governance.proxy.tables import DeadLetterRow, OutboxRow
 from governance.proxy.timestamps import relay_batch
 from governance.proxy.upstream import Delivery, new_client, post, retryable
@@ -53,17 +58,7 @@ log = logging.getLogger("governance.forwarder")
 LANE_BUDGET_S = 5.0  # a lane hands its thread back after this long, so lanes take turns
 ORPHANS_EVERY_S = 60.0  # how often rows of sources that no longer exist are looked for
 NO_UPSTREAM_DELAY_S = 30.0
-
-
-@dataclass
-class Settlement:
-    """What one claim's deliveries leave to write: each chunk with its result, and the rows not
-    tried because the upstream went down (released to retry after ``rest_delay_s``)."""
-
-    chunks: list[tuple[list[Any], Delivery]] = field(default_factory=list)
-    rest: list[Any] = field(default_factory=list)
-    rest_delay_s: float = 0.0
-    down: bool = False
+CLAIM_ROWS = 40  # outbox rows a lane claims at a time: up to 40 x forward_batch_size events
 
 
 class Forwarder:
@@ -89,14 +84,14 @@ class Forwarder:
 
     # ------------------------------------------------------------ lanes
 
-    def run_once(self, limit: int = 2000) -> int:
-        """Forward every source with due rows, each in its lane, and wait for all; rows handled."""
+    def run_once(self, limit: int = CLAIM_ROWS) -> int:
+        """Forward every source with due rows, each in its lane, and wait for all; events handled."""
         sources = self._sources()
         due = self._due_sources(sources, busy=set(), orphans=True)
         futures = [self.pool.submit(self.run_source, sid, sources.get(sid), limit) for sid in due]
         return sum(f.result() for f in futures)
 
-    def dispatch(self, limit: int = 2000) -> int:
+    def dispatch(self, limit: int = CLAIM_ROWS) -> int:
         """Start a lane for each source with due rows and no running lane (never waits for one);
         returns how many lanes finished or started, 0 when there was nothing to do."""
         finished = [sid for sid, future in self.lanes.items() if future.done()]
@@ -142,7 +137,7 @@ class Forwarder:
 
     def run_source(self, source_id: str, source: Any, limit: int) -> int:
         """One lane: claim and deliver this source's due rows until none are due, a retryable
-        failure, or ``LANE_BUDGET_S``; returns how many rows were handled. A claim's deliveries are
+        failure, or ``LANE_BUDGET_S``; returns how many events were handled. A claim's deliveries are
         settled in the transaction of the next claim (or alone after the last): on SQLite every
         transaction is a turn of the one write lock, which the group commits also want."""
         started, handled = time.monotonic(), 0
@@ -155,7 +150,7 @@ class Forwarder:
                 held, pending = rows, None
                 if not rows:
                     return handled
-                handled += len(rows)
+                handled += sum(r.events for r in rows)
                 if source is None or not source.upstream_url:
                     self._release(rows, delay_s=NO_UPSTREAM_DELAY_S)  # nowhere to send yet: wait for one
                     return handled
@@ -169,30 +164,27 @@ class Forwarder:
             self.leases.release(held)
 
     def _deliver_all(self, source: Any, rows: list[Any]) -> Settlement:
-        """Deliver the claim chunk by chunk, until the upstream is down; what to settle."""
-        size = self.settings.forward_batch_size
+        """Deliver the claim request by request (``settle.pack``), until the upstream is down."""
         done = Settlement()
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            result = self.deliver(source, chunk)
+        chunks = list(pack(rows, self.settings.forward_batch_size))
+        for i, chunk in enumerate(chunks):
+            result = self.deliver(source, [p for piece in chunk for p in piece.payloads])
             done.chunks.append((chunk, result))
             done.down = not result.ok and retryable(result.status) and not result.terminal
-            if done.down:
-                done.rest = rows[start + size :]  # the rest waits as long as the failed chunk, untried
+            if done.down:  # the rest waits as long as the failed request, untried
+                done.rest = [piece for later in chunks[i + 1 :] for piece in later]
                 done.rest_delay_s = self._delay(1, result)
                 break
         return done
 
     def _settle(self, conn: Any, source_id: str, done: Settlement) -> None:
         now = self.clock()
-        delivered = [row for chunk, result in done.chunks if result.ok for row in chunk]
-        if delivered:
-            self._delivered(conn, source_id, delivered, now)
-        for chunk, result in done.chunks:
-            if not result.ok:
-                self._failed(conn, source_id, chunk, result, now)
-        if done.rest:
-            self._release_in(conn, done.rest, delay_s=done.rest_delay_s)
+        plan = resolve(done, now, min_tries=self.settings.dead_letter_min_tries,
+                       dead_after_s=self.settings.dead_letter_after_s, delay=self._delay)
+        if plan.delivered or plan.delete_ids:
+            self._delivered(conn, source_id, plan, now)
+        if plan.dead or plan.retries or plan.released:
+            self._failed(conn, source_id, plan, now, rest_delay_s=done.rest_delay_s)
 
     # ------------------------------------------------------------ rows
 
@@ -215,9 +207,10 @@ class Forwarder:
         self.leases.hold(rows)
         return rows
 
-    def deliver(self, source: Any, rows: list[Any]) -> Delivery:
+    def deliver(self, source: Any, payloads: list[str]) -> Delivery:
+        """POST stored events (``payloads``) to the source's upstream as one ``/v1/batch``."""
         now = self.clock()
-        body = relay_batch([r.payload for r in rows], now)  # each message's sentAt relayed: see timestamps
+        body = relay_batch(payloads, now)  # each message's sentAt relayed: see timestamps
         headers = {"content-type": "application/json", "user-agent": "governance-forwarder"}
         if source.upstream_write_key:
             token = base64.b64encode(f"{source.upstream_write_key}:".encode()).decode()
@@ -240,44 +233,42 @@ class Forwarder:
             delay = max(delay, min(result.retry_after, self.settings.retry_max_s))
         return delay
 
-    def _delivered(self, conn: Any, source_id: str, rows: list[Any], now: datetime) -> None:
-        """Delete the delivered rows; count them in ``forward_stats`` by delivery minute (latency)
-        and in ``delivery_counts`` by receipt minute (the ledger), in the caller's transaction."""
-        seconds = [max(0.0, (now - as_utc(r.created_at)).total_seconds()) for r in rows]
+    def _delivered(self, conn: Any, source_id: str, plan: Plan, now: datetime) -> None:
+        """Delete the rows the plan is done with; count delivered events in ``forward_stats`` by
+        delivery minute (latency) and in ``delivery_counts`` by receipt minute (the ledger), in
+        the caller's transaction."""
         by_minute: defaultdict[int, int] = defaultdict(int)
-        for row in rows:
-            by_minute[epoch_minute(row.created_at)] += 1
+        total, waited, longest = 0, 0.0, 0.0
+        for row, n in plan.delivered:
+            seconds = max(0.0, (now - as_utc(row.created_at)).total_seconds())
+            total, waited, longest = total + n, waited + seconds * n, max(longest, seconds)
+            by_minute[epoch_minute(row.created_at)] += n
         cursor = conn.connection.driver_connection.cursor()
         try:
-            cursor.execute(*self.sql.delete([r.id for r in rows]))
-            cursor.execute(self.sql.forward_stat, (epoch_minute(now), source_id, len(seconds), sum(seconds),
-                                                   max(seconds)))
+            if plan.delete_ids:
+                cursor.execute(*self.sql.delete(plan.delete_ids))
+            if total:
+                cursor.execute(self.sql.forward_stat, (epoch_minute(now), source_id, total, waited, longest))
             for minute, n in sorted(by_minute.items()):
                 cursor.execute(self.sql.delivery_count, (minute, source_id, n))
         finally:
             cursor.close()
 
-    def _failed(self, conn: Any, source_id: str, rows: list[Any], result: Delivery, now: datetime) -> None:
-        """A chunk the upstream did not take: dead-lettered or retried later, per row's attempts."""
+    def _failed(self, conn: Any, source_id: str, plan: Plan, now: datetime, *, rest_delay_s: float) -> None:
+        """Events the upstream did not take: dead-lettered (one row each), or kept for a later try
+        in their row (rewritten when it keeps only some of its events)."""
         table = OutboxRow.__table__  # type: ignore[attr-defined]
-        final = result.terminal or not retryable(result.status)
-        after = timedelta(seconds=self.settings.dead_letter_after_s)
-        dead, retry = [], defaultdict(list)
-        for row in rows:  # attempts per row: a chunk may hold rows of different histories
-            tries = row.attempts + 1
-            if final or (tries >= self.settings.dead_letter_min_tries and now - as_utc(row.created_at) >= after):
-                dead.append(row)
-            else:
-                retry[tries].append(row.id)
-        if dead:
-            reason = result.error or "upstream refused"
+        if plan.dead:
             conn.execute(insert(DeadLetterRow.__table__), [  # type: ignore[attr-defined]
-                {"source_id": source_id, "message_id": r.message_id, "payload": r.payload,
-                 "reason": reason, "attempts": r.attempts + 1, "first_attempt_at": as_utc(r.created_at),
-                 "created_at": now} for r in dead])
-            conn.execute(delete(table).where(table.c.id.in_([r.id for r in dead])))
-            log.warning("dead-lettered %d event(s) of %s: %s", len(dead), source_id, reason)
-        for tries, ids in retry.items():
-            conn.execute(update(table).where(table.c.id.in_(ids)).values(
-                attempts=tries, claimed_until=None, last_error=result.error,
-                next_attempt_at=now + timedelta(seconds=self._delay(tries, result))))
+                {"source_id": source_id, "message_id": r.message_id if r.events == 1 else message_id_of(p),
+                 "payload": p, "reason": reason, "attempts": r.attempts + 1,
+                 "first_attempt_at": as_utc(r.created_at), "created_at": now}
+                for r, p, reason in plan.dead])
+            log.warning("dead-lettered %d event(s) of %s: %s", len(plan.dead), source_id, plan.dead[0][2])
+        kept = [(row, {"attempts": tries, "last_error": error, "next_attempt_at": now + timedelta(seconds=delay_s)})
+                for row, tries, delay_s, error in plan.retries]
+        kept += [(row, {"next_attempt_at": now + timedelta(seconds=rest_delay_s)}) for row in plan.released]
+        for row, values in kept:
+            if row.id in plan.rewrites:
+                values.update(remainder(plan.rewrites[row.id]))
+            conn.execute(update(table).where(table.c.id == row.id).values(claimed_until=None, **values))

@@ -20,8 +20,8 @@ class HotSQL:
         self.postgres = dialect == "postgresql"
         p = "%s" if self.postgres else "?"
         self.p = p
-        self.outbox = ("INSERT INTO outbox (source_id, message_id, payload, created_at, attempts, next_attempt_at) "
-                       f"VALUES ({p}, {p}, {p}, {p}, 0, {p})")
+        self.outbox = ("INSERT INTO outbox (source_id, message_id, payload, events, created_at, attempts, "
+                       f"next_attempt_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p})")  # one row a batch: outbox_batch
         self.event_sample = ("INSERT INTO event_samples (source_id, kind, event, planned, received_at, payload) "
                              f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})")
         self.event_count = (

@@ -17,7 +17,8 @@ difference other than 0 means an event was lost (or written twice):
     rejected        quarantine rows of reason ``invalid_message`` (not valid Segment messages)
     quarantined     the other quarantine rows (blocked by the plan, dropped by a transformation)
                     — a row a replay forwarded is counted where its outbox row went instead
-    in_outbox       outbox rows received in the range (waiting, or being retried)
+    in_outbox       outbox events received in the range (waiting, or being retried; a row holds
+                    ``events`` of them)
     forwarded       delivery_counts: events an upstream accepted, by the minute they were received
                     (written in the transaction that deleted their outbox rows)
     dead_lettered   dead_letter rows received in the range (``first_attempt_at``)
@@ -122,9 +123,12 @@ def _quarantine(conn: Any, ledger: Ledger, since: datetime, until: datetime) -> 
             ledger.quarantined += int(n)
 
 
-def _rows(conn: Any, table: Any, column: str, ledger: Ledger, since: datetime, until: datetime) -> int:
+def _rows(conn: Any, table: Any, column: str, ledger: Ledger, since: datetime, until: datetime,
+          events: Any = None) -> int:
+    """Events of ``table`` received in the range: its rows, or the sum of ``events`` (the outbox's)."""
     c = table.__table__.c
-    query = select(func.count()).where(c.source_id == ledger.source_id, c[column] >= since, c[column] < until)
+    what = func.count() if events is None else func.coalesce(func.sum(events), 0)
+    query = select(what).where(c.source_id == ledger.source_id, c[column] >= since, c[column] < until)
     return int(conn.execute(query).scalar_one())
 
 
@@ -136,7 +140,7 @@ def ledger_of(engine: Engine, source_id: str, from_minute: int, to_minute: int) 
     with engine.connect().execution_options(**options) as conn, conn.begin():
         _counts(conn, ledger)
         _quarantine(conn, ledger, since, until)
-        ledger.in_outbox = _rows(conn, OutboxRow, "created_at", ledger, since, until)
+        ledger.in_outbox = _rows(conn, OutboxRow, "created_at", ledger, since, until, OutboxRow.events)
         ledger.dead_lettered = _rows(conn, DeadLetterRow, "first_attempt_at", ledger, since, until)
         d = DeliveryCountRow.__table__.c  # type: ignore[attr-defined]
         delivered = select(func.coalesce(func.sum(d.delivered), 0)).where(

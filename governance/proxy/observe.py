@@ -24,7 +24,7 @@ WINDOWS = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}
 
 def outbox_gauges(engine: Engine) -> dict[str, tuple[str, float]]:
     with engine.connect() as conn:
-        depth = conn.execute(select(func.count()).select_from(OutboxRow)).scalar_one()
+        depth = conn.execute(select(func.coalesce(func.sum(OutboxRow.events), 0))).scalar_one()  # events
         oldest = conn.execute(select(func.min(OutboxRow.created_at))).scalar_one()
         quarantined = conn.execute(select(func.count()).select_from(QuarantineRow)).scalar_one()
         dead = conn.execute(select(func.count()).select_from(DeadLetterRow)).scalar_one()

@@ -26,7 +26,8 @@ class Claimed(NamedTuple):
     id: int
     source_id: str
     message_id: str
-    payload: str
+    payload: str  # ``events`` stored messages joined by newlines (``outbox_batch``)
+    events: int
     attempts: int
     created_at: datetime
 
@@ -51,7 +52,7 @@ class OutboxSQL:
         # against 0.9 ms).
         order = "id" if self.postgres else "next_attempt_at, id"
         lock = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
-        self.claim = ("SELECT id, source_id, message_id, payload, attempts, created_at FROM outbox "
+        self.claim = ("SELECT id, source_id, message_id, payload, events, attempts, created_at FROM outbox "
                       f"WHERE source_id = {p} AND next_attempt_at <= {p} "
                       f"AND (claimed_until IS NULL OR claimed_until < {p}) ORDER BY {order} LIMIT {p}{lock}")
         biggest = "greatest" if self.postgres else "max"
@@ -82,7 +83,7 @@ class OutboxSQL:
         return self.ids("DELETE FROM outbox WHERE id {ids}", ids)
 
     def rows(self, fetched: list[Any]) -> list[Claimed]:
-        return [Claimed(r[0], r[1], r[2], r[3], r[4], moment(r[5])) for r in fetched]
+        return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], moment(r[6])) for r in fetched]
 
 
 @lru_cache(maxsize=64)

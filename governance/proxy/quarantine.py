@@ -21,10 +21,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 
 from governance.clock import utcnow
 from governance.db import writer
+from governance.proxy import outbox_batch
 from governance.proxy.limits import LIMIT_CODES
 from governance.proxy.pipeline import SourceState, judge
 from governance.proxy.spec import now_iso
@@ -113,9 +114,7 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
             outcome = verdict.outcome
             if verdict.forward is not None:
                 message_id = verdict.message_id[:200]  # as the outbox column holds it
-                seen = conn.execute(select(func.count()).select_from(outbox).where(
-                    outbox.c.source_id == row.source_id, outbox.c.message_id == message_id)).scalar_one()
-                if seen:
+                if _waiting(conn, outbox, row.source_id, message_id):
                     outcome = "already_forwarded"
                     summary["already_forwarded"] += 1
                 else:
@@ -129,6 +128,16 @@ def replay_quarantine(engine: Engine, states: dict[str, SourceState], flt: Quara
                 conn.execute(update(table).where(table.c.id == row.id).values(
                     replay_outcome=f"still_{outcome}:{verdict.reason or ''}"[:40]))
     return summary
+
+
+def _waiting(conn: Any, outbox: Any, source_id: str, message_id: str) -> bool:
+    """Whether an event of this messageId waits in the source's outbox: a row's first event is its
+    ``message_id``; the others are found in its payload (a ``LIKE`` prefilter, then parsed)."""
+    found = conn.execute(select(outbox.c.message_id, outbox.c.events, outbox.c.payload).where(
+        outbox.c.source_id == source_id,
+        or_(outbox.c.message_id == message_id,
+            and_(outbox.c.events > 1, outbox.c.payload.like(outbox_batch.message_like(message_id), escape="\\")))))
+    return any(r.message_id == message_id or outbox_batch.holds_message(r.payload, message_id) for r in found)
 
 
 def _dead_letter_where(query: Any, table: Any, source_id: str | None, since: datetime | None,

@@ -27,7 +27,8 @@ class Proxy:
         # db_lock_timeout_s, so that a request is answered 503 before the SDKs give up (15 s)
         commits = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous,
                               lock_timeout_s=settings.db_lock_timeout_s)
-        store = Store(commits, dedupe_window_s=settings.dedupe_window_s, sample_per_minute=settings.sample_per_minute)
+        store = Store(commits, dedupe_window_s=settings.dedupe_window_s, sample_per_minute=settings.sample_per_minute,
+                      batch_events=settings.forward_batch_size)
         return cls(runtime=runtime, store=store, metrics=Metrics())
 
     def stop(self) -> None:

@@ -2,7 +2,8 @@
 
 A request hands its verdicts to ``Store.submit`` and waits; one writer thread drains every pending
 request and, in a single transaction, runs the dedupe step (``dedupe``), counts what the verdicts
-become (``tally``, pure) and writes it: outbox and quarantine rows, per-minute counters, violation
+become (``tally``, pure) and writes it: outbox rows (one per source and ``forward_batch_size``
+events, ``outbox_batch``) and quarantine rows, per-minute counters, violation
 counts and first samples. Only when that transaction has committed are the requests answered
 (2xx means committed), each with the final outcome of its events (``deduplicated`` for a
 duplicate).
@@ -29,7 +30,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from governance.clock import epoch_minute, utcnow
 from governance.db import writer
-from governance.proxy import dedupe
+from governance.proxy import dedupe, outbox_batch
 from governance.proxy.hotsql import HotSQL
 from governance.proxy.pipeline import Verdict
 from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy, delete_sql
@@ -68,8 +69,9 @@ class Batch:
 
 class Store:
     def __init__(self, engine: Engine, *, dedupe_window_s: int, sample_per_minute: int = 10,
-                 max_group: int = 256) -> None:
+                 max_group: int = 256, batch_events: int = 100) -> None:
         self.engine = writer(engine)
+        self.batch_events = batch_events  # events per outbox row at most (forward_batch_size)
         self.dedupe_window_s = dedupe_window_s
         self.max_group = max_group
         self.samples = SamplePolicy(sample_per_minute)
@@ -161,7 +163,8 @@ class Store:
     def _write(self, cursor: Any, counted: Tally, now: Any) -> None:
         sql, stamp, minute = self.sql, self.sql.stamp(now), epoch_minute(now)
         if counted.outbox:
-            cursor.executemany(sql.outbox, [(s, m, p, stamp, stamp) for s, m, p in counted.outbox])
+            rows = outbox_batch.rows_of(counted.outbox, self.batch_events)  # a row per source and batch
+            cursor.executemany(sql.outbox, [(s, m, p, n, stamp, stamp) for s, m, p, n in rows])
         if counted.event_samples:  # the minute's reservoir: newcomers in, the samples they push out deleted
             keep, gone = self.samples.settle(counted.event_samples, stamp)
             cursor.executemany(sql.event_sample, [(*row[:4], stamp, row[4]) for row in keep])

@@ -1,6 +1,7 @@
 """Proxy tables: where every accepted event ends, and the counters that count them.
 
-    outbox       accepted, waiting for the forwarder (deleted once the upstream took it)
+    outbox       accepted, waiting for the forwarder (deleted once the upstream took it): one row per
+                 group commit, source and ``forward_batch_size`` events (``outbox_batch``)
     quarantine   blocked by the plan and settings (raw payload, reason, violations), replayable
     dead_letter  the upstream refused or stayed down past the retry budget, replayable
     dedupe_keys  (source, messageId) seen within the window, as a 16-byte hash
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from governance.clock import utcnow
 
 
 class OutboxRow(SQLModel, table=True):
+    """Accepted events of one source waiting for the forwarder: ``payload`` is ``events`` stored
+    messages joined by newlines, ``message_id`` the first one's (``outbox_batch``)."""
+
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "source_id", "next_attempt_at"),)
 
@@ -30,6 +34,7 @@ class OutboxRow(SQLModel, table=True):
     source_id: str = Field(max_length=40)
     message_id: str = Field(max_length=200)
     payload: str = Field(sa_column=Column(Text, nullable=False))
+    events: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     created_at: datetime = Field(default_factory=utcnow)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)

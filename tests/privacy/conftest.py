@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from governance.proxy.outbox_batch import split
 from tests.alerts.conftest import receiver  # noqa: F401  (a fixture, re-exported)
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.proxy.conftest import upstream  # noqa: F401  (a fixture, re-exported)
@@ -40,11 +41,13 @@ def payloads(engine: Engine, table: str) -> list[dict[str, Any]]:
 
     t = metadata().tables[table]
     with engine.connect() as conn:
-        return [orjson.loads(row[0]) for row in conn.execute(select(t.c.payload))]
+        texts = [p for (row,) in conn.execute(select(t.c.payload))
+                 for p in (split(row) if table == "outbox" else [row])]  # an outbox row holds several
+    return [orjson.loads(p) for p in texts]
 
 
 def held(engine: Engine, subject: str) -> dict[str, int]:
-    """How many rows of each store carry ``subject`` as userId, anonymousId or previousId."""
+    """How many events of each store carry ``subject`` as userId, anonymousId or previousId."""
     ids = ("userId", "anonymousId", "previousId")
     return {store: sum(1 for p in payloads(engine, store) if isinstance(p, dict) and subject in
                        {str(p.get(k)) for k in ids if p.get(k) is not None}) for store in STORES}

@@ -24,6 +24,7 @@ class Upstream:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # how long it takes to answer (a hanging upstream)
     body: bytes = b'{"success": true}'  # what it answers with
+    script: list[int] = field(default_factory=list)  # statuses answered first, one a request, before ``status``
     requests: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
     arrived: list[datetime] = field(default_factory=list)  # the upstream's receivedAt of each request
@@ -66,7 +67,8 @@ def serve_upstream() -> Iterator[Upstream]:
             body = self.rfile.read(length)
             if state.delay_s:
                 time.sleep(state.delay_s)
-            status = state.status
+            with state.lock:
+                status = state.script.pop(0) if state.script else state.status
             if status < 300:
                 with state.lock:
                     state.requests.append(json.loads(body))

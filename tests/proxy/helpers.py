@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import select
 
 from governance.proxy.forwarder import Forwarder
+from governance.proxy.outbox_batch import split
 from governance.proxy.tables import EventCountRow, OutboxRow, QuarantineRow
 
 PLAN = {
@@ -73,7 +74,7 @@ def drain(client: Any, clock: Clock | None = None, rounds: int = 20) -> None:
 def outbox(client: Any) -> list[dict[str, Any]]:
     with client.app.state.engine.connect() as conn:
         rows = conn.execute(select(OutboxRow.__table__).order_by(OutboxRow.id))  # type: ignore[attr-defined]
-        return [{"source_id": r.source_id, **orjson.loads(r.payload)} for r in rows]
+        return [{"source_id": r.source_id, **orjson.loads(p)} for r in rows for p in split(r.payload)]
 
 
 def quarantine(client: Any) -> dict[str, tuple[str, str]]:

@@ -65,6 +65,7 @@ from sqlalchemy import select
 
 from governance.app import create_app
 from governance.proxy.limits import cut
+from governance.proxy.outbox_batch import unbatch
 from governance.proxy.tables import EventCountRow, OutboxRow, QuarantineRow
 from governance.settings import Settings
 
@@ -307,7 +308,7 @@ def _check_storage(client: TestClient, case: dict[str, Any], source_id: str, ent
     """Every event ended in exactly one place, and the counters counted it there."""
     engine = client.app.state.engine
     with engine.connect() as conn:
-        outbox = list(conn.execute(select(OutboxRow.__table__).where(OutboxRow.source_id == source_id)))
+        outbox = unbatch(conn.execute(select(OutboxRow.__table__).where(OutboxRow.source_id == source_id)))
         quarantine = list(conn.execute(select(QuarantineRow.__table__).where(QuarantineRow.source_id == source_id)))
         counts = list(conn.execute(select(EventCountRow.__table__).where(EventCountRow.source_id == source_id)))
     single_rejected = endpoint != "batch"  # a single-event call answers 4xx and stores nothing

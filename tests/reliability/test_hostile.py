@@ -21,6 +21,7 @@ import psutil
 import pytest
 import yaml
 
+from governance.proxy.outbox_batch import split
 from tests.reliability.serve import Serve
 
 CORPUS = Path(__file__).resolve().parents[1] / "cases" / "hostile.yaml"
@@ -137,7 +138,7 @@ def stored(db: Path) -> tuple[dict[str, int], dict[str, str], list[str]]:
     """(forwarded messageIds with their count, quarantined messageId -> code, quarantined payload texts)."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         forwarded: dict[str, int] = {}
-        for (payload,) in conn.execute("SELECT payload FROM outbox"):
+        for payload in [p for (row,) in conn.execute("SELECT payload FROM outbox") for p in split(row)]:
             message_id = orjson.loads(payload)["messageId"]
             forwarded[message_id] = forwarded.get(message_id, 0) + 1
         rows = list(conn.execute("SELECT payload, violations FROM quarantine"))

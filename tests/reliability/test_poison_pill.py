@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from governance.db import make_engine
 from governance.migrations import upgrade
+from governance.proxy.outbox_batch import unbatch
 from governance.proxy.pipeline import Verdict
 from governance.proxy.store import Store
 from governance.proxy.tables import OutboxRow, QuarantineRow
@@ -83,7 +84,7 @@ def test_a_poison_item_among_concurrent_innocent_requests_fails_only_itself(data
         assert {name: answers[name] for name in POISON} == {name: want for name, (_, _, want) in POISON.items()}
         engine = app.state.engine
         with engine.connect() as conn:
-            waiting = set(conn.execute(select(OutboxRow.message_id)).scalars())
+            waiting = {e.message_id for e in unbatch(conn.execute(select(OutboxRow.__table__)))}
             rejected = dict(conn.execute(select(QuarantineRow.message_id, QuarantineRow.violations)).all())
         assert waiting == {f"innocent-{i}" for i in range(40)} | {"with-p300", "with-p1000", "with-p300-big",
                                                                   "with-pnul"}
@@ -140,8 +141,8 @@ def test_a_group_commit_isolates_the_request_that_cannot_be_written(database_url
         assert [f.result(timeout=30) for f in good] == [["forwarded"]] * 20
         assert bad.exception(timeout=30) is not None
         with engine.connect() as conn:
-            stored = set(conn.execute(select(OutboxRow.message_id)).scalars())
-            count = conn.execute(select(func.count()).select_from(OutboxRow)).scalar_one()
+            events = unbatch(conn.execute(select(OutboxRow.__table__)))
+            stored, count = {e.message_id for e in events}, len(events)
         assert stored == {"first"} | {f"good-{i}" for i in range(20)} and count == 21
     finally:
         store.close()

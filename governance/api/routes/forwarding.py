@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import col
 from sqlmodel import select as select_rows
 
@@ -48,7 +48,8 @@ class Forwarding(BaseModel):
 
 def _outbox(conn: Any, ids: list[str]) -> dict[str, tuple[int, Any, int]]:
     box = OutboxRow.__table__.c  # type: ignore[attr-defined]
-    query = (select(box.source_id, func.count(), func.min(box.created_at), func.count(box.last_error))
+    failing = func.sum(case((box.last_error.is_not(None), box.events), else_=0))  # events, not rows
+    query = (select(box.source_id, func.sum(box.events), func.min(box.created_at), failing)
              .where(box.source_id.in_(ids)).group_by(box.source_id))
     return {sid: (int(n), oldest, int(failing)) for sid, n, oldest, failing in conn.execute(query)}
 

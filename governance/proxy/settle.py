@@ -1,0 +1,138 @@
+"""What a claim's deliveries leave to write, per outbox row (pure: the forwarder writes it).
+
+An outbox row holds up to a batch of events (``outbox_batch``). ``pack`` cuts a claim into
+``/v1/batch`` requests of at most ``size`` events: whole rows while they fit, a row of more than
+``size`` events in pieces of its own. ``resolve`` then turns the results into a ``Plan``:
+
+* a row whose every piece was delivered is deleted, its events counted as delivered (the steady
+  state: one row, one request);
+* otherwise each event of the row ends in one place: delivered (counted), dead-lettered (one
+  dead-letter row per event, when its piece was refused for good or the row has had its tries and
+  is old enough), or kept in the row for a later try (a piece that failed retryably, or was not
+  tried because the upstream went down). A row that keeps only some of its events is rewritten
+  with them (``outbox_batch.remainder``); one that keeps none is deleted.
+
+Attempts are counted per row, as they were per event: a row's events have one history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from governance.clock import as_utc
+from governance.proxy import outbox_batch
+from governance.proxy.upstream import Delivery, retryable
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Events ``[start, end)`` of one claimed row, sent in one request."""
+
+    row: Any
+    start: int
+    end: int
+    payloads: list[str]
+
+
+@dataclass
+class Settlement:
+    """One claim's deliveries: each request's pieces with its result, and the pieces not tried
+    because the upstream went down (released to retry after ``rest_delay_s``)."""
+
+    chunks: list[tuple[list[Piece], Delivery]] = field(default_factory=list)
+    rest: list[Piece] = field(default_factory=list)
+    rest_delay_s: float = 0.0
+    down: bool = False
+
+
+@dataclass
+class Plan:
+    delete_ids: list[int] = field(default_factory=list)
+    delivered: list[tuple[Any, int]] = field(default_factory=list)  # (row, events delivered)
+    dead: list[tuple[Any, str, str]] = field(default_factory=list)  # (row, payload, reason)
+    retries: list[tuple[Any, int, float, str | None]] = field(default_factory=list)  # (row, tries, delay, error)
+    released: list[Any] = field(default_factory=list)  # rows whose events were not tried (rest_delay_s)
+    rewrites: dict[int, list[str]] = field(default_factory=dict)  # row id -> the events it keeps
+
+
+def pack(rows: Sequence[Any], size: int) -> Iterator[list[Piece]]:
+    """The claim's requests, in order: whole rows while they fit in ``size`` events."""
+    chunk: list[Piece] = []
+    room = size
+    for row in rows:
+        payloads = outbox_batch.split(row.payload)
+        if len(payloads) > room and chunk:
+            yield chunk
+            chunk, room = [], size
+        for start in range(0, len(payloads), size):
+            piece = payloads[start : start + size]
+            chunk.append(Piece(row, start, start + len(piece), piece))
+            room -= len(piece)
+            if room <= 0:
+                yield chunk
+                chunk, room = [], size
+    if chunk:
+        yield chunk
+
+
+def _final(result: Delivery) -> bool:
+    return result.terminal or not retryable(result.status)
+
+
+def resolve(done: Settlement, now: datetime, *, min_tries: int, dead_after_s: float,
+            delay: Callable[[int, Delivery], float]) -> Plan:
+    """The plan of one settlement (see the module's docstring). Rows retried with the same number
+    of tries get the same delay (one draw of the jitter per settlement, as one request's rows)."""
+    states: dict[int, list[tuple[Piece, Delivery | None]]] = {}
+    for pieces, sent in done.chunks:
+        for piece in pieces:
+            states.setdefault(piece.row.id, []).append((piece, sent))
+    for piece in done.rest:
+        states.setdefault(piece.row.id, []).append((piece, None))
+    plan = Plan()
+    delays: dict[int, float] = {}
+    after = timedelta(seconds=dead_after_s)
+    for parts in states.values():
+        row = parts[0][0].row
+        if all(result is not None and result.ok for _p, result in parts):
+            plan.delete_ids.append(row.id)
+            plan.delivered.append((row, row.events))
+            continue
+        tries = row.attempts + 1
+        failure = _split_row(plan, row, parts, old=tries >= min_tries and now - as_utc(row.created_at) >= after)
+        if row.id in plan.delete_ids:
+            continue
+        if failure is not None:
+            if tries not in delays:
+                delays[tries] = delay(tries, failure)
+            plan.retries.append((row, tries, delays[tries], failure.error))
+        else:
+            plan.released.append(row)
+    return plan
+
+
+def _split_row(plan: Plan, row: Any, parts: list[tuple[Piece, Delivery | None]], *, old: bool) -> Delivery | None:
+    """Add a row that was not wholly delivered to ``plan``, event by event; the retryable failure
+    that keeps some of its events, if any."""
+    sent, keep = 0, []
+    failure: Delivery | None = None
+    for piece, result in parts:
+        if result is None:
+            keep += piece.payloads
+        elif result.ok:
+            sent += len(piece.payloads)
+        elif _final(result) or old:
+            plan.dead += [(row, p, result.error or "upstream refused") for p in piece.payloads]
+        else:
+            keep += piece.payloads
+            failure = failure or result
+    if sent:
+        plan.delivered.append((row, sent))
+    if not keep:
+        plan.delete_ids.append(row.id)
+    elif len(keep) < row.events:
+        plan.rewrites[row.id] = keep
+    return failure
