@@ -9,8 +9,9 @@ format with ``events`` = 1.
 
 So the web process inserts one row (and one ``ix_outbox_due`` entry) per request and source, not
 per event, and the forwarder claims, leases, deletes and counts rows of up to a batch of events:
-``governance bench proxy`` measured the worker's CPU per event halved and the web's down by a
-tenth against one row per event. The forwarder still sends, retries and dead-letters events:
+``governance bench proxy`` measured the worker's CPU per event down ~30 % and the web's ~8 %
+against one row per event (docs/operations/capacity.md, phase 4). The forwarder still sends,
+retries and dead-letters events:
 ``forwarder`` packs rows into ``/v1/batch`` requests of at most ``forward_batch_size`` events and
 splits a row that holds more (written under a larger setting); what is left of a row after part
 of it was delivered, dead-lettered or purged is written back to it (``remainder``).

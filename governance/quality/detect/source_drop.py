@@ -98,14 +98,14 @@ def source_drop(observed: ArrayLike, low: ArrayLike, params: SourceDropParams,
         judged = np.isfinite(lo[:, i]) & (lo[:, i] >= params.min_event_count)
         low_events = [e for e, j, o, x in zip(events, judged, obs[:, i], lo[:, i], strict=True)
                       if j and o <= (1 - params.min_drop) * x]
-        change = float(b.observed / b.expected - 1.0)
+        change = round(float(b.observed / b.expected - 1.0), 4) if b.expected > 0 else None  # held on a quiet window
         finding = Finding(
             kind="source_drop",
             message=f"{int(b.low)} of {int(b.judged)} events are low together in the last {window} min "
                     f"({float(b.share):.0%} of the expected volume): {float(b.observed):.0f} events vs "
                     f"{float(b.expected):.0f} expected",
             observed=float(b.observed), expected=float(b.expected), score=float(b.share) * int(b.low),
-            details={"window_minutes": window, "change": round(change, 4), "events_low": int(b.low),
+            details={"window_minutes": window, "change": change, "events_low": int(b.low),
                      "events_judged": int(b.judged), "volume_share_low": round(float(b.share), 4),
                      "low_events": sorted(low_events)[:20]})
         if best is None or finding.score > best.score:
