@@ -222,4 +222,5 @@ def test_viewers_cannot_change_alerting(client: TestClient) -> None:
 def test_the_web_process_never_imports_great_expectations() -> None:
     probe = ("import sys; from governance.app import create_app; import governance.api.routes.checks; "
              "import governance.quality.checks; assert 'great_expectations' not in sys.modules")
-    subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, timeout=60)
+    # 19 s alone; over 60 s at load 16
+    subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, timeout=240)
