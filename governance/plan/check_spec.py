@@ -48,6 +48,13 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def minute_windows(value: list[int]) -> list[int]:
+    """A check's trailing windows: 1 to 60 minutes each, sorted, once each."""
+    if any(not 1 <= w <= 60 for w in value):
+        raise ValueError("windows are 1..60 minutes")
+    return sorted(set(value))
+
+
 class VolumeCheckParams(Params):
     direction: Literal["drop", "spike", "both"] = Field("both", description="Which changes fire")
     sensitivity: float = Field(3.0, gt=0, description="z-score a window must pass")
@@ -60,12 +67,7 @@ class VolumeCheckParams(Params):
     min_error: float = Field(0.1, ge=0, description="Floor of the expectation's relative error")
     weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in the estimate")
 
-    @field_validator("windows")
-    @classmethod
-    def _windows(cls, value: list[int]) -> list[int]:
-        if any(not 1 <= w <= 60 for w in value):
-            raise ValueError("windows are 1..60 minutes")
-        return sorted(set(value))
+    _windows = field_validator("windows")(minute_windows)
 
 
 class SilenceParams(Params):
@@ -96,12 +98,7 @@ class SourceDropParams(Params):
                                "this much of min_share and min_events_share")
     weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in each event's estimate")
 
-    @field_validator("windows")
-    @classmethod
-    def _windows(cls, value: list[int]) -> list[int]:
-        if any(not 1 <= w <= 60 for w in value):
-            raise ValueError("windows are 1..60 minutes")
-        return sorted(set(value))
+    _windows = field_validator("windows")(minute_windows)
 
 
 class DeclineCheckParams(Params):
