@@ -155,8 +155,9 @@ def test_depth_ok_answers_as_nesting_ok(value: Any, max_depth: int) -> None:
 @pytest.mark.parametrize("as_list", [False, True])
 @pytest.mark.parametrize("max_depth", [2, 3, 32, 200])
 def test_depth_ok_at_the_limit(max_depth: int, as_list: bool) -> None:
+    inners: list[Any] = [1, {}, [], {"a": []}]
     for levels in (max_depth - 1, max_depth, max_depth + 1, 1000):
-        for inner in (1, {}, [], {"a": []}):
+        for inner in inners:
             value = _nest(levels, inner, as_list)
             assert spec.depth_ok(value, max_depth) is spec.nesting_ok(value, max_depth), (levels, inner)
 
