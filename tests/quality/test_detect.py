@@ -160,6 +160,35 @@ def test_a_slow_decline_is_reported_and_one_low_day_is_not() -> None:
     assert not decline_flags(decline_state(_weeks(35, 5, (30, 0.4)), [35 * 24]), p)[0, 0]  # 120 a day: too few
 
 
+def test_two_campaign_weeks_among_four_do_not_make_a_normal_week_a_decline() -> None:
+    # seed 1 of the realistic bench, event 28: two of the four weeks behind the last three days held a
+    # 2.5x campaign, so their median (the mean of the middle two) was 1.75x a normal week: "44 %"
+    counts = _weeks(35, 100)
+    for week in (25, 11):  # the same days of the week, one and three weeks before the last three
+        counts[0, week * 24 : (week + 3) * 24] *= 2.5
+    state = decline_state(counts, [35 * 24])
+    assert state.ratios[0, 0] == pytest.approx([1.0, 1.0, 1.0])  # the lower middle of four: a normal week
+    assert not decline_flags(state, DeclineParams())[0, 0]
+    declining = _weeks(35, 400, (30, 0.4))
+    for week in (25, 11):
+        declining[0, week * 24 : (week + 3) * 24] *= 2.5
+    assert decline_flags(decline_state(declining, [35 * 24]), DeclineParams())[0, 0]  # a real one still is
+
+
+def test_an_outage_of_a_few_hours_on_a_quieter_week_is_not_a_decline() -> None:
+    # seed 1, event 148: a week 20 % under the earlier ones (not a decline: the last day at 80 %) and a
+    # three-hour outage in the last 12 hours summed to 61 % of the reference
+    counts = _weeks(35, 400)
+    counts[0, 32 * 24 :] *= 0.8
+    counts[0, 35 * 24 - 9 : 35 * 24 - 5] = 0
+    state = decline_state(counts, [35 * 24])
+    assert state.ratios[0, 0] == pytest.approx([0.8, 0.8, 0.8])  # the weighted median hour
+    assert not decline_flags(state, DeclineParams())[0, 0]
+    declining = _weeks(35, 400, (30, 0.4))
+    declining[0, 35 * 24 - 9 : 35 * 24 - 5] = 0
+    assert decline_flags(decline_state(declining, [35 * 24]), DeclineParams())[0, 0]
+
+
 def test_violation_rate_threshold_min_events_and_confidence() -> None:
     found = violation_rate(30, 200, threshold=0.05)
     assert found is not None and found.observed == pytest.approx(0.15) and "15.0%" in found.message
