@@ -7,7 +7,9 @@ the current one:
    after the current one (``seasonal.estimate_hours``);
 2. today's level against the low and the high estimate (``level.recent_level`` over the
    ``lookback`` complete hours that end two hours before now, so a trailing window of up to 60
-   minutes never judges itself);
+   minutes never judges itself); in weeks 1-2 of samples the low estimates are first
+   ``adjusted_low``: the week sample scaled by ``week_level`` (the same hours against their week
+   samples, at most 1) where that is lower, so a campaign last week is not this week's bar;
 3. the scales: drops are judged against ``low x min(level, drop_cap)`` (a busy morning raises the
    bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
    against ``high x max(level, spike_floor)``;
