@@ -3,6 +3,7 @@
     baseline   parse-only endpoint (``peers/bare.py``): the ceiling of this machine's HTTP stack
     naive      FastAPI + pure-Python jsonschema + sqlite3, one transaction per request (``peers/naive.py``)
     diy        the same with jsonschema_rs (``peers/diy.py``): the partial job done well by hand
+    diy_forward  diy plus a hand-written forwarder to the same upstream (``peers/diy_forward.py``)
     proxy      ``governance serve`` (web process + worker) forwarding to a local counting upstream
 
 Every server is a child process on 127.0.0.1, started just before its turn and stopped after it,
@@ -30,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from governance.bench import forward_peer
 from governance.bench.load import Bodies, load, sample_events
 from governance.bench.servers import (
     ROOT,
@@ -44,9 +46,10 @@ from governance.bench.servers import (
 )
 from governance.bench.validation import validation_speedup
 
-PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400}  # stream = peer << 8 | client
+# stream = peer << 8 | client
+PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400, "diy_forward": 0x500}
 GOALS = {"ratio_vs_diy": 1.0, "ratio_vs_naive": 8.0, "proxy_p99_ms": 50.0, "outbox_bounded": True}
-PEERS = ("baseline", "naive", "diy")  # the proxy always runs
+PEERS = ("baseline", "naive", "diy", "diy_forward")  # the proxy always runs
 WARM_UP_S = 1.0
 Roles = dict[str, list[int | None]]  # process role -> pids whose CPU time is measured
 
@@ -234,9 +237,14 @@ def refusals(peers: dict[str, dict[str, Any]]) -> list[str]:
             reasons.append(f"proxy: {back['deduplicated']} events deduplicated: the load repeated messageIds")
         if back["counted"] != proxy["sent"]:
             reasons.append(f"proxy: counted {back['counted']} events but answered 200 for {proxy['sent']}")
-    for name in ("naive", "diy"):
+    for name in ("naive", "diy", "diy_forward"):
         if name in peers and peers[name]["stored"] != peers[name]["sent"]:
             reasons.append(f"{name}: stored {peers[name]['stored']} events but answered 200 for {peers[name]['sent']}")
+    forwarding = peers.get("diy_forward")
+    if forwarding is not None and (forwarding["outbox_left"]
+                                   or forwarding["upstream"]["events"] != forwarding["stored"]):
+        reasons.append(f"diy_forward: forwarded {forwarding['upstream']['events']} of {forwarding['stored']} stored "
+                       f"events ({forwarding['outbox_left']} left in its outbox)")
     return reasons
 
 
@@ -260,7 +268,12 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "proxy_dead_lettered": back["dead_lettered"], "proxy_quarantined": back["quarantined"],
                 "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s")})
     out.update({k: v for k, v in proxy.items() if k.startswith("outbox_")})
-    out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy") if n in peers})
+    out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy", "diy_forward") if n in peers})
+    if "diy_forward" in peers:
+        forwarding = peers["diy_forward"]
+        out.update({"diy_forward_upstream_received": forwarding["upstream"]["events"],
+                    "diy_forward_upstream_distinct": forwarding["upstream"]["distinct"],
+                    "diy_forward_outbox_left": forwarding["outbox_left"], "diy_forward_drain_s": forwarding["drain_s"]})
     if "postgres" in proxy:
         pg = proxy["postgres"]
         out["postgres_durability"] = {k: pg[k] for k in ("fsync", "synchronous_commit", "full_page_writes")}
@@ -272,7 +285,8 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
         return round(rate / p["events_per_s"], 3) if p and p["events_per_s"] and not refused else None
 
     out.update({"ratio": ratio(peers.get("baseline")), "ratio_vs_diy": ratio(peers.get("diy")),
-                "ratio_vs_naive": ratio(peers.get("naive")), "refused": refused or None})
+                "ratio_vs_naive": ratio(peers.get("naive")), "ratio_vs_diy_forward": ratio(peers.get("diy_forward")),
+                "refused": refused or None})
     out.update(cpu_ratios(peers, refused))
     return out
 
@@ -286,8 +300,9 @@ def cpu_ratios(peers: dict[str, dict[str, Any]], refused: list[str]) -> dict[str
         return {}
     total = own["web"] + own["worker"]
     out: dict[str, Any] = {"proxy_cpu_us_per_event_total": round(total, 1)}
-    for name in ("naive", "diy"):
-        theirs = peers.get(name, {}).get("cpu_us_per_event", {}).get("server")
+    for name in ("naive", "diy", "diy_forward"):
+        used = peers.get(name, {}).get("cpu_us_per_event", {})
+        theirs = used.get("server")  # the upstream's CPU is nobody's job: not counted on either side
         if theirs is not None:
             out[f"cpu_ratio_vs_{name}"] = round(theirs / total, 3) if total and not refused else None
     return out
@@ -348,6 +363,9 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
             for peer in ("naive", "diy"):
                 if peer in peers:
                     ran[peer] = bench.diy(f"{peer}{suffix}", peer, schemas, mode or "full")
+            if "diy_forward" in peers:
+                ran["diy_forward"] = forward_peer.run(bench, f"diy_forward{suffix}", schemas, mode or "full",
+                                                      upstream_port, drain)
             url = database_url or f"sqlite:///{tmp / f'proxy{suffix}.db'}"
             ran["proxy"] = proxy_run(bench, f"proxy{suffix}", database_url=url, mode=mode, upstream_port=upstream_port,
                                      drain_timeout_s=drain, profile_dir=profile_dir)

@@ -45,7 +45,8 @@ def bench_proxy(
         None, "--database-url", help="Run the proxy on this database (e.g. postgresql://...) instead of a temp SQLite"
     ),
     peers: str = typer.Option(
-        "baseline,naive,diy", help="Comma-separated peers to run beside the proxy (baseline, naive, diy; '' for none)"
+        "baseline,naive,diy,diy_forward",
+        help="Comma-separated peers to run beside the proxy (baseline, naive, diy, diy_forward; '' for none)"
     ),
     rounds: int = typer.Option(
         1, min=1, help="Run every server this many times in turn and report each one's best round (noisy machines)"
@@ -54,7 +55,7 @@ def bench_proxy(
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Web processes of the proxy (serve --workers N)"),
     as_json: bool = JSON,
 ) -> None:
-    """The proxy (forwarding to a local upstream) vs parse-only, naive DIY and smart DIY peers, read back.
+    """The proxy (forwarding to a local upstream) vs parse-only, naive, smart and forwarding DIY peers, read back.
 
     Exit 1 when the ratios are refused: events deduplicated or lost, or a peer failed requests."""
     from governance.bench.proxy import run

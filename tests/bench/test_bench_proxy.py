@@ -21,13 +21,13 @@ from governance.bench.servers import Children, upstream_count
 from governance.db import make_engine
 
 pytestmark = pytest.mark.slow
-PEERS = ("baseline", "naive", "diy", "proxy")
+PEERS = ("baseline", "naive", "diy", "diy_forward", "proxy")
 
 
 def test_bench_proxy_reports_no_duplicate_and_every_peer_served(database_url: str) -> None:
     """Every peer on SQLite; on PostgreSQL only the proxy (the peers do not use its database)."""
     postgres = database_url.startswith("postgresql")
-    peers = "" if postgres else "baseline,naive,diy"
+    peers = "" if postgres else "baseline,naive,diy,diy_forward"
     out = subprocess.run([sys.executable, "-m", "governance", "bench", "proxy", "--seconds", "1", "--concurrency",
                           "4", "--database-url", database_url, "--peers", peers, "--json"], capture_output=True,
                          text=True, timeout=240)
@@ -59,7 +59,12 @@ def test_bench_proxy_reports_no_duplicate_and_every_peer_served(database_url: st
         assert report["ratio"] is None and "baseline_events_per_s" not in report
         return
     assert report["naive_stored"] > 0 and report["diy_stored"] > 0  # and equal to what they answered (refusals)
-    for key in ("ratio", "ratio_vs_diy", "ratio_vs_naive"):
+    # the forwarding DIY peer delivered every event it stored, once, to the same upstream
+    assert report["diy_forward_stored"] == report["diy_forward_upstream_received"] \
+        == report["diy_forward_upstream_distinct"] > 0
+    assert report["diy_forward_outbox_left"] == 0
+    assert report["diy_forward_cpu_us_per_event"]["server"] > 0
+    for key in ("ratio", "ratio_vs_diy", "ratio_vs_naive", "ratio_vs_diy_forward", "cpu_ratio_vs_diy_forward"):
         assert report[key] > 0
 
 
@@ -87,3 +92,12 @@ def test_repeated_message_ids_are_read_back_and_refused(tmp_path: Path, monkeypa
     assert received["events"] == received["distinct"] == 100
     proxy = {**figures, "sent": figures["events"], "readback": back}
     assert any("deduplicated" in reason for reason in refusals({"proxy": proxy}))
+
+
+def test_a_forwarding_peer_that_did_not_deliver_everything_is_refused() -> None:
+    peer = {"errors": 0, "requests": 10, "error_kinds": {}, "sent": 1000, "stored": 1000, "outbox_left": 0,
+            "upstream": {"events": 1000, "distinct": 1000}}
+    assert refusals({"diy_forward": peer}) == []
+    short = {**peer, "outbox_left": 100, "upstream": {"events": 900, "distinct": 900}}
+    assert refusals({"diy_forward": short}) == [
+        "diy_forward: forwarded 900 of 1000 stored events (100 left in its outbox)"]

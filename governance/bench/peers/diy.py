@@ -12,14 +12,18 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, Response
 
 
-def make_app(build: Callable[[dict[str, Any]], Any]) -> FastAPI:
-    """The peer, with validators made by ``build(schema)`` (anything with ``is_valid(instance)``)."""
+def make_app(build: Callable[[dict[str, Any]], Any], ddl: tuple[str, ...] = (),
+             lock: AbstractContextManager[Any] | None = None) -> FastAPI:
+    """The peer, with validators made by ``build(schema)`` (anything with ``is_valid(instance)``);
+    ``ddl`` is run after its table is made and ``lock`` held around each transaction (``diy_forward``
+    adds its outbox, and shares the lock with its forwarder)."""
     with open(os.environ["BENCH_SCHEMAS"], "rb") as file:
         validators = {name: build(schema) for name, schema in orjson.loads(file.read()).items()}
     db = sqlite3.connect(os.environ["BENCH_DB"], isolation_level=None, check_same_thread=False)
@@ -27,6 +31,8 @@ def make_app(build: Callable[[dict[str, Any]], Any]) -> FastAPI:
     db.execute(f"PRAGMA synchronous={os.environ.get('BENCH_SYNCHRONOUS', 'FULL')}")
     db.execute("CREATE TABLE IF NOT EXISTS events (message_id TEXT PRIMARY KEY, event TEXT, valid INTEGER, "
                "payload TEXT)")
+    for statement in ddl:
+        db.execute(statement)
     app = FastAPI()
 
     @app.post("/v1/batch")
@@ -36,9 +42,10 @@ def make_app(build: Callable[[dict[str, Any]], Any]) -> FastAPI:
             validator = validators.get(event.get("event"))
             valid = validator is not None and validator.is_valid(event)
             rows.append((event.get("messageId"), event.get("event"), valid, orjson.dumps(event).decode()))
-        db.execute("BEGIN")
-        db.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?)", rows)
-        db.execute("COMMIT")
+        with lock or nullcontext():
+            db.execute("BEGIN")
+            db.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
         return Response(b'{"success":true}', media_type="application/json")
 
     return app
