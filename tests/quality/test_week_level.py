@@ -52,3 +52,12 @@ def test_after_a_campaign_week_a_half_drop_on_saturday_is_still_a_drop() -> None
 def test_without_a_campaign_the_week_sample_stands() -> None:
     low, scale = _saturday(campaign=False)
     assert low == pytest.approx(300.0, rel=0.03) and scale == pytest.approx(1.0, abs=0.02)
+
+
+def test_the_first_week_and_three_weeks_on_have_no_week_sample_to_scale() -> None:
+    from governance.quality.baseline.seasonal import estimate_hours
+
+    hourly = np.full(24 * 28, 1000.0)
+    est = estimate_hours(hourly, FIRST, [24 * 3 + 14, 24 * 9 + 14, 24 * 22 + 14])  # week 1, week 2, week 4
+    assert est.weeks[0].tolist() == [0, 1, 3]
+    assert np.isnan(est.week_low[0, 0]) and est.week_low[0, 1] == 1000.0 and np.isnan(est.week_low[0, 2])
