@@ -7,6 +7,7 @@ import pytest
 
 from governance.bench.truth import MONDAY
 from governance.quality.baseline import expect_now
+from governance.quality.baseline.seasonal import estimate_hours
 from governance.quality.detect.volume import VolumeParams, volume_check
 
 FIRST = MONDAY // 60  # epoch hour of a Monday 00:00 UTC
@@ -55,8 +56,6 @@ def test_without_a_campaign_the_week_sample_stands() -> None:
 
 
 def test_the_first_week_and_three_weeks_on_have_no_week_sample_to_scale() -> None:
-    from governance.quality.baseline.seasonal import estimate_hours
-
     hourly = np.full(24 * 28, 1000.0)
     est = estimate_hours(hourly, FIRST, [24 * 3 + 14, 24 * 9 + 14, 24 * 22 + 14])  # week 1, week 2, week 4
     assert est.weeks[0].tolist() == [0, 1, 3]
