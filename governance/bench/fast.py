@@ -95,6 +95,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     current = np.arange(hours + 1)
     index = current[:, None] - 1 - p.lookback + np.arange(p.lookback)[None, :]  # (hours+1, lookback)
     look_obs = obs[:, index + pad]
+
     def looked(estimate: FloatArray) -> FloatArray:
         return np.concatenate([np.full((events, pad), np.nan), estimate], axis=1)[:, index + pad]
 
