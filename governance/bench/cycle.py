@@ -110,11 +110,12 @@ def detector_inputs(engine: Any, source_id: str, now: datetime) -> dict[tuple[st
     from sqlalchemy import select
 
     from governance.proxy.tables import EventCountRow
-    from governance.quality.queries import SourceData
+    from governance.quality.queries import SourceData, forget
 
     t = EventCountRow.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         events = sorted(conn.execute(select(t.c.event).distinct().where(t.c.source_id == source_id)).scalars())
+    forget(engine, source_id)
     data = SourceData(engine, source_id, now)
     out: dict[tuple[str, str], Any] = {("", "first_hour"): data.first_hour}
     for event in ["", *events]:

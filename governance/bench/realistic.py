@@ -133,24 +133,61 @@ def _apply(rate: Float, anomalies: list[Anomaly], minutes: int) -> tuple[Float, 
     return rate * factor, keep, extra
 
 
+def _weekend(local: Float, holiday: int | None) -> NDArray[np.bool_]:
+    day_local = np.floor(local / MINUTES_PER_DAY).astype(np.int64)
+    return np.asarray((day_local % 7 >= 5) | ((day_local == holiday) if holiday is not None else False))
+
+
 def _event(rng: np.random.Generator, kind: str, days: int, offset: int, holiday: int | None,
-           start_minute: int) -> tuple[Float, float]:
-    """Noise-free rate per minute of one event (without anomalies) and its mean per hour."""
+           start_minute: int) -> tuple[Float, Float, float]:
+    """Noise-free rate per minute of one event (without anomalies), the rate as the generator drew it
+    before its ends were fixed (``_draw``), and its mean per hour."""
     minutes = days * MINUTES_PER_DAY
     local = np.arange(minutes, dtype=np.float64) + offset + (start_minute - MONDAY)
-    day_local = np.floor(local / MINUTES_PER_DAY).astype(np.int64)
-    weekday_local = day_local % 7
+    weekday_local = np.floor(local / MINUTES_PER_DAY).astype(np.int64) % 7
     hour = (local % MINUTES_PER_DAY) / 60.0
     weekday_shape, weekend_shape = _shapes(kind, rng, hour)
-    weekend = (weekday_local >= 5) | ((day_local == holiday) if holiday is not None else False)
+    weekend = _weekend(local, holiday)
     if kind == "batch":
-        shape = np.where(weekend, 0.0, _batch_rate(rng, days, local, weekday_local))
+        shape = old = np.where(weekend, 0.0, _batch_rate(rng, days, local, weekday_local))
     else:  # a day turns into the next over the three hours around local midnight, as people go to bed
-        share = _smooth(weekend.astype(np.float64), RAMP)
+        # the ramp near the series' ends comes from the calendar beyond them: it was padded with the first
+        # and the last minute's day (``old``), so a series that ends at Sunday 24:00 UTC never ramped
+        # into Monday on its last Sunday evening (a false silence of weekdays-only events, two on seed 2)
+        pad = np.arange(1, RAMP // 2 + 1, dtype=np.float64)
+        around = np.concatenate([local[0] - pad[::-1], local, local[-1] + pad])
+        share = np.convolve(_weekend(around, holiday).astype(np.float64), np.ones(RAMP) / RAMP,
+                            mode="valid")[:minutes]
         shape = share * weekend_shape + (1.0 - share) * weekday_shape
+        padded = _smooth(weekend.astype(np.float64), RAMP)
+        old = padded * weekend_shape + (1.0 - padded) * weekday_shape
     per_hour = float(np.exp(rng.uniform(np.log(2), np.log(40)) if kind == "low"
                             else rng.uniform(np.log(30), np.log(15_000))))
-    return per_hour / 60.0 * shape * _level(rng, days, minutes, local), per_hour
+    level = per_hour / 60.0 * _level(rng, days, minutes, local)
+    return level * shape, level * old, per_hour
+
+
+def _draw(rng: np.random.Generator, side: np.random.Generator, rate: Float, old: Float,
+          placed: list[Anomaly]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Counts and events with violations of one event. Every draw of ``rng`` is made as from the rate
+    before the fix of the ends (``old``), so the rest of the seed's traffic stays what it was; the
+    minutes whose rate the fix moved (the ramps at the series' ends) are drawn again by ``side``."""
+    minutes = rate.size
+    actual, keep, extra = _apply(old, placed, minutes)
+    noise = rng.gamma(30.0, 1 / 30.0, minutes)
+    c = rng.binomial(rng.poisson(actual * noise), keep) + rng.poisson(extra * old)
+    share = np.full(minutes, rng.uniform(0.0, 0.03) if rng.random() < 0.3 else 0.0)
+    for a in placed:
+        if a.kind == "violations":
+            share[a.start : a.end] = a.magnitude
+    bad = rng.binomial(c, share)
+    moved = np.flatnonzero(rate != old)
+    if moved.size:
+        fixed, _, _ = _apply(rate, placed, minutes)
+        c[moved] = (side.binomial(side.poisson(fixed[moved] * noise[moved]), keep[moved])
+                    + side.poisson(extra[moved] * rate[moved]))
+        bad[moved] = side.binomial(c[moved], share[moved])
+    return np.asarray(c), np.asarray(bad)
 
 
 def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep_rate: bool = True) -> Traffic:
@@ -172,7 +209,7 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
     holiday_days: list[tuple[int, int, int]] = []
     for e in range(events):
         src = e // EVENTS_PER_SOURCE
-        rate, means[e] = _event(rng, archetypes[e], days, offsets[src], holidays[src], start_minute)
+        rate, old, means[e] = _event(rng, archetypes[e], days, offsets[src], holidays[src], start_minute)
         placed = [_night(a, offsets[src]) for a in _place(rng, e, minutes, days / 7)]
         anomalies += placed
         holiday = holidays[src]
@@ -181,14 +218,7 @@ def generate_realistic(*, events: int = 200, days: int = 35, seed: int = 0, keep
             holiday_spans.append((e, max(first, 0), min(first + MINUTES_PER_DAY + RAMP, minutes)))
             day = holiday * MINUTES_PER_DAY - offsets[src]  # what a user declares: the local calendar day
             holiday_days.append((e, max(day, 0), min(day + MINUTES_PER_DAY, minutes)))
-        actual, keep, extra = _apply(rate, placed, minutes)
-        noisy = actual * rng.gamma(30.0, 1 / 30.0, minutes)
-        c = rng.binomial(rng.poisson(noisy), keep) + rng.poisson(extra * rate)
-        share = np.full(minutes, rng.uniform(0.0, 0.03) if rng.random() < 0.3 else 0.0)
-        for a in placed:
-            if a.kind == "violations":
-                share[a.start : a.end] = a.magnitude
-        counts[e], violations[e] = c, rng.binomial(c, share)
+        counts[e], violations[e] = _draw(rng, np.random.default_rng([seed, 0x5EA, 1, e]), rate, old, placed)
         if rates is not None:
             rates[e] = rate
     return Traffic(counts, violations, np.zeros_like(counts), rates, means, anomalies, start_minute=start_minute,

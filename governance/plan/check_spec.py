@@ -119,7 +119,8 @@ class ViolationRateParams(Params):
                                       "it is judged every minute on few events)")
     threshold: float = Field(0.05, gt=0, le=1, description="Share of events with violations above which it fires")
     min_events: int = Field(50, ge=1, description="Events the window must hold to be judged")
-    confidence_z: float = Field(3.0, ge=0, description="z of the Wilson lower bound (0: the raw rate)")
+    confidence_z: float = Field(3.0, ge=0, description="z of the long window's lower bound, by the exact binomial test "
+                                "(Clopper-Pearson; 0: the raw rate)")
     types: list[str] | None = Field(None, description="Violation types counted (default: all)")
 
 

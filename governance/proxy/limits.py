@@ -30,7 +30,7 @@ import orjson
 
 from governance.proxy import spec
 from governance.proxy.pipeline import Verdict
-from governance.proxy.spec import MessageError, nesting_ok
+from governance.proxy.spec import MessageError, depth_ok
 
 CUT = "\u2026"  # what stands in for a container below the depth limit in a refused message's preview
 LIMIT_CODES = frozenset({spec.TOO_DEEP.code, spec.EVENT_TOO_LARGE.code, spec.NUL_CHARACTER.code})  # never replayed
@@ -109,7 +109,7 @@ def limit_messages(messages: list[Any], *, kind: str | None, max_depth: int, max
     check_size = body_bytes > max_event_bytes  # a small body cannot hold an oversized event
     out: list[Any] = []
     for message in messages:
-        if not nesting_ok(message, max_depth):
+        if not depth_ok(message, max_depth):
             out.append(Refused.of(message, spec.TOO_DEEP, max_depth=max_depth, kind=kind))
         elif check_size and len(orjson.dumps(message)) > max_event_bytes:  # writable: its depth is known
             out.append(Refused.of(message, spec.EVENT_TOO_LARGE, max_depth=max_depth, kind=kind))

@@ -118,6 +118,8 @@ def _replacement(raw: Any, kind: PiiKind, action: str, salt: bytes) -> Any:
 def guard(state: Any, work: dict[str, Any], original: Any, verdict: Any, salt: bytes) -> list[str]:
     """Scan, report (``verdict.violations``) and act (``work`` and ``original``, in place); returns the
     fields dropped (for ``omitted_on_violation``)."""
+    if not verdict.violations and _governed(state, work, verdict.planned, verdict.event):
+        return []  # a clean governed message has no unplanned property to scan (``targets``)
     action = state.settings.privacy.piiAction
     findings: list[tuple[list[str], PiiKind, Any]] = []
     for path in targets(state, work, verdict.planned, verdict.event, verdict.violations):

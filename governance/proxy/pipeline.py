@@ -255,10 +255,11 @@ def suppressed(raw: Any, kind: str | None) -> Verdict:
 
 
 def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, max_depth: int | None,
-          salt: bytes) -> Verdict:
+          salt: bytes, owned: bool = False) -> Verdict:
     """The whole verdict of one message under the source's plan, settings and mode (``max_depth``
-    None: the ingestion routes checked it when they parsed the body, see ``limits``)."""
-    message = normalise(raw, kind=kind, received_at=received_at, max_depth=max_depth)
+    None: the ingestion routes checked it when they parsed the body, see ``limits``; ``owned``: the
+    caller hands ``raw`` over, so a valid one is completed in place rather than copied)."""
+    message = normalise(raw, kind=kind, received_at=received_at, max_depth=max_depth, in_place=owned)
     if isinstance(message, MessageError):
         fields = raw if isinstance(raw, dict) else {}
         kind_ = kind or fields.get("type")  # the endpoint's kind wins, as in normalise
@@ -287,7 +288,8 @@ def judge(raw: Any, state: SourceState, *, kind: str | None, received_at: str, m
     if verdict.violations or not verdict.planned:  # a clean planned event has nothing to decide
         reason, verdict.omitted, verdict.omitted_on_violation = decide(state, work, verdict.violations,
                                                                        verdict.planned)
-    verdict.omitted_on_violation = [*dropped, *verdict.omitted_on_violation]
+    if dropped:
+        verdict.omitted_on_violation = [*dropped, *verdict.omitted_on_violation]
     if state.mode == "shadow":
         blocked, trimmed = reason or (applied and applied.dropped), verdict.omitted or verdict.omitted_on_violation
         verdict.outcome = Outcome.SHADOW_BLOCKED if blocked else \

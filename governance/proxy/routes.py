@@ -170,7 +170,8 @@ def _judge_all(messages: list[Any], state: SourceState, *, kind: str | None, key
         if isinstance(message, dict):
             stamp(message, envelope_sent_at=envelope_sent_at, received_at=received_at)
         # max_depth None: limit_messages checked every message's depth, once
-        verdicts.append(judge(message, state, kind=kind, received_at=received_at, max_depth=None, salt=salt))
+        verdicts.append(judge(message, state, kind=kind, received_at=received_at, max_depth=None, salt=salt,
+                              owned=True))  # parsed from this request: nothing else holds it
     return verdicts
 
 

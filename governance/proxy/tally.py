@@ -47,10 +47,12 @@ def tally(rows: Sequence[tuple[str, Verdict]], duplicates: Collection[int], *, n
     """Count ``rows`` (source id, verdict) committed at ``now``; ``duplicates`` are row positions."""
     out = Tally()
     samples.start(minute)
+    event_counts = out.event_counts
     for i, (source_id, verdict) in enumerate(rows):
         outcome = Outcome.DEDUPLICATED if i in duplicates else verdict.outcome
         out.outcomes.append(outcome)
-        out.event_counts[(source_id, verdict.kind, verdict.event, outcome, verdict.planned)] += 1
+        key = (source_id, verdict.kind, verdict.event, outcome, verdict.planned)
+        event_counts[key] = event_counts.get(key, 0) + 1  # Counter's += calls __missing__ (Python) per new key
         if outcome in (Outcome.DEDUPLICATED, Outcome.SUPPRESSED):
             continue
         if verdict.forward is not None:

@@ -116,14 +116,18 @@ def hourly_counts(engine: Engine, source_id: str, start: int, end: int) -> tuple
             queries.append(select(_minutes.c.event, hour, func.sum(_minutes.c.count))
                            .where(_traffic(source_id), _minutes.c.minute >= split * 60, _minutes.c.minute < end * 60)
                            .group_by(_minutes.c.event, hour))
-        for query in queries:
-            for event, h, n in conn.execute(query):
-                row = series.setdefault(event, np.zeros(size, np.int64))
-                row[int(h) - start] += int(n)
-                live_start = int(h) if live_start is None else min(live_start, int(h))
-                if event != TOTAL:
-                    series[TOTAL][int(h) - start] += int(n)
-    return series, live_start
+        rows = [row for query in queries for row in conn.execute(query).all()]
+    if not rows:
+        return series, live_start
+    names, hours, counts = zip(*rows, strict=True)  # decoded by numpy: 200 events x 38 days is 180,000 rows
+    codes: dict[str, int] = {}
+    index = np.fromiter((codes.setdefault(n, len(codes)) for n in names), np.int64, len(names))
+    at = np.asarray(hours, np.int64) - start
+    grid = np.zeros((len(codes), size), np.int64)
+    np.add.at(grid, (index, at), np.asarray(counts, np.int64))
+    series.update({name: grid[k] for name, k in codes.items() if name != TOTAL})
+    series[TOTAL] = grid.sum(axis=0)  # calls without an event name count for the source, as every event does
+    return series, int(at.min()) + start
 
 
 def last_seen(engine: Engine, source_id: str, since: int, until: int) -> dict[str, int]:

@@ -57,6 +57,23 @@ def test_realistic_traffic_has_the_shapes_it_promises(realistic: Traffic) -> Non
             assert counts.sum() > 1.8 * realistic.rate[a.event, a.start : a.end].sum()
 
 
+def test_the_last_sunday_of_a_realistic_series_ramps_into_monday_as_every_sunday_does() -> None:
+    # the ramp around local midnight used to be padded with the series' last day, so a weekdays-only
+    # event never ramped into the Monday after the series (false silences on its last Sunday night)
+    traffic = generate_realistic(events=30, days=35, seed=1)
+    assert traffic.rate is not None
+    weekdays_only = [e for e in range(30) if traffic.archetypes[e] == "business" and traffic.tz_offsets[e] == 0
+                     and traffic.rate[e, 34 * MINUTES_PER_DAY + 720] == 0]  # nothing at noon on the last Sunday
+    assert weekdays_only
+    week = 7 * MINUTES_PER_DAY
+    for e in weekdays_only:
+        last, before = traffic.rate[e, -RAMP // 2 :], traffic.rate[e, -RAMP // 2 - week : -week]
+        assert last.sum() > 0.5 * before.sum() and (last[1:] > 0).all()  # the ramp, as on the Sunday before
+        assert traffic.counts[e, -RAMP // 2 :].sum() > 0
+    again = generate_realistic(events=30, days=35, seed=1)  # the redrawn minutes are seeded too
+    assert np.array_equal(traffic.counts, again.counts) and np.array_equal(traffic.violations, again.violations)
+
+
 def test_sample_events_are_segment_track_calls() -> None:
     events = sample_events(50, seed=1)
     assert len(events) == 50 and events[0]["type"] == "track" and "order_id" in events[0]["properties"]

@@ -19,7 +19,7 @@ from governance.quality.detect.decline import DeclineParams, decline_finding, de
 from governance.quality.detect.drift import Profile, drift, profile_values
 from governance.quality.detect.hysteresis import Hysteresis, State, firing_spans
 from governance.quality.detect.silence import silence, silence_flags
-from governance.quality.detect.violations import violation_rate
+from governance.quality.detect.violations import exact_above, violation_flags, violation_rate, wilson_lower
 from governance.quality.detect.volume import VolumeParams, volume_check, volume_flags
 
 
@@ -160,6 +160,35 @@ def test_a_slow_decline_is_reported_and_one_low_day_is_not() -> None:
     assert not decline_flags(decline_state(_weeks(35, 5, (30, 0.4)), [35 * 24]), p)[0, 0]  # 120 a day: too few
 
 
+def test_two_campaign_weeks_among_four_do_not_make_a_normal_week_a_decline() -> None:
+    # seed 1 of the realistic bench, event 28: two of the four weeks behind the last three days held a
+    # 2.5x campaign, so their median (the mean of the middle two) was 1.75x a normal week: "44 %"
+    counts = _weeks(35, 100)
+    for week in (25, 11):  # the same days of the week, one and three weeks before the last three
+        counts[0, week * 24 : (week + 3) * 24] *= 2.5
+    state = decline_state(counts, [35 * 24])
+    assert state.ratios[0, 0] == pytest.approx([1.0, 1.0, 1.0])  # the lower middle of four: a normal week
+    assert not decline_flags(state, DeclineParams())[0, 0]
+    declining = _weeks(35, 400, (30, 0.4))
+    for week in (25, 11):
+        declining[0, week * 24 : (week + 3) * 24] *= 2.5
+    assert decline_flags(decline_state(declining, [35 * 24]), DeclineParams())[0, 0]  # a real one still is
+
+
+def test_an_outage_of_a_few_hours_on_a_quieter_week_is_not_a_decline() -> None:
+    # seed 1, event 148: a week 20 % under the earlier ones (not a decline: the last day at 80 %) and a
+    # three-hour outage in the last 12 hours summed to 61 % of the reference
+    counts = _weeks(35, 400)
+    counts[0, 32 * 24 :] *= 0.8
+    counts[0, 35 * 24 - 9 : 35 * 24 - 5] = 0
+    state = decline_state(counts, [35 * 24])
+    assert state.ratios[0, 0] == pytest.approx([0.8, 0.8, 0.8])  # the weighted median hour
+    assert not decline_flags(state, DeclineParams())[0, 0]
+    declining = _weeks(35, 400, (30, 0.4))
+    declining[0, 35 * 24 - 9 : 35 * 24 - 5] = 0
+    assert decline_flags(decline_state(declining, [35 * 24]), DeclineParams())[0, 0]
+
+
 def test_violation_rate_threshold_min_events_and_confidence() -> None:
     found = violation_rate(30, 200, threshold=0.05)
     assert found is not None and found.observed == pytest.approx(0.15) and "15.0%" in found.message
@@ -173,9 +202,27 @@ def test_the_short_violation_window_defaults_shrug_off_a_3_percent_background() 
     z, n = p.short_confidence_z, p.short_min_events
     # 8 violations in 37 events (5 minutes of a 440/h event at 3 %) fired at z 4: once every few thousand
     # event-days, judged every minute, on the bench
-    assert violation_rate(8, 37, threshold=0.05, min_events=n, confidence_z=4.0) is not None
-    assert violation_rate(8, 37, threshold=0.05, min_events=n, confidence_z=z) is None
-    assert violation_rate(15, 50, threshold=0.05, min_events=n, confidence_z=z) is not None  # 30 % of 600/h
+    short = {"threshold": 0.05, "min_events": n}  # the short window's Wilson bound
+    assert violation_flags(8, 37, **short, confidence_z=4.0) and not violation_flags(8, 37, **short, confidence_z=z)
+    assert violation_flags(15, 50, **short, confidence_z=z)  # 30 % of 600/h
+    assert violation_rate(0, 0, recent=(15, 50), threshold=0.05, min_events=50, recent_min_events=n,
+                          recent_z=z) is not None
+
+
+def test_the_long_violation_window_is_an_exact_test_so_a_3_percent_background_does_not_fire() -> None:
+    p = ViolationRateParams()
+    kw = {"threshold": p.threshold, "min_events": p.min_events, "confidence_z": p.confidence_z,
+          "recent_window": p.short_window, "recent_min_events": p.short_min_events, "recent_z": p.short_confidence_z}
+    # the three false alerts of the realistic tuning seeds (events at a 2.5-3 % background): the 30-minute
+    # window (violations, events) and the 5-minute one, too few events to be judged but at the threshold
+    for long, short in (((17, 160), (3, 20)), ((14, 126), (2, 20)), ((8, 58), (2, 8))):
+        assert float(wilson_lower(*long, p.confidence_z)) >= p.threshold  # what fired
+        assert violation_rate(*long, recent=short, **kw) is None
+    # a 15 % burst on a 100/h event: 12 of 50 in the long window fires, as 8 of 50 (16 %) does not
+    found = violation_rate(12, 50, recent=(2, 8), **kw)
+    assert found is not None and found.details["events"] == 50
+    assert violation_rate(8, 50, recent=(2, 8), **kw) is None
+    assert exact_above(8, 100, 0.05, 0.0) and not exact_above(4, 100, 0.05, 0.0)  # z 0: the raw share
 
 
 # -- drift ----------------------------------------------------------------------------------------

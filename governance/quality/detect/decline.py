@@ -2,11 +2,13 @@
 
 ``volume`` judges minutes against today's level, so a 40 % decline over three days becomes the
 new normal without a single drop. This detector compares whole days with the same hours of
-earlier weeks instead. The **reference** of an hour is the median of the same hour of the week
-over the last 4 weeks (from three weeks; with two, the lower of the two, so a campaign in one of
-them never makes a normal week look low). For the three 24-hour blocks that end at the last
-complete hour, ``ratio = observed / reference`` (over the hours where both are known, at least
-80 % of each block). It fires when the last block is at most ``1 - min_decline`` of the reference,
+earlier weeks instead. The **reference** of an hour is the lower median of the same hour of the
+week over the last 4 weeks (from two weeks: the lower of two, the middle of three, the second
+lowest of four), so a campaign in one or two of them never makes a normal week look low. For the
+three 24-hour blocks that end at the last complete hour, ``ratio`` is the median of the hours'
+``observed / reference`` weighted by their reference (over the hours where both are known, at
+least 80 % of each block): a decline lowers every hour, an outage of a few hours only a few. It
+fires when the last block is at most ``1 - min_decline`` of the reference,
 the two blocks before are at most ``1 - confirm``, **and** the last 12 hours are still at most
 ``1 - min_decline``: three low days in a row that have not recovered, so a holiday (low, then
 back, next to a normal weekend) or a one-day outage is not a decline. Blocks of same-hour-of-week
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from governance.quality.baseline.seasonal import HOURS_PER_WEEK, quiet, samples
+from governance.quality.baseline.seasonal import HOURS_PER_WEEK, samples
 from governance.quality.detect.finding import Finding
 
 FloatArray = NDArray[np.float64]
@@ -51,13 +53,35 @@ class DeclineState:
 
 
 def weekly_reference(hourly: ArrayLike, hours: ArrayLike, weeks: int = 4) -> FloatArray:
-    """Reference of ``hours``: median of 3-4 same-hour-of-week samples, the lower of 2, else NaN."""
+    """Reference of ``hours``: the lower median of 2-4 same-hour-of-week samples (the lower of two,
+    the middle of three, the second lowest of four), else NaN."""
     counts = np.asarray(hourly, dtype=np.float64)
     weekly = samples(counts, np.asarray(hours, dtype=np.int64), HOURS_PER_WEEK, weeks)
     n = (~np.isnan(weekly)).sum(-1)
-    with quiet():
-        median, lowest = np.nanmedian(weekly, axis=-1), np.nanmin(weekly, axis=-1)
-    return np.asarray(np.where(n >= 3, median, np.where(n == 2, lowest, np.nan)))
+    ordered = np.sort(weekly, axis=-1)  # NaN last
+    lower = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[..., None], axis=-1)[..., 0]
+    return np.asarray(np.where(n >= 2, lower, np.nan))
+
+
+def _block(obs: FloatArray, ref: FloatArray, known: NDArray[np.bool_], stop: NDArray[np.int64],
+           hours: int) -> tuple[FloatArray, FloatArray]:
+    """Ratio and reference (events a day) of the blocks of ``hours`` ending at columns ``stop``:
+    the ratio is the median of the hours' ratios weighted by their reference, so an outage of a
+    few hours (the volume and silence checks' business) leaves a block's ratio where it was."""
+    idx = stop[:, None] - hours + np.arange(hours)[None, :]  # (ends, hours)
+    o, r, k = obs[:, idx], ref[:, idx], known[:, idx]
+    weight = np.where(k, r, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(k & (r > 0), o / np.where(r > 0, r, 1.0), np.inf)
+    order = np.argsort(ratio, axis=-1)
+    w = np.take_along_axis(weight, order, axis=-1)
+    cum = np.cumsum(w, axis=-1)
+    total = cum[..., -1:]
+    pick = np.minimum((cum < 0.5 * total).sum(-1, keepdims=True), hours - 1)
+    median = np.take_along_axis(np.take_along_axis(ratio, order, axis=-1), pick, axis=-1)[..., 0]
+    n = k.sum(-1)
+    ok = (n >= COVERAGE * hours) & (total[..., 0] > 0)
+    return np.where(ok, median, np.nan), total[..., 0] * 24 / np.maximum(n, 1)
 
 
 def decline_state(hourly: ArrayLike, ends: ArrayLike, params: DeclineParams | None = None) -> DeclineState:
@@ -72,19 +96,11 @@ def decline_state(hourly: ArrayLike, ends: ArrayLike, params: DeclineParams | No
     obs = np.where((hours >= 0) & (hours < counts.shape[-1]), counts[:, np.clip(hours, 0, counts.shape[-1] - 1)],
                    np.nan)
     known = np.isfinite(ref) & np.isfinite(obs)
-    cum = [np.concatenate([np.zeros((counts.shape[0], 1)), np.cumsum(np.where(known, x, 0.0), axis=-1)], axis=-1)
-           for x in (obs, ref, known.astype(np.float64))]
     ratios = np.empty((counts.shape[0], end.size, BLOCKS))
     reference = np.empty_like(ratios)
-
-    def ratio(hi: NDArray[np.int64], hours: int) -> tuple[FloatArray, FloatArray]:
-        o, r, k = (c[:, hi] - c[:, hi - hours] for c in cum)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where((k >= COVERAGE * hours) & (r > 0), o / r, np.nan), r * 24 / np.maximum(k, 1)
-
     for b in range(BLOCKS):
-        ratios[..., b], reference[..., b] = ratio(end - first - 24 * b, 24)
-    recent, _ = ratio(end - first, RECENT)
+        ratios[..., b], reference[..., b] = _block(obs, ref, known, end - first - 24 * b, 24)
+    recent, _ = _block(obs, ref, known, end - first, RECENT)
     return DeclineState(ratios, reference, recent)
 
 
