@@ -12,21 +12,33 @@ commit fsynced, as ``serve`` runs by default), the dedupe window starting empty.
     commit_written_bytes_per_event  bytes written per event (``wchar`` of ``/proc/self/io``: the
                                WAL frames and the checkpoints' copies into the database; None
                                where ``/proc`` is missing)
+
+and the same three for a reference in the same harness, ``commit_diy_*``: the smart DIY peer's
+write (``peers/diy.py``: its one table keyed by messageId, each event's row with its payload text
+made by ``orjson.dumps``, one ``executemany`` of ``INSERT OR IGNORE``) of the same events, one
+transaction per group of ``GROUP`` requests, on its own fresh file in WAL mode with
+``synchronous=FULL``. It has no dedupe window, no counters, no samples and one row per event.
 """
 
 from __future__ import annotations
 
 import gc
+import sqlite3
 import tempfile
 import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from governance.bench.peers.diy import INSERT, SCHEMA
+
 if TYPE_CHECKING:
     from governance.proxy.pipeline import Verdict
 
 GROUP = 4  # requests a group commit
+Figures = tuple[float, float, int | None]  # CPU s, wall s, bytes written
 
 
 def _written() -> int | None:
@@ -39,7 +51,7 @@ def _written() -> int | None:
     return None
 
 
-def _round(directory: Path, source_id: str, judged: list[list[Verdict]]) -> tuple[float, float, int | None]:
+def _round(directory: Path, source_id: str, judged: list[list[Verdict]]) -> Figures:
     """One round on a fresh database in ``directory``: CPU s, wall s, bytes written."""
     from governance.db import make_engine
     from governance.migrations import upgrade
@@ -61,20 +73,57 @@ def _round(directory: Path, source_id: str, judged: list[list[Verdict]]) -> tupl
     return cpu, wall, None if written is None or after is None else after - written
 
 
-def measure(source_id: str, judged: list[list[Verdict]], rounds: int) -> dict[str, Any]:
-    """The ``commit_*`` figures of the best of ``rounds`` (each on its own new database)."""
-    events = sum(len(verdicts) for verdicts in judged)
-    best: tuple[float, float, int | None] | None = None
+def _diy_round(directory: Path, events: list[list[dict[str, Any]]], valid: list[list[bool]]) -> Figures:
+    """The smart DIY peer's write of the same events on a fresh file in ``directory``."""
+    db = sqlite3.connect(directory / "diy.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(SCHEMA)
+    groups = [(events[start : start + GROUP], valid[start : start + GROUP]) for start in range(0, len(events), GROUP)]
+    dumps = orjson.dumps
+    gc.collect()
+    written, cpu, wall = _written(), time.process_time(), time.perf_counter()
+    for bodies, flags in groups:
+        rows = [(e.get("messageId"), e.get("event"), ok, dumps(e).decode())
+                for body, body_flags in zip(bodies, flags, strict=True) for e, ok in zip(body, body_flags, strict=True)]
+        db.execute("BEGIN")
+        db.executemany(INSERT, rows)
+        db.execute("COMMIT")
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    after = _written()
+    db.close()
+    return cpu, wall, None if written is None or after is None else after - written
+
+
+def _best(rounds: int, one: Any) -> Figures:
+    """The round of least CPU among ``rounds``, each ``one(directory)`` in a new temporary directory."""
+    best: Figures | None = None
     for n in range(rounds):
         with tempfile.TemporaryDirectory(prefix="governance-commit-") as name:
             directory = Path(name) / str(n)
             directory.mkdir()
-            result = _round(directory, source_id, judged)
+            result = one(directory)
         if best is None or result[0] < best[0]:
             best = result
     assert best is not None
-    cpu, wall, written = best
-    return {"commit_us_per_event": round(cpu * 1e6 / events, 2),
-            "commit_wall_us_per_event": round(wall * 1e6 / events, 2),
-            "commit_written_bytes_per_event": None if written is None else round(written / events),
-            "commit_group_requests": GROUP}
+    return best
+
+
+def _figures(prefix: str, result: Figures, events: int) -> dict[str, Any]:
+    cpu, wall, written = result
+    return {f"{prefix}_us_per_event": round(cpu * 1e6 / events, 2),
+            f"{prefix}_wall_us_per_event": round(wall * 1e6 / events, 2),
+            f"{prefix}_written_bytes_per_event": None if written is None else round(written / events)}
+
+
+def measure(source_id: str, judged: list[list[Verdict]], rounds: int,
+            events: list[list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The ``commit_*`` figures of the best of ``rounds`` (each on its own new database), and the
+    ``commit_diy_*`` ones when given the ``events`` (as sent: one list a request) that were judged."""
+    count = sum(len(verdicts) for verdicts in judged)
+    out = {**_figures("commit", _best(rounds, lambda d: _round(d, source_id, judged)), count),
+           "commit_group_requests": GROUP}
+    if events is not None:
+        valid = [[not v.violations for v in verdicts] for verdicts in judged]  # the peer's one flag
+        out.update(_figures("commit_diy", _best(rounds, lambda d: _diy_round(d, events, valid)), count))
+    return out

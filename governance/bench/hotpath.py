@@ -12,7 +12,8 @@ Python of the web process (and the forwarder's relay), on the same bodies (``loa
     relay    ``timestamps.relay_batch`` of those outbox rows (the forwarder, in the worker)
     commit   ``Store.commit`` of the judged bodies on a real SQLite file (``bench.commit``: the
              group commit's dedupe claim, tally, rows and fsynced COMMIT; CPU, wall and bytes
-             written per event, the one stage with a database)
+             written per event, the one stage with a database; ``commit_diy_*``: the smart DIY
+             peer's write of the same events in the same harness, for reference)
 
 It reports the CPU microseconds per event of each stage (the best of ``rounds``, each over every
 body; ``time.process_time``, so time other processes take is not counted), with the garbage
@@ -112,4 +113,6 @@ def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool =
     figures["relay_us_per_event"] = _best(rounds, relay, events)
     figures["web_us_per_event"] = round(parse_us + figures["judge_us_per_event"] + figures["tally_us_per_event"], 2)
     figures["forwarded"] = sum(len(rows) for rows in payloads)
-    return {**figures, **(measure_commit(state.id, judged, rounds) if commit else {})}  # commit: a database
+    if commit:  # the one stage with a database, and the DIY peer's write of the same events beside it
+        figures.update(measure_commit(state.id, judged, rounds, [orjson.loads(raw)["batch"] for raw in raws]))
+    return figures

@@ -161,11 +161,13 @@ def bench_hotpath(
     batches: int = typer.Option(200, min=1, help="100-event bodies per round"),
     rounds: int = typer.Option(5, min=1, help="Rounds per stage (the best is reported)"),
     commit: bool = typer.Option(True, "--commit/--no-commit",
-                                help="Also the group commit on a real SQLite file (the commit_* figures)"),
+                                help="Also the group commit on a real SQLite file (the commit_* figures, and "
+                                "commit_diy_*: the smart DIY peer's write of the same events)"),
     as_json: bool = JSON,
 ) -> None:
     """The proxy's per-event Python in one process (parse, judge, tally, relay): CPU µs per event
-    of each stage, no HTTP; and the group commit on a temporary SQLite file (commit_*)."""
+    of each stage, no HTTP; and the group commit on a temporary SQLite file (commit_*), beside the
+    smart DIY peer's write of the same events in the same harness (commit_diy_*)."""
     from governance.bench.hotpath import run
 
     _report(run(batches=batches, rounds=rounds, commit=commit), as_json, "hot path (CPU µs per event)")

@@ -56,3 +56,32 @@ def test_the_commit_stage_commits_every_event_to_a_real_sqlite_file(monkeypatch:
     assert figures["commit_group_requests"] == commit.GROUP
     assert 0 < figures["commit_us_per_event"] and 0 < figures["commit_wall_us_per_event"]
     assert figures["commit_written_bytes_per_event"] > 700  # the outbox alone holds each ~750-byte event
+
+
+def test_the_diy_reference_writes_every_event_of_the_same_bodies(monkeypatch: Any) -> None:
+    """``commit_diy_*``: the DIY peer's table receives one row per event sent, with its messageId and
+    payload, in FULL commits on its own file."""
+    import sqlite3
+
+    import orjson
+
+    from governance.bench import commit
+
+    seen: dict[str, Any] = {}
+    measured = commit._diy_round
+
+    def round_and_read_back(directory: Path, events: list[list[dict[str, Any]]], valid: list[list[bool]]) -> Any:
+        result = measured(directory, events, valid)
+        with sqlite3.connect(directory / "diy.db") as db:
+            seen["rows"] = db.execute("SELECT message_id, payload FROM events").fetchall()
+            seen["synchronous"] = db.execute("PRAGMA synchronous").fetchone()[0]
+        seen["sent"] = [e["messageId"] for body in events for e in body]
+        return result
+
+    monkeypatch.setattr(commit, "_diy_round", round_and_read_back)
+    figures = run(batches=5, rounds=1)
+    assert sorted(m for m, _ in seen["rows"]) == sorted(seen["sent"]) and len(set(seen["sent"])) == 500
+    assert all(orjson.loads(p)["messageId"] == m for m, p in seen["rows"])
+    assert seen["synchronous"] == 2
+    assert 0 < figures["commit_diy_us_per_event"] and 0 < figures["commit_diy_wall_us_per_event"]
+    assert figures["commit_diy_written_bytes_per_event"] > 700  # each ~750-byte event's row

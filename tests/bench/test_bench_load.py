@@ -19,7 +19,7 @@ def test_every_message_id_is_unique_across_streams_and_requests() -> None:
                 assert len(batch) == 100
                 ids += [event["messageId"] for event in batch]
                 seen_first.add(orjson.dumps(batch[0]["properties"]).decode())
-    assert len(ids) == len(set(ids)) == 4 * 8 * 30 * 100
+    assert len(ids) == len(set(ids)) == len(PEER_STREAMS) * 8 * 30 * 100
     assert PLACEHOLDER not in ids
     assert len(seen_first) > 1, "clients start at different templates, not all at bodies[0]"
 

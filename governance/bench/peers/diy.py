@@ -18,6 +18,9 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 
+SCHEMA = "CREATE TABLE IF NOT EXISTS events (message_id TEXT PRIMARY KEY, event TEXT, valid INTEGER, payload TEXT)"
+INSERT = "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?)"  # one row per event; a repeated messageId ignored
+
 
 def make_app(build: Callable[[dict[str, Any]], Any], ddl: tuple[str, ...] = (),
              lock: AbstractContextManager[Any] | None = None) -> FastAPI:
@@ -29,8 +32,7 @@ def make_app(build: Callable[[dict[str, Any]], Any], ddl: tuple[str, ...] = (),
     db = sqlite3.connect(os.environ["BENCH_DB"], isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={os.environ.get('BENCH_SYNCHRONOUS', 'FULL')}")
-    db.execute("CREATE TABLE IF NOT EXISTS events (message_id TEXT PRIMARY KEY, event TEXT, valid INTEGER, "
-               "payload TEXT)")
+    db.execute(SCHEMA)
     for statement in ddl:
         db.execute(statement)
     app = FastAPI()
@@ -44,7 +46,7 @@ def make_app(build: Callable[[dict[str, Any]], Any], ddl: tuple[str, ...] = (),
             rows.append((event.get("messageId"), event.get("event"), valid, orjson.dumps(event).decode()))
         with lock or nullcontext():
             db.execute("BEGIN")
-            db.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?)", rows)
+            db.executemany(INSERT, rows)
             db.execute("COMMIT")
         return Response(b'{"success":true}', media_type="application/json")
 
