@@ -22,7 +22,14 @@ from numpy.typing import NDArray
 
 from governance.plan.check_spec import DeclineCheckParams, SilenceParams, VolumeCheckParams
 from governance.quality.baseline import ModelParams
-from governance.quality.baseline.expectation import QUIET, gap_due, quiet_restart, window_expectation
+from governance.quality.baseline.expectation import (
+    QUIET,
+    adjusted_low,
+    gap_due,
+    quiet_restart,
+    week_level,
+    window_expectation,
+)
 from governance.quality.baseline.level import recent_level
 from governance.quality.baseline.seasonal import KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, learned_shape, sample_hours
@@ -71,6 +78,12 @@ class HourModel:
     spike_scale: FloatArray
     error: FloatArray
     error_high: FloatArray
+    week_low: FloatArray  # (events, hours + 2): weeks 1-2, the same-hour-of-week low the low mixed in
+    week_scale: FloatArray  # (events, hours + 1): per current hour, ``week_level``
+
+    def low_pair(self, pair: IntArray, t: IntArray) -> FloatArray:
+        """The low estimates of hours ``pair`` (``(n, 2)``) at current hours ``t`` (``adjusted_low``)."""
+        return adjusted_low(self.low[:, pair], self.week_low[:, pair], self.week_scale[:, t][..., None])
 
 
 def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel:
@@ -82,17 +95,21 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     current = np.arange(hours + 1)
     index = current[:, None] - 1 - p.lookback + np.arange(p.lookback)[None, :]  # (hours+1, lookback)
     look_obs = obs[:, index + pad]
+
+    def looked(estimate: FloatArray) -> FloatArray:
+        return np.concatenate([np.full((events, pad), np.nan), estimate], axis=1)[:, index + pad]
+
+    week_scale = week_level(look_obs, looked(est.week_low))
     scales, errors = [], []
-    for estimate in (est.low, est.high):
-        padded = np.concatenate([np.full((events, pad), np.nan), estimate], axis=1)
-        level, err = recent_level(look_obs, padded[:, index + pad], clip=p.level_clip)
+    for estimate in (adjusted_low(looked(est.low), looked(est.week_low), week_scale[..., None]), looked(est.high)):
+        level, err = recent_level(look_obs, estimate, clip=p.level_clip)
         scales.append(level)
         errors.append(err)
     weeks_now = est.weeks[:, : hours + 1]
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
     return HourModel(est.low, est.high, est.floor, est.learning, np.minimum(scales[0], p.drop_cap),
                      np.maximum(scales[1], p.spike_floor), np.maximum(errors[0], floor),
-                     np.maximum(errors[1], floor))
+                     np.maximum(errors[1], floor), est.week_low, week_scale)
 
 
 def hour_shapes(counts: NDArray[np.integer], masked: FloatArray, chunk: int = 96) -> FloatArray:
@@ -135,7 +152,7 @@ def volume_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: F
         first: tuple[BoolArray, BoolArray] | None = None
         for i, w in enumerate(detector.windows):
             low, high, waiting = window_expectation(
-                into, float(w), low=model.low[:, pair], high=model.high[:, pair], learning=model.learning[:, pair],
+                into, float(w), low=model.low_pair(pair, t), high=model.high[:, pair], learning=model.learning[:, pair],
                 shapes=looks, drop_scale=model.drop_scale[:, t], spike_scale=model.spike_scale[:, t])
             observed = cs[:, m] - cs[:, m - w]
             low, high = np.where(waiting, np.nan, low), np.where(waiting, np.nan, high)

@@ -51,7 +51,7 @@ def source_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: N
         looks = (ShapeLookup(shapes, (t - 1)[None, :]), ShapeLookup(shapes, t[None, :]))
         for w in d.windows:
             low, _high, waiting = window_expectation(
-                into, float(w), low=model.low[:, pair], high=model.high[:, pair], learning=model.learning[:, pair],
+                into, float(w), low=model.low_pair(pair, t), high=model.high[:, pair], learning=model.learning[:, pair],
                 shapes=looks, drop_scale=model.drop_scale[:, t], spike_scale=model.spike_scale[:, t])
             low = np.where(waiting, np.nan, low)
             observed = cs[:, m] - cs[:, m - w]

@@ -7,7 +7,9 @@ the current one:
    after the current one (``seasonal.estimate_hours``);
 2. today's level against the low and the high estimate (``level.recent_level`` over the
    ``lookback`` complete hours that end two hours before now, so a trailing window of up to 60
-   minutes never judges itself);
+   minutes never judges itself); in weeks 1-2 of samples the low estimates are first
+   ``adjusted_low``: the week sample scaled by ``week_level`` (the same hours against their week
+   samples, at most 1) where that is lower, so a campaign last week is not this week's bar;
 3. the scales: drops are judged against ``low x min(level, drop_cap)`` (a busy morning raises the
    bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
    against ``high x max(level, spike_floor)``;
@@ -49,6 +51,8 @@ QUIET = 1.0  # an hour whose floor is below this many events expects nothing
 # minutes either way: a batch that stops two minutes before its usual minute is not a drop of the window
 # that ends after it (a smooth shape barely moves when shifted)
 SLACK_MINUTES = 3.0
+# weeks 1-2: the week sample may be scaled down to this share of itself at most (a 2.5x campaign week is 0.4)
+WEEK_LEVEL_MIN = 0.25
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,23 @@ class ModelParams:
     drop_cap: float = 1.25  # drops: the level may raise the low estimate by this much at most
     spike_floor: float = 1.0  # spikes: the level may lower the high estimate to this share at most (1: never)
     silence_horizon: int = 48  # hours a silence integrates over at most
+
+
+def week_level(observed: ArrayLike, week_low: ArrayLike) -> FloatArray:
+    """How the lookback hours compare with their same-hour-of-week sample, in weeks 1-2 only (at most 1).
+
+    With one or two weeks behind it, an hour's low estimate is the lower of its week sample and the
+    day median of the last seven days; when last week was a campaign, both are high on a weekend
+    (the days are weekdays). The lookback hours of last week were mostly in the campaign too: this
+    level, at most 1, scales the week sample down to what the recent hours say (``adjusted_low``).
+    1 where no lookback hour has such a sample (the first week, three weeks or more)."""
+    level, _ = recent_level(observed, week_low, clip=(WEEK_LEVEL_MIN, 1.0))
+    return level
+
+
+def adjusted_low(low: ArrayLike, week_low: ArrayLike, scale: ArrayLike) -> FloatArray:
+    """``low``, or the week sample scaled by ``week_level`` where that is lower (weeks 1-2)."""
+    return np.asarray(np.fmin(np.asarray(low, dtype=np.float64), np.asarray(week_low) * np.asarray(scale)))
 
 
 def first_arrival_mask(hourly: ArrayLike) -> FloatArray:
@@ -252,7 +273,9 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days)
     observed = np.where((local >= 0) & (local < t), counts[:, np.clip(local, 0, t - 1)], np.nan)
     back = np.arange(t - 1 - p.lookback, t - 1) - start
-    scale_drop, err_lo = recent_level(observed[:, back], est.low[:, back], clip=p.level_clip)
+    week_scale = week_level(observed[:, back], est.week_low[:, back])
+    low = adjusted_low(est.low, est.week_low, week_scale[:, None])
+    scale_drop, err_lo = recent_level(observed[:, back], low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
     weeks_now = est.weeks[:, t - start]
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
@@ -260,7 +283,7 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     if cum.shape != (counts.shape[0], 2, SUB + 1):
         raise ValueError(f"shapes must be (events, 2, {SUB + 1}), got {cum.shape}")
     return Now(
-        start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=est.low, high=est.high,
+        start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=low, high=est.high,
         floor=est.floor, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
         drop_scale=np.minimum(scale_drop, p.drop_cap), spike_scale=np.maximum(scale_spike, p.spike_floor),
         error=np.maximum(err_lo, floor), error_high=np.maximum(err_hi, floor),

@@ -78,6 +78,7 @@ class HourEstimates:
     floor: FloatArray  # what a silence may count on: the low estimate less one robust spread of its samples
     weeks: IntArray  # same-hour-of-week samples behind the estimate
     learning: IntArray  # KNOWN, or the LEARNING code of what it waits for
+    week_low: FloatArray  # weeks 1-2: the same-hour-of-week low the low mixed in, else NaN (``week_level``)
 
 
 def samples(counts: FloatArray, hours: IntArray, step: int, n: int) -> FloatArray:
@@ -141,7 +142,8 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly)) | _edge_day(counts, h, daily, days)
     floor = _floor(low, weekly, core_days, first_week, n_weeks, n_core, edge
                    | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
-    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64))
+    week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS), week_lo, np.nan)
+    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low)
 
 
 def _floor(low: FloatArray, weekly: FloatArray, core_days: FloatArray, first_week: NDArray[np.bool_],
