@@ -36,7 +36,7 @@ def wait_empty(db: Path, timeout_s: float) -> float | None:
 def run(bench: Bench, label: str, schemas: Path, mode: str, upstream_port: int,
         drain_timeout_s: float) -> dict[str, Any]:
     """The peer ``rounds`` times on its own SQLite file, forwarding to the counting upstream."""
-    from governance.bench.proxy import best_of
+    from governance.bench.proxy import best_of, slowest_drain
 
     db = bench.children.dir / f"{label}.db"
     env = {"BENCH_SCHEMAS": str(schemas), "BENCH_DB": str(db), "BENCH_SYNCHRONOUS": mode.upper(),
@@ -53,10 +53,10 @@ def run(bench: Bench, label: str, schemas: Path, mode: str, upstream_port: int,
         finally:
             bench.children.stop(proc)
     out = best_of(runs)
-    out["drain_s"] = max((r["drain_s"] for r in runs), key=lambda d: float("inf") if d is None else d)
+    out["drain_s"] = slowest_drain(runs)
     with sqlite3.connect(db) as conn:
         out["stored"] = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        out["outbox_left"] = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    out["outbox_left"] = outbox_depth(db)
     after = upstream_count(upstream_port)
     out["upstream"] = {"events": after["events"] - before["events"], "distinct": after["distinct"] - before["distinct"]}
     return out

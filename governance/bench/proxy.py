@@ -166,6 +166,11 @@ def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def slowest_drain(runs: list[dict[str, Any]]) -> float | None:
+    """The longest drain of the rounds; None (a round that never drained) counts as the longest."""
+    return max((r["drain_s"] for r in runs), key=lambda d: float("inf") if d is None else d)
+
+
 def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str, *, database_url: str,
                 mode: str | None, drain_timeout_s: float, profile_dir: Path | None) -> dict[str, Any]:
     """One round: ``governance serve`` started, loaded (outbox sampled, optionally profiled), drained, stopped."""
@@ -214,7 +219,7 @@ def proxy_run(bench: Bench, label: str, *, database_url: str, mode: str | None, 
                             drain_timeout_s=drain_timeout_s, profile_dir=profile_dir if r == 0 else None)
                 for r in range(bench.rounds)]
         figures = best_of(runs)
-        figures["drain_s"] = max((r["drain_s"] for r in runs), key=lambda d: float("inf") if d is None else d)
+        figures["drain_s"] = slowest_drain(runs)
         figures["readback"] = counters(engine, source_id)
         after = upstream_count(upstream_port)
         figures["upstream"] = {"events": after["events"] - before["events"],
