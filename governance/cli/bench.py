@@ -163,6 +163,9 @@ def bench_hotpath(
     commit: bool = typer.Option(True, "--commit/--no-commit",
                                 help="Also the group commit on a real SQLite file (the commit_* figures, and "
                                 "commit_diy_*: the smart DIY peer's write of the same events)"),
+    forward: bool = typer.Option(False, "--forward/--no-forward",
+                                 help="Also the worker's forwarder draining those events' outbox rows from a "
+                                 "SQLite file to a counting upstream on 127.0.0.1 (the forward_* figures)"),
     as_json: bool = JSON,
 ) -> None:
     """The proxy's per-event Python in one process (parse, judge, tally, relay): CPU µs per event
@@ -170,7 +173,7 @@ def bench_hotpath(
     smart DIY peer's write of the same events in the same harness (commit_diy_*)."""
     from governance.bench.hotpath import run
 
-    _report(run(batches=batches, rounds=rounds, commit=commit), as_json, "hot path (CPU µs per event)")
+    _report(run(batches=batches, rounds=rounds, commit=commit, forward=forward), as_json, "hot path (CPU µs per event)")
 
 
 @bench_app.command("cycle")
