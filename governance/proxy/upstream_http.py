@@ -75,11 +75,11 @@ def _drained(response: http.client.HTTPResponse, deadline: float, limit: int) ->
 class Pool:
     """Idle connections per (scheme, IP, port, host); thread-safe (the forwarder's lanes share it)."""
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, *, tls: ssl.SSLContext | None = None) -> None:
         self.timeout_s = timeout_s
         self._idle: dict[Key, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
-        self._tls: ssl.SSLContext | None = None
+        self._tls = tls  # None: certifi's roots, made at the first https request
         self.opened = 0  # connections made so far (tests read it: kept-alive means few)
 
     def _context(self) -> ssl.SSLContext:
