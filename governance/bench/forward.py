@@ -1,7 +1,7 @@
 """``bench hotpath``'s ``forward`` stage: the worker's forwarder draining a real outbox, in one process.
 
-The hot path's outbox rows (``tally``'s stored texts, 100 events a row as a group commit writes
-them) are inserted into a real SQLite file (``synchronous=FULL``, as ``serve`` runs), then the real
+The hot path's outbox rows (``tally``'s stored texts, 100 events a row) are written into a real
+SQLite file by the group commit's own writer (``Store._write``) (``synchronous=FULL``, as ``serve`` runs), then the real
 ``Forwarder`` (claims, leases, ``/v1/batch`` POSTs, settles in the next claim's transaction)
 drains them with ``run_once`` to the bench's counting upstream (``peers/upstream.py`` under
 uvicorn, another process on 127.0.0.1), until nothing is due. It reports:
@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import text
 
 from governance.bench.servers import Children, upstream_count
+from governance.proxy.outbox_batch import message_id_of
 
 
 class NotDelivered(AssertionError):
@@ -47,19 +48,25 @@ def _source(engine: Any, upstream: str) -> str:
 
 
 def _fill(engine: Any, source_id: str, rows: list[list[str]], tag: str) -> int:
-    """The outbox rows (one per list of stored texts), every messageId prefixed with ``tag``."""
-    from governance.proxy.hotsql import HotSQL
-    from governance.proxy.outbox_batch import join, message_id_of
+    """The outbox rows as the group commit writes them (``Store._write`` of a tally holding only the
+    outbox: one row per list of stored texts), every messageId prefixed with ``tag``."""
+    from governance.proxy.store import Store
+    from governance.proxy.tally import Tally
 
-    sql = HotSQL(engine.dialect.name)
-    stamp = sql.stamp(datetime.now(UTC))
-    values = []
+    store = Store(engine, dedupe_window_s=86_400, batch_events=max(len(r) for r in rows))
+    store.close()  # its writer thread is not used
+    counted = Tally()
     for payloads in rows:
-        tagged = [p.replace('"messageId":"', f'"messageId":"{tag}', 1) for p in payloads]
-        values.append((source_id, message_id_of(tagged[0]), join(tagged), len(tagged), stamp, stamp))
+        for payload in payloads:
+            payload = payload.replace('"messageId":"', f'"messageId":"{tag}', 1)
+            counted.outbox.append((source_id, message_id_of(payload), payload))
     with engine.begin() as conn:
-        conn.exec_driver_sql(sql.outbox, values)
-    return sum(len(r) for r in rows)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            store._write(cursor, counted, datetime.now(UTC))
+        finally:
+            cursor.close()
+    return len(counted.outbox)
 
 
 def _read_back(engine: Any, source_id: str) -> dict[str, int]:
