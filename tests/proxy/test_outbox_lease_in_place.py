@@ -78,7 +78,8 @@ def test_on_sqlite_the_lease_rewrites_a_page_not_the_payload(tmp_path: Path) -> 
     _write(engine, "src_old", "o")
     with engine.begin() as conn:  # a row as written before: no lease at all (NULL)
         conn.execute(text("UPDATE outbox SET claimed_until = NULL WHERE source_id = 'src_old'"))
-        payload_bytes = conn.execute(text("SELECT length(payload) FROM outbox WHERE source_id = 'src_old'")).scalar()
+        length = text("SELECT length(payload) FROM outbox WHERE source_id = 'src_old'")
+        payload_bytes = int(conn.execute(length).scalar_one())
     assert payload_bytes > 70_000
     in_place = _wal_bytes_of_a_lease(path, engine, "src_new")
     rewritten = _wal_bytes_of_a_lease(path, engine, "src_old")
