@@ -46,7 +46,7 @@ from governance.db import writer
 from governance.proxy.leases import Leases
 from governance.proxy.outbox_batch import message_id_of, remainder
 from governance.proxy.outbox_sql import OutboxSQL
-from governance.proxy.settle import Plan, Settlement, pack, resolve
+from governance.proxy.settle import MAX_REQUEST_BYTES, Plan, Settlement, pack, resolve
 from governance.proxy.tables import DeadLetterRow, OutboxRow
 from governance.proxy.timestamps import relay_batch
 from governance.proxy.upstream import Delivery, new_client, post, retryable
@@ -166,7 +166,7 @@ class Forwarder:
     def _deliver_all(self, source: Any, rows: list[Any]) -> Settlement:
         """Deliver the claim request by request (``settle.pack``), until the upstream is down."""
         done = Settlement()
-        chunks = list(pack(rows, self.settings.forward_batch_size))
+        chunks = list(pack(rows, self.settings.forward_batch_size, MAX_REQUEST_BYTES))
         for i, chunk in enumerate(chunks):
             result = self.deliver(source, [p for piece in chunk for p in piece.payloads])
             done.chunks.append((chunk, result))
