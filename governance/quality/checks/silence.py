@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from governance.plan.check_spec import SilenceParams
 from governance.quality.baseline import ModelParams
+from governance.quality.baseline.seasonal import FLOOR_KNOWN
 from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
 from governance.quality.checks.expected import expectation, waits_for
 from governance.quality.detect.silence import silence
@@ -32,7 +33,7 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     so_far = ctx.data.recent(event)[60 - ctx.data.minute % 60 :].sum() if ctx.data.minute % 60 else 0
     due, learning, counted = now.gap([span], p.horizon_hours, [so_far])
     if learning[0]:
-        return [Observation.waiting(event, waits_for(now, now.current - p.horizon_hours))]
+        return [Observation.waiting(event, waits_for(now, now.current - p.horizon_hours, FLOOR_KNOWN))]
     settled, _, _ = now.gap([span], p.horizon_hours, [so_far], until_minutes_ago=p.settle_minutes)
     recent, _, _ = now.gap([min(max(p.settle_minutes, 1.0), span)], p.horizon_hours, [so_far])
     owed = (float(due[0]), float(settled[0]), float(recent[0])) if gap >= p.after_minutes else (0.0, 0.0, 0.0)
