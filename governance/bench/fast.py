@@ -204,7 +204,7 @@ class _Gaps:
         due = gap_due(start=start, end=end, current=self.t, floor_first=self.model.floor[rows, first],
                       floor_last=self.model.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=ShapeLookup(self.shapes, self.t - 1), shape_now=ShapeLookup(self.shapes, self.t),
-                      whole_first=moved, high_first=np.fmax(self.model.high[rows, first], self.model.floor[rows, first]))
+                      whole_first=moved, high_first=np.fmax(self.model.high, self.model.floor)[rows, first])
         counted = np.maximum((self.m / 60.0 - start) * 60.0, 0.0)
         return np.where(end > start, due, 0.0), np.floor(span_start).astype(np.int64), counted
 
@@ -217,7 +217,8 @@ def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatA
     seen = np.where(counts > 0, np.arange(minutes), -(10**9))
     last_all = np.maximum.accumulate(seen, axis=1)
     floor_cum = np.concatenate([np.zeros((events, 1)), np.cumsum(np.nan_to_num(model.floor), axis=1)], axis=1)
-    known_cum = np.concatenate([np.zeros((events, 1), np.int64), np.cumsum(np.isin(model.learning, FLOOR_KNOWN), axis=1)], axis=1)
+    floor_known = np.isin(model.learning, FLOOR_KNOWN)
+    known_cum = np.concatenate([np.zeros((events, 1), np.int64), np.cumsum(floor_known, axis=1)], axis=1)
     index = np.arange(model.floor.shape[1])
     last_quiet = np.maximum.accumulate(np.where(np.nan_to_num(model.floor) < QUIET, index, -(10**6)), axis=1)
     rows = np.arange(events)[:, None]
