@@ -234,11 +234,12 @@ def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatA
         due, first, counted = gaps.due(span, 0.0)
         settled, _, _ = gaps.due(span, p.settle_minutes)
         recent, _, _ = gaps.due(np.minimum(span, max(p.settle_minutes, 1.0)), 0.0)
+        early, _, _ = gaps.due(span, p.after_minutes)
         waiting = (known_cum[rows, t + 1] - known_cum[rows, np.clip(first, 0, None)]) == 0
         on = gap >= p.after_minutes
         silent[:, part] = silence_flags(gap, due, np.where(on, settled, 0.0), recent, after_minutes=p.after_minutes,
                                         min_expected=p.min_expected, settle_minutes=p.settle_minutes,
-                                        span_minutes=counted) & ~waiting
+                                        span_minutes=counted, early=early, level=model.drop_scale[rows, t]) & ~waiting
         learning[:, part] = waiting
     return silent, learning
 

@@ -8,6 +8,7 @@ import pytest
 from governance.bench.truth import MONDAY
 from governance.quality.baseline import expect_now
 from governance.quality.baseline.seasonal import LEARNING, NEEDS_DAYS, SILENCE_ONLY, estimate_hours
+from governance.quality.baseline.shape import SUB
 from governance.quality.checks.expected import waits_for
 from governance.quality.detect.silence import silence
 
@@ -64,3 +65,27 @@ def test_the_first_weeks_floor_never_counts_on_the_hour_before_a_batch_starts() 
 def test_no_core_day_at_the_hour_still_waits_for_days() -> None:
     est = estimate_hours(np.full(14, 1000.0), FIRST, [14])  # Monday 14:00, the first day
     assert est.learning[0, 0] == NEEDS_DAYS and np.isnan(est.floor[0, 0])
+
+
+def test_a_batch_that_starts_four_minutes_after_its_learned_start_is_not_silent() -> None:
+    # UTC+5:30: 09:00 local is half past the UTC hour; the batch's learned shape starts at 08:58 (minute 28)
+    week = np.zeros(168)
+    for d in range(5):
+        week[d * 24 + 3] = 1000.0  # 08:30-09:30 local: its second half
+        week[d * 24 + 4 : d * 24 + 11] = 2000.0
+    history = np.tile(week, 3)[: 14 * 24 + 24 + 3]  # until Tuesday 08:30 local of the third week
+    shapes = np.zeros((1, 2, SUB + 1))
+    shapes[0, 0] = np.linspace(0, 1, SUB + 1)
+    shapes[0, 1] = np.clip((np.arange(SUB + 1) - 28) / 32, 0, 1)  # nothing before 08:58
+    minute = MONDAY + (14 * 24 + 24 + 3) * 60
+    for into, fires in ((32, False), (45, True)):  # 09:02 and 09:15 local, nothing since yesterday 16:00
+        now = expect_now(history[None, :], FIRST, minute + into, shapes=shapes)
+        gap = 17 * 60 + into
+        due, learning, counted = now.gap([gap], 48, [0])
+        settled, _, _ = now.gap([gap], 48, [0], until_minutes_ago=3)
+        recent, _, _ = now.gap([3], 48, [0])
+        early, _, _ = now.gap([gap], 48, [0], until_minutes_ago=15)
+        assert not learning[0] and float(settled[0]) > 20  # it did owe, three minutes ago
+        found = silence(gap, float(due[0]), float(settled[0]), float(recent[0]), after_minutes=15,
+                        settle_minutes=3, span_minutes=float(counted[0]), early=float(early[0]))
+        assert (found is not None) is fires
