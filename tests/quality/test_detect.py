@@ -354,11 +354,13 @@ def test_a_quiet_weekend_of_few_events_an_hour_neither_confirms_a_decline_nor_is
     assert not decline_flags(state, DeclineParams(min_per_day=0))[0, 0]  # ... and sums near 1 do not confirm
 
 
-def test_a_block_reads_the_larger_of_its_median_hour_and_its_sum() -> None:
+def test_a_confirming_block_reads_the_larger_of_its_median_hour_and_its_sum() -> None:
     counts = _weeks(35, 400)
-    counts[0, 34 * 24 : 34 * 24 + 13] = 100  # 13 hours of a day at a quarter: the median hour says 25 %
+    counts[0, 33 * 24 : 33 * 24 + 13] = 100  # 13 hours of the day before at a quarter: its median hour says 25 %
+    counts[0, 34 * 24 : 34 * 24 + 13] = 100  # ... and of the last day
     state = decline_state(counts, [35 * 24])
-    assert state.ratios[0, 0, 0] == pytest.approx((13 * 100 + 11 * 400) / (24 * 400))  # the sum, 59 %
+    assert state.ratios[0, 0, 1] == pytest.approx((13 * 100 + 11 * 400) / (24 * 400))  # confirming: the sum, 59 %
+    assert state.ratios[0, 0, 0] == pytest.approx(0.25)  # the last day: its median hour, as before
     declining = decline_state(_weeks(35, 400, (30, 0.4)), [35 * 24])  # both low: a decline
     assert declining.ratios[0, 0, 0] == pytest.approx(0.6, abs=0.02) and decline_flags(declining, DeclineParams())[0, 0]
 
