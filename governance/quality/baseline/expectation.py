@@ -250,7 +250,7 @@ class Now:
                       shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved,
                       high_first=np.fmax(self.high, self.floor)[rows, first])  # no high yet (SILENCE_ONLY): the floor
         covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
-        known = (np.isin(self.learning, FLOOR_KNOWN) & covered).any(-1)  # a floor to count on
+        known = np.asarray((np.isin(self.learning, FLOOR_KNOWN) & covered).any(-1), dtype=bool)  # a floor to count on
         counted = np.maximum((self.position - start) * 60.0, 0.0)
         return np.where(end > start, due, 0.0), ~known, counted
 
