@@ -59,6 +59,15 @@ def _best(rounds: int, run: Callable[[], None], events: int, prepare: Callable[[
     return round(best * 1e6 / events, 2)
 
 
+def _with_databases(source_id: str, judged: list[Any], payloads: list[list[str]], raws: list[bytes], rounds: int, *,
+                    commit: bool, forward: bool) -> dict[str, Any]:
+    """The stages with a database: the group commit (beside the DIY reference's write of the bodies
+    as sent) and the worker's forwarder draining the outbox to an upstream."""
+    sent = [orjson.loads(raw)["batch"] for raw in raws] if commit else []
+    out = measure_commit(source_id, judged, rounds, sent) if commit else {}
+    return out | (measure_forward(payloads, rounds) if forward else {})
+
+
 def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool = True,
         forward: bool = False) -> dict[str, Any]:
     """CPU µs per event of each stage over ``batches`` bodies of ``batch`` events (best of ``rounds``)."""
@@ -118,6 +127,4 @@ def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool =
     figures["relay_us_per_event"] = _best(rounds, relay, events)
     figures["web_us_per_event"] = round(parse_us + figures["judge_us_per_event"] + figures["tally_us_per_event"], 2)
     figures["forwarded"] = sum(len(rows) for rows in payloads)
-    sent = [orjson.loads(raw)["batch"] for raw in raws] if commit else []  # what the DIY reference writes
-    figures |= measure_commit(state.id, judged, rounds, sent) if commit else {}  # the stage with a database
-    return figures | (measure_forward(payloads, rounds) if forward else {})  # the worker's, with an upstream
+    return figures | _with_databases(state.id, judged, payloads, raws, rounds, commit=commit, forward=forward)
