@@ -88,11 +88,11 @@ class Ids:
                                x & 0xFFFFFFFFFFFF))
         return out
 
-    def batch(self, shape: str, stream: int, seq: int, n: int) -> list[str]:
-        """``n`` ids of ``shape``; the ``ajs-next``/``node-next`` ones carry the wall clock's
-        milliseconds of now, when the body is built (as the SDKs do when the event is made)."""
+    def batch(self, shape: str, stream: int, seq: int, n: int, ms: int | None = None) -> list[str]:
+        """``n`` ids of ``shape``; the ``ajs-next``/``node-next`` ones carry ``ms``, by default the wall
+        clock's milliseconds of now, when the body is built (as the SDKs do when the event is made)."""
         uuids = self.uuids(stream, seq, n)
         if shape == "uuid4":
             return uuids
-        head = f"{shape}-{time.time_ns() // 1_000_000}-"
+        head = f"{shape}-{time.time_ns() // 1_000_000 if ms is None else ms}-"
         return [head + u for u in uuids]

@@ -122,14 +122,16 @@ def bench_dedupe(
     database_url: str = typer.Option(
         None, "--database-url", help="An empty throwaway database (e.g. postgresql://...) instead of a temp SQLite"
     ),
+    ids: str = typer.Option("sdk", "--ids", help=IDS_HELP),
     as_json: bool = JSON,
 ) -> None:
-    """Bytes per key, insert and prune costs of the dedupe window (the text table before revision 0007, today's
-    16-byte keys, generations), and how long a prune stalls ingest."""
+    """Bytes per key, insert and prune costs of the dedupe window (the text table before revision 0007, the
+    16-byte hashed keys of 0007-0009, today's time-first keys, generations), and how long a prune stalls ingest."""
     from governance.bench.dedupe import run
 
+    ids = _ids(ids)
     try:
-        result = run(keys=keys, batch=batch, database_url=database_url)
+        result = run(keys=keys, batch=batch, database_url=database_url, ids=ids)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--database-url") from None
     _report(result, as_json, "dedupe window")
