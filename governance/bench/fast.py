@@ -31,7 +31,7 @@ from governance.quality.baseline.expectation import (
     window_expectation,
 )
 from governance.quality.baseline.level import recent_level
-from governance.quality.baseline.seasonal import KNOWN, MIN_WEEKS, estimate_hours
+from governance.quality.baseline.seasonal import FLOOR_KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, learned_shape, sample_hours
 from governance.quality.checks.decline import detector as decline_detector
 from governance.quality.checks.volume import detector as volume_detector
@@ -204,7 +204,7 @@ class _Gaps:
         due = gap_due(start=start, end=end, current=self.t, floor_first=self.model.floor[rows, first],
                       floor_last=self.model.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=ShapeLookup(self.shapes, self.t - 1), shape_now=ShapeLookup(self.shapes, self.t),
-                      whole_first=moved, high_first=self.model.high[rows, first])
+                      whole_first=moved, high_first=np.fmax(self.model.high, self.model.floor)[rows, first])
         counted = np.maximum((self.m / 60.0 - start) * 60.0, 0.0)
         return np.where(end > start, due, 0.0), np.floor(span_start).astype(np.int64), counted
 
@@ -217,7 +217,8 @@ def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatA
     seen = np.where(counts > 0, np.arange(minutes), -(10**9))
     last_all = np.maximum.accumulate(seen, axis=1)
     floor_cum = np.concatenate([np.zeros((events, 1)), np.cumsum(np.nan_to_num(model.floor), axis=1)], axis=1)
-    known_cum = np.concatenate([np.zeros((events, 1), np.int64), np.cumsum(model.learning == KNOWN, axis=1)], axis=1)
+    floor_known = np.isin(model.learning, FLOOR_KNOWN)
+    known_cum = np.concatenate([np.zeros((events, 1), np.int64), np.cumsum(floor_known, axis=1)], axis=1)
     index = np.arange(model.floor.shape[1])
     last_quiet = np.maximum.accumulate(np.where(np.nan_to_num(model.floor) < QUIET, index, -(10**6)), axis=1)
     rows = np.arange(events)[:, None]
@@ -233,11 +234,12 @@ def silence_conditions(counts: NDArray[np.integer], cs: IntArray, hourly: FloatA
         due, first, counted = gaps.due(span, 0.0)
         settled, _, _ = gaps.due(span, p.settle_minutes)
         recent, _, _ = gaps.due(np.minimum(span, max(p.settle_minutes, 1.0)), 0.0)
+        early, _, _ = gaps.due(span, p.after_minutes)
         waiting = (known_cum[rows, t + 1] - known_cum[rows, np.clip(first, 0, None)]) == 0
         on = gap >= p.after_minutes
         silent[:, part] = silence_flags(gap, due, np.where(on, settled, 0.0), recent, after_minutes=p.after_minutes,
                                         min_expected=p.min_expected, settle_minutes=p.settle_minutes,
-                                        span_minutes=counted) & ~waiting
+                                        span_minutes=counted, early=early, level=model.drop_scale[rows, t]) & ~waiting
         learning[:, part] = waiting
     return silent, learning
 

@@ -13,6 +13,7 @@ from governance.quality.baseline.seasonal import (
     NEEDS_DAYS,
     NEEDS_WEEK,
     NEVER_SEEN,
+    SILENCE_ONLY,
     estimate_hours,
     hour_of_week,
     in_core,
@@ -48,7 +49,10 @@ def test_one_week_is_judged_low_and_high_against_the_last_days() -> None:
 def test_the_first_week_judges_only_the_weekday_core() -> None:
     hourly = np.full(24 * 5, 500.0)  # Monday to Friday 00:00
     est = estimate_hours(hourly, FIRST, [24 + 14, 24 * 2 + 14, 24 * 4 + 14, 24 * 5 + 10])
-    assert est.learning[0].tolist() == [NEEDS_DAYS, KNOWN, NEEDS_WEEK, NEEDS_WEEK]  # Tue, Wed, Fri 14:00, Sat 10:00
+    # Tue 14:00 has one earlier core day: learning for drops, a floor for silences; Wed: two core days
+    assert est.learning[0].tolist() == [SILENCE_ONLY, KNOWN, NEEDS_WEEK, NEEDS_WEEK]  # Tue, Wed, Fri 14:00, Sat 10:00
+    monday = estimate_hours(hourly, FIRST, [14])  # Monday 14:00: no earlier core day at all
+    assert monday.learning[0, 0] == NEEDS_DAYS
     assert np.isnan(est.low[0, 0]) and est.low[0, 1] == pytest.approx(500.0)
     never = estimate_hours(np.full((1, 48), np.nan), FIRST, [50])
     assert never.learning[0, 0] == NEVER_SEEN

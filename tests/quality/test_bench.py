@@ -105,10 +105,11 @@ def _scalar(traffic: Traffic, events: list[int], minute: int) -> tuple[np.ndarra
     due, waiting, counted = quiet.gap(span, s.horizon_hours, so_far)
     settled, _, _ = quiet.gap(span, s.horizon_hours, so_far, until_minutes_ago=s.settle_minutes)
     recent, _, _ = quiet.gap(np.minimum(span, s.settle_minutes), s.horizon_hours, so_far)
+    early, _, _ = quiet.gap(span, s.horizon_hours, so_far, until_minutes_ago=s.after_minutes)
     on = gap >= s.after_minutes
     silent = silence_flags(gap, due, np.where(on, settled, 0), recent, after_minutes=s.after_minutes,
                            min_expected=s.min_expected, settle_minutes=s.settle_minutes,
-                           span_minutes=counted) & ~waiting
+                           span_minutes=counted, early=early, level=quiet.drop_scale) & ~waiting
     return drop, silent, learning.all(1)
 
 

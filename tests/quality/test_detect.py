@@ -337,3 +337,42 @@ def test_a_silence_is_over_when_the_event_is_no_longer_due() -> None:
     # 20.3 over the gap): under a quarter of the gap's rate, so the silence is over an edge
     assert silence(56, 20.3, 20.1, 0.2, after_minutes=15, settle_minutes=3, span_minutes=56) is None
     assert silence(56, 60.0, 55.0, 3.2, after_minutes=15, settle_minutes=3, span_minutes=56) is not None
+
+
+def test_a_quiet_weekend_of_few_events_an_hour_neither_confirms_a_decline_nor_is_judged() -> None:
+    # seed 104 of the realistic bench, event 111: a Monday holiday after a weekend of 1-2 events an hour,
+    # whose median hours read 67 % and 50 % although the weekend's sums were 110 % and 97 % of the reference
+    rng = np.random.default_rng(5)
+    week = np.tile(np.r_[np.zeros(6), np.full(12, 35.0), np.zeros(6)], 7)
+    week[5 * 24 :] = 1.0  # the weekend: about one event an hour
+    counts = rng.poisson(np.tile(week, 5))[None, :].astype(float)
+    counts[0, 28 * 24 : 29 * 24] = np.round(0.1 * counts[0, 28 * 24 : 29 * 24])  # the Monday holiday
+    state = decline_state(counts, [29 * 24])
+    assert state.ratios[0, 0, 0] < 0.2  # the holiday
+    assert (state.reference[0, 0, 1:] < DeclineParams().min_per_day).all()  # the weekend holds ~24 events a day
+    assert not decline_flags(state, DeclineParams())[0, 0]
+    assert not decline_flags(state, DeclineParams(min_per_day=0))[0, 0]  # ... and sums near 1 do not confirm
+
+
+def test_a_confirming_block_reads_the_larger_of_its_median_hour_and_its_sum() -> None:
+    counts = _weeks(35, 400)
+    counts[0, 33 * 24 : 33 * 24 + 13] = 100  # 13 hours of the day before at a quarter: its median hour says 25 %
+    counts[0, 34 * 24 : 34 * 24 + 13] = 100  # ... and of the last day
+    state = decline_state(counts, [35 * 24])
+    assert state.ratios[0, 0, 1] == pytest.approx((13 * 100 + 11 * 400) / (24 * 400))  # confirming: the sum, 59 %
+    assert state.ratios[0, 0, 0] == pytest.approx(0.25)  # the last day: its median hour, as before
+    declining = decline_state(_weeks(35, 400, (30, 0.4)), [35 * 24])  # both low: a decline
+    assert declining.ratios[0, 0, 0] == pytest.approx(0.6, abs=0.02) and decline_flags(declining, DeclineParams())[0, 0]
+
+
+def test_a_silence_is_quiet_for_after_minutes_while_due_and_follows_a_quiet_day_down() -> None:
+    assert silence(20, 200, 150, 50, after_minutes=15, span_minutes=20, early=5) is not None
+    # a batch whose learned start is 08:58 and that has not started at 09:02: its gap began yesterday
+    # evening, but fifteen minutes ago nothing was owed yet
+    assert silence(960, 200, 150, 50, after_minutes=15, span_minutes=4, early=0) is None
+    quiet = silence(60, 60, 30, 3, after_minutes=15, span_minutes=60, early=10, level=0.5)
+    assert quiet is None  # today at half the floor's level: 15 owed by three minutes ago, not 30
+    busy = silence(60, 60, 30, 3, after_minutes=15, span_minutes=60, early=10, level=1.6)
+    assert busy is not None and busy.expected == pytest.approx(60)  # a busy day never raises the floor
+    assert silence_flags([60, 60], [60, 60], [30, 30], [3, 3], after_minutes=15, min_expected=20, settle_minutes=3,
+                         early=[10, 10], level=[1.0, 0.5]).tolist() == [True, False]

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from governance.quality.baseline.level import recent_level
-from governance.quality.baseline.seasonal import KNOWN, MIN_WEEKS, estimate_hours
+from governance.quality.baseline.seasonal import FLOOR_KNOWN, KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 
 FloatArray = NDArray[np.float64]
@@ -248,9 +248,9 @@ class Now:
         due = gap_due(start=start, end=end, current=np.full(g.size, t), floor_first=self.floor[rows, first],
                       floor_last=self.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved,
-                      high_first=self.high[rows, first])
+                      high_first=np.fmax(self.high, self.floor)[rows, first])  # no high yet (SILENCE_ONLY): the floor
         covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
-        known = ((self.learning == KNOWN) & covered).any(-1)
+        known = np.asarray((np.isin(self.learning, FLOOR_KNOWN) & covered).any(-1), dtype=bool)  # a floor to count on
         counted = np.maximum((self.position - start) * 60.0, 0.0)
         return np.where(end > start, due, 0.0), ~known, counted
 

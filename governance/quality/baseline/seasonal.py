@@ -13,7 +13,12 @@ event first arrived or before the proxy ran):
 - **no week yet**: only hours in the *weekday core*, Monday 12:00 to Friday 12:00 UTC, are
   judged, against the same hour on earlier core days (two days: the lower and the higher; three
   or more: their median). A weekend in any time zone from UTC-12 to UTC+12 lies outside the
-  core, so the first weekend is never judged against weekdays; such hours are *learning*.
+  core, so the first weekend is never judged against weekdays; such hours are *learning*. With
+  one earlier core day only, an hour is still learning for drops and spikes, but it has a floor
+  (``SILENCE_ONLY``): half of the least of that day's hour and its two neighbours, so a busy
+  event's outage to zero is a silence from the second core day on. In the first week, an hour's
+  floor is never more than the hours either side of it held on its core days: a schedule's edge
+  moves by minutes from day to day, and a few days do not say by how much.
 
 The *floor* of an hour, what a silence may count on, is the low estimate less one robust spread
 of its samples (from three samples on): an hour whose samples swing between nothing and a lot,
@@ -49,9 +54,13 @@ CORE_START, CORE_END = 12, 4 * 24 + 12  # hour of the (Monday-based) week: Monda
 UNLIKE = 0.5  # ... and so is, before three weeks, an hour of the week under this share of other days'
 EDGE = 1.0  # a same-hour sample below this many events was quiet: the hour's floor is 0
 BUSY = 20.0  # ... and so is an hour quiet on a recent day whose hour before or after held this many (an edge)
-KNOWN, NEEDS_DAYS, NEEDS_WEEK, NEVER_SEEN = 0, 1, 2, 3
+ONE_DAY_SHARE = 0.5  # first week, one earlier core day at an hour: a silence may count on half of its least busy
+KNOWN, NEEDS_DAYS, NEEDS_WEEK, NEVER_SEEN, SILENCE_ONLY = 0, 1, 2, 3, 4
+FLOOR_KNOWN = (KNOWN, SILENCE_ONLY)  # learning codes whose hour has a floor a silence may count on
 LEARNING = {
     NEEDS_DAYS: "waits for 2 days of history at this hour of the day",
+    SILENCE_ONLY: "waits for 2 days of history at this hour of the day (a silence is judged from one: an outage "
+                  "of a busy event to zero needs less evidence than a half drop)",
     NEEDS_WEEK: "waits for one week of history: until then, Friday 12:00 to Monday 12:00 UTC is only "
                 "learned, never judged against weekdays",
     NEVER_SEEN: "waits for the event's first arrival",
@@ -136,12 +145,22 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     usable = target_core & (n_core >= 2)
     low = np.where(first_week, np.where(usable, core_lo, np.nan), low)
     high = np.where(first_week, np.where(usable, core_hi, np.nan), high)
-    learning = np.where(~first_week | usable, KNOWN, np.where(target_core, NEEDS_DAYS, NEEDS_WEEK))
+    one_day = first_week & target_core & (n_core == 1)
+    learning = np.where(~first_week | usable, KNOWN,
+                        np.where(one_day, SILENCE_ONLY, np.where(target_core, NEEDS_DAYS, NEEDS_WEEK)))
     seen = np.asarray(~np.isnan(counts).all(axis=-1))
     learning = np.where(seen[:, None], learning, NEVER_SEEN)
     edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly)) | _edge_day(counts, h, daily, days)
     floor = _floor(low, weekly, core_days, first_week, n_weeks, n_core, edge
                    | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
+    # the first week's floor is no more than its hour's neighbours held (an edge moves by minutes); from one
+    # core day, half of that: one day says little about tomorrow's level, but a busy event at zero for a
+    # quarter of an hour is an outage against half of it
+    sides = _neighbours_low(counts, h, sample_core, days)
+    with quiet():
+        one = ONE_DAY_SHARE * np.fmin(np.nanmax(core_days, axis=-1), sides)
+    floor = np.where(first_week & usable, np.fmin(floor, sides), floor)
+    floor = np.where(one_day, np.where(edge, 0.0, one), floor)
     week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS), week_lo, np.nan)
     return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low)
 
@@ -160,6 +179,17 @@ def _floor(low: FloatArray, weekly: FloatArray, core_days: FloatArray, first_wee
     spread = np.where(first_week, np.where(n_core >= MIN_WEEKS, core_spread, 0.0),
                       np.where(n_weeks >= MIN_WEEKS, week_spread, 0.0))
     return np.asarray(np.where(nothing, 0.0, np.clip(low - spread, 0.0, None)))
+
+
+def _neighbours_low(counts: FloatArray, hours: IntArray, sample_core: NDArray[np.bool_], days: int) -> FloatArray:
+    """First week: the least of the hours either side of each hour, on its core days (each the lowest of
+    them). A schedule's edge moves by a few minutes from one day to the next, and a few days do not say
+    by how much: a batch that started at 08:58 on both earlier days may start at 09:02 today, so its 08:00
+    hour, next to a quiet 07:00, must owe a silence nothing, nor its 09:00 hour more than the 08:00 one held."""
+    day = sample_core & ~np.isnan(samples(counts, hours, 24, days))  # the core days with the hour known
+    with quiet():
+        sides = [np.nanmin(np.where(day, samples(counts, hours + k, 24, days), np.nan), axis=-1) for k in (-1, 1)]
+    return np.asarray(np.fmin(sides[0], sides[1]))
 
 
 def _edge_day(counts: FloatArray, hours: IntArray, daily: FloatArray, days: int) -> NDArray[np.bool_]:

@@ -25,7 +25,8 @@ def expectation_of(data: SourceData, event: str, model: ModelParams) -> Now:
     return result
 
 
-def waits_for(now: Now, first_hour: int) -> str:
-    """What the current hour (or the first learning hour from ``first_hour`` on) waits for."""
-    codes = [int(c) for c in now.learning[0, max(first_hour, 0) : now.current + 1] if c != KNOWN]
+def waits_for(now: Now, first_hour: int, known: tuple[int, ...] = (KNOWN,)) -> str:
+    """What the current hour (or the first learning hour from ``first_hour`` on) waits for; ``known``: the
+    codes that wait for nothing this check needs (silence: ``FLOOR_KNOWN``)."""
+    codes = [int(c) for c in now.learning[0, max(first_hour, 0) : now.current + 1] if c not in known]
     return LEARNING[max(codes)] if codes else LEARNING[NEEDS_DAYS]

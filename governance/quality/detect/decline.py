@@ -7,7 +7,11 @@ week over the last 4 weeks (from two weeks: the lower of two, the middle of thre
 lowest of four), so a campaign in one or two of them never makes a normal week look low. For the
 three 24-hour blocks that end at the last complete hour, ``ratio`` is the median of the hours'
 ``observed / reference`` weighted by their reference (over the hours where both are known, at
-least 80 % of each block): a decline lowers every hour, an outage of a few hours only a few. It
+least 80 % of each block): a decline lowers every hour, an outage of a few hours only a few. The
+two blocks that confirm read, where it is higher, their sum against the reference's: their bar
+(85 %) is within the noise of a quiet day's median hour (a decline lowers both). Each of the three
+blocks' reference must
+hold ``min_per_day`` events (a business event's quiet weekend is not judged, nor confirms). It
 fires when the last block is at most ``1 - min_decline`` of the reference,
 the two blocks before are at most ``1 - confirm``, **and** the last 12 hours are still at most
 ``1 - min_decline``: three low days in a row that have not recovered, so a holiday (low, then
@@ -64,15 +68,19 @@ def weekly_reference(hourly: ArrayLike, hours: ArrayLike, weeks: int = 4) -> Flo
 
 
 def _block(obs: FloatArray, ref: FloatArray, known: NDArray[np.bool_], stop: NDArray[np.int64],
-           hours: int) -> tuple[FloatArray, FloatArray]:
-    """Ratio and reference (events a day) of the blocks of ``hours`` ending at columns ``stop``:
-    the ratio is the median of the hours' ratios weighted by their reference, so an outage of a
-    few hours (the volume and silence checks' business) leaves a block's ratio where it was."""
+           hours: int, summed_too: bool = False) -> tuple[FloatArray, FloatArray]:
+    """Ratio and reference (events a day) of the blocks of ``hours`` ending at columns ``stop``.
+
+    The ratio is the median of the hours' ratios weighted by their reference (an outage of a few hours,
+    the volume and silence checks' business, leaves it where it was); ``summed_too``: or, where it is
+    higher, the block's sum against the reference's (on hours of a few events each, the median hour is
+    counting noise: a quiet weekend's hours of 2-10 events). A decline lowers both."""
     idx = stop[:, None] - hours + np.arange(hours)[None, :]  # (ends, hours)
     o, r, k = obs[:, idx], ref[:, idx], known[:, idx]
     weight = np.where(k, r, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(k & (r > 0), o / np.where(r > 0, r, 1.0), np.inf)
+        summed = np.where(k, o, 0.0).sum(-1) / weight.sum(-1)
     order = np.argsort(ratio, axis=-1)
     w = np.take_along_axis(weight, order, axis=-1)
     cum = np.cumsum(w, axis=-1)
@@ -81,7 +89,8 @@ def _block(obs: FloatArray, ref: FloatArray, known: NDArray[np.bool_], stop: NDA
     median = np.take_along_axis(np.take_along_axis(ratio, order, axis=-1), pick, axis=-1)[..., 0]
     n = k.sum(-1)
     ok = (n >= COVERAGE * hours) & (total[..., 0] > 0)
-    return np.where(ok, median, np.nan), total[..., 0] * 24 / np.maximum(n, 1)
+    ratio_of = np.fmax(median, summed) if summed_too else median
+    return np.where(ok, ratio_of, np.nan), total[..., 0] * 24 / np.maximum(n, 1)
 
 
 def decline_state(hourly: ArrayLike, ends: ArrayLike, params: DeclineParams | None = None) -> DeclineState:
@@ -99,7 +108,7 @@ def decline_state(hourly: ArrayLike, ends: ArrayLike, params: DeclineParams | No
     ratios = np.empty((counts.shape[0], end.size, BLOCKS))
     reference = np.empty_like(ratios)
     for b in range(BLOCKS):
-        ratios[..., b], reference[..., b] = _block(obs, ref, known, end - first - 24 * b, 24)
+        ratios[..., b], reference[..., b] = _block(obs, ref, known, end - first - 24 * b, 24, summed_too=b > 0)
     recent, _ = _block(obs, ref, known, end - first, RECENT)
     return DeclineState(ratios, reference, recent)
 
@@ -108,7 +117,8 @@ def decline_flags(state: DeclineState, params: DeclineParams) -> NDArray[np.bool
     """Vectorised decline condition ``(events, ends)``."""
     r = np.nan_to_num(state.ratios, nan=np.inf)
     now = np.nan_to_num(state.recent, nan=np.inf)
-    return np.asarray((state.reference[..., 0] >= params.min_per_day) & (r[..., 0] <= 1 - params.min_decline)
+    busy = (state.reference >= params.min_per_day).all(-1)  # every day judged: a quiet weekend's hours are noise
+    return np.asarray(busy & (r[..., 0] <= 1 - params.min_decline)
                       & (r[..., 1:] <= 1 - params.confirm).all(-1) & (now <= 1 - params.min_decline))
 
 
