@@ -143,7 +143,8 @@ def test_a_released_database_upgrades_in_place(release: str, database_url: str, 
     _works(database_url, secrets, duplicate_of=seen_now)
 
 
-SEEN_BEFORE = "seen-before-the-upgrade"
+# an analytics.js id of now: its key since revision 0010 is TIMED, before it was the older form
+SEEN_BEFORE = f"ajs-next-{time.time_ns() // 1_000_000}-8e320219-9a2b-49d1-b5cd-6a0ab9161e68"
 
 
 def _seen_before_the_upgrade(engine: Any) -> str:
@@ -161,16 +162,17 @@ def _seen_before_the_upgrade(engine: Any) -> str:
 
 
 def _window_moved(conn: Any, old: list[dict[str, Any]]) -> None:
-    """Every key of the old window is in ``dedupe_keys``: its 16-byte hash, last seen the same second."""
+    """Every key of the old window is in ``dedupe_keys``: its 16-byte hash (the form of 0007, ``legacy_key``),
+    last seen the same second."""
     from governance.clock import as_utc
-    from governance.proxy.dedupe import compact_key
+    from governance.proxy.dedupe import legacy_key
 
     def second(value: Any) -> int:
         value = datetime.fromisoformat(value) if isinstance(value, str) else value
         return int(as_utc(value).timestamp())
 
     moved = {bytes(k): s for k, s in conn.execute(text("SELECT key, seen_s FROM dedupe_keys"))}
-    assert len(old) >= 5 and moved == {compact_key(r["source_id"], r["message_id"]): second(r["seen_at"]) for r in old}
+    assert len(old) >= 5 and moved == {legacy_key(r["source_id"], r["message_id"]): second(r["seen_at"]) for r in old}
 
 
 def _items(listed: Any) -> list[Any]:

@@ -1,13 +1,19 @@
 """``governance bench dedupe``: what one key of the messageId dedupe window costs, and what pruning stalls.
 
-Three layouts hold the same ``keys`` (source, messageId) pairs, inserted in random order in
-transactions of ``batch`` keys as the proxy's group commit does:
+Four layouts hold the same ``keys`` (source, messageId) pairs over 24 hours, inserted in the
+order they arrive in transactions of ``batch`` keys as the proxy's group commit does. The
+messageIds are shaped as ``ids`` says (``load.ID_SHAPES``: ``sdk``, the real SDKs' mix of
+``ajs-next-<ms>-<uuid>``, ``node-next-<ms>-<uuid>`` and UUIDv4s, each id's ms up to a second
+before its arrival; ``uuid4``; ``ordered``):
 
     text          the table before revision 0007 (``dedupe_text`` here): text source id and
                   messageId as the primary key, a timestamp ``seen_at`` and its index
-    compact       the proxy's ``dedupe_keys`` (migrations): 16 bytes of BLAKE2b(source id,
-                  messageId) as the primary key of a WITHOUT ROWID table (``bytea`` on
-                  PostgreSQL), the second it was seen (an integer) and its index
+    hashed        ``dedupe_keys`` as revisions 0007 to 0009 keyed it (``dedupe.legacy_key``): 16
+                  bytes of BLAKE2b(source id, messageId) as the primary key of a WITHOUT ROWID
+                  table (``bytea`` on PostgreSQL), the second it was seen (an integer) and its index
+    compact       the proxy's ``dedupe_keys`` since revision 0010 (``dedupe.compact_key``): the same
+                  table, keyed by the id's own second first when it has one (``dedupe_hashed``
+                  holds the ``hashed`` layout beside it)
     generations   the compact key split into generations (e.g. one per 6 h): a key is new when
                   no generation within the window holds it; pruning drops the oldest generation:
                   on SQLite each generation is its own file (dropped by DETACH and unlink, as
@@ -32,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,9 +47,10 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from governance.bench.ids import SDK_MIX, Ids
 from governance.bench.readback import sqlite_btree_bytes
 from governance.db import writer
-from governance.proxy.dedupe import compact_key
+from governance.proxy.dedupe import compact_key, legacy_key
 from governance.proxy.hotsql import HotSQL
 from governance.worker import housekeeping
 
@@ -55,12 +61,24 @@ START_S = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp())
 INGEST_KEYS = 500  # new keys per simulated group commit (five 100-event requests)
 
 
-def _keys(n: int, seed: int = 0) -> list[tuple[str, str, int]]:
-    """(source id, messageId, second seen) over 24 hours; ids shaped like the real ones."""
+def _keys(n: int, seed: int = 0, ids: str = "sdk") -> list[tuple[str, str, int]]:
+    """(source id, messageId, second seen) over 24 hours, in arrival order; ids shaped as ``ids``
+    says, a request of 100 from one library (``load.Bodies``' mix), a time-first id made up to a
+    second before it arrived."""
     rng = random.Random(seed)
     source = f"src_{rng.getrandbits(64):016x}"
-    return [(source, str(uuid.UUID(int=rng.getrandbits(128), version=4)), START_S + i * 86_400 // max(1, n))
-            for i in range(n)]
+    made = Ids(nonce=rng.getrandbits(64))
+    out: list[tuple[str, str, int]] = []
+    for seq, start in enumerate(range(0, n, 100)):
+        count = min(100, n - start)
+        seen = [START_S + i * 86_400 // max(1, n) for i in range(start, start + count)]
+        if ids == "ordered":
+            batch = [f"{seed:08x}-0000-{seq >> 16 & 0xFFFF:04x}-{seq & 0xFFFF:04x}-{j:012x}" for j in range(count)]
+        else:
+            shape = SDK_MIX[seq % len(SDK_MIX)] if ids == "sdk" else "uuid4"
+            batch = made.batch(shape, 0, seq, count, ms=seen[0] * 1000 - rng.randrange(1000))
+        out += [(source, m, t) for m, t in zip(batch, seen, strict=True)]
+    return out
 
 
 def _ddl(engine: Engine) -> list[str]:
@@ -71,7 +89,10 @@ def _ddl(engine: Engine) -> list[str]:
                   "CREATE INDEX ix_dedupe_text_seen_at ON dedupe_text (seen_at)"]
     gens = [f"CREATE TABLE dedupe_gen{g} (key bytea PRIMARY KEY, seen_s BIGINT NOT NULL)"
             for g in range(GENERATIONS)] if postgres else []
-    return text_table + gens
+    key = "bytea" if postgres else "BLOB"
+    hashed = [f"CREATE TABLE dedupe_hashed (key {key} PRIMARY KEY, seen_s BIGINT NOT NULL)"
+              + ("" if postgres else " WITHOUT ROWID"), "CREATE INDEX ix_dedupe_hashed_seen ON dedupe_hashed (seen_s)"]
+    return text_table + hashed + gens
 
 
 def _insert(engine: Engine, sql: str, rows: list[tuple[Any, ...]], batch: int) -> float:
@@ -231,9 +252,9 @@ def _prune_under_ingest(engine: Engine, cutoff_s: int, tenth: int) -> dict[str, 
     return out
 
 
-def measure(engine: Engine, keys: int, batch: int, directory: Path) -> dict[str, Any]:
+def measure(engine: Engine, keys: int, batch: int, directory: Path, ids: str = "sdk") -> dict[str, Any]:
     """Load every layout with the same keys; bytes per key, insert and prune costs."""
-    rows = _keys(keys)
+    rows = _keys(keys, ids=ids)
     postgres = engine.dialect.name == "postgresql"
     p = "%s" if postgres else "?"
     stamp = (lambda t: datetime.fromtimestamp(t, UTC)) if postgres else \
@@ -241,24 +262,26 @@ def measure(engine: Engine, keys: int, batch: int, directory: Path) -> dict[str,
     with writer(engine).begin() as conn:
         for ddl in _ddl(engine):
             conn.exec_driver_sql(ddl)
-    shuffled = rows[:]
-    random.Random(1).shuffle(shuffled)  # messageIds arrive in no order
+    arrived = rows  # in arrival order: a UUIDv4 is in no order, a time-first id nearly in its arrival's
     text_us = _insert(engine, f"INSERT INTO dedupe_text (source_id, message_id, seen_at) VALUES ({p}, {p}, {p})",  # noqa: S608
-                      [(s, m, stamp(t)) for s, m, t in shuffled], batch)
-    compact_rows = [(compact_key(s, m), t) for s, m, t in shuffled]
+                      [(s, m, stamp(t)) for s, m, t in arrived], batch)
+    hashed_us = _insert(engine, f"INSERT INTO dedupe_hashed (key, seen_s) VALUES ({p}, {p})",  # noqa: S608
+                        [(legacy_key(s, m), t) for s, m, t in arrived], batch)
+    compact_rows = [(compact_key(s, m), t) for s, m, t in arrived]
     compact_us = _insert(engine, f"INSERT INTO dedupe_keys (key, seen_s) VALUES ({p}, {p})",  # noqa: S608
                          compact_rows, batch)
     per_gen = -(-len(rows) // GENERATIONS)
     order = {m: i for i, (_s, m, _t) in enumerate(rows)}
     by_gen: list[list[tuple[Any, ...]]] = [[] for _ in range(GENERATIONS)]
-    for (_s, m, _t), row in zip(shuffled, compact_rows, strict=True):
+    for (_s, m, _t), row in zip(arrived, compact_rows, strict=True):
         by_gen[order[m] // per_gen].append(row)
     generations, prune_generation = _generations(engine, by_gen, batch, directory)
-    out: dict[str, Any] = {"keys": len(rows), "batch": batch, "database": engine.dialect.name}
-    for name, tables in {"text": ["dedupe_text"], "compact": ["dedupe_keys"]}.items():
+    out: dict[str, Any] = {"keys": len(rows), "batch": batch, "database": engine.dialect.name, "ids": ids}
+    for name, tables in {"text": ["dedupe_text"], "hashed": ["dedupe_hashed"], "compact": ["dedupe_keys"]}.items():
         out[f"{name}_bytes_per_key"] = round(_bytes_of(engine, tables) / len(rows), 1)
     out["generations_bytes_per_key"] = round(generations / len(rows), 1)
     out["text_insert_us_per_key"], out["compact_insert_us_per_key"] = text_us, compact_us
+    out["hashed_insert_us_per_key"] = hashed_us
     cutoff = rows[per_gen][2]
     out["text_prune_tenth_s"] = _timed(engine, "DELETE FROM dedupe_text WHERE seen_at < :c", c=stamp(cutoff))
     out.update(_prune_under_ingest(engine, cutoff, per_gen))
@@ -266,7 +289,8 @@ def measure(engine: Engine, keys: int, batch: int, directory: Path) -> dict[str,
     return out
 
 
-def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = None) -> dict[str, Any]:
+def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = None,
+        ids: str = "sdk") -> dict[str, Any]:
     """On a temp SQLite file, or on ``database_url`` (an empty database: its ``dedupe_keys`` table
     must hold no rows; the bench's own tables are dropped and its keys deleted afterwards)."""
     from governance.db import make_engine
@@ -280,11 +304,11 @@ def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = 
                 if conn.execute(text("SELECT count(*) FROM dedupe_keys")).scalar():
                     raise ValueError("the database's dedupe_keys table is not empty: use a throwaway database")
             try:
-                return measure(engine, keys, batch, Path(name))
+                return measure(engine, keys, batch, Path(name), ids)
             finally:
                 with writer(engine).begin() as conn:
                     conn.execute(text("DELETE FROM dedupe_keys"))
-                    for table in ["dedupe_text"] + [f"dedupe_gen{g}" for g in range(GENERATIONS)]:
+                    for table in ["dedupe_text", "dedupe_hashed"] + [f"dedupe_gen{g}" for g in range(GENERATIONS)]:
                         conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         finally:
             engine.dispose()

@@ -69,7 +69,7 @@ def _with_databases(source_id: str, judged: list[Any], payloads: list[list[str]]
 
 
 def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool = True,
-        forward: bool = False) -> dict[str, Any]:
+        ids: str = "sdk", forward: bool = False) -> dict[str, Any]:
     """CPU µs per event of each stage over ``batches`` bodies of ``batch`` events (best of ``rounds``)."""
     from governance.plan.compile import compile_validators
     from governance.plan.loader import load_plan_file
@@ -86,8 +86,7 @@ def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool =
     settings = Settings()
     state = SourceState(id="src_bench", name="bench", mode="enforce", settings=SourceSettings(), plan_version=1,
                         compiled=compile_validators(load_plan_file(ROOT / "plans" / "ecommerce.yaml")))
-    bodies = Bodies(sample_events(batch * 20), batch)
-    raws = [bodies.body(0, seq) for seq in range(batches)]
+    raws = [bodies.body(0, seq) for bodies in [Bodies(sample_events(batch * 20), batch, ids)] for seq in range(batches)]
     events = batches * batch
     now = datetime.now(UTC)
     minute = int(now.timestamp() // 60)
@@ -118,7 +117,7 @@ def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool =
         for rows in payloads:
             relay_batch(rows, now)
 
-    figures: dict[str, Any] = {"events": events, "batch": batch, "rounds": rounds}
+    figures: dict[str, Any] = {"events": events, "batch": batch, "rounds": rounds, "ids": ids}
     webgc.tune_for_ingestion()  # the collector as in a serving web process
     parse_us = _best(rounds, parse, events)
     figures["judge_us_per_event"] = _best(rounds, judge, events, prepare=copies)

@@ -1,9 +1,17 @@
 """The benchmarks' load generator: keep-alive clients posting ``/v1/batch`` bodies, every messageId unique.
 
 Bodies are made from templates (100 events of ~1 KB from the e-commerce plan, 10 % invalid) whose
-messageIds are placeholders. Each request fills them with ids that are unique by construction:
+messageIds are placeholders. Each request fills them with ids that are unique by construction,
+shaped as ``ids`` says:
 
-    <run: 8 hex>-<stream: 4 hex>-<request seq: 4+4 hex>-<event index: 12 hex>
+    sdk       (the default) like the real SDKs' ids (``ids.py``): each template is one library's
+              request, 40 % ``ajs-next-<ms>-<uuid v4>`` (analytics.js), 20 %
+              ``node-next-<ms>-<uuid v4>`` (analytics-node), 40 % plain UUIDv4s (the server and
+              mobile libraries), with ``context.library`` set to match; ``<ms>`` is the wall
+              clock when the body is built
+    uuid4     every template a UUIDv4 library's (the mobile and server SDKs alone)
+    ordered   the bench's ids before the SDK shapes, kept to compare: ordered within a stream,
+              ``<run: 8 hex>-<stream: 4 hex>-<request seq: 4+4 hex>-<event index: 12 hex>``
 
 ``stream`` tells the peer and the client apart, so no two clients, requests or peers of one run
 send the same id, and a run id is random, so two runs on one database do not collide either.
@@ -14,6 +22,7 @@ send the same events in lockstep.
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 import secrets
 import time
@@ -26,7 +35,10 @@ from typing import Any
 
 import orjson
 
+from governance.bench.ids import LIBRARIES, SDK_MIX, Ids
+
 PLACEHOLDER = "00000000-0000-0000-0000-0000000000ID"  # as long as a UUID, like the real messageIds
+ID_SHAPES = ("sdk", "uuid4", "ordered")
 
 
 def sample_events(n: int, *, invalid_share: float = 0.1, seed: int = 0) -> list[dict[str, Any]]:
@@ -58,28 +70,50 @@ def sample_events(n: int, *, invalid_share: float = 0.1, seed: int = 0) -> list[
 
 
 class Bodies:
-    """``/v1/batch`` bodies of ``batch`` events, each request with its own messageIds."""
+    """``/v1/batch`` bodies of ``batch`` events, each request with its own messageIds (``ids``: one of
+    ``ID_SHAPES``)."""
 
-    def __init__(self, events: list[dict[str, Any]], batch: int) -> None:
-        self.batch = batch
+    def __init__(self, events: list[dict[str, Any]], batch: int, ids: str = "sdk") -> None:
+        if ids not in ID_SHAPES:
+            raise ValueError(f"ids must be one of {', '.join(ID_SHAPES)}, not {ids!r}")
+        self.batch, self.ids = batch, ids
         self.run = secrets.token_hex(4)
+        self._ids = Ids()
         marker = PLACEHOLDER.encode()
         self.templates: list[list[bytes]] = []
-        for start in range(0, len(events) - batch + 1, batch):
-            body = orjson.dumps({"batch": events[start : start + batch], "sentAt": "2026-11-28T12:00:00Z"})
+        self.shapes: list[str] = []  # each template's id shape
+        self.template_events: list[list[dict[str, Any]]] = []  # what each template sends, ids aside
+        for n, start in enumerate(range(0, len(events) - batch + 1, batch)):
+            shape = {"sdk": SDK_MIX[n % len(SDK_MIX)], "uuid4": "uuid4"}.get(ids, "ordered")
+            chunk = copy.deepcopy(events[start : start + batch])
+            if shape != "ordered":
+                libraries = LIBRARIES[shape]
+                for event in chunk:
+                    event["context"]["library"] = dict(libraries[(n // len(SDK_MIX)) % len(libraries)])
+            body = orjson.dumps({"batch": chunk, "sentAt": "2026-11-28T12:00:00Z"})
             parts = body.split(marker)
             assert len(parts) == batch + 1, "the placeholder must occur once per event"
             self.templates.append(parts)
+            self.shapes.append(shape)
+            self.template_events.append(chunk)
         self.suffixes = [b"%012x" % j for j in range(batch)]
-        self.event_bytes = round(sum(len(orjson.dumps(e)) for e in events) / len(events))
+        self.event_bytes = round(sum(len(orjson.dumps(e)) for t in self.template_events for e in t)
+                                 / sum(len(t) for t in self.template_events))
 
     def body(self, stream: int, seq: int) -> bytes:
         """The ``seq``-th body of ``stream`` (peer and client): unique messageIds, template by turn."""
-        parts = self.templates[(stream + seq) % len(self.templates)]
-        prefix = f"{self.run}-{stream & 0xFFFF:04x}-{(seq >> 16) & 0xFFFF:04x}-{seq & 0xFFFF:04x}-".encode()
+        n = (stream + seq) % len(self.templates)
+        parts, shape = self.templates[n], self.shapes[n]
+        if shape == "ordered":
+            prefix = f"{self.run}-{stream & 0xFFFF:04x}-{(seq >> 16) & 0xFFFF:04x}-{seq & 0xFFFF:04x}-".encode()
+            pieces = [parts[0]]
+            for suffix, part in zip(self.suffixes, parts[1:], strict=True):
+                pieces += (prefix, suffix, part)
+            return b"".join(pieces)
+        ids = self._ids.batch(shape, stream, seq, self.batch)
         pieces = [parts[0]]
-        for suffix, part in zip(self.suffixes, parts[1:], strict=True):
-            pieces += (prefix, suffix, part)
+        for message_id, part in zip(ids, parts[1:], strict=True):
+            pieces += (message_id.encode(), part)
         return b"".join(pieces)
 
 

@@ -340,7 +340,7 @@ def modes_for(durability: str, database_url: str | None) -> list[str | None]:
 def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durability: str = "default",
         database_url: str | None = None, peers: tuple[str, ...] = PEERS, rounds: int = 1,
         drain_timeout_s: float | None = None, profile_dir: Path | None = None,
-        workers: int = 1) -> dict[str, Any]:
+        workers: int = 1, ids: str = "sdk") -> dict[str, Any]:
     """The peers, then the proxy (``workers`` web processes) once per durability mode; flat figures
     for the first mode."""
     unknown = set(peers) - set(PEERS)
@@ -349,7 +349,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     modes = modes_for(durability, database_url)
     load_before = os.getloadavg()
     events = sample_events(batch * 20)
-    bodies = Bodies(events, batch)
+    bodies = Bodies(events, batch, ids)
     drain = drain_timeout_s if drain_timeout_s is not None else max(30.0, 6 * seconds)
     with tempfile.TemporaryDirectory(prefix="gov-bench-", ignore_cleanup_errors=True) as name, \
             Children(Path(name)) as children:
@@ -378,7 +378,7 @@ def run(*, seconds: float = 5.0, concurrency: int = 8, batch: int = 100, durabil
     first = by_mode[modes[0] or "postgresql"]
     result: dict[str, Any] = {
         "batch_events": batch, "event_bytes": bodies.event_bytes, "seconds": seconds, "concurrency": concurrency,
-        "rounds": rounds, "proxy_web_processes": workers,
+        "rounds": rounds, "proxy_web_processes": workers, "ids": ids,
         "database": "postgresql" if modes[0] is None else "sqlite", "durability": modes[0] or "postgresql server",
         **first, "goals": GOALS, "goals_met": goals_met(first), "machine": machine(load_before),
     }

@@ -87,12 +87,12 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, batch: int = 100,
-        durability: str = "default", database_url: str | None = None) -> dict[str, Any]:
+        durability: str = "default", database_url: str | None = None, ids: str = "sdk") -> dict[str, Any]:
     from governance.db import make_engine
 
     mode = modes_for(durability, database_url)[0]
     load_before = os.getloadavg()
-    bodies = Bodies(sample_events(batch * 20), batch)
+    bodies = Bodies(sample_events(batch * 20), batch, ids)
     with tempfile.TemporaryDirectory(prefix="gov-soak-", ignore_cleanup_errors=True) as name, \
             Children(Path(name)) as children:
         url = database_url or f"sqlite:///{Path(name) / 'soak.db'}"
@@ -116,7 +116,7 @@ def run(*, minutes: int = 10, interval_s: float = 60.0, concurrency: int = 8, ba
     result = summary(rows)
     result["goals_met"]["outbox_bounded"] = bounded["outbox_bounded"]
     return {
-        "minutes": minutes, "interval_s": interval_s, "concurrency": concurrency, "batch_events": batch,
+        "minutes": minutes, "interval_s": interval_s, "concurrency": concurrency, "batch_events": batch, "ids": ids,
         "event_bytes": bodies.event_bytes, "database": "sqlite" if database_url is None or
         database_url.startswith("sqlite") else "postgresql", "durability": mode or "postgresql server",
         "elapsed_s": round(elapsed, 1), "events_sent": sent, "events_counted": back["counted"],

@@ -12,6 +12,16 @@ from governance.cli.output import NO, new_typer, note, out, print_json, table
 bench_app = new_typer("Benchmarks: they report figures, they never fail.")
 app.add_typer(bench_app, name="bench")
 JSON = typer.Option(False, "--json", help="Print the figures as one JSON object {metric: value}")
+IDS_HELP = ("messageIds of the load: sdk (like the real SDKs': ajs-next-<ms>-<uuid>, node-next-<ms>-<uuid>, "
+            "UUIDv4), uuid4 (UUIDv4s only), ordered (the bench's ordered ids before the SDK shapes)")
+
+
+def _ids(value: str) -> str:
+    from governance.bench.load import ID_SHAPES
+
+    if value not in ID_SHAPES:
+        raise typer.BadParameter(f"one of {', '.join(ID_SHAPES)}", param_hint="--ids")
+    return value
 
 
 def _report(result: dict[str, object], as_json: bool, title: str) -> None:
@@ -53,6 +63,7 @@ def bench_proxy(
     ),
     profile: Path = typer.Option(None, "--profile", help="Write py-spy profiles of the web process and worker here"),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Web processes of the proxy (serve --workers N)"),
+    ids: str = typer.Option("sdk", "--ids", help=IDS_HELP),
     as_json: bool = JSON,
 ) -> None:
     """The proxy (forwarding to a local upstream) vs parse-only, naive, smart and forwarding DIY peers, read back.
@@ -65,7 +76,7 @@ def bench_proxy(
     try:
         result = run(seconds=seconds, concurrency=concurrency, durability=durability, database_url=database_url,
                      peers=tuple(p.strip() for p in peers.split(",") if p.strip()), rounds=rounds,
-                     profile_dir=profile, workers=workers)
+                     profile_dir=profile, workers=workers, ids=_ids(ids))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "proxy vs peers")
@@ -83,6 +94,7 @@ def bench_soak(
     database_url: str = typer.Option(
         None, "--database-url", help="Run the proxy on this database (e.g. postgresql://...) instead of a temp SQLite"
     ),
+    ids: str = typer.Option("sdk", "--ids", help=IDS_HELP),
     as_json: bool = JSON,
 ) -> None:
     """The proxy at full speed for N minutes: events/s, outbox, bytes per event and dedupe key, RSS per minute.
@@ -94,7 +106,7 @@ def bench_soak(
         raise typer.BadParameter("one of default, full, normal", param_hint="--durability")
     try:
         result = run(minutes=minutes, interval_s=interval, concurrency=concurrency, durability=durability,
-                     database_url=database_url)
+                     database_url=database_url, ids=_ids(ids))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     _report(result, as_json, "soak")
@@ -110,14 +122,16 @@ def bench_dedupe(
     database_url: str = typer.Option(
         None, "--database-url", help="An empty throwaway database (e.g. postgresql://...) instead of a temp SQLite"
     ),
+    ids: str = typer.Option("sdk", "--ids", help=IDS_HELP),
     as_json: bool = JSON,
 ) -> None:
-    """Bytes per key, insert and prune costs of the dedupe window (the text table before revision 0007, today's
-    16-byte keys, generations), and how long a prune stalls ingest."""
+    """Bytes per key, insert and prune costs of the dedupe window (the text table before revision 0007, the
+    16-byte hashed keys of 0007-0009, today's time-first keys, generations), and how long a prune stalls ingest."""
     from governance.bench.dedupe import run
 
+    ids = _ids(ids)
     try:
-        result = run(keys=keys, batch=batch, database_url=database_url)
+        result = run(keys=keys, batch=batch, database_url=database_url, ids=ids)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--database-url") from None
     _report(result, as_json, "dedupe window")
@@ -163,6 +177,7 @@ def bench_hotpath(
     commit: bool = typer.Option(True, "--commit/--no-commit",
                                 help="Also the group commit on a real SQLite file (the commit_* figures, and "
                                 "commit_diy_*: the smart DIY peer's write of the same events)"),
+    ids: str = typer.Option("sdk", "--ids", help=IDS_HELP),
     forward: bool = typer.Option(False, "--forward/--no-forward",
                                  help="Also the worker's forwarder draining those events' outbox rows from a "
                                  "SQLite file to a counting upstream on 127.0.0.1 (the forward_* figures)"),
@@ -173,7 +188,8 @@ def bench_hotpath(
     smart DIY peer's write of the same events in the same harness (commit_diy_*)."""
     from governance.bench.hotpath import run
 
-    _report(run(batches=batches, rounds=rounds, commit=commit, forward=forward), as_json, "hot path (CPU µs per event)")
+    _report(run(batches=batches, rounds=rounds, commit=commit, ids=_ids(ids), forward=forward), as_json,
+            "hot path (CPU µs per event)")
 
 
 @bench_app.command("cycle")

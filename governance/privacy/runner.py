@@ -37,7 +37,8 @@ RENEW_EVERY_S = 10.0
 OUTBOX_WAIT_S = 300.0  # how long a purge waits for forwarders to let go of a subject's outbox rows
 MAX_ATTEMPTS = 3
 KEPT = ("counters (event_counts, violation_counts, purge_counts) keep counts per source, event and minute, "
-        "and no user data; the dedupe window keeps a 16-byte hash of (source, messageId) for its duration")
+        "and no user data; the dedupe window keeps a 16-byte key of (source, messageId) for its duration "
+        "(a hash, after the time the id says it was made when it says one)")
 
 
 class Interrupted(Exception):

@@ -7,24 +7,46 @@ Segment messages), suppressed users' events (nothing of them is recorded) and ev
 messageId are never deduplicated. A key seen at second ``t`` is a duplicate until second
 ``t + window``: the window holds to the second.
 
-The key is 16 bytes: BLAKE2b-128 over the length-prefixed source id and the *whole* messageId
-(``key_of``; a messageId of more than ``MAX_PLAIN`` characters is first replaced by ``sha256:``
-and the SHA-256 of all of it, as the text table before revision 0007 stored it, so the keys that
-revision migrated are the keys computed now). The table (``dedupe_keys``, ``WITHOUT ROWID`` on
-SQLite, ``bytea`` on PostgreSQL) stores the key once and a second beside it: ~58 bytes a key on
-SQLite against ~210 for the text table (``governance bench dedupe``).
+The key is 16 bytes (``compact_key``, since revision 0010), a pure function of the source id and
+the *whole* messageId (a messageId of more than ``MAX_PLAIN`` characters is first replaced by
+``sha256:`` and the SHA-256 of all of it, as the text table before revision 0007 stored it), so a
+retry hours later finds it. Its first byte is a tag for one of two key spaces that never meet:
 
-Collisions: two different (source, messageId) pairs share a key with probability 2^-128; among
-``n`` keys in the window the chance that any two do is about n^2 / 2^129: 2^-65 (3 x 10^-20)
-for the 4.3 billion keys of a 24-hour window at 50,000 events/s. A collision would count one
-event as ``deduplicated``. Finding one on purpose costs ~2^64 hash evaluations and only lets a
-sender drop its own events; another source's key cannot be targeted (2^128 work, and the source
-id is part of the hash), so the hash is not keyed.
+    TIMED (0x01)    the id embeds the time it was made (``embedded_ms``: ``ajs-next-<ms>-<uuid>``
+                    of analytics.js, ``node-next-<ms>-<uuid>`` of analytics-node, a UUIDv7's
+                    48-bit milliseconds): that time in ticks of 4 ms (5 bytes, big-endian), then
+                    10 bytes of BLAKE2b over the length-prefixed source id and the id. Keys of one
+                    moment sit side by side at the right edge of the B-tree, so a group commit
+                    dirties the few leaves of the last moments instead of a leaf per key.
+    HASHED (0x00)   any other id (UUIDv4s, anything else): 15 bytes of that BLAKE2b, spread over
+                    the whole space as before.
+
+The embedded time only places the key; it decides nothing. The window is about arrival: a key
+seen at second ``t`` (``seen_s``, the server's clock) is a duplicate until ``t + window``, whatever
+time the id claims, so an id whose clock is skewed, or an old event replayed days later, is
+deduplicated exactly as any other (its key merely lands left of the edge). An id claiming a
+time past 2^40 ticks (the year 2109) or a malformed one is HASHED. Pruning reads ``seen_s`` (its index),
+never the key's time.
+
+Keys recorded before revision 0010 are in the older form (``legacy_key``: BLAKE2b-128 over the
+source id and the id). The revision writes down the last second any of them was seen
+(``dedupe_legacy``); until that second leaves the window, the claim also looks up the older form
+of each key it calls fresh (``legacy_seen``), so a duplicate of an event seen before the upgrade is
+still caught.
+
+Collisions: two different (source, messageId) pairs share a key only in one space. HASHED: 2^-120
+a pair; among the ``n`` keys of the window about n^2 / 2^121, 7 x 10^-18 for the 4.3 billion keys
+of a 24-hour window at 50,000 events/s. TIMED: only ids of the same 4 ms tick can meet, 2^-80 a
+pair: at 50,000 events/s (200 ids a tick), 21.6 million ticks x 200^2 / 2 / 2^80 = 3.6 x 10^-13
+a day. A collision would count one event as ``deduplicated``. Finding one on purpose costs ~2^40
+hash evaluations and only lets a sender drop its own events; another source's key cannot be
+targeted (2^80 work at least, and the source id is part of the hash), so the hash is not keyed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,10 +54,17 @@ from governance.proxy.counters import Outcome
 from governance.proxy.hotsql import HotSQL
 from governance.proxy.pipeline import Verdict
 
-Key = bytes  # 16 bytes of BLAKE2b over (source id, messageId)
+Key = bytes  # 16 bytes: a tag, then the id's second and BLAKE2b (TIMED) or BLAKE2b alone (HASHED)
 CHUNK = 512  # keys per statement at most
 MAX_PLAIN = 200  # longer messageIds are hashed with SHA-256 first (the text table's rule, kept for 0007's migration)
 KEY_BYTES = 16
+HASHED, TIMED = b"\x00", b"\x01"  # the key spaces' tags
+TICK_MS = 4  # the embedded time's unit: 4 ms (a finer order clusters better: capacity.md, phase 6)
+TIME_BYTES = 5  # the embedded time in ticks, big-endian: 2^40 ticks of 4 ms reach the year 2109
+MAX_TICK = 1 << (8 * TIME_BYTES)
+# the SDKs' time-first ids: ajs-next-<ms>-... / node-next-<ms>-... (analytics-next), and UUIDv7
+_EMBEDDED = re.compile(r"(?:ajs|node)-next-([0-9]{1,15})-|([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-7[0-9a-fA-F]{3}-"
+                       r"[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z")
 
 
 def id_key(message_id: str) -> str:
@@ -49,9 +78,34 @@ def _prefix(source_id: str) -> bytes:
     return f"{len(source_id)}:{source_id}".encode("utf-8", "surrogatepass")
 
 
+def embedded_ms(stored_id: str) -> int | None:
+    """The milliseconds an id says it was made at (``ajs-next-<ms>-``, ``node-next-<ms>-``, a
+    UUIDv7's first 48 bits), or ``None``."""
+    found = _EMBEDDED.match(stored_id)
+    if found is None:
+        return None
+    digits, high, low = found.groups()
+    return int(digits) if digits is not None else int(high + low, 16)
+
+
+def _key(prefix: bytes, stored_id: str) -> Key:
+    text = prefix + stored_id.encode("utf-8", "surrogatepass")
+    ms = embedded_ms(stored_id)
+    if ms is not None and ms // TICK_MS < MAX_TICK:
+        digest = hashlib.blake2b(text, digest_size=KEY_BYTES - 1 - TIME_BYTES).digest()
+        return TIMED + (ms // TICK_MS).to_bytes(TIME_BYTES, "big") + digest
+    return HASHED + hashlib.blake2b(text, digest_size=KEY_BYTES - 1).digest()
+
+
 def compact_key(source_id: str, stored_id: str) -> Key:
-    """16 bytes of BLAKE2b over the length-prefixed source id and ``stored_id`` (``id_key``'s form):
-    the length prefix makes (``ab``, ``c``) and (``a``, ``bc``) two keys."""
+    """The key of ``stored_id`` (``id_key``'s form) for ``source_id``: TIMED or HASHED (the module's
+    docstring); the length prefix makes (``ab``, ``c``) and (``a``, ``bc``) two keys."""
+    return _key(_prefix(source_id), stored_id)
+
+
+def legacy_key(source_id: str, stored_id: str) -> Key:
+    """The key as revisions 0007 to 0009 recorded it: 16 bytes of BLAKE2b over the length-prefixed
+    source id and ``stored_id``."""
     return hashlib.blake2b(_prefix(source_id) + stored_id.encode("utf-8", "surrogatepass"),
                            digest_size=KEY_BYTES).digest()
 
@@ -71,7 +125,6 @@ def keys_of(rows: Sequence[tuple[str, Verdict]]) -> list[Key | None]:
     """``key_of`` of every row, computed once for ``claim`` and ``duplicates`` (a group's rows come
     from a few sources: each source's length-prefixed id is encoded once)."""
     prefixes: dict[str, bytes] = {}
-    blake2b = hashlib.blake2b
     keys: list[Key | None] = []
     for source_id, verdict in rows:
         if never_deduplicated(verdict):
@@ -80,8 +133,7 @@ def keys_of(rows: Sequence[tuple[str, Verdict]]) -> list[Key | None]:
         prefix = prefixes.get(source_id)
         if prefix is None:
             prefix = prefixes[source_id] = _prefix(source_id)
-        text = prefix + id_key(verdict.message_id).encode("utf-8", "surrogatepass")
-        keys.append(blake2b(text, digest_size=KEY_BYTES).digest())
+        keys.append(_key(prefix, id_key(verdict.message_id)))
     return keys
 
 
@@ -112,4 +164,30 @@ def duplicates(keys: Sequence[Key | None], fresh: set[Key]) -> set[int]:
             unseen.discard(key)
         else:
             found.add(i)
+    return found
+
+
+LEGACY_SQL = "SELECT max(last_seen_s) FROM dedupe_legacy"
+
+
+def legacy_last_seen(cursor: Any) -> int | None:
+    """The last second a key of the older form was seen (``dedupe_legacy``), or ``None``."""
+    cursor.execute(LEGACY_SQL)
+    row = cursor.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def legacy_seen(cursor: Any, sql: HotSQL, rows: Sequence[tuple[str, Verdict]], keys: Sequence[Key | None],
+                fresh: set[Key], *, cutoff_s: int) -> set[Key]:
+    """The keys of ``fresh`` whose event was recorded in the older form (``legacy_key``) after
+    ``cutoff_s``: duplicates of events seen before revision 0010."""
+    older: dict[Key, Key] = {}
+    for (source_id, verdict), key in zip(rows, keys, strict=True):
+        if key is not None and key in fresh:
+            older[legacy_key(source_id, id_key(verdict.message_id))] = key
+    listed = sorted(older)
+    found: set[Key] = set()
+    for start in range(0, len(listed), CHUNK):
+        cursor.execute(*sql.seen_since(listed[start : start + CHUNK], cutoff_s))
+        found.update(older[bytes(r[0])] for r in cursor.fetchall())
     return found

@@ -73,6 +73,13 @@ class HotSQL:
             return self.dedupe(len(keys) + pad), (*params, cutoff_s)
         return self.dedupe_arrays, (now_s, keys, cutoff_s)
 
+    def seen_since(self, keys: list[bytes], cutoff_s: int) -> tuple[str, tuple[Any, ...]]:
+        """Which of ``keys`` were last seen after ``cutoff_s`` (``dedupe.legacy_seen``), and its parameters."""
+        if self.postgres:
+            return ("SELECT key FROM dedupe_keys WHERE seen_s > %s AND key = ANY(%s::bytea[])", (cutoff_s, keys))
+        marks = ", ".join("?" * len(keys))
+        return f"SELECT key FROM dedupe_keys WHERE seen_s > ? AND key IN ({marks})", (cutoff_s, *keys)
+
     def stamp(self, value: datetime) -> Any:
         """A timestamp as SQLAlchemy stores it: aware on PostgreSQL, naive UTC text on SQLite."""
         if self.postgres:

@@ -77,6 +77,7 @@ class Store:
         self.samples = SamplePolicy(sample_per_minute)
         self.sql = HotSQL(engine.dialect.name)
         self.commits = 0
+        self._legacy_s: int | None = None  # dedupe_legacy's second, read by the first commit (-1: none)
         self._queue: queue.Queue[Batch | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
@@ -143,7 +144,13 @@ class Store:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 keys = dedupe.keys_of(rows)
-                fresh = dedupe.claim(cursor, self.sql, keys, now_s=int(now.timestamp()), window_s=self.dedupe_window_s)
+                now_s, cutoff_s = int(now.timestamp()), int(now.timestamp()) - self.dedupe_window_s
+                fresh = dedupe.claim(cursor, self.sql, keys, now_s=now_s, window_s=self.dedupe_window_s)
+                if self._legacy_s is None:
+                    last = dedupe.legacy_last_seen(cursor)
+                    self._legacy_s = -1 if last is None else last
+                if self._legacy_s > cutoff_s and fresh:  # keys recorded before revision 0010 may be in the window
+                    fresh -= dedupe.legacy_seen(cursor, self.sql, rows, keys, fresh, cutoff_s=cutoff_s)
                 counted = tally(rows, dedupe.duplicates(keys, fresh), now=now, minute=epoch_minute(now),
                                 samples=self.samples)
                 self._write(cursor, counted, now)

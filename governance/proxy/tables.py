@@ -4,7 +4,8 @@
                  group commit, source and ``forward_batch_size`` events (``outbox_batch``)
     quarantine   blocked by the plan and settings (raw payload, reason, violations), replayable
     dead_letter  the upstream refused or stayed down past the retry budget, replayable
-    dedupe_keys  (source, messageId) seen within the window, as a 16-byte hash
+    dedupe_keys  (source, messageId) seen within the window, as a 16-byte key (the id's second first, when it has one)
+    dedupe_legacy  the last second a key of the form before revision 0010 was seen
     event_counts / violation_counts / violation_samples   per-minute observability
     event_samples   a bounded sample of accepted events, for the quality checks
     forward_stats   delivered events and their latency per minute (read by /metrics)
@@ -75,15 +76,26 @@ class DeadLetterRow(SQLModel, table=True):
 
 
 class DedupeKeyRow(SQLModel, table=True):
-    """One (source, messageId) seen within the dedupe window, as 16 bytes of its hash
-    (``dedupe.key_of``) and the second it was last seen (``seen_s``, epoch seconds, indexed for
-    pruning). ``WITHOUT ROWID`` on SQLite: the key is stored once, in the primary key's b-tree."""
+    """One (source, messageId) seen within the dedupe window, as its 16-byte key (``dedupe.key_of``:
+    a tag, the second the id says it was made at when it says one, and a hash) and the second it
+    was last seen (``seen_s``, epoch seconds, indexed for pruning). ``WITHOUT ROWID`` on SQLite:
+    the key is stored once, in the primary key's b-tree."""
 
     __tablename__ = "dedupe_keys"
     __table_args__ = (Index("ix_dedupe_keys_seen", "seen_s"), {"sqlite_with_rowid": False})
 
     key: bytes = Field(sa_column=Column(LargeBinary(16), primary_key=True))
     seen_s: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class DedupeLegacyRow(SQLModel, table=True):
+    """The last second a key of the form before revision 0010 (``dedupe.legacy_key``) was seen:
+    while it is within the window, the claim also looks up that form (``dedupe.legacy_seen``).
+    Empty on a database made at 0010 or later."""
+
+    __tablename__ = "dedupe_legacy"
+
+    last_seen_s: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
 
 
 class EventCountRow(SQLModel, table=True):

@@ -12,17 +12,20 @@ from governance.db import make_engine
 def test_each_layout_is_measured_and_the_bench_cleans_up(database_url: str) -> None:
     result = run(keys=3000, batch=500, database_url=database_url)
     assert result["keys"] == 3000
-    for layout in ("text", "compact", "generations"):
+    for layout in ("text", "hashed", "compact", "generations"):
         assert result[f"{layout}_bytes_per_key"] > 16, layout  # a 16-byte key at the very least
-        assert result[f"{layout}_prune_tenth_s"] >= 0
+        assert layout == "hashed" or result[f"{layout}_prune_tenth_s"] >= 0
+    assert result["hashed_insert_us_per_key"] > 0 and result["compact_insert_us_per_key"] > 0
     assert result["compact_bytes_per_key"] < result["text_bytes_per_key"]
+    assert result["hashed_bytes_per_key"] < result["text_bytes_per_key"] and result["ids"] == "sdk"
     assert result["compact_chunked_pruned"] >= result["prune_keys"] == 300  # the second tenth, by the worker's prune
     for window in ("ingest_alone", "ingest_during_delete", "ingest_during_chunked_prune"):
         assert result[window]["max_ms"] >= result[window]["p50_ms"] >= 0, window
     assert result["ingest_alone"]["commits"] > 0
     engine = make_engine(database_url)
     try:
-        assert [t for t in inspect(engine).get_table_names() if t.startswith("dedupe")] == ["dedupe_keys"]
+        tables = [t for t in inspect(engine).get_table_names() if t.startswith("dedupe")]
+        assert tables == ["dedupe_keys", "dedupe_legacy"]  # the migrations' tables, not the bench's
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM dedupe_keys")).scalar() == 0
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from governance.bench.hotpath import run
 from tests.cli_support import cli
 
@@ -24,6 +26,33 @@ def test_the_command_prints_the_figures_as_json() -> None:
     assert run_.code == 0, run_.err
     figures = run_.json()
     assert figures["events"] == 200 and figures["forwarded"] == 200 and figures["judge_us_per_event"] > 0
+
+
+def test_the_ids_option_chooses_the_message_ids_and_refuses_an_unknown_shape(monkeypatch: Any) -> None:
+    from governance.bench import hotpath
+
+    sent: list[str] = []
+    original = hotpath.Bodies.body
+
+    def body(self: Any, stream: int, seq: int) -> bytes:
+        raw = original(self, stream, seq)
+        sent.extend(e["messageId"] for e in orjson.loads(raw)["batch"])
+        return raw
+
+    monkeypatch.setattr(hotpath.Bodies, "body", body)
+    for ids, first in (("ordered", "-0000-0000-0000-000000000000"), ("uuid4", None), ("sdk", "ajs-next-")):
+        sent.clear()
+        assert hotpath.run(batches=1, rounds=1, commit=False, ids=ids)["ids"] == ids and len(sent) == 100
+        if ids == "uuid4":
+            assert all(len(i) == 36 and i[14] == "4" for i in sent)
+        elif ids == "ordered":
+            assert sent[0].endswith(first)
+        else:
+            assert sent[0].startswith(first)  # the first template is a browser's
+    shown = cli("bench", "hotpath", "--batches", "1", "--rounds", "1", "--no-commit", "--ids", "uuid4", "--json")
+    assert shown.code == 0 and shown.json()["ids"] == "uuid4", shown.err
+    refused = cli("bench", "hotpath", "--ids", "uuid7", "--json")
+    assert refused.code == 2 and "one of sdk, uuid4, ordered" in refused.err
 
 
 def test_the_commit_stage_commits_every_event_to_a_real_sqlite_file(monkeypatch: Any) -> None:
