@@ -14,6 +14,9 @@ Python of the web process (and the forwarder's relay), on the same bodies (``loa
              group commit's dedupe claim, tally, rows and fsynced COMMIT; CPU, wall and bytes
              written per event, the one stage with a database; ``commit_diy_*``: the smart DIY
              peer's write of the same events in the same harness, for reference)
+    forward  the worker's ``Forwarder`` draining those outbox rows from a real SQLite file to a
+             counting upstream in another process (``bench.forward``: CPU of the forwarding process
+             only, every event read back as received once)
 
 It reports the CPU microseconds per event of each stage (the best of ``rounds``, each over every
 body; ``time.process_time``, so time other processes take is not counted), with the garbage
@@ -34,6 +37,7 @@ import orjson
 
 from governance import webgc
 from governance.bench.commit import measure as measure_commit
+from governance.bench.forward import measure as measure_forward
 from governance.bench.load import Bodies, sample_events
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -55,8 +59,17 @@ def _best(rounds: int, run: Callable[[], None], events: int, prepare: Callable[[
     return round(best * 1e6 / events, 2)
 
 
+def _with_databases(source_id: str, judged: list[Any], payloads: list[list[str]], raws: list[bytes], rounds: int, *,
+                    commit: bool, forward: bool) -> dict[str, Any]:
+    """The stages with a database: the group commit (beside the DIY reference's write of the bodies
+    as sent) and the worker's forwarder draining the outbox to an upstream."""
+    sent = [orjson.loads(raw)["batch"] for raw in raws] if commit else []
+    out = measure_commit(source_id, judged, rounds, sent) if commit else {}
+    return out | (measure_forward(payloads, rounds) if forward else {})
+
+
 def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool = True,
-        ids: str = "sdk") -> dict[str, Any]:
+        ids: str = "sdk", forward: bool = False) -> dict[str, Any]:
     """CPU µs per event of each stage over ``batches`` bodies of ``batch`` events (best of ``rounds``)."""
     from governance.plan.compile import compile_validators
     from governance.plan.loader import load_plan_file
@@ -113,5 +126,4 @@ def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool =
     figures["relay_us_per_event"] = _best(rounds, relay, events)
     figures["web_us_per_event"] = round(parse_us + figures["judge_us_per_event"] + figures["tally_us_per_event"], 2)
     figures["forwarded"] = sum(len(rows) for rows in payloads)
-    sent = [orjson.loads(raw)["batch"] for raw in raws] if commit else []  # what the DIY reference writes
-    return figures | (measure_commit(state.id, judged, rounds, sent) if commit else {})  # the stage with a database
+    return figures | _with_databases(state.id, judged, payloads, raws, rounds, commit=commit, forward=forward)

@@ -178,6 +178,9 @@ def bench_hotpath(
                                 help="Also the group commit on a real SQLite file (the commit_* figures, and "
                                 "commit_diy_*: the smart DIY peer's write of the same events)"),
     ids: str = typer.Option("sdk", "--ids", help=IDS_HELP),
+    forward: bool = typer.Option(False, "--forward/--no-forward",
+                                 help="Also the worker's forwarder draining those events' outbox rows from a "
+                                 "SQLite file to a counting upstream on 127.0.0.1 (the forward_* figures)"),
     as_json: bool = JSON,
 ) -> None:
     """The proxy's per-event Python in one process (parse, judge, tally, relay): CPU µs per event
@@ -185,7 +188,8 @@ def bench_hotpath(
     smart DIY peer's write of the same events in the same harness (commit_diy_*)."""
     from governance.bench.hotpath import run
 
-    _report(run(batches=batches, rounds=rounds, commit=commit, ids=_ids(ids)), as_json, "hot path (CPU µs per event)")
+    _report(run(batches=batches, rounds=rounds, commit=commit, ids=_ids(ids), forward=forward), as_json,
+            "hot path (CPU µs per event)")
 
 
 @bench_app.command("cycle")

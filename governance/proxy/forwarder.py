@@ -39,7 +39,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import Engine, exists, insert, select, update
 
 from governance.clock import as_utc, epoch_minute, utcnow
@@ -47,10 +46,11 @@ from governance.db import writer
 from governance.proxy.leases import Leases
 from governance.proxy.outbox_batch import message_id_of, remainder
 from governance.proxy.outbox_sql import OutboxSQL
-from governance.proxy.settle import Plan, Settlement, pack, resolve
+from governance.proxy.settle import MAX_REQUEST_BYTES, Plan, Settlement, pack, resolve
 from governance.proxy.tables import DeadLetterRow, OutboxRow
 from governance.proxy.timestamps import relay_batch
 from governance.proxy.upstream import Delivery, new_client, post, retryable
+from governance.proxy.upstream_http import Pool
 from governance.registry.tables import SourceRow
 from governance.settings import Settings
 
@@ -63,7 +63,7 @@ CLAIM_ROWS = 40  # outbox rows a lane claims at a time: up to 40 x forward_batch
 
 class Forwarder:
     def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], datetime] | None = None,
-                 client: httpx.Client | None = None) -> None:
+                 client: Pool | None = None) -> None:
         self.reader = engine
         self.engine = writer(engine)
         self.settings = settings
@@ -166,7 +166,7 @@ class Forwarder:
     def _deliver_all(self, source: Any, rows: list[Any]) -> Settlement:
         """Deliver the claim request by request (``settle.pack``), until the upstream is down."""
         done = Settlement()
-        chunks = list(pack(rows, self.settings.forward_batch_size))
+        chunks = list(pack(rows, self.settings.forward_batch_size, MAX_REQUEST_BYTES))
         for i, chunk in enumerate(chunks):
             result = self.deliver(source, [p for piece in chunk for p in piece.payloads])
             done.chunks.append((chunk, result))

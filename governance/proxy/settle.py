@@ -1,8 +1,8 @@
 """What a claim's deliveries leave to write, per outbox row (pure: the forwarder writes it).
 
 An outbox row holds up to a batch of events (``outbox_batch``). ``pack`` cuts a claim into
-``/v1/batch`` requests of at most ``size`` events: whole rows while they fit, a row of more than
-``size`` events in pieces of its own. ``resolve`` then turns the results into a ``Plan``:
+``/v1/batch`` requests of at most ``size`` events and ``MAX_REQUEST_BYTES`` of body: whole rows while
+they fit, a row that does not in pieces. ``resolve`` then turns the results into a ``Plan``:
 
 * a row whose every piece was delivered is deleted, its events counted as delivered (the steady
   state: one row, one request);
@@ -17,6 +17,7 @@ Attempts are counted per row, as they were per event: a row's events have one hi
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,11 @@ from typing import Any
 from governance.clock import as_utc
 from governance.proxy import outbox_batch
 from governance.proxy.upstream import Delivery, retryable
+
+# Segment's /v1/batch takes 500 KB a request (32 KB an event) and answers a larger one 400, which
+# would dead-letter every event in it: requests are cut below that, whatever forward_batch_size says
+MAX_REQUEST_BYTES = 500_000
+RELAY_MARGIN = 64  # bytes an event may grow by in the relay (its sentAt) plus its comma, at most
 
 
 @dataclass(frozen=True)
@@ -58,22 +64,47 @@ class Plan:
     rewrites: dict[int, list[str]] = field(default_factory=dict)  # row id -> the events it keeps
 
 
-def pack(rows: Sequence[Any], size: int) -> Iterator[list[Piece]]:
-    """The claim's requests, in order: whole rows while they fit in ``size`` events."""
+def _bytes(payload: str) -> int:
+    """What an event adds to a request body: its UTF-8 bytes, and room for the relayed ``sentAt``
+    (longer than the stored one, or added) and the comma."""
+    return (len(payload) if payload.isascii() else len(payload.encode())) + RELAY_MARGIN
+
+
+def _fits(costs: list[int], start: int, room: int, space: int, *, alone: bool) -> tuple[int, int]:
+    """How far from ``start`` the events fit ``room`` events and ``space`` bytes: (end, bytes used).
+    The first event of an empty request (``alone``) fits whatever its size."""
+    end, used = start, 0
+    while end < len(costs) and end - start < room and (used + costs[end] <= space or (end == start and alone)):
+        used += costs[end]
+        end += 1
+    return end, used
+
+
+def pack(rows: Sequence[Any], size: int, max_bytes: int | None = None) -> Iterator[list[Piece]]:
+    """The claim's requests, in order: whole rows while they fit in ``size`` events (and
+    ``max_bytes`` of body, when given), a row that does not fit an empty request in pieces; an
+    event larger than ``max_bytes`` alone goes alone (the web process caps it at ``max_event_bytes``)."""
+    budget = max_bytes if max_bytes is not None else sys.maxsize
     chunk: list[Piece] = []
-    room = size
+    room, space = size, budget
     for row in rows:
         payloads = outbox_batch.split(row.payload)
-        if len(payloads) > room and chunk:
+        costs = [_bytes(p) for p in payloads] if max_bytes is not None else [0] * len(payloads)
+        if chunk and (len(payloads) > room or sum(costs) > space):
             yield chunk
-            chunk, room = [], size
-        for start in range(0, len(payloads), size):
-            piece = payloads[start : start + size]
-            chunk.append(Piece(row, start, start + len(piece), piece))
-            room -= len(piece)
+            chunk, room, space = [], size, budget
+        start = 0
+        while start < len(payloads):
+            end, used = _fits(costs, start, room, space, alone=not chunk)
+            if end == start:  # the next event does not fit what is left of this request
+                yield chunk
+                chunk, room, space = [], size, budget
+                continue
+            chunk.append(Piece(row, start, end, payloads[start:end]))
+            room, space, start = room - (end - start), space - used, end
             if room <= 0:
                 yield chunk
-                chunk, room = [], size
+                chunk, room, space = [], size, budget
     if chunk:
         yield chunk
 

@@ -114,3 +114,26 @@ def test_the_diy_reference_writes_every_event_of_the_same_bodies(monkeypatch: An
     assert seen["synchronous"] == 2
     assert 0 < figures["commit_diy_us_per_event"] and 0 < figures["commit_diy_wall_us_per_event"]
     assert figures["commit_diy_written_bytes_per_event"] > 700  # each ~750-byte event's row
+
+
+def test_the_forward_stage_drains_a_real_outbox_to_a_real_upstream_once() -> None:
+    """``forward_*``: the real forwarder drains the outbox rows of the judged bodies (100 events a
+    row, as a group commit writes them) from a SQLite file to the counting upstream on 127.0.0.1;
+    the round read back every event received once at the upstream and counted once as delivered."""
+    figures = run(batches=3, rounds=2, commit=False, forward=True)
+    assert figures["forward_events"] == 300
+    assert figures["forward_requests"] == 3  # one /v1/batch per 100-event row
+    assert 0 < figures["forward_us_per_event"] < figures["forward_wall_us_per_event"] * 10
+
+
+def test_the_forward_stage_refuses_a_round_that_did_not_deliver_everything(monkeypatch: Any) -> None:
+    """A round whose read-back differs (here: a forwarder that stops before the outbox is empty)
+    raises instead of reporting a figure."""
+    import pytest
+
+    from governance.bench.forward import NotDelivered
+    from governance.proxy.forwarder import Forwarder
+
+    monkeypatch.setattr(Forwarder, "run_once", lambda self, limit=1: 0)
+    with pytest.raises(NotDelivered, match="upstream_events"):
+        run(batches=2, rounds=1, commit=False, forward=True)
