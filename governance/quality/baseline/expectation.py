@@ -68,9 +68,12 @@ class ModelParams:
     drop_cap: float = 1.25  # drops: the level may raise the low estimate by this much at most
     spike_floor: float = 1.0  # spikes: the level may lower the high estimate to this share at most (1: never)
     silence_horizon: int = 48  # hours a silence integrates over at most
+    week_level_weeks: int = 5  # ``week_level`` where fewer same-hour-of-week samples than this stand (5: always)
+    week_level_below: float = 1.0  # ... and only where it is below this (an ordinary week-on-week dip is not)
+    high_days: float = 0.75  # weeks 1-2 of samples: the high estimate is at least this quantile of the last 7 days
 
 
-def week_level(observed: ArrayLike, week_low: ArrayLike) -> FloatArray:
+def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
     """How the lookback hours compare with their same-hour-of-week sample, in weeks 1-2 only (at most 1).
 
     With one or two weeks behind it, an hour's low estimate is the lower of its week sample and the
@@ -79,7 +82,7 @@ def week_level(observed: ArrayLike, week_low: ArrayLike) -> FloatArray:
     level, at most 1, scales the week sample down to what the recent hours say (``adjusted_low``).
     1 where no lookback hour has such a sample (the first week, three weeks or more)."""
     level, _ = recent_level(observed, week_low, clip=(WEEK_LEVEL_MIN, 1.0))
-    return level
+    return np.asarray(np.where(level < below, level, 1.0))
 
 
 def adjusted_low(low: ArrayLike, week_low: ArrayLike, scale: ArrayLike) -> FloatArray:
@@ -199,6 +202,7 @@ class Now:
     low: FloatArray  # (events, local hours), NaN while learning
     high: FloatArray
     floor: FloatArray
+    high_gap: FloatArray  # the high estimate a silence's first hour may still owe (``HourEstimates.high_gap``)
     observed: FloatArray  # (events, local hours): complete hours' counts (NaN for the current and next)
     learning: NDArray[np.int64]
     weeks: NDArray[np.int64]
@@ -248,7 +252,7 @@ class Now:
         due = gap_due(start=start, end=end, current=np.full(g.size, t), floor_first=self.floor[rows, first],
                       floor_last=self.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved,
-                      high_first=self.high[rows, first])
+                      high_first=self.high_gap[rows, first])
         covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
         known = ((self.learning == KNOWN) & covered).any(-1)
         counted = np.maximum((self.position - start) * 60.0, 0.0)
@@ -270,10 +274,11 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     span = max(p.silence_horizon + 1, p.lookback + 2)
     start = t - span
     local = np.arange(start, t + 2)
-    est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days)
+    est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days, week_low_weeks=p.week_level_weeks,
+                         high_days=p.high_days)
     observed = np.where((local >= 0) & (local < t), counts[:, np.clip(local, 0, t - 1)], np.nan)
     back = np.arange(t - 1 - p.lookback, t - 1) - start
-    week_scale = week_level(observed[:, back], est.week_low[:, back])
+    week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below)
     low = adjusted_low(est.low, est.week_low, week_scale[:, None])
     scale_drop, err_lo = recent_level(observed[:, back], low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
@@ -284,7 +289,7 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
         raise ValueError(f"shapes must be (events, 2, {SUB + 1}), got {cum.shape}")
     return Now(
         start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=low, high=est.high,
-        floor=est.floor, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
+        floor=est.floor, high_gap=est.high_gap, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
         drop_scale=np.minimum(scale_drop, p.drop_cap), spike_scale=np.maximum(scale_spike, p.spike_floor),
         error=np.maximum(err_lo, floor), error_high=np.maximum(err_hi, floor),
     )

@@ -78,7 +78,8 @@ class HourEstimates:
     floor: FloatArray  # what a silence may count on: the low estimate less one robust spread of its samples
     weeks: IntArray  # same-hour-of-week samples behind the estimate
     learning: IntArray  # KNOWN, or the LEARNING code of what it waits for
-    week_low: FloatArray  # weeks 1-2: the same-hour-of-week low the low mixed in, else NaN (``week_level``)
+    week_low: FloatArray  # the same-hour-of-week low the low mixed in (``week_low_weeks``), else NaN (``week_level``)
+    high_gap: FloatArray  # the high estimate without ``high_days``: what a silence's first hour may still owe
 
 
 def samples(counts: FloatArray, hours: IntArray, step: int, n: int) -> FloatArray:
@@ -104,10 +105,14 @@ def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArr
 
 
 def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
-                   days: int = 7) -> HourEstimates:
+                   days: int = 7, week_low_weeks: int = MIN_WEEKS, high_days: float = 0.5) -> HourEstimates:
     """Estimates for target ``hours`` (indexes into ``hourly`` ``(events, T)``, may be >= T).
 
-    ``first_hour`` is the epoch hour of index 0 (it places the weekday core).
+    ``first_hour`` is the epoch hour of index 0 (it places the weekday core). ``week_low`` is
+    reported where one to ``week_low_weeks - 1`` same-hour-of-week samples stand behind the estimate
+    (``week_level``; the default, three, is weeks 1-2 of samples). ``high_days``: with one or two
+    weeks of samples, the high estimate is at least this quantile of the last seven days' same hour
+    (the lower of the two values it falls between; 0.5: their median, as the low estimate takes).
     """
     counts = np.asarray(hourly, dtype=np.float64)
     if counts.ndim == 1:
@@ -124,6 +129,11 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     mixed = n_days >= MIN_WEEKS
     low = np.where(mixed, np.fmin(week_lo, day_median), week_lo)
     high = np.where(mixed, np.fmax(week_hi, day_median), week_hi)
+    unraised, raised = high, mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (high_days != 0.5)
+    if high_days != 0.5:  # weeks 1-2: a quiet week sample and a median pulled down by quiet days (a weekend, an outage)
+        with quiet():
+            day_high = np.nanpercentile(daily, 100 * high_days, axis=-1, method="lower")
+        high = np.where(raised, np.fmax(high, day_high), high)
     # no week yet: the weekday core, against earlier core days only
     sample_core = in_core(first_hour + h[:, None] - 24 * np.arange(1, days + 1)[None, :])
     core_days = np.where(sample_core, daily, np.nan)
@@ -142,8 +152,9 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly)) | _edge_day(counts, h, daily, days)
     floor = _floor(low, weekly, core_days, first_week, n_weeks, n_core, edge
                    | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
-    week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS), week_lo, np.nan)
-    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low)
+    week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < week_low_weeks), week_lo, np.nan)
+    high_gap = np.where(raised, unraised, high)
+    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low, high_gap)
 
 
 def _floor(low: FloatArray, weekly: FloatArray, core_days: FloatArray, first_week: NDArray[np.bool_],
