@@ -69,7 +69,7 @@ class ModelParams:
     spike_floor: float = 1.0  # spikes: the level may lower the high estimate to this share at most (1: never)
     silence_horizon: int = 48  # hours a silence integrates over at most
     week_level_weeks: int = 5  # ``week_level`` where fewer same-hour-of-week samples than this stand (5: always)
-    week_level_below: float = 1.0  # ... and only where it is below this (an ordinary week-on-week dip is not)
+    week_level_below: float = 0.8  # ... and only where it is below this (an ordinary week-on-week dip is not)
     high_days: float = 0.75  # weeks 1-2 of samples: the high estimate is at least this quantile of the last 7 days
 
 
