@@ -78,7 +78,7 @@ class HourModel:
     spike_scale: FloatArray
     error: FloatArray
     error_high: FloatArray
-    week_low: FloatArray  # (events, hours + 2): weeks 1-2, the same-hour-of-week low the low mixed in
+    week_low: FloatArray  # (events, hours + 2): the same-hour-of-week low the low mixed in (``week_level``)
     week_scale: FloatArray  # (events, hours + 1): per current hour, ``week_level``
     high_gap: FloatArray  # (events, hours + 2): what a silence's first hour may still owe (``Now.high_gap``)
 

@@ -7,9 +7,10 @@ the current one:
    after the current one (``seasonal.estimate_hours``);
 2. today's level against the low and the high estimate (``level.recent_level`` over the
    ``lookback`` complete hours that end two hours before now, so a trailing window of up to 60
-   minutes never judges itself); in weeks 1-2 of samples the low estimates are first
-   ``adjusted_low``: the week sample scaled by ``week_level`` (the same hours against their week
-   samples, at most 1) where that is lower, so a campaign last week is not this week's bar;
+   minutes never judges itself); the low estimates are first ``adjusted_low``: the week sample
+   scaled by ``week_level`` (the same hours against their week samples, at most 1, and only where
+   below ``week_level_below``) where that is lower, so a campaign last week (or in two of the last
+   three weeks) is not this week's bar;
 3. the scales: drops are judged against ``low x min(level, drop_cap)`` (a busy morning raises the
    bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
    against ``high x max(level, spike_floor)``;
@@ -74,19 +75,21 @@ class ModelParams:
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
-    """How the lookback hours compare with their same-hour-of-week sample, in weeks 1-2 only (at most 1).
+    """How the lookback hours compare with their same-hour-of-week sample (at most 1).
 
-    With one or two weeks behind it, an hour's low estimate is the lower of its week sample and the
-    day median of the last seven days; when last week was a campaign, both are high on a weekend
-    (the days are weekdays). The lookback hours of last week were mostly in the campaign too: this
-    level, at most 1, scales the week sample down to what the recent hours say (``adjusted_low``).
-    1 where no lookback hour has such a sample (the first week, three weeks or more)."""
+    An hour's low estimate is the lower of its week sample (one, the lower of two, the middle of
+    three, the lower middle of four) and the day median of the last seven days; when last week was a
+    campaign (or two of the last three weeks were), both are high on a weekend (the days are
+    weekdays). The lookback hours of those weeks were mostly in the campaign too: this level, at
+    most 1, scales the week sample down to what the recent hours say (``adjusted_low``). 1 where no
+    lookback hour has such a sample (the first week), and where the level is ``below`` or more: an
+    ordinary week-on-week dip (0.85-0.97) is the level's business, a campaign week is 0.4-0.5."""
     level, _ = recent_level(observed, week_low, clip=(WEEK_LEVEL_MIN, 1.0))
     return np.asarray(np.where(level < below, level, 1.0))
 
 
 def adjusted_low(low: ArrayLike, week_low: ArrayLike, scale: ArrayLike) -> FloatArray:
-    """``low``, or the week sample scaled by ``week_level`` where that is lower (weeks 1-2)."""
+    """``low``, or the week sample scaled by ``week_level`` where that is lower."""
     return np.asarray(np.fmin(np.asarray(low, dtype=np.float64), np.asarray(week_low) * np.asarray(scale)))
 
 

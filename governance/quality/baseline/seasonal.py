@@ -9,7 +9,9 @@ event first arrived or before the proxy ran):
   median of the same hour on the last seven days. The *low* estimate is the smaller, the *high*
   estimate the larger. Drops and silences are judged against the low one, spikes against the
   high one: a weekend that was quiet last week is quiet again (low), and a Monday after a holiday,
-  or after an outage and a holiday on the two Mondays before, is not a spike (high);
+  or after an outage and a holiday on the two Mondays before, is not a spike (high); with one or
+  two weeks, the high one is at least the upper quartile of the seven days (``high_days`` of
+  ``ModelParams``: outages and a weekend among them no longer make a normal weekday a spike);
 - **no week yet**: only hours in the *weekday core*, Monday 12:00 to Friday 12:00 UTC, are
   judged, against the same hour on earlier core days (two days: the lower and the higher; three
   or more: their median). A weekend in any time zone from UTC-12 to UTC+12 lies outside the
