@@ -19,6 +19,8 @@ import secrets
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +130,17 @@ async def _client(port: int, bodies: Bodies, stream: int, auth: str, stop_at: fl
         writer.close()
 
 
+def run_loop(main: Callable[[], Coroutine[Any, Any, float]]) -> float:
+    """``asyncio.run(main())``, in a thread of its own when this thread already runs a loop (a
+    notebook, or a sync Playwright still open in the same test session), where it would refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
 def load(port: int, bodies: Bodies, auth: str, *, seconds: float, concurrency: int, stream_base: int,
          seqs: list[int] | None = None) -> dict[str, Any]:
     """``concurrency`` keep-alive clients for ``seconds``; client ``c`` is stream ``stream_base + c``.
@@ -145,7 +158,7 @@ def load(port: int, bodies: Bodies, auth: str, *, seconds: float, concurrency: i
                                for c in range(concurrency)))
         return time.perf_counter() - started
 
-    elapsed = asyncio.run(main())
+    elapsed = run_loop(main)
     latencies = sorted(tally.latencies)
     return {
         "requests": tally.requests,

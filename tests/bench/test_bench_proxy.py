@@ -6,6 +6,7 @@ every client starting at bodies[0]) is seen in the read-back counters and refuse
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -101,3 +102,17 @@ def test_a_forwarding_peer_that_did_not_deliver_everything_is_refused() -> None:
     short = {**peer, "outbox_left": 100, "upstream": {"events": 900, "distinct": 900}}
     assert refusals({"diy_forward": short}) == [
         "diy_forward: forwarded 900 of 1000 stored events (100 left in its outbox)"]
+
+
+def test_the_load_runs_from_inside_a_running_event_loop(tmp_path: Path) -> None:
+    """A notebook, or a sync Playwright left open earlier in the same pytest session, keeps a loop
+    running in the main thread; the load generator then runs its own loop in a thread."""
+    bodies = Bodies(sample_events(200), 100)
+
+    async def inside() -> dict[str, object]:
+        with Children(tmp_path) as children:
+            port, _ = children.peer("baseline", "bare")
+            return load(port, bodies, "", seconds=0.3, concurrency=2, stream_base=0x100)
+
+    figures = asyncio.run(inside())
+    assert figures["requests"] > 0 and figures["errors"] == 0
