@@ -78,8 +78,9 @@ class HourModel:
     spike_scale: FloatArray
     error: FloatArray
     error_high: FloatArray
-    week_low: FloatArray  # (events, hours + 2): weeks 1-2, the same-hour-of-week low the low mixed in
+    week_low: FloatArray  # (events, hours + 2): the same-hour-of-week low the low mixed in (``week_level``)
     week_scale: FloatArray  # (events, hours + 1): per current hour, ``week_level``
+    high_gap: FloatArray  # (events, hours + 2): what a silence's first hour may still owe (``Now.high_gap``)
 
     def low_pair(self, pair: IntArray, t: IntArray) -> FloatArray:
         """The low estimates of hours ``pair`` (``(n, 2)``) at current hours ``t`` (``adjusted_low``)."""
@@ -89,7 +90,8 @@ class HourModel:
 def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel:
     """Estimates of every hour and the level of every current hour (as ``expect_now`` builds them)."""
     events, hours = masked.shape
-    est = estimate_hours(masked, first_hour, np.arange(hours + 2), weeks=p.weeks, days=p.days)
+    est = estimate_hours(masked, first_hour, np.arange(hours + 2), weeks=p.weeks, days=p.days,
+                         week_low_weeks=p.week_level_weeks, high_days=p.high_days)
     pad = p.lookback + 1
     obs = np.concatenate([np.full((events, pad), np.nan), masked, np.full((events, 2), np.nan)], axis=1)
     current = np.arange(hours + 1)
@@ -99,7 +101,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     def looked(estimate: FloatArray) -> FloatArray:
         return np.concatenate([np.full((events, pad), np.nan), estimate], axis=1)[:, index + pad]
 
-    week_scale = week_level(look_obs, looked(est.week_low))
+    week_scale = week_level(look_obs, looked(est.week_low), p.week_level_below)
     scales, errors = [], []
     for estimate in (adjusted_low(looked(est.low), looked(est.week_low), week_scale[..., None]), looked(est.high)):
         level, err = recent_level(look_obs, estimate, clip=p.level_clip)
@@ -109,7 +111,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
     return HourModel(est.low, est.high, est.floor, est.learning, np.minimum(scales[0], p.drop_cap),
                      np.maximum(scales[1], p.spike_floor), np.maximum(errors[0], floor),
-                     np.maximum(errors[1], floor), est.week_low, week_scale)
+                     np.maximum(errors[1], floor), est.week_low, week_scale, est.high_gap)
 
 
 def hour_shapes(counts: NDArray[np.integer], masked: FloatArray, chunk: int = 96) -> FloatArray:
@@ -204,7 +206,7 @@ class _Gaps:
         due = gap_due(start=start, end=end, current=self.t, floor_first=self.model.floor[rows, first],
                       floor_last=self.model.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=ShapeLookup(self.shapes, self.t - 1), shape_now=ShapeLookup(self.shapes, self.t),
-                      whole_first=moved, high_first=np.fmax(self.model.high, self.model.floor)[rows, first])
+                      whole_first=moved, high_first=np.fmax(self.model.high_gap, self.model.floor)[rows, first])
         counted = np.maximum((self.m / 60.0 - start) * 60.0, 0.0)
         return np.where(end > start, due, 0.0), np.floor(span_start).astype(np.int64), counted
 

@@ -253,5 +253,6 @@ def test_a_quiet_level_never_lowers_the_bar_for_a_spike() -> None:
     history = np.full((1, 28 * 24 + 14), 1000.0)
     history[0, -14:] = 700.0  # a slow day: the last hours at 70 % of their estimate
     now = expect_now(history, FIRST, MONDAY + (28 * 24 + 14) * 60 + 30)
-    assert float(now.drop_scale[0]) == pytest.approx(0.7, abs=0.02)  # drops follow the level down
+    # drops follow the level down (through ``week_level``, which scales the week samples to 0.7, or the level)
+    assert float(now.low[0, now.current] * now.drop_scale[0]) == pytest.approx(700.0, rel=0.02)
     assert float(now.spike_scale[0]) == 1.0  # spikes do not: 2x of the day's usual, not of a slow morning

@@ -7,9 +7,10 @@ the current one:
    after the current one (``seasonal.estimate_hours``);
 2. today's level against the low and the high estimate (``level.recent_level`` over the
    ``lookback`` complete hours that end two hours before now, so a trailing window of up to 60
-   minutes never judges itself); in weeks 1-2 of samples the low estimates are first
-   ``adjusted_low``: the week sample scaled by ``week_level`` (the same hours against their week
-   samples, at most 1) where that is lower, so a campaign last week is not this week's bar;
+   minutes never judges itself); the low estimates are first ``adjusted_low``: the week sample
+   scaled by ``week_level`` (the same hours against their week samples, at most 1, and only where
+   below ``week_level_below``) where that is lower, so a campaign last week (or in two of the last
+   three weeks) is not this week's bar;
 3. the scales: drops are judged against ``low x min(level, drop_cap)`` (a busy morning raises the
    bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
    against ``high x max(level, spike_floor)``;
@@ -68,22 +69,27 @@ class ModelParams:
     drop_cap: float = 1.25  # drops: the level may raise the low estimate by this much at most
     spike_floor: float = 1.0  # spikes: the level may lower the high estimate to this share at most (1: never)
     silence_horizon: int = 48  # hours a silence integrates over at most
+    week_level_weeks: int = 5  # ``week_level`` where fewer same-hour-of-week samples than this stand (5: always)
+    week_level_below: float = 0.8  # ... and only where it is below this (an ordinary week-on-week dip is not)
+    high_days: float = 0.75  # weeks 1-2 of samples: the high estimate is at least this quantile of the last 7 days
 
 
-def week_level(observed: ArrayLike, week_low: ArrayLike) -> FloatArray:
-    """How the lookback hours compare with their same-hour-of-week sample, in weeks 1-2 only (at most 1).
+def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
+    """How the lookback hours compare with their same-hour-of-week sample (at most 1).
 
-    With one or two weeks behind it, an hour's low estimate is the lower of its week sample and the
-    day median of the last seven days; when last week was a campaign, both are high on a weekend
-    (the days are weekdays). The lookback hours of last week were mostly in the campaign too: this
-    level, at most 1, scales the week sample down to what the recent hours say (``adjusted_low``).
-    1 where no lookback hour has such a sample (the first week, three weeks or more)."""
+    An hour's low estimate is the lower of its week sample (one, the lower of two, the middle of
+    three, the lower middle of four) and the day median of the last seven days; when last week was a
+    campaign (or two of the last three weeks were), both are high on a weekend (the days are
+    weekdays). The lookback hours of those weeks were mostly in the campaign too: this level, at
+    most 1, scales the week sample down to what the recent hours say (``adjusted_low``). 1 where no
+    lookback hour has such a sample (the first week), and where the level is ``below`` or more: an
+    ordinary week-on-week dip (0.85-0.97) is the level's business, a campaign week is 0.4-0.5."""
     level, _ = recent_level(observed, week_low, clip=(WEEK_LEVEL_MIN, 1.0))
-    return level
+    return np.asarray(np.where(level < below, level, 1.0))
 
 
 def adjusted_low(low: ArrayLike, week_low: ArrayLike, scale: ArrayLike) -> FloatArray:
-    """``low``, or the week sample scaled by ``week_level`` where that is lower (weeks 1-2)."""
+    """``low``, or the week sample scaled by ``week_level`` where that is lower."""
     return np.asarray(np.fmin(np.asarray(low, dtype=np.float64), np.asarray(week_low) * np.asarray(scale)))
 
 
@@ -199,6 +205,7 @@ class Now:
     low: FloatArray  # (events, local hours), NaN while learning
     high: FloatArray
     floor: FloatArray
+    high_gap: FloatArray  # the high estimate a silence's first hour may still owe (``HourEstimates.high_gap``)
     observed: FloatArray  # (events, local hours): complete hours' counts (NaN for the current and next)
     learning: NDArray[np.int64]
     weeks: NDArray[np.int64]
@@ -248,7 +255,8 @@ class Now:
         due = gap_due(start=start, end=end, current=np.full(g.size, t), floor_first=self.floor[rows, first],
                       floor_last=self.floor[rows, last], interior=interior, observed_first=before,
                       shape_prev=self.lookups()[0], shape_now=self.lookups()[1], whole_first=moved,
-                      high_first=np.fmax(self.high, self.floor)[rows, first])  # no high yet (SILENCE_ONLY): the floor
+                      # no high yet (SILENCE_ONLY): the floor
+                      high_first=np.fmax(self.high_gap, self.floor)[rows, first])
         covered = (hours[None, :] >= np.floor(self.position - g / 60.0)[:, None]) & (hours[None, :] <= t)
         known = np.asarray((np.isin(self.learning, FLOOR_KNOWN) & covered).any(-1), dtype=bool)  # a floor to count on
         counted = np.maximum((self.position - start) * 60.0, 0.0)
@@ -270,10 +278,11 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     span = max(p.silence_horizon + 1, p.lookback + 2)
     start = t - span
     local = np.arange(start, t + 2)
-    est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days)
+    est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days, week_low_weeks=p.week_level_weeks,
+                         high_days=p.high_days)
     observed = np.where((local >= 0) & (local < t), counts[:, np.clip(local, 0, t - 1)], np.nan)
     back = np.arange(t - 1 - p.lookback, t - 1) - start
-    week_scale = week_level(observed[:, back], est.week_low[:, back])
+    week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below)
     low = adjusted_low(est.low, est.week_low, week_scale[:, None])
     scale_drop, err_lo = recent_level(observed[:, back], low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
@@ -284,7 +293,7 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
         raise ValueError(f"shapes must be (events, 2, {SUB + 1}), got {cum.shape}")
     return Now(
         start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=low, high=est.high,
-        floor=est.floor, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
+        floor=est.floor, high_gap=est.high_gap, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
         drop_scale=np.minimum(scale_drop, p.drop_cap), spike_scale=np.maximum(scale_spike, p.spike_floor),
         error=np.maximum(err_lo, floor), error_high=np.maximum(err_hi, floor),
     )

@@ -9,7 +9,9 @@ event first arrived or before the proxy ran):
   median of the same hour on the last seven days. The *low* estimate is the smaller, the *high*
   estimate the larger. Drops and silences are judged against the low one, spikes against the
   high one: a weekend that was quiet last week is quiet again (low), and a Monday after a holiday,
-  or after an outage and a holiday on the two Mondays before, is not a spike (high);
+  or after an outage and a holiday on the two Mondays before, is not a spike (high); with one or
+  two weeks, the high one is at least the upper quartile of the seven days (``high_days`` of
+  ``ModelParams``: outages and a weekend among them no longer make a normal weekday a spike);
 - **no week yet**: only hours in the *weekday core*, Monday 12:00 to Friday 12:00 UTC, are
   judged, against the same hour on earlier core days (two days: the lower and the higher; three
   or more: their median). A weekend in any time zone from UTC-12 to UTC+12 lies outside the
@@ -87,7 +89,8 @@ class HourEstimates:
     floor: FloatArray  # what a silence may count on: the low estimate less one robust spread of its samples
     weeks: IntArray  # same-hour-of-week samples behind the estimate
     learning: IntArray  # KNOWN, or the LEARNING code of what it waits for
-    week_low: FloatArray  # weeks 1-2: the same-hour-of-week low the low mixed in, else NaN (``week_level``)
+    week_low: FloatArray  # the same-hour-of-week low the low mixed in (``week_low_weeks``), else NaN (``week_level``)
+    high_gap: FloatArray  # the high estimate without ``high_days``: what a silence's first hour may still owe
 
 
 def samples(counts: FloatArray, hours: IntArray, step: int, n: int) -> FloatArray:
@@ -113,10 +116,14 @@ def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArr
 
 
 def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
-                   days: int = 7) -> HourEstimates:
+                   days: int = 7, week_low_weeks: int = MIN_WEEKS, high_days: float = 0.5) -> HourEstimates:
     """Estimates for target ``hours`` (indexes into ``hourly`` ``(events, T)``, may be >= T).
 
-    ``first_hour`` is the epoch hour of index 0 (it places the weekday core).
+    ``first_hour`` is the epoch hour of index 0 (it places the weekday core). ``week_low`` is
+    reported where one to ``week_low_weeks - 1`` same-hour-of-week samples stand behind the estimate
+    (``week_level``; the default, three, is weeks 1-2 of samples). ``high_days``: with one or two
+    weeks of samples, the high estimate is at least this quantile of the last seven days' same hour
+    (the lower of the two values it falls between; 0.5: their median, as the low estimate takes).
     """
     counts = np.asarray(hourly, dtype=np.float64)
     if counts.ndim == 1:
@@ -133,6 +140,11 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     mixed = n_days >= MIN_WEEKS
     low = np.where(mixed, np.fmin(week_lo, day_median), week_lo)
     high = np.where(mixed, np.fmax(week_hi, day_median), week_hi)
+    unraised, raised = high, mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (high_days != 0.5)
+    if high_days != 0.5:  # weeks 1-2: a quiet week sample and a median pulled down by quiet days (a weekend, an outage)
+        with quiet():
+            day_high = np.nanpercentile(daily, 100 * high_days, axis=-1, method="lower")
+        high = np.where(raised, np.fmax(high, day_high), high)
     # no week yet: the weekday core, against earlier core days only
     sample_core = in_core(first_hour + h[:, None] - 24 * np.arange(1, days + 1)[None, :])
     core_days = np.where(sample_core, daily, np.nan)
@@ -161,8 +173,9 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
         one = ONE_DAY_SHARE * np.fmin(np.nanmax(core_days, axis=-1), sides)
     floor = np.where(first_week & usable, np.fmin(floor, sides), floor)
     floor = np.where(one_day, np.where(edge, 0.0, one), floor)
-    week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS), week_lo, np.nan)
-    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low)
+    week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < week_low_weeks), week_lo, np.nan)
+    high_gap = np.where(raised, unraised, high)
+    return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low, high_gap)
 
 
 def _floor(low: FloatArray, weekly: FloatArray, core_days: FloatArray, first_week: NDArray[np.bool_],
