@@ -20,14 +20,12 @@ class HotSQL:
         self.postgres = dialect == "postgresql"
         p = "%s" if self.postgres else "?"
         self.p = p
+        # one row a batch (outbox_batch), with ``claimed_until`` = its creation time (a lease that has
+        # already ended, so the row is claimable at once): on SQLite the forwarder's lease then
+        # overwrites a timestamp of the same width, which SQLite does in place, writing the row's last
+        # page instead of its whole ~75 KB payload again (docs/operations/capacity.md, phase 6b)
         self.outbox = ("INSERT INTO outbox (source_id, message_id, payload, events, created_at, attempts, "
-                       f"next_attempt_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p})")  # one row a batch: outbox_batch
-        # the same row with ``claimed_until`` = its creation time (a lease that has already ended, so the
-        # row is claimable at once): on SQLite the forwarder's lease then overwrites a timestamp of the
-        # same width, which SQLite does in place, writing the row's last page instead of its whole
-        # ~75 KB payload again (``outbox_sql``; docs/operations/capacity.md, phase 6b)
-        self.outbox_leasable = ("INSERT INTO outbox (source_id, message_id, payload, events, created_at, attempts, "
-                                f"next_attempt_at, claimed_until) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")
+                       f"next_attempt_at, claimed_until) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")
         self.event_sample = ("INSERT INTO event_samples (source_id, kind, event, planned, received_at, payload) "
                              f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})")
         self.event_count = (

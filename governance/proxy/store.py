@@ -171,7 +171,7 @@ class Store:
         sql, stamp, minute = self.sql, self.sql.stamp(now), epoch_minute(now)
         if counted.outbox:
             rows = outbox_batch.rows_of(counted.outbox, self.batch_events)  # a row per source and batch
-            cursor.executemany(sql.outbox_leasable, [(s, m, p, n, stamp, stamp, stamp) for s, m, p, n in rows])
+            cursor.executemany(sql.outbox, [(s, m, p, n, stamp, stamp, stamp) for s, m, p, n in rows])
         if counted.event_samples:  # the minute's reservoir: newcomers in, the samples they push out deleted
             keep, gone = self.samples.settle(counted.event_samples, stamp)
             cursor.executemany(sql.event_sample, [(*row[:4], stamp, row[4]) for row in keep])
