@@ -165,17 +165,23 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly)) | _edge_day(counts, h, daily, days)
     floor = _floor(low, weekly, core_days, first_week, n_weeks, n_core, edge
                    | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
-    # the first week's floor is no more than its hour's neighbours held (an edge moves by minutes); from one
-    # core day, half of that: one day says little about tomorrow's level, but a busy event at zero for a
-    # quarter of an hour is an outage against half of it
-    sides = _neighbours_low(counts, h, sample_core, days)
-    with quiet():
-        one = ONE_DAY_SHARE * np.fmin(np.nanmax(core_days, axis=-1), sides)
-    floor = np.where(first_week & usable, np.fmin(floor, sides), floor)
-    floor = np.where(one_day, np.where(edge, 0.0, one), floor)
+    floor = _first_week_floor(floor, counts, h, sample_core, core_days, days, first_week & usable, one_day, edge)
     week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < week_low_weeks), week_lo, np.nan)
     high_gap = np.where(raised, unraised, high)
     return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low, high_gap)
+
+
+def _first_week_floor(floor: FloatArray, counts: FloatArray, h: IntArray, sample_core: NDArray[np.bool_],
+                      core_days: FloatArray, days: int, judged: NDArray[np.bool_], one_day: NDArray[np.bool_],
+                      edge: NDArray[np.bool_]) -> FloatArray:
+    """The first week's floor is no more than its hour's neighbours held (an edge moves by minutes);
+    from one core day, half of that: one day says little about tomorrow's level, but a busy event at
+    zero for a quarter of an hour is an outage against half of it."""
+    sides = _neighbours_low(counts, h, sample_core, days)
+    with quiet():
+        one = ONE_DAY_SHARE * np.fmin(np.nanmax(core_days, axis=-1), sides)
+    floor = np.where(judged, np.fmin(floor, sides), floor)
+    return np.where(one_day, np.where(edge, 0.0, one), floor)
 
 
 def _floor(low: FloatArray, weekly: FloatArray, core_days: FloatArray, first_week: NDArray[np.bool_],
