@@ -60,12 +60,7 @@ def _fill(engine: Any, source_id: str, rows: list[list[str]], tag: str) -> int:
         for payload in payloads:
             payload = payload.replace('"messageId":"', f'"messageId":"{tag}', 1)
             counted.outbox.append((source_id, message_id_of(payload), payload))
-    with engine.begin() as conn:
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            store._write(cursor, counted, datetime.now(UTC))
-        finally:
-            cursor.close()
+    store.write(counted, datetime.now(UTC))
     return len(counted.outbox)
 
 

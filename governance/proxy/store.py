@@ -167,6 +167,16 @@ class Store:
             start += len(batch.verdicts) + len(batch.extra)
         return outcomes
 
+    def write(self, counted: Tally, now: Any) -> None:
+        """Write an already tallied ``counted`` in a transaction of its own, through the group
+        commit's writer (no dedupe: the benchmarks and tests that fill an outbox)."""
+        with self.engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                self._write(cursor, counted, now)
+            finally:
+                cursor.close()
+
     def _write(self, cursor: Any, counted: Tally, now: Any) -> None:
         sql, stamp, minute = self.sql, self.sql.stamp(now), epoch_minute(now)
         if counted.outbox:

@@ -30,12 +30,7 @@ def _write(engine: Any, source_id: str, tag: str) -> None:
     counted = Tally(outbox=[(source_id, f"{tag}-{i}", orjson.dumps({"messageId": f"{tag}-{i}", "pad": "x" * 700,
                                                                     "receivedAt": "2026-12-01T00:00:00.000Z"}).decode())
                             for i in range(EVENTS)])
-    with engine.begin() as conn:
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            store._write(cursor, counted, datetime.now(UTC))
-        finally:
-            cursor.close()
+    store.write(counted, datetime.now(UTC))
 
 
 def test_a_fresh_row_is_claimable_at_once_and_leased_once(database_url: str) -> None:
