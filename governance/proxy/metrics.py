@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -48,14 +49,22 @@ class Metrics:
         self.validation = Histogram("governance_validation_seconds", "Time to judge one request's events",
                                     buckets=BUCKETS, registry=self.registry)
         self.validated_events = 0
+        self._requests: dict[tuple[str, int], Any] = {}  # the labelled children, by their labels
+        self._events: dict[str, Any] = {}
 
     def request(self, endpoint: str, status: int) -> None:
-        self.requests.labels(endpoint=endpoint, status=str(status)).inc()
+        child = self._requests.get((endpoint, status))
+        if child is None:  # labels() takes the metric's lock and builds its key: once per series
+            child = self._requests[endpoint, status] = self.requests.labels(endpoint=endpoint, status=str(status))
+        child.inc()
 
     def events(self, outcomes: Iterable[str]) -> None:
-        """Count committed events by their final outcome."""
-        for outcome, n in Tally(str(o) for o in outcomes).items():
-            self.events_by_outcome.labels(outcome=outcome).inc(n)
+        """Count committed events by their final outcome (``Outcome`` members or their strings)."""
+        for outcome, n in Tally(outcomes).items():
+            child = self._events.get(outcome)
+            if child is None:
+                child = self._events[outcome] = self.events_by_outcome.labels(outcome=str(outcome))
+            child.inc(n)
 
     def observe_validation(self, seconds: float, events: int) -> None:
         self.validation.observe(seconds)
