@@ -50,7 +50,7 @@ from sqlalchemy.engine import make_url
 from governance.bench.ids import SDK_MIX, Ids
 from governance.bench.readback import sqlite_btree_bytes
 from governance.db import writer
-from governance.proxy.dedupe import compact_key, legacy_key
+from governance.proxy.dedupe import TABLES, WINDOW_SQL, claim, compact_key, legacy_key, roll
 from governance.proxy.hotsql import HotSQL
 from governance.worker import housekeeping
 
@@ -181,8 +181,8 @@ def ingest_forever(url: str, now_s: int) -> None:
         started = time.monotonic()
         with engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cursor.execute(*sql.claim_keys(keys, now_s, 0))
-            cursor.fetchall()
+            claim(cursor, sql, keys, now_s=now_s, window_s=now_s)
+            roll(cursor, sql, cutoff_s=0)
             cursor.close()
         ended = time.monotonic()
         print(f"{ended:.4f} {(ended - started) * 1000:.2f}", flush=True)
@@ -301,13 +301,14 @@ def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = 
         try:
             upgrade(engine)
             with engine.connect() as conn:
-                if conn.execute(text("SELECT count(*) FROM dedupe_keys")).scalar():
+                if conn.execute(text(WINDOW_SQL + " LIMIT 1")).first() is not None:
                     raise ValueError("the database's dedupe_keys table is not empty: use a throwaway database")
             try:
                 return measure(engine, keys, batch, Path(name), ids)
             finally:
                 with writer(engine).begin() as conn:
-                    conn.execute(text("DELETE FROM dedupe_keys"))
+                    for level in TABLES:
+                        conn.execute(text(f"DELETE FROM {level}"))  # noqa: S608 (the window's tables)
                     for table in ["dedupe_text", "dedupe_hashed"] + [f"dedupe_gen{g}" for g in range(GENERATIONS)]:
                         conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         finally:
