@@ -74,6 +74,15 @@ class HotSQL:
         """The next keys of a level after a key, in key order (``dedupe.roll``)."""
         return f"SELECT key, seen_s FROM {table} WHERE key > {self.p} ORDER BY key LIMIT {self.p}"
 
+    def sweep_end(self, table: str) -> str:
+        """The last key and the number of keys of a step of the prune's sweep (``level_chunk``'s keys);
+        no row when the step is empty (PostgreSQL has no ``max`` of ``bytea``)."""
+        return f"SELECT key, count(*) OVER () FROM ({self.level_chunk(table)}) AS s ORDER BY key DESC LIMIT 1"
+
+    def sweep_expired(self, table: str) -> str:
+        """The keys of a step of the prune's sweep last seen at or before the cutoff."""
+        return f"SELECT key FROM ({self.level_chunk(table)}) AS s WHERE seen_s <= {self.p}"
+
     def level_merge(self, table: str) -> str:
         """A key moved into ``table``: a key it already holds keeps the later second."""
         p = self.p
