@@ -180,8 +180,14 @@ LEVELS_SQL = "SELECT level, keys, after FROM dedupe_levels ORDER BY level"
 
 def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int) -> dict[int, int]:
     """Move the keys past each level's target (``TARGETS``) down one level, ``MOVE`` at most a level,
-    in key order from where that level's last roll stopped (wrapping at its end); keys last seen at
-    or before ``cutoff_s`` are dropped, not moved. Returns the keys taken from each level.
+    in key order from where that level's last roll stopped (the roll after the one that reached a
+    level's end starts at its first key): a key range, copied by one ``INSERT ... SELECT`` and
+    deleted by one ``DELETE``, nothing per key in Python. Keys last seen at or before ``cutoff_s``
+    are dropped, not moved. Returns the keys taken from each level.
+
+    Nothing else writes a level's range meanwhile: on SQLite the roll holds the write lock; on
+    PostgreSQL one process rolls at a time (an advisory lock), claims write only ``dedupe_l0``,
+    whose roll takes the lock the claims wait for, and the prune only deletes expired keys.
 
     It runs after every group commit (SQLite: in its transaction; PostgreSQL: in one of its own, and
     only in the process that gets the advisory lock), so each level gives up about what it receives
@@ -202,34 +208,37 @@ def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int) -> dict[int, int]:
         over = levels[level][0] - TARGETS[level]
         if over <= 0:
             continue
-        rows = _next_keys(cursor, sql, level, levels[level][1], min(over, MOVE))
-        if not rows:
-            continue
-        live = [(bytes(k), int(t)) for k, t in rows if t > cutoff_s]
-        cursor.executemany(sql.level_merge(TABLES[level + 1]), live)
-        cursor.executemany(sql.level_forget(TABLES[level]), [(k, 1 << 62) for k, _ in rows])
-        taken[level] = len(rows)
-        levels[level][0] -= len(rows)
-        levels[level][1] = bytes(rows[-1][0])
+        after = levels[level][1] or b""
+        end = _chunk_end(cursor, sql, level, after, min(over, MOVE))
+        live = _move(cursor, sql, level, after, end, cutoff_s)
+        cursor.execute(sql.level_drop(TABLES[level]), (after, end))
+        taken[level] = max(0, cursor.rowcount)
+        levels[level][0] -= taken[level]
+        levels[level][1] = None if end == PAST_LAST else end  # past the level's last key: the next roll starts over
         if level + 1 < LEVELS:
-            levels[level + 1][0] += len(live)
+            levels[level + 1][0] += live
     for level in set(taken) | {lv + 1 for lv in taken if lv + 1 < LEVELS}:
         cursor.execute(sql.level_state, (level, max(0, levels[level][0]), levels[level][1]))
     return taken
 
 
-def _next_keys(cursor: Any, sql: HotSQL, level: int, after: Key | None, count: int) -> list[tuple[Any, int]]:
-    """``count`` keys of ``level`` after ``after`` in key order, carrying on from its start at its end;
-    on PostgreSQL the roll of the first level first takes the lock the claims wait for."""
-    table = TABLES[level]
+PAST_LAST = b"\xff" * (KEY_BYTES + 1)  # greater than every key
+
+
+def _chunk_end(cursor: Any, sql: HotSQL, level: int, after: Key, count: int) -> Key:
+    """The ``count``-th key of ``level`` after ``after``, or ``PAST_LAST`` when fewer are left."""
+    cursor.execute(sql.level_nth(TABLES[level]), (after, count - 1))
+    row = cursor.fetchone()
+    return PAST_LAST if row is None else bytes(row[0])
+
+
+def _move(cursor: Any, sql: HotSQL, level: int, after: Key, end: Key, cutoff_s: int) -> int:
+    """Copy the live keys of ``level`` in (``after``, ``end``] into the next level, in one statement
+    (on PostgreSQL the roll of the first level first takes the lock the claims wait for); how many."""
     if sql.postgres and level == 0:
         cursor.execute("LOCK TABLE dedupe_l0 IN SHARE ROW EXCLUSIVE MODE")
-    cursor.execute(sql.level_chunk(table), (after or b"", count))
-    rows = list(cursor.fetchall())
-    if len(rows) < count and after:  # the end of the level: carry on from its start, up to ``after``
-        cursor.execute(sql.level_chunk(table), (b"", count - len(rows)))
-        rows += [r for r in cursor.fetchall() if bytes(r[0]) <= after]
-    return rows
+    cursor.execute(sql.level_move(TABLES[level], TABLES[level + 1]), (after, end, cutoff_s))
+    return max(0, cursor.rowcount)
 
 
 def duplicates(keys: Sequence[Key | None], fresh: set[Key]) -> set[int]:

@@ -83,11 +83,21 @@ class HotSQL:
         """The keys of a step of the prune's sweep last seen at or before the cutoff."""
         return f"SELECT key FROM ({self.level_chunk(table)}) AS s WHERE seen_s <= {self.p}"
 
-    def level_merge(self, table: str) -> str:
-        """A key moved into ``table``: a key it already holds keeps the later second."""
+    def level_nth(self, table: str) -> str:
+        """The key of a level at an offset after a key, in key order (where a roll's range ends)."""
+        return f"SELECT key FROM {table} WHERE key > {self.p} ORDER BY key LIMIT 1 OFFSET {self.p}"
+
+    def level_move(self, table: str, into: str) -> str:
+        """Copy a level's keys in a range (after, end] seen after the cutoff into the next level, where
+        a key it already holds keeps the later second."""
         p = self.p
-        return (f"INSERT INTO {table} (key, seen_s) VALUES ({p}, {p}) ON CONFLICT (key) "
-                f"DO UPDATE SET seen_s = {self.newest}({table}.seen_s, excluded.seen_s)")
+        return (f"INSERT INTO {into} (key, seen_s) SELECT key, seen_s FROM {table} "
+                f"WHERE key > {p} AND key <= {p} AND seen_s > {p} ON CONFLICT (key) "
+                f"DO UPDATE SET seen_s = {self.newest}({into}.seen_s, excluded.seen_s)")
+
+    def level_drop(self, table: str) -> str:
+        """Delete a level's keys in a range (after, end]: the roll's keys, moved or expired."""
+        return f"DELETE FROM {table} WHERE key > {self.p} AND key <= {self.p}"
 
     def level_forget(self, table: str) -> str:
         """A key deleted from a level, unless it was seen after the cutoff (the prune's recheck)."""
