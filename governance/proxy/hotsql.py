@@ -62,12 +62,15 @@ class HotSQL:
         """Which of ``keys`` (distinct) some level holds last seen after ``cutoff_s``, in one statement
         (one snapshot on PostgreSQL, so a key the roll moves between two levels is seen in one of
         them), and its parameters. SQLite's key list is padded to a multiple of ``shape`` by
-        repeating the last key (a repeat in ``IN`` changes nothing), so a few texts stay parsed."""
+        repeating the last key (a repeat only repeats a row of the result), so a few texts stay parsed."""
         if self.postgres:
             return self.probe_arrays, (keys, *[cutoff_s] * len(DEDUPE_TABLES))
         padded = keys + [keys[-1]] * (-len(keys) % shape if keys else 0)
-        marks = ", ".join(f"?{n}" for n in range(2, len(padded) + 2))  # numbered: every level reads the same list
-        text = " UNION ALL ".join(f"SELECT key FROM {t} WHERE seen_s > ?1 AND key IN ({marks})" for t in DEDUPE_TABLES)
+        # the key list once, as a materialised table each level is joined to by its primary key:
+        # a third of the CPU of five ``key IN (...)`` lists, each sorted into a temporary index
+        values = ", ".join(f"(?{n})" for n in range(2, len(padded) + 2))
+        text = f"WITH k(key) AS MATERIALIZED (VALUES {values}) " + " UNION ALL ".join(
+            f"SELECT t.key FROM k CROSS JOIN {t} AS t ON t.key = k.key WHERE t.seen_s > ?1" for t in DEDUPE_TABLES)
         return text, (cutoff_s, *padded)
 
     def level_chunk(self, table: str) -> str:
