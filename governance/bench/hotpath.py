@@ -72,8 +72,7 @@ def _with_databases(source_id: str, judged: list[Any], payloads: list[list[str]]
 
 def run(*, batches: int = 200, batch: int = 100, rounds: int = 5, commit: bool = True,
         ids: str = "sdk", forward: bool = False, window_keys: int = 0) -> dict[str, Any]:
-    """CPU µs per event of each stage over ``batches`` bodies of ``batch`` events (best of ``rounds``);
-    the commit stage's dedupe window holding ``window_keys`` keys of the same id shapes beforehand."""
+    """CPU µs per event of each stage over ``batches`` bodies of ``batch`` events (best of ``rounds``)."""
     from governance.plan.compile import compile_validators
     from governance.plan.loader import load_plan_file
     from governance.proxy.limits import out_of_range_integer
