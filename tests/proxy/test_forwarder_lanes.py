@@ -79,12 +79,12 @@ def test_a_hanging_upstream_delays_only_its_own_source(database_url, upstream, o
 def test_a_delivery_longer_than_the_lease_is_never_claimed_twice(database_url, upstream) -> None:
     """Leases are renewed while a delivery runs: four forwarders, an upstream slower than the
     lease, and every row reaches it once."""
-    with _client(database_url, forward_lease_s=1.0, upstream_timeout_s=10, forward_batch_size=50) as client:
+    with _client(database_url, forward_lease_s=2.0, upstream_timeout_s=15, forward_batch_size=50) as client:
         publish_plan(client)
         _, key = add_source(client, "web", upstream.url)
         ids = _send(client, key, "m", 200)
         settings = client.app.state.settings
-    upstream.delay_s = 2.5  # each request outlasts the 1 s lease more than twice
+    upstream.delay_s = 5.0  # each request outlasts the 2 s lease more than twice (renewed every 0.5 s)
     forwarders = [Forwarder(make_engine(database_url), settings) for _ in range(4)]
     barrier = threading.Barrier(len(forwarders))
     handled = [0] * len(forwarders)
