@@ -51,8 +51,8 @@ def forget_expired(engine: Engine, settings: Settings, now: datetime, *,
     neighbours, so it rewrites a few leaves. A key seen again meanwhile is kept (the delete checks
     its second again). Only the expired keys come back to Python. A sweep through every level starts
     at most every ``SWEEP_EVERY_S`` (reading the window cost 0.6 µs of CPU a key, 0.6 s for a million
-    with none expired: at 300 million keys, 3 minutes), so a key is forgotten up to that much after it expired. Returns the
-    rows each table lost, and ``more`` (1) when the budget ran out before the sweep had been
+    with none expired: at 300 million keys, 3 minutes), so a key is forgotten up to that much after
+    it expired. Returns the rows each table lost, and ``more`` (1) when the budget ran out before the sweep had been
     through every level."""
     cutoff = int(now.timestamp()) - settings.dedupe_window_s
     deadline = time.monotonic() + budget_s
