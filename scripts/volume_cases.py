@@ -160,13 +160,13 @@ def run(gen, seed, weeks=("week_2", "weeks_4_plus"), misses=True):
     for a in tr.anomalies:
         if a.kind not in ("zero", "night_zero", "half") or a.end - a.start < 30:
             continue
-        if float(tr.rate[a.event, a.start:a.end].mean()) * 60 < 100 or _week(a.start) not in weeks:
+        if tr.running_rate(a) < 100 or _week(a.start) not in weeks:
             continue
         hit = any(on <= a.end and off >= a.start and k in ("drop", "silence") for on, off, k in firing.get(a.event, []))
         if hit:
             continue
         e = a.event
-        rate = float(tr.rate[e, a.start:a.end].mean()) * 60
+        rate = tr.running_rate(a)
         print(f"MISS {a.kind} ev{e} {tr.archetypes[e]} {rate:.0f}/h {_week(a.start)} {local(tr, e, a.start)} {a.end-a.start}m | {anomalies_near(tr, e, a.start)}")
         for m in range(a.start + 30 - a.start % 5, min(a.end + 1, a.start + 121), 15):
             print(f" +{m-a.start}m" + explain(d, model, e, m))

@@ -23,6 +23,7 @@ transaction per group of ``GROUP`` requests, on its own fresh file in WAL mode w
 from __future__ import annotations
 
 import gc
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from governance.proxy.pipeline import Verdict
 
 GROUP = 4  # requests a group commit
+WINDOW_RATE = 12_000  # keys a second of the pre-filled window (``window_keys``): the proxy's rate in bench proxy
+PREFILL_BATCH = 2000  # keys per transaction when the window is pre-filled
 Figures = tuple[float, float, int | None]  # CPU s, wall s, bytes written
 
 
@@ -51,12 +54,49 @@ def _written() -> int | None:
     return None
 
 
-def _round(directory: Path, source_id: str, judged: list[list[Verdict]]) -> Figures:
-    """One round on a fresh database in ``directory``: CPU s, wall s, bytes written."""
+def prefill(path: Path, source_id: str, keys: int, ids: str) -> None:
+    """A database at ``path`` whose window holds ``keys`` keys of ``source_id``, ids shaped as ``ids``
+    says, that arrived over the ``keys / WINDOW_RATE`` seconds before now, in arrival order (a time-first
+    id made when it arrived), written by the group commit's dedupe claim and roll, then checkpointed."""
+    import time as clock
+
+    from governance.bench.ids import SDK_MIX, Ids
+    from governance.db import make_engine, writer
+    from governance.migrations import upgrade
+    from governance.proxy import dedupe
+    from governance.proxy.hotsql import HotSQL
+
+    engine = make_engine(f"sqlite:///{path}", synchronous="NORMAL")
+    upgrade(engine)
+    sql, made, start_s = HotSQL("sqlite"), Ids(), int(clock.time()) - keys // WINDOW_RATE - 1
+    pending: list[bytes] = []
+    for seq, first in enumerate(range(0, keys, 100)):
+        seen_s = start_s + first // WINDOW_RATE
+        shape = SDK_MIX[seq % len(SDK_MIX)] if ids == "sdk" else "uuid4" if ids == "uuid4" else None
+        batch = (made.batch(shape, 0xFFFF, seq, min(100, keys - first), ms=seen_s * 1000 + first % 1000)
+                 if shape else [f"prefill-{seq:08x}-{j:04x}" for j in range(min(100, keys - first))])
+        pending += [dedupe.compact_key(source_id, m) for m in batch]
+        if len(pending) >= PREFILL_BATCH or first + 100 >= keys:
+            with writer(engine).begin() as conn:
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                dedupe.claim(cursor, sql, pending, now_s=seen_s, window_s=86_400)
+                dedupe.roll(cursor, sql, cutoff_s=seen_s - 86_400)
+                cursor.close()
+            pending = []
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
+def _round(directory: Path, source_id: str, judged: list[list[Verdict]], template: Path | None = None) -> Figures:
+    """One round on a fresh database in ``directory`` (a copy of ``template`` when given: a pre-filled
+    window): CPU s, wall s, bytes written."""
     from governance.db import make_engine
     from governance.migrations import upgrade
     from governance.proxy.store import Batch, Store
 
+    if template is not None:
+        shutil.copy(template, directory / "commit.db")
     engine = make_engine(f"sqlite:///{directory / 'commit.db'}", synchronous="FULL")
     upgrade(engine)
     store = Store(engine, dedupe_window_s=86_400)
@@ -117,12 +157,18 @@ def _figures(prefix: str, result: Figures, events: int) -> dict[str, Any]:
 
 
 def measure(source_id: str, judged: list[list[Verdict]], rounds: int,
-            events: list[list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """The ``commit_*`` figures of the best of ``rounds`` (each on its own new database), and the
-    ``commit_diy_*`` ones when given the ``events`` (as sent: one list a request) that were judged."""
+            events: list[list[dict[str, Any]]] | None = None, *, window_keys: int = 0,
+            ids: str = "sdk") -> dict[str, Any]:
+    """The ``commit_*`` figures of the best of ``rounds`` (each on its own new database, its window
+    holding ``window_keys`` keys of ``ids``' shapes), and the ``commit_diy_*`` ones when given the
+    ``events`` (as sent: one list a request) that were judged."""
     count = sum(len(verdicts) for verdicts in judged)
-    out = {**_figures("commit", _best(rounds, lambda d: _round(d, source_id, judged)), count),
-           "commit_group_requests": GROUP}
+    with tempfile.TemporaryDirectory(prefix="governance-window-") as name:
+        template = Path(name) / "window.db" if window_keys else None
+        if template is not None:
+            prefill(template, source_id, window_keys, ids)
+        out = {**_figures("commit", _best(rounds, lambda d: _round(d, source_id, judged, template)), count),
+               "commit_group_requests": GROUP, "commit_window_keys": window_keys}
     if events is not None:
         valid = [[not v.violations for v in verdicts] for verdicts in judged]  # the peer's one flag
         out.update(_figures("commit_diy", _best(rounds, lambda d: _diy_round(d, events, valid)), count))

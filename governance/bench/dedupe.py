@@ -11,9 +11,10 @@ before its arrival; ``uuid4``; ``ordered``):
     hashed        ``dedupe_keys`` as revisions 0007 to 0009 keyed it (``dedupe.legacy_key``): 16
                   bytes of BLAKE2b(source id, messageId) as the primary key of a WITHOUT ROWID
                   table (``bytea`` on PostgreSQL), the second it was seen (an integer) and its index
-    compact       the proxy's ``dedupe_keys`` since revision 0010 (``dedupe.compact_key``): the same
-                  table, keyed by the id's own second first when it has one (``dedupe_hashed``
-                  holds the ``hashed`` layout beside it)
+    compact       the proxy's ``dedupe_keys`` (``dedupe.compact_key``, revision 0010), loaded
+                  directly in arrival order: since revision 0011 the last level of the window, with
+                  no ``seen_s`` index (``dedupe_hashed`` holds the ``hashed`` layout beside it;
+                  the proxy's first levels are measured by ``bench hotpath --window-keys``)
     generations   the compact key split into generations (e.g. one per 6 h): a key is new when
                   no generation within the window holds it; pruning drops the oldest generation:
                   on SQLite each generation is its own file (dropped by DETACH and unlink, as
@@ -23,9 +24,10 @@ Reported per layout: bytes per key (SQLite ``dbstat``; PostgreSQL ``pg_total_rel
 insert cost per key at the end of the load, and the cost of pruning the oldest tenth: one
 ``DELETE`` by time (text, compact), the worker's chunked prune (compact: ``housekeeping``), and
 dropping one generation. On SQLite a prune holds the write lock, so its duration is how long
-ingest stalls; ``ingest_*`` measures it: a thread commits the proxy's own dedupe statement (500
-new keys a transaction, through the same engine and write queue) alone, during a one-statement
-prune, and during the chunked prune, and reports each one's commit latency (p50, p99, max).
+ingest stalls; ``ingest_*`` measures it: a process commits the proxy's own dedupe claim and roll
+(500 new keys a transaction, through the same write queue) alone, during a one-statement prune
+(a full scan since revision 0011 dropped the index), and during the worker's sweep, and reports
+each one's commit latency (p50, p99, max).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from sqlalchemy.engine import make_url
 from governance.bench.ids import SDK_MIX, Ids
 from governance.bench.readback import sqlite_btree_bytes
 from governance.db import writer
-from governance.proxy.dedupe import compact_key, legacy_key
+from governance.proxy.dedupe import TABLES, WINDOW_SQL, claim, compact_key, legacy_key, roll
 from governance.proxy.hotsql import HotSQL
 from governance.worker import housekeeping
 
@@ -168,7 +170,7 @@ ingest_forever(sys.argv[1], int(sys.argv[2]))
 
 
 def ingest_forever(url: str, now_s: int) -> None:
-    """The child process of ``_Ingest``: commit the proxy's dedupe statement back to back, printing
+    """The child process of ``_Ingest``: commit the proxy's dedupe claim and roll back to back, printing
     when each commit ended (``time.monotonic``, one clock for every process) and how long it took."""
     from governance.db import make_engine
 
@@ -181,8 +183,8 @@ def ingest_forever(url: str, now_s: int) -> None:
         started = time.monotonic()
         with engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cursor.execute(*sql.claim_keys(keys, now_s, 0))
-            cursor.fetchall()
+            claim(cursor, sql, keys, now_s=now_s, window_s=now_s)
+            roll(cursor, sql, cutoff_s=0)
             cursor.close()
         ended = time.monotonic()
         print(f"{ended:.4f} {(ended - started) * 1000:.2f}", flush=True)
@@ -301,13 +303,14 @@ def run(*, keys: int = 1_000_000, batch: int = 2000, database_url: str | None = 
         try:
             upgrade(engine)
             with engine.connect() as conn:
-                if conn.execute(text("SELECT count(*) FROM dedupe_keys")).scalar():
+                if conn.execute(text(WINDOW_SQL + " LIMIT 1")).first() is not None:
                     raise ValueError("the database's dedupe_keys table is not empty: use a throwaway database")
             try:
                 return measure(engine, keys, batch, Path(name), ids)
             finally:
                 with writer(engine).begin() as conn:
-                    conn.execute(text("DELETE FROM dedupe_keys"))
+                    for level in TABLES:
+                        conn.execute(text(f"DELETE FROM {level}"))  # noqa: S608 (the window's tables)
                     for table in ["dedupe_text", "dedupe_hashed"] + [f"dedupe_gen{g}" for g in range(GENERATIONS)]:
                         conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         finally:

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from governance.proxy.hotsql import DEDUPE_TABLES
+
 NOT_NEW = frozenset({"deduplicated"})
 FORWARDED = frozenset({"forwarded", "omitted", "shadow_blocked", "shadow_omitted"})
 
@@ -101,18 +103,19 @@ class DepthSampler:
 
 
 def storage(engine: Engine) -> dict[str, Any]:
-    """Database bytes, events counted, and dedupe-index bytes per key (SQLite ``dbstat``, else page counts; PostgreSQL
-    ``pg_total_relation_size``)."""
-    keys = _scalar(engine, "SELECT count(*) FROM dedupe_keys")
+    """Database bytes, events counted, and dedupe-index bytes per key over every level of the window
+    (SQLite ``dbstat``, else page counts; PostgreSQL ``pg_total_relation_size``)."""
+    keys = sum(_scalar(engine, f"SELECT count(*) FROM {t}") for t in DEDUPE_TABLES)  # noqa: S608 (table names)
     events = _scalar(engine, "SELECT sum(count) FROM event_counts")
     if engine.dialect.name == "postgresql":
         total = _scalar(engine, "SELECT pg_database_size(current_database())")
-        dedupe = _scalar(engine, "SELECT pg_total_relation_size('dedupe_keys')")
+        dedupe = sum(_scalar(engine, f"SELECT pg_total_relation_size('{t}')") for t in DEDUPE_TABLES)
         method = "pg_total_relation_size"
     else:
         path = Path(str(make_url(engine.url).database))
         total = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-        dedupe, method = sqlite_btree_bytes(path, "dedupe_keys")
+        sized = [sqlite_btree_bytes(path, t) for t in DEDUPE_TABLES]
+        dedupe, method = sum(n for n, _ in sized), sized[0][1]
     return {"database_bytes": total, "events": events, "dedupe_keys": keys, "dedupe_bytes": dedupe,
             "dedupe_bytes_per_key": round(dedupe / keys, 1) if keys else None, "size_method": method}
 

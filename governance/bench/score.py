@@ -8,9 +8,11 @@ by week of history (week 1, week 2, week 3, weeks 4+), with the time to the firs
   **holiday alerts**: reported, not counted as false (a maintenance window is how a holiday is
   declared in advance).
 - Every other alert is **false**.
-- **Recall** of a family: the share of its anomalies on eligible events (noise-free rate of at
-  least ``eligible_per_hour`` during the anomaly, at least ``min_minutes`` long) during which an
-  alert of a detecting kind fires; **latency**: minutes from the anomaly's start to that alert.
+- **Recall** of a family: the share of its anomalies on eligible events (at least ``min_minutes``
+  long, on an event running at ``FAMILIES``' rate or more during the anomaly: the noise-free rate,
+  a holiday included, times the campaigns and declines around it, ``Traffic.running_rate``) during
+  which an alert of a detecting kind fires; **latency**: minutes from the anomaly's start to that
+  alert.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from governance.bench.truth import MINUTES_PER_DAY, Anomaly, Traffic
+from governance.bench.truth import CONTEXT_KINDS, MINUTES_PER_DAY, Anomaly, Traffic
 
 Alert = tuple[int, int, int, str]  # event, first and last firing minute, alert kind
 CAUSES = {"drop": {"zero", "night_zero", "half", "decline"}, "silence": {"zero", "night_zero", "half"},
@@ -108,10 +110,14 @@ def recall(traffic: Traffic, alerts: list[Alert], config: ScoreConfig) -> dict[s
     firing: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for event, on, off, kind in alerts:
         firing.setdefault((event, kind), []).append((on, off))
+    context: dict[int, list[Anomaly]] = {}
+    for a in traffic.anomalies:
+        if a.kind in CONTEXT_KINDS:
+            context.setdefault(a.event, []).append(a)
     out: dict[str, Any] = {}
     for family, (kinds, detecting, min_rate) in FAMILIES.items():
         scored = [a for a in traffic.anomalies if a.kind in kinds and a.end - a.start >= config.min_minutes
-                  and float(traffic.rate[a.event, a.start : a.end].mean()) * 60 >= min_rate]
+                  and traffic.running_rate(a, context.get(a.event, [])) >= min_rate]
         if not scored:
             continue
         found: dict[str, list[float | None]] = {}

@@ -27,6 +27,27 @@ class Anomaly:
     magnitude: float  # drop/spike factor, violation share, string share, or the decline's final level
 
 
+# anomalies that change what an event normally runs at for days (a campaign, a decline): the rate another
+# anomaly of those days is judged at (``running_rate``)
+CONTEXT_KINDS = ("campaign", "decline")
+
+
+def context_factor(anomalies: list[Anomaly], start: int, end: int) -> NDArray[np.float64]:
+    """Per minute of ``[start, end)``: the factor the campaigns and declines among ``anomalies`` (one
+    event's) put on its rate, as ``realistic._apply`` applies them (a campaign ramps up and down over an
+    hour at each end; a decline loses ``1 - magnitude`` linearly over its span, then stays there)."""
+    t = np.arange(start, end)
+    factor = np.ones(t.size)
+    for a in anomalies:
+        if a.kind == "campaign":
+            ramp = np.clip(np.minimum(t - a.start, a.end - t) / 60.0, 0.0, 1.0)
+            factor *= 1.0 + (a.magnitude - 1.0) * ramp
+        elif a.kind == "decline":
+            progress = np.clip((t - a.start) / (a.end - a.start), 0.0, 1.0)
+            factor *= 1.0 - (1.0 - a.magnitude) * progress
+    return factor
+
+
 @dataclass
 class Traffic:
     """Per-minute counters ``(events, minutes)`` from epoch minute ``start_minute``, and the ground truth."""
@@ -47,3 +68,17 @@ class Traffic:
     @property
     def minutes(self) -> int:
         return int(self.counts.shape[1])
+
+    def running_rate(self, anomaly: Anomaly, context: list[Anomaly] | None = None) -> float:
+        """Noise-free events per hour the event ran at during ``anomaly`` but for the anomaly itself: the
+        rate (a holiday included) times the campaigns and declines of that event around it. A half drop
+        on an event that a decline took from 125/h to 75/h is a drop of a 75/h event. ``context``: the
+        event's campaigns and declines (default: looked up among ``anomalies``)."""
+        assert self.rate is not None, "needs the noise-free rate"
+        pool = self.anomalies if context is None else context
+        context = [a for a in pool if a.event == anomaly.event and a.kind in CONTEXT_KINDS
+                   and a is not anomaly and a.start < anomaly.end]
+        rate = self.rate[anomaly.event, anomaly.start : anomaly.end]
+        if not context:
+            return float(rate.mean()) * 60
+        return float((rate * context_factor(context, anomaly.start, anomaly.end)).mean()) * 60

@@ -181,6 +181,9 @@ def bench_hotpath(
     forward: bool = typer.Option(False, "--forward/--no-forward",
                                  help="Also the worker's forwarder draining those events' outbox rows from a "
                                  "SQLite file to a counting upstream on 127.0.0.1 (the forward_* figures)"),
+    window_keys: int = typer.Option(0, "--window-keys", min=0,
+                                    help="Keys already in the commit stage's dedupe window (the same id shapes, "
+                                    "arrived over the seconds before at 12,000 a second); 0: an empty window"),
     as_json: bool = JSON,
 ) -> None:
     """The proxy's per-event Python in one process (parse, judge, tally, relay): CPU µs per event
@@ -188,7 +191,8 @@ def bench_hotpath(
     smart DIY peer's write of the same events in the same harness (commit_diy_*)."""
     from governance.bench.hotpath import run
 
-    _report(run(batches=batches, rounds=rounds, commit=commit, ids=_ids(ids), forward=forward), as_json,
+    _report(run(batches=batches, rounds=rounds, commit=commit, ids=_ids(ids), forward=forward,
+                window_keys=window_keys), as_json,
             "hot path (CPU µs per event)")
 
 

@@ -51,11 +51,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from governance.proxy.counters import Outcome
-from governance.proxy.hotsql import HotSQL
+from governance.proxy.hotsql import DEDUPE_TABLES, HotSQL
 from governance.proxy.pipeline import Verdict
 
 Key = bytes  # 16 bytes: a tag, then the id's second and BLAKE2b (TIMED) or BLAKE2b alone (HASHED)
 CHUNK = 512  # keys per statement at most
+TABLES = DEDUPE_TABLES  # the window's levels, newest first: dedupe_l0 .. dedupe_l3, then dedupe_keys
+LEVELS = len(TABLES) - 1  # the levels that roll into the next one (dedupe_keys is the last)
+# keys a level holds before its roll moves the excess to the next level: 32 times the one before.
+# The first is small enough that a group commit's random keys share its ~30 leaves; a level's roll
+# writes each leaf of the next one once a pass, which the 32x ratio spreads over 32 passes' keys
+TARGETS = (4096, 131_072, 4_194_304, 134_217_728)
+MOVE = 8192  # keys a roll moves from one level at most
 MAX_PLAIN = 200  # longer messageIds are hashed with SHA-256 first (the text table's rule, kept for 0007's migration)
 KEY_BYTES = 16
 HASHED, TIMED = b"\x00", b"\x01"  # the key spaces' tags
@@ -138,18 +145,100 @@ def keys_of(rows: Sequence[tuple[str, Verdict]]) -> list[Key | None]:
 
 
 def claim(cursor: Any, sql: HotSQL, keys: Sequence[Key | None], *, now_s: int, window_s: int) -> set[Key]:
-    """Record every key (``keys_of``; ``None`` skipped) as seen at second ``now_s``; return the keys
-    not seen within the window (last seen at or before ``now_s - window_s``, or never).
+    """Record every key (``keys_of``; ``None`` skipped) seen at second ``now_s`` and not seen within
+    the window (last seen at or before ``now_s - window_s``, or never); return those keys.
 
-    The keys go in sorted order (neighbours in the B-tree follow one another, so each page is
-    found once per statement), in statements of a few fixed shapes so that sqlite3's statement
-    cache keeps them parsed."""
+    One statement looks the keys up in every level (``probe``); the others go into the first level
+    (``dedupe_l0``), whose ``ON CONFLICT`` catches a key another web process recorded meanwhile
+    (PostgreSQL). A key seen within the window is not touched: the window counts from its first
+    arrival. On PostgreSQL the claim first takes ``dedupe_l0``'s ROW EXCLUSIVE lock, which the roll
+    of that level waits for (and the reverse), so no key leaves ``dedupe_l0`` between the lookup
+    and the insert. The keys go in sorted order, in statements of a few fixed shapes."""
     ordered = sorted({key for key in keys if key is not None})
-    fresh: set[Key] = set()
+    cutoff_s = now_s - window_s
+    if sql.postgres and ordered:
+        cursor.execute("LOCK TABLE dedupe_l0 IN ROW EXCLUSIVE MODE")
+    held: set[Key] = set()
     for start in range(0, len(ordered), CHUNK):
-        cursor.execute(*sql.claim_keys(ordered[start : start + CHUNK], now_s, now_s - window_s))
+        cursor.execute(*sql.probe(ordered[start : start + CHUNK], cutoff_s))
+        held.update(bytes(r[0]) for r in cursor.fetchall())
+    new = [key for key in ordered if key not in held]
+    fresh: set[Key] = set()
+    for start in range(0, len(new), CHUNK):
+        cursor.execute(*sql.claim_keys(new[start : start + CHUNK], now_s, cutoff_s))
         fresh.update(bytes(r[0]) for r in cursor.fetchall())
     return fresh
+
+
+# every key of the window with its latest second, whichever levels hold it (for readers, not the hot path)
+_LEVELS_UNION = " UNION ALL ".join(f"SELECT key, seen_s FROM {t}" for t in TABLES)  # noqa: S608 (table names)
+WINDOW_SQL = f"SELECT key, max(seen_s) AS seen_s FROM ({_LEVELS_UNION}) AS w GROUP BY key"  # noqa: S608
+ROLL_LOCK = 0x6465_6475_7065  # PostgreSQL advisory lock: one roll at a time ("dedupe")
+LEVEL_0_COUNT = "SELECT count(*) FROM dedupe_l0"
+LEVELS_SQL = "SELECT level, keys, after FROM dedupe_levels ORDER BY level"
+
+
+def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int) -> dict[int, int]:
+    """Move the keys past each level's target (``TARGETS``) down one level, ``MOVE`` at most a level,
+    in key order from where that level's last roll stopped (the roll after the one that reached a
+    level's end starts at its first key): a key range, copied by one ``INSERT ... SELECT`` and
+    deleted by one ``DELETE``, nothing per key in Python. Keys last seen at or before ``cutoff_s``
+    are dropped, not moved. Returns the keys taken from each level.
+
+    Nothing else writes a level's range meanwhile: on SQLite the roll holds the write lock; on
+    PostgreSQL one process rolls at a time (an advisory lock), claims write only ``dedupe_l0``,
+    whose roll takes the lock the claims wait for, and the prune only deletes expired keys.
+
+    It runs after every group commit (SQLite: in its transaction; PostgreSQL: in one of its own, and
+    only in the process that gets the advisory lock), so each level gives up about what it receives
+    and stays near its target. A moved key lands beside its neighbours in key order: the next
+    level's leaves are written once per pass of the roll, not once per key."""
+    if sql.postgres:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (ROLL_LOCK,))
+        if not cursor.fetchone()[0]:
+            return {}
+    cursor.execute(LEVELS_SQL)
+    levels: dict[int, list[Any]] = {level: [0, None] for level in range(LEVELS)}  # a level without a row: empty
+    levels.update({int(level): [int(n), None if after is None else bytes(after)]
+                   for level, n, after in cursor.fetchall()})
+    cursor.execute(LEVEL_0_COUNT)
+    levels[0][0] = int(cursor.fetchone()[0])
+    taken: dict[int, int] = {}
+    for level in range(LEVELS):
+        over = levels[level][0] - TARGETS[level]
+        if over <= 0:
+            continue
+        after = levels[level][1] or b""
+        end = _chunk_end(cursor, sql, level, after, min(over, MOVE))
+        live = _move(cursor, sql, level, after, end, cutoff_s)
+        cursor.execute(sql.level_drop(TABLES[level]), (after, end))
+        taken[level] = max(0, cursor.rowcount)
+        levels[level][0] -= taken[level]
+        levels[level][1] = None if end == PAST_LAST else end  # past the level's last key: the next roll starts over
+        if level + 1 < LEVELS:
+            levels[level + 1][0] += live
+    for level in set(taken) | {lv + 1 for lv in taken if lv + 1 < LEVELS}:
+        cursor.execute(sql.level_state, (level, max(0, levels[level][0]), levels[level][1]))
+    return taken
+
+
+PAST_LAST = b"\xff" * (KEY_BYTES + 1)  # greater than every key
+
+
+def _chunk_end(cursor: Any, sql: HotSQL, level: int, after: Key, count: int) -> Key:
+    """The ``count``-th key of ``level`` after ``after``, or ``PAST_LAST`` when fewer are left."""
+    cursor.execute(sql.level_nth(TABLES[level]), (after, count - 1))
+    row = cursor.fetchone()
+    return PAST_LAST if row is None else bytes(row[0])
+
+
+def _move(cursor: Any, sql: HotSQL, level: int, after: Key, end: Key, cutoff_s: int) -> int:
+    """Copy the live keys of ``level`` in (``after``, ``end``] into the next level, in one statement
+    (on PostgreSQL the roll of the first level first takes the lock the claims wait for); how many."""
+    if sql.postgres and level == 0:
+        cursor.execute("LOCK TABLE dedupe_l0 IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(sql.level_move(TABLES[level], TABLES[level + 1]), (after, end, cutoff_s))
+    return max(0, cursor.rowcount)
 
 
 def duplicates(keys: Sequence[Key | None], fresh: set[Key]) -> set[int]:

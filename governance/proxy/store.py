@@ -154,18 +154,35 @@ class Store:
                 counted = tally(rows, dedupe.duplicates(keys, fresh), now=now, minute=epoch_minute(now),
                                 samples=self.samples)
                 self._write(cursor, counted, now)
+                if not self.sql.postgres:  # the one writer: the dedupe levels roll in the same transaction
+                    dedupe.roll(cursor, self.sql, cutoff_s=cutoff_s)
             finally:
                 cursor.close()
             if counted.quarantine:
                 conn.execute(insert(QuarantineRow), counted.quarantine)
             if counted.violation_samples:
                 self._add_violation_samples(conn, counted.violation_samples)
+        if self.sql.postgres:
+            self._roll(cutoff_s)
         self.commits += 1
         outcomes, start = [], 0
         for batch in group:
             outcomes.append(counted.outcomes[start : start + len(batch.verdicts)])
             start += len(batch.verdicts) + len(batch.extra)
         return outcomes
+
+    def _roll(self, cutoff_s: int) -> None:
+        """PostgreSQL: the dedupe levels roll in a transaction of their own once the group commit is
+        committed (its claim and another process's roll wait for each other's lock on ``dedupe_l0``)."""
+        try:
+            with self.engine.begin() as conn:
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    dedupe.roll(cursor, self.sql, cutoff_s=cutoff_s)
+                finally:
+                    cursor.close()
+        except Exception as exc:  # the events are committed: a failed roll is retried by the next commit
+            log.warning("the dedupe levels did not roll: %s", exc)
 
     def write(self, counted: Tally, now: Any) -> None:
         """Write an already tallied ``counted`` in a transaction of its own, through the group

@@ -4,7 +4,10 @@
                  group commit, source and ``forward_batch_size`` events (``outbox_batch``)
     quarantine   blocked by the plan and settings (raw payload, reason, violations), replayable
     dead_letter  the upstream refused or stayed down past the retry budget, replayable
-    dedupe_keys  (source, messageId) seen within the window, as a 16-byte key (the id's second first, when it has one)
+    dedupe_l0 .. dedupe_l3, dedupe_keys   (source, messageId) seen within the window, as a 16-byte key
+                 (the id's time first, when it has one), in levels: new keys go to the small
+                 ``dedupe_l0`` and are rolled down in key order; ``dedupe_keys`` is the last level
+    dedupe_levels  the keys each level holds (an estimate) and where its roll has got to
     dedupe_legacy  the last second a key of the form before revision 0010 was seen
     event_counts / violation_counts / violation_samples   per-minute observability
     event_samples   a bounded sample of accepted events, for the quality checks
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from governance.clock import utcnow
@@ -77,15 +80,38 @@ class DeadLetterRow(SQLModel, table=True):
 
 class DedupeKeyRow(SQLModel, table=True):
     """One (source, messageId) seen within the dedupe window, as its 16-byte key (``dedupe.key_of``:
-    a tag, the second the id says it was made at when it says one, and a hash) and the second it
-    was last seen (``seen_s``, epoch seconds, indexed for pruning). ``WITHOUT ROWID`` on SQLite:
-    the key is stored once, in the primary key's b-tree."""
+    a tag, the time the id says it was made at when it says one, and a hash) and the second it was
+    last seen (``seen_s``, epoch seconds). The last of the window's levels (``dedupe.LEVELS``): keys
+    reach it from ``dedupe_l3`` in key order. No index on ``seen_s`` since revision 0011: the worker
+    prunes by reading the table in key order (``housekeeping.forget_expired``). ``WITHOUT ROWID`` on
+    SQLite: the key is stored once, in the primary key's b-tree."""
 
     __tablename__ = "dedupe_keys"
-    __table_args__ = (Index("ix_dedupe_keys_seen", "seen_s"), {"sqlite_with_rowid": False})
+    __table_args__ = {"sqlite_with_rowid": False}
 
     key: bytes = Field(sa_column=Column(LargeBinary(16), primary_key=True))
     seen_s: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+DEDUPE_LEVELS = 4  # dedupe_l0 .. dedupe_l3 before dedupe_keys (dedupe.LEVELS)
+# the window's first levels: the same columns as dedupe_keys; a new key goes to dedupe_l0 (small, so a
+# group commit's random keys share its few leaves) and is rolled down one level at a time in key order
+DEDUPE_LEVEL_TABLES = [
+    Table(f"dedupe_l{level}", SQLModel.metadata, Column("key", LargeBinary(16), primary_key=True),
+          Column("seen_s", BigInteger, nullable=False), sqlite_with_rowid=False)
+    for level in range(DEDUPE_LEVELS)]
+
+
+class DedupeLevelRow(SQLModel, table=True):
+    """A level of the dedupe window (0 to ``DEDUPE_LEVELS - 1``): how many keys it holds (an estimate
+    kept by the roll and the prune, which only decides when to roll; level 0 is counted, not read
+    from here) and the last key its roll moved down (the next roll carries on after it)."""
+
+    __tablename__ = "dedupe_levels"
+
+    level: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    keys: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    after: bytes | None = Field(default=None, sa_column=Column(LargeBinary(16), nullable=True))
 
 
 class DedupeLegacyRow(SQLModel, table=True):

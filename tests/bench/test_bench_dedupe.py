@@ -7,6 +7,7 @@ from sqlalchemy import inspect, text
 
 from governance.bench.dedupe import run
 from governance.db import make_engine
+from governance.proxy.dedupe import WINDOW_SQL
 
 
 def test_each_layout_is_measured_and_the_bench_cleans_up(database_url: str) -> None:
@@ -24,10 +25,10 @@ def test_each_layout_is_measured_and_the_bench_cleans_up(database_url: str) -> N
     assert result["ingest_alone"]["commits"] > 0
     engine = make_engine(database_url)
     try:
-        tables = [t for t in inspect(engine).get_table_names() if t.startswith("dedupe")]
-        assert tables == ["dedupe_keys", "dedupe_legacy"]  # the migrations' tables, not the bench's
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM dedupe_keys")).scalar() == 0
+        tables = sorted(t for t in inspect(engine).get_table_names() if t.startswith("dedupe"))
+        assert tables == sorted(["dedupe_keys", "dedupe_legacy", "dedupe_levels", *(f"dedupe_l{n}" for n in range(4))])
+        with engine.connect() as conn:  # the migrations' tables, not the bench's, and empty
+            assert conn.execute(text(WINDOW_SQL)).all() == []
     finally:
         engine.dispose()
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from governance.proxy.dedupe import compact_key
+from governance.proxy.dedupe import WINDOW_SQL, compact_key
 from governance.proxy.tables import EventCountRow
 from tests.conftest import wait_until
 from tests.privacy.conftest import PLAN, held, payloads
@@ -65,7 +65,7 @@ def test_a_suppressed_user_is_answered_200_and_stored_nowhere(client: TestClient
     assert held(client.app.state.engine, "u-keep")["outbox"] == 1
     assert counts(client, web)[("suppressed", "")] == 4  # counted under no event name: nothing of them is kept
     with client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
-        keys = {bytes(r[0]) for r in conn.execute(text("SELECT key FROM dedupe_keys"))}
+        keys = {bytes(r[0]) for r in conn.execute(text(WINDOW_SQL))}  # every level of the window
     assert keys == {compact_key(web, "u-keep-1")}  # never recorded as seen: nothing of a suppressed event is written
     events = client.get("/api/v1/sources/web/events").json()
     assert sum(e["outcomes"].get("suppressed", 0) for e in events["data"]) == 4

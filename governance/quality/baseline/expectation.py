@@ -72,6 +72,7 @@ class ModelParams:
     week_level_weeks: int = 5  # ``week_level`` where fewer same-hour-of-week samples than this stand (5: always)
     week_level_below: float = 0.8  # ... and only where it is below this (an ordinary week-on-week dip is not)
     high_days: float = 0.75  # weeks 1-2 of samples: the high estimate is at least this quantile of the last 7 days
+    weekend_peer: bool = True  # week 2: a Sunday hour's low is at most Saturday's, when Saturday was a weekend's
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
@@ -279,7 +280,7 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     start = t - span
     local = np.arange(start, t + 2)
     est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days, week_low_weeks=p.week_level_weeks,
-                         high_days=p.high_days)
+                         high_days=p.high_days, weekend_peer=p.weekend_peer)
     observed = np.where((local >= 0) & (local < t), counts[:, np.clip(local, 0, t - 1)], np.nan)
     back = np.arange(t - 1 - p.lookback, t - 1) - start
     week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below)

@@ -116,7 +116,8 @@ def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArr
 
 
 def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
-                   days: int = 7, week_low_weeks: int = MIN_WEEKS, high_days: float = 0.5) -> HourEstimates:
+                   days: int = 7, week_low_weeks: int = MIN_WEEKS, high_days: float = 0.5,
+                   weekend_peer: bool = False) -> HourEstimates:
     """Estimates for target ``hours`` (indexes into ``hourly`` ``(events, T)``, may be >= T).
 
     ``first_hour`` is the epoch hour of index 0 (it places the weekday core). ``week_low`` is
@@ -124,6 +125,7 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     (``week_level``; the default, three, is weeks 1-2 of samples). ``high_days``: with one or two
     weeks of samples, the high estimate is at least this quantile of the last seven days' same hour
     (the lower of the two values it falls between; 0.5: their median, as the low estimate takes).
+    ``weekend_peer``: with one week of samples, a Sunday hour's low is at most Saturday's (``_weekend_peer``).
     """
     counts = np.asarray(hourly, dtype=np.float64)
     if counts.ndim == 1:
@@ -139,6 +141,8 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     week_lo, week_hi = _spread_pick(weekly, n_weeks)
     mixed = n_days >= MIN_WEEKS
     low = np.where(mixed, np.fmin(week_lo, day_median), week_lo)
+    if weekend_peer:
+        low = _weekend_peer(low, daily, first_hour + h, mixed & (n_weeks == 1), day_median)
     high = np.where(mixed, np.fmax(week_hi, day_median), week_hi)
     unraised, raised = high, mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (high_days != 0.5)
     if high_days != 0.5:  # weeks 1-2: a quiet week sample and a median pulled down by quiet days (a weekend, an outage)
@@ -169,6 +173,22 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < week_low_weeks), week_lo, np.nan)
     high_gap = np.where(raised, unraised, high)
     return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low, high_gap)
+
+
+def _weekend_peer(low: FloatArray, daily: FloatArray, epoch_hour: IntArray, one_week: NDArray[np.bool_],
+                  day_median: FloatArray) -> FloatArray:
+    """Week 2: a Sunday (UTC) hour's low is at most the same hour on Saturday, when Saturday's was under
+    ``UNLIKE`` of the seven days' median (this event has a weekend). The one week sample of a Sunday
+    hour is the first weekend's, which nobody judged (it was learning): a campaign or a spike in it was
+    this Sunday's bar, and the weekdays' median no lower. The two days of a weekend are alike; Saturday
+    is the recent sample of one. UTC days: a Sunday in UTC-8 to UTC+9 is Sunday or Saturday evening
+    locally (the hour before it then is Friday evening's, no lower); east of UTC+9 the first hours of
+    Monday morning are judged against Saturday's night hours, for a week."""
+    yesterday = daily[..., 0]
+    sunday = (hour_of_week(epoch_hour) >= 6 * 24)[None, :]
+    with quiet():
+        peer = one_week & sunday & (yesterday < UNLIKE * day_median)
+    return np.asarray(np.where(peer, np.fmin(low, yesterday), low))
 
 
 def _first_week_floor(floor: FloatArray, counts: FloatArray, h: IntArray, sample_core: NDArray[np.bool_],
