@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent.futures import Future
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import given
@@ -23,7 +25,16 @@ from governance.proxy.metrics import Metrics
 from governance.proxy.routes import committed
 from tests.conftest import make_settings
 
+T = TypeVar("T")
+
 SETTINGS = make_settings("sqlite://", commit_timeout_s=0.3)
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` in a thread of its own: a sync Playwright left open by an earlier
+    test of the session runs a loop in this thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 def _settle_later(future: Future[list[str]], delay_s: float, *, result: list[str] | None = None,
@@ -49,7 +60,7 @@ def test_the_outcomes_come_back_from_the_writer_thread() -> None:
         finally:
             writer.join()
 
-    assert asyncio.run(main()) == ["forwarded", "deduplicated"]
+    assert _run(main) == ["forwarded", "deduplicated"]
 
 
 def test_a_future_settled_before_the_request_waits_is_read_at_once() -> None:
@@ -58,7 +69,7 @@ def test_a_future_settled_before_the_request_waits_is_read_at_once() -> None:
         future.set_result(["blocked"])
         return await committed(future, SETTINGS)
 
-    assert asyncio.run(main()) == ["blocked"]
+    assert _run(main) == ["blocked"]
 
 
 def test_a_failed_commit_raises_its_own_error() -> None:
@@ -71,7 +82,7 @@ def test_a_failed_commit_raises_its_own_error() -> None:
             writer.join()
 
     with pytest.raises(OSError, match="disk full"):
-        asyncio.run(main())
+        _run(main)
 
 
 def test_a_late_commit_times_out_and_its_result_later_harms_nothing() -> None:
@@ -97,7 +108,7 @@ def test_a_late_commit_times_out_and_its_result_later_harms_nothing() -> None:
         finally:
             writer.join()
 
-    waited, outcomes = asyncio.run(main())
+    waited, outcomes = _run(main)
     assert 0.25 <= waited < 0.6 and outcomes == ["quarantined"] and errors == []
 
 
@@ -116,7 +127,7 @@ def test_a_cancelled_request_leaves_the_commit_alone() -> None:
         await asyncio.sleep(0.05)
         return future
 
-    future = asyncio.run(main())
+    future = _run(main)
     assert not future.cancelled() and future.result() == ["forwarded"] and errors == []
 
 
