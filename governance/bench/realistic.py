@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from governance.bench.truth import MINUTES_PER_DAY, MONDAY, Anomaly, Traffic
+from governance.bench.truth import MINUTES_PER_DAY, MONDAY, Anomaly, Traffic, context_factor
 
 ARCHETYPES = {"consumer": 0.35, "business": 0.35, "batch": 0.12, "low": 0.18}
 TIMEZONES_H = (-8.0, -5.0, -3.0, 0.0, 1.0, 2.0, 5.5, 8.0, 9.0)
@@ -117,16 +117,10 @@ def _batch_rate(rng: np.random.Generator, days: int, local: Float, weekday_local
 
 def _apply(rate: Float, anomalies: list[Anomaly], minutes: int) -> tuple[Float, Float, Float]:
     """Rate with campaigns and declines, the keep-probability of drops and the spike extra rate."""
-    factor, keep, extra = np.ones(minutes), np.ones(minutes), np.zeros(minutes)
-    t = np.arange(minutes)
+    factor = context_factor(anomalies, 0, minutes)
+    keep, extra = np.ones(minutes), np.zeros(minutes)
     for a in anomalies:
-        if a.kind == "campaign":
-            ramp = np.clip(np.minimum(t - a.start, a.end - t) / 60.0, 0.0, 1.0)
-            factor *= 1.0 + (a.magnitude - 1.0) * ramp
-        elif a.kind == "decline":
-            progress = np.clip((t - a.start) / (a.end - a.start), 0.0, 1.0)
-            factor *= 1.0 - (1.0 - a.magnitude) * progress
-        elif a.kind in ("zero", "night_zero", "half"):
+        if a.kind in ("zero", "night_zero", "half"):
             keep[a.start : a.end] = a.magnitude
         elif a.kind == "spike":
             extra[a.start : a.end] = a.magnitude - 1.0

@@ -34,7 +34,7 @@ CONTEXT_KINDS = ("campaign", "decline")
 
 def context_factor(anomalies: list[Anomaly], start: int, end: int) -> NDArray[np.float64]:
     """Per minute of ``[start, end)``: the factor the campaigns and declines among ``anomalies`` (one
-    event's) put on its rate, as ``realistic._apply`` applies them (a campaign ramps up and down over an
+    event's) put on its rate; ``realistic._apply`` generates the traffic with it (a campaign ramps up and down over an
     hour at each end; a decline loses ``1 - magnitude`` linearly over its span, then stays there)."""
     t = np.arange(start, end)
     factor = np.ones(t.size)
