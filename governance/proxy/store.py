@@ -173,11 +173,14 @@ class Store:
 
     def _roll(self, cutoff_s: int) -> None:
         """PostgreSQL: the dedupe levels roll in a transaction of their own once the group commit is
-        committed (its claim and another process's roll wait for each other's lock on ``dedupe_l0``)."""
+        committed, with ``synchronous_commit`` off: a roll only moves keys between levels, so a roll
+        that a crash loses leaves its keys where they were, and the group commit does not wait for
+        a second WAL flush (the events' own commit stays synchronous)."""
         try:
             with self.engine.begin() as conn:
                 cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 try:
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
                     dedupe.roll(cursor, self.sql, cutoff_s=cutoff_s)
                 finally:
                     cursor.close()
