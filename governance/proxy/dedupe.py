@@ -203,7 +203,19 @@ LEVEL_0_COUNT = "SELECT count(*) FROM dedupe_l0"
 LEVELS_SQL = "SELECT level, keys, after FROM dedupe_levels ORDER BY level"
 
 
-def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int) -> dict[int, int]:
+def roll_lock(cursor: Any) -> bool:
+    """PostgreSQL: take the roll's advisory lock for this transaction, unless another process has it."""
+    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (ROLL_LOCK,))
+    return bool(cursor.fetchone()[0])
+
+
+def first_level_keys(cursor: Any) -> int:
+    """The keys ``dedupe_l0`` holds, counted (on PostgreSQL a scan of its pages, dead rows included)."""
+    cursor.execute(LEVEL_0_COUNT)
+    return int(cursor.fetchone()[0])
+
+
+def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int, first_keys: int | None = None) -> dict[int, int]:
     """Move the keys past each level's target (``TARGETS``) down one level, ``MOVE`` at most a level,
     in key order from where that level's last roll stopped (the roll after the one that reached a
     level's end starts at its first key): a key range, copied by one ``INSERT ... SELECT`` and
@@ -217,18 +229,18 @@ def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int) -> dict[int, int]:
 
     It runs after every group commit (SQLite: in its transaction; PostgreSQL: in one of its own, and
     only in the process that gets the advisory lock), so each level gives up about what it receives
-    and stays near its target. A moved key lands beside its neighbours in key order: the next
-    level's leaves are written once per pass of the roll, not once per key."""
-    if sql.postgres:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (ROLL_LOCK,))
-        if not cursor.fetchone()[0]:
-            return {}
+    and stays near its target. ``first_keys``, when given, is the caller's estimate of
+    ``dedupe_l0``'s keys (``dedupe_pg.FirstLevel``: on PostgreSQL counting them scans every page the
+    table's dead rows fill between two vacuums); otherwise they are counted. A moved key lands beside
+    its neighbours in key order: the next level's leaves are written once per pass of the roll, not
+    once per key."""
+    if sql.postgres and not roll_lock(cursor):
+        return {}
     cursor.execute(LEVELS_SQL)
     levels: dict[int, list[Any]] = {level: [0, None] for level in range(LEVELS)}  # a level without a row: empty
     levels.update({int(level): [int(n), None if after is None else bytes(after)]
                    for level, n, after in cursor.fetchall()})
-    cursor.execute(LEVEL_0_COUNT)
-    levels[0][0] = int(cursor.fetchone()[0])
+    levels[0][0] = first_level_keys(cursor) if first_keys is None else first_keys
     taken: dict[int, int] = {}
     for level in range(LEVELS):
         over = levels[level][0] - TARGETS[level]

@@ -185,3 +185,61 @@ def test_the_roll_skips_a_key_a_claim_holds_and_waits_for_nothing(pg: Any) -> No
         again = conn.exec_driver_sql(sql.level_roll("dedupe_l0", "dedupe_l1"), (b"", dedupe.PAST_LAST, now - 3600))
         assert tuple(again.one()) == (1, 1)
     assert all(_where(pg, k) == {"dedupe_l1": now} for k in keys)
+
+
+def _options(engine: Any) -> dict[str, list[str] | None]:
+    with engine.connect() as conn:
+        return {name: opts for name, opts in conn.execute(text(
+            "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'dedupe_l_' ORDER BY relname"))}
+
+
+def test_the_levels_are_vacuumed_without_truncation_and_the_downgrade_resets_it(pg: Any) -> None:
+    """Revision 0012: autovacuum of a level does not take its ACCESS EXCLUSIVE lock at the end
+    (claims and rolls kept cancelling it there)."""
+    from alembic import command
+
+    from governance.migrations import config
+
+    assert _options(pg) == {f"dedupe_l{n}": ["vacuum_truncate=false"] for n in range(4)}
+    with pg.begin() as conn:
+        cfg = config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011_dedupe_levels")
+    assert _options(pg) == {f"dedupe_l{n}": None for n in range(4)}
+    upgrade(pg)
+    assert set(map(tuple, filter(None, _options(pg).values()))) == {("vacuum_truncate=false",)}
+
+
+def test_the_web_process_vacuums_dedupe_l0_and_rolls_by_its_own_estimate(pg: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Store on PostgreSQL vacuums dedupe_l0 from its own thread (pg_stat says so) and keeps the
+    level near its target while counting it only every RECOUNT_S."""
+    from governance.proxy import dedupe_pg
+    from governance.proxy.pipeline import Verdict
+    from governance.proxy.store import Store
+
+    monkeypatch.setattr(dedupe_pg, "VACUUM_EVERY_S", 0.2)
+    monkeypatch.setattr(dedupe_pg, "RECOUNT_S", 3600.0)  # counted once, at the first roll
+    monkeypatch.setattr(dedupe, "TARGETS", (64, 1024, 4096, 16_384))
+    counts: list[int] = []
+    counted = dedupe.first_level_keys
+    monkeypatch.setattr(dedupe, "first_level_keys", lambda cursor: counts.append(1) or counted(cursor))
+    store = Store(pg, dedupe_window_s=3600)
+    try:
+        for n in range(40):
+            verdicts = [Verdict("forwarded", kind="track", event="Tick", message_id=f"vac-{n}-{i}",
+                                forward={"type": "track", "event": "Tick", "messageId": f"vac-{n}-{i}", "userId": "u"})
+                        for i in range(25)]
+            assert set(store.submit("src", verdicts).result(timeout=60)) == {"forwarded"}
+        deadline = time.monotonic() + 20
+        while store._vacuum is not None and store._vacuum.runs < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        store.close()
+    with pg.connect() as conn:
+        vacuumed = conn.execute(text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'dedupe_l0'"))
+        vacuumed = vacuumed.scalar()
+        held = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+    assert vacuumed is not None, "dedupe_l0 was vacuumed by the web process"
+    assert len(counts) == 1  # not before every roll
+    assert held["dedupe_l0"] <= 64 + 25 and sum(held.values()) == 1000, held
