@@ -7,10 +7,11 @@ table setting shortens), 200,000 rows and 23 MB measured (docs/operations/capaci
 Two things follow:
 
 - ``FirstLevel``: a web process does not count ``dedupe_l0`` before every roll (a scan of all those
-  pages: 16-31 ms measured, after every group commit). It counts it every ``RECOUNT_S`` (right after
-  a vacuum, when it is a few pages) and in between adds the keys its own claims recorded and
-  subtracts those its rolls moved. Another process's keys show up at the next count; the count
-  only decides when to roll, so a level runs over or under its target by a few seconds of keys.
+  pages: 16-31 ms measured, after every group commit). It counts it every ``RECOUNT_S`` and in
+  between adds the keys its own claims recorded and subtracts those its rolls moved. Another
+  process's keys show up at the next count; the count only decides when to roll, so a level runs
+  over or under its target by a few seconds of keys. It rolls once ``dedupe_l0`` is ``ROLL_BATCH``
+  keys over its target, not after every group commit (a roll is a transaction of nine statements).
 - ``Vacuum``: a thread of the web process runs ``VACUUM (SKIP_LOCKED, TRUNCATE false)`` on
   ``dedupe_l0`` every ``VACUUM_EVERY_S`` and on ``dedupe_l1`` every ``VACUUM_L1_EVERY_S`` (a vacuum
   waits for no claim, a process whose neighbour is vacuuming the table skips it, and it does not
@@ -34,6 +35,9 @@ log = logging.getLogger("governance.proxy.dedupe_pg")
 RECOUNT_S = 10.0  # dedupe_l0 counted this often at most by each web process
 VACUUM_EVERY_S = 5.0  # dedupe_l0 vacuumed this often by each web process (another's vacuum: skipped)
 VACUUM_L1_EVERY_S = 30.0  # dedupe_l1 (131,072 keys) this often
+# keys past dedupe_l0's target, as this process knows them, before it rolls: one roll transaction
+# (nine statements) per ROLL_BATCH keys instead of one per group commit
+ROLL_BATCH = 4096
 
 
 class FirstLevel:
@@ -47,6 +51,14 @@ class FirstLevel:
         """Keys this process's committed claim recorded in ``dedupe_l0``."""
         if self.keys is not None:
             self.keys += keys
+
+    def due(self) -> bool:
+        """Whether a roll is worth a transaction: ``dedupe_l0`` is over its target by ``ROLL_BATCH``
+        as far as this process knows, or the last count is older than ``RECOUNT_S`` (or there was
+        none). Only a roll of ``dedupe_l0`` gives the deeper levels keys, so they wait with it."""
+        if self.keys is None or time.monotonic() - self._counted >= RECOUNT_S:
+            return True
+        return self.keys > dedupe.TARGETS[0] + ROLL_BATCH
 
     def estimate(self, cursor: Any) -> int:
         """The keys to roll by: counted when the last count is older than ``RECOUNT_S`` (call it
@@ -95,7 +107,10 @@ def roll_after_commit(engine: Engine, sql: HotSQL, first_level: FirstLevel, *, c
     """The roll after a group commit, in a transaction of its own with ``synchronous_commit`` off (a
     roll only moves keys between levels: one that a crash loses leaves them where they were, and the
     group commit does not wait for a second WAL flush; the events' own commit stays synchronous),
-    by the process that gets the roll's advisory lock; the keys taken from each level."""
+    by the process that gets the roll's advisory lock, when ``first_level`` says one is due; the
+    keys taken from each level."""
+    if not first_level.due():
+        return {}
     with engine.begin() as conn:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:

@@ -212,8 +212,9 @@ def test_the_levels_are_vacuumed_without_truncation_and_the_downgrade_resets_it(
 
 def test_the_web_process_vacuums_dedupe_l0_and_rolls_by_its_own_estimate(pg: Any,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Store on PostgreSQL vacuums dedupe_l0 from its own thread (pg_stat says so) and keeps the
-    level near its target while counting it only every RECOUNT_S."""
+    """A Store on PostgreSQL vacuums dedupe_l0 from its own thread (pg_stat says so), and keeps the
+    level within ROLL_BATCH keys of its target while counting it only once (RECOUNT_S) and
+    rolling once per ROLL_BATCH keys, not after every group commit."""
     from governance.proxy import dedupe_pg
     from governance.proxy.pipeline import Verdict
     from governance.proxy.store import Store
@@ -224,6 +225,10 @@ def test_the_web_process_vacuums_dedupe_l0_and_rolls_by_its_own_estimate(pg: Any
     counts: list[int] = []
     counted = dedupe.first_level_keys
     monkeypatch.setattr(dedupe, "first_level_keys", lambda cursor: counts.append(1) or counted(cursor))
+    monkeypatch.setattr(dedupe_pg, "ROLL_BATCH", 100)
+    rolls: list[int] = []
+    rolled = dedupe.roll
+    monkeypatch.setattr(dedupe, "roll", lambda *a, **k: rolls.append(1) or rolled(*a, **k))
     store = Store(pg, dedupe_window_s=3600)
     try:
         for n in range(40):
@@ -242,4 +247,5 @@ def test_the_web_process_vacuums_dedupe_l0_and_rolls_by_its_own_estimate(pg: Any
         held = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
     assert vacuumed is not None, "dedupe_l0 was vacuumed by the web process"
     assert len(counts) == 1  # not before every roll
-    assert held["dedupe_l0"] <= 64 + 25 and sum(held.values()) == 1000, held
+    assert 5 <= len(rolls) <= 12, rolls  # 40 group commits of 25 keys: a roll per 100 and more keys over 64
+    assert held["dedupe_l0"] <= 64 + 100 + 25 and held["dedupe_l1"] > 0 and sum(held.values()) == 1000, held
