@@ -168,7 +168,7 @@ def memory_cycle(traffic: Traffic, minute: int) -> int:
     t = minute // 60
     history = first_arrival_mask(hourly_counts(traffic.counts[:, : t * 60]))
     by_hour = traffic.counts[:, : t * 60].reshape(traffic.counts.shape[0], t, 60)
-    samples = np.stack([by_hour[:, [h for h in sample_hours(hour)]] for hour in (t - 1, t)], axis=1)
+    samples = np.stack([by_hour[:, [h for h in sample_hours(hour)]] for hour in (t - 2, t - 1, t)], axis=1)
     now = expect_now(history, traffic.start_minute // 60, traffic.start_minute + minute, model(v),
                      learned_shape(samples))
     low, high, waiting = now.windows(v.windows)

@@ -16,7 +16,7 @@ from governance.proxy.counters import NOT_TRAFFIC
 from governance.proxy.tables import EventCountRow
 from governance.quality.baseline.shape import SAMPLES, sample_hours
 from governance.quality.cycle import run_cycle
-from governance.quality.queries import TOTAL, SourceData, forget
+from governance.quality.queries import SHAPED_HOURS, TOTAL, SourceData, forget
 from tests.conftest import make_settings
 from tests.quality.test_checks_db import EVENTS, engine, insert_counts, seed
 from tests.quality.test_rollup import NOW, _traffic
@@ -43,16 +43,16 @@ def _shape_reads(engine: Any, work: Any) -> int:
 
 def _row_by_row(engine: Any, source_id: str, hour: int) -> dict[str, np.ndarray]:
     """The sample hours' minute counts read plainly: every traffic row of the source, one at a time."""
-    out: dict[str, np.ndarray] = {TOTAL: np.zeros((2, SAMPLES, 60), np.int64)}
+    out: dict[str, np.ndarray] = {TOTAL: np.zeros((SHAPED_HOURS, SAMPLES, 60), np.int64)}
     query = select(T.c.event, T.c.minute, T.c.count).where(T.c.source_id == source_id,
                                                            T.c.outcome.not_in(NOT_TRAFFIC))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     for name, minute, n in rows:
-        for i, h in enumerate((hour - 1, hour)):
+        for i, h in enumerate((hour - 2, hour - 1, hour)):
             for j, sample in enumerate(sample_hours(h)):
                 if minute // 60 == sample:
-                    out.setdefault(name, np.zeros((2, SAMPLES, 60), np.int64))[i, j, minute % 60] += n
+                    out.setdefault(name, np.zeros((SHAPED_HOURS, SAMPLES, 60), np.int64))[i, j, minute % 60] += n
                     if name != TOTAL:
                         out[TOTAL][i, j, minute % 60] += n
     return out
@@ -78,7 +78,7 @@ def test_the_hour_shapes_are_read_once_an_hour_and_equal_an_uncached_read(engine
     forget(engine, source_id)
     uncached = SourceData(engine, source_id, later)
     assert _shape_reads(engine, lambda: uncached.shapes(TOTAL)) == 1
-    empty = np.zeros((2, SAMPLES, 60), np.int64)
+    empty = np.zeros((SHAPED_HOURS, SAMPLES, 60), np.int64)
     for name in [TOTAL, *EVENTS, "Brand New"]:
         assert np.array_equal(cached._shape_minutes().get(name, empty), expected.get(name, empty)), name
         assert np.array_equal(uncached._shape_minutes().get(name, empty), expected.get(name, empty)), name
