@@ -53,8 +53,10 @@ def _rows(traffic: Traffic, events: list[int], source_id: str) -> tuple[list[dic
     return counts, violations
 
 
-def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: str | None = None) -> Replay:
-    """Run ``run_cycle`` at every minute of ``times`` (relative to the traffic's start) over ``events``."""
+def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: str | None = None,
+           checks: list[dict[str, Any]] | None = None) -> Replay:
+    """Run ``run_cycle`` at every minute of ``times`` (relative to the traffic's start) over ``events``;
+    ``checks``: plan-level checks (they replace the defaults of their kinds)."""
     import time
 
     from governance.db import make_engine, write_session, writer
@@ -73,7 +75,10 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
         url = f"sqlite:///{Path(tmp) / 'replay.db'}"
         engine = make_engine(url)
         upgrade(engine)
-        body = {"name": "replay", "events": {NAMES[i]: {"description": "replayed"} for i in range(len(events))}}
+        body: dict[str, Any] = {"name": "replay",
+                                "events": {NAMES[i]: {"description": "replayed"} for i in range(len(events))}}
+        if checks:
+            body["checks"] = checks
         with write_session(engine) as session:
             create_plan(session, plan=Plan.model_validate(body), actor="bench")
             publish(session, ref="replay", actor="bench")

@@ -34,7 +34,7 @@ from governance.quality.history import merge_backfill
 # more week makes "unknown before the event's first arrival" mean "absent for over a week"
 HISTORY_HOURS = 24 * 38
 LAST_SEEN_MINUTES = 7 * 24 * 60
-RECENT_MINUTES = 120  # the complete minutes ``recent`` reads: the longest trailing window a check may judge
+RECENT_MINUTES = 120  # the complete minutes ``recent`` reads at most: the longest window a check may judge
 SHAPED_HOURS = 3  # the hours ``shapes`` learns: the current one and the two before (a 120-minute window's)
 TOTAL = ""
 IntArray = NDArray[np.int64]
@@ -192,25 +192,30 @@ class SourceData:
                     minutes[i, j] = np.nan
         return learned_shape(minutes)
 
-    def _recent_all(self) -> dict[str, IntArray]:
-        if "recent" not in self._cache:
+    def _recent_all(self, minutes: int) -> dict[str, IntArray]:
+        """The last ``minutes`` complete minutes of every event; one read a cycle for the longest asked."""
+        cached = self._cache.get("recent")
+        if cached is None or cached[TOTAL].size < minutes:
             t, where = self._counts()
-            start = self.minute - RECENT_MINUTES
+            start = self.minute - minutes
             query = (select(t.c.event, t.c.minute, func.sum(t.c.count))
                      .where(where, t.c.minute >= start, t.c.minute < self.minute)
                      .group_by(t.c.event, t.c.minute))
-            series: dict[str, IntArray] = {TOTAL: np.zeros(RECENT_MINUTES, np.int64)}
+            series: dict[str, IntArray] = {TOTAL: np.zeros(minutes, np.int64)}
             with self.engine.connect() as conn:
                 for event, minute, n in conn.execute(query):
-                    series.setdefault(event, np.zeros(RECENT_MINUTES, np.int64))[int(minute) - start] += int(n)
+                    series.setdefault(event, np.zeros(minutes, np.int64))[int(minute) - start] += int(n)
                     if event != TOTAL:
                         series[TOTAL][int(minute) - start] += int(n)
             self._cache["recent"] = series
         return self._cache["recent"]
 
-    def recent(self, event: str) -> IntArray:
-        """The last ``RECENT_MINUTES`` complete minutes of ``event``, oldest first."""
-        return self._recent_all().get(event, np.zeros(RECENT_MINUTES, np.int64))
+    def recent(self, event: str, minutes: int = 60) -> IntArray:
+        """The last ``minutes`` (at most ``RECENT_MINUTES``) complete minutes of ``event``, oldest first."""
+        if not 1 <= minutes <= RECENT_MINUTES:
+            raise ValueError(f"recent reads 1..{RECENT_MINUTES} minutes, not {minutes}")
+        series = self._recent_all(minutes).get(event)
+        return np.zeros(minutes, np.int64) if series is None else series[-minutes:]
 
     def minutes_since_seen(self, event: str) -> float | None:
         """Complete minutes since ``event`` last arrived (0: in the last complete minute); ``None``: not

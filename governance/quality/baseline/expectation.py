@@ -21,14 +21,14 @@ A trailing window lies in the current and the previous hour (up to 60 minutes) o
 (up to 120); its expectation is each hour's estimate times the share of that hour's events the
 window covers, from the learned shapes of those hours (``shape.py``): the low one the least the
 window holds with the shapes shifted up to ``SLACK_MINUTES`` either way (a schedule's edge runs a
-few minutes off), the high one at least what an even spread of the hours puts in it. A silence integrates the floor over exactly the
-gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
-gap began in by no more than its high estimate still owed by the end of the gap (``high x share -
-observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
-is older than the previous one, its debt no longer counts (the hours after it decide), and after
-a quiet hour inside the gap the debt starts over (``quiet_restart``). The checks bench computes
-the same quantities for a whole series at once through the same functions (``window_shares``,
-``gap_due``); a test holds the two equal.
+few minutes off), the high one at least what an even spread of the hours puts in it. A silence
+integrates the floor over exactly the gap: whole hours inside it, the previous and the current hour
+by their shapes, and the hour the gap began in by no more than its high estimate still owed by the
+end of the gap (``high x share - observed``), so a batch that stops at half past, or two minutes
+early, owes nothing; once that hour is older than the previous one, its debt no longer counts (the
+hours after it decide), and after a quiet hour inside the gap the debt starts over
+(``quiet_restart``). The checks bench computes the same quantities for a whole series at once
+through the same functions (``window_shares``, ``gap_due``); a test holds the two equal.
 """
 
 from __future__ import annotations

@@ -37,11 +37,11 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
         first = int(np.floor(now.position - max(p.windows) / 60.0))
         return [Observation.waiting(event, waits_for(now, first))]
     low, high = np.where(learning, np.nan, low)[0], np.where(learning, np.nan, high)[0]
-    finding = volume_check(ctx.data.recent(event), low, high, float(now.error[0]), detector(p),
-                           error_high=float(now.error_high[0]))
+    recent = ctx.data.recent(event, max(60, max(p.windows)))
+    finding = volume_check(recent, low, high, float(now.error[0]), detector(p), error_high=float(now.error_high[0]))
     if finding is not None:
         finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
-    return [Observation(event, "", finding, {"volume": measured(ctx.data.recent(event), low, high, float(now.error[0]),
+    return [Observation(event, "", finding, {"volume": measured(recent, low, high, float(now.error[0]),
                                                             float(now.error_high[0]), p)})]
 
 
