@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
@@ -87,3 +88,18 @@ def test_the_hour_shapes_are_read_once_an_hour_and_equal_an_uncached_read(engine
     assert expected[EVENTS[0]].sum() > 0 and expected[TOTAL].sum() > expected[EVENTS[0]].sum()
     next_hour = NOW + timedelta(minutes=30)  # 37 + 30: the next hour reads its own
     assert _shape_reads(engine, lambda: run_cycle(engine, settings, next_hour)) == 1
+
+
+def test_recent_reads_the_longest_window_asked_once_a_cycle(engine: Any) -> None:
+    source_id = seed(engine)["web"]
+    now_minute = epoch_minute(NOW)
+    counts = np.arange(1, 3 * 150 + 1, dtype=np.int64).reshape(3, 150)  # every minute its own count
+    insert_counts(engine, source_id, EVENTS, counts, base=now_minute - 150)
+    data = SourceData(engine, source_id, NOW)
+    assert np.array_equal(data.recent(EVENTS[0]), counts[0, -60:])  # the default: the last 60 minutes
+    assert np.array_equal(data.recent(EVENTS[1], 120), counts[1, -120:])  # a 120-minute window's
+    assert np.array_equal(data.recent(TOTAL, 120), counts.sum(0)[-120:])
+    assert np.array_equal(data.recent(EVENTS[2], 30), counts[2, -30:])  # shorter: the same read, its tail
+    assert np.array_equal(data.recent("Never Sent", 120), np.zeros(120, np.int64))
+    with pytest.raises(ValueError, match=r"1\.\.120 minutes"):
+        data.recent(EVENTS[0], 121)
