@@ -95,7 +95,7 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
             run_cycle(engine, settings, datetime.fromtimestamp((traffic.start_minute + m) * 60 + 5, UTC))
         result = Replay(times=list(times), seconds=time.perf_counter() - started)
         with engine.connect() as conn:
-            checks = {r.id: (r.kind, r.event) for r in conn.execute(select(CheckRow.__table__))}  # type: ignore[attr-defined]
+            check_of = {r.id: (r.kind, r.event) for r in conn.execute(select(CheckRow.__table__))}  # type: ignore[attr-defined]
             runs = list(conn.execute(select(CheckRunRow.__table__)))  # type: ignore[attr-defined]
         engine.dispose()
     index = {m: j for j, m in enumerate(times)}
@@ -104,7 +104,7 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
         result.holds[name] = np.zeros((len(events), len(times)), bool)
         result.learning[name] = np.zeros((len(events), len(times)), bool)
     for run in runs:
-        kind, event = checks.get(run.check_id, ("", ""))
+        kind, event = check_of.get(run.check_id, ("", ""))
         if kind not in KINDS or event not in row_of:
             continue
         j = index[int(run.started_at.timestamp() // 60) - traffic.start_minute]
