@@ -13,14 +13,18 @@ before its arrival; ``uuid4``; ``ordered``):
                   table (``bytea`` on PostgreSQL), the second it was seen (an integer) and its index
     compact       the proxy's ``dedupe_keys`` (``dedupe.compact_key``, revision 0010), loaded
                   directly in arrival order: since revision 0011 the last level of the window, with
-                  no ``seen_s`` index (``dedupe_hashed`` holds the ``hashed`` layout beside it;
-                  the proxy's first levels are measured by ``bench hotpath --window-keys``)
+                  no ``seen_s`` index (``dedupe_hashed`` holds the ``hashed`` layout beside it)
+    levels        the proxy's window as it runs (revision 0011): each transaction's keys claimed
+                  through ``dedupe.claim`` at their arrival second and rolled down the levels after
+                  it as the group commit does (on PostgreSQL with the web process's vacuum of the
+                  first levels running); bytes over every level, dead rows included, and per level
     generations   the compact key split into generations (e.g. one per 6 h): a key is new when
                   no generation within the window holds it; pruning drops the oldest generation:
                   on SQLite each generation is its own file (dropped by DETACH and unlink, as
                   DROP TABLE visits every page under the write lock), on PostgreSQL a table
 
-Reported per layout: bytes per key (SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``),
+Reported per layout: bytes per key (SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``, which
+counts the dead rows a ``DELETE`` leaves until vacuum reuses their space),
 insert cost per key at the end of the load, and the cost of pruning the oldest tenth: one
 ``DELETE`` by time (text, compact), the worker's chunked prune (compact: ``housekeeping``), and
 dropping one generation. On SQLite a prune holds the write lock, so its duration is how long
@@ -52,6 +56,7 @@ from sqlalchemy.engine import make_url
 from governance.bench.ids import SDK_MIX, Ids
 from governance.bench.readback import sqlite_btree_bytes
 from governance.db import writer
+from governance.proxy import dedupe_pg
 from governance.proxy.dedupe import TABLES, WINDOW_SQL, claim, compact_key, legacy_key, roll
 from governance.proxy.hotsql import HotSQL
 from governance.worker import housekeeping
@@ -124,6 +129,41 @@ def _bytes_of(engine: Engine, names: list[str]) -> int:
         row = conn.execute(text(f"SELECT sum(pgsize) FROM dbstat WHERE name IN "  # noqa: S608 (table names)
                                 f"(SELECT name FROM sqlite_schema WHERE tbl_name IN ({marks}))")).scalar()
         return int(row or 0)
+
+
+def _levels(engine: Engine, rows: list[tuple[str, str, int]], batch: int) -> dict[str, Any]:
+    """Load ``rows`` through the proxy's claim and roll (``levels`` above); bytes per key over every
+    level, each level's keys and bytes, and µs per key over the last tenth; then empty the levels."""
+    sql, postgres = HotSQL(engine.dialect.name), engine.dialect.name == "postgresql"
+    first, vacuum = dedupe_pg.FirstLevel(), dedupe_pg.Vacuum(engine) if postgres else None
+    tail, started = max(batch, len(rows) // 10), 0.0
+    try:
+        for i in range(0, len(rows), batch):
+            if i >= len(rows) - tail and not started:
+                started = time.perf_counter()
+            chunk, now_s = rows[i : i + batch], rows[min(i + batch, len(rows)) - 1][2]
+            with writer(engine).begin() as conn:
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                first.added(len(claim(cursor, sql, [compact_key(s, m) for s, m, _t in chunk], now_s=now_s,
+                                      window_s=86_400)))
+                if not postgres:
+                    roll(cursor, sql, cutoff_s=now_s - 86_400)
+                cursor.close()
+            if postgres:
+                dedupe_pg.roll_after_commit(engine, sql, first, cutoff_s=now_s - 86_400)
+        us = round((time.perf_counter() - started) * 1e6 / tail, 2)
+    finally:
+        if vacuum is not None:
+            vacuum.close()
+    with engine.connect() as conn:
+        held = {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0) for t in TABLES}  # noqa: S608
+    sizes = {t: _bytes_of(engine, [t]) for t in TABLES}
+    with writer(engine).begin() as conn:
+        for table in TABLES:
+            conn.execute(text(f"{'TRUNCATE' if postgres else 'DELETE FROM'} {table}"))
+        conn.execute(text("UPDATE dedupe_levels SET keys = 0, after = NULL"))
+    return {"levels_bytes_per_key": round(sum(sizes.values()) / len(rows), 1), "levels_insert_us_per_key": us,
+            "levels_by_level": {t: {"keys": held[t], "bytes": sizes[t]} for t in TABLES}}
 
 
 def _generations(engine: Engine, by_gen: list[list[tuple[Any, ...]]], batch: int,
@@ -264,6 +304,8 @@ def measure(engine: Engine, keys: int, batch: int, directory: Path, ids: str = "
     with writer(engine).begin() as conn:
         for ddl in _ddl(engine):
             conn.exec_driver_sql(ddl)
+    out: dict[str, Any] = {"keys": len(rows), "batch": batch, "database": engine.dialect.name, "ids": ids,
+                           **_levels(engine, rows, batch)}
     arrived = rows  # in arrival order: a UUIDv4 is in no order, a time-first id nearly in its arrival's
     text_us = _insert(engine, f"INSERT INTO dedupe_text (source_id, message_id, seen_at) VALUES ({p}, {p}, {p})",  # noqa: S608
                       [(s, m, stamp(t)) for s, m, t in arrived], batch)
@@ -278,7 +320,6 @@ def measure(engine: Engine, keys: int, batch: int, directory: Path, ids: str = "
     for (_s, m, _t), row in zip(arrived, compact_rows, strict=True):
         by_gen[order[m] // per_gen].append(row)
     generations, prune_generation = _generations(engine, by_gen, batch, directory)
-    out: dict[str, Any] = {"keys": len(rows), "batch": batch, "database": engine.dialect.name, "ids": ids}
     for name, tables in {"text": ["dedupe_text"], "hashed": ["dedupe_hashed"], "compact": ["dedupe_keys"]}.items():
         out[f"{name}_bytes_per_key"] = round(_bytes_of(engine, tables) / len(rows), 1)
     out["generations_bytes_per_key"] = round(generations / len(rows), 1)

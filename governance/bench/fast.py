@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from governance.plan.check_spec import DeclineCheckParams, SilenceParams, VolumeCheckParams
 from governance.quality.baseline import ModelParams
 from governance.quality.baseline.expectation import (
+    HOURS_SPANNED,
     QUIET,
     adjusted_low,
     drop_error,
@@ -150,8 +151,9 @@ def volume_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: F
         m = times[part]
         t = m // 60
         into = np.broadcast_to((m % 60) / 60.0, (events, m.size))
-        pair = np.stack([t - 1, t], -1)  # (n, 2)
-        looks = (ShapeLookup(shapes, (t - 1)[None, :]), ShapeLookup(shapes, t[None, :]))
+        k = HOURS_SPANNED if max(detector.windows) > 60 else 2  # the hours the windows reach into
+        pair = np.stack([t - j for j in range(k - 1, -1, -1)], -1)  # (n, k), oldest first
+        looks = tuple(ShapeLookup(shapes, (t - j)[None, :]) for j in range(k - 1, -1, -1))
         back: tuple[BoolArray, BoolArray] | None = None
         first: tuple[BoolArray, BoolArray] | None = None
         for i, w in enumerate(detector.windows):

@@ -53,8 +53,10 @@ def _rows(traffic: Traffic, events: list[int], source_id: str) -> tuple[list[dic
     return counts, violations
 
 
-def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: str | None = None) -> Replay:
-    """Run ``run_cycle`` at every minute of ``times`` (relative to the traffic's start) over ``events``."""
+def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: str | None = None,
+           checks: list[dict[str, Any]] | None = None) -> Replay:
+    """Run ``run_cycle`` at every minute of ``times`` (relative to the traffic's start) over ``events``;
+    ``checks``: plan-level checks (they replace the defaults of their kinds)."""
     import time
 
     from governance.db import make_engine, write_session, writer
@@ -73,7 +75,10 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
         url = f"sqlite:///{Path(tmp) / 'replay.db'}"
         engine = make_engine(url)
         upgrade(engine)
-        body = {"name": "replay", "events": {NAMES[i]: {"description": "replayed"} for i in range(len(events))}}
+        body: dict[str, Any] = {"name": "replay",
+                                "events": {NAMES[i]: {"description": "replayed"} for i in range(len(events))}}
+        if checks:
+            body["checks"] = checks
         with write_session(engine) as session:
             create_plan(session, plan=Plan.model_validate(body), actor="bench")
             publish(session, ref="replay", actor="bench")
@@ -90,7 +95,7 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
             run_cycle(engine, settings, datetime.fromtimestamp((traffic.start_minute + m) * 60 + 5, UTC))
         result = Replay(times=list(times), seconds=time.perf_counter() - started)
         with engine.connect() as conn:
-            checks = {r.id: (r.kind, r.event) for r in conn.execute(select(CheckRow.__table__))}  # type: ignore[attr-defined]
+            check_of = {r.id: (r.kind, r.event) for r in conn.execute(select(CheckRow.__table__))}  # type: ignore[attr-defined]
             runs = list(conn.execute(select(CheckRunRow.__table__)))  # type: ignore[attr-defined]
         engine.dispose()
     index = {m: j for j, m in enumerate(times)}
@@ -99,7 +104,7 @@ def replay(traffic: Traffic, events: list[int], times: list[int], *, directory: 
         result.holds[name] = np.zeros((len(events), len(times)), bool)
         result.learning[name] = np.zeros((len(events), len(times)), bool)
     for run in runs:
-        kind, event = checks.get(run.check_id, ("", ""))
+        kind, event = check_of.get(run.check_id, ("", ""))
         if kind not in KINDS or event not in row_of:
             continue
         j = index[int(run.started_at.timestamp() // 60) - traffic.start_minute]
@@ -168,7 +173,7 @@ def memory_cycle(traffic: Traffic, minute: int) -> int:
     t = minute // 60
     history = first_arrival_mask(hourly_counts(traffic.counts[:, : t * 60]))
     by_hour = traffic.counts[:, : t * 60].reshape(traffic.counts.shape[0], t, 60)
-    samples = np.stack([by_hour[:, [h for h in sample_hours(hour)]] for hour in (t - 1, t)], axis=1)
+    samples = np.stack([by_hour[:, [h for h in sample_hours(hour)]] for hour in (t - 2, t - 1, t)], axis=1)
     now = expect_now(history, traffic.start_minute // 60, traffic.start_minute + minute, model(v),
                      learned_shape(samples))
     low, high, waiting = now.windows(v.windows)

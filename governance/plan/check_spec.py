@@ -48,11 +48,20 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _windows_upto(value: list[int], longest: int) -> list[int]:
+    if any(not 1 <= w <= longest for w in value):
+        raise ValueError(f"windows are 1..{longest} minutes")
+    return sorted(set(value))
+
+
 def minute_windows(value: list[int]) -> list[int]:
     """A check's trailing windows: 1 to 60 minutes each, sorted, once each."""
-    if any(not 1 <= w <= 60 for w in value):
-        raise ValueError("windows are 1..60 minutes")
-    return sorted(set(value))
+    return _windows_upto(value, 60)
+
+
+def volume_windows(value: list[int]) -> list[int]:
+    """The volume check's windows: 1 to 120 minutes each (its expectation spans three hours), sorted, once each."""
+    return _windows_upto(value, 120)
 
 
 class VolumeCheckParams(Params):
@@ -62,12 +71,15 @@ class VolumeCheckParams(Params):
     min_drop: float = Field(0.4, gt=0, le=1, description="Relative drop a window must show")
     min_spike: float = Field(1.0, gt=0, description="Relative rise a window must show")
     min_count: float = Field(100.0, ge=0, description="Expected events a window must hold to be judged")
+    deep_count: float = Field(60.0, ge=0, description="Expected events from which a window of 30 minutes or more "
+                              "is judged for a deep drop (below min_count; at or above min_count: off)")
+    deep_drop: float = Field(0.5, gt=0, le=1, description="Relative drop a window under min_count must show")
     windows: list[int] = Field([10, 20, 30, 60], min_length=1, description="Trailing windows, minutes")
     level_hours: int = Field(12, ge=1, le=48, description="Recent hours that set today's level")
     min_error: float = Field(0.1, ge=0, description="Floor of the expectation's relative error")
     weeks: int = Field(4, ge=1, le=4, description="Weeks of same-hour-of-week history in the estimate")
 
-    _windows = field_validator("windows")(minute_windows)
+    _windows = field_validator("windows")(volume_windows)
 
 
 class SilenceParams(Params):

@@ -148,16 +148,14 @@ def claim(cursor: Any, sql: HotSQL, keys: Sequence[Key | None], *, now_s: int, w
     """Record every key (``keys_of``; ``None`` skipped) seen at second ``now_s`` and not seen within
     the window (last seen at or before ``now_s - window_s``, or never); return those keys.
 
-    One statement looks the keys up in every level (``probe``); the others go into the first level
-    (``dedupe_l0``), whose ``ON CONFLICT`` catches a key another web process recorded meanwhile
-    (PostgreSQL). A key seen within the window is not touched: the window counts from its first
-    arrival. On PostgreSQL the claim first takes ``dedupe_l0``'s ROW EXCLUSIVE lock, which the roll
-    of that level waits for (and the reverse), so no key leaves ``dedupe_l0`` between the lookup
-    and the insert. The keys go in sorted order, in statements of a few fixed shapes."""
+    SQLite (one writer): one statement looks the keys up in every level (``probe``); the others go
+    into the first level (``dedupe_l0``). PostgreSQL: ``_claim_postgres``. A key seen within the
+    window is not touched: the window counts from its first arrival. The keys go in sorted order,
+    in statements of a few fixed shapes."""
     ordered = sorted({key for key in keys if key is not None})
     cutoff_s = now_s - window_s
-    if sql.postgres and ordered:
-        cursor.execute("LOCK TABLE dedupe_l0 IN ROW EXCLUSIVE MODE")
+    if sql.postgres:
+        return _claim_postgres(cursor, sql, ordered, now_s=now_s, cutoff_s=cutoff_s)
     held: set[Key] = set()
     for start in range(0, len(ordered), CHUNK):
         cursor.execute(*sql.probe(ordered[start : start + CHUNK], cutoff_s))
@@ -170,6 +168,33 @@ def claim(cursor: Any, sql: HotSQL, keys: Sequence[Key | None], *, now_s: int, w
     return fresh
 
 
+def _claim_postgres(cursor: Any, sql: HotSQL, ordered: list[Key], *, now_s: int, cutoff_s: int) -> set[Key]:
+    """PostgreSQL, where several web processes claim at once and nothing locks a table: every key
+    goes into ``dedupe_l0`` first (``ON CONFLICT``: a key it holds within the window, committed or
+    being committed by another process, is not returned); then one statement (one snapshot, taken
+    after the insert) looks the returned keys up in the deeper levels, and those found there are
+    duplicates, deleted again from ``dedupe_l0`` in this transaction (their first arrival stands).
+
+    Why no key slips between the levels: only a claim puts a key into ``dedupe_l0``, and a second
+    claim of the same key waits for this transaction's row; the roll moves keys down in single
+    statements (``HotSQL.level_roll``: a ``DELETE ... RETURNING`` feeding the next level's
+    ``INSERT``), so every snapshot sees a recorded key in some level. A key that was not in
+    ``dedupe_l0`` when this insert checked (or that the roll was deleting from it: the insert waits
+    for the roll) is therefore in a deeper level in the lookup's later snapshot."""
+    fresh: set[Key] = set()
+    for start in range(0, len(ordered), CHUNK):
+        cursor.execute(*sql.claim_keys(ordered[start : start + CHUNK], now_s, cutoff_s))
+        fresh.update(bytes(r[0]) for r in cursor.fetchall())
+    listed = sorted(fresh)
+    deeper: set[Key] = set()
+    for start in range(0, len(listed), CHUNK):
+        cursor.execute(*sql.probe_deeper(listed[start : start + CHUNK], cutoff_s))
+        deeper.update(bytes(r[0]) for r in cursor.fetchall())
+    if deeper:
+        cursor.execute(sql.forget_l0, (sorted(deeper),))
+    return fresh - deeper
+
+
 # every key of the window with its latest second, whichever levels hold it (for readers, not the hot path)
 _LEVELS_UNION = " UNION ALL ".join(f"SELECT key, seen_s FROM {t}" for t in TABLES)  # noqa: S608 (table names)
 WINDOW_SQL = f"SELECT key, max(seen_s) AS seen_s FROM ({_LEVELS_UNION}) AS w GROUP BY key"  # noqa: S608
@@ -178,31 +203,44 @@ LEVEL_0_COUNT = "SELECT count(*) FROM dedupe_l0"
 LEVELS_SQL = "SELECT level, keys, after FROM dedupe_levels ORDER BY level"
 
 
-def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int) -> dict[int, int]:
+def roll_lock(cursor: Any) -> bool:
+    """PostgreSQL: take the roll's advisory lock for this transaction, unless another process has it."""
+    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (ROLL_LOCK,))
+    return bool(cursor.fetchone()[0])
+
+
+def first_level_keys(cursor: Any) -> int:
+    """The keys ``dedupe_l0`` holds, counted (on PostgreSQL a scan of its pages, dead rows included)."""
+    cursor.execute(LEVEL_0_COUNT)
+    return int(cursor.fetchone()[0])
+
+
+def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int, first_keys: int | None = None) -> dict[int, int]:
     """Move the keys past each level's target (``TARGETS``) down one level, ``MOVE`` at most a level,
     in key order from where that level's last roll stopped (the roll after the one that reached a
     level's end starts at its first key): a key range, copied by one ``INSERT ... SELECT`` and
     deleted by one ``DELETE``, nothing per key in Python. Keys last seen at or before ``cutoff_s``
     are dropped, not moved. Returns the keys taken from each level.
 
-    Nothing else writes a level's range meanwhile: on SQLite the roll holds the write lock; on
-    PostgreSQL one process rolls at a time (an advisory lock), claims write only ``dedupe_l0``,
-    whose roll takes the lock the claims wait for, and the prune only deletes expired keys.
+    On SQLite the roll holds the write lock. On PostgreSQL one process rolls at a time (an advisory
+    lock); claims write only ``dedupe_l0`` and the prune only deletes expired keys, and each level's
+    range moves in one statement (``HotSQL.level_roll``), which deletes exactly the keys it copies:
+    a key a claim adds to the range meanwhile stays for the next roll; no table is locked.
 
     It runs after every group commit (SQLite: in its transaction; PostgreSQL: in one of its own, and
     only in the process that gets the advisory lock), so each level gives up about what it receives
-    and stays near its target. A moved key lands beside its neighbours in key order: the next
-    level's leaves are written once per pass of the roll, not once per key."""
-    if sql.postgres:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (ROLL_LOCK,))
-        if not cursor.fetchone()[0]:
-            return {}
+    and stays near its target. ``first_keys``, when given, is the caller's estimate of
+    ``dedupe_l0``'s keys (``dedupe_pg.FirstLevel``: on PostgreSQL counting them scans every page the
+    table's dead rows fill between two vacuums); otherwise they are counted. A moved key lands beside
+    its neighbours in key order: the next level's leaves are written once per pass of the roll, not
+    once per key."""
+    if sql.postgres and not roll_lock(cursor):
+        return {}
     cursor.execute(LEVELS_SQL)
     levels: dict[int, list[Any]] = {level: [0, None] for level in range(LEVELS)}  # a level without a row: empty
     levels.update({int(level): [int(n), None if after is None else bytes(after)]
                    for level, n, after in cursor.fetchall()})
-    cursor.execute(LEVEL_0_COUNT)
-    levels[0][0] = int(cursor.fetchone()[0])
+    levels[0][0] = first_level_keys(cursor) if first_keys is None else first_keys
     taken: dict[int, int] = {}
     for level in range(LEVELS):
         over = levels[level][0] - TARGETS[level]
@@ -210,9 +248,7 @@ def roll(cursor: Any, sql: HotSQL, *, cutoff_s: int) -> dict[int, int]:
             continue
         after = levels[level][1] or b""
         end = _chunk_end(cursor, sql, level, after, min(over, MOVE))
-        live = _move(cursor, sql, level, after, end, cutoff_s)
-        cursor.execute(sql.level_drop(TABLES[level]), (after, end))
-        taken[level] = max(0, cursor.rowcount)
+        taken[level], live = _move(cursor, sql, level, after, end, cutoff_s)
         levels[level][0] -= taken[level]
         levels[level][1] = None if end == PAST_LAST else end  # past the level's last key: the next roll starts over
         if level + 1 < LEVELS:
@@ -232,13 +268,18 @@ def _chunk_end(cursor: Any, sql: HotSQL, level: int, after: Key, count: int) -> 
     return PAST_LAST if row is None else bytes(row[0])
 
 
-def _move(cursor: Any, sql: HotSQL, level: int, after: Key, end: Key, cutoff_s: int) -> int:
-    """Copy the live keys of ``level`` in (``after``, ``end``] into the next level, in one statement
-    (on PostgreSQL the roll of the first level first takes the lock the claims wait for); how many."""
-    if sql.postgres and level == 0:
-        cursor.execute("LOCK TABLE dedupe_l0 IN SHARE ROW EXCLUSIVE MODE")
+def _move(cursor: Any, sql: HotSQL, level: int, after: Key, end: Key, cutoff_s: int) -> tuple[int, int]:
+    """Move the keys of ``level`` in (``after``, ``end``] to the next level, the expired ones
+    dropped; (keys taken, keys moved). SQLite: a copy, then a delete (nothing else writes meanwhile);
+    PostgreSQL: one statement, which claims may run beside."""
+    if sql.postgres:
+        cursor.execute(sql.level_roll(TABLES[level], TABLES[level + 1]), (after, end, cutoff_s))
+        gone, moved = cursor.fetchone()
+        return int(gone), int(moved)
     cursor.execute(sql.level_move(TABLES[level], TABLES[level + 1]), (after, end, cutoff_s))
-    return max(0, cursor.rowcount)
+    moved = max(0, cursor.rowcount)
+    cursor.execute(sql.level_drop(TABLES[level]), (after, end))
+    return max(0, cursor.rowcount), moved
 
 
 def duplicates(keys: Sequence[Key | None], fresh: set[Key]) -> set[int]:

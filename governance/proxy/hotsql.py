@@ -44,7 +44,8 @@ class HotSQL:
             "WHERE dedupe_l0.seen_s <= %s RETURNING key")  # PostgreSQL only (claim_keys)
         self.probe_arrays = "WITH k AS (SELECT unnest(%s::bytea[]) AS key) " + " UNION ALL ".join(
             f"SELECT t.key FROM {t} t JOIN k ON t.key = k.key WHERE t.seen_s > %s"
-            for t in DEDUPE_TABLES)  # PostgreSQL only (probe)
+            for t in DEDUPE_TABLES[1:])  # PostgreSQL only (probe_deeper): every level but dedupe_l0
+        self.forget_l0 = "DELETE FROM dedupe_l0 WHERE key = ANY(%s::bytea[])"  # PostgreSQL only (dedupe.claim)
         self.newest = "max" if not self.postgres else "GREATEST"
         self.level_state = (f"INSERT INTO dedupe_levels (level, keys, after) VALUES ({p}, {p}, {p}) "
                             "ON CONFLICT (level) DO UPDATE SET keys = excluded.keys, after = excluded.after")
@@ -59,12 +60,12 @@ class HotSQL:
                 f"WHERE dedupe_l0.seen_s <= {p} RETURNING key")
 
     def probe(self, keys: list[bytes], cutoff_s: int, *, shape: int = SHAPE) -> tuple[str, tuple[Any, ...]]:
-        """Which of ``keys`` (distinct) some level holds last seen after ``cutoff_s``, in one statement
-        (one snapshot on PostgreSQL, so a key the roll moves between two levels is seen in one of
-        them), and its parameters. SQLite's key list is padded to a multiple of ``shape`` by
-        repeating the last key (a repeat only repeats a row of the result), so a few texts stay parsed."""
+        """SQLite: which of ``keys`` (distinct) some level holds last seen after ``cutoff_s``, in one
+        statement, and its parameters (PostgreSQL: ``probe_deeper``). The key list is padded to a
+        multiple of ``shape`` by repeating the last key (a repeat only repeats a row of the result), so
+        a few texts stay parsed."""
         if self.postgres:
-            return self.probe_arrays, (keys, *[cutoff_s] * len(DEDUPE_TABLES))
+            raise ValueError("PostgreSQL claims look up the deeper levels after the insert: probe_deeper")
         padded = keys + [keys[-1]] * (-len(keys) % shape if keys else 0)
         # the key list once, as a materialised table each level is joined to by its primary key:
         # a third of the CPU of five ``key IN (...)`` lists, each sorted into a temporary index
@@ -72,6 +73,25 @@ class HotSQL:
         text = f"WITH k(key) AS MATERIALIZED (VALUES {values}) " + " UNION ALL ".join(
             f"SELECT t.key FROM k CROSS JOIN {t} AS t ON t.key = k.key WHERE t.seen_s > ?1" for t in DEDUPE_TABLES)
         return text, (cutoff_s, *padded)
+
+    def probe_deeper(self, keys: list[bytes], cutoff_s: int) -> tuple[str, tuple[Any, ...]]:
+        """PostgreSQL: which of ``keys`` a level after ``dedupe_l0`` holds last seen after ``cutoff_s``,
+        in one statement (one snapshot), and its parameters."""
+        return self.probe_arrays, (keys, *[cutoff_s] * (len(DEDUPE_TABLES) - 1))
+
+    def level_roll(self, table: str, into: str) -> str:
+        """PostgreSQL: move a level's keys in a range (after, end] into the next level in one statement,
+        the expired ones (at or before the cutoff) dropped, a key the next level holds keeping the
+        later second; one row: (keys deleted, keys moved). The ``DELETE`` and the ``INSERT`` share a
+        snapshot, so a key a claim commits into the range meanwhile is neither copied nor deleted. A
+        key another transaction has locked (a claim's ``ON CONFLICT`` on a duplicate, the prune's
+        delete) is skipped, left for the roll's next pass: the roll waits for no claim, so a claim
+        that waits for the roll's delete cannot close a cycle of waits."""
+        return (f"WITH pick AS (SELECT key FROM {table} WHERE key > %s AND key <= %s FOR UPDATE SKIP LOCKED), "
+                f"gone AS (DELETE FROM {table} AS d USING pick WHERE d.key = pick.key RETURNING d.key, d.seen_s), "
+                f"moved AS (INSERT INTO {into} (key, seen_s) SELECT key, seen_s FROM gone WHERE seen_s > %s "
+                f"ON CONFLICT (key) DO UPDATE SET seen_s = GREATEST({into}.seen_s, excluded.seen_s) RETURNING 1) "
+                "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM moved)")
 
     def level_chunk(self, table: str) -> str:
         """The next keys of a level after a key, in key order (``dedupe.roll``)."""

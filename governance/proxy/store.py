@@ -30,7 +30,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from governance.clock import epoch_minute, utcnow
 from governance.db import writer
-from governance.proxy import dedupe, outbox_batch
+from governance.proxy import dedupe, dedupe_pg, outbox_batch
 from governance.proxy.hotsql import HotSQL
 from governance.proxy.pipeline import Verdict
 from governance.proxy.sampling import SAMPLES_PER_FINGERPRINT, SamplePolicy, delete_sql
@@ -78,6 +78,8 @@ class Store:
         self.sql = HotSQL(engine.dialect.name)
         self.commits = 0
         self._legacy_s: int | None = None  # dedupe_legacy's second, read by the first commit (-1: none)
+        self._first_level = dedupe_pg.FirstLevel()  # PostgreSQL: dedupe_l0's keys, estimated
+        self._vacuum = dedupe_pg.Vacuum(engine) if self.sql.postgres else None
         self._queue: queue.Queue[Batch | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
@@ -95,6 +97,8 @@ class Store:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+        if self._vacuum is not None:
+            self._vacuum.close()
 
     def _run(self) -> None:
         while True:
@@ -163,6 +167,7 @@ class Store:
             if counted.violation_samples:
                 self._add_violation_samples(conn, counted.violation_samples)
         if self.sql.postgres:
+            self._first_level.added(len(fresh))
             self._roll(cutoff_s)
         self.commits += 1
         outcomes, start = [], 0
@@ -172,15 +177,10 @@ class Store:
         return outcomes
 
     def _roll(self, cutoff_s: int) -> None:
-        """PostgreSQL: the dedupe levels roll in a transaction of their own once the group commit is
-        committed (its claim and another process's roll wait for each other's lock on ``dedupe_l0``)."""
+        """PostgreSQL: the dedupe levels roll once the group commit is committed
+        (``dedupe_pg.roll_after_commit``)."""
         try:
-            with self.engine.begin() as conn:
-                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    dedupe.roll(cursor, self.sql, cutoff_s=cutoff_s)
-                finally:
-                    cursor.close()
+            dedupe_pg.roll_after_commit(self.engine, self.sql, self._first_level, cutoff_s=cutoff_s)
         except Exception as exc:  # the events are committed: a failed roll is retried by the next commit
             log.warning("the dedupe levels did not roll: %s", exc)
 

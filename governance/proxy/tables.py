@@ -95,10 +95,12 @@ class DedupeKeyRow(SQLModel, table=True):
 
 DEDUPE_LEVELS = 4  # dedupe_l0 .. dedupe_l3 before dedupe_keys (dedupe.LEVELS)
 # the window's first levels: the same columns as dedupe_keys; a new key goes to dedupe_l0 (small, so a
-# group commit's random keys share its few leaves) and is rolled down one level at a time in key order
+# group commit's random keys share its few leaves) and is rolled down one level at a time in key order.
+# PostgreSQL: vacuumed without giving their last pages back (revision 0012, ``vacuum_truncate``)
 DEDUPE_LEVEL_TABLES = [
     Table(f"dedupe_l{level}", SQLModel.metadata, Column("key", LargeBinary(16), primary_key=True),
-          Column("seen_s", BigInteger, nullable=False), sqlite_with_rowid=False)
+          Column("seen_s", BigInteger, nullable=False), sqlite_with_rowid=False,
+          postgresql_with={"vacuum_truncate": "false"})
     for level in range(DEDUPE_LEVELS)]
 
 

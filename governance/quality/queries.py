@@ -34,6 +34,8 @@ from governance.quality.history import merge_backfill
 # more week makes "unknown before the event's first arrival" mean "absent for over a week"
 HISTORY_HOURS = 24 * 38
 LAST_SEEN_MINUTES = 7 * 24 * 60
+RECENT_MINUTES = 120  # the complete minutes ``recent`` reads at most: the longest window a check may judge
+SHAPED_HOURS = 3  # the hours ``shapes`` learns: the current one and the two before (a 120-minute window's)
 TOTAL = ""
 IntArray = NDArray[np.int64]
 
@@ -134,7 +136,8 @@ class SourceData:
         return known
 
     def _shape_minutes(self) -> dict[str, IntArray]:
-        """Minute counts ``(2, SAMPLES, 60)`` of the hours that shape the previous and the current hour.
+        """Minute counts ``(SHAPED_HOURS, SAMPLES, 60)`` of the hours that shape the two hours before the
+        current one and the current hour.
 
         They are complete hours a day or more back, so every cycle of the hour (full or fast) reuses
         the first one's read; the rows (events x 20 hours x 60 minutes) are decoded by numpy, not
@@ -150,14 +153,14 @@ class SourceData:
 
     def _read_shape_minutes(self) -> dict[str, IntArray]:
         t, where = self._counts()
-        hours = np.asarray([sample_hours(h) for h in (self.hour - 1, self.hour)])  # [previous, current] x SAMPLES
+        hours = np.asarray([sample_hours(h) for h in self._shaped()])  # [before, previous, current] x SAMPLES
         starts = sorted({int(h) * 60 for h in hours.reshape(-1)})
         ranges = or_(*[(t.c.minute >= m) & (t.c.minute < m + 60) for m in starts])
         query = (select(t.c.event, t.c.minute, func.sum(t.c.count)).where(where, ranges)
                  .group_by(t.c.event, t.c.minute))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        empty = (2, SAMPLES, 60)
+        empty = (SHAPED_HOURS, SAMPLES, 60)
         out: dict[str, IntArray] = {TOTAL: np.zeros(empty, np.int64)}
         if not rows:
             return out
@@ -166,7 +169,7 @@ class SourceData:
         index = np.fromiter((codes.setdefault(name, len(codes)) for name in names), np.int64, len(names))
         minute_arr, n_arr = np.asarray(minute, np.int64), np.asarray(n, np.int64)
         grid = np.zeros((len(codes), *empty), np.int64)
-        for i in range(2):  # an hour can shape both (a week back is also seven days back)
+        for i in range(SHAPED_HOURS):  # an hour can shape several (a week back is also seven days back)
             for j in range(SAMPLES):
                 hit = minute_arr // 60 == hours[i, j]
                 np.add.at(grid, (index[hit], i, j, minute_arr[hit] % 60), n_arr[hit])
@@ -174,37 +177,45 @@ class SourceData:
         out[TOTAL] = grid.sum(axis=0)  # calls without an event name count for the source, as every event does
         return out
 
+    def _shaped(self) -> list[int]:
+        return [self.hour - back for back in range(SHAPED_HOURS - 1, -1, -1)]
+
     def shapes(self, event: str) -> NDArray[np.float64]:
-        """Learned cumulative shares ``(2, SUB + 1)`` of the previous and the current hour of ``event``
-        (days before the event's first arrival are left out)."""
-        minutes = self._shape_minutes().get(event, np.zeros((2, SAMPLES, 60), np.int64)).astype(np.float64)
+        """Learned cumulative shares ``(SHAPED_HOURS, SUB + 1)`` of the two hours before the current one
+        and the current hour of ``event``, oldest first (days before the event's first arrival are left out)."""
+        minutes = self._shape_minutes().get(event, np.zeros((SHAPED_HOURS, SAMPLES, 60), np.int64)).astype(np.float64)
         history = self.history(event)
-        for i, hour in enumerate((self.hour - 1, self.hour)):
+        for i, hour in enumerate(self._shaped()):
             for j, sample in enumerate(sample_hours(hour)):
                 k = sample - self.first_hour
                 if not (0 <= k < history.size and np.isfinite(history[k])):
                     minutes[i, j] = np.nan
         return learned_shape(minutes)
 
-    def _recent_all(self) -> dict[str, IntArray]:
-        if "recent" not in self._cache:
+    def _recent_all(self, minutes: int) -> dict[str, IntArray]:
+        """The last ``minutes`` complete minutes of every event; one read a cycle for the longest asked."""
+        cached = self._cache.get("recent")
+        if cached is None or cached[TOTAL].size < minutes:
             t, where = self._counts()
-            start = self.minute - 60
+            start = self.minute - minutes
             query = (select(t.c.event, t.c.minute, func.sum(t.c.count))
                      .where(where, t.c.minute >= start, t.c.minute < self.minute)
                      .group_by(t.c.event, t.c.minute))
-            series: dict[str, IntArray] = {TOTAL: np.zeros(60, np.int64)}
+            series: dict[str, IntArray] = {TOTAL: np.zeros(minutes, np.int64)}
             with self.engine.connect() as conn:
                 for event, minute, n in conn.execute(query):
-                    series.setdefault(event, np.zeros(60, np.int64))[int(minute) - start] += int(n)
+                    series.setdefault(event, np.zeros(minutes, np.int64))[int(minute) - start] += int(n)
                     if event != TOTAL:
                         series[TOTAL][int(minute) - start] += int(n)
             self._cache["recent"] = series
         return self._cache["recent"]
 
-    def recent(self, event: str) -> IntArray:
-        """The last 60 complete minutes of ``event``, oldest first."""
-        return self._recent_all().get(event, np.zeros(60, np.int64))
+    def recent(self, event: str, minutes: int = 60) -> IntArray:
+        """The last ``minutes`` (at most ``RECENT_MINUTES``) complete minutes of ``event``, oldest first."""
+        if not 1 <= minutes <= RECENT_MINUTES:
+            raise ValueError(f"recent reads 1..{RECENT_MINUTES} minutes, not {minutes}")
+        series = self._recent_all(minutes).get(event)
+        return np.zeros(minutes, np.int64) if series is None else series[-minutes:]
 
     def minutes_since_seen(self, event: str) -> float | None:
         """Complete minutes since ``event`` last arrived (0: in the last complete minute); ``None``: not

@@ -43,3 +43,21 @@ def test_a_database_in_use_is_refused(sqlite_url: str) -> None:
     engine.dispose()
     with pytest.raises(ValueError, match="not empty"):
         run(keys=1000, database_url=sqlite_url)
+
+
+def test_the_levels_layout_goes_through_the_proxys_claim_and_roll(database_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``levels`` layout counts every level's bytes (PostgreSQL: its relations, dead rows
+    included), with the keys spread down the levels by the roll, and empties them afterwards."""
+    from governance.proxy import dedupe, dedupe_pg
+
+    monkeypatch.setattr(dedupe, "TARGETS", (256, 1024, 4096, 16_384))
+    monkeypatch.setattr(dedupe, "MOVE", 512)
+    monkeypatch.setattr(dedupe_pg, "ROLL_BATCH", 0)  # PostgreSQL: a roll after every commit, as on SQLite
+    result = run(keys=3000, batch=500, database_url=database_url)
+    by_level = result["levels_by_level"]
+    assert sum(level["keys"] for level in by_level.values()) == 3000  # each key in one level
+    assert by_level["dedupe_l0"]["keys"] <= 256 + 500 and by_level["dedupe_l2"]["keys"] > 0, by_level
+    assert all(level["bytes"] > 0 for level in by_level.values())
+    assert result["levels_bytes_per_key"] == round(sum(v["bytes"] for v in by_level.values()) / 3000, 1) > 16
+    assert result["levels_insert_us_per_key"] > 0

@@ -15,7 +15,7 @@ from sqlalchemy import inspect, text
 
 from governance.db import make_engine, writer
 from governance.migrations import config, upgrade
-from governance.proxy import dedupe
+from governance.proxy import dedupe, dedupe_pg
 from governance.proxy.dedupe import TABLES, WINDOW_SQL, compact_key
 from governance.proxy.hotsql import HotSQL
 from governance.proxy.pipeline import Verdict
@@ -42,6 +42,7 @@ def _send(store: Store, ids: list[str], source: str = "src") -> list[str]:
 def small_levels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dedupe, "TARGETS", SMALL)
     monkeypatch.setattr(dedupe, "MOVE", 64)
+    monkeypatch.setattr(dedupe_pg, "ROLL_BATCH", 0)  # PostgreSQL: a roll after every group commit, as on SQLite
 
 
 @pytest.mark.usefixtures("small_levels")
@@ -147,6 +148,7 @@ def test_two_web_processes_on_one_postgresql_let_each_message_id_through_once(
     postgres_url = str(postgres.new_database())
     monkeypatch.setattr(dedupe, "TARGETS", SMALL)
     monkeypatch.setattr(dedupe, "MOVE", 64)
+    monkeypatch.setattr(dedupe_pg, "ROLL_BATCH", 0)
     first = make_engine(postgres_url)
     upgrade(first)
     stores = [Store(first, dedupe_window_s=3600), Store(make_engine(postgres_url), dedupe_window_s=3600)]

@@ -86,7 +86,7 @@ def _scalar(traffic: Traffic, events: list[int], minute: int) -> tuple[np.ndarra
     counts = traffic.counts[events]
     hourly = first_arrival_mask(hourly_counts(counts))
     t = minute // 60
-    shapes = hour_shapes(counts[:, : t * 60 + 60], hourly)[:, [t - 1, t]]
+    shapes = hour_shapes(counts[:, : t * 60 + 60], hourly)[:, [t - 2, t - 1, t]]
     now = expect_now(hourly[:, :t], traffic.start_minute // 60, traffic.start_minute + minute, model(v), shapes)
     low, high, learning = now.windows(v.windows)
     drop = np.zeros(len(events), bool)

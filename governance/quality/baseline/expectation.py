@@ -19,22 +19,23 @@ the current one:
    the level's error read as a multiplicative one (``level.multiplicative_error`` at ``error_tail``
    spreads: the rate lies within ``exp(-3 x error)`` of the estimate, not ``1 - 3 x error``).
 
-A trailing window (at most 60 minutes) lies in the current and the previous hour; its expectation
-is each hour's estimate times the share of that hour's events the window covers, from the
-learned shapes of the two hours (``shape.py``): the low one the least the window holds with the
-shapes shifted up to ``SLACK_MINUTES`` either way (a schedule's edge runs a few minutes off), the
-high one at least what an even spread of the two hours puts in it. A silence integrates the floor over exactly the
-gap: whole hours inside it, the previous and the current hour by their shapes, and the hour the
-gap began in by no more than its high estimate still owed by the end of the gap (``high x share -
-observed``), so a batch that stops at half past, or two minutes early, owes nothing; once that hour
-is older than the previous one, its debt no longer counts (the hours after it decide), and after
-a quiet hour inside the gap the debt starts over (``quiet_restart``). The checks bench computes
-the same quantities for a whole series at once through the same functions (``window_parts``,
-``gap_due``); a test holds the two equal.
+A trailing window lies in the current and the previous hour (up to 60 minutes) or the two before it
+(up to 120); its expectation is each hour's estimate times the share of that hour's events the
+window covers, from the learned shapes of those hours (``shape.py``): the low one the least the
+window holds with the shapes shifted up to ``SLACK_MINUTES`` either way (a schedule's edge runs a
+few minutes off), the high one at least what an even spread of the hours puts in it. A silence
+integrates the floor over exactly the gap: whole hours inside it, the previous and the current hour
+by their shapes, and the hour the gap began in by no more than its high estimate still owed by the
+end of the gap (``high x share - observed``), so a batch that stops at half past, or two minutes
+early, owes nothing; once that hour is older than the previous one, its debt no longer counts (the
+hours after it decide), and after a quiet hour inside the gap the debt starts over
+(``quiet_restart``). The checks bench computes the same quantities for a whole series at once
+through the same functions (``window_shares``, ``gap_due``); a test holds the two equal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,8 @@ QUIET = 1.0  # an hour whose floor is below this many events expects nothing
 # minutes either way: a batch that stops two minutes before its usual minute is not a drop of the window
 # that ends after it (a smooth shape barely moves when shifted)
 SLACK_MINUTES = 3.0
+# a trailing window of up to 120 minutes lies in the current hour and the two before it
+HOURS_SPANNED = 3
 # weeks 1-2: the week sample may be scaled down to this share of itself at most (a 2.5x campaign week is 0.4)
 WEEK_LEVEL_MIN = 0.25
 
@@ -121,20 +124,6 @@ def first_arrival_mask(hourly: ArrayLike) -> FloatArray:
     return np.where(before, counts, np.nan)
 
 
-def window_parts(into_hour: ArrayLike, minutes: float, shape_prev: ShapeLookup, shape_now: ShapeLookup
-                 ) -> tuple[FloatArray, FloatArray]:
-    """Shares of the previous and the current hour's events inside the trailing window.
-
-    ``into_hour``: how far into the current hour now is (0 .. 1); ``shape_*``: the two hours'
-    learned shapes.
-    """
-    now = np.asarray(into_hour, dtype=np.float64)
-    start = now - minutes / 60.0
-    part_now = shape_now.until(now) - shape_now.until(np.maximum(start, 0.0))
-    part_prev = np.where(start < 0, 1.0 - shape_prev.until(1.0 + np.minimum(start, 0.0)), 0.0)
-    return part_prev, part_now
-
-
 def quiet_restart(start: ArrayLike, last_quiet: ArrayLike) -> tuple[FloatArray, BoolArray]:
     """Where a gap's debt starts: after the last quiet hour (floor below ``QUIET``) inside it.
 
@@ -184,30 +173,57 @@ def gap_due(*, start: ArrayLike, end: ArrayLike, current: ArrayLike, floor_first
     return np.asarray(np.maximum(head + np.where(same, 0.0, np.nan_to_num(interior)) + tail, 0.0))
 
 
+def window_shares(into_hour: ArrayLike, minutes: float, shapes: Sequence[ShapeLookup]) -> list[FloatArray]:
+    """Shares of each hour's events inside the trailing window, oldest hour first.
+
+    ``shapes``: the learned shapes of the ``len(shapes)`` hours up to the current one (the last); a
+    window of up to 60 minutes lies in the last two, one of up to 120 in the last three.
+    """
+    now = np.asarray(into_hour, dtype=np.float64)
+    start = now - minutes / 60.0
+    if start.size and float(np.min(start)) < 1 - len(shapes) - 1e-9:
+        raise ValueError(f"a {minutes:g}-minute window needs more than {len(shapes)} hours of estimates")
+    last = shapes[-1]
+    out = [last.until(now) - last.until(np.maximum(start, 0.0))]
+    for back, shape in enumerate(reversed(shapes[:-1]), start=1):  # the hour ``back`` hours before the current
+        out.append(np.where(start < 1 - back, 1.0 - shape.until(back + np.minimum(start, 1 - back)), 0.0))
+    return out[::-1]
+
+
 def window_expectation(into_hour: ArrayLike, minutes: float, *, low: FloatArray, high: FloatArray,
-                       learning: NDArray[np.int64], shapes: tuple[ShapeLookup, ShapeLookup], drop_scale: FloatArray,
+                       learning: NDArray[np.int64], shapes: Sequence[ShapeLookup], drop_scale: FloatArray,
                        spike_scale: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Low and high expected counts of one trailing window and whether it is learning.
 
-    ``low``/``high``/``learning``: ``(..., 2)`` for the previous and the current hour; ``shapes``:
-    their learned shapes; the rest has the leading shape of ``into_hour``.
+    ``low``/``high``/``learning``: ``(..., k)`` for the ``k`` hours up to the current one (oldest
+    first: 2 for windows of up to 60 minutes, 3 for up to 120); ``shapes``: their ``k`` learned
+    shapes; the rest has the leading shape of ``into_hour``.
     """
-    prev, now = window_parts(into_hour, minutes, *shapes)
-    reaches_back = np.asarray(into_hour) - minutes / 60.0 < 0
-    low_prev, low_now = np.nan_to_num(low[..., 0]), np.nan_to_num(low[..., 1])
-    lo = low_prev * prev + low_now * now
+    k = len(shapes)
+    into = np.asarray(into_hour, dtype=np.float64)
+    parts = window_shares(into, minutes, shapes)
+    lows = [np.nan_to_num(low[..., j]) for j in range(k)]
+
+    def weighted(estimates: list[FloatArray], shares: list[FloatArray]) -> FloatArray:
+        total = estimates[0] * shares[0]
+        for e, part in zip(estimates[1:], shares[1:], strict=True):
+            total = total + e * part
+        return np.asarray(total)
+
+    lo = weighted(lows, parts)
     for shift in (-SLACK_MINUTES, SLACK_MINUTES):  # the schedule a few minutes early or late
-        moved_prev, moved_now = window_parts(np.clip(np.asarray(into_hour) + shift / 60.0, 0.0, 1.0), minutes,
-                                              *shapes)
-        lo = np.minimum(lo, low_prev * moved_prev + low_now * moved_now)
+        lo = np.minimum(lo, weighted(lows, window_shares(np.clip(into + shift / 60.0, 0.0, 1.0), minutes, shapes)))
     lo = drop_scale * lo
-    # spikes: at least what an even spread of the two hours puts in the window (a shape learned from the
+    # spikes: at least what an even spread of the hours puts in the window (a shape learned from the
     # first days' few samples, one of them cut by an outage, can crowd an hour into a few minutes)
-    even_prev, even_now = np.clip(np.asarray(minutes / 60.0 - np.asarray(into_hour)), 0.0, 1.0), np.minimum(
-        np.asarray(into_hour), minutes / 60.0)
-    hi = spike_scale * (np.nan_to_num(high[..., 0]) * np.maximum(prev, even_prev)
-                        + np.nan_to_num(high[..., 1]) * np.maximum(now, even_now))
-    waiting = (reaches_back & (learning[..., 0] != KNOWN)) | (learning[..., 1] != KNOWN)
+    start = into - minutes / 60.0
+    even = [np.clip(np.minimum(into + back, 1.0) - np.clip(start + back, 0.0, 1.0), 0.0, 1.0)
+            for back in range(k - 1, -1, -1)]
+    hi = spike_scale * weighted([np.nan_to_num(high[..., j]) for j in range(k)],
+                                [np.maximum(p, e) for p, e in zip(parts, even, strict=True)])
+    waiting = learning[..., k - 1] != KNOWN
+    for j in range(k - 1):  # an older hour counts once the window reaches back into it
+        waiting = waiting | ((start < j + 2 - k) & (learning[..., j] != KNOWN))
     return np.asarray(lo), np.asarray(hi), np.asarray(waiting)
 
 
@@ -224,7 +240,7 @@ class Now:
     observed: FloatArray  # (events, local hours): complete hours' counts (NaN for the current and next)
     learning: NDArray[np.int64]
     weeks: NDArray[np.int64]
-    shapes: FloatArray  # (events, 2, SUB + 1): the previous and the current hour
+    shapes: FloatArray  # (events, 3, SUB + 1): the hour before the previous, the previous and the current hour
     drop_scale: FloatArray  # (events,)
     spike_scale: FloatArray
     error: FloatArray  # relative error of the low expectation (drops)
@@ -236,18 +252,21 @@ class Now:
 
     def lookups(self) -> tuple[ShapeLookup, ShapeLookup]:
         """The learned shapes of the previous and the current hour."""
-        return ShapeLookup(self.shapes, 0), ShapeLookup(self.shapes, 1)
+        return ShapeLookup(self.shapes, 1), ShapeLookup(self.shapes, 2)
 
     def windows(self, minutes: ArrayLike) -> tuple[FloatArray, FloatArray, BoolArray]:
-        """Expected low and high counts of trailing windows (``(events, windows)``) and whether
-        each is still learning (an hour it overlaps has no estimate)."""
+        """Expected low and high counts of trailing windows (``(events, windows)``, at most 120
+        minutes) and whether each is still learning (an hour it overlaps has no estimate)."""
         t, into = self.current, self.position - self.current
         into_all = np.full(self.low.shape[0], into)
-        pair = slice(t - 1, t + 1)
-        parts = [window_expectation(into_all, float(w), low=self.low[:, pair], high=self.high[:, pair],
-                                    learning=self.learning[:, pair], shapes=self.lookups(),
+        sizes = np.asarray(minutes, dtype=np.float64).reshape(-1)
+        k = HOURS_SPANNED if sizes.size and float(sizes.max()) > 60 else 2  # hours the windows reach into
+        hours = slice(t + 1 - k, t + 1)
+        looks = tuple(ShapeLookup(self.shapes, j) for j in range(3 - k, 3))
+        parts = [window_expectation(into_all, float(w), low=self.low[:, hours], high=self.high[:, hours],
+                                    learning=self.learning[:, hours], shapes=looks,
                                     drop_scale=self.drop_scale, spike_scale=self.spike_scale)
-                 for w in np.asarray(minutes, dtype=np.float64).reshape(-1)]
+                 for w in sizes]
         return tuple(np.stack([p[i] for p in parts], -1) for i in range(3))  # type: ignore[return-value]
 
     def gap(self, minutes: ArrayLike, horizon: int, observed_now: ArrayLike, *, until_minutes_ago: float = 0.0
@@ -282,8 +301,9 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
                shapes: ArrayLike | None = None) -> Now:
     """The expectation at epoch ``minute`` of events with complete hourly counts ``(events, T)``
     from epoch hour ``first_hour`` (``NaN``: unknown); the current hour is index ``T``.
-    ``shapes``: learned cumulative shares ``(events, 2, SUB + 1)`` of the previous and the current
-    hour (``shape.learned_shape``); ``None``: an even spread."""
+    ``shapes``: learned cumulative shares ``(events, 3, SUB + 1)`` of the two hours before the current
+    one and the current hour (``shape.learned_shape``; ``(events, 2, SUB + 1)``: the previous and the
+    current one, the hour before them spread evenly); ``None``: an even spread."""
     p = params or ModelParams()
     counts = np.asarray(hourly, dtype=np.float64)
     counts = counts[None, :] if counts.ndim == 1 else counts
@@ -303,9 +323,11 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
     weeks_now = est.weeks[:, t - start]
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
-    cum = even_shape((counts.shape[0], 2)) if shapes is None else np.asarray(shapes, dtype=np.float64)
-    if cum.shape != (counts.shape[0], 2, SUB + 1):
-        raise ValueError(f"shapes must be (events, 2, {SUB + 1}), got {cum.shape}")
+    cum = even_shape((counts.shape[0], 3)) if shapes is None else np.asarray(shapes, dtype=np.float64)
+    if cum.shape[0] != counts.shape[0] or cum.shape[1:] not in ((2, SUB + 1), (3, SUB + 1)):
+        raise ValueError(f"shapes must be (events, 3, {SUB + 1}) or (events, 2, {SUB + 1}), got {cum.shape}")
+    if cum.shape[1] == 2:
+        cum = np.concatenate([even_shape((counts.shape[0], 1)), cum], axis=1)
     return Now(
         start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=low, high=est.high,
         floor=est.floor, high_gap=est.high_gap, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,

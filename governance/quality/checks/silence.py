@@ -32,7 +32,7 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     ago = ctx.data.minutes_since_seen(event)
     gap = float(LAST_SEEN_MINUTES) if ago is None else ago
     span = min(max(gap, p.after_minutes), p.horizon_hours * 60.0)
-    so_far = ctx.data.recent(event)[60 - ctx.data.minute % 60 :].sum() if ctx.data.minute % 60 else 0
+    so_far = ctx.data.recent(event)[-(ctx.data.minute % 60) :].sum() if ctx.data.minute % 60 else 0
     due, learning, counted = now.gap([span], p.horizon_hours, [so_far])
     if learning[0]:
         return [Observation.waiting(event, waits_for(now, now.current - p.horizon_hours, FLOOR_KNOWN))]

@@ -21,7 +21,7 @@ from governance.quality.detect.volume import VolumeParams, spread, volume_check
 def detector(p: VolumeCheckParams) -> VolumeParams:
     return VolumeParams(direction=p.direction, sensitivity=p.sensitivity, min_volume=p.min_volume,
                         min_drop=p.min_drop, min_spike=p.min_spike, min_count=p.min_count,
-                        windows=tuple(p.windows))
+                        deep_count=p.deep_count, deep_drop=p.deep_drop, windows=tuple(p.windows))
 
 
 def model(p: VolumeCheckParams) -> ModelParams:
@@ -39,11 +39,11 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
         first = int(np.floor(now.position - max(p.windows) / 60.0))
         return [Observation.waiting(event, waits_for(now, first))]
     low, high = np.where(learning, np.nan, low)[0], np.where(learning, np.nan, high)[0]
-    finding = volume_check(ctx.data.recent(event), low, high, float(now.error[0]), detector(p),
-                           error_high=float(now.error_high[0]))
+    recent = ctx.data.recent(event, max(60, max(p.windows)))
+    finding = volume_check(recent, low, high, float(now.error[0]), detector(p), error_high=float(now.error_high[0]))
     if finding is not None:
         finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
-    return [Observation(event, "", finding, {"volume": measured(ctx.data.recent(event), low, high, float(now.error[0]),
+    return [Observation(event, "", finding, {"volume": measured(recent, low, high, float(now.error[0]),
                                                             float(now.error_high[0]), p)})]
 
 
@@ -57,7 +57,8 @@ def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float
     for w, lo, hi in zip(p.windows, low, high, strict=True):
         if np.isnan(lo) or np.isnan(hi):
             continue
-        floor = min((1 - p.min_drop) * lo, lo - p.sensitivity * float(spread(lo, error)))
+        drop = p.min_drop if lo >= p.min_count else p.deep_drop  # a thin window: its deeper drop (detect.volume)
+        floor = min((1 - drop) * lo, lo - p.sensitivity * float(spread(lo, error)))
         ceiling = max((1 + p.min_spike) * hi, hi + p.sensitivity * float(spread(hi, error_high)))
         rows.append({"window_minutes": w, "observed": float(counts[-w:].sum()),
                      "expected": round(float(lo + hi) / 2, 3), "low": round(max(0.0, floor), 3),

@@ -9,6 +9,12 @@ Poisson noise, so counting noise alone never looks anomalous. The z-score guards
 the relative change busy ones (a 10 % dip of a 10,000/h event is many sigmas and nobody's
 problem). Every condition has a vectorised form (the bench) and a scalar one (the checks).
 
+**Deep drops of thin windows**: a window of at least ``DEEP_WINDOW`` (30) minutes expected to hold
+fewer than ``min_count`` events but at least ``deep_count`` is judged too, for drops only, and only
+when it holds at most ``1 - deep_drop`` (half) of its low expectation: an event of 120-200/h at a
+quiet hour, whose 30-minute window expects 60-100 events, loses half of them in a half drop, which
+its noise alone rarely does; a 40 % dip of such a window is common (it is why ``min_count`` is 100).
+
 **Recovery**: a longer window still holds a drop (or a spike) for up to an hour after the event is
 back. When the shortest window is judged and looks nearly normal again (at least
 ``1 - min_drop / 2`` of its low expectation, at most ``1 + min_spike / 2`` of its high one), the
@@ -32,6 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from governance.quality.detect.finding import Finding
 
 CONFIRM_Z = 2.0  # the next longer window must lean the same way by this many spreads
+DEEP_WINDOW = 30  # windows at least this long are judged from ``deep_count`` expected events, on a deeper drop
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
 Direction = Literal["drop", "spike", "both"]
@@ -47,6 +54,8 @@ class VolumeParams:
     min_drop: float = 0.4  # drop fires when observed <= (1 - min_drop) * expected
     min_spike: float = 1.0  # spike fires when observed >= (1 + min_spike) * expected
     min_count: float = 100.0  # a window is judged only when it should hold this many events
+    deep_count: float = 60.0  # ... or this many (windows of DEEP_WINDOW minutes or more, drops of deep_drop only)
+    deep_drop: float = 0.5  # a thin window's drop fires when observed <= (1 - deep_drop) * expected
     windows: tuple[int, ...] = (10, 20, 30, 60)  # trailing windows (minutes)
 
 
@@ -67,7 +76,10 @@ def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: Ar
     per_hour = 60.0 / window_minutes
     judged_lo = (lo * per_hour >= params.min_volume) & (lo >= params.min_count)
     judged_hi = (hi * per_hour >= params.min_volume) & (hi >= params.min_count)
-    drop = judged_lo & (obs <= (1 - params.min_drop) * lo) & ((obs - lo) / spread(lo, error) <= -params.sensitivity)
+    thin = (window_minutes >= DEEP_WINDOW) & (lo * per_hour >= params.min_volume) & (lo >= params.deep_count)
+    deep = thin & ~judged_lo & (obs <= (1 - params.deep_drop) * lo)  # fewer than min_count events: a deeper drop
+    drop = ((judged_lo & (obs <= (1 - params.min_drop) * lo)) | deep) & (
+        (obs - lo) / spread(lo, error) <= -params.sensitivity)
     spike = judged_hi & (obs >= (1 + params.min_spike) * hi) & ((obs - hi) / spread(hi, err_hi) >= params.sensitivity)
     if params.direction == "drop":
         spike = np.zeros_like(spike)
