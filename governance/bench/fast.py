@@ -26,6 +26,7 @@ from governance.quality.baseline.expectation import (
     HOURS_SPANNED,
     QUIET,
     adjusted_low,
+    drop_error,
     gap_due,
     quiet_restart,
     week_level,
@@ -110,8 +111,9 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
         errors.append(err)
     weeks_now = est.weeks[:, : hours + 1]
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
+    err_drop = np.maximum(drop_error(errors[0], weeks_now, p.error_tail), floor)
     return HourModel(est.low, est.high, est.floor, est.learning, np.minimum(scales[0], p.drop_cap),
-                     np.maximum(scales[1], p.spike_floor), np.maximum(errors[0], floor),
+                     np.maximum(scales[1], p.spike_floor), err_drop,
                      np.maximum(errors[1], floor), est.week_low, week_scale, est.high_gap)
 
 

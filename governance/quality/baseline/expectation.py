@@ -15,7 +15,9 @@ the current one:
    bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
    against ``high x max(level, spike_floor)``;
 4. the relative error of each: the level's, floored by ``min_error``, and by ``warmup_error``
-   while fewer than three weeks stand behind the estimate.
+   while fewer than three weeks stand behind the estimate; from three weeks on, the drops' one is
+   the level's error read as a multiplicative one (``level.multiplicative_error`` at ``error_tail``
+   spreads: the rate lies within ``exp(-3 x error)`` of the estimate, not ``1 - 3 x error``).
 
 A trailing window lies in the current and the previous hour (up to 60 minutes) or the two before it
 (up to 120); its expectation is each hour's estimate times the share of that hour's events the
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from governance.quality.baseline.level import recent_level
+from governance.quality.baseline.level import multiplicative_error, recent_level
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 
@@ -76,6 +78,9 @@ class ModelParams:
     week_level_below: float = 0.8  # ... and only where it is below this (an ordinary week-on-week dip is not)
     high_days: float = 0.75  # weeks 1-2 of samples: the high estimate is at least this quantile of the last 7 days
     weekend_peer: bool = True  # week 2: a Sunday hour's low is at most Saturday's, when Saturday was a weekend's
+    # from three weeks of samples, the drops' error is the level's as a multiplicative one at this many spreads
+    # (``level.multiplicative_error``; the volume check's ``sensitivity``; 0: linear)
+    error_tail: float = 3.0
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
@@ -90,6 +95,15 @@ def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> 
     ordinary week-on-week dip (0.85-0.97) is the level's business, a campaign week is 0.4-0.5."""
     level, _ = recent_level(observed, week_low, clip=(WEEK_LEVEL_MIN, 1.0))
     return np.asarray(np.where(level < below, level, 1.0))
+
+
+def drop_error(error: ArrayLike, weeks: ArrayLike, tail: float) -> FloatArray:
+    """The drops' relative error: from ``MIN_WEEKS`` same-hour-of-week samples on, the level's error read
+    as a multiplicative one (``multiplicative_error``); before, as it is. A campaign or an outage in a
+    short history is part of the estimate itself, which the lookback's scatter does not measure: the
+    wider linear error (and ``warmup_error``) keep the first weeks conservative."""
+    err = np.asarray(error, dtype=np.float64)
+    return np.asarray(np.where(np.asarray(weeks) >= MIN_WEEKS, multiplicative_error(err, tail), err))
 
 
 def adjusted_low(low: ArrayLike, week_low: ArrayLike, scale: ArrayLike) -> FloatArray:
@@ -318,5 +332,5 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
         start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=low, high=est.high,
         floor=est.floor, high_gap=est.high_gap, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
         drop_scale=np.minimum(scale_drop, p.drop_cap), spike_scale=np.maximum(scale_spike, p.spike_floor),
-        error=np.maximum(err_lo, floor), error_high=np.maximum(err_hi, floor),
+        error=np.maximum(drop_error(err_lo, weeks_now, p.error_tail), floor), error_high=np.maximum(err_hi, floor),
     )

@@ -52,3 +52,17 @@ def recent_level(observed: ArrayLike, expected: ArrayLike, *, clip: tuple[float,
     poisson = 1.0 / np.maximum(level * typical, 1.0)
     error = np.sqrt(np.maximum(scatter**2 - poisson, 0.0) + (1.2533 * scatter) ** 2 / np.maximum(n_eff, 1.0))
     return np.where(known, level, 1.0), np.where(known, error, 0.0)
+
+
+def multiplicative_error(error: ArrayLike, tail: float) -> FloatArray:
+    """The relative error of a level-scaled expectation as the drop side of a multiplicative one.
+
+    The level is a ratio and its error a scatter of ratios: the rate it stands for lies within
+    ``exp(+-tail x error)`` of the estimate, not ``1 +- tail x error`` (an error of 0.34 would
+    otherwise put a rate of zero within three of them). Returns the linear relative error whose
+    ``tail`` spreads below reach what ``tail`` multiplicative ones do: ``(1 - exp(-tail x error)) / tail``.
+    ``tail`` 0: the error unchanged."""
+    err = np.asarray(error, dtype=np.float64)
+    if tail <= 0:
+        return err
+    return np.asarray((1.0 - np.exp(-tail * err)) / tail)

@@ -25,7 +25,9 @@ def detector(p: VolumeCheckParams) -> VolumeParams:
 
 
 def model(p: VolumeCheckParams) -> ModelParams:
-    return ModelParams(weeks=p.weeks, lookback=p.level_hours, min_error=p.min_error)
+    # error_tail: the drops' multiplicative error reaches ``sensitivity`` spreads (the default, 3, keeps the
+    # key of the silence check's model, so one cycle builds one expectation per event)
+    return ModelParams(weeks=p.weeks, lookback=p.level_hours, min_error=p.min_error, error_tail=p.sensitivity)
 
 
 def evaluate(ctx: CheckContext) -> list[Observation]:
