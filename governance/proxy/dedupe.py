@@ -25,8 +25,9 @@ The embedded time only places the key; it decides nothing. The window is about a
 seen at second ``t`` (``seen_s``, the server's clock) is a duplicate until ``t + window``, whatever
 time the id claims, so an id whose clock is skewed, or an old event replayed days later, is
 deduplicated exactly as any other (its key merely lands left of the edge). An id claiming a
-time past 2^40 ticks (the year 2109) or a malformed one is HASHED. Pruning reads each key's ``seen_s`` (the worker's sweep
-of each level in key order; there is no ``seen_s`` index since 0011), never the key's time.
+time past 2^40 ticks (the year 2109) or a malformed one is HASHED. Pruning reads each key's
+``seen_s`` (the worker sweeps each level in key order; no ``seen_s`` index since 0011), never
+the key's time.
 
 Keys recorded before revision 0010 are in the older form (``legacy_key``: BLAKE2b-128 over the
 source id and the id). The revision writes down the last second any of them was seen
