@@ -71,7 +71,7 @@ def claim_slot(engine: Engine, job: str, slot: datetime, worker: str, started_at
     """Insert the ``(job, slot)`` row unless it exists; whether this call inserted it.
 
     ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (SQLite and PostgreSQL alike): a slot already
-    claimed is an expected answer (the fast checks try the full cycle's slot every minute; two
+    claimed is an expected answer (each fast cycle, every 15 s, tries the full cycle's slot first; two
     schedulers may race for one), not a failed statement, so it leaves no ``ERROR`` in
     PostgreSQL's log, on which operators alert. Two claimants at once: the second waits for the
     first's row, then inserts nothing."""
