@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         1, ge=1, le=64,
         description="Web processes `governance serve` runs on its one port (`--workers`); `/metrics` adds them up",
     )
+    web_healthcheck_timeout_s: int = Field(
+        30, ge=1, le=600,
+        description="With `--workers N`: a web process that does not answer serve's health check within this many "
+                    "seconds is killed and replaced (uvicorn's default, 5, leaves a loaded machine little margin)",
+    )
     plans_dir: str | None = Field(
         None, description="Directory of plan YAML files published at start-up (used by `make run`)"
     )

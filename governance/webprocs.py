@@ -21,6 +21,7 @@ With ``--workers 1`` (the default) serve runs the web process itself, as it alwa
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -30,12 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.supervisors.multiprocess import Multiprocess
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from governance.settings import Settings
 from governance.worker.supervisor import STATUS_FILE_ENV
 
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+log = logging.getLogger("governance.webprocs")
+REPLACED_MARK = "replaced by a new one"
+REPLACED = "web process %s %s: " + REPLACED_MARK  # the WARNING serve logs (bench proxy reads it)
 
 
 @contextmanager
@@ -76,6 +81,36 @@ class WebProcesses(Multiprocess):
         super().__init__(config, sockets)
         self.on_exit = on_exit
 
+    def keep_subprocess_alive(self) -> None:
+        """uvicorn's own (0.54), but saying at WARNING why a web process is replaced (uvicorn logs
+        "Child process died" at INFO, under serve's default level): it exited, or it is alive and
+        did not answer the supervisor's health check within ``web_healthcheck_timeout_s`` (30 s;
+        uvicorn's 5 s left little margin: at load average 12 on two cores a busy web process
+        answered in up to 1.9 s, capacity.md phase 9), so it is killed (SIGKILL). Either way the
+        requests in flight on it get no answer, and their events may have been committed (a
+        client's retry is deduplicated)."""
+        if self.should_exit.is_set():
+            return
+        for idx, process in enumerate(self.processes):
+            exited = not process.process.is_alive()
+            if not exited and process.ping(self.config.timeout_worker_healthcheck):
+                continue
+            pid = process.pid
+            process.kill()
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:
+                log.error("web process %s failed to start: stopping", pid)
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            why = (f"exited (code {process.exitcode})" if exited else
+                   f"did not answer the health check in {self.config.timeout_worker_healthcheck} s and was killed")
+            log.warning(REPLACED, pid, why)
+            replacement = Process(self.config, self.sockets)
+            replacement.start()
+            self.processes[idx] = replacement
+
     def handle_int(self) -> None:
         self.on_exit()
         super().handle_int()
@@ -89,7 +124,8 @@ def run_web_processes(settings: Settings, workers: int, on_exit: Callable[[], No
     """``workers`` web processes on ``settings.host:port``, until SIGTERM or SIGINT."""
     config = uvicorn.Config("governance.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                             workers=workers, log_config=None, http="governance.timeouts:HeadTimeoutProtocol",
-                            log_level=settings.log_level.lower(), access_log=settings.access_log)
+                            log_level=settings.log_level.lower(), access_log=settings.access_log,
+                            timeout_worker_healthcheck=settings.web_healthcheck_timeout_s)
     sock = config.bind_socket()
     processes = WebProcesses(config, [sock], on_exit)
     try:

@@ -117,13 +117,29 @@ class Bodies:
         return b"".join(pieces)
 
 
+FAILURES_KEPT = 50  # a run's first failures are reported one by one (kind, when, after how long)
+
+
 @dataclass
 class Tally:
-    """What one load run saw: answered requests, their latencies, and every failure by kind."""
+    """What one load run saw: answered requests, their latencies, and every failure by kind (the
+    first ``FAILURES_KEPT`` also one by one)."""
 
     requests: int = 0
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def failed(self, kind: str, stream: int, sent_at: float | None) -> None:
+        """A request that got no 200: ``after_ms`` from when it was sent (as its latency would
+        be) to the failure, None when it failed before (the connection was refused); ``at_s`` into
+        the run."""
+        self.errors[kind] += 1
+        if len(self.failures) < FAILURES_KEPT:
+            now = time.perf_counter()
+            self.failures.append({"kind": kind, "client": stream & 0xFF, "at_s": round(now - self.started, 3),
+                                  "after_ms": None if sent_at is None else round((now - sent_at) * 1000, 1)})
 
 
 async def _client(port: int, bodies: Bodies, stream: int, auth: str, stop_at: float, tally: Tally,
@@ -131,6 +147,7 @@ async def _client(port: int, bodies: Bodies, stream: int, auth: str, stop_at: fl
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     while time.perf_counter() < stop_at:
+        started: float | None = None
         try:
             if writer is None:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -150,12 +167,12 @@ async def _client(port: int, bodies: Bodies, stream: int, auth: str, stop_at: fl
             await reader.readexactly(length)
             status = headers.split(b" ", 2)[1].decode()
             if status != "200":
-                tally.errors[f"HTTP {status}"] += 1
+                tally.failed(f"HTTP {status}", stream, started)
                 continue
             tally.latencies.append(time.perf_counter() - started)
             tally.requests += 1
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-            tally.errors[type(exc).__name__] += 1
+            tally.failed(type(exc).__name__, stream, started)
             if writer is not None:
                 writer.close()
             reader = writer = None
@@ -199,6 +216,7 @@ def load(port: int, bodies: Bodies, auth: str, *, seconds: float, concurrency: i
         "events": tally.requests * bodies.batch,
         "errors": sum(tally.errors.values()),
         "error_kinds": dict(tally.errors),
+        "failures": tally.failures,
         "elapsed_s": round(elapsed, 3),
         "events_per_s": round(tally.requests * bodies.batch / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2) if latencies else None,

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from governance.bench import forward_peer
-from governance.bench.load import Bodies, load, sample_events
+from governance.bench.load import FAILURES_KEPT, Bodies, load, sample_events
 from governance.bench.servers import (
     ROOT,
     Children,
@@ -45,6 +45,7 @@ from governance.bench.servers import (
     worker_pid,
 )
 from governance.bench.validation import validation_speedup
+from governance.webprocs import REPLACED_MARK  # in serve's WARNING for a web process it replaced
 
 # stream = peer << 8 | client
 PEER_STREAMS = {"baseline": 0x100, "naive": 0x200, "diy": 0x300, "proxy": 0x400, "diy_forward": 0x500}
@@ -126,6 +127,9 @@ class Bench:
         if ready is not None:
             measured["ready_s"] = waited
         measured["errors"] += warm["errors"]
+        measured["error_kinds"] = dict(Counter(warm["error_kinds"]) + Counter(measured["error_kinds"]))
+        measured["failures"] = ([{**f, "phase": "warm-up"} for f in warm["failures"]]
+                                + [{**f, "phase": "measured"} for f in measured["failures"]])[:FAILURES_KEPT]
         return measured
 
     def diy(self, label: str, module: str, schemas: Path, mode: str) -> dict[str, Any]:
@@ -162,6 +166,9 @@ def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for key in ("sent", "requests", "errors"):
         out[key] = sum(r[key] for r in runs)
     out["error_kinds"] = dict(sum((Counter(r["error_kinds"]) for r in runs), Counter()))
+    out["failures"] = [{**f, "round": i + 1} for i, r in enumerate(runs) for f in r.get("failures", [])][:FAILURES_KEPT]
+    out["web_replaced"] = sum(r.get("web_replaced", 0) for r in runs)
+    out["web_replaced_log"] = [line for r in runs for line in r.get("web_replaced_log", [])]
     out["rounds_events_per_s"] = [r["events_per_s"] for r in runs]
     return out
 
@@ -194,13 +201,34 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
                 roles["postgres"] = postgres_pids(engine)
             return roles
 
+        started = set(web_pids(web))
         figures = bench.drive(label, "proxy", port, auth, measured,
                               ready=lambda: wait_drained(engine, source_id, drain_timeout_s), cpu=cpu)
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
         figures.update(sampler.summary(figures["events_per_s"]))
+        figures["web_replaced"] = len(started - set(web_pids(web)))  # a web process that died or was killed
     finally:
         bench.children.stop(web)
+    log = bench.children.dir / f"{label}.log"  # serve's WARNING for each web process it replaced (webprocs)
+    figures["web_replaced_log"] = [line for line in log.read_text(errors="replace").splitlines()
+                                   if REPLACED_MARK in line] if log.exists() else []
     return figures
+
+
+def failure_causes(peer: dict[str, Any]) -> dict[str, int]:
+    """A peer's failed requests by cause. The load generator has no timeout of its own (a client
+    waits for its answer however long it takes), so a failure is the server's: an answer other than
+    200 (``answered <status>``), or a connection closed with no answer, which the bench puts down to
+    a web process replaced during the round when it saw one go (``web_replaced``)."""
+    causes: Counter[str] = Counter()
+    for kind, n in peer["error_kinds"].items():
+        if kind.startswith("HTTP "):
+            causes[f"answered {kind.removeprefix('HTTP ')}"] += n
+        elif peer.get("web_replaced"):
+            causes[f"connection lost ({kind}): a web process was replaced"] += n
+        else:
+            causes[f"connection lost ({kind})"] += n
+    return dict(causes)
 
 
 def proxy_run(bench: Bench, label: str, *, database_url: str, mode: str | None, upstream_port: int,
@@ -241,7 +269,9 @@ def refusals(peers: dict[str, dict[str, Any]]) -> list[str]:
         if back["deduplicated"]:
             reasons.append(f"proxy: {back['deduplicated']} events deduplicated: the load repeated messageIds")
         if back["counted"] != proxy["sent"]:
-            reasons.append(f"proxy: counted {back['counted']} events but answered 200 for {proxy['sent']}")
+            lost = ("; the requests that got no answer may have been committed (no 2xx is not 'not stored': a "
+                    "retry is deduplicated)" if back["counted"] > proxy["sent"] and proxy["errors"] else "")
+            reasons.append(f"proxy: counted {back['counted']} events but answered 200 for {proxy['sent']}{lost}")
     for name in ("naive", "diy", "diy_forward"):
         if name in peers and peers[name]["stored"] != peers[name]["sent"]:
             reasons.append(f"{name}: stored {peers[name]['stored']} events but answered 200 for {peers[name]['sent']}")
@@ -271,7 +301,10 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "proxy_delivered": back["delivered"], "proxy_upstream_received": proxy["upstream"]["events"],
                 "proxy_upstream_distinct": proxy["upstream"]["distinct"], "proxy_outbox_left": back["outbox"],
                 "proxy_dead_lettered": back["dead_lettered"], "proxy_quarantined": back["quarantined"],
-                "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s")})
+                "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s"),
+                "proxy_failures_by_cause": failure_causes(proxy), "proxy_failures": proxy.get("failures", []),
+                "proxy_web_replaced": proxy.get("web_replaced", 0),
+                "proxy_web_replaced_log": proxy.get("web_replaced_log", [])})
     out.update({k: v for k, v in proxy.items() if k.startswith("outbox_")})
     out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy", "diy_forward") if n in peers})
     if "diy_forward" in peers:

@@ -204,9 +204,12 @@ class Store:
             cursor.executemany(sql.event_sample, [(*row[:4], stamp, row[4]) for row in keep])
             if gone:
                 cursor.executemany(delete_sql(self.engine.dialect.name), gone)
-        for (source, kind, event, outcome, planned), n in counted.event_counts.items():
+        # in the keys' order: every web process's commits upsert the same few counter rows (one per
+        # source, event and outcome a minute), each locked until its commit ends on PostgreSQL; taken
+        # in one order, two processes' commits may wait for each other but never deadlock
+        for (source, kind, event, outcome, planned), n in sorted(counted.event_counts.items()):
             cursor.execute(sql.event_count, (minute, source, kind, event[:200], outcome, planned, n))
-        for (source, event, field_path, vtype), n in counted.violation_counts.items():
+        for (source, event, field_path, vtype), n in sorted(counted.violation_counts.items()):
             cursor.execute(sql.violation_count, (minute, source, event[:200], field_path[:300], vtype, n))
 
     def _add_violation_samples(self, conn: Any, samples: dict[str, dict[str, Any]]) -> None:

@@ -14,7 +14,8 @@
     dispatch       scheduler_poll_s             alert grouping and delivery (``alerts.dispatcher``)
 
 Slotted jobs insert ``(job, slot_time)`` into ``scheduler_runs`` before running (unique: the
-backstop against two leaders) and record the end and outcome. The jobs are module-level
+backstop against two leaders; ``ON CONFLICT DO NOTHING``, so a slot taken is no database error)
+and record the end and outcome. The jobs are module-level
 functions reading the injectable clock, as APScheduler wants them.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from governance.alerts import lifecycle
@@ -43,15 +44,13 @@ from governance.worker.teaching import close_expected_periods
 log = logging.getLogger("governance.worker.jobs")
 HOUR = 3600
 Job = Callable[..., None]
+_runs = JobRunRow.__table__  # type: ignore[attr-defined]
 
 
 def run_slot(engine: Engine, job: str, slot: datetime, worker: str, fn: Callable[[], Any],
              clock: Clock = SYSTEM_CLOCK) -> bool:
     """Claim ``(job, slot)`` and run ``fn``; ``False`` when the slot was already claimed."""
-    try:
-        with write_session(engine) as session:
-            session.add(JobRunRow(job=job, slot_time=slot, worker=worker, started_at=clock.now()))
-    except IntegrityError:
+    if not claim_slot(engine, job, slot, worker, clock.now()):
         log.debug("%s slot %s already ran; skipped", job, slot.isoformat())
         return False
     outcome, error, details = "ok", None, None
@@ -66,6 +65,22 @@ def run_slot(engine: Engine, job: str, slot: datetime, worker: str, fn: Callable
         row.details = orjson.dumps(details or {}, default=str).decode()
         session.add(row)
     return True
+
+
+def claim_slot(engine: Engine, job: str, slot: datetime, worker: str, started_at: datetime) -> bool:
+    """Insert the ``(job, slot)`` row unless it exists; whether this call inserted it.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (SQLite and PostgreSQL alike): a slot already
+    claimed is an expected answer (each fast cycle, every 15 s, tries the full cycle's slot first; two
+    schedulers may race for one), not a failed statement, so it leaves no ``ERROR`` in
+    PostgreSQL's log, on which operators alert. Two claimants at once: the second waits for the
+    first's row, then inserts nothing."""
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    values = {"job": job, "slot_time": slot, "worker": worker, "started_at": started_at, "outcome": "running",
+              "details": "{}"}
+    claim = insert(_runs).values(**values).on_conflict_do_nothing(index_elements=["job", "slot_time"])
+    with write_session(engine) as session:
+        return session.execute(claim.returning(_runs.c.id)).first() is not None
 
 
 def check_cycle(engine: Engine, settings: Settings, now: datetime, *, fast_only: bool = False) -> CycleReport:

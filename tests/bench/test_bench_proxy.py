@@ -11,14 +11,15 @@ import base64
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from governance.bench.load import Bodies, load, sample_events
-from governance.bench.proxy import prepare_proxy, refusals
+from governance.bench.proxy import failure_causes, prepare_proxy, refusals
 from governance.bench.readback import counters, wait_drained
-from governance.bench.servers import Children, upstream_count
+from governance.bench.servers import Children, free_port, upstream_count
 from governance.db import make_engine
 
 pytestmark = pytest.mark.slow
@@ -116,3 +117,37 @@ def test_the_load_runs_from_inside_a_running_event_loop(tmp_path: Path) -> None:
 
     figures = asyncio.run(inside())
     assert figures["requests"] > 0 and figures["errors"] == 0
+
+
+def test_a_request_whose_connection_is_lost_is_reported_with_its_kind_and_timing() -> None:
+    """A server that reads a request and closes the connection 0.3 s later without an answer (as a
+    web process killed after its commit): the load generator, which has no timeout of its own,
+    reports the failure's kind, client, and how long after sending it; the bench's causes say it."""
+    port = free_port()
+    ready = threading.Event()
+
+    async def serve() -> None:
+        async def close_after_reading(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            await asyncio.sleep(0.3)
+            writer.close()
+
+        server = await asyncio.start_server(close_after_reading, "127.0.0.1", port)
+        ready.set()
+        async with server:
+            await asyncio.sleep(3)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    figures = load(port, Bodies(sample_events(200), 100), "", seconds=1.0, concurrency=2, stream_base=0x100)
+    thread.join(10)
+    assert figures["requests"] == 0 and figures["errors"] >= 2
+    assert set(figures["error_kinds"]) == {"IncompleteReadError"}
+    first = figures["failures"][0]
+    assert first["kind"] == "IncompleteReadError" and first["client"] in (0, 1)
+    assert first["after_ms"] >= 250 and 0 < first["at_s"] < 2
+    assert failure_causes({"error_kinds": figures["error_kinds"]}) == {
+        "connection lost (IncompleteReadError)": figures["errors"]}
+    assert failure_causes({"error_kinds": {"IncompleteReadError": 8, "HTTP 503": 1}, "web_replaced": 1}) == {
+        "connection lost (IncompleteReadError): a web process was replaced": 8, "answered 503": 1}

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -90,3 +91,63 @@ def test_two_web_processes_share_the_port_the_metrics_and_the_settings(tmp_path:
         if serve.poll() is None:
             serve.kill()
         engine.dispose()
+
+
+
+def _serve_two(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[bytes], Path, list[psutil.Process]]:
+    """``serve --workers 2 --no-worker`` on SQLite, its log in a file; (serve, log, web processes)."""
+    port, log = _free_port(), tmp_path / "serve.log"
+    full = {**os.environ, "GOVERNANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
+            "GOVERNANCE_LOG_LEVEL": "WARNING", **env}
+    with log.open("wb") as out:
+        serve = subprocess.Popen([sys.executable, "-m", "governance", "serve", "--port", str(port), "--workers", "2",
+                                  "--no-worker"], cwd=tmp_path, env=full, stdout=out, stderr=subprocess.STDOUT)
+    assert wait_until(lambda: _get(f"http://127.0.0.1:{port}/healthz") is not None, timeout=90)
+    assert wait_until(lambda: len(_webs(serve)) == 2, timeout=30)
+    return serve, log, _webs(serve)
+
+
+def _webs(serve: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    return [p for p in psutil.Process(serve.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+
+
+def _stop(serve: subprocess.Popen[bytes]) -> None:
+    serve.terminate()
+    try:
+        serve.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        serve.kill()
+
+
+def test_a_web_process_that_dies_or_hangs_is_replaced_and_serve_says_so_at_warning(tmp_path: Path) -> None:
+    """uvicorn's supervisor replaces a web process that exits, or that does not answer its health
+    check in time (then killed), and says so at INFO only: under serve's usual WARNING level nothing
+    told why the requests in flight on it got no answer. serve now logs it at WARNING, with why."""
+    serve, log, webs = _serve_two(tmp_path, GOVERNANCE_WEB_HEALTHCHECK_TIMEOUT_S="4")
+    try:
+        webs[0].kill()  # a crash
+        webs[1].suspend()  # a process that gets no CPU: SIGSTOP
+        exited = f"web process {webs[0].pid} exited (code -9): replaced by a new one"
+        hung = f"web process {webs[1].pid} did not answer the health check in 4 s and was killed: replaced by a new one"
+        assert wait_until(lambda: exited in log.read_text() and hung in log.read_text(), timeout=90), \
+            log.read_text()[-2000:]
+        assert all("WARNING" in line for line in log.read_text().splitlines() if "replaced by a new one" in line)
+        assert wait_until(lambda: len(now := _webs(serve)) == 2 and not {w.pid for w in webs} & {p.pid for p in now},
+                          timeout=60)
+    finally:
+        _stop(serve)
+
+
+def test_a_web_process_starved_for_longer_than_uvicorns_5_s_is_not_killed(tmp_path: Path) -> None:
+    """At load average 12 on two cores a web process's health check answered in up to 1.9 s (phase 9);
+    uvicorn kills one that takes 5, with the requests in flight on it. serve waits 30 s by default."""
+    serve, log, webs = _serve_two(tmp_path)
+    try:
+        webs[0].suspend()
+        time.sleep(8)
+        webs[0].resume()
+        time.sleep(1.5)  # the supervisor's next round of health checks
+        assert webs[0].is_running() and webs[0].pid in {p.pid for p in _webs(serve)}
+        assert "replaced by a new one" not in log.read_text()
+    finally:
+        _stop(serve)
