@@ -9,7 +9,9 @@ variant of the model, without re-running the whole bench.
 ``cache`` keeps, per seed, the traffic, the learned shapes and every non-volume condition of
 ``bench.checks.evaluate`` (in ``$VOLUME_CACHE``, default ``~/.cache/governance/volume_cases``); ``pool`` recomputes only the
 volume conditions (about 15 s a seed) with ``ModelParams`` fields from ``$MP`` and ``VolumeCheckParams``
-fields from ``$VP`` (JSON), and scores them with ``bench.score`` (silence alerts count as detections).
+fields from ``$VP`` (JSON), and scores them with ``bench.score`` (silence alerts count as detections); with
+``$SIL`` set, the silence conditions are recomputed from the same model too (a change to the low estimate moves
+the floor and the level a silence reads).
 """
 # ruff: noqa: E501  (an analysis script: its report lines are long f-strings)
 import json
@@ -63,6 +65,10 @@ def volume(d, vp=None, mp=None):
         p = dataclasses.replace(p, **extra)
     model = hour_model(d["masked"], tr.start_minute // 60, p)
     drop, spike, _ = volume_conditions(cs, d["when"]["drop"], model, d["shapes"].astype(np.float64), vp)
+    if os.environ.get("SIL"):  # the model's change moves what silence reads (its floor, the level): recompute it
+        from governance.bench.fast import silence_conditions
+        d["other"] = dict(d["other"], silence=silence_conditions(tr.counts, cs, d["masked"], d["when"]["silence"], model,
+                                                                 d["shapes"].astype(np.float64), config.silence)[0])
     return drop, spike, model
 
 def score(d, drop, spike):

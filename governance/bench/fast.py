@@ -83,6 +83,7 @@ class HourModel:
     week_low: FloatArray  # (events, hours + 2): the same-hour-of-week low the low mixed in (``week_level``)
     week_scale: FloatArray  # (events, hours + 1): per current hour, ``week_level``
     high_gap: FloatArray  # (events, hours + 2): what a silence's first hour may still owe (``Now.high_gap``)
+    weeks: IntArray  # (events, hours + 1): same-hour-of-week samples behind the current hour's estimate
 
     def low_pair(self, pair: IntArray, t: IntArray) -> FloatArray:
         """The low estimates of hours ``pair`` (``(n, 2)``) at current hours ``t`` (``adjusted_low``)."""
@@ -114,7 +115,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     err_drop = np.maximum(drop_error(errors[0], weeks_now, p.error_tail), floor)
     return HourModel(est.low, est.high, est.floor, est.learning, np.minimum(scales[0], p.drop_cap),
                      np.maximum(scales[1], p.spike_floor), err_drop,
-                     np.maximum(errors[1], floor), est.week_low, week_scale, est.high_gap)
+                     np.maximum(errors[1], floor), est.week_low, week_scale, est.high_gap, weeks_now)
 
 
 def hour_shapes(counts: NDArray[np.integer], masked: FloatArray, chunk: int = 96) -> FloatArray:
@@ -166,7 +167,7 @@ def volume_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: F
             if back is None:  # the shortest window says whether the event is back to normal
                 back = recovered(observed, low, high, window_minutes=w, params=detector)
             d, s = volume_flags(observed, low, high, model.error[:, t], window_minutes=w, params=detector,
-                                error_high=model.error_high[:, t])
+                                error_high=model.error_high[:, t], settled=model.weeks[:, t] >= MIN_WEEKS)
             d, s = d & ~back[0], s & ~back[1]
             if i == 0 and len(detector.windows) > 1:  # the shortest window waits for the next one's lean
                 first = (d, s)

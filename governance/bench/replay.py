@@ -163,6 +163,7 @@ def memory_cycle(traffic: Traffic, minute: int) -> int:
     from governance.bench.fast import hourly_counts
     from governance.plan.check_spec import DeclineCheckParams, SilenceParams, VolumeCheckParams
     from governance.quality.baseline import expect_now, first_arrival_mask
+    from governance.quality.baseline.seasonal import MIN_WEEKS
     from governance.quality.baseline.shape import learned_shape, sample_hours
     from governance.quality.checks.decline import detector as decline_detector
     from governance.quality.checks.volume import detector, model
@@ -182,7 +183,8 @@ def memory_cycle(traffic: Traffic, minute: int) -> int:
         observed = traffic.counts[:, minute - w : minute].sum(1)
         drop, spike = volume_flags(observed, np.where(waiting[:, i], np.nan, low[:, i]),
                                    np.where(waiting[:, i], np.nan, high[:, i]), now.error, window_minutes=w,
-                                   params=detector(v), error_high=now.error_high)
+                                   params=detector(v), error_high=now.error_high,
+                                   settled=now.weeks[:, now.current] >= MIN_WEEKS)
         found += int((drop | spike).sum())
     seen = traffic.counts[:, :minute] > 0
     gap = np.where(seen.any(1), np.argmax(seen[:, ::-1], axis=1), minute)

@@ -74,6 +74,8 @@ class VolumeCheckParams(Params):
     deep_count: float = Field(60.0, ge=0, description="Expected events from which a window of 30 minutes or more "
                               "is judged for a deep drop (below min_count; at or above min_count: off)")
     deep_drop: float = Field(0.5, gt=0, le=1, description="Relative drop a window under min_count must show")
+    deep_z: float = Field(2.0, gt=0, description="z-score a judged window at most 1 - deep_drop of its low expectation "
+                          "must pass, from three weeks of samples (at or above sensitivity: off)")
     windows: list[int] = Field([10, 20, 30, 60], min_length=1, description="Trailing windows, minutes")
     level_hours: int = Field(12, ge=1, le=48, description="Recent hours that set today's level")
     min_error: float = Field(0.1, ge=0, description="Floor of the expectation's relative error")

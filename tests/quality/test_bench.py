@@ -13,6 +13,7 @@ from governance.bench.synthetic import generate_traffic, sample_events
 from governance.bench.truth import MINUTES_PER_DAY, Traffic
 from governance.plan.check_spec import SilenceParams, VolumeCheckParams
 from governance.quality.baseline import expect_now, first_arrival_mask
+from governance.quality.baseline.seasonal import MIN_WEEKS
 from governance.quality.checks.silence import model as silence_model
 from governance.quality.checks.volume import detector, model
 from governance.quality.detect.silence import silence_flags
@@ -94,7 +95,8 @@ def _scalar(traffic: Traffic, events: list[int], minute: int) -> tuple[np.ndarra
         observed = counts[:, minute - w : minute].sum(1)
         d, sp = volume_flags(observed, np.where(learning[:, i], np.nan, low[:, i]),
                              np.where(learning[:, i], np.nan, high[:, i]), now.error, window_minutes=w,
-                             params=detector(v), error_high=now.error_high)
+                             params=detector(v), error_high=now.error_high,
+                             settled=now.weeks[:, now.current] >= MIN_WEEKS)
         drop |= d | sp
     seen = counts[:, :minute] > 0
     gap = np.where(seen.any(1), np.argmax(seen[:, ::-1], axis=1), 10_080).astype(float)

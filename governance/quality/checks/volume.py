@@ -13,6 +13,7 @@ import numpy as np
 
 from governance.plan.check_spec import VolumeCheckParams
 from governance.quality.baseline import ModelParams
+from governance.quality.baseline.seasonal import MIN_WEEKS
 from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
 from governance.quality.checks.expected import expectation, waits_for
 from governance.quality.detect.volume import VolumeParams, spread, volume_check
@@ -21,7 +22,7 @@ from governance.quality.detect.volume import VolumeParams, spread, volume_check
 def detector(p: VolumeCheckParams) -> VolumeParams:
     return VolumeParams(direction=p.direction, sensitivity=p.sensitivity, min_volume=p.min_volume,
                         min_drop=p.min_drop, min_spike=p.min_spike, min_count=p.min_count,
-                        deep_count=p.deep_count, deep_drop=p.deep_drop, windows=tuple(p.windows))
+                        deep_count=p.deep_count, deep_drop=p.deep_drop, deep_z=p.deep_z, windows=tuple(p.windows))
 
 
 def model(p: VolumeCheckParams) -> ModelParams:
@@ -40,15 +41,17 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
         return [Observation.waiting(event, waits_for(now, first))]
     low, high = np.where(learning, np.nan, low)[0], np.where(learning, np.nan, high)[0]
     recent = ctx.data.recent(event, max(60, max(p.windows)))
-    finding = volume_check(recent, low, high, float(now.error[0]), detector(p), error_high=float(now.error_high[0]))
+    settled = bool(now.weeks[0, now.current] >= MIN_WEEKS)  # three weeks of samples: a halved window fires from deep_z
+    finding = volume_check(recent, low, high, float(now.error[0]), detector(p), error_high=float(now.error_high[0]),
+                           settled=settled)
     if finding is not None:
         finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
     return [Observation(event, "", finding, {"volume": measured(recent, low, high, float(now.error[0]),
-                                                            float(now.error_high[0]), p)})]
+                                                            float(now.error_high[0]), p, settled)})]
 
 
 def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float, error_high: float,
-             p: VolumeCheckParams) -> dict[str, object]:
+             p: VolumeCheckParams, settled: bool = False) -> dict[str, object]:
     """What a run saw, stored with it (the console charts it): each judged window's count against
     the band in which nothing fires (below ``low`` a drop, above ``high`` a spike, when the window
     is judged at all), and ``expected`` between the low and the high estimate; the longest window on top."""
@@ -59,6 +62,8 @@ def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float
             continue
         drop = p.min_drop if lo >= p.min_count else p.deep_drop  # a thin window: its deeper drop (detect.volume)
         floor = min((1 - drop) * lo, lo - p.sensitivity * float(spread(lo, error)))
+        if settled and lo >= p.min_count:  # a halved window fires from deep_z (detect.volume)
+            floor = max(floor, min((1 - p.deep_drop) * lo, lo - p.deep_z * float(spread(lo, error))))
         ceiling = max((1 + p.min_spike) * hi, hi + p.sensitivity * float(spread(hi, error_high)))
         rows.append({"window_minutes": w, "observed": float(counts[-w:].sum()),
                      "expected": round(float(lo + hi) / 2, 3), "low": round(max(0.0, floor), 3),

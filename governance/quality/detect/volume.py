@@ -15,6 +15,13 @@ when it holds at most ``1 - deep_drop`` (half) of its low expectation: an event 
 quiet hour, whose 30-minute window expects 60-100 events, loses half of them in a half drop, which
 its noise alone rarely does; a 40 % dip of such a window is common (it is why ``min_count`` is 100).
 
+**Halved windows of a settled estimate**: from three weeks of same-hour-of-week samples (``settled``),
+a judged window (``min_count`` events or more) that holds at most ``1 - deep_drop`` (half) of its low
+expectation fires from ``z <= -deep_z`` (2) instead of ``-sensitivity``: a busy event at half its rate
+while the level's error is 0.2-0.3 (a holiday, an outage or a campaign among the lookback hours), where
+three spreads reach further down than half. Before three weeks the estimate itself may hold a campaign
+or the first weekend, which its error does not measure, and the ordinary z holds.
+
 **Recovery**: a longer window still holds a drop (or a spike) for up to an hour after the event is
 back. When the shortest window is judged and looks nearly normal again (at least
 ``1 - min_drop / 2`` of its low expectation, at most ``1 + min_spike / 2`` of its high one), the
@@ -56,6 +63,7 @@ class VolumeParams:
     min_count: float = 100.0  # a window is judged only when it should hold this many events
     deep_count: float = 60.0  # ... or this many (windows of DEEP_WINDOW minutes or more, drops of deep_drop only)
     deep_drop: float = 0.5  # a thin window's drop fires when observed <= (1 - deep_drop) * expected
+    deep_z: float = 2.0  # settled: a judged window at most (1 - deep_drop) of its low expectation fires from this z
     windows: tuple[int, ...] = (10, 20, 30, 60)  # trailing windows (minutes)
 
 
@@ -66,9 +74,11 @@ def spread(expected: ArrayLike, error: ArrayLike) -> FloatArray:
 
 
 def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: ArrayLike, *, window_minutes: int,
-                 params: VolumeParams, error_high: ArrayLike | None = None) -> tuple[BoolArray, BoolArray]:
+                 params: VolumeParams, error_high: ArrayLike | None = None,
+                 settled: ArrayLike = False) -> tuple[BoolArray, BoolArray]:
     """Vectorised: ``(drop, spike)`` of window counts against the low and high expected counts
-    (``error``: relative error of the low one; ``error_high`` of the high one, default the same)."""
+    (``error``: relative error of the low one; ``error_high`` of the high one, default the same;
+    ``settled``: three weeks of samples stand behind the estimate, so a halved window fires from ``deep_z``)."""
     err_hi = error if error_high is None else error_high
     obs = np.asarray(observed, dtype=np.float64)
     lo = np.nan_to_num(np.asarray(low, dtype=np.float64))
@@ -77,9 +87,11 @@ def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: Ar
     judged_lo = (lo * per_hour >= params.min_volume) & (lo >= params.min_count)
     judged_hi = (hi * per_hour >= params.min_volume) & (hi >= params.min_count)
     thin = (window_minutes >= DEEP_WINDOW) & (lo * per_hour >= params.min_volume) & (lo >= params.deep_count)
-    deep = thin & ~judged_lo & (obs <= (1 - params.deep_drop) * lo)  # fewer than min_count events: a deeper drop
+    halved = obs <= (1 - params.deep_drop) * lo
+    deep = thin & ~judged_lo & halved  # fewer than min_count events: a deeper drop
+    z = (obs - lo) / spread(lo, error)
     drop = ((judged_lo & (obs <= (1 - params.min_drop) * lo)) | deep) & (
-        (obs - lo) / spread(lo, error) <= -params.sensitivity)
+        (z <= -params.sensitivity) | (np.asarray(settled) & judged_lo & halved & (z <= -params.deep_z)))
     spike = judged_hi & (obs >= (1 + params.min_spike) * hi) & ((obs - hi) / spread(hi, err_hi) >= params.sensitivity)
     if params.direction == "drop":
         spike = np.zeros_like(spike)
@@ -131,7 +143,7 @@ def volume_finding(observed: float, expected: float, error: float, *, window_min
 
 
 def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: float, params: VolumeParams,
-                 error_high: float | None = None) -> Finding | None:
+                 error_high: float | None = None, settled: bool = False) -> Finding | None:
     """Strongest finding over ``params.windows`` of one event.
 
     ``recent``: the last complete minute counts, newest last (at least the longest window);
@@ -146,7 +158,8 @@ def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: floa
     lows, highs = np.asarray(low), np.asarray(high)
     for i, (window, lo, hi) in enumerate(zip(params.windows, lows, highs, strict=True)):
         observed = float(counts[-window:].sum())
-        drop, spike = volume_flags(observed, lo, hi, error, window_minutes=window, params=params, error_high=err_hi)
+        drop, spike = volume_flags(observed, lo, hi, error, window_minutes=window, params=params, error_high=err_hi,
+                                   settled=settled)
         drop, spike = drop & ~back[0], spike & ~back[1]
         if i == 0 and len(params.windows) > 1:  # the shortest window needs the next one to lean its way
             down, up = leans(float(counts[-params.windows[1]:].sum()), lows[1], highs[1], error, err_hi)
