@@ -167,7 +167,7 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     one_day = first_week & target_core & (n_core == 1)
     learning = np.where(~first_week | usable, KNOWN,
                         np.where(one_day, SILENCE_ONLY, np.where(target_core, NEEDS_DAYS, NEEDS_WEEK)))
-    learning = np.where(~np.isnan(counts).all(axis=-1)[:, None], learning, NEVER_SEEN)  # before the first arrival
+    learning = np.where(np.asarray(~np.isnan(counts).all(axis=-1))[:, None], learning, NEVER_SEEN)  # not yet arrived
     edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly)) | _edge_day(counts, h, daily, days)
     floor = _floor(floor_low, weekly, core_days, first_week, n_weeks, n_core, edge
                    | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
