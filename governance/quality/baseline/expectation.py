@@ -85,7 +85,8 @@ class ModelParams:
     # at most what they say (``seasonal._spike_free``; 0: off)
     week_spike: float = 2.0
     # week 1: an earlier day's hour outside the weekday core holding at least this share of the lowest core day's
-    # is a sample of the low (drops) too: the install's first hours before a campaign began (0: off)
+    # (and under ``seasonal.FIRST_WEEK_BELOW``, 0.6, of it) is a sample of the low (drops) too: the install's first
+    # hours before a campaign began (0: off)
     first_week_like: float = 0.3
 
 

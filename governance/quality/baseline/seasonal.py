@@ -11,7 +11,9 @@ event first arrived or before the proxy ran):
   high one: a weekend that was quiet last week is quiet again (low), and a Monday after a holiday,
   or after an outage and a holiday on the two Mondays before, is not a spike (high); with one or
   two weeks, the high one is at least the upper quartile of the seven days (``high_days`` of
-  ``ModelParams``: outages and a weekend among them no longer make a normal weekday a spike);
+  ``ModelParams``: outages and a weekend among them no longer make a normal weekday a spike); with
+  one week, a week sample that was a spike against the hours around it that day counts, for the low
+  one, as what those hours say it held (``week_spike``, ``_spike_free``);
 - **no week yet**: only hours in the *weekday core*, Monday 12:00 to Friday 12:00 UTC, are
   judged, against the same hour on earlier core days (two days: the lower and the higher; three
   or more: their median). A weekend in any time zone from UTC-12 to UTC+12 lies outside the
@@ -20,7 +22,9 @@ event first arrived or before the proxy ran):
   (``SILENCE_ONLY``): half of the least of that day's hour and its two neighbours, so a busy
   event's outage to zero is a silence from the second core day on. In the first week, an hour's
   floor is never more than the hours either side of it held on its core days: a schedule's edge
-  moves by minutes from day to day, and a few days do not say by how much.
+  moves by minutes from day to day, and a few days do not say by how much. For the low estimate
+  alone, an earlier day's hour outside the core that held at least ``first_week_like`` of the lowest
+  core day's is a sample too: the install's first hours, before a campaign that covered every core day.
 
 The *floor* of an hour, what a silence may count on, is the low estimate less one robust spread
 of its samples (from three samples on): an hour whose samples swing between nothing and a lot,
@@ -177,6 +181,7 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low, high_gap)
 
 
+FIRST_WEEK_BELOW = 0.6  # ... and under this share of it: a first hour like the core days changes nothing
 SPIKE_SIDES = (-3, -2, -1, 1, 2, 3)  # the hours either side of a week sample that say what its day was like
 
 
@@ -192,12 +197,14 @@ def _raised_high(high: FloatArray, daily: FloatArray, raised: NDArray[np.bool_],
 
 def _first_week_like(low: FloatArray, daily: FloatArray, sample_core: NDArray[np.bool_], core_lo: FloatArray,
                      share: float) -> FloatArray:
-    """Week 1: the low (drops) at most an earlier day's same hour outside the weekday core that held at least
-    ``share`` of the lowest core day's (weekday-like, not a weekend's trickle). A campaign that began in the
-    install's first day is every core day's sample; the hours before it began are the only normal ones."""
+    """Week 1: the low (drops) at most an earlier day's same hour outside the weekday core that held from
+    ``share`` to ``FIRST_WEEK_BELOW`` of the lowest core day's (not a weekend's trickle; not a day like the
+    core days, whose lowest is the bar as before). A campaign (2.5x) that began in the install's first day
+    is every core day's sample; the hours before it began, at 0.4 of them, are the only normal ones."""
     other = np.where(sample_core, np.nan, daily)
     with quiet():
-        like = np.nanmin(np.where(other >= share * core_lo[..., None], other, np.nan), axis=-1)
+        band = (other >= share * core_lo[..., None]) & (other < FIRST_WEEK_BELOW * core_lo[..., None])
+        like = np.nanmin(np.where(band, other, np.nan), axis=-1)
     return np.asarray(np.fmin(low, like))
 
 
@@ -216,7 +223,7 @@ def _spike_free(counts: FloatArray, h: IntArray, low: FloatArray, week_lo: Float
     with quiet():
         usual = np.nanmedian(np.stack(ratios, -1), axis=-1)
         spike = week_lo > above * usual * day_median
-    return np.asarray(np.where(spike, np.fmin(low, usual * day_median), low))
+        return np.asarray(np.where(spike, np.fmin(low, usual * day_median), low))
 
 
 def _weekend_peer(low: FloatArray, daily: FloatArray, epoch_hour: IntArray, one_week: NDArray[np.bool_],
