@@ -55,7 +55,8 @@ def test_a_campaign_from_the_first_morning_is_not_the_first_weeks_bar() -> None:
     assert _verdict(hourly, thursday * 60 + 40, ModelParams(), outage) == "volume_drop"
     plain = np.random.default_rng(5).poisson(_rates(thursday)).astype(np.float64)[None, :]
     minute = MONDAY + thursday * 60 + 40  # a first hour like the core days (no campaign) changes nothing
-    assert np.array_equal(expect_now(plain, FIRST, minute).low, expect_now(plain, FIRST, minute, OFF).low, equal_nan=True)
+    same = expect_now(plain, FIRST, minute).low, expect_now(plain, FIRST, minute, OFF).low
+    assert np.array_equal(*same, equal_nan=True)
     weekend = hourly.copy()
     weekend[0, 3] = 200  # a first hour under 0.3 of the core days' (a weekend) is no sample of a weekday
     now = expect_now(weekend, FIRST, MONDAY + thursday * 60 + 40)
