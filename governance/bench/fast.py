@@ -94,7 +94,8 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     """Estimates of every hour and the level of every current hour (as ``expect_now`` builds them)."""
     events, hours = masked.shape
     est = estimate_hours(masked, first_hour, np.arange(hours + 2), weeks=p.weeks, days=p.days,
-                         week_low_weeks=p.week_level_weeks, high_days=p.high_days, weekend_peer=p.weekend_peer)
+                         week_low_weeks=p.week_level_weeks, high_days=p.high_days, weekend_peer=p.weekend_peer,
+                         week_spike=p.week_spike, first_week_like=p.first_week_like)
     pad = p.lookback + 1
     obs = np.concatenate([np.full((events, pad), np.nan), masked, np.full((events, 2), np.nan)], axis=1)
     current = np.arange(hours + 1)

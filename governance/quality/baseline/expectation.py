@@ -81,6 +81,13 @@ class ModelParams:
     # from three weeks of samples, the drops' error is the level's as a multiplicative one at this many spreads
     # (``level.multiplicative_error``; the volume check's ``sensitivity``; 0: linear)
     error_tail: float = 3.0
+    # week 2: a week sample over this many times what the hours around it that day say was a spike; the low is
+    # at most what they say (``seasonal._spike_free``; 0: off)
+    week_spike: float = 2.0
+    # week 1: an earlier day's hour outside the weekday core holding at least this share of the lowest core day's
+    # (and under ``seasonal.FIRST_WEEK_BELOW``, 0.6, of it) is a sample of the low (drops) too: the install's first
+    # hours before a campaign began (0: off)
+    first_week_like: float = 0.3
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
@@ -314,7 +321,8 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     start = t - span
     local = np.arange(start, t + 2)
     est = estimate_hours(counts, first_hour, local, weeks=p.weeks, days=p.days, week_low_weeks=p.week_level_weeks,
-                         high_days=p.high_days, weekend_peer=p.weekend_peer)
+                         high_days=p.high_days, weekend_peer=p.weekend_peer, week_spike=p.week_spike,
+                         first_week_like=p.first_week_like)
     observed = np.where((local >= 0) & (local < t), counts[:, np.clip(local, 0, t - 1)], np.nan)
     back = np.arange(t - 1 - p.lookback, t - 1) - start
     week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below)

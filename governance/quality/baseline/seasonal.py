@@ -11,7 +11,9 @@ event first arrived or before the proxy ran):
   high one: a weekend that was quiet last week is quiet again (low), and a Monday after a holiday,
   or after an outage and a holiday on the two Mondays before, is not a spike (high); with one or
   two weeks, the high one is at least the upper quartile of the seven days (``high_days`` of
-  ``ModelParams``: outages and a weekend among them no longer make a normal weekday a spike);
+  ``ModelParams``: outages and a weekend among them no longer make a normal weekday a spike); with
+  one week, a week sample that was a spike against the hours around it that day counts, for the low
+  one, as what those hours say it held (``week_spike``, ``_spike_free``);
 - **no week yet**: only hours in the *weekday core*, Monday 12:00 to Friday 12:00 UTC, are
   judged, against the same hour on earlier core days (two days: the lower and the higher; three
   or more: their median). A weekend in any time zone from UTC-12 to UTC+12 lies outside the
@@ -20,7 +22,9 @@ event first arrived or before the proxy ran):
   (``SILENCE_ONLY``): half of the least of that day's hour and its two neighbours, so a busy
   event's outage to zero is a silence from the second core day on. In the first week, an hour's
   floor is never more than the hours either side of it held on its core days: a schedule's edge
-  moves by minutes from day to day, and a few days do not say by how much.
+  moves by minutes from day to day, and a few days do not say by how much. For the low estimate
+  alone, an earlier day's hour outside the core that held at least ``first_week_like`` of the lowest
+  core day's is a sample too: the install's first hours, before a campaign that covered every core day.
 
 The *floor* of an hour, what a silence may count on, is the low estimate less one robust spread
 of its samples (from three samples on): an hour whose samples swing between nothing and a lot,
@@ -117,7 +121,8 @@ def _spread_pick(samples: FloatArray, n: IntArray) -> tuple[FloatArray, FloatArr
 
 def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, weeks: int = 4,
                    days: int = 7, week_low_weeks: int = MIN_WEEKS, high_days: float = 0.5,
-                   weekend_peer: bool = False) -> HourEstimates:
+                   weekend_peer: bool = False, week_spike: float = 0.0, first_week_like: float = 0.0
+                   ) -> HourEstimates:
     """Estimates for target ``hours`` (indexes into ``hourly`` ``(events, T)``, may be >= T).
 
     ``first_hour`` is the epoch hour of index 0 (it places the weekday core). ``week_low`` is
@@ -126,10 +131,9 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     weeks of samples, the high estimate is at least this quantile of the last seven days' same hour
     (the lower of the two values it falls between; 0.5: their median, as the low estimate takes).
     ``weekend_peer``: with one week of samples, a Sunday hour's low is at most Saturday's (``_weekend_peer``).
+    ``week_spike``, ``first_week_like``: ``_spike_free`` (week 2), ``_first_week_like`` (0: off; not the floor).
     """
-    counts = np.asarray(hourly, dtype=np.float64)
-    if counts.ndim == 1:
-        counts = counts[None, :]
+    counts = np.atleast_2d(np.asarray(hourly, dtype=np.float64))
     h = np.asarray(hours, dtype=np.int64).reshape(-1)
     weekly = samples(counts, h, HOURS_PER_WEEK, weeks)  # (E, H, weeks)
     daily = samples(counts, h, 24, days)  # (E, H, days)
@@ -143,12 +147,12 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     low = np.where(mixed, np.fmin(week_lo, day_median), week_lo)
     if weekend_peer:
         low = _weekend_peer(low, daily, first_hour + h, mixed & (n_weeks == 1), day_median)
-    high = np.where(mixed, np.fmax(week_hi, day_median), week_hi)
-    unraised, raised = high, mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (high_days != 0.5)
-    if high_days != 0.5:  # weeks 1-2: a quiet week sample and a median pulled down by quiet days (a weekend, an outage)
-        with quiet():
-            day_high = np.nanpercentile(daily, 100 * high_days, axis=-1, method="lower")
-        high = np.where(raised, np.fmax(high, day_high), high)
+    floor_low = low  # the floor (silences) reads the low before ``week_spike`` and ``first_week_like``
+    if week_spike > 0:
+        low = np.where(mixed & (n_weeks == 1), _spike_free(counts, h, low, week_lo, day_median, days, week_spike), low)
+    unraised = np.where(mixed, np.fmax(week_hi, day_median), week_hi)
+    raised = mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS)
+    high = _raised_high(unraised, daily, raised, high_days)
     # no week yet: the weekday core, against earlier core days only
     sample_core = in_core(first_hour + h[:, None] - 24 * np.arange(1, days + 1)[None, :])
     core_days = np.where(sample_core, daily, np.nan)
@@ -160,19 +164,66 @@ def estimate_hours(hourly: ArrayLike, first_hour: int, hours: ArrayLike, *, week
     first_week = n_weeks == 0
     usable = target_core & (n_core >= 2)
     low = np.where(first_week, np.where(usable, core_lo, np.nan), low)
+    floor_low = np.where(first_week, low, floor_low)
+    if first_week_like > 0:
+        low = np.where(first_week & usable, _first_week_like(low, daily, sample_core, core_lo, first_week_like), low)
     high = np.where(first_week, np.where(usable, core_hi, np.nan), high)
     one_day = first_week & target_core & (n_core == 1)
     learning = np.where(~first_week | usable, KNOWN,
                         np.where(one_day, SILENCE_ONLY, np.where(target_core, NEEDS_DAYS, NEEDS_WEEK)))
-    seen = np.asarray(~np.isnan(counts).all(axis=-1))
-    learning = np.where(seen[:, None], learning, NEVER_SEEN)
+    learning = np.where(np.asarray(~np.isnan(counts).all(axis=-1))[:, None], learning, NEVER_SEEN)  # not yet arrived
     edge = np.where(first_week, _quiet_sample(core_days), _quiet_sample(weekly)) | _edge_day(counts, h, daily, days)
-    floor = _floor(low, weekly, core_days, first_week, n_weeks, n_core, edge
+    floor = _floor(floor_low, weekly, core_days, first_week, n_weeks, n_core, edge
                    | (mixed & (n_weeks >= 1) & (n_weeks < MIN_WEEKS) & (week_median < UNLIKE * day_median)))
     floor = _first_week_floor(floor, counts, h, sample_core, core_days, days, first_week & usable, one_day, edge)
     week_low = np.where(mixed & (n_weeks >= 1) & (n_weeks < week_low_weeks), week_lo, np.nan)
-    high_gap = np.where(raised, unraised, high)
+    high_gap = np.where(raised & (high_days != 0.5), unraised, high)
     return HourEstimates(low, high, floor, n_weeks.astype(np.int64), learning.astype(np.int64), week_low, high_gap)
+
+
+FIRST_WEEK_BELOW = 0.6  # ... and under this share of it: a first hour like the core days changes nothing
+SPIKE_SIDES = (-3, -2, -1, 1, 2, 3)  # the hours either side of a week sample that say what its day was like
+
+
+def _raised_high(high: FloatArray, daily: FloatArray, raised: NDArray[np.bool_], high_days: float) -> FloatArray:
+    """Weeks 1-2 of samples: the high estimate at least the ``high_days`` quantile of the last seven days (a
+    quiet week sample and a median pulled down by quiet days: a weekend, an outage); 0.5: as it is."""
+    if high_days == 0.5:
+        return high
+    with quiet():
+        day_high = np.nanpercentile(daily, 100 * high_days, axis=-1, method="lower")
+    return np.asarray(np.where(raised, np.fmax(high, day_high), high))
+
+
+def _first_week_like(low: FloatArray, daily: FloatArray, sample_core: NDArray[np.bool_], core_lo: FloatArray,
+                     share: float) -> FloatArray:
+    """Week 1: the low (drops) at most an earlier day's same hour outside the weekday core that held from
+    ``share`` to ``FIRST_WEEK_BELOW`` of the lowest core day's (not a weekend's trickle; not a day like the
+    core days, whose lowest is the bar as before). A campaign (2.5x) that began in the install's first day
+    is every core day's sample; the hours before it began, at 0.4 of them, are the only normal ones."""
+    other = np.where(sample_core, np.nan, daily)
+    with quiet():
+        band = (other >= share * core_lo[..., None]) & (other < FIRST_WEEK_BELOW * core_lo[..., None])
+        like = np.nanmin(np.where(band, other, np.nan), axis=-1)
+    return np.asarray(np.fmin(low, like))
+
+
+def _spike_free(counts: FloatArray, h: IntArray, low: FloatArray, week_lo: FloatArray, day_median: FloatArray,
+                days: int, above: float) -> FloatArray:
+    """Week 2: the low at most what the hours around the one week sample say it held, where it was a spike.
+
+    Each hour near the sample is set against its own seven days' median before now; the sample is a
+    spike when its ratio is over ``above`` times the median ratio of those hours (a spike of 30-120
+    minutes covers at most two of the six), and then counts as that median ratio times its day median."""
+    ratios = []
+    for k in SPIKE_SIDES:
+        side = samples(counts, h + k, HOURS_PER_WEEK, 1)[..., 0]
+        with quiet():
+            ratios.append(side / np.nanmedian(samples(counts, h + k, 24, days), axis=-1))
+    with quiet():
+        usual = np.nanmedian(np.stack(ratios, -1), axis=-1)
+        spike = week_lo > above * usual * day_median
+        return np.asarray(np.where(spike, np.fmin(low, usual * day_median), low))
 
 
 def _weekend_peer(low: FloatArray, daily: FloatArray, epoch_hour: IntArray, one_week: NDArray[np.bool_],
