@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from governance.quality.baseline.level import multiplicative_error, recent_level
+from governance.quality.baseline.level import multiplicative_error, recent_level, spike_free
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 
@@ -81,6 +81,9 @@ class ModelParams:
     # from three weeks of samples, the drops' error is the level's as a multiplicative one at this many spreads
     # (``level.multiplicative_error``; the volume check's ``sensitivity``; 0: linear)
     error_tail: float = 3.0
+    # drops: the level leaves out lookback hours observed above this many times their low estimate
+    # (``level.spike_free``: a campaign or a spike that just ended is not today's level; 0: every hour)
+    spike_hours: float = 2.0
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
@@ -319,7 +322,8 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     back = np.arange(t - 1 - p.lookback, t - 1) - start
     week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below)
     low = adjusted_low(est.low, est.week_low, week_scale[:, None])
-    scale_drop, err_lo = recent_level(observed[:, back], low[:, back], clip=p.level_clip)
+    ordinary = spike_free(observed[:, back], low[:, back], p.spike_hours)
+    scale_drop, err_lo = recent_level(ordinary, low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
     weeks_now = est.weeks[:, t - start]
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
