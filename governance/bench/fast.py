@@ -106,7 +106,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     week_scale = week_level(look_obs, looked(est.week_low), p.week_level_below)
     scales, errors = [], []
     lows = adjusted_low(looked(est.low), looked(est.week_low), week_scale[..., None])
-    ordinary = spike_free(look_obs, lows, p.spike_hours)  # the drops' level: no campaign or spike hours
+    ordinary = spike_free(look_obs, looked(est.low), p.spike_hours)  # the drops' level: no campaign or spike hours
     for obs, estimate in ((ordinary, lows), (look_obs, looked(est.high))):
         level, err = recent_level(obs, estimate, clip=p.level_clip)
         scales.append(level)

@@ -10,7 +10,9 @@ the current one:
    minutes never judges itself); the low estimates are first ``adjusted_low``: the week sample
    scaled by ``week_level`` (the same hours against their week samples, at most 1, and only where
    below ``week_level_below``) where that is lower, so a campaign last week (or in two of the last
-   three weeks) is not this week's bar;
+   three weeks) is not this week's bar; the drops' level leaves out the lookback hours that held
+   more than ``spike_hours`` times their unscaled low estimate (``level.spike_free``: a campaign or a spike
+   that just ended is not today's ordinary level);
 3. the scales: drops are judged against ``low x min(level, drop_cap)`` (a busy morning raises the
    bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
    against ``high x max(level, spike_floor)``;
@@ -322,7 +324,7 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     back = np.arange(t - 1 - p.lookback, t - 1) - start
     week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below)
     low = adjusted_low(est.low, est.week_low, week_scale[:, None])
-    ordinary = spike_free(observed[:, back], low[:, back], p.spike_hours)
+    ordinary = spike_free(observed[:, back], est.low[:, back], p.spike_hours)  # not the week-scaled low
     scale_drop, err_lo = recent_level(ordinary, low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
     weeks_now = est.weeks[:, t - start]
