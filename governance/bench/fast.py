@@ -32,7 +32,7 @@ from governance.quality.baseline.expectation import (
     week_level,
     window_expectation,
 )
-from governance.quality.baseline.level import recent_level
+from governance.quality.baseline.level import recent_level, spike_free
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, learned_shape, sample_hours
 from governance.quality.checks.decline import detector as decline_detector
@@ -107,8 +107,10 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
 
     week_scale = week_level(look_obs, looked(est.week_low), p.week_level_below)
     scales, errors = [], []
-    for estimate in (adjusted_low(looked(est.low), looked(est.week_low), week_scale[..., None]), looked(est.high)):
-        level, err = recent_level(look_obs, estimate, clip=p.level_clip)
+    lows = adjusted_low(looked(est.low), looked(est.week_low), week_scale[..., None])
+    ordinary = spike_free(look_obs, looked(est.low), p.spike_hours)  # the drops' level: no campaign or spike hours
+    for obs, estimate in ((ordinary, lows), (look_obs, looked(est.high))):
+        level, err = recent_level(obs, estimate, clip=p.level_clip)
         scales.append(level)
         errors.append(err)
     weeks_now = est.weeks[:, : hours + 1]

@@ -10,7 +10,9 @@ the current one:
    minutes never judges itself); the low estimates are first ``adjusted_low``: the week sample
    scaled by ``week_level`` (the same hours against their week samples, at most 1, and only where
    below ``week_level_below``) where that is lower, so a campaign last week (or in two of the last
-   three weeks) is not this week's bar;
+   three weeks) is not this week's bar; the drops' level leaves out the lookback hours that held
+   more than ``spike_hours`` times their unscaled low estimate (``level.spike_free``: a campaign or a spike
+   that just ended is not today's ordinary level);
 3. the scales: drops are judged against ``low x min(level, drop_cap)`` (a busy morning raises the
    bar, but never above ``drop_cap``, so the end of a 2.5x campaign is not a drop), spikes
    against ``high x max(level, spike_floor)``;
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from governance.quality.baseline.level import multiplicative_error, recent_level
+from governance.quality.baseline.level import multiplicative_error, recent_level, spike_free
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 
@@ -88,6 +90,9 @@ class ModelParams:
     # (and under ``seasonal.FIRST_WEEK_BELOW``, 0.6, of it) is a sample of the low (drops) too: the install's first
     # hours before a campaign began (0: off)
     first_week_like: float = 0.3
+    # drops: the level leaves out lookback hours observed above this many times their low estimate
+    # (``level.spike_free``: a campaign or a spike that just ended is not today's level; 0: every hour)
+    spike_hours: float = 2.0
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
@@ -327,7 +332,8 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     back = np.arange(t - 1 - p.lookback, t - 1) - start
     week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below)
     low = adjusted_low(est.low, est.week_low, week_scale[:, None])
-    scale_drop, err_lo = recent_level(observed[:, back], low[:, back], clip=p.level_clip)
+    ordinary = spike_free(observed[:, back], est.low[:, back], p.spike_hours)  # not the week-scaled low
+    scale_drop, err_lo = recent_level(ordinary, low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
     weeks_now = est.weeks[:, t - start]
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))

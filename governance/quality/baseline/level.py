@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 MAD_SCALE = 1.4826
+KEPT_SHARE = 0.25  # ``spike_free``: the share of the lookback's expected events the hours left must hold
 
 
 def weighted_median(values: FloatArray, weights: FloatArray) -> FloatArray:
@@ -52,6 +53,28 @@ def recent_level(observed: ArrayLike, expected: ArrayLike, *, clip: tuple[float,
     poisson = 1.0 / np.maximum(level * typical, 1.0)
     error = np.sqrt(np.maximum(scatter**2 - poisson, 0.0) + (1.2533 * scatter) ** 2 / np.maximum(n_eff, 1.0))
     return np.where(known, level, 1.0), np.where(known, error, 0.0)
+
+
+def spike_free(observed: ArrayLike, expected: ArrayLike, ratio: float) -> FloatArray:
+    """``observed`` with the lookback hours that were a spike or a campaign set to ``NaN`` (the level
+    then leaves them out).
+
+    An hour is one where it held more than ``ratio`` times its expectation, by more than three
+    Poisson spreads of that bar (a night hour expected to hold 3 events that held 8 is noise): a
+    campaign or a spike in the lookback is not today's ordinary level, and read as one it raises the
+    drops' bar for the hours after it ends. Where the hours left hold less than ``KEPT_SHARE`` of the
+    lookback's expected events (the campaign is still on, or ended within the last hour or two,
+    whose ramp is half the campaign's), none is kept: one hour is no level. ``ratio`` 0: every hour kept."""
+    obs = np.asarray(observed, dtype=np.float64)
+    if ratio <= 0:
+        return obs
+    exp = np.asarray(expected, dtype=np.float64)
+    weight = np.where(np.isfinite(obs) & np.isfinite(exp) & (exp > 0), exp, 0.0)
+    bar = ratio * np.where(weight > 0, exp, 0.0)
+    spike = (weight > 0) & (obs > bar + 3.0 * np.sqrt(bar))
+    kept = np.where(spike, 0.0, weight).sum(-1, keepdims=True)
+    gone = spike | (kept < KEPT_SHARE * weight.sum(-1, keepdims=True))
+    return np.asarray(np.where(gone, np.nan, obs))
 
 
 def multiplicative_error(error: ArrayLike, tail: float) -> FloatArray:
