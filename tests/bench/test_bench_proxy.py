@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from governance.bench.load import Bodies, load, sample_events
-from governance.bench.proxy import failure_causes, prepare_proxy, refusals
+from governance.bench.proxy import prepare_proxy
 from governance.bench.readback import counters, wait_drained
+from governance.bench.refusals import failure_causes, refusals
 from governance.bench.servers import Children, free_port, upstream_count
 from governance.db import make_engine
 
