@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,6 +91,20 @@ def postgres() -> Iterator[PostgresCluster | None]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def pg_engine(postgres: PostgresCluster | None) -> Iterator[Any]:
+    """An engine on a fresh, migrated database of the session's PostgreSQL cluster."""
+    from governance.db import make_engine
+    from governance.migrations import upgrade
+
+    if postgres is None:
+        pytest.skip("PostgreSQL binaries not installed")
+    engine = make_engine(str(postgres.new_database()))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

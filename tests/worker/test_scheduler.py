@@ -44,23 +44,33 @@ def cycle_rows(engine: Any) -> list[JobRunRow]:
                                  .order_by(JobRunRow.slot_time)).all())
 
 
-def test_a_slot_is_claimed_once_across_concurrent_runners(engine: Any) -> None:
-    slot = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+def claim_at_once(engine: Any, job: str, slot: datetime, claimants: int = 4) -> tuple[dict[str, bool], list[str]]:
+    """``claimants`` threads, each on its own engine, calling ``run_slot`` for one slot at the same moment:
+    whether each won, and who ran the job."""
+    url = engine.url.render_as_string(hide_password=False)
+    barrier = threading.Barrier(claimants)
+    won: dict[str, bool] = {}
     ran: list[str] = []
-    barrier = threading.Barrier(4)
-    outcomes: dict[str, bool] = {}
 
-    def runner(name: str) -> None:
-        own = make_engine(str(engine.url.render_as_string(hide_password=False)))
-        barrier.wait()
-        outcomes[name] = jobs.run_slot(own, "digest", slot, name, lambda: ran.append(name))
-        own.dispose()
+    def claimant(name: str) -> None:
+        own = make_engine(url)
+        try:
+            barrier.wait()
+            won[name] = jobs.run_slot(own, job, slot, name, lambda: ran.append(name))
+        finally:
+            own.dispose()
 
-    threads = [threading.Thread(target=runner, args=(f"w{i}",)) for i in range(4)]
+    threads = [threading.Thread(target=claimant, args=(f"w{i}",)) for i in range(claimants)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
+    return won, ran
+
+
+def test_a_slot_is_claimed_once_across_concurrent_runners(engine: Any) -> None:
+    slot = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+    outcomes, ran = claim_at_once(engine, "digest", slot)
     assert sorted(outcomes.values()) == [False, False, False, True] and len(ran) == 1
     with Session(engine) as session:
         [row] = session.exec(select(JobRunRow)).all()

@@ -9,7 +9,6 @@ by trying the full cycle's slot first.
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,21 +19,10 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 import governance.worker.jobs as jobs
-from governance.db import make_engine
-from governance.migrations import upgrade
 from governance.worker.tables import JobRunRow
+from tests.worker.test_scheduler import claim_at_once
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg(postgres: Any) -> Any:
-    if postgres is None:
-        pytest.skip("PostgreSQL binaries not installed")
-    engine = make_engine(str(postgres.new_database()))
-    upgrade(engine)
-    yield engine, Path(postgres.dir) / "log"
-    engine.dispose()
 
 
 def _errors_since(log: Path, offset: int) -> list[str]:
@@ -43,28 +31,11 @@ def _errors_since(log: Path, offset: int) -> list[str]:
         return [line for line in f.read().decode(errors="replace").splitlines() if "ERROR" in line]
 
 
-def test_claimants_of_one_slot_get_one_winner_and_no_error_in_the_server_log(pg: Any) -> None:
-    engine, log = pg
-    url = engine.url.render_as_string(hide_password=False)
+def test_claimants_of_one_slot_get_one_winner_and_no_error_in_the_server_log(pg_engine: Any, postgres: Any) -> None:
+    engine, log = pg_engine, Path(postgres.dir) / "log"
     slot = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
     start = log.stat().st_size
-    barrier = threading.Barrier(4)
-    won: dict[str, bool] = {}
-    ran: list[str] = []
-
-    def claimant(name: str) -> None:
-        own = make_engine(url)
-        try:
-            barrier.wait()
-            won[name] = jobs.run_slot(own, "check_cycle", slot, name, lambda: ran.append(name))
-        finally:
-            own.dispose()
-
-    threads = [threading.Thread(target=claimant, args=(f"w{i}",)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    won, ran = claim_at_once(engine, "check_cycle", slot)
     # and the every-minute case: a slot claimed long ago, tried again by the same scheduler
     assert jobs.run_slot(engine, "check_cycle", slot, "late", lambda: ran.append("late")) is False
     assert sorted(won.values()) == [False, False, False, True] and len(ran) == 1
