@@ -93,7 +93,6 @@ def test_two_web_processes_share_the_port_the_metrics_and_the_settings(tmp_path:
         engine.dispose()
 
 
-
 def _serve_two(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[bytes], Path, list[psutil.Process]]:
     """``serve --workers 2 --no-worker`` on SQLite, its log in a file; (serve, log, web processes)."""
     port, log = _free_port(), tmp_path / "serve.log"
