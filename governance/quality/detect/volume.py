@@ -22,7 +22,7 @@ while the level's error is 0.2-0.3 (a holiday, an outage or a campaign among the
 three spreads reach further down than half. Before three weeks the estimate itself may hold a campaign
 or the first weekend, which its error does not measure, and the ordinary z holds.
 
-**Deeper drops while learning, where the samples were busier than today** (``wary``, off by default:
+**Deeper drops while learning, where the samples were busier than today** (``wary``; off with
 ``warmup_drop`` 0): before two weeks of same-hour-of-week samples (``WARY_WEEKS``: weeks 1 and 2), where
 the lookback hours ran under ``warmup_level`` (0.6) of their high estimate, a drop must hold at most
 ``1 - warmup_drop`` of its low expectation: the busier of the samples was a campaign the recent hours are
@@ -72,7 +72,7 @@ class VolumeParams:
     deep_count: float = 60.0  # ... or this many (windows of DEEP_WINDOW minutes or more, drops of deep_drop only)
     deep_drop: float = 0.5  # a thin window's drop fires when observed <= (1 - deep_drop) * expected
     deep_z: float = 2.0  # settled: a judged window at most (1 - deep_drop) of its low expectation fires from this z
-    warmup_drop: float = 0.0  # wary: a drop fires when observed <= (1 - warmup_drop) * expected (0: off)
+    warmup_drop: float = 0.7  # wary: a drop fires when observed <= (1 - warmup_drop) * expected (0: off)
     warmup_level: float = 0.6  # wary where the lookback ran under this share of its high estimate
     windows: tuple[int, ...] = (10, 20, 30, 60)  # trailing windows (minutes)
 
