@@ -39,7 +39,7 @@ from governance.quality.checks.decline import detector as decline_detector
 from governance.quality.checks.volume import detector as volume_detector
 from governance.quality.detect.decline import decline_flags, decline_state
 from governance.quality.detect.silence import silence_flags
-from governance.quality.detect.volume import leans, recovered, volume_flags
+from governance.quality.detect.volume import leans, recovered, volume_flags, wary
 from governance.quality.queries import LAST_SEEN_MINUTES
 
 IntArray = NDArray[np.int64]
@@ -84,6 +84,7 @@ class HourModel:
     week_scale: FloatArray  # (events, hours + 1): per current hour, ``week_level``
     high_gap: FloatArray  # (events, hours + 2): what a silence's first hour may still owe (``Now.high_gap``)
     weeks: IntArray  # (events, hours + 1): same-hour-of-week samples behind the current hour's estimate
+    high_level: FloatArray  # (events, hours + 1): the lookback against the high estimate, before ``spike_floor``
 
     def low_pair(self, pair: IntArray, t: IntArray) -> FloatArray:
         """The low estimates of hours ``pair`` (``(n, 2)``) at current hours ``t`` (``adjusted_low``)."""
@@ -118,7 +119,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
     err_drop = np.maximum(drop_error(errors[0], weeks_now, p.error_tail), floor)
     return HourModel(est.low, est.high, est.floor, est.learning, np.minimum(scales[0], p.drop_cap),
                      np.maximum(scales[1], p.spike_floor), err_drop,
-                     np.maximum(errors[1], floor), est.week_low, week_scale, est.high_gap, weeks_now)
+                     np.maximum(errors[1], floor), est.week_low, week_scale, est.high_gap, weeks_now, scales[1])
 
 
 def hour_shapes(counts: NDArray[np.integer], masked: FloatArray, chunk: int = 96) -> FloatArray:
@@ -170,7 +171,8 @@ def volume_conditions(cs: IntArray, times: IntArray, model: HourModel, shapes: F
             if back is None:  # the shortest window says whether the event is back to normal
                 back = recovered(observed, low, high, window_minutes=w, params=detector)
             d, s = volume_flags(observed, low, high, model.error[:, t], window_minutes=w, params=detector,
-                                error_high=model.error_high[:, t], settled=model.weeks[:, t] >= MIN_WEEKS)
+                                error_high=model.error_high[:, t], settled=model.weeks[:, t] >= MIN_WEEKS,
+                                wary=wary(model.weeks[:, t], model.high_level[:, t], detector))
             d, s = d & ~back[0], s & ~back[1]
             if i == 0 and len(detector.windows) > 1:  # the shortest window waits for the next one's lean
                 first = (d, s)

@@ -76,6 +76,10 @@ class VolumeCheckParams(Params):
     deep_drop: float = Field(0.5, gt=0, le=1, description="Relative drop a window under min_count must show")
     deep_z: float = Field(2.0, gt=0, description="z-score a judged window at most 1 - deep_drop of its low expectation "
                           "must pass, from three weeks of samples (at or above sensitivity: off)")
+    warmup_drop: float = Field(0.7, ge=0, lt=1, description="Weeks 1-2, where the recent hours ran under "
+                               "warmup_level of their high expectation: relative drop a window must show (0: off)")
+    warmup_level: float = Field(0.6, gt=0, description="Share of their high expectation under which the recent "
+                                "hours make weeks 1-2 ask warmup_drop of a drop")
     windows: list[int] = Field([10, 20, 30, 60], min_length=1, description="Trailing windows, minutes")
     level_hours: int = Field(12, ge=1, le=48, description="Recent hours that set today's level")
     min_error: float = Field(0.1, ge=0, description="Floor of the expectation's relative error")

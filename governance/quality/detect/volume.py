@@ -22,6 +22,13 @@ while the level's error is 0.2-0.3 (a holiday, an outage or a campaign among the
 three spreads reach further down than half. Before three weeks the estimate itself may hold a campaign
 or the first weekend, which its error does not measure, and the ordinary z holds.
 
+**Deeper drops while learning, where the samples were busier than today** (``wary``; off with
+``warmup_drop`` 0): before two weeks of same-hour-of-week samples (``WARY_WEEKS``: weeks 1 and 2), where
+the lookback hours ran under ``warmup_level`` (0.6) of their high estimate, a drop must hold at most
+``1 - warmup_drop`` of its low expectation: the busier of the samples was a campaign the recent hours are
+not like, and a campaign that covered every known day at the hour (week 1) or the whole first weekend
+(week 2) is then the low estimate too; its end reads as a drop to 0.4-0.5 of the bar. An outage still fires.
+
 **Recovery**: a longer window still holds a drop (or a spike) for up to an hour after the event is
 back. When the shortest window is judged and looks nearly normal again (at least
 ``1 - min_drop / 2`` of its low expectation, at most ``1 + min_spike / 2`` of its high one), the
@@ -45,6 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from governance.quality.detect.finding import Finding
 
 CONFIRM_Z = 2.0  # the next longer window must lean the same way by this many spreads
+WARY_WEEKS = 2  # ``wary`` applies while fewer same-hour-of-week samples than this stand behind the estimate
 DEEP_WINDOW = 30  # windows at least this long are judged from ``deep_count`` expected events, on a deeper drop
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -64,6 +72,8 @@ class VolumeParams:
     deep_count: float = 60.0  # ... or this many (windows of DEEP_WINDOW minutes or more, drops of deep_drop only)
     deep_drop: float = 0.5  # a thin window's drop fires when observed <= (1 - deep_drop) * expected
     deep_z: float = 2.0  # settled: a judged window at most (1 - deep_drop) of its low expectation fires from this z
+    warmup_drop: float = 0.7  # wary: a drop fires when observed <= (1 - warmup_drop) * expected (0: off)
+    warmup_level: float = 0.6  # wary where the lookback ran under this share of its high estimate
     windows: tuple[int, ...] = (10, 20, 30, 60)  # trailing windows (minutes)
 
 
@@ -73,12 +83,20 @@ def spread(expected: ArrayLike, error: ArrayLike) -> FloatArray:
     return np.maximum(np.sqrt((np.asarray(error) * e) ** 2 + e), 1.0)
 
 
+def wary(weeks: ArrayLike, high_level: ArrayLike, params: VolumeParams) -> BoolArray:
+    """Vectorised: fewer than ``WARY_WEEKS`` same-hour-of-week samples behind the estimate and the lookback
+    hours under ``warmup_level`` of their high estimate (``high_level``), with ``warmup_drop`` on."""
+    return np.asarray((params.warmup_drop > 0) & (np.asarray(weeks) < WARY_WEEKS)
+                      & (np.asarray(high_level) < params.warmup_level))
+
+
 def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: ArrayLike, *, window_minutes: int,
                  params: VolumeParams, error_high: ArrayLike | None = None,
-                 settled: ArrayLike = False) -> tuple[BoolArray, BoolArray]:
+                 settled: ArrayLike = False, wary: ArrayLike = False) -> tuple[BoolArray, BoolArray]:
     """Vectorised: ``(drop, spike)`` of window counts against the low and high expected counts
     (``error``: relative error of the low one; ``error_high`` of the high one, default the same;
-    ``settled``: three weeks of samples stand behind the estimate, so a halved window fires from ``deep_z``)."""
+    ``settled``: three weeks of samples stand behind the estimate, so a halved window fires from ``deep_z``;
+    ``wary``: a drop must hold at most ``1 - warmup_drop`` of the low expectation, see ``wary``)."""
     err_hi = error if error_high is None else error_high
     obs = np.asarray(observed, dtype=np.float64)
     lo = np.nan_to_num(np.asarray(low, dtype=np.float64))
@@ -92,6 +110,7 @@ def volume_flags(observed: ArrayLike, low: ArrayLike, high: ArrayLike, error: Ar
     z = (obs - lo) / spread(lo, error)
     drop = ((judged_lo & (obs <= (1 - params.min_drop) * lo)) | deep) & (
         (z <= -params.sensitivity) | (np.asarray(settled) & judged_lo & halved & (z <= -params.deep_z)))
+    drop = drop & (~np.asarray(wary) | (obs <= (1 - params.warmup_drop) * lo))
     spike = judged_hi & (obs >= (1 + params.min_spike) * hi) & ((obs - hi) / spread(hi, err_hi) >= params.sensitivity)
     if params.direction == "drop":
         spike = np.zeros_like(spike)
@@ -143,7 +162,7 @@ def volume_finding(observed: float, expected: float, error: float, *, window_min
 
 
 def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: float, params: VolumeParams,
-                 error_high: float | None = None, settled: bool = False) -> Finding | None:
+                 error_high: float | None = None, settled: bool = False, wary: bool = False) -> Finding | None:
     """Strongest finding over ``params.windows`` of one event.
 
     ``recent``: the last complete minute counts, newest last (at least the longest window);
@@ -159,7 +178,7 @@ def volume_check(recent: ArrayLike, low: ArrayLike, high: ArrayLike, error: floa
     for i, (window, lo, hi) in enumerate(zip(params.windows, lows, highs, strict=True)):
         observed = float(counts[-window:].sum())
         drop, spike = volume_flags(observed, lo, hi, error, window_minutes=window, params=params, error_high=err_hi,
-                                   settled=settled)
+                                   settled=settled, wary=wary)
         drop, spike = drop & ~back[0], spike & ~back[1]
         if i == 0 and len(params.windows) > 1:  # the shortest window needs the next one to lean its way
             down, up = leans(float(counts[-params.windows[1]:].sum()), lows[1], highs[1], error, err_hi)
