@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from governance.plan.check_spec import DeclineCheckParams, SilenceParams, VolumeCheckParams
 from governance.quality.baseline import ModelParams
+from governance.quality.baseline.central import central_scale, week_central
 from governance.quality.baseline.expectation import (
     HOURS_SPANNED,
     QUIET,
@@ -115,9 +116,15 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
         scales.append(level)
         errors.append(err)
     weeks_now = est.weeks[:, : hours + 1]
+    drop_scale = np.minimum(scales[0], p.drop_cap)
+    if p.central_agree > 0:
+        central = week_central(masked, np.arange(hours + 2), p.weeks, p.central_agree)
+        level_c, _ = recent_level(ordinary, looked(central), clip=p.level_clip)
+        low_now = adjusted_low(est.low[:, : hours + 1], est.week_low[:, : hours + 1], week_scale)
+        drop_scale = central_scale(drop_scale, low_now, central[:, : hours + 1], level_c, p.drop_cap)
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
     err_drop = np.maximum(drop_error(errors[0], weeks_now, p.error_tail), floor)
-    return HourModel(est.low, est.high, est.floor, est.learning, np.minimum(scales[0], p.drop_cap),
+    return HourModel(est.low, est.high, est.floor, est.learning, drop_scale,
                      np.maximum(scales[1], p.spike_floor), err_drop,
                      np.maximum(errors[1], floor), est.week_low, week_scale, est.high_gap, weeks_now, scales[1])
 

@@ -3,6 +3,7 @@
     seasonal.py     the low and high estimate of an hour from the same hour of past weeks and
                     days; the weekday core; what a learning hour waits for
     level.py        today's level: weighted median of observed / expected over recent hours
+    central.py      from three weeks on, the drops' bar against the week samples' median where they agree
     shape.py        how an hour's events spread over its minutes, learned from recent days
     expectation.py  all of it for a batch of events at one evaluation minute (``expect_now``)
 """

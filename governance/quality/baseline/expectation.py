@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from governance.quality.baseline.central import central_scale, week_central
 from governance.quality.baseline.level import multiplicative_error, recent_level, spike_free
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
@@ -93,6 +94,10 @@ class ModelParams:
     # drops: the level leaves out lookback hours observed above this many times their low estimate
     # (``level.spike_free``: a campaign or a spike that just ended is not today's level; 0: every hour)
     spike_hours: float = 2.0
+    # from three weeks of samples, where the week samples agree (the largest at most this many times the least),
+    # the drops' bar is at least their median times the level against such medians, at most ``low x drop_cap``
+    # (``central.py``: the low's bias at this hour is not the lookback's; 0: off)
+    central_agree: float = 1.5
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
@@ -336,6 +341,11 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     scale_drop, err_lo = recent_level(ordinary, low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
     weeks_now = est.weeks[:, t - start]
+    drop_scale = np.minimum(scale_drop, p.drop_cap)
+    if p.central_agree > 0:
+        central = week_central(counts, local, p.weeks, p.central_agree)
+        level_c, _ = recent_level(ordinary, central[:, back], clip=p.level_clip)
+        drop_scale = central_scale(drop_scale, low[:, t - start], central[:, t - start], level_c, p.drop_cap)
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
     cum = even_shape((counts.shape[0], 3)) if shapes is None else np.asarray(shapes, dtype=np.float64)
     if cum.shape[0] != counts.shape[0] or cum.shape[1:] not in ((2, SUB + 1), (3, SUB + 1)):
@@ -345,6 +355,6 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     return Now(
         start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=low, high=est.high,
         floor=est.floor, high_gap=est.high_gap, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
-        drop_scale=np.minimum(scale_drop, p.drop_cap), spike_scale=np.maximum(scale_spike, p.spike_floor),
+        drop_scale=drop_scale, spike_scale=np.maximum(scale_spike, p.spike_floor),
         error=np.maximum(drop_error(err_lo, weeks_now, p.error_tail), floor), error_high=np.maximum(err_hi, floor),
     )
