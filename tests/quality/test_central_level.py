@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from governance.bench.fast import hour_model
 from governance.bench.truth import MONDAY
 from governance.quality.baseline import ModelParams, expect_now
 from governance.quality.baseline.central import central_scale, week_central
 from governance.quality.detect.volume import VolumeParams, volume_flags
+from tests.quality.model_paths import assert_bench_model_matches
 
 FIRST = MONDAY // 60  # epoch hour of a Monday 00:00 UTC
 RATE = 1000.0
@@ -91,9 +91,4 @@ def test_a_campaign_among_the_week_samples_leaves_the_bar_as_it_was() -> None:
 
 
 def test_the_bench_model_computes_the_same_bar() -> None:
-    history = _history()
-    p = ModelParams()
-    model = hour_model(history, FIRST, p)
-    for t in range(history.shape[1] - 30, history.shape[1] + 1):
-        now = expect_now(history[:, :t], FIRST, (FIRST + t) * 60 + 30, p)
-        assert float(model.drop_scale[0, t]) == pytest.approx(float(now.drop_scale[0])), t
+    assert_bench_model_matches(_history(), FIRST, 30)

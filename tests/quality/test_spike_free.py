@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from governance.bench.fast import hour_model
 from governance.bench.truth import MONDAY
 from governance.quality.baseline import ModelParams, expect_now
 from governance.quality.baseline.level import KEPT_SHARE, spike_free
 from governance.quality.detect.volume import VolumeParams, volume_flags
+from tests.quality.model_paths import assert_bench_model_matches
 
 FIRST = MONDAY // 60  # epoch hour of a Monday 00:00 UTC
 RATE = 2000.0
@@ -72,10 +72,4 @@ def test_the_hours_after_a_campaign_are_judged_against_the_ordinary_level() -> N
 
 
 def test_the_bench_model_leaves_out_the_same_hours() -> None:
-    history = _history()
-    p = ModelParams()
-    model = hour_model(history, FIRST, p)
-    for t in range(history.shape[1] - 40, history.shape[1] + 1):
-        now = expect_now(history[:, :t], FIRST, (FIRST + t) * 60 + 30, p)
-        assert float(model.drop_scale[0, t]) == pytest.approx(float(now.drop_scale[0])), t
-        assert float(model.error[0, t]) == pytest.approx(float(now.error[0])), t
+    assert_bench_model_matches(_history(), FIRST, 40, ("drop_scale", "error"))

@@ -10,7 +10,7 @@ from governance.bench.fast import hour_model
 from governance.bench.truth import MONDAY
 from governance.plan.check_spec import VolumeCheckParams
 from governance.quality.baseline import expect_now
-from governance.quality.checks.volume import detector, high_level, model
+from governance.quality.checks.volume import detector, model
 from governance.quality.detect.volume import volume_check, wary
 
 FIRST = MONDAY // 60  # epoch hour of a Monday 00:00 UTC
@@ -30,7 +30,7 @@ def _verdict(p: VolumeCheckParams, counts: np.ndarray) -> str | None:
     now = expect_now(hourly, FIRST, MONDAY + THURSDAY * 60 + 40, model(p))
     low, high, learning = now.windows(p.windows)
     assert not learning.any()
-    careful = bool(wary(now.weeks[0, now.current], high_level(now, p)[0], detector(p)))
+    careful = bool(wary(now.weeks[0, now.current], now.high_level[0], detector(p)))
     found = volume_check(counts, low[0], high[0], float(now.error[0]), detector(p), wary=careful)
     return None if found is None else found.kind
 
@@ -47,7 +47,7 @@ def test_a_campaigns_end_in_week_one_is_no_drop_while_an_outage_is() -> None:
 def test_the_lookback_against_the_high_estimate_is_the_fast_paths() -> None:
     hourly, p = _series(), VolumeCheckParams(warmup_drop=0.7)
     now = expect_now(hourly, FIRST, MONDAY + THURSDAY * 60 + 40, model(p))
-    level = float(high_level(now, p)[0])
+    level = float(now.high_level[0])
     assert level < p.warmup_level  # the campaign's days are the high estimate of the lookback hours
     fast = hour_model(hourly, FIRST, model(p))
     assert np.isclose(fast.high_level[0, THURSDAY], level)

@@ -260,6 +260,7 @@ class Now:
     shapes: FloatArray  # (events, 3, SUB + 1): the hour before the previous, the previous and the current hour
     drop_scale: FloatArray  # (events,)
     spike_scale: FloatArray
+    high_level: FloatArray  # (events,): the lookback against the high estimate, before ``spike_floor`` (``wary``)
     error: FloatArray  # relative error of the low expectation (drops)
     error_high: FloatArray  # ... and of the high one (spikes)
 
@@ -355,6 +356,6 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     return Now(
         start=start, position=(minute - (first_hour + start) * 60) / 60.0, low=low, high=est.high,
         floor=est.floor, high_gap=est.high_gap, observed=observed, learning=est.learning, weeks=est.weeks, shapes=cum,
-        drop_scale=drop_scale, spike_scale=np.maximum(scale_spike, p.spike_floor),
+        drop_scale=drop_scale, spike_scale=np.maximum(scale_spike, p.spike_floor), high_level=scale_spike,
         error=np.maximum(drop_error(err_lo, weeks_now, p.error_tail), floor), error_high=np.maximum(err_hi, floor),
     )

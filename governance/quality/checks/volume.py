@@ -13,8 +13,6 @@ import numpy as np
 
 from governance.plan.check_spec import VolumeCheckParams
 from governance.quality.baseline import ModelParams
-from governance.quality.baseline.expectation import Now
-from governance.quality.baseline.level import recent_level
 from governance.quality.baseline.seasonal import MIN_WEEKS
 from governance.quality.checks.base import CheckContext, CheckKind, Observation, kind
 from governance.quality.checks.expected import expectation, waits_for
@@ -45,21 +43,13 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     low, high = np.where(learning, np.nan, low)[0], np.where(learning, np.nan, high)[0]
     recent = ctx.data.recent(event, max(60, max(p.windows)))
     settled = bool(now.weeks[0, now.current] >= MIN_WEEKS)  # three weeks of samples: a halved window fires from deep_z
-    cautious = bool(wary(now.weeks[0, now.current], high_level(now, p)[0], detector(p)))
+    cautious = bool(wary(now.weeks[0, now.current], now.high_level[0], detector(p)))
     finding = volume_check(recent, low, high, float(now.error[0]), detector(p), error_high=float(now.error_high[0]),
                            settled=settled, wary=cautious)
     if finding is not None:
         finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
     return [Observation(event, "", finding, {"volume": measured(recent, low, high, float(now.error[0]),
                                                             float(now.error_high[0]), p, settled)})]
-
-
-def high_level(now: Now, p: VolumeCheckParams) -> np.ndarray:
-    """The level's lookback hours against their high estimate (``expect_now``'s spike level before
-    ``spike_floor``), per event: under ``warmup_level`` the busier samples were unlike today
-    (``detect.volume.wary``)."""
-    back = np.arange(now.current - 1 - p.level_hours, now.current - 1)
-    return recent_level(now.observed[:, back], now.high[:, back], clip=model(p).level_clip)[0]
 
 
 def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float, error_high: float,
