@@ -10,7 +10,7 @@ from governance.bench.fast import hour_model
 from governance.bench.truth import MONDAY
 from governance.plan.check_spec import VolumeCheckParams
 from governance.quality.baseline import expect_now
-from governance.quality.checks.volume import detector, model
+from governance.quality.checks.volume import detector, measured, model
 from governance.quality.detect.volume import volume_check, wary
 
 FIRST = MONDAY // 60  # epoch hour of a Monday 00:00 UTC
@@ -26,12 +26,16 @@ def _series() -> np.ndarray:
 
 
 def _verdict(p: VolumeCheckParams, counts: np.ndarray) -> str | None:
+    """The detector's verdict on ``counts`` (the last 60 minutes), checked against the band the run stores:
+    the longest window lies below the band's bottom exactly when a drop fires."""
     hourly = _series()
     now = expect_now(hourly, FIRST, MONDAY + THURSDAY * 60 + 40, model(p))
     low, high, learning = now.windows(p.windows)
     assert not learning.any()
     careful = bool(wary(now.weeks[0, now.current], now.high_level[0], detector(p)))
     found = volume_check(counts, low[0], high[0], float(now.error[0]), detector(p), wary=careful)
+    band = measured(counts, low[0], high[0], float(now.error[0]), float(now.error_high[0]), p, wary=careful)
+    assert (band["observed"] < band["low"]) == (found is not None and found.kind == "volume_drop")
     return None if found is None else found.kind
 
 

@@ -49,14 +49,15 @@ def evaluate(ctx: CheckContext) -> list[Observation]:
     if finding is not None:
         finding.details.update(weeks=int(now.weeks[0, now.current]), level=round(float(now.drop_scale[0]), 3))
     return [Observation(event, "", finding, {"volume": measured(recent, low, high, float(now.error[0]),
-                                                            float(now.error_high[0]), p, settled)})]
+                                                            float(now.error_high[0]), p, settled, cautious)})]
 
 
 def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float, error_high: float,
-             p: VolumeCheckParams, settled: bool = False) -> dict[str, object]:
+             p: VolumeCheckParams, settled: bool = False, wary: bool = False) -> dict[str, object]:
     """What a run saw, stored with it (the console charts it): each judged window's count against
     the band in which nothing fires (below ``low`` a drop, above ``high`` a spike, when the window
-    is judged at all), and ``expected`` between the low and the high estimate; the longest window on top."""
+    is judged at all), and ``expected`` between the low and the high estimate; the longest window on top.
+    ``settled`` and ``wary`` as ``detect.volume.volume_flags`` takes them, so the band is the detector's."""
     counts = np.asarray(recent, dtype=np.float64)
     rows = []
     for w, lo, hi in zip(p.windows, low, high, strict=True):
@@ -66,6 +67,8 @@ def measured(recent: np.ndarray, low: np.ndarray, high: np.ndarray, error: float
         floor = min((1 - drop) * lo, lo - p.sensitivity * float(spread(lo, error)))
         if settled and lo >= p.min_count:  # a halved window fires from deep_z (detect.volume)
             floor = max(floor, min((1 - p.deep_drop) * lo, lo - p.deep_z * float(spread(lo, error))))
+        if wary:  # weeks 1-2 after busier samples: a drop must be deeper (detect.volume.wary)
+            floor = min(floor, (1 - p.warmup_drop) * lo)
         ceiling = max((1 + p.min_spike) * hi, hi + p.sensitivity * float(spread(hi, error_high)))
         rows.append({"window_minutes": w, "observed": float(counts[-w:].sum()),
                      "expected": round(float(lo + hi) / 2, 3), "low": round(max(0.0, floor), 3),
