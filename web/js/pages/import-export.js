@@ -67,7 +67,7 @@ export function ExportPage({ params }) {
   const [state, setState] = useState({ busy: false, error: null, file: null });
   useEffect(() => setTitle(`Export ${name}`), [name]);
   const hasVersion = plan.data?.latest_version > 0;
-  const chosen = hasVersion ? version : 'draft';
+  const chosen = hasVersion ? version : 'draft';  // Download waits for the plan: before it, only the draft is known
   const download = async () => {
     setState({ busy: true, error: null, file: null });
     try {
@@ -90,7 +90,7 @@ export function ExportPage({ params }) {
       <div class="field"><label for="exp-version">Version</label>
         <select id="exp-version" value=${chosen} onChange=${(e) => setVersion(e.target.value)}>
           ${hasVersion && html`<option value="latest">Latest (v${plan.data.latest_version})</option>`}<option value="draft">Draft</option></select></div>
-      <p><button type="button" class="btn primary" onClick=${download} disabled=${state.busy}>Download</button>
+      <p><button type="button" class="btn primary" onClick=${download} disabled=${state.busy || !plan.data}>Download</button>
         <span class="muted"> or link to it: <code>${apiUrl(`/plans/${enc(name)}/export`, { format, version: chosen })}</code> (needs the token)</span></p>
     </div>
     ${state.file && html`<p class="note good" role="status">Downloaded ${state.file}.</p>`}
