@@ -207,7 +207,7 @@ def pool(gen, text):
                 x = rec.setdefault(fam, {}).setdefault(w, [0, 0])
                 x[0] += h
                 x[1] += n
-    print(gen, text, "false drops/spikes:", {w: f"{v['drop']}d/{v['spike']}s" for w, v in tot.items()})
+    print(gen, text, "false drops/spikes/other:", {w: f"{v['drop']}d/{v['spike']}s/{v['other']}o" for w, v in tot.items()})
     for fam in ("drops", "half_drops", "outages", "spikes"):
         print("  ", fam, {w: f"{h}/{n}={h / max(n, 1):.3f}" for w, (h, n) in rec.get(fam, {}).items()})
 

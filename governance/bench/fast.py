@@ -26,6 +26,7 @@ from governance.quality.baseline.central import central_scale, week_central
 from governance.quality.baseline.expectation import (
     HOURS_SPANNED,
     QUIET,
+    WEEK_LEVEL_MIN,
     adjusted_low,
     drop_error,
     gap_due,
@@ -34,6 +35,7 @@ from governance.quality.baseline.expectation import (
     window_expectation,
 )
 from governance.quality.baseline.level import recent_level, spike_free
+from governance.quality.baseline.recovery import back_level, back_week_scale
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, learned_shape, sample_hours
 from governance.quality.checks.decline import detector as decline_detector
@@ -115,11 +117,18 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
         level, err = recent_level(obs, estimate, clip=p.level_clip)
         scales.append(level)
         errors.append(err)
+    if p.recover_hours > 0:  # a holiday or an outage over: the last hours' level (``recovery.py``), not the error
+        week_scale = back_week_scale(look_obs, looked(est.week_low), p.recover_hours, p.week_level_below,
+                                     WEEK_LEVEL_MIN)
+        lows = adjusted_low(looked(est.low), looked(est.week_low), week_scale[..., None])
+        level, _ = recent_level(ordinary, lows, clip=p.level_clip)
+        scales[0] = back_level(ordinary, lows, level, p.recover_hours, p.recover_below, p.level_clip)
     weeks_now = est.weeks[:, : hours + 1]
     drop_scale = np.minimum(scales[0], p.drop_cap)
     if p.central_agree > 0:
         central = week_central(masked, np.arange(hours + 2), p.weeks, p.central_agree)
         level_c, _ = recent_level(ordinary, looked(central), clip=p.level_clip)
+        level_c = back_level(ordinary, looked(central), level_c, p.recover_hours, p.recover_below, p.level_clip)
         low_now = adjusted_low(est.low[:, : hours + 1], est.week_low[:, : hours + 1], week_scale)
         drop_scale = central_scale(drop_scale, low_now, central[:, : hours + 1], level_c, p.drop_cap)
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))

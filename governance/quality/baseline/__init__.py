@@ -4,6 +4,7 @@
                     days; the weekday core; what a learning hour waits for
     level.py        today's level: weighted median of observed / expected over recent hours
     central.py      from three weeks on, the drops' bar against the week samples' median where they agree
+    recovery.py     once a holiday or an outage is over, today's level from the lookback's last hours
     shape.py        how an hour's events spread over its minutes, learned from recent days
     expectation.py  all of it for a batch of events at one evaluation minute (``expect_now``)
 """

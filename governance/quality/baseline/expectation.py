@@ -45,6 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from governance.quality.baseline.central import central_scale, week_central
 from governance.quality.baseline.level import multiplicative_error, recent_level, spike_free
+from governance.quality.baseline.recovery import back_level, back_week_scale
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 
@@ -98,6 +99,10 @@ class ModelParams:
     # the drops' bar is at least their median times the level against such medians, at most ``low x drop_cap``
     # (``central.py``: the low's bias at this hour is not the lookback's; 0: off)
     central_agree: float = 1.5
+    # where the lookback's level is under ``recover_below`` (``week_level``: under ``week_level_below``) and its last
+    # this many hours' is not, the level is theirs: a holiday or an outage that ended (``recovery.py``; 0: off)
+    recover_hours: int = 2
+    recover_below: float = 0.8
 
 
 def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
@@ -341,11 +346,18 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     ordinary = spike_free(observed[:, back], est.low[:, back], p.spike_hours)  # not the week-scaled low
     scale_drop, err_lo = recent_level(ordinary, low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
+    if p.recover_hours > 0:  # a holiday or an outage over: the last hours' level (``recovery.py``), not the error
+        week_scale = back_week_scale(observed[:, back], est.week_low[:, back], p.recover_hours, p.week_level_below,
+                                     WEEK_LEVEL_MIN)
+        low = adjusted_low(est.low, est.week_low, week_scale[:, None])
+        level, _ = recent_level(ordinary, low[:, back], clip=p.level_clip)
+        scale_drop = back_level(ordinary, low[:, back], level, p.recover_hours, p.recover_below, p.level_clip)
     weeks_now = est.weeks[:, t - start]
     drop_scale = np.minimum(scale_drop, p.drop_cap)
     if p.central_agree > 0:
         central = week_central(counts, local, p.weeks, p.central_agree)
         level_c, _ = recent_level(ordinary, central[:, back], clip=p.level_clip)
+        level_c = back_level(ordinary, central[:, back], level_c, p.recover_hours, p.recover_below, p.level_clip)
         drop_scale = central_scale(drop_scale, low[:, t - start], central[:, t - start], level_c, p.drop_cap)
     floor = np.where(weeks_now >= MIN_WEEKS, p.min_error, max(p.min_error, p.warmup_error))
     cum = even_shape((counts.shape[0], 3)) if shapes is None else np.asarray(shapes, dtype=np.float64)
