@@ -26,7 +26,6 @@ from governance.quality.baseline.central import central_scale, week_central
 from governance.quality.baseline.expectation import (
     HOURS_SPANNED,
     QUIET,
-    WEEK_LEVEL_MIN,
     adjusted_low,
     drop_error,
     gap_due,
@@ -35,7 +34,7 @@ from governance.quality.baseline.expectation import (
     window_expectation,
 )
 from governance.quality.baseline.level import recent_level, spike_free
-from governance.quality.baseline.recovery import back_level, back_week_scale
+from governance.quality.baseline.recovery import back_level
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, learned_shape, sample_hours
 from governance.quality.checks.decline import detector as decline_detector
@@ -118,8 +117,7 @@ def hour_model(masked: FloatArray, first_hour: int, p: ModelParams) -> HourModel
         scales.append(level)
         errors.append(err)
     if p.recover_hours > 0:  # a holiday or an outage over: the last hours' level (``recovery.py``), not the error
-        week_scale = back_week_scale(look_obs, looked(est.week_low), p.recover_hours, p.week_level_below,
-                                     WEEK_LEVEL_MIN)
+        week_scale = week_level(look_obs, looked(est.week_low), p.week_level_below, p.recover_hours)
         lows = adjusted_low(looked(est.low), looked(est.week_low), week_scale[..., None])
         level, _ = recent_level(ordinary, lows, clip=p.level_clip)
         scales[0] = back_level(ordinary, lows, level, p.recover_hours, p.recover_below, p.level_clip)

@@ -45,7 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from governance.quality.baseline.central import central_scale, week_central
 from governance.quality.baseline.level import multiplicative_error, recent_level, spike_free
-from governance.quality.baseline.recovery import back_level, back_week_scale
+from governance.quality.baseline.recovery import back_level
 from governance.quality.baseline.seasonal import FLOOR_KNOWN, KNOWN, MIN_WEEKS, estimate_hours
 from governance.quality.baseline.shape import SUB, ShapeLookup, even_shape
 
@@ -105,7 +105,7 @@ class ModelParams:
     recover_below: float = 0.8
 
 
-def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> FloatArray:
+def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0, recover_hours: int = 0) -> FloatArray:
     """How the lookback hours compare with their same-hour-of-week sample (at most 1).
 
     An hour's low estimate is the lower of its week sample (one, the lower of two, the middle of
@@ -114,8 +114,12 @@ def week_level(observed: ArrayLike, week_low: ArrayLike, below: float = 1.0) -> 
     weekdays). The lookback hours of those weeks were mostly in the campaign too: this level, at
     most 1, scales the week sample down to what the recent hours say (``adjusted_low``). 1 where no
     lookback hour has such a sample (the first week), and where the level is ``below`` or more: an
-    ordinary week-on-week dip (0.85-0.97) is the level's business, a campaign week is 0.4-0.5."""
-    level, _ = recent_level(observed, week_low, clip=(WEEK_LEVEL_MIN, 1.0))
+    ordinary week-on-week dip (0.85-0.97) is the level's business, a campaign week is 0.4-0.5.
+    ``recover_hours``: where the last this many lookback hours are back at ``below`` or more, the level is
+    theirs (``recovery.back_level``: a holiday or an outage that ended)."""
+    clip = (WEEK_LEVEL_MIN, 1.0)
+    level, _ = recent_level(observed, week_low, clip=clip)
+    level = back_level(observed, week_low, level, recover_hours, below, clip)
     return np.asarray(np.where(level < below, level, 1.0))
 
 
@@ -347,8 +351,7 @@ def expect_now(hourly: ArrayLike, first_hour: int, minute: int, params: ModelPar
     scale_drop, err_lo = recent_level(ordinary, low[:, back], clip=p.level_clip)
     scale_spike, err_hi = recent_level(observed[:, back], est.high[:, back], clip=p.level_clip)
     if p.recover_hours > 0:  # a holiday or an outage over: the last hours' level (``recovery.py``), not the error
-        week_scale = back_week_scale(observed[:, back], est.week_low[:, back], p.recover_hours, p.week_level_below,
-                                     WEEK_LEVEL_MIN)
+        week_scale = week_level(observed[:, back], est.week_low[:, back], p.week_level_below, p.recover_hours)
         low = adjusted_low(est.low, est.week_low, week_scale[:, None])
         level, _ = recent_level(ordinary, low[:, back], clip=p.level_clip)
         scale_drop = back_level(ordinary, low[:, back], level, p.recover_hours, p.recover_below, p.level_clip)

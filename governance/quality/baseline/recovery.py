@@ -34,9 +34,3 @@ def back_level(observed: ArrayLike, expected: ArrayLike, level: ArrayLike, hours
     back = (old < below) & (recent >= below) & (held >= MIN_EVENTS)
     return np.asarray(np.where(back, np.minimum(recent, 1.0), old))
 
-
-def back_week_scale(observed: ArrayLike, week_low: ArrayLike, hours: int, below: float, floor: float) -> FloatArray:
-    """``expectation.week_level`` (between ``floor`` and 1, 1 from ``below`` on) with ``back_level``'s last hours."""
-    level, _ = recent_level(observed, week_low, clip=(floor, 1.0))
-    level = back_level(observed, week_low, level, hours, below, (floor, 1.0))
-    return np.asarray(np.where(level < below, level, 1.0))
