@@ -1,11 +1,20 @@
 """``governance serve --workers N``: N web processes answering on one port.
 
     serve (parent)                          web process 1..N (uvicorn, spawned)
-    ├─ binds the socket once ────────────>  accepts on the shared socket (the kernel spreads
-    ├─ uvicorn's ``Multiprocess``: spawns,   connections across the processes)
-    │  restarts a dead one, stops them all   each its own proxy: plan refresh, key lookups,
-    └─ Supervisor thread ──> worker          group commit, metrics
-                                            (one worker for all: it drains the one outbox)
+    ├─ binds one socket a process ───────>  accepts on its own socket (SO_REUSEPORT: the
+    │  (SO_REUSEPORT, one port)              kernel hashes each new connection to one of them)
+    ├─ uvicorn's ``Multiprocess``: spawns,   each its own proxy: plan refresh, key lookups,
+    │  restarts a dead one, stops them all   group commit, metrics
+    └─ Supervisor thread ──> worker          (one worker for all: it drains the one outbox)
+
+Why a socket a process: on one shared listening socket, every process is woken by a new
+connection and the first one awake accepts all that are queued, so a burst of keep-alive
+connections (a load balancer's pool, a router's clients, the bench's 8) all landed in one
+process and ``--workers 2`` ran as one (capacity.md, phase 10). With ``SO_REUSEPORT`` the kernel
+spreads connections over the sockets by a hash of their addresses, whatever the processes are
+doing. A process's socket stays open in serve while it is replaced, so the connections hashed to
+it meanwhile wait in its backlog for the replacement instead of being refused. Where the
+platform has no ``SO_REUSEPORT`` the processes share one socket, as before.
 
 Every web process is a full web process: it builds its own app (``app.app_from_env``, from the
 same ``GOVERNANCE_*`` environment as the parent), polls the plan registry itself (a publish
@@ -24,11 +33,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -75,11 +84,39 @@ JSON_LOGS_ENV = "GOVERNANCE_SERVE_JSON_LOGS"  # serve --json: the web processes 
 
 
 class WebProcesses(Multiprocess):
-    """uvicorn's supervisor of worker processes, telling serve as soon as a signal asks to stop."""
+    """uvicorn's supervisor of worker processes, each process on its own socket of ``sockets``
+    (one a process, or one shared by all), telling serve as soon as a signal asks to stop."""
 
-    def __init__(self, config: uvicorn.Config, sockets: list[Any], on_exit: Callable[[], None]) -> None:
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], on_exit: Callable[[], None]) -> None:
         super().__init__(config, sockets)
         self.on_exit = on_exit
+
+    def sockets_of(self, idx: int) -> list[socket.socket]:
+        """The listening socket(s) of process slot ``idx``."""
+        return [self.sockets[idx]] if len(self.sockets) > 1 else self.sockets
+
+    def init_processes(self) -> None:
+        for idx in range(self.processes_num):
+            process = Process(self.config, self.sockets_of(idx))
+            process.start()
+            self.processes.append(process)
+
+    def restart_all(self) -> None:
+        """SIGHUP: uvicorn's own (0.54), each replacement on its slot's socket."""
+        for idx, old_process in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            new_process = Process(self.config, self.sockets_of(idx))
+            new_process.start()
+            if not new_process.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
+                new_process.kill()
+                new_process.join()
+                if not self.should_exit.is_set():
+                    log.error("web process %s was not ready in time: keeping %s", new_process.pid, old_process.pid)
+                return
+            old_process.terminate()
+            old_process.join()
+            self.processes[idx] = new_process
 
     def keep_subprocess_alive(self) -> None:
         """uvicorn's own (0.54), but saying at WARNING why a web process is replaced (uvicorn logs
@@ -107,9 +144,17 @@ class WebProcesses(Multiprocess):
             why = (f"exited (code {process.exitcode})" if exited else
                    f"did not answer the health check in {self.config.timeout_worker_healthcheck} s and was killed")
             log.warning(REPLACED, pid, why)
-            replacement = Process(self.config, self.sockets)
+            replacement = Process(self.config, self.sockets_of(idx))
             replacement.start()
             self.processes[idx] = replacement
+
+    def handle_ttin(self) -> None:
+        log.warning("SIGTTIN ignored: serve runs --workers %s web processes, each on its own socket",
+                    self.processes_num)
+
+    def handle_ttou(self) -> None:
+        log.warning("SIGTTOU ignored: serve runs --workers %s web processes, each on its own socket",
+                    self.processes_num)
 
     def handle_int(self) -> None:
         self.on_exit()
@@ -120,15 +165,42 @@ class WebProcesses(Multiprocess):
         super().handle_term()
 
 
+def listening_sockets(config: uvicorn.Config, workers: int) -> list[socket.socket]:
+    """One socket a web process on ``config.host:port`` with ``SO_REUSEPORT`` (the first one's port
+    for all, so ``--port 0`` works), or uvicorn's one shared socket where the platform lacks it."""
+    if not hasattr(socket, "SO_REUSEPORT") or config.uds is not None or config.fd is not None:
+        return [config.bind_socket()]
+    family = socket.AF_INET6 if config.host and ":" in config.host else socket.AF_INET
+    sockets: list[socket.socket] = []
+    port = config.port
+    try:
+        for _ in range(workers):
+            sock = socket.socket(family=family)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((config.host, port))
+            sock.set_inheritable(True)
+            port = sock.getsockname()[1]
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        log.error("cannot listen on %s:%s: %s", config.host, config.port, exc)
+        raise SystemExit(STARTUP_FAILURE) from exc
+    log.info("listening on %s:%s, one socket for each of %s web processes", config.host, port, workers)
+    return sockets
+
+
 def run_web_processes(settings: Settings, workers: int, on_exit: Callable[[], None]) -> None:
     """``workers`` web processes on ``settings.host:port``, until SIGTERM or SIGINT."""
     config = uvicorn.Config("governance.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                             workers=workers, log_config=None, http="governance.timeouts:HeadTimeoutProtocol",
                             log_level=settings.log_level.lower(), access_log=settings.access_log,
                             timeout_worker_healthcheck=settings.web_healthcheck_timeout_s)
-    sock = config.bind_socket()
-    processes = WebProcesses(config, [sock], on_exit)
+    sockets = listening_sockets(config, workers)
+    processes = WebProcesses(config, sockets, on_exit)
     try:
         processes.run()
     finally:
-        sock.close()
+        for sock in sockets:
+            sock.close()

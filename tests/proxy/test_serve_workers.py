@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -107,7 +108,14 @@ def _serve_two(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[bytes], Pat
 
 
 def _webs(serve: subprocess.Popen[bytes]) -> list[psutil.Process]:
-    return [p for p in psutil.Process(serve.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    return [p for p in psutil.Process(serve.pid).children() if "spawn_main" in " ".join(_cmdline(p))]
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # a web process that has just died (a zombie until serve reaps it)
+        return []
 
 
 def _stop(serve: subprocess.Popen[bytes]) -> None:
@@ -148,5 +156,57 @@ def test_a_web_process_starved_for_longer_than_uvicorns_5_s_is_not_killed(tmp_pa
         time.sleep(1.5)  # the supervisor's next round of health checks
         assert webs[0].is_running() and webs[0].pid in {p.pid for p in _webs(serve)}
         assert "replaced by a new one" not in log.read_text()
+    finally:
+        _stop(serve)
+
+
+def _open_keep_alive(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections opened at once (a load balancer's pool), then one keep-alive request
+    answered on each; the connections stay open."""
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
+    for conn in conns:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    for conn in conns:
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200"), "every connection is answered"
+    return conns
+
+
+def _listening(serve: subprocess.Popen[bytes], port: int) -> int:
+    """The sockets on ``port`` that are listening (a socket a web process once each has started;
+    a bound socket not yet listening is not listed)."""
+    return sum(1 for c in psutil.Process(serve.pid).net_connections("tcp")
+               if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN)
+
+
+def _held(webs: list[psutil.Process], port: int) -> list[int]:
+    """How many established connections on ``port`` each web process holds."""
+    return [sum(1 for c in w.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
+            for w in webs]
+
+
+def test_keep_alive_connections_opened_at_once_spread_over_every_web_process(tmp_path: Path) -> None:
+    """On one shared socket the first process awake accepted a whole burst of connections, so the
+    bench's 8 keep-alive clients all landed in one process and ``--workers 2`` ran as one. With a
+    socket a process (``SO_REUSEPORT``) the kernel spreads them: of 32 connections each process
+    holds at least 4 (a fair hash leaves fewer with one process once in ~400,000 runs), and so does
+    the replacement of a process that died, on its slot's socket."""
+    serve, _, webs = _serve_two(tmp_path)
+    port = int(next(c.laddr.port for c in psutil.Process(serve.pid).net_connections("tcp")
+                    if c.status == psutil.CONN_LISTEN))
+    try:
+        wait_until(lambda: _listening(serve, port) == 2, timeout=30)  # both started (one shared socket: never 2)
+        conns = _open_keep_alive(port, 32)
+        held = _held(webs, port)
+        assert sum(held) == 32 and min(held) >= 4, held
+        for conn in conns:
+            conn.close()
+        webs[0].kill()
+        assert wait_until(lambda: len(now := _webs(serve)) == 2 and webs[0].pid not in {p.pid for p in now},
+                          timeout=60)
+        conns = _open_keep_alive(port, 32)  # those hashed to the replaced slot wait for its replacement
+        held = _held(_webs(serve), port)
+        assert sum(held) == 32 and min(held) >= 4, held
+        for conn in conns:
+            conn.close()
     finally:
         _stop(serve)
