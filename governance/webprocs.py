@@ -13,8 +13,8 @@ connections (a load balancer's pool, a router's clients, the bench's 8) all land
 process and ``--workers 2`` ran as one (capacity.md, phase 10). With ``SO_REUSEPORT`` the kernel
 spreads connections over the sockets by a hash of their addresses, whatever the processes are
 doing. A process's socket stays open in serve while it is replaced, so the connections hashed to
-it meanwhile wait in its backlog for the replacement instead of being refused. Where the
-platform has no ``SO_REUSEPORT`` the processes share one socket, as before.
+it meanwhile wait in its backlog for the replacement instead of being refused. Off Linux the
+processes share one socket, as before.
 
 Every web process is a full web process: it builds its own app (``app.app_from_env``, from the
 same ``GOVERNANCE_*`` environment as the parent), polls the plan registry itself (a publish
@@ -34,6 +34,7 @@ import logging
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -167,8 +168,9 @@ class WebProcesses(Multiprocess):
 
 def listening_sockets(config: uvicorn.Config, workers: int) -> list[socket.socket]:
     """One socket a web process on ``config.host:port`` with ``SO_REUSEPORT`` (the first one's port
-    for all, so ``--port 0`` works), or uvicorn's one shared socket where the platform lacks it."""
-    if not hasattr(socket, "SO_REUSEPORT") or config.uds is not None or config.fd is not None:
+    for all, so ``--port 0`` works), or uvicorn's one shared socket off Linux (the BSDs' and
+    macOS's ``SO_REUSEPORT`` does not spread connections over the sockets)."""
+    if not sys.platform.startswith("linux") or config.uds is not None or config.fd is not None:
         return [config.bind_socket()]
     family = socket.AF_INET6 if config.host and ":" in config.host else socket.AF_INET
     sockets: list[socket.socket] = []
