@@ -23,6 +23,7 @@ import base64
 import os
 import sqlite3
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -38,6 +39,7 @@ from governance.bench.servers import (
     ROOT,
     Children,
     build_default_durability,
+    connections_held,
     cpu_s,
     durability_env,
     machine,
@@ -189,10 +191,19 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
     try:
         sampler = DepthSampler(engine, source_id, interval_s=min(0.5, bench.seconds / 10))
 
+        spread: list[int] = []
+
         @contextmanager
         def measured() -> Iterator[None]:  # the outbox is sampled and the proxy profiled after the warm-up
-            with sampler, profiling(profile_dir, label, web, bench.seconds):
-                yield
+            # halfway through the load, the measured clients' connections, by web process
+            halfway = threading.Timer(bench.seconds / 2, lambda: spread.extend(connections_held(web_pids(web), port)))
+            halfway.start()
+            try:
+                with sampler, profiling(profile_dir, label, web, bench.seconds):
+                    yield
+            finally:
+                halfway.cancel()
+                halfway.join()
 
         # the worker must be forwarding before the measured load (it starts after the web process):
         # the warm-up's events delivered, or the outbox would grow for lack of a forwarder
@@ -208,6 +219,7 @@ def proxy_round(bench: Bench, label: str, engine: Any, source_id: str, auth: str
         figures["drain_s"] = wait_drained(engine, source_id, drain_timeout_s)
         figures.update(sampler.summary(figures["events_per_s"]))
         figures["web_replaced"] = len(started - set(web_pids(web)))  # a web process that died or was killed
+        figures["connections_by_web"] = spread
     finally:
         bench.children.stop(web)
     log = bench.children.dir / f"{label}.log"  # serve's WARNING for each web process it replaced (webprocs)
@@ -265,6 +277,7 @@ def flatten(peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "proxy_drain_s": proxy["drain_s"], "proxy_forwarder_ready_s": proxy.get("ready_s"),
                 "proxy_failures_by_cause": failure_causes(proxy), "proxy_failures": proxy.get("failures", []),
                 "proxy_web_replaced": proxy.get("web_replaced", 0),
+                "proxy_connections_by_web": proxy.get("connections_by_web", []),
                 "proxy_web_replaced_log": proxy.get("web_replaced_log", [])})
     out.update({k: v for k, v in proxy.items() if k.startswith("outbox_")})
     out.update({f"{n}_stored": peers[n]["stored"] for n in ("naive", "diy", "diy_forward") if n in peers})

@@ -201,6 +201,21 @@ def web_pids(serve: subprocess.Popen[bytes]) -> list[int | None]:
     return list(spawned) if spawned else [serve.pid]
 
 
+def connections_held(pids: list[int | None], port: int) -> list[int]:
+    """How many established connections on ``port`` each of ``pids`` holds (a gone one: 0): with
+    ``--workers N``, how the load generator's keep-alive clients fell across the web processes."""
+    import psutil
+
+    held = []
+    for pid in pids:
+        try:
+            conns = psutil.Process(pid).net_connections("tcp") if pid is not None else []
+        except psutil.Error:
+            conns = []
+        held.append(sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port))
+    return held
+
+
 def cpu_s(pids: list[int | None]) -> float:
     """CPU seconds (user + system) the processes ``pids`` have used so far (gone ones count 0)."""
     import psutil

@@ -57,6 +57,7 @@ def test_bench_proxy_reports_no_duplicate_and_every_peer_served(database_url: st
     assert report["proxy_delivered"] == report["proxy_upstream_received"] == report["proxy_upstream_distinct"] \
         == forwarded
     assert report["outbox_depth_samples"], "the outbox depth is sampled during the run"
+    assert report["proxy_connections_by_web"] == [4], "the one web process holds the 4 clients' connections"
     if postgres:
         assert report["database"] == "postgresql" and report["postgres_durability"]["fsync"] in ("on", "off")
         assert report["ratio"] is None and "baseline_events_per_s" not in report
