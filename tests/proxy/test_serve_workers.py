@@ -20,6 +20,7 @@ import httpx
 import psutil
 import pytest
 
+from governance.bench.servers import connections_held
 from governance.bootstrap import bootstrap
 from governance.db import make_engine, write_session
 from governance.demo import publish_directory
@@ -178,12 +179,6 @@ def _listening(serve: subprocess.Popen[bytes], port: int) -> int:
                if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN)
 
 
-def _held(webs: list[psutil.Process], port: int) -> list[int]:
-    """How many established connections on ``port`` each web process holds."""
-    return [sum(1 for c in w.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
-            for w in webs]
-
-
 def test_keep_alive_connections_opened_at_once_spread_over_every_web_process(tmp_path: Path) -> None:
     """On one shared socket the first process awake accepted a whole burst of connections, so the
     bench's 8 keep-alive clients all landed in one process and ``--workers 2`` ran as one. With a
@@ -196,7 +191,7 @@ def test_keep_alive_connections_opened_at_once_spread_over_every_web_process(tmp
     try:
         wait_until(lambda: _listening(serve, port) == 2, timeout=30)  # both started (one shared socket: never 2)
         conns = _open_keep_alive(port, 32)
-        held = _held(webs, port)
+        held = connections_held([w.pid for w in webs], port)
         assert sum(held) == 32 and min(held) >= 4, held
         for conn in conns:
             conn.close()
@@ -204,7 +199,7 @@ def test_keep_alive_connections_opened_at_once_spread_over_every_web_process(tmp
         assert wait_until(lambda: len(now := _webs(serve)) == 2 and webs[0].pid not in {p.pid for p in now},
                           timeout=60)
         conns = _open_keep_alive(port, 32)  # those hashed to the replaced slot wait for its replacement
-        held = _held(_webs(serve), port)
+        held = connections_held([w.pid for w in _webs(serve)], port)
         assert sum(held) == 32 and min(held) >= 4, held
         for conn in conns:
             conn.close()
