@@ -150,9 +150,12 @@ def claim(cursor: Any, sql: HotSQL, keys: Sequence[Key | None], *, now_s: int, w
     the window (last seen at or before ``now_s - window_s``, or never); return those keys.
 
     SQLite (one writer): one statement looks the keys up in every level (``probe``); the others go
-    into the first level (``dedupe_l0``). PostgreSQL: ``_claim_postgres``. A key seen within the
-    window is not touched: the window counts from its first arrival. The keys go in sorted order,
-    in statements of a few fixed shapes."""
+    into the first level (``dedupe_l0``) and are the fresh ones, since the caller's transaction holds
+    the write lock (``db.writer``) from the lookup to the commit. Nothing is read back from the
+    insert: each row a ``RETURNING`` yields is a step of its own, which hands the GIL to the event
+    loop and waits to get it back (docs/operations/capacity.md, phase 11). PostgreSQL:
+    ``_claim_postgres``. A key seen within the window is not touched: the window counts from its
+    first arrival. The keys go in sorted order, in statements of a few fixed shapes."""
     ordered = sorted({key for key in keys if key is not None})
     cutoff_s = now_s - window_s
     if sql.postgres:
@@ -162,11 +165,9 @@ def claim(cursor: Any, sql: HotSQL, keys: Sequence[Key | None], *, now_s: int, w
         cursor.execute(*sql.probe(ordered[start : start + CHUNK], cutoff_s))
         held.update(bytes(r[0]) for r in cursor.fetchall())
     new = [key for key in ordered if key not in held]
-    fresh: set[Key] = set()
     for start in range(0, len(new), CHUNK):
         cursor.execute(*sql.claim_keys(new[start : start + CHUNK], now_s, cutoff_s))
-        fresh.update(bytes(r[0]) for r in cursor.fetchall())
-    return fresh
+    return set(new)
 
 
 def _claim_postgres(cursor: Any, sql: HotSQL, ordered: list[Key], *, now_s: int, cutoff_s: int) -> set[Key]:

@@ -51,13 +51,12 @@ class HotSQL:
                             "ON CONFLICT (level) DO UPDATE SET keys = excluded.keys, after = excluded.after")
 
     def dedupe(self, rows: int) -> str:
-        """Record ``rows`` (key, seen_s) pairs in the first level; return the keys it held last seen at
-        or before the cutoff, or did not hold."""
-        p = self.p
-        values = ", ".join([f"({p}, {p})"] * rows)
+        """SQLite: record ``rows`` (key, seen_s) pairs in the first level, a key it holds last seen at
+        or before the cutoff taking the new second. Nothing is returned: under the write lock the
+        keys ``probe`` did not find are exactly the fresh ones (``dedupe.claim``)."""
+        values = ", ".join(["(?, ?)"] * rows)
         return (f"INSERT INTO dedupe_l0 (key, seen_s) VALUES {values} "
-                f"ON CONFLICT (key) DO UPDATE SET seen_s = excluded.seen_s "
-                f"WHERE dedupe_l0.seen_s <= {p} RETURNING key")
+                "ON CONFLICT (key) DO UPDATE SET seen_s = excluded.seen_s WHERE dedupe_l0.seen_s <= ?")
 
     def probe(self, keys: list[bytes], cutoff_s: int, *, shape: int = SHAPE) -> tuple[str, tuple[Any, ...]]:
         """SQLite: which of ``keys`` (distinct) some level holds last seen after ``cutoff_s``, in one
@@ -136,8 +135,8 @@ class HotSQL:
         to a multiple of ``shape`` by repeating the last key: sqlite3 caches statements by their
         text, so a few shapes stay parsed where one text per number of keys would be parsed again
         for almost every group. A repeat changes nothing: it conflicts with the row the statement
-        itself just wrote, whose second is ``now_s``, after the cutoff, so it is neither updated
-        nor returned (and when the window is 0 it returns a key that is fresh anyway)."""
+        itself just wrote, whose second is ``now_s``, after the cutoff, so it is not updated (when
+        the window is 0 it sets the same second again)."""
         if not self.postgres:
             params: list[Any] = []
             for key in keys:
